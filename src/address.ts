@@ -1,0 +1,91 @@
+/**
+ * Socket addresses as Python spells them, to and from raw `struct sockaddr` bytes:
+ * `[host, port]` for AF_INET, `[host, port, flowinfo, scope_id]` for AF_INET6, a path for
+ * AF_UNIX (a leading NUL means Linux's abstract namespace). Hosts are numeric, '' (any),
+ * 'localhost' or '<broadcast>': etlt does no DNS look-ups.
+ */
+import { native } from './binding/index.js';
+import { AF_INET, AF_INET6, AF_UNIX, SOCKADDR_UN_SIZE } from './constants.js';
+import { EtltAddressError } from './errors.js';
+import { integer, rangeError } from './validate.js';
+
+/** An AF_INET/AF_INET6 address `[host, port]` (IPv6 may add flowinfo and scope_id), or an AF_UNIX path. */
+export type Address = [host: string, port: number] | [host: string, port: number, flowinfo: number, scopeId: number] | string;
+
+const SUN_PATH_OFFSET = 2;
+
+function hostBytes(family: number, host: string): Uint8Array {
+  const out = Buffer.alloc(16);
+  let text = host;
+  if (family === AF_INET) {
+    if (host === '') text = '0.0.0.0';
+    else if (host === 'localhost') text = '127.0.0.1';
+    else if (host === '<broadcast>') text = '255.255.255.255';
+  } else {
+    if (host === '') text = '::';
+    else if (host === 'localhost') text = '::1';
+  }
+  if (native.inet_pton(family, text, out) !== 1) {
+    throw new EtltAddressError(`not a numeric ${family === AF_INET ? 'IPv4' : 'IPv6'} address: '${host}' (etlt does no DNS look-ups)`);
+  }
+  return out;
+}
+
+/** Encodes an address of `family` as the bytes of its struct sockaddr. */
+export function encodeAddress(family: number, address: unknown): Buffer {
+  if (family === AF_UNIX) {
+    if (typeof address !== 'string' && !Buffer.isBuffer(address)) {
+      throw new TypeError(`The "address" argument must be a path string for AF_UNIX. Received ${typeof address}`);
+    }
+    const path = Buffer.isBuffer(address) ? address : Buffer.from(address);
+    const abstract = path.length > 0 && path[0] === 0;
+    const max = SOCKADDR_UN_SIZE - SUN_PATH_OFFSET - (abstract ? 0 : 1);
+    if (path.length > max) throw rangeError('address', `a path of at most ${max} bytes`, path.length);
+    const buf = Buffer.alloc(SUN_PATH_OFFSET + path.length + (abstract ? 0 : 1));
+    buf.writeUInt16LE(AF_UNIX, 0);
+    path.copy(buf, SUN_PATH_OFFSET);
+    return buf;
+  }
+  if (!Array.isArray(address) || address.length < 2 || typeof address[0] !== 'string') {
+    throw new TypeError(`The "address" argument must be a [host, port] array. Received ${JSON.stringify(address)}`);
+  }
+  const port = integer(address[1], 'port', 0, 65535);
+  if (family === AF_INET) {
+    const buf = Buffer.alloc(16);
+    buf.writeUInt16LE(AF_INET, 0);
+    buf.writeUInt16BE(port, 2);
+    buf.set(hostBytes(AF_INET, address[0]).subarray(0, 4), 4);
+    return buf;
+  }
+  if (family === AF_INET6) {
+    const flowinfo = address.length > 2 ? integer(address[2], 'flowinfo', 0, 0xfffff) : 0;
+    const scopeId = address.length > 3 ? integer(address[3], 'scope_id', 0, 0xffffffff) : 0;
+    const buf = Buffer.alloc(28);
+    buf.writeUInt16LE(AF_INET6, 0);
+    buf.writeUInt16BE(port, 2);
+    buf.writeUInt32BE(flowinfo, 4);
+    buf.set(hostBytes(AF_INET6, address[0]), 8);
+    buf.writeUInt32LE(scopeId, 24);
+    return buf;
+  }
+  throw rangeError('family', 'AF_INET, AF_INET6 or AF_UNIX', family);
+}
+
+/** Decodes the `length` bytes of a struct sockaddr filled by the kernel. */
+export function decodeAddress(buf: Buffer, length: number): Address {
+  const family = length >= 2 ? buf.readUInt16LE(0) : AF_UNIX;
+  if (family === AF_INET) {
+    return [native.inet_ntop(AF_INET, buf.subarray(4, 8)) as string, buf.readUInt16BE(2)];
+  }
+  if (family === AF_INET6) {
+    return [native.inet_ntop(AF_INET6, buf.subarray(8, 24)) as string, buf.readUInt16BE(2), buf.readUInt32BE(4), buf.readUInt32LE(24)];
+  }
+  if (family === AF_UNIX) {
+    if (length <= SUN_PATH_OFFSET) return '';
+    const path = buf.subarray(SUN_PATH_OFFSET, length);
+    if (path[0] === 0) return path.toString('latin1');
+    const nul = path.indexOf(0);
+    return path.subarray(0, nul < 0 ? path.length : nul).toString();
+  }
+  return `<family ${family}>`;
+}

@@ -1,0 +1,41 @@
+/**
+ * The one place that loads the native addon. Everything native is reached through
+ * `native` below; its functions mirror the syscalls and return `-errno` on failure.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NativeBinding } from './types.js';
+
+export type { NativeBinding, NativeConstants, WatchHandle } from './types.js';
+
+function packageRoot(): string {
+  // Compiled to dist/src/binding/index.js; the sources sit at src/binding/index.ts.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'binding.gyp'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('etlt: cannot find the package root (binding.gyp) above ' + fileURLToPath(import.meta.url));
+}
+
+function load(): NativeBinding {
+  if (process.platform !== 'linux') {
+    const err = new Error(`etlt needs Linux epoll; this platform is ${process.platform}`);
+    (err as NodeJS.ErrnoException).code = 'ERR_ETLT_UNSUPPORTED_PLATFORM';
+    throw err;
+  }
+  const root = packageRoot();
+  const require = createRequire(import.meta.url);
+  const candidates = [join(root, 'build', 'Release', 'etlt.node'), join(root, 'build', 'Debug', 'etlt.node')];
+  for (const file of candidates) {
+    if (existsSync(file)) return require(file) as NativeBinding;
+  }
+  const err = new Error(`etlt: the native addon is not built (looked for ${candidates[0]}); run \`npm install\` or \`npm run build\``);
+  (err as NodeJS.ErrnoException).code = 'ERR_ETLT_NOT_BUILT';
+  throw err;
+}
+
+/** The native addon: one thin wrapper per syscall; failures come back as `-errno`. */
+export const native: NativeBinding = load();

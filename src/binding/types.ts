@@ -1,0 +1,41 @@
+/** Opaque handle of a libuv poll watcher on an epoll fd. */
+export interface WatchHandle {
+  readonly __etltWatchHandle: unique symbol;
+}
+
+/** Linux's values for the constants etlt uses, read from the system headers at build time. */
+export interface NativeConstants {
+  readonly [name: string]: number;
+}
+
+/**
+ * The native addon's functions. Each makes the syscall it is named after, with the same
+ * argument order, and returns its result or `-errno`. Buffers are any TypedArray.
+ */
+export interface NativeBinding {
+  epoll_create1(flags: number): number;
+  epoll_ctl(epfd: number, op: number, fd: number, events: number): number;
+  /** Fills `events` with [fd, mask] pairs; returns the count or -errno. */
+  epoll_wait(epfd: number, events: Uint32Array | Int32Array, maxevents: number, timeoutMs: number): number;
+  socket(family: number, type: number, proto: number): number;
+  setsockopt(fd: number, level: number, option: number, value: Uint8Array): number;
+  getsockopt(fd: number, level: number, option: number, out: Uint8Array): number;
+  bind(fd: number, address: Uint8Array): number;
+  connect(fd: number, address: Uint8Array): number;
+  listen(fd: number, backlog: number): number;
+  accept4(fd: number, address: Uint8Array | null, flags: number): number;
+  getsockname(fd: number, address: Uint8Array): number;
+  getpeername(fd: number, address: Uint8Array): number;
+  recv(fd: number, buffer: Uint8Array, offset: number, length: number, flags: number): number;
+  send(fd: number, buffer: Uint8Array, offset: number, length: number, flags: number): number;
+  shutdown(fd: number, how: number): number;
+  close(fd: number): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
+  inet_pton(af: number, src: string, dst: Uint8Array): number;
+  inet_ntop(af: number, src: Uint8Array): string | number;
+  /** Watches `epfd` for readability with libuv; `listener` gets the uv status (0 or -errno). */
+  watch_start(epfd: number, listener: (status: number) => void): WatchHandle | number;
+  watch_stop(handle: WatchHandle): void;
+  watch_ref(handle: WatchHandle, ref: boolean): void;
+  readonly constants: NativeConstants;
+}

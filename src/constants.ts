@@ -1,0 +1,110 @@
+/**
+ * Linux's constants, with the values of the system headers the addon was built against.
+ * Event masks are unsigned 32-bit values (EPOLLET is 2**31); `EPOLLIN | EPOLLET` in
+ * JavaScript is negative and every API here accepts it as the same mask.
+ */
+import { native } from './binding/index.js';
+
+const c = native.constants as Record<string, number>;
+
+export const EPOLLIN: number = c['EPOLLIN']!;
+export const EPOLLOUT: number = c['EPOLLOUT']!;
+export const EPOLLPRI: number = c['EPOLLPRI']!;
+export const EPOLLERR: number = c['EPOLLERR']!;
+export const EPOLLHUP: number = c['EPOLLHUP']!;
+export const EPOLLRDHUP: number = c['EPOLLRDHUP']!;
+export const EPOLLET: number = c['EPOLLET']!;
+export const EPOLLONESHOT: number = c['EPOLLONESHOT']!;
+export const EPOLLEXCLUSIVE: number = c['EPOLLEXCLUSIVE']!;
+export const EPOLLWAKEUP: number = c['EPOLLWAKEUP']!;
+export const EPOLLRDNORM: number = c['EPOLLRDNORM']!;
+export const EPOLLRDBAND: number = c['EPOLLRDBAND']!;
+export const EPOLLWRNORM: number = c['EPOLLWRNORM']!;
+export const EPOLLWRBAND: number = c['EPOLLWRBAND']!;
+export const EPOLLMSG: number = c['EPOLLMSG']!;
+export const EPOLL_CLOEXEC: number = c['EPOLL_CLOEXEC']!;
+export const EPOLL_CTL_ADD: number = c['EPOLL_CTL_ADD']!;
+export const EPOLL_CTL_MOD: number = c['EPOLL_CTL_MOD']!;
+export const EPOLL_CTL_DEL: number = c['EPOLL_CTL_DEL']!;
+export const AF_UNSPEC: number = c['AF_UNSPEC']!;
+export const AF_INET: number = c['AF_INET']!;
+export const AF_INET6: number = c['AF_INET6']!;
+export const AF_UNIX: number = c['AF_UNIX']!;
+export const SOCK_STREAM: number = c['SOCK_STREAM']!;
+export const SOCK_DGRAM: number = c['SOCK_DGRAM']!;
+export const SOCK_RAW: number = c['SOCK_RAW']!;
+export const SOCK_SEQPACKET: number = c['SOCK_SEQPACKET']!;
+export const SOCK_NONBLOCK: number = c['SOCK_NONBLOCK']!;
+export const SOCK_CLOEXEC: number = c['SOCK_CLOEXEC']!;
+export const SOL_SOCKET: number = c['SOL_SOCKET']!;
+export const SO_REUSEADDR: number = c['SO_REUSEADDR']!;
+export const SO_REUSEPORT: number = c['SO_REUSEPORT']!;
+export const SO_ERROR: number = c['SO_ERROR']!;
+export const SO_RCVBUF: number = c['SO_RCVBUF']!;
+export const SO_SNDBUF: number = c['SO_SNDBUF']!;
+export const SO_KEEPALIVE: number = c['SO_KEEPALIVE']!;
+export const SO_LINGER: number = c['SO_LINGER']!;
+export const SO_TYPE: number = c['SO_TYPE']!;
+export const SO_BROADCAST: number = c['SO_BROADCAST']!;
+export const SO_RCVLOWAT: number = c['SO_RCVLOWAT']!;
+export const SO_SNDLOWAT: number = c['SO_SNDLOWAT']!;
+export const IPPROTO_IP: number = c['IPPROTO_IP']!;
+export const IPPROTO_TCP: number = c['IPPROTO_TCP']!;
+export const IPPROTO_UDP: number = c['IPPROTO_UDP']!;
+export const IPPROTO_IPV6: number = c['IPPROTO_IPV6']!;
+export const TCP_NODELAY: number = c['TCP_NODELAY']!;
+export const IPV6_V6ONLY: number = c['IPV6_V6ONLY']!;
+export const SHUT_RD: number = c['SHUT_RD']!;
+export const SHUT_WR: number = c['SHUT_WR']!;
+export const SHUT_RDWR: number = c['SHUT_RDWR']!;
+export const MSG_PEEK: number = c['MSG_PEEK']!;
+export const MSG_DONTWAIT: number = c['MSG_DONTWAIT']!;
+export const MSG_NOSIGNAL: number = c['MSG_NOSIGNAL']!;
+export const MSG_WAITALL: number = c['MSG_WAITALL']!;
+export const MSG_OOB: number = c['MSG_OOB']!;
+export const MSG_TRUNC: number = c['MSG_TRUNC']!;
+export const F_GETFL: number = c['F_GETFL']!;
+export const F_SETFL: number = c['F_SETFL']!;
+export const F_GETFD: number = c['F_GETFD']!;
+export const F_SETFD: number = c['F_SETFD']!;
+export const O_NONBLOCK: number = c['O_NONBLOCK']!;
+export const FD_CLOEXEC: number = c['FD_CLOEXEC']!;
+export const INADDR_ANY: number = c['INADDR_ANY']!;
+export const SOMAXCONN: number = c['SOMAXCONN']!;
+export const EAGAIN: number = c['EAGAIN']!;
+export const EWOULDBLOCK: number = c['EWOULDBLOCK']!;
+export const EINTR: number = c['EINTR']!;
+export const EINPROGRESS: number = c['EINPROGRESS']!;
+export const EALREADY: number = c['EALREADY']!;
+export const EISCONN: number = c['EISCONN']!;
+export const ENOTCONN: number = c['ENOTCONN']!;
+export const ECONNRESET: number = c['ECONNRESET']!;
+export const ECONNREFUSED: number = c['ECONNREFUSED']!;
+export const ECONNABORTED: number = c['ECONNABORTED']!;
+export const EPIPE: number = c['EPIPE']!;
+export const ETIMEDOUT: number = c['ETIMEDOUT']!;
+export const EHOSTUNREACH: number = c['EHOSTUNREACH']!;
+export const ENETUNREACH: number = c['ENETUNREACH']!;
+export const EADDRINUSE: number = c['EADDRINUSE']!;
+export const EADDRNOTAVAIL: number = c['EADDRNOTAVAIL']!;
+export const EMFILE: number = c['EMFILE']!;
+export const ENFILE: number = c['ENFILE']!;
+export const ENOBUFS: number = c['ENOBUFS']!;
+export const ENOMEM: number = c['ENOMEM']!;
+export const EBADF: number = c['EBADF']!;
+export const EEXIST: number = c['EEXIST']!;
+export const ENOENT: number = c['ENOENT']!;
+export const EPERM: number = c['EPERM']!;
+export const EINVAL: number = c['EINVAL']!;
+export const ENOTSOCK: number = c['ENOTSOCK']!;
+export const EOPNOTSUPP: number = c['EOPNOTSUPP']!;
+export const EPROTO: number = c['EPROTO']!;
+export const EACCES: number = c['EACCES']!;
+export const EFAULT: number = c['EFAULT']!;
+export const ELOOP: number = c['ELOOP']!;
+export const ENOSPC: number = c['ENOSPC']!;
+
+/** Size of `struct sockaddr_storage`: room for any socket address. */
+export const SOCKADDR_STORAGE_SIZE: number = c['sizeof_sockaddr_storage']!;
+/** Size of `struct sockaddr_un`. */
+export const SOCKADDR_UN_SIZE: number = c['sizeof_sockaddr_un']!;

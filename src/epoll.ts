@@ -1,0 +1,223 @@
+/**
+ * `Epoll`: Python's `select.epoll`, faithfully, plus `watch()` to run on Node's event loop.
+ */
+import { native } from './binding/index.js';
+import type { WatchHandle } from './binding/index.js';
+import {
+  EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EINTR,
+} from './constants.js';
+import { EtltClosedError, EtltSystemError, check } from './errors.js';
+import { eventMask, fileDescriptor, func, integer, rangeError } from './validate.js';
+import type { HasFileno } from './validate.js';
+
+/** A ready file descriptor and the events that fired on it (a non-negative mask). */
+export type EpollEvent = [fd: number, events: number];
+
+/** Receives each batch of ready events of a watched epoll. */
+export type EpollListener = (events: EpollEvent[]) => void;
+
+/** Python's default `maxevents` when -1 is given: FD_SETSIZE - 1. */
+const DEFAULT_MAXEVENTS = 1023;
+/** Events drained per wake-up in `watch()`: bounded, so one busy set cannot starve Node's loop. */
+const WATCH_BATCH = 256;
+/** Set by `Epoll.fromFd` for the one constructor call that adopts an fd instead of creating one. */
+let adoptFd = -1;
+
+/** Seconds (fractions allowed) to whole milliseconds, rounded up as CPython does; -1 = forever. */
+function timeoutToMs(timeout: unknown): number {
+  if (timeout === undefined || timeout === null) return -1;
+  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+    const err = new TypeError(`The "timeout" argument must be a number of seconds. Received ${String(timeout)}`);
+    (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
+    throw err;
+  }
+  if (timeout < 0) return -1;
+  const ms = Math.ceil(timeout * 1000);
+  if (ms > 0x7fffffff) throw rangeError('timeout', `at most ${0x7fffffff / 1000} seconds`, timeout);
+  return ms;
+}
+
+/**
+ * An epoll instance (epoll(7)), created with EPOLL_CLOEXEC.
+ *
+ * Registrations are level-triggered unless the mask has EPOLLET. Masks are 32-bit: a
+ * negative JavaScript number such as `EPOLLIN | EPOLLET` means the same unsigned mask.
+ * Failed syscalls throw {@link EtltSystemError} (`EEXIST`, `ENOENT`, `EBADF`, `EPERM`...);
+ * any use after `close()` throws an error with code `ERR_ETLT_CLOSED`.
+ */
+export class Epoll implements Disposable {
+  #fd: number;
+  #events: Uint32Array | undefined;
+  #watch: WatchHandle | undefined;
+
+  /**
+   * @param sizehint ignored by Linux since 2.6.8, kept for Python's signature: -1 or positive.
+   * @param flags 0 or EPOLL_CLOEXEC (always applied, as in Python).
+   */
+  constructor(sizehint = -1, flags = 0) {
+    if (adoptFd >= 0) {
+      this.#fd = adoptFd;
+      adoptFd = -1;
+      return;
+    }
+    integer(sizehint, 'sizehint', -1, 0x7fffffff);
+    if (sizehint === 0) throw rangeError('sizehint', '-1 or positive', sizehint);
+    integer(flags, 'flags', 0, 0x7fffffff);
+    if ((flags & ~EPOLL_CLOEXEC) !== 0) throw rangeError('flags', `0 or EPOLL_CLOEXEC (${EPOLL_CLOEXEC})`, flags);
+    this.#fd = check(native.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
+  }
+
+  /** Wraps an existing epoll fd; the object owns it from now on and closes it on `close()`. */
+  static fromFd(fd: number): Epoll {
+    adoptFd = fileDescriptor(fd, 'fd');
+    return new Epoll();
+  }
+
+  /** True once `close()` has run. */
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** The epoll file descriptor. */
+  fileno(): number {
+    return this.#live('fileno');
+  }
+
+  /** Closes the epoll fd (after stopping `watch`). Safe to call more than once. */
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    // The fd becomes -1 first, so a close that fails or re-enters leaves a closed object.
+    this.#fd = -1;
+    this.#stopWatch();
+    check(native.close(fd), 'close');
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Registers `fd` with `eventmask` (default EPOLLIN | EPOLLPRI | EPOLLOUT). EEXIST if already there. */
+  register(fd: number | HasFileno, eventmask: number = EPOLLIN | EPOLLPRI | EPOLLOUT): void {
+    this.#ctl('register', EPOLL_CTL_ADD, fd, eventmask);
+  }
+
+  /** Replaces the mask of a registered `fd`. ENOENT if it is not registered. */
+  modify(fd: number | HasFileno, eventmask: number): void {
+    this.#ctl('modify', EPOLL_CTL_MOD, fd, eventmask);
+  }
+
+  /** Removes `fd` from the set. ENOENT if it is not registered. */
+  unregister(fd: number | HasFileno): void {
+    const epfd = this.#live('unregister');
+    const n = fileDescriptor(fd);
+    check(native.epoll_ctl(epfd, EPOLL_CTL_DEL, n, 0), 'epoll_ctl');
+  }
+
+  /**
+   * Waits up to `timeout` seconds (fractions allowed, rounded up to whole milliseconds;
+   * negative or omitted: forever) and returns up to `maxevents` ready `[fd, events]` pairs.
+   * EINTR is retried with the time that remains (PEP 475).
+   */
+  poll(timeout?: number | null, maxevents = -1): EpollEvent[] {
+    const epfd = this.#live('poll');
+    let ms = timeoutToMs(timeout);
+    integer(maxevents, 'maxevents', -1, 0x7fffffff);
+    if (maxevents === 0 || maxevents < -1) throw rangeError('maxevents', '-1 or positive', maxevents);
+    const max = maxevents === -1 ? DEFAULT_MAXEVENTS : maxevents;
+    const buf = this.#buffer(max);
+    const deadline = ms >= 0 ? performance.now() + ms : 0;
+    for (;;) {
+      const n = native.epoll_wait(epfd, buf, max, ms);
+      if (n >= 0) return toPairs(buf, n);
+      if (n !== -EINTR) throw new EtltSystemError(n, 'epoll_wait');
+      if (ms >= 0) ms = Math.max(0, Math.ceil(deadline - performance.now()));
+    }
+  }
+
+  /**
+   * Low-level poll for engines: fills `out` with [fd, events] pairs and returns the count,
+   * or `-errno` (EINTR included). No allocation, no exception for a failed syscall.
+   */
+  pollInto(out: Uint32Array, maxevents: number, timeoutMs: number): number {
+    return native.epoll_wait(this.#live('pollInto'), out, maxevents, timeoutMs);
+  }
+
+  /**
+   * Delivers ready events to `listener` from Node's event loop, without blocking it and
+   * without a thread: libuv watches the epoll fd, and each wake-up drains up to 256 events
+   * with a zero-timeout epoll_wait. Microtasks and `nextTick` run after each batch. Trigger
+   * semantics are exactly `poll()`'s. A watched epoll keeps the process alive (see `ref`).
+   * An exception thrown by the listener is an uncaught exception. Replaces any earlier listener.
+   */
+  watch(listener: EpollListener): this {
+    const epfd = this.#live('watch');
+    func(listener, 'listener');
+    this.#stopWatch();
+    const buf = this.#buffer(WATCH_BATCH);
+    const handle = native.watch_start(epfd, (status) => {
+      if (status < 0) throw new EtltSystemError(status, 'uv_poll');
+      if (this.#fd < 0) return;
+      const n = native.epoll_wait(this.#fd, buf, WATCH_BATCH, 0);
+      if (n > 0) listener(toPairs(buf, n));
+      else if (n < 0 && n !== -EINTR) throw new EtltSystemError(n, 'epoll_wait');
+    });
+    if (typeof handle === 'number') throw new EtltSystemError(handle, 'uv_poll_start');
+    this.#watch = handle;
+    return this;
+  }
+
+  /** Stops delivering events; an unwatched epoll does not keep the process alive. */
+  unwatch(): this {
+    this.#live('unwatch');
+    this.#stopWatch();
+    return this;
+  }
+
+  /** True while `watch()` is delivering events. */
+  get watching(): boolean {
+    return this.#watch !== undefined;
+  }
+
+  /** Whether a watched epoll keeps the process alive (default true), like `timer.ref()`. */
+  ref(keepAlive = true): this {
+    this.#live('ref');
+    if (this.#watch) native.watch_ref(this.#watch, keepAlive);
+    return this;
+  }
+
+  /** Shorthand for `ref(false)`. */
+  unref(): this {
+    return this.ref(false);
+  }
+
+  #ctl(name: string, op: number, fd: number | HasFileno, eventmask: number): void {
+    const epfd = this.#live(name);
+    const n = fileDescriptor(fd);
+    const mask = eventMask(eventmask);
+    check(native.epoll_ctl(epfd, op, n, mask), 'epoll_ctl');
+  }
+
+  #live(operation: string): number {
+    if (this.#fd < 0) throw new EtltClosedError('epoll object', operation);
+    return this.#fd;
+  }
+
+  #buffer(max: number): Uint32Array {
+    if (this.#events === undefined || this.#events.length < max * 2) this.#events = new Uint32Array(max * 2);
+    return this.#events;
+  }
+
+  #stopWatch(): void {
+    const handle = this.#watch;
+    this.#watch = undefined;
+    if (handle) native.watch_stop(handle);
+  }
+}
+
+function toPairs(buf: Uint32Array, n: number): EpollEvent[] {
+  const out: EpollEvent[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = [buf[2 * i]!, buf[2 * i + 1]!];
+  return out;
+}
+
