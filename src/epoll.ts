@@ -7,7 +7,7 @@ import {
   EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EINTR,
 } from './constants.js';
 import { EtltClosedError, EtltSystemError, check } from './errors.js';
-import { eventMask, fileDescriptor, func, integer, rangeError } from './validate.js';
+import { eventMask, fileDescriptor, flag, func, integer, rangeError } from './validate.js';
 import type { HasFileno } from './validate.js';
 
 /** A ready file descriptor and the events that fired on it (a non-negative mask). */
@@ -26,11 +26,13 @@ let adoptFd = -1;
 /** Seconds (fractions allowed) to whole milliseconds, rounded up as CPython does; -1 = forever. */
 function timeoutToMs(timeout: unknown): number {
   if (timeout === undefined || timeout === null) return -1;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+  if (typeof timeout !== 'number') {
     const err = new TypeError(`The "timeout" argument must be a number of seconds. Received ${String(timeout)}`);
     (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
     throw err;
   }
+  // NaN is a number of the wrong value (Python: ValueError), so a RangeError like other ranges.
+  if (Number.isNaN(timeout)) throw rangeError('timeout', 'a number of seconds, not NaN', timeout);
   if (timeout < 0) return -1;
   const ms = Math.ceil(timeout * 1000);
   if (ms > 0x7fffffff) throw rangeError('timeout', `at most ${0x7fffffff / 1000} seconds`, timeout);
@@ -49,6 +51,8 @@ export class Epoll implements Disposable {
   #fd: number;
   #events: Uint32Array | undefined;
   #watch: WatchHandle | undefined;
+  /** ref()'s choice, kept across watch() calls the way a timer's ref() is kept. */
+  #keepAlive = true;
 
   /**
    * @param sizehint ignored by Linux since 2.6.8, kept for Python's signature: -1 or positive.
@@ -163,6 +167,8 @@ export class Epoll implements Disposable {
       else if (n < 0 && n !== -EINTR) throw new EtltSystemError(n, 'epoll_wait');
     });
     if (typeof handle === 'number') throw new EtltSystemError(handle, 'uv_poll_start');
+    // Each watch() makes a new libuv handle, referenced by default: apply an earlier unref().
+    if (!this.#keepAlive) native.watch_ref(handle, false);
     this.#watch = handle;
     return this;
   }
@@ -179,10 +185,14 @@ export class Epoll implements Disposable {
     return this.#watch !== undefined;
   }
 
-  /** Whether a watched epoll keeps the process alive (default true), like `timer.ref()`. */
-  ref(keepAlive = true): this {
+  /**
+   * Whether a watched epoll keeps the process alive (default true), like `timer.ref()`;
+   * the choice holds for later `watch()` calls too.
+   */
+  ref(keepAlive: boolean = true): this {
     this.#live('ref');
-    if (this.#watch) native.watch_ref(this.#watch, keepAlive);
+    this.#keepAlive = flag(keepAlive, 'keepAlive');
+    if (this.#watch) native.watch_ref(this.#watch, this.#keepAlive);
     return this;
   }
 

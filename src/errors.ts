@@ -4,13 +4,32 @@
  * Failed syscalls become {@link EtltSystemError}, shaped like Node's own system errors:
  * `code` ('EAGAIN'), `errno` (negative, as Node reports it: -11), `syscall` ('recv').
  */
+import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 
 let errorMap: Map<number, [string, string]> | undefined;
 
+/*
+ * libuv's table (getSystemErrorMap) has no entry for some Linux errnos, EINPROGRESS among
+ * them (a non-blocking connect's result), so those codes come from os.constants.errno and
+ * their messages (strerror's, lower-cased as libuv writes them) from here.
+ */
+const MISSING_FROM_LIBUV: Record<string, string> = {
+  EBADMSG: 'bad message', ECHILD: 'no child processes', EDEADLK: 'resource deadlock avoided',
+  EDOM: 'numerical argument out of domain', EDQUOT: 'disk quota exceeded', EIDRM: 'identifier removed',
+  EINPROGRESS: 'operation now in progress', EMULTIHOP: 'multihop attempted',
+  ENETRESET: 'network dropped connection on reset', ENOEXEC: 'exec format error', ENOLCK: 'no locks available',
+  ENOLINK: 'link has been severed', ENOMSG: 'no message of desired type', ENOSR: 'out of streams resources',
+  ENOSTR: 'device not a stream', ESTALE: 'stale file handle', ETIME: 'timer expired',
+};
+
 function describe(errno: number): [string, string] {
   errorMap ??= getSystemErrorMap();
-  return errorMap.get(errno) ?? [`Unknown system error ${errno}`, `unknown error ${-errno}`];
+  const known = errorMap.get(errno);
+  if (known) return known;
+  const code = Object.keys(constants.errno).find((name) => (constants.errno as Record<string, number>)[name] === -errno);
+  if (code) return [code, MISSING_FROM_LIBUV[code] ?? code];
+  return [`Unknown system error ${errno}`, `unknown error ${-errno}`];
 }
 
 /** A failed syscall: `code`, `errno` (negative) and `syscall`, like Node's system errors. */

@@ -153,7 +153,7 @@ export class Socket implements Disposable {
     const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
     const fd = check(retry(() => native.accept4(this.#fd, sa, SOCK_CLOEXEC)), 'accept4');
     const peer = Socket.fromFd(fd, this.family, this.type, this.proto);
-    const address = this.family === AF_UNIX ? decodeUnixPeer(sa) : decodeAddress(sa, SOCKADDR_STORAGE_SIZE);
+    const address = this.family === AF_UNIX ? unixPeerName(fd) : decodeAddress(sa, SOCKADDR_STORAGE_SIZE);
     return [peer, address];
   }
 
@@ -237,8 +237,15 @@ export class Socket implements Disposable {
   }
 }
 
-/** accept4 fills an AF_UNIX peer with family 0 and no path when the peer is unnamed. */
-function decodeUnixPeer(sa: Buffer): Address {
-  return sa.readUInt16LE(0) === AF_UNIX ? decodeAddress(sa, SOCKADDR_STORAGE_SIZE) : '';
+/*
+ * An AF_UNIX peer's name needs its exact length: an unnamed peer is the bare family (2
+ * bytes, which Python reports as ''), an abstract one is '\0' plus exactly its bytes.
+ * accept4's native wrapper does not return the length, so ask getpeername(2), which
+ * reports the same address accept(2) does (Linux: unix_getname with peer set).
+ */
+function unixPeerName(fd: number): Address {
+  const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+  const n = native.getpeername(fd, sa);
+  return n < 0 ? '' : decodeAddress(sa, n);
 }
 

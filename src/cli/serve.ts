@@ -1,0 +1,82 @@
+/**
+ * `etlt serve`: runs the HTTP server from the command line, with the seed's printing.
+ */
+import { readFileSync } from 'node:fs';
+import { HttpServer } from '../http/server.js';
+import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
+import { syscallsByKind } from '../trace/counters.js';
+import { Printer } from './printer.js';
+
+/** Options `etlt serve` takes. */
+export interface ServeArgs {
+  mode: string;
+  host: string;
+  port: number;
+  backlog: number;
+  quiet: boolean;
+  body: string | undefined;
+  maxHead: number;
+  idleTimeout: number;
+  closeTimeout: number;
+}
+
+const DASHES = '-'.repeat(40);
+
+/** A few lines summarising a server's counters, for exit and SIGUSR1. */
+export function formatStats(s: HttpServerStats): string {
+  const per = (n: number) => (s.requests > 0 ? (n / s.requests).toFixed(2) : '-');
+  const sys = syscallsByKind(s);
+  const total = Object.values(sys).reduce((a, b) => a + b, 0);
+  return [
+    `etlt: mode=${s.mode} connections=${s.connections} open=${s.open} requests=${s.requests} responses=${s.responses} ` +
+      `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} shed=${s.shed}`,
+    `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}) ` +
+      `epoll_ctl add=${s.ctlAdd} mod=${s.ctlMod} del=${s.ctlDel}`,
+    `etlt: accept=${s.accept} (EAGAIN ${s.acceptAgain}) recv=${s.recv} (EAGAIN ${s.recvAgain}) send=${s.send} (EAGAIN ${s.sendAgain}) ` +
+      `bytes in=${s.bytesIn} out=${s.bytesOut}`,
+    `etlt: per request: syscalls=${per(total)} epoll_wait=${per(sys.epoll_wait!)} epoll_ctl=${per(sys.epoll_ctl!)}`,
+  ].join('\n');
+}
+
+/** Starts the server; resolves with the exit code once it has stopped on SIGINT/SIGTERM. */
+export async function serve(args: ServeArgs, out: Printer, err: Printer): Promise<number> {
+  const options: HttpServerOptions = {
+    mode: args.mode,
+    host: args.host,
+    port: args.port,
+    backlog: args.backlog,
+    maxHeadBytes: args.maxHead,
+    idleTimeout: args.idleTimeout,
+  };
+  if (args.body !== undefined) options.body = readFileSync(args.body);
+  if (!args.quiet) {
+    // The seed prints 40 dashes, then the request decoded, minus its last two characters.
+    options.onRequest = (request) => out.line(DASHES + '\n' + request.toString('utf8').slice(0, -2));
+  }
+  const server = new HttpServer(options);
+  server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));
+  const { host, port } = server.listen();
+  out.line(`etlt: serving on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${args.mode === 'lt' ? 'level' : 'edge'}-triggered, mode ${args.mode})`);
+
+  const onUsr1 = () => err.line(formatStats(server.stats()));
+  process.on('SIGUSR1', onUsr1);
+  const code = await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        err.line(`etlt: ${signal} again: exiting now`);
+        resolve(130);
+        return;
+      }
+      stopping = true;
+      err.line(`etlt: ${signal}: no longer accepting; finishing responses in flight (up to ${args.closeTimeout} ms)`);
+      server.close(args.closeTimeout).then(() => resolve(0), () => resolve(1));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.removeListener('SIGUSR1', onUsr1);
+  err.line(formatStats(server.stats()));
+  if (out.dropped > 0) err.line(`etlt: ${out.dropped} request lines were dropped: stdout was too slow`);
+  return code;
+}

@@ -1,0 +1,242 @@
+/**
+ * One HTTP/1.0 connection as an explicit state machine:
+ *
+ *   Reading --head complete--> Writing --all sent--> (close) or Lingering --EOF--> Closed
+ *      \--EOF, reset, garbage--> Closed            \--peer gone--> Closed
+ *
+ * The primitives here (read, write, finish) do the syscalls and state changes; *when* they
+ * run, and how the epoll interest follows, is the trigger strategy's business.
+ */
+import { native } from '../binding/index.js';
+import { EAGAIN, EINTR, EPOLLERR, EPOLLHUP, EPOLLRDHUP, MSG_NOSIGNAL, SHUT_WR } from '../constants.js';
+import type { Pollable } from '../reactor/reactor.js';
+import { HeadState, requestLineValid, scanHead } from './parser.js';
+import type { Engine } from './engine.js';
+
+/** Where a connection is in its life. */
+export const enum ConnState {
+  Reading = 0,
+  Writing = 1,
+  Lingering = 2,
+  Closed = 3,
+}
+
+/** What a read turn ended with. */
+export const enum ReadResult {
+  /** Nothing more to read now (EAGAIN or a short read): wait for readiness. */
+  Drained = 0,
+  /** The read budget ran out with data possibly left: needs another turn. */
+  Budget = 1,
+  /** The head is complete: the response is ready to write. */
+  Complete = 2,
+  /** The connection was closed. */
+  Closed = 3,
+}
+
+/** What a write turn ended with. */
+export const enum WriteResult {
+  /** Everything was sent. */
+  Done = 0,
+  /** The socket buffer is full (EAGAIN): wait for writability. */
+  Blocked = 1,
+  /** The write budget ran out: needs another turn. */
+  Budget = 2,
+  /** The peer is gone; the connection was closed. */
+  Closed = 3,
+}
+
+/** Why a connection ended, for the counters. */
+export const enum CloseReason {
+  Done = 0,
+  Aborted = 1,
+  TimedOut = 2,
+  Shutdown = 3,
+}
+
+const HANGUP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+
+/** A client connection: its fd, state and the bytes in flight. */
+export class Connection implements Pollable {
+  readonly fd: number;
+  readonly engine: Engine;
+  state: ConnState = ConnState.Reading;
+  /** Bytes of an incomplete head, kept only when a head spans several reads. */
+  partial: Buffer | null = null;
+  /** The response being sent (shared by all connections) and how much of it went out. */
+  out: Buffer | null = null;
+  outOffset = 0;
+  /** The peer sent bytes past the head (a body, pipelining) or was refused: linger before close. */
+  linger = false;
+  /** Level-triggered only: EPOLLOUT is currently in the interest mask. */
+  outArmed = false;
+  /** When the connection last made progress (performance.now()), for the idle timeout. */
+  lastActive: number;
+  /** Per-connection counts, for the lab's timelines. */
+  recvCalls = 0;
+  sendCalls = 0;
+
+  constructor(engine: Engine, fd: number, now: number) {
+    this.engine = engine;
+    this.fd = fd;
+    this.lastActive = now;
+  }
+
+  onEvents(events: number): void {
+    this.engine.strategy.onConnection(this, events);
+  }
+
+  onReady(): void {
+    this.engine.strategy.onConnectionReady(this);
+  }
+
+  /**
+   * Reads up to `maxReads` times. A short read means the socket was drained at that moment
+   * (man 7 epoll: for stream sockets a short read is as good as EAGAIN), which saves the
+   * EAGAIN syscall; unless the peer hung up, where one more recv must see the EOF.
+   */
+  read(maxReads: number, events: number): ReadResult {
+    const engine = this.engine;
+    const c = engine.counters;
+    const scratch = engine.scratch;
+    for (let i = 0; i < maxReads; i++) {
+      c.recv++;
+      this.recvCalls++;
+      const n = native.recv(this.fd, scratch, 0, scratch.length, 0);
+      if (n > 0) {
+        c.bytesIn += n;
+        if (this.state === ConnState.Lingering) {
+          if (n < scratch.length && (events & HANGUP) === 0) return ReadResult.Drained;
+          continue;
+        }
+        const r = this.#take(scratch, n);
+        if (r !== ReadResult.Drained) return r;
+        this.lastActive = engine.now();
+        engine.touch(this);
+        if (n < scratch.length && (events & HANGUP) === 0) return ReadResult.Drained;
+      } else if (n === 0) {
+        // EOF. A complete request was already answered; anything else is an abort.
+        this.close(this.state === ConnState.Lingering ? CloseReason.Done : CloseReason.Aborted);
+        return ReadResult.Closed;
+      } else if (n === -EAGAIN) {
+        c.recvAgain++;
+        return ReadResult.Drained;
+      } else if (n !== -EINTR) {
+        this.close(CloseReason.Aborted);
+        return ReadResult.Closed;
+      }
+    }
+    return ReadResult.Budget;
+  }
+
+  /** Feeds received bytes to the head scanner; `data` is only valid until the next recv. */
+  #take(data: Buffer, n: number): ReadResult {
+    const engine = this.engine;
+    let buf: Buffer;
+    let from: number;
+    if (this.partial === null) {
+      buf = data;
+      from = 0;
+    } else {
+      from = this.partial.length;
+      buf = Buffer.concat([this.partial, data.subarray(0, n)]);
+      this.partial = buf;
+    }
+    const total = from + n;
+    const end = scanHead(buf, from, total);
+    if (end > 0) {
+      if (end < total) this.linger = true;
+      engine.counters.requests++;
+      if (end > engine.maxHeadBytes) {
+        this.#respondError(431);
+        return ReadResult.Complete;
+      }
+      if (!requestLineValid(buf, 0, end)) {
+        this.#respondError(400);
+        return ReadResult.Complete;
+      }
+      engine.onRequest?.(buf.subarray(0, total));
+      this.partial = null;
+      this.out = engine.response;
+      this.outOffset = 0;
+      this.state = ConnState.Writing;
+      return ReadResult.Complete;
+    }
+    if (end === HeadState.Garbage) {
+      this.close(CloseReason.Aborted);
+      return ReadResult.Closed;
+    }
+    if (total > engine.maxHeadBytes) {
+      engine.counters.requests++;
+      this.#respondError(431);
+      return ReadResult.Complete;
+    }
+    if (this.partial === null) this.partial = Buffer.from(data.subarray(0, n));
+    return ReadResult.Drained;
+  }
+
+  #respondError(status: 400 | 431): void {
+    this.engine.counters.rejected++;
+    this.partial = null;
+    this.linger = true;
+    this.out = status === 400 ? this.engine.badRequest : this.engine.headTooLarge;
+    this.outOffset = 0;
+    this.state = ConnState.Writing;
+  }
+
+  /** Sends what is left of the response, at most `maxWrites` send calls. */
+  write(maxWrites: number): WriteResult {
+    const out = this.out!;
+    const c = this.engine.counters;
+    for (let i = 0; i < maxWrites; i++) {
+      c.send++;
+      this.sendCalls++;
+      const n = native.send(this.fd, out, this.outOffset, out.length - this.outOffset, MSG_NOSIGNAL);
+      if (n >= 0) {
+        c.bytesOut += n;
+        this.outOffset += n;
+        if (this.outOffset === out.length) {
+          c.responses++;
+          return WriteResult.Done;
+        }
+        this.lastActive = this.engine.now();
+        this.engine.touch(this);
+      } else if (n === -EAGAIN) {
+        c.sendAgain++;
+        return WriteResult.Blocked;
+      } else if (n !== -EINTR) {
+        this.close(CloseReason.Aborted);
+        return WriteResult.Closed;
+      }
+    }
+    return WriteResult.Budget;
+  }
+
+  /**
+   * After the response: close at once, or, when the peer sent more than we read, half-close
+   * and read until its EOF first. Closing with unread bytes makes the kernel send RST,
+   * which can destroy the response before the client reads it (RFC 9112 section 9.6).
+   * Returns true when the connection is now lingering (still open, wants EPOLLIN).
+   */
+  finish(): boolean {
+    if (!this.linger) {
+      this.close(CloseReason.Done);
+      return false;
+    }
+    this.engine.counters.shutdown++;
+    native.shutdown(this.fd, SHUT_WR);
+    this.state = ConnState.Lingering;
+    this.out = null;
+    this.lastActive = this.engine.now();
+    this.engine.touch(this);
+    return true;
+  }
+
+  /** Closes the fd (which also removes it from the epoll set) and forgets the connection. */
+  close(reason: CloseReason): void {
+    if (this.state === ConnState.Closed) return;
+    this.state = ConnState.Closed;
+    this.partial = null;
+    this.out = null;
+    this.engine.release(this, reason);
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * `HttpServer`: the seed's HTTP/1.0 server done right, in either trigger mode, running on
+ * Node's event loop through the reactor, so a Node program can embed it.
+ */
+import { EventEmitter } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
+import { native } from '../binding/index.js';
+import {
+  AF_INET, AF_INET6, EAGAIN, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPERM, EPROTO, EPOLLET,
+  SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR,
+} from '../constants.js';
+import { EtltSystemError } from '../errors.js';
+import { Reactor } from '../reactor/reactor.js';
+import type { Pollable, WaitRecorder } from '../reactor/reactor.js';
+import { Socket } from '../socket.js';
+import { newCounters } from '../trace/counters.js';
+import type { ServerCounters } from '../trace/counters.js';
+import { integer } from '../validate.js';
+import { CloseReason, Connection } from './connection.js';
+import { AcceptResult } from './engine.js';
+import type { Engine } from './engine.js';
+import { errorResponse, okResponse } from './response.js';
+import { strategyFor } from './trigger/index.js';
+import type { TriggerStrategy } from './trigger/index.js';
+
+/** Options of {@link HttpServer}; every one has a default. */
+export interface HttpServerOptions {
+  /** Trigger mode: 'et' (default) or 'lt'. */
+  mode?: string;
+  /** Address to bind; default '0.0.0.0' (the seed's). Numeric IPv4/IPv6 or 'localhost'. */
+  host?: string;
+  /** Port; default 8080 (the seed's); 0 picks a free one. */
+  port?: number;
+  /** listen(2) backlog; default 4096 (the seed's 1 stalls clients for seconds under load). */
+  backlog?: number;
+  /** Response body instead of "Hello, world!" (sent with the seed's headers). */
+  body?: Uint8Array;
+  /** Longest accepted request head in bytes; default 8192. Longer: 431, then close. */
+  maxHeadBytes?: number;
+  /** Milliseconds without progress after which a connection is closed; default 5000. */
+  idleTimeout?: number;
+  /** Read right after accept, before registering with epoll (default true); see Engine.eagerRead. */
+  eagerRead?: boolean;
+  /** Called with the bytes of each complete request (valid only during the call). */
+  onRequest?: (request: Buffer) => void;
+}
+
+/** A snapshot of a server's counters and live state. */
+export interface HttpServerStats extends ServerCounters {
+  mode: string;
+  /** Connections open now. */
+  open: number;
+}
+
+/** Milliseconds between retries when accepting is paused for lack of memory or fds. */
+const ACCEPT_RETRY_MS = 50;
+/** How long close() lets responses in flight finish, by default. */
+const DEFAULT_CLOSE_DEADLINE_MS = 5000;
+
+/**
+ * The server. `listen()` binds and starts serving on Node's event loop; `close()` stops
+ * accepting, lets responses in flight finish (up to a deadline) and releases every fd.
+ * Emits 'error' for failures of the loop itself (never for a client's misbehaviour).
+ */
+export class HttpServer extends EventEmitter implements Engine {
+  readonly strategy: TriggerStrategy;
+  readonly counters: ServerCounters = newCounters();
+  readonly reactor: Reactor;
+  readonly scratch: Buffer = Buffer.allocUnsafe(65536);
+  readonly response: Buffer;
+  readonly badRequest: Buffer = errorResponse(400);
+  readonly headTooLarge: Buffer = errorResponse(431);
+  readonly maxHeadBytes: number;
+  readonly eagerRead: boolean;
+  readonly onRequest: ((request: Buffer) => void) | undefined;
+  readonly listener: Pollable;
+
+  readonly #host: string;
+  readonly #port: number;
+  readonly #backlog: number;
+  readonly #idleTimeout: number;
+  #socket: Socket | undefined;
+  /** Open connections in order of last activity, oldest first, for the idle sweep. */
+  #conns = new Map<number, Connection>();
+  #sweeper: NodeJS.Timeout | undefined;
+  #spareFd = -1;
+  #paused = false;
+  #retry: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #closed: (() => void) | undefined;
+  #deadline: NodeJS.Timeout | undefined;
+
+  constructor(options: HttpServerOptions = {}) {
+    super();
+    this.strategy = strategyFor(options.mode ?? 'et');
+    this.#host = options.host ?? '0.0.0.0';
+    if (typeof this.#host !== 'string') throw new TypeError('The "host" option must be a string');
+    this.#port = integer(options.port ?? 8080, 'port', 0, 65535);
+    this.#backlog = integer(options.backlog ?? 4096, 'backlog', 1, 0x7fffffff);
+    this.maxHeadBytes = integer(options.maxHeadBytes ?? 8192, 'maxHeadBytes', 16, 1 << 20);
+    this.#idleTimeout = integer(options.idleTimeout ?? 5000, 'idleTimeout', 1, 0x7fffffff);
+    if (options.onRequest !== undefined && typeof options.onRequest !== 'function') {
+      throw new TypeError('The "onRequest" option must be a function');
+    }
+    this.onRequest = options.onRequest;
+    this.eagerRead = options.eagerRead ?? true;
+    this.response = okResponse(options.body);
+    this.reactor = new Reactor(this.counters, { onError: (err) => this.emit('error', err) });
+    const strategy = this.strategy;
+    this.listener = {
+      fd: -1,
+      onEvents: (events: number) => strategy.onListener(this, events),
+      onReady: () => strategy.onListenerReady(this),
+    };
+  }
+
+  /** Binds, listens and starts serving; returns the bound address. Throws EADDRINUSE etc. */
+  listen(): { host: string; port: number } {
+    if (this.#socket) throw new Error('listen(): the server is already listening');
+    if (this.#closing) throw new Error('listen(): the server is closed');
+    const family = this.#host.includes(':') ? AF_INET6 : AF_INET;
+    const sock = new Socket(family, SOCK_STREAM | SOCK_NONBLOCK);
+    try {
+      sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+      sock.bind([this.#host, this.#port]);
+      sock.listen(this.#backlog);
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
+    this.#socket = sock;
+    (this.listener as { fd: number }).fd = sock.fileno();
+    const r = this.reactor.add(this.listener, this.strategy.listenerMask);
+    if (r < 0) {
+      sock.close();
+      this.#socket = undefined;
+      throw new EtltSystemError(r, 'epoll_ctl');
+    }
+    this.#openSpare();
+    this.#sweeper = setInterval(this.#sweep, Math.max(25, Math.min(1000, this.#idleTimeout / 4)));
+    this.#sweeper.unref();
+    this.reactor.start();
+    return this.address();
+  }
+
+  /** The bound address. */
+  address(): { host: string; port: number } {
+    if (!this.#socket) throw new Error('address(): the server is not listening');
+    const [host, port] = this.#socket.getsockname() as [string, number];
+    return { host, port };
+  }
+
+  /** Records every epoll_wait return of this server (for timelines); undefined stops. */
+  setRecorder(recorder: WaitRecorder | undefined): void {
+    this.reactor.recorder = recorder;
+  }
+
+  /**
+   * Stops accepting, lets responses in flight finish for up to `deadlineMs`, then closes
+   * every remaining connection, the listener and the epoll fd. Safe to call twice.
+   */
+  close(deadlineMs = DEFAULT_CLOSE_DEADLINE_MS): Promise<void> {
+    if (this.#closing) return this.#closing;
+    integer(deadlineMs, 'deadlineMs', 0, 0x7fffffff);
+    this.#closing = new Promise((resolve) => {
+      this.#closed = resolve;
+    });
+    clearTimeout(this.#retry);
+    if (this.#socket) {
+      this.reactor.forget(this.listener);
+      this.#socket.close();
+      this.counters.close++;
+    }
+    if (this.#conns.size === 0) {
+      this.#finishClose();
+    } else {
+      this.#deadline = setTimeout(() => {
+        for (const conn of [...this.#conns.values()]) conn.close(CloseReason.Shutdown);
+      }, deadlineMs);
+    }
+    return this.#closing;
+  }
+
+  /** Counters since start, plus the number of open connections. */
+  stats(): HttpServerStats {
+    return { mode: this.strategy.name, ...this.counters, open: this.#conns.size };
+  }
+
+  // ---- Engine ----
+
+  now(): number {
+    return performance.now();
+  }
+
+  accept(max: number): AcceptResult {
+    if (this.#closing || this.#paused || !this.#socket) return AcceptResult.Paused;
+    const lfd = this.listener.fd;
+    const c = this.counters;
+    for (let i = 0; i < max; i++) {
+      c.accept++;
+      const fd = native.accept4(lfd, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) {
+        this.#adopt(fd);
+        continue;
+      }
+      if (fd === -EAGAIN) {
+        c.acceptAgain++;
+        return AcceptResult.Drained;
+      }
+      // accept(2): errors of one pending connection; the listener is fine, go on.
+      if (fd === -EINTR || fd === -ECONNABORTED || fd === -EPROTO || fd === -EPERM) continue;
+      if (fd === -EMFILE || fd === -ENFILE) {
+        c.fdExhausted++;
+        const shed = this.#shedOne();
+        if (shed > 0) continue;
+        if (shed === 0) return AcceptResult.Drained;
+        this.#pause();
+        return AcceptResult.Paused;
+      }
+      if (fd === -ENOBUFS || fd === -ENOMEM) {
+        this.#pause();
+        return AcceptResult.Paused;
+      }
+      this.#pause();
+      this.emit('error', new EtltSystemError(fd, 'accept4'));
+      return AcceptResult.Paused;
+    }
+    return AcceptResult.Budget;
+  }
+
+  touch(conn: Connection): void {
+    // Re-inserting moves the connection to the end: the map stays ordered by activity.
+    this.#conns.delete(conn.fd);
+    this.#conns.set(conn.fd, conn);
+  }
+
+  release(conn: Connection, reason: CloseReason): void {
+    native.close(conn.fd);
+    const c = this.counters;
+    c.close++;
+    if (reason === CloseReason.Aborted) c.aborted++;
+    else if (reason === CloseReason.TimedOut) c.timedOut++;
+    this.reactor.forget(conn);
+    this.#conns.delete(conn.fd);
+    if (this.#closing && this.#conns.size === 0) this.#finishClose();
+  }
+
+  // ---- internals ----
+
+  #adopt(fd: number): void {
+    const conn = new Connection(this, fd, this.now());
+    this.counters.connections++;
+    this.#conns.set(fd, conn);
+    this.strategy.onAccepted(conn);
+  }
+
+  /**
+   * Out of fds: a spare fd, kept open for this moment, is closed so one queued connection
+   * can be accepted and closed at once; the client sees a clean close instead of hanging
+   * in the listen queue, and the queue drains so no edge is lost (libuv does the same).
+   */
+  #shedOne(): number {
+    if (this.#spareFd < 0) return -1;
+    closeSync(this.#spareFd);
+    this.#spareFd = -1;
+    this.counters.accept++;
+    const fd = native.accept4(this.listener.fd, null, SOCK_CLOEXEC);
+    if (fd >= 0) {
+      native.close(fd);
+      this.counters.close++;
+      this.counters.shed++;
+    }
+    this.#openSpare();
+    if (fd >= 0) return 1;
+    return fd === -EAGAIN ? 0 : -1;
+  }
+
+  #openSpare(): void {
+    if (this.#spareFd >= 0) return;
+    try {
+      this.#spareFd = openSync('/dev/null', 'r');
+    } catch {
+      this.#spareFd = -1;
+    }
+  }
+
+  /**
+   * Stops accepting for a moment. A level-triggered listener is also taken out of the
+   * interest set, or every poll would report the queued connections again: a busy loop.
+   */
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    const levelTriggered = (this.strategy.listenerMask & EPOLLET) === 0;
+    if (levelTriggered) this.reactor.modify(this.listener, 0);
+    this.#retry = setTimeout(() => {
+      this.#paused = false;
+      if (this.#closing) return;
+      this.#openSpare();
+      if (levelTriggered) this.reactor.modify(this.listener, this.strategy.listenerMask);
+      // Edge-triggered: the edge that brought these connections is gone; accept now.
+      this.strategy.onListenerReady(this);
+    }, ACCEPT_RETRY_MS);
+  }
+
+  #sweep = (): void => {
+    const now = this.now();
+    const limit = this.#idleTimeout;
+    for (const conn of this.#conns.values()) {
+      if (now - conn.lastActive < limit) break;
+      conn.close(CloseReason.TimedOut);
+    }
+  };
+
+  #finishClose(): void {
+    clearTimeout(this.#deadline);
+    clearTimeout(this.#retry);
+    clearInterval(this.#sweeper);
+    this.reactor.close();
+    if (this.#spareFd >= 0) {
+      closeSync(this.#spareFd);
+      this.#spareFd = -1;
+    }
+    const done = this.#closed;
+    this.#closed = undefined;
+    done?.();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The reactor: one epoll set, fd-indexed handlers, and dispatch, on Node's event loop.
+ *
+ * It knows fds and interest masks, nothing of sockets or HTTP. All epoll traffic goes
+ * through the allocation-free native path and is counted.
+ */
+import { native } from '../binding/index.js';
+import type { WatchHandle } from '../binding/index.js';
+import { EINTR, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../constants.js';
+import { EtltSystemError, check } from '../errors.js';
+import type { ReactorCounters } from '../trace/counters.js';
+
+/** Something registered with the reactor: an fd and what to do when it is ready. */
+export interface Pollable {
+  readonly fd: number;
+  /** Called with the ready mask, already limited to one call per fd per batch. */
+  onEvents(events: number): void;
+  /** Called for an entry on the ready list: the strategy left work for a later turn. */
+  onReady?(): void;
+}
+
+/** Records each epoll_wait return (for timelines); absent means no cost. */
+export type WaitRecorder = (events: Uint32Array, count: number) => void;
+
+/** Events drained per epoll_wait: bounded, so Node's own I/O and timers get their turn. */
+export const DEFAULT_BATCH = 256;
+
+/**
+ * Runs an epoll set on Node's event loop (`start`) or blocking (`runOnce`).
+ *
+ * Stale events: a handler may close an fd whose number a later accept in the same batch
+ * reuses; events for an fd added during the current batch were reported for its previous
+ * owner, so they are skipped (nginx's instance bit and Go's sequence tag solve the same).
+ */
+export class Reactor {
+  readonly epfd: number;
+  readonly counters: ReactorCounters;
+  recorder: WaitRecorder | undefined;
+  #handlers: (Pollable | undefined)[] = [];
+  #addedInBatch: number[] = [];
+  #batchNo = 1;
+  #events: Uint32Array;
+  #batch: number;
+  #watch: WatchHandle | undefined;
+  #ready: Pollable[] = [];
+  #readyScheduled = false;
+  #onError: (err: Error) => void;
+  #registered = 0;
+
+  constructor(counters: ReactorCounters, options: { batch?: number; onError?: (err: Error) => void } = {}) {
+    this.counters = counters;
+    this.#batch = options.batch ?? DEFAULT_BATCH;
+    this.#events = new Uint32Array(this.#batch * 2);
+    this.#onError = options.onError ?? ((err) => { throw err; });
+    this.epfd = check(native.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
+  }
+
+  /** Number of fds currently registered. */
+  get size(): number {
+    return this.#registered;
+  }
+
+  /** Registers `p.fd` with `mask`; returns 0 or -errno. */
+  add(p: Pollable, mask: number): number {
+    this.counters.ctlAdd++;
+    const r = native.epoll_ctl(this.epfd, EPOLL_CTL_ADD, p.fd, mask);
+    if (r === 0) {
+      this.#handlers[p.fd] = p;
+      this.#addedInBatch[p.fd] = this.#batchNo;
+      this.#registered++;
+    }
+    return r;
+  }
+
+  /** Changes the interest of a registered fd; returns 0 or -errno. */
+  modify(p: Pollable, mask: number): number {
+    this.counters.ctlMod++;
+    return native.epoll_ctl(this.epfd, EPOLL_CTL_MOD, p.fd, mask);
+  }
+
+  /** Unregisters an fd that stays open; returns 0 or -errno. */
+  remove(p: Pollable): number {
+    this.counters.ctlDel++;
+    const r = native.epoll_ctl(this.epfd, EPOLL_CTL_DEL, p.fd, 0);
+    this.forget(p);
+    return r;
+  }
+
+  /** Drops the handler of an fd that was closed (close(2) already removed it from the set). */
+  forget(p: Pollable): void {
+    if (this.#handlers[p.fd] === p) {
+      this.#handlers[p.fd] = undefined;
+      this.#registered--;
+    }
+  }
+
+  /** The handler registered for `fd`, if any. */
+  handler(fd: number): Pollable | undefined {
+    return this.#handlers[fd];
+  }
+
+  /** Every registered handler. */
+  *handlers(): IterableIterator<Pollable> {
+    for (const h of this.#handlers) if (h !== undefined) yield h;
+  }
+
+  /**
+   * Puts `p` on the ready list: its `onReady` runs on a later turn of Node's loop, after
+   * other I/O. This is how edge-triggered work is bounded per turn (man 7 epoll, "starvation").
+   */
+  later(p: Pollable): void {
+    this.#ready.push(p);
+    if (!this.#readyScheduled) {
+      this.#readyScheduled = true;
+      setImmediate(this.#runReady);
+    }
+  }
+
+  /** Starts dispatching from Node's event loop; keeps the process alive until `stop`. */
+  start(): void {
+    if (this.#watch) return;
+    const handle = native.watch_start(this.epfd, this.#onWake);
+    if (typeof handle === 'number') throw new EtltSystemError(handle, 'uv_poll_start');
+    this.#watch = handle;
+  }
+
+  /** Stops dispatching from Node's loop. */
+  stop(): void {
+    const handle = this.#watch;
+    this.#watch = undefined;
+    if (handle) native.watch_stop(handle);
+  }
+
+  /** Whether the running reactor keeps the process alive. */
+  ref(keepAlive: boolean): void {
+    if (this.#watch) native.watch_ref(this.#watch, keepAlive);
+  }
+
+  /** Blocking mode: one epoll_wait with `timeoutMs` and its dispatch; returns the event count. */
+  runOnce(timeoutMs: number): number {
+    const n = this.#wait(timeoutMs);
+    if (n > 0) this.#dispatch(n);
+    return n;
+  }
+
+  /** Stops and closes the epoll fd. Registered fds are not closed. */
+  close(): void {
+    this.stop();
+    native.close(this.epfd);
+    this.#handlers = [];
+    this.#ready = [];
+  }
+
+  #wait(timeoutMs: number): number {
+    this.counters.epollWait++;
+    const n = native.epoll_wait(this.epfd, this.#events, this.#batch, timeoutMs);
+    if (n > 0) {
+      this.counters.events += n;
+      if (this.recorder) this.recorder(this.#events, n);
+    } else if (n === 0) {
+      this.counters.idleWaits++;
+    } else if (n !== -EINTR) {
+      this.#onError(new EtltSystemError(n, 'epoll_wait'));
+    }
+    return n;
+  }
+
+  #dispatch(n: number): void {
+    const events = this.#events;
+    const batchNo = ++this.#batchNo;
+    for (let i = 0; i < n; i++) {
+      const fd = events[2 * i]!;
+      const h = this.#handlers[fd];
+      if (h === undefined || this.#addedInBatch[fd] === batchNo) continue;
+      h.onEvents(events[2 * i + 1]!);
+    }
+  }
+
+  #onWake = (status: number): void => {
+    this.counters.wakeups++;
+    if (status < 0) {
+      this.#onError(new EtltSystemError(status, 'uv_poll'));
+      return;
+    }
+    const n = this.#wait(0);
+    if (n > 0) this.#dispatch(n);
+  };
+
+  #runReady = (): void => {
+    this.#readyScheduled = false;
+    const ready = this.#ready;
+    this.#ready = [];
+    for (const p of ready) {
+      if (this.#handlers[p.fd] === p) p.onReady?.();
+    }
+  };
+}
