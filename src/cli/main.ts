@@ -6,16 +6,20 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Printer } from './printer.js';
+import { LAB_STRATEGIES } from '../http/trigger/index.js';
+import { lab } from './lab.js';
 import { serve } from './serve.js';
 
 const HELP = `etlt: Linux epoll, edge- and level-triggered, from TypeScript
 
 Usage:
   etlt serve [options]     serve the seed's HTTP/1.0 "Hello, world!" (default 0.0.0.0:8080, ET)
+  etlt lab [options]       measure what ET and LT cost, and show their pitfalls, on this machine
   etlt --help | --version
 
 serve options:
-  --mode et|lt             trigger mode: edge (default) or level
+  --mode et|lt             trigger mode: edge (default) or level; the lab's strategies
+                           (seed-lt, seed-et, et-no-drain, lt-always-out) are accepted too
   --host ADDR              address to bind (default 0.0.0.0; numeric IPv4/IPv6 or localhost)
   --port N                 port (default 8080; 0 picks a free one)
   --backlog N              listen backlog (default 4096)
@@ -24,6 +28,18 @@ serve options:
   --max-head BYTES         longest request head (default 8192; longer gets 431)
   --idle-timeout SECONDS   close connections idle this long (default 5)
   --close-timeout SECONDS  on SIGINT/SIGTERM, time for responses in flight (default 5)
+  --hold MS                after a wake-up, keep waiting on the server's own epoll set up to
+                           MS ms while events keep coming (default 0: back to Node each batch)
+  --eager-read on|off      recv right after accept, before registering (default on)
+  --stats-json FILE        on exit, write the counters (and the trace) to FILE as JSON
+  --trace N                record the first N epoll_wait returns that had events
+
+lab options:
+  --quick                  a short run (about a minute) instead of the full one
+  --strategies a,b         seed-lt, seed-et, lt, et, et-no-drain, lt-always-out (default: all)
+  --workloads a,b          sequential, concurrent, split, big-head, slow-reader (default: all)
+  --json FILE|-            write the report as JSON
+  --out FILE.html          write a self-contained HTML report with charts and timelines
 
 Signals: SIGINT/SIGTERM stop gracefully and print the counters; SIGUSR1 prints them.
 `;
@@ -42,6 +58,13 @@ function num(value: string | undefined, name: string, fallback: number, min: num
     throw new UsageError(`--${name} must be a number from ${min} to ${max} (got '${value}')`);
   }
   return n;
+}
+
+function onOff(value: string | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new UsageError(`--${name} must be 'on' or 'off' (got '${value}')`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -64,6 +87,15 @@ async function main(argv: string[]): Promise<number> {
         'max-head': { type: 'string' },
         'idle-timeout': { type: 'string' },
         'close-timeout': { type: 'string' },
+        hold: { type: 'string' },
+        'eager-read': { type: 'string' },
+        'stats-json': { type: 'string' },
+        trace: { type: 'string' },
+        quick: { type: 'boolean' },
+        json: { type: 'string' },
+        out: { type: 'string' },
+        strategies: { type: 'string' },
+        workloads: { type: 'string' },
       },
     });
     const command = positionals[0];
@@ -75,10 +107,21 @@ async function main(argv: string[]): Promise<number> {
       out.line(HELP);
       return values.help || command === 'help' ? 0 : 2;
     }
-    if (command !== 'serve') throw new UsageError(`unknown command '${command}'`);
+    if (command !== 'serve' && command !== 'lab') throw new UsageError(`unknown command '${command}'`);
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+    if (command === 'lab') {
+      const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean));
+      return await lab(
+        { quick: values.quick ?? false, json: values.json, out: values.out, strategies: list(values.strategies), workloads: list(values.workloads) },
+        out,
+        err,
+        process.stderr.isTTY === true,
+      );
+    }
     const mode = values.mode ?? 'et';
-    if (mode !== 'et' && mode !== 'lt') throw new UsageError(`--mode must be 'et' or 'lt' (got '${mode}')`);
+    if (!Object.hasOwn(LAB_STRATEGIES, mode)) {
+      throw new UsageError(`--mode must be 'et' or 'lt' (or a lab strategy: ${Object.keys(LAB_STRATEGIES).join(', ')}); got '${mode}'`);
+    }
     return await serve(
       {
         mode,
@@ -90,6 +133,10 @@ async function main(argv: string[]): Promise<number> {
         maxHead: num(values['max-head'], 'max-head', 8192, 16, 1 << 20),
         idleTimeout: Math.round(num(values['idle-timeout'], 'idle-timeout', 5, 0.001, 86400) * 1000),
         closeTimeout: Math.round(num(values['close-timeout'], 'close-timeout', 5, 0, 86400) * 1000),
+        holdMs: num(values.hold, 'hold', 0, 0, 1000),
+        eagerRead: onOff(values['eager-read'], 'eager-read', true),
+        statsJson: values['stats-json'],
+        trace: num(values.trace, 'trace', 0, 0, 100000),
       },
       out,
       err,

@@ -1,7 +1,9 @@
 /**
  * `etlt serve`: runs the HTTP server from the command line, with the seed's printing.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { WaitTrace } from '../trace/timeline.js';
+import { EPOLLET } from '../constants.js';
 import { HttpServer } from '../http/server.js';
 import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
 import { syscallsByKind } from '../trace/counters.js';
@@ -18,6 +20,10 @@ export interface ServeArgs {
   maxHead: number;
   idleTimeout: number;
   closeTimeout: number;
+  holdMs: number;
+  eagerRead: boolean;
+  statsJson: string | undefined;
+  trace: number;
 }
 
 const DASHES = '-'.repeat(40);
@@ -47,6 +53,8 @@ export async function serve(args: ServeArgs, out: Printer, err: Printer): Promis
     backlog: args.backlog,
     maxHeadBytes: args.maxHead,
     idleTimeout: args.idleTimeout,
+    holdMs: args.holdMs,
+    eagerRead: args.eagerRead,
   };
   if (args.body !== undefined) options.body = readFileSync(args.body);
   if (!args.quiet) {
@@ -55,8 +63,10 @@ export async function serve(args: ServeArgs, out: Printer, err: Printer): Promis
   }
   const server = new HttpServer(options);
   server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));
+  const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;
+  if (trace) server.setRecorder(trace.record);
   const { host, port } = server.listen();
-  out.line(`etlt: serving on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${args.mode === 'lt' ? 'level' : 'edge'}-triggered, mode ${args.mode})`);
+  out.line(`etlt: serving on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${(server.strategy.connectionMask & EPOLLET) !== 0 ? 'edge' : 'level'}-triggered, mode ${args.mode})`);
 
   const onUsr1 = () => err.line(formatStats(server.stats()));
   process.on('SIGUSR1', onUsr1);
@@ -76,7 +86,11 @@ export async function serve(args: ServeArgs, out: Printer, err: Printer): Promis
     process.on('SIGTERM', stop);
   });
   process.removeListener('SIGUSR1', onUsr1);
-  err.line(formatStats(server.stats()));
+  const stats = server.stats();
+  err.line(formatStats(stats));
+  if (args.statsJson !== undefined) {
+    writeFileSync(args.statsJson, JSON.stringify({ stats, cpu: process.cpuUsage(), timeline: trace?.waits ?? [] }));
+  }
   if (out.dropped > 0) err.line(`etlt: ${out.dropped} request lines were dropped: stdout was too slow`);
   return code;
 }

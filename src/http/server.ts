@@ -41,6 +41,8 @@ export interface HttpServerOptions {
   idleTimeout?: number;
   /** Read right after accept, before registering with epoll (default true); see Engine.eagerRead. */
   eagerRead?: boolean;
+  /** See Reactor.start: milliseconds to keep waiting on this server's epoll set after a wake-up; default 0. */
+  holdMs?: number;
   /** Called with the bytes of each complete request (valid only during the call). */
   onRequest?: (request: Buffer) => void;
 }
@@ -79,6 +81,7 @@ export class HttpServer extends EventEmitter implements Engine {
   readonly #port: number;
   readonly #backlog: number;
   readonly #idleTimeout: number;
+  readonly #holdMs: number;
   #socket: Socket | undefined;
   /** Open connections in order of last activity, oldest first, for the idle sweep. */
   #conns = new Map<number, Connection>();
@@ -104,12 +107,17 @@ export class HttpServer extends EventEmitter implements Engine {
     }
     this.onRequest = options.onRequest;
     this.eagerRead = options.eagerRead ?? true;
+    this.#holdMs = integer(options.holdMs ?? 0, 'holdMs', 0, 1000);
     this.response = okResponse(options.body);
     this.reactor = new Reactor(this.counters, { onError: (err) => this.emit('error', err) });
     const strategy = this.strategy;
     this.listener = {
       fd: -1,
-      onEvents: (events: number) => strategy.onListener(this, events),
+      onEvents: (events: number) => {
+        const before = this.counters.connections + this.counters.shed;
+        strategy.onListener(this, events);
+        if (this.counters.connections + this.counters.shed === before) this.counters.useless++;
+      },
       onReady: () => strategy.onListenerReady(this),
     };
   }
@@ -139,7 +147,7 @@ export class HttpServer extends EventEmitter implements Engine {
     this.#openSpare();
     this.#sweeper = setInterval(this.#sweep, Math.max(25, Math.min(1000, this.#idleTimeout / 4)));
     this.#sweeper.unref();
-    this.reactor.start();
+    this.reactor.start({ holdMs: this.#holdMs });
     return this.address();
   }
 

@@ -1,0 +1,69 @@
+/**
+ * The lab's report: what one `etlt lab` run measured, as JSON (`--json`) and as the input
+ * of the HTML report (`--out`).
+ */
+
+/** Syscalls per request, by kind (from the server's own counters). */
+export interface SyscallsPerRequest {
+  total: number;
+  epoll_wait: number;
+  epoll_ctl: number;
+  accept4: number;
+  recvfrom: number;
+  sendto: number;
+  shutdown: number;
+  close: number;
+}
+
+/** One strategy under one workload. */
+export interface LabResult {
+  strategy: string;
+  workload: string;
+  /** Requests the load generator attempted. */
+  attempted: number;
+  /** Requests answered in full. */
+  completed: number;
+  /** Requests with no complete answer within the per-request timeout: lost wake-ups. */
+  stalled: number;
+  /** Connections refused, reset or otherwise failed. */
+  errors: number;
+  /** Wall-clock seconds of the load. */
+  seconds: number;
+  /** Completed requests per second. */
+  rps: number;
+  /** Server CPU time (user + system) per completed request, in microseconds. */
+  cpuUsPerRequest: number;
+  /** Latency percentiles of completed requests, in milliseconds. */
+  p50Ms: number;
+  p99Ms: number;
+  syscallsPerRequest: SyscallsPerRequest;
+  /** epoll_wait calls that returned nothing, per request. */
+  idleWaitsPerRequest: number;
+  /** Events returned per epoll_wait. */
+  eventsPerWait: number;
+  /** Events that found nothing to do (a wake-up for nothing), per request. */
+  uselessEventsPerRequest: number;
+  /** The server's raw counters at the end of the run. */
+  counters: Record<string, number>;
+}
+
+/** One epoll_wait return in a timeline: when, and the [fd, events] it returned. */
+export interface TimelineWait {
+  /** Milliseconds since the server started. */
+  t: number;
+  events: [fd: number, events: number][];
+}
+
+/** A whole lab run. */
+export interface LabReport {
+  version: string;
+  startedAt: string;
+  machine: { cpus: number; node: string; kernel: string; pinned: boolean };
+  strategies: string[];
+  workloads: { name: string; description: string }[];
+  results: LabResult[];
+  /** Per strategy: the first epoll_wait returns of the timeline workload. */
+  timelines: Record<string, TimelineWait[]>;
+  /** What each strategy is, in a sentence. */
+  descriptions: Record<string, string>;
+}
