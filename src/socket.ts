@@ -9,7 +9,7 @@ import {
   SOCKADDR_STORAGE_SIZE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM,
 } from './constants.js';
 import { EtltSystemError, check } from './errors.js';
-import { bytes, fileDescriptor, flag, integer, writableBytes } from './validate.js';
+import { bytes, fileDescriptor, flag, integer, typeError, writableBytes } from './validate.js';
 
 export type { Address } from './address.js';
 
@@ -90,8 +90,11 @@ export class Socket implements Disposable {
     if (typeof value === 'number' || typeof value === 'boolean') {
       raw = Buffer.alloc(4);
       (raw as Buffer).writeInt32LE(integer(Number(value), 'value', -0x80000000, 0x7fffffff));
-    } else {
+    } else if (ArrayBuffer.isView(value)) {
       raw = bytes(value, 'value');
+    } else {
+      // Python takes an int or a bytes-like object; a string would be sent as its UTF-8 bytes.
+      throw typeError('value', 'an integer, a Buffer, a TypedArray or a DataView', value);
     }
     check(native.setsockopt(this.#fd, level, option, raw), 'setsockopt');
   }

@@ -1,6 +1,7 @@
 /** Argument checks for the public API: TypeError for a wrong type, RangeError for a wrong value. */
 
-function typeError(name: string, expected: string, value: unknown): TypeError {
+/** A TypeError naming the argument, with Node's `ERR_INVALID_ARG_TYPE` code. */
+export function typeError(name: string, expected: string, value: unknown): TypeError {
   const shown = typeof value === 'string' ? `'${value}'` : typeof value === 'object' ? (value === null ? 'null' : 'an object') : String(value);
   const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${shown}`);
   (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';

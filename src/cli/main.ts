@@ -51,6 +51,9 @@ function version(): string {
 
 class UsageError extends Error {}
 
+/** How long, at exit, output may take to reach a slow reader before it is given up. */
+const EXIT_DRAIN_MS = 2000;
+
 function num(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -150,7 +153,10 @@ async function main(argv: string[]): Promise<number> {
     err.line(`etlt: ${error.message}`);
     return 1;
   } finally {
-    await Promise.all([out.drain(), err.drain()]);
+    // Bounded: with a reader that never reads, waiting for the output would never end.
+    await Promise.all([out.drain(EXIT_DRAIN_MS), err.drain(EXIT_DRAIN_MS)]);
+    out.release();
+    err.release();
   }
 }
 

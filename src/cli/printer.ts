@@ -3,8 +3,14 @@
  * pipe or file synchronously, so a slow reader of our stdout would stall the server. Here
  * one fs.write at a time runs on libuv's thread pool; lines queue behind it up to a bound,
  * and past that they are dropped and counted, never buffered without limit.
+ *
+ * A pipe or socket is switched to non-blocking mode (and back by `release`): a blocking
+ * write to a pipe nobody reads never returns, and that thread-pool thread would then hold
+ * the process forever, even past process.exit(), which joins the pool's threads.
  */
-import { write } from 'node:fs';
+import { fstatSync, write } from 'node:fs';
+import { native } from '../binding/index.js';
+import { F_GETFL, F_SETFL, O_NONBLOCK } from '../constants.js';
 
 /** Bytes queued before lines are dropped. */
 const MAX_QUEUED = 1 << 20;
@@ -16,9 +22,25 @@ export class Printer {
   #writing = false;
   #dropped = 0;
   #idle: (() => void)[] = [];
+  /** The fd's flags before we made it non-blocking, or -1 if untouched. */
+  #savedFlags = -1;
+  #released = false;
+  #retry: NodeJS.Timeout | undefined;
 
   constructor(fd: number) {
     this.#fd = fd;
+    let pipe = false;
+    try {
+      const st = fstatSync(fd);
+      pipe = st.isFIFO() || st.isSocket();
+    } catch {
+      // Not open: writes will fail and be dropped.
+    }
+    // Only pipes and sockets: a terminal is shared with the shell, a regular file never blocks.
+    const flags = pipe ? native.fcntl(fd, F_GETFL, 0) : -1;
+    if (flags >= 0 && (flags & O_NONBLOCK) === 0 && native.fcntl(fd, F_SETFL, flags | O_NONBLOCK) === 0) {
+      this.#savedFlags = flags;
+    }
   }
 
   /** Lines dropped so far because the reader was too slow. */
@@ -28,7 +50,7 @@ export class Printer {
 
   /** Queues `text` (a newline is added). */
   line(text: string): void {
-    if (this.#queued + text.length > MAX_QUEUED) {
+    if (this.#released || this.#queued + text.length > MAX_QUEUED) {
       this.#dropped++;
       return;
     }
@@ -37,10 +59,41 @@ export class Printer {
     if (!this.#writing) this.#flush();
   }
 
-  /** Resolves once everything queued has been written. */
-  drain(): Promise<void> {
-    if (!this.#writing && this.#queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+  /**
+   * Resolves with true once everything queued has been written, or with false after
+   * `timeoutMs` if the reader is stuck (a pipe nobody reads never drains).
+   */
+  drain(timeoutMs = Infinity): Promise<boolean> {
+    if (!this.#writing && this.#queue.length === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#idle.push(done);
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          this.#idle = this.#idle.filter((f) => f !== done);
+          resolve(false);
+        }, timeoutMs);
+      }
+    });
+  }
+
+  /**
+   * Gives up on what is still queued (counted as dropped), stops retrying, and restores the
+   * fd's blocking mode; later lines are dropped. Lets the process exit with a stuck reader.
+   */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    clearTimeout(this.#retry);
+    if (this.#queue.length > 0) this.#dropped += this.#queue.length;
+    this.#queue = [];
+    this.#queued = 0;
+    if (this.#savedFlags >= 0) native.fcntl(this.#fd, F_SETFL, this.#savedFlags);
+    this.#savedFlags = -1;
   }
 
   #flush(): void {
@@ -63,7 +116,7 @@ export class Printer {
       if (err) {
         // A non-blocking terminal that is full: try again shortly. A closed one: give up.
         if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-          setTimeout(() => this.#writeAll(chunk, offset), 10);
+          if (!this.#released) this.#retry = setTimeout(() => this.#writeAll(chunk, offset), 10);
           return;
         }
         this.#queue = [];

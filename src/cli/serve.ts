@@ -65,26 +65,27 @@ export async function serve(args: ServeArgs, out: Printer, err: Printer): Promis
   server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));
   const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;
   if (trace) server.setRecorder(trace.record);
+  const onUsr1 = () => err.line(formatStats(server.stats()));
+  // Signal handlers go in before the start line: whoever reads that line may signal at once.
+  const signals = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.on('SIGUSR1', onUsr1);
   const { host, port } = server.listen();
   out.line(`etlt: serving on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${(server.strategy.connectionMask & EPOLLET) !== 0 ? 'edge' : 'level'}-triggered, mode ${args.mode})`);
-
-  const onUsr1 = () => err.line(formatStats(server.stats()));
-  process.on('SIGUSR1', onUsr1);
-  const code = await new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        err.line(`etlt: ${signal} again: exiting now`);
-        resolve(130);
-        return;
-      }
-      stopping = true;
-      err.line(`etlt: ${signal}: no longer accepting; finishing responses in flight (up to ${args.closeTimeout} ms)`);
-      server.close(args.closeTimeout).then(() => resolve(0), () => resolve(1));
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const first = await signals;
+  let forced = false;
+  const again = (signal: NodeJS.Signals) => {
+    // Cut off the responses still in flight: until they are gone the loop stays alive.
+    err.line(`etlt: ${signal} again: exiting now`);
+    forced = true;
+    void server.close(0);
+  };
+  process.on('SIGINT', again);
+  process.on('SIGTERM', again);
+  err.line(`etlt: ${first}: no longer accepting; finishing responses in flight (up to ${args.closeTimeout} ms)`);
+  const code = await server.close(args.closeTimeout).then(() => (forced ? 130 : 0), () => 1);
   process.removeListener('SIGUSR1', onUsr1);
   const stats = server.stats();
   err.line(formatStats(stats));

@@ -92,6 +92,7 @@ export class HttpServer extends EventEmitter implements Engine {
   #closing: Promise<void> | undefined;
   #closed: (() => void) | undefined;
   #deadline: NodeJS.Timeout | undefined;
+  #deadlineAt = Infinity;
 
   constructor(options: HttpServerOptions = {}) {
     super();
@@ -165,11 +166,15 @@ export class HttpServer extends EventEmitter implements Engine {
 
   /**
    * Stops accepting, lets responses in flight finish for up to `deadlineMs`, then closes
-   * every remaining connection, the listener and the epoll fd. Safe to call twice.
+   * every remaining connection, the listener and the epoll fd. Safe to call twice; a later
+   * call can only bring the deadline closer (a second Ctrl-C: close(0) cuts off at once).
    */
   close(deadlineMs = DEFAULT_CLOSE_DEADLINE_MS): Promise<void> {
-    if (this.#closing) return this.#closing;
     integer(deadlineMs, 'deadlineMs', 0, 0x7fffffff);
+    if (this.#closing) {
+      if (this.#deadline !== undefined && this.now() + deadlineMs < this.#deadlineAt) this.#setDeadline(deadlineMs);
+      return this.#closing;
+    }
     this.#closing = new Promise((resolve) => {
       this.#closed = resolve;
     });
@@ -182,11 +187,18 @@ export class HttpServer extends EventEmitter implements Engine {
     if (this.#conns.size === 0) {
       this.#finishClose();
     } else {
-      this.#deadline = setTimeout(() => {
-        for (const conn of [...this.#conns.values()]) conn.close(CloseReason.Shutdown);
-      }, deadlineMs);
+      this.#setDeadline(deadlineMs);
     }
     return this.#closing;
+  }
+
+  /** (Re)arms the timer that closes every connection still open when close() runs out of time. */
+  #setDeadline(ms: number): void {
+    clearTimeout(this.#deadline);
+    this.#deadlineAt = this.now() + ms;
+    this.#deadline = setTimeout(() => {
+      for (const conn of [...this.#conns.values()]) conn.close(CloseReason.Shutdown);
+    }, ms);
   }
 
   /** Counters since start, plus the number of open connections. */
@@ -312,6 +324,7 @@ export class HttpServer extends EventEmitter implements Engine {
   }
 
   #sweep = (): void => {
+    this.counters.timerTurns++;
     const now = this.now();
     const limit = this.#idleTimeout;
     for (const conn of this.#conns.values()) {

@@ -199,7 +199,7 @@ async function runPair(strategy: string, w: Workload, quick: boolean, dir: strin
     const n = Math.max(1, load.completed > 0 ? load.completed : load.attempted);
     const get = (k: string) => c[k] ?? 0;
     const sys = {
-      epoll_wait: get('wakeups') + get('epollWait'),
+      epoll_wait: get('wakeups') + get('readyTurns') + get('timerTurns') + get('epollWait'),
       epoll_ctl: get('ctlAdd') + get('ctlMod') + get('ctlDel'),
       accept4: get('accept'),
       recvfrom: get('recv'),

@@ -206,6 +206,7 @@ export class Reactor {
   };
 
   #runReady = (): void => {
+    this.counters.readyTurns++;
     this.#readyScheduled = false;
     const ready = this.#ready;
     this.#ready = [];

@@ -8,6 +8,13 @@
 export interface ReactorCounters {
   /** Wake-ups from Node's loop (libuv saw the epoll fd readable): one libuv epoll_wait each. */
   wakeups: number;
+  /**
+   * Ready-list turns (setImmediate): each makes libuv poll its own set once more with a
+   * zero timeout, an epoll_wait that delivers nothing of ours.
+   */
+  readyTurns: number;
+  /** Turns of the server's own timers (the idle sweep): each is one libuv epoll_wait timing out. */
+  timerTurns: number;
   /** epoll_wait calls made on the server's own epoll fd. */
   epollWait: number;
   /** epoll_wait calls that returned no event (a wake-up with nothing to do). */
@@ -55,7 +62,7 @@ export interface ServerCounters extends ReactorCounters {
 /** A fresh set of zeroed counters. */
 export function newCounters(): ServerCounters {
   return {
-    wakeups: 0, epollWait: 0, idleWaits: 0, events: 0, ctlAdd: 0, ctlMod: 0, ctlDel: 0,
+    wakeups: 0, readyTurns: 0, timerTurns: 0, epollWait: 0, idleWaits: 0, events: 0, ctlAdd: 0, ctlMod: 0, ctlDel: 0,
     accept: 0, acceptAgain: 0, recv: 0, recvAgain: 0, send: 0, sendAgain: 0, shutdown: 0, close: 0,
     bytesIn: 0, bytesOut: 0, connections: 0, requests: 0, responses: 0, aborted: 0, rejected: 0,
     timedOut: 0, shed: 0, fdExhausted: 0, deferred: 0, useless: 0,
@@ -65,7 +72,7 @@ export function newCounters(): ServerCounters {
 /** Syscalls made by the engine, by kind, from the counters (libuv's own epoll_wait included). */
 export function syscallsByKind(c: ServerCounters): Record<string, number> {
   return {
-    epoll_wait: c.wakeups + c.epollWait,
+    epoll_wait: c.wakeups + c.readyTurns + c.timerTurns + c.epollWait,
     epoll_ctl: c.ctlAdd + c.ctlMod + c.ctlDel,
     accept4: c.accept,
     recvfrom: c.recv,
