@@ -111,6 +111,10 @@ export class Connection implements Pollable {
       if (n > 0) {
         c.bytesIn += n;
         if (this.state === ConnState.Lingering) {
+          // A peer still sending its body is not idle: timing it out would close with unread
+          // bytes, and the RST that follows can destroy the response the linger protects.
+          this.lastActive = engine.now();
+          engine.touch(this);
           if (n < size && (events & HANGUP) === 0) return ReadResult.Drained;
           continue;
         }
@@ -215,6 +219,21 @@ export class Connection implements Pollable {
       }
     }
     return WriteResult.Budget;
+  }
+
+  /**
+   * Right after accept, before any registration: read, and if the request is complete,
+   * respond. Returns false when the connection is done with (answered and closed, or
+   * gone), true when it must be registered; its state then says what it waits for.
+   */
+  serveEagerly(maxReads: number, maxWrites: number): boolean {
+    const r = this.read(maxReads, 0);
+    this.engine.eagerResult(r !== ReadResult.Drained || this.partial !== null);
+    if (r === ReadResult.Closed) return false;
+    if (r !== ReadResult.Complete) return true;
+    const w = this.write(maxWrites);
+    if (w === WriteResult.Closed) return false;
+    return w !== WriteResult.Done || this.finish();
   }
 
   /**

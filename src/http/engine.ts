@@ -32,10 +32,13 @@ export interface Engine {
   readonly headTooLarge: Buffer;
   readonly maxHeadBytes: number;
   /**
-   * Try recv right after accept, before any epoll registration: HTTP clients send at once,
-   * so the request is usually there, and then the connection costs no epoll_ctl at all.
+   * Whether to try recv right after this accept, before any epoll registration: HTTP
+   * clients send at once, so the request is often there already, and then the connection
+   * costs no epoll_ctl and no wake-up at all. A miss costs one recv (EAGAIN).
    */
-  readonly eagerRead: boolean;
+  readEagerly(): boolean;
+  /** Tells the eager-read policy whether the read found data. */
+  eagerResult(hit: boolean): void;
   /** Called with each complete request's bytes (valid only during the call). */
   readonly onRequest: ((request: Buffer) => void) | undefined;
   /** A cheap monotonic clock in milliseconds. */

@@ -39,7 +39,10 @@ export interface HttpServerOptions {
   maxHeadBytes?: number;
   /** Milliseconds without progress after which a connection is closed; default 5000. */
   idleTimeout?: number;
-  /** Read right after accept, before registering with epoll (default true); see Engine.eagerRead. */
+  /**
+   * Read right after accept, before registering with epoll, while that usually finds the
+   * request (default true; see Engine.readEagerly). false: never.
+   */
   eagerRead?: boolean;
   /** See Reactor.start: milliseconds to keep waiting on this server's epoll set after a wake-up; default 0. */
   holdMs?: number;
@@ -73,7 +76,10 @@ export class HttpServer extends EventEmitter implements Engine {
   readonly badRequest: Buffer = errorResponse(400);
   readonly headTooLarge: Buffer = errorResponse(431);
   readonly maxHeadBytes: number;
-  readonly eagerRead: boolean;
+  readonly #eagerRead: boolean;
+  /** Recent share of eager reads that found data (a moving average), and a probe counter. */
+  #eagerScore = 1;
+  #eagerProbe = 0;
   readonly onRequest: ((request: Buffer) => void) | undefined;
   readonly listener: Pollable;
 
@@ -107,7 +113,7 @@ export class HttpServer extends EventEmitter implements Engine {
       throw new TypeError('The "onRequest" option must be a function');
     }
     this.onRequest = options.onRequest;
-    this.eagerRead = options.eagerRead ?? true;
+    this.#eagerRead = options.eagerRead ?? true;
     this.#holdMs = integer(options.holdMs ?? 0, 'holdMs', 0, 1000);
     this.response = okResponse(options.body);
     this.reactor = new Reactor(this.counters, { onError: (err) => this.emit('error', err) });
@@ -246,6 +252,20 @@ export class HttpServer extends EventEmitter implements Engine {
       return AcceptResult.Paused;
     }
     return AcceptResult.Budget;
+  }
+
+  readEagerly(): boolean {
+    if (!this.#eagerRead) return false;
+    // While most eager reads miss (clients that connect first and write later), stop
+    // paying a recv for nothing; probe one accept in 16 to notice when that changes.
+    if (this.#eagerScore >= 0.5) return true;
+    return (++this.#eagerProbe & 15) === 0;
+  }
+
+  eagerResult(hit: boolean): void {
+    if (hit) this.counters.eagerHits++;
+    else this.counters.eagerMisses++;
+    this.#eagerScore += ((hit ? 1 : 0) - this.#eagerScore) / 16;
   }
 
   touch(conn: Connection): void {

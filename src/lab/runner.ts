@@ -59,9 +59,9 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     name: 'slow-reader',
-    description: 'a 1 MiB response to clients that pause 2 ms after each chunk, 4 at once',
-    load: { concurrency: 4, requests: 60, quickRequests: 16, pieces: 1, pieceDelayMs: 0, padHeader: 0, slowReadMs: 2, timeoutMs: 5000 },
-    bodyBytes: 1 << 20,
+    description: 'an 8 MiB response (more than the socket buffers hold) to clients that pause 1 ms after each chunk, 4 at once',
+    load: { concurrency: 4, requests: 24, quickRequests: 8, pieces: 1, pieceDelayMs: 0, padHeader: 0, slowReadMs: 1, timeoutMs: 8000 },
+    bodyBytes: 8 << 20,
     timeline: false,
   },
 ];

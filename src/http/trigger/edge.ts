@@ -42,16 +42,8 @@ export const edge: TriggerStrategy = {
   connectionMask: (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0,
 
   onAccepted(conn: Connection): void {
-    if (conn.engine.eagerRead) {
-      // No edge is lost by reading first: EPOLL_CTL_ADD reports what is ready at that moment.
-      const r = conn.read(READ_BUDGET, 0);
-      if (r === ReadResult.Closed) return;
-      if (r === ReadResult.Complete) {
-        const w = conn.write(WRITE_BUDGET);
-        if (w === WriteResult.Closed) return;
-        if (w === WriteResult.Done && !conn.finish()) return;
-      }
-    }
+    // No edge is lost by reading first: EPOLL_CTL_ADD reports what is ready at that moment.
+    if (conn.engine.readEagerly() && !conn.serveEagerly(READ_BUDGET, WRITE_BUDGET)) return;
     if (conn.engine.reactor.add(conn, this.connectionMask) < 0) conn.close(CloseReason.Aborted);
   },
 

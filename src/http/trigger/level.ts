@@ -38,22 +38,10 @@ export const level: TriggerStrategy = {
   connectionMask: EPOLLIN,
 
   onAccepted(conn: Connection): void {
-    const reactor = conn.engine.reactor;
-    if (conn.engine.eagerRead) {
-      const r = conn.read(1, 0);
-      if (r === ReadResult.Closed) return;
-      if (r === ReadResult.Complete) {
-        const w = conn.write(WRITE_BUDGET);
-        if (w === WriteResult.Closed) return;
-        if (w === WriteResult.Done && !conn.finish()) return;
-        if (w !== WriteResult.Done) {
-          conn.outArmed = true;
-          if (reactor.add(conn, EPOLLOUT) < 0) conn.close(CloseReason.Aborted);
-          return;
-        }
-      }
-    }
-    if (reactor.add(conn, EPOLLIN) < 0) conn.close(CloseReason.Aborted);
+    if (conn.engine.readEagerly() && !conn.serveEagerly(1, WRITE_BUDGET)) return;
+    // Served in part already: a response that did not fit waits for EPOLLOUT alone.
+    conn.outArmed = conn.state === ConnState.Writing;
+    if (conn.engine.reactor.add(conn, conn.outArmed ? EPOLLOUT : EPOLLIN) < 0) conn.close(CloseReason.Aborted);
   },
 
   onListener(engine: Engine): void {
