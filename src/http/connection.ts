@@ -8,9 +8,9 @@
  * run, and how the epoll interest follows, is the trigger strategy's business.
  */
 import { native } from '../binding/index.js';
-import { EAGAIN, EINTR, EPOLLERR, EPOLLHUP, EPOLLRDHUP, MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR } from '../constants.js';
+import { EAGAIN, EINTR, EPOLLERR, EPOLLHUP, EPOLLRDHUP, MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
 import type { Pollable } from '../reactor/reactor.js';
-import { HeadState, requestLineValid, scanHead } from './parser.js';
+import { HeadState, methodPlausible, requestLineValid, scanHead } from './parser.js';
 import type { Engine } from './engine.js';
 
 /** Where a connection is in its life. */
@@ -54,6 +54,10 @@ export const enum CloseReason {
 }
 
 const HANGUP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+/** Longest a finished connection keeps reading a peer's leftover bytes before closing. */
+const LINGER_MAX_MS = 5000;
+/** struct linger { l_onoff = 1, l_linger = 0 }: close(2) then resets instead of flushing. */
+const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
 
 /** A client connection: its fd, state and the bytes in flight. */
 export class Connection implements Pollable {
@@ -67,6 +71,8 @@ export class Connection implements Pollable {
   outOffset = 0;
   /** The peer sent bytes past the head (a body, pipelining) or was refused: linger before close. */
   linger = false;
+  /** Lingering ends at this time (performance.now()) even if the peer keeps sending. */
+  lingerUntil = 0;
   /** Level-triggered only: EPOLLOUT is currently in the interest mask. */
   outArmed = false;
   /** When the connection last made progress (performance.now()), for the idle timeout. */
@@ -115,6 +121,11 @@ export class Connection implements Pollable {
           // bytes, and the RST that follows can destroy the response the linger protects.
           this.lastActive = engine.now();
           engine.touch(this);
+          // But not for ever: a peer trickling bytes would hold the fd (nginx's lingering_time).
+          if (this.lastActive > this.lingerUntil) {
+            this.close(CloseReason.Done);
+            return ReadResult.Closed;
+          }
           if (n < size && (events & HANGUP) === 0) return ReadResult.Drained;
           continue;
         }
@@ -153,7 +164,7 @@ export class Connection implements Pollable {
     }
     const total = from + n;
     const end = scanHead(buf, from, total);
-    if (end > 0) {
+    if (end > 0 && methodPlausible(buf, end)) {
       if (end < total) this.linger = true;
       engine.counters.requests++;
       if (end > engine.maxHeadBytes) {
@@ -171,7 +182,7 @@ export class Connection implements Pollable {
       this.state = ConnState.Writing;
       return ReadResult.Complete;
     }
-    if (end === HeadState.Garbage) {
+    if (end === HeadState.Garbage || !methodPlausible(buf, total)) {
       this.close(CloseReason.Aborted);
       return ReadResult.Closed;
     }
@@ -252,6 +263,7 @@ export class Connection implements Pollable {
     this.state = ConnState.Lingering;
     this.out = null;
     this.lastActive = this.engine.now();
+    this.lingerUntil = this.lastActive + LINGER_MAX_MS;
     this.engine.touch(this);
     return true;
   }
@@ -270,6 +282,11 @@ export class Connection implements Pollable {
   /** Closes the fd (which also removes it from the epoll set) and forgets the connection. */
   close(reason: CloseReason): void {
     if (this.state === ConnState.Closed) return;
+    // A response abandoned by a peer that stopped reading: reset, so the kernel does not
+    // keep retrying the unsent bytes for minutes after we let go of them.
+    if (this.state === ConnState.Writing && reason !== CloseReason.Done) {
+      native.setsockopt(this.fd, SOL_SOCKET, SO_LINGER, RESET_ON_CLOSE);
+    }
     this.state = ConnState.Closed;
     this.partial = null;
     this.out = null;

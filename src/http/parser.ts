@@ -79,3 +79,20 @@ export function requestLineValid(buf: Uint8Array, start: number, end: number): b
   i += 3;
   return buf[i] === CR || buf[i] === LF;
 }
+
+/**
+ * Whether the first bytes can start a request: optional empty lines, then, up to the first
+ * space, no byte outside printable ASCII. Binary input (0x80 and up) fails at its first
+ * byte, so such a client is closed at once instead of waiting for a blank line or the idle
+ * timeout; printable text that is not HTTP gets its 400 from requestLineValid.
+ */
+export function methodPlausible(buf: Uint8Array, end: number): boolean {
+  let i = 0;
+  while (i < end && (buf[i] === CR || buf[i] === LF)) i++;
+  for (; i < end; i++) {
+    const b = buf[i]!;
+    if (b === SP || b === CR || b === LF) return true;
+    if (b > DEL - 1 || b < SP) return false;
+  }
+  return true;
+}

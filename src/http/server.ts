@@ -280,6 +280,7 @@ export class HttpServer extends EventEmitter implements Engine {
     c.close++;
     if (reason === CloseReason.Aborted) c.aborted++;
     else if (reason === CloseReason.TimedOut) c.timedOut++;
+    else if (reason === CloseReason.Shutdown) c.cutOff++;
     this.reactor.forget(conn);
     this.#conns.delete(conn.fd);
     if (this.#closing && this.#conns.size === 0) this.#finishClose();

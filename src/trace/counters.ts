@@ -49,6 +49,8 @@ export interface ServerCounters extends ReactorCounters {
   rejected: number;
   /** Connections closed by the idle timeout. */
   timedOut: number;
+  /** Connections cut off when close()'s deadline ran out. */
+  cutOff: number;
   /** Connections accepted and closed at once because the process ran out of fds. */
   shed: number;
   /** Times the process or system ran out of fds in accept (EMFILE/ENFILE). */
@@ -68,7 +70,7 @@ export function newCounters(): ServerCounters {
     wakeups: 0, readyTurns: 0, timerTurns: 0, epollWait: 0, idleWaits: 0, events: 0, ctlAdd: 0, ctlMod: 0, ctlDel: 0,
     accept: 0, acceptAgain: 0, recv: 0, recvAgain: 0, send: 0, sendAgain: 0, shutdown: 0, close: 0,
     bytesIn: 0, bytesOut: 0, connections: 0, requests: 0, responses: 0, aborted: 0, rejected: 0,
-    timedOut: 0, shed: 0, fdExhausted: 0, deferred: 0, useless: 0, eagerHits: 0, eagerMisses: 0,
+    timedOut: 0, cutOff: 0, shed: 0, fdExhausted: 0, deferred: 0, useless: 0, eagerHits: 0, eagerMisses: 0,
   };
 }
 
