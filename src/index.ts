@@ -14,4 +14,4 @@ export { Reactor } from './reactor/reactor.js';
 export type { Pollable } from './reactor/reactor.js';
 export { STRATEGIES, strategyFor } from './http/trigger/index.js';
 export type { TriggerStrategy } from './http/trigger/index.js';
-export type { ServerCounters, ReactorCounters } from './trace/counters.js';
+export type { ServerCounters, ReactorCounters, ConnectionRecord } from './trace/counters.js';

@@ -32,7 +32,8 @@ serve options:
                            MS ms while events keep coming (default 0: back to Node each batch)
   --eager-read on|off      recv right after accept, before registering (default on)
   --stats-json FILE        on exit, write the counters (and the trace) to FILE as JSON
-  --trace N                record the first N epoll_wait returns that had events
+  --trace N                record the first N epoll_wait returns that had events, and
+                           what each of the first N connections cost (into --stats-json)
 
 lab options:
   --quick                  a short run (about a minute) instead of the full one

@@ -55,6 +55,7 @@ export async function serve(args: ServeArgs, out: Printer, err: Printer): Promis
     idleTimeout: args.idleTimeout,
     holdMs: args.holdMs,
     eagerRead: args.eagerRead,
+    traceConnections: args.trace,
   };
   if (args.body !== undefined) options.body = readFileSync(args.body);
   if (!args.quiet) {
@@ -90,7 +91,7 @@ export async function serve(args: ServeArgs, out: Printer, err: Printer): Promis
   const stats = server.stats();
   err.line(formatStats(stats));
   if (args.statsJson !== undefined) {
-    writeFileSync(args.statsJson, JSON.stringify({ stats, cpu: process.cpuUsage(), timeline: trace?.waits ?? [] }));
+    writeFileSync(args.statsJson, JSON.stringify({ stats, cpu: process.cpuUsage(), timeline: trace?.waits ?? [], connections: server.connectionRecords() }));
   }
   if (out.dropped > 0) err.line(`etlt: ${out.dropped} request lines were dropped: stdout was too slow`);
   return code;

@@ -77,14 +77,23 @@ export class Connection implements Pollable {
   outArmed = false;
   /** When the connection last made progress (performance.now()), for the idle timeout. */
   lastActive: number;
-  /** Per-connection counts, for the lab's timelines. */
+  /** Per-connection counts (see ConnectionRecord). */
+  readonly acceptedAt: number;
+  events = 0;
+  useless = 0;
   recvCalls = 0;
+  recvAgain = 0;
   sendCalls = 0;
+  sendAgain = 0;
+  ctlCalls = 0;
+  bytesIn = 0;
+  bytesOut = 0;
 
   constructor(engine: Engine, fd: number, now: number) {
     this.engine = engine;
     this.fd = fd;
     this.lastActive = now;
+    this.acceptedAt = now;
   }
 
   onEvents(events: number): void {
@@ -92,8 +101,12 @@ export class Connection implements Pollable {
     const c = this.engine.counters;
     const before = c.bytesIn + c.bytesOut;
     const state = this.state;
+    this.events++;
     this.engine.strategy.onConnection(this, events);
-    if (this.state === state && c.bytesIn + c.bytesOut === before) c.useless++;
+    if (this.state === state && c.bytesIn + c.bytesOut === before) {
+      c.useless++;
+      this.useless++;
+    }
   }
 
   onReady(): void {
@@ -116,6 +129,7 @@ export class Connection implements Pollable {
       const n = native.recv(this.fd, scratch, 0, size, 0);
       if (n > 0) {
         c.bytesIn += n;
+        this.bytesIn += n;
         if (this.state === ConnState.Lingering) {
           // A peer still sending its body is not idle: timing it out would close with unread
           // bytes, and the RST that follows can destroy the response the linger protects.
@@ -140,6 +154,7 @@ export class Connection implements Pollable {
         return ReadResult.Closed;
       } else if (n === -EAGAIN) {
         c.recvAgain++;
+        this.recvAgain++;
         return ReadResult.Drained;
       } else if (n !== -EINTR) {
         this.close(CloseReason.Aborted);
@@ -214,6 +229,7 @@ export class Connection implements Pollable {
       const n = native.send(this.fd, out, this.outOffset, out.length - this.outOffset, MSG_NOSIGNAL);
       if (n >= 0) {
         c.bytesOut += n;
+        this.bytesOut += n;
         this.outOffset += n;
         if (this.outOffset === out.length) {
           c.responses++;
@@ -223,6 +239,7 @@ export class Connection implements Pollable {
         this.engine.touch(this);
       } else if (n === -EAGAIN) {
         c.sendAgain++;
+        this.sendAgain++;
         return WriteResult.Blocked;
       } else if (n !== -EINTR) {
         this.close(CloseReason.Aborted);

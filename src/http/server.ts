@@ -14,7 +14,7 @@ import { Reactor } from '../reactor/reactor.js';
 import type { Pollable, WaitRecorder } from '../reactor/reactor.js';
 import { Socket } from '../socket.js';
 import { newCounters } from '../trace/counters.js';
-import type { ServerCounters } from '../trace/counters.js';
+import type { ConnectionRecord, ServerCounters } from '../trace/counters.js';
 import { integer } from '../validate.js';
 import { CloseReason, Connection } from './connection.js';
 import { AcceptResult } from './engine.js';
@@ -46,6 +46,8 @@ export interface HttpServerOptions {
   eagerRead?: boolean;
   /** See Reactor.start: milliseconds to keep waiting on this server's epoll set after a wake-up; default 0. */
   holdMs?: number;
+  /** Keep a ConnectionRecord for each of the first N connections (default 0); see connectionRecords(). */
+  traceConnections?: number;
   /** Called with the bytes of each complete request (valid only during the call). */
   onRequest?: (request: Buffer) => void;
 }
@@ -88,6 +90,9 @@ export class HttpServer extends EventEmitter implements Engine {
   readonly #backlog: number;
   readonly #idleTimeout: number;
   readonly #holdMs: number;
+  readonly #traceConnections: number;
+  readonly #records: ConnectionRecord[] = [];
+  #startedAt = 0;
   #socket: Socket | undefined;
   /** Open connections in order of last activity, oldest first, for the idle sweep. */
   #conns = new Map<number, Connection>();
@@ -115,6 +120,7 @@ export class HttpServer extends EventEmitter implements Engine {
     this.onRequest = options.onRequest;
     this.#eagerRead = options.eagerRead ?? true;
     this.#holdMs = integer(options.holdMs ?? 0, 'holdMs', 0, 1000);
+    this.#traceConnections = integer(options.traceConnections ?? 0, 'traceConnections', 0, 1_000_000);
     this.response = okResponse(options.body);
     this.reactor = new Reactor(this.counters, { onError: (err) => this.emit('error', err) });
     const strategy = this.strategy;
@@ -154,6 +160,7 @@ export class HttpServer extends EventEmitter implements Engine {
     this.#openSpare();
     this.#sweeper = setInterval(this.#sweep, Math.max(25, Math.min(1000, this.#idleTimeout / 4)));
     this.#sweeper.unref();
+    this.#startedAt = this.now();
     this.reactor.start({ holdMs: this.#holdMs });
     return this.address();
   }
@@ -205,6 +212,11 @@ export class HttpServer extends EventEmitter implements Engine {
     this.#deadline = setTimeout(() => {
       for (const conn of [...this.#conns.values()]) conn.close(CloseReason.Shutdown);
     }, ms);
+  }
+
+  /** The records of the first `traceConnections` connections that have closed. */
+  connectionRecords(): readonly ConnectionRecord[] {
+    return this.#records;
   }
 
   /** Counters since start, plus the number of open connections. */
@@ -281,12 +293,33 @@ export class HttpServer extends EventEmitter implements Engine {
     if (reason === CloseReason.Aborted) c.aborted++;
     else if (reason === CloseReason.TimedOut) c.timedOut++;
     else if (reason === CloseReason.Shutdown) c.cutOff++;
+    if (this.#records.length < this.#traceConnections) this.#record(conn, reason);
     this.reactor.forget(conn);
     this.#conns.delete(conn.fd);
     if (this.#closing && this.#conns.size === 0) this.#finishClose();
   }
 
   // ---- internals ----
+
+  #record(conn: Connection, reason: CloseReason): void {
+    const now = this.now();
+    const outcomes = ['done', 'aborted', 'timed-out', 'cut-off'];
+    this.#records.push({
+      fd: conn.fd,
+      acceptedMs: Math.round((conn.acceptedAt - this.#startedAt) * 1000) / 1000,
+      durationMs: Math.round((now - conn.acceptedAt) * 1000) / 1000,
+      outcome: outcomes[reason] ?? 'done',
+      events: conn.events,
+      useless: conn.useless,
+      recv: conn.recvCalls,
+      recvAgain: conn.recvAgain,
+      send: conn.sendCalls,
+      sendAgain: conn.sendAgain,
+      epollCtl: conn.ctlCalls,
+      bytesIn: conn.bytesIn,
+      bytesOut: conn.bytesOut,
+    });
+  }
 
   #adopt(fd: number): void {
     const conn = new Connection(this, fd, this.now());

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { LoadConfig, LoadResult } from './loadgen.js';
-import type { LabReport, LabResult, TimelineWait } from './types.js';
+import type { ConnectionCost, LabReport, LabResult, TimelineWait } from './types.js';
 
 /** A workload: how the load generator behaves. */
 export interface Workload {
@@ -174,7 +174,7 @@ function percentile(sorted: number[], p: number): number {
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : 0);
 
 /** Runs one strategy under one workload on a fresh server process. */
-async function runPair(strategy: string, w: Workload, quick: boolean, dir: string, progress: (n: number, planned: number) => void): Promise<{ result: LabResult; timeline: TimelineWait[] }> {
+async function runPair(strategy: string, w: Workload, quick: boolean, dir: string, progress: (n: number, planned: number) => void): Promise<{ result: LabResult; timeline: TimelineWait[]; connections: ConnectionCost[] }> {
   const statsFile = join(dir, `${strategy}-${w.name}.json`);
   const argv = ['--mode', strategy, '--host', '127.0.0.1', '--port', '0', '--quiet', '--stats-json', statsFile,
     '--idle-timeout', '2', '--close-timeout', '1', '--trace', w.timeline ? '60' : '0'];
@@ -193,7 +193,7 @@ async function runPair(strategy: string, w: Workload, quick: boolean, dir: strin
     const cpu1 = cpuNs(child.pid!);
     child.kill('SIGTERM');
     await waitExit(child, 5000);
-    const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as { stats: Record<string, number>; timeline: TimelineWait[] };
+    const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as { stats: Record<string, number>; timeline: TimelineWait[]; connections?: ConnectionCost[] };
     const c = saved.stats;
     // Per completed request; a strategy that completed none is charged per attempt instead.
     const n = Math.max(1, load.completed > 0 ? load.completed : load.attempted);
@@ -231,7 +231,7 @@ async function runPair(strategy: string, w: Workload, quick: boolean, dir: strin
       uselessEventsPerRequest: per(get('useless')),
       counters: c,
     };
-    return { result, timeline: saved.timeline ?? [] };
+    return { result, timeline: saved.timeline ?? [], connections: (saved.connections ?? []).slice(0, 20) };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await waitExit(child, 2000);
@@ -267,10 +267,13 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
       for (const strategy of options.strategies) {
         index++;
         options.onProgress?.({ kind: 'start', index, total, strategy, workload: w.name });
-        const { result, timeline } = await runPair(strategy, w, options.quick, dir, (finished, planned) =>
+        const { result, timeline, connections } = await runPair(strategy, w, options.quick, dir, (finished, planned) =>
           options.onProgress?.({ kind: 'progress', index, total, strategy, workload: w.name, finished, planned }));
         report.results.push(result);
-        if (w.timeline) report.timelines[strategy] = timeline;
+        if (w.timeline) {
+          report.timelines[strategy] = timeline;
+          (report.connections ??= {})[strategy] = connections;
+        }
         options.onProgress?.({ kind: 'done', index, total, result });
       }
     }

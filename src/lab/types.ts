@@ -47,6 +47,23 @@ export interface LabResult {
   counters: Record<string, number>;
 }
 
+/** One connection's costs, from accept to close (the server's ConnectionRecord). */
+export interface ConnectionCost {
+  fd: number;
+  acceptedMs: number;
+  durationMs: number;
+  outcome: string;
+  events: number;
+  useless: number;
+  recv: number;
+  recvAgain: number;
+  send: number;
+  sendAgain: number;
+  epollCtl: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /** One epoll_wait return in a timeline: when, and the [fd, events] it returned. */
 export interface TimelineWait {
   /** Milliseconds since the server started. */
@@ -64,6 +81,8 @@ export interface LabReport {
   results: LabResult[];
   /** Per strategy: the first epoll_wait returns of the timeline workload. */
   timelines: Record<string, TimelineWait[]>;
+  /** Per strategy: what each of the first connections of the timeline workload cost. */
+  connections?: Record<string, ConnectionCost[]>;
   /** What each strategy is, in a sentence. */
   descriptions: Record<string, string>;
 }

@@ -17,6 +17,8 @@ export interface Pollable {
   onEvents(events: number): void;
   /** Called for an entry on the ready list: the strategy left work for a later turn. */
   onReady?(): void;
+  /** epoll_ctl calls made for this fd, counted by the reactor when present. */
+  ctlCalls?: number;
 }
 
 /** Records each epoll_wait return (for timelines); absent means no cost. */
@@ -64,6 +66,7 @@ export class Reactor {
   /** Registers `p.fd` with `mask`; returns 0 or -errno. */
   add(p: Pollable, mask: number): number {
     this.counters.ctlAdd++;
+    if (p.ctlCalls !== undefined) p.ctlCalls++;
     const r = native.epoll_ctl(this.epfd, EPOLL_CTL_ADD, p.fd, mask);
     if (r === 0) {
       this.#handlers[p.fd] = p;
@@ -76,12 +79,14 @@ export class Reactor {
   /** Changes the interest of a registered fd; returns 0 or -errno. */
   modify(p: Pollable, mask: number): number {
     this.counters.ctlMod++;
+    if (p.ctlCalls !== undefined) p.ctlCalls++;
     return native.epoll_ctl(this.epfd, EPOLL_CTL_MOD, p.fd, mask);
   }
 
   /** Unregisters an fd that stays open; returns 0 or -errno. */
   remove(p: Pollable): number {
     this.counters.ctlDel++;
+    if (p.ctlCalls !== undefined) p.ctlCalls++;
     const r = native.epoll_ctl(this.epfd, EPOLL_CTL_DEL, p.fd, 0);
     this.forget(p);
     return r;

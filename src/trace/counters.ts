@@ -86,3 +86,24 @@ export function syscallsByKind(c: ServerCounters): Record<string, number> {
     close: c.close,
   };
 }
+
+/** What one connection cost, from accept to close (the first N, with HttpServer's traceConnections). */
+export interface ConnectionRecord {
+  fd: number;
+  /** Milliseconds since the server started listening, at accept. */
+  acceptedMs: number;
+  /** Milliseconds from accept to close. */
+  durationMs: number;
+  /** How it ended: done, aborted, timed-out, cut-off. */
+  outcome: string;
+  /** Events delivered to it, and how many of them found nothing to do. */
+  events: number;
+  useless: number;
+  recv: number;
+  recvAgain: number;
+  send: number;
+  sendAgain: number;
+  epollCtl: number;
+  bytesIn: number;
+  bytesOut: number;
+}
