@@ -9,7 +9,7 @@
  * buffer ranges that would let the kernel write outside a buffer (programming errors).
  *
  * Policy (retries, mask merging, ET versus LT, blocking) lives in TypeScript.
- * No threads, no globals: the only state is the per-watcher struct owned by its handle.
+ * No threads, no globals: the only state is the per-watcher struct, owned by its handle and libuv.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -32,23 +32,38 @@
 
 /* ---- argument helpers: throw TypeError/RangeError naming the argument ---- */
 
-static int arg_i32(napi_env env, napi_value v, const char *name, int32_t *out) {
-  if (napi_get_value_int32(env, v, out) != napi_ok) {
-    char msg[96];
+/*
+ * An integer in [min, max]. napi_get_value_int32 would wrap silently (ToInt32: NaN is 0,
+ * 2**32 + 1 is 1), turning close(NaN) into close(0); reading a double costs the same one call.
+ */
+static int arg_int(napi_env env, napi_value v, const char *name, double min, double max, double *out) {
+  char msg[128];
+  if (napi_get_value_double(env, v, out) != napi_ok) {
     snprintf(msg, sizeof msg, "The \"%s\" argument must be a number", name);
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return 0;
+  }
+  if (!(*out >= min && *out <= max) || *out != (double)(int64_t)*out) {
+    snprintf(msg, sizeof msg, "The value of \"%s\" is out of range. It must be an integer >= %.0f and <= %.0f",
+             name, min, max);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
     return 0;
   }
   return 1;
 }
 
+static int arg_i32(napi_env env, napi_value v, const char *name, int32_t *out) {
+  double d;
+  if (!arg_int(env, v, name, INT32_MIN, INT32_MAX, &d)) return 0;
+  *out = (int32_t)d;
+  return 1;
+}
+
+/* A 32-bit mask, signed or unsigned: EPOLLIN | EPOLLET is negative in JavaScript. */
 static int arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out) {
-  if (napi_get_value_uint32(env, v, out) != napi_ok) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "The \"%s\" argument must be a number", name);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-    return 0;
-  }
+  double d;
+  if (!arg_int(env, v, name, INT32_MIN, UINT32_MAX, &d)) return 0;
+  *out = (uint32_t)(int64_t)d;
   return 1;
 }
 
@@ -153,10 +168,10 @@ static napi_value w_epoll_wait(napi_env env, napi_callback_info info) {
   }
   int n = epoll_wait(epfd, evs, maxevents, timeout);
   int result = n < 0 ? -errno : n;
-  uint32_t *out = (uint32_t *)data;
+  /* memcpy: `events` may be any TypedArray, a Uint8Array at an odd byteOffset included. */
   for (int i = 0; i < n; i++) {
-    out[2 * i] = (uint32_t)evs[i].data.fd;
-    out[2 * i + 1] = evs[i].events;
+    uint32_t pair[2] = {(uint32_t)evs[i].data.fd, evs[i].events};
+    memcpy(data + 8 * (size_t)i, pair, sizeof pair);
   }
   if (evs != stackbuf) free(evs);
   return num(env, result);
@@ -339,14 +354,27 @@ static napi_value w_close(napi_env env, napi_callback_info info) {
   return num(env, RET_ERRNO(r));
 }
 
-/* fcntl(fd, cmd, arg) for the integer commands (F_GETFL, F_SETFL, F_GETFD, F_SETFD). */
+/*
+ * fcntl(fd, cmd, arg) for the integer commands only. The others (F_GETLK, F_OFD_GETLK,
+ * F_GETOWN_EX, F_GET_RW_HINT...) take a pointer: the kernel would write at the address `arg`.
+ */
 static napi_value w_fcntl(napi_env env, napi_callback_info info) {
   ARGS(3);
   int32_t fd, cmd, arg;
   if (!arg_i32(env, argv[0], "fd", &fd) || !arg_i32(env, argv[1], "cmd", &cmd) ||
       !arg_i32(env, argv[2], "arg", &arg))
     return NULL;
-  int r = fcntl(fd, cmd, arg);
+  switch (cmd) {
+    case F_DUPFD: case F_DUPFD_CLOEXEC: case F_GETFD: case F_SETFD: case F_GETFL: case F_SETFL:
+    case F_GETOWN: case F_SETOWN: case F_GETSIG: case F_SETSIG: case F_GETLEASE: case F_SETLEASE:
+    case F_NOTIFY: case F_GETPIPE_SZ: case F_SETPIPE_SZ: case F_GET_SEALS: case F_ADD_SEALS:
+      break;
+    default:
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE",
+                             "The value of \"cmd\" is out of range. It must be an fcntl command with an integer argument");
+      return NULL;
+  }
+  int r = fcntl(fd, cmd, (long)arg);
   return num(env, RET_ERRNO(r));
 }
 
@@ -368,7 +396,8 @@ static napi_value w_inet_pton(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "dst must hold 16 bytes");
     return NULL;
   }
-  if (srclen >= sizeof src - 1) return num(env, 0);
+  /* Too long for any address, or an embedded NUL ('127.0.0.1\0x' would parse as 127.0.0.1). */
+  if (srclen >= sizeof src - 1 || strlen(src) != srclen) return num(env, 0);
   int r = inet_pton(af, src, dst);
   return num(env, RET_ERRNO(r));
 }
@@ -405,10 +434,34 @@ typedef struct {
   napi_ref callback;
   napi_ref resource;
   napi_async_context context;
-  int stopped;
+  int fd;       /* libuv's own duplicate of epfd, closed once uv_close is done with it */
+  int stopped;  /* watcher_release ran: references gone, uv_close requested */
+  int closed;   /* uv_close's callback ran */
+  int orphaned; /* no JS handle points here any more (finalized, or never made) */
 } watcher_t;
 
-static void watcher_on_close(uv_handle_t *h) { free(h->data); }
+/* Marks our externals, so watch_stop/watch_ref refuse another addon's external. */
+static const napi_type_tag watcher_tag = {0x9c1e0f5a6b3d4e21ULL, 0x7f02d8c4a5b61e93ULL};
+
+/*
+ * The struct has two owners: libuv, until the close callback, and the JS handle, until its
+ * finalizer. The last to let go frees it, so a handle used again after watch_stop (or a
+ * second watch_stop) reads a stopped watcher instead of freed memory.
+ */
+static void watcher_on_close(uv_handle_t *h) {
+  watcher_t *w = h->data;
+  close(w->fd);
+  w->closed = 1;
+  if (w->orphaned) free(w);
+}
+
+static void watcher_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  watcher_t *w = data;
+  w->orphaned = 1;
+  if (w->closed) free(w);
+}
 
 static void watcher_release(watcher_t *w) {
   if (w->stopped) return;
@@ -462,15 +515,27 @@ static napi_value w_watch_start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_ETLT_NO_LOOP", "no libuv loop for this environment");
     return NULL;
   }
+  /*
+   * libuv polls a private duplicate: closing epfd while it is watched would otherwise make
+   * libuv abort() (epoll_ctl EBADF in uv__io_poll when the close comes in the same tick), or
+   * leave its watcher on whatever opens next under that number (see uv_poll_init's docs).
+   */
+  int fd = fcntl(epfd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return num(env, -errno);
   watcher_t *w = calloc(1, sizeof *w);
-  if (w == NULL) return num(env, -ENOMEM);
-  int r = uv_poll_init(loop, &w->handle, epfd);
+  if (w == NULL) {
+    close(fd);
+    return num(env, -ENOMEM);
+  }
+  int r = uv_poll_init(loop, &w->handle, fd);
   if (r < 0) {
+    close(fd);
     free(w);
     return num(env, r);
   }
   w->handle.data = w;
   w->env = env;
+  w->fd = fd;
   napi_value resource, name, handle;
   napi_create_object(env, &resource);
   napi_create_string_utf8(env, "ETLT_EPOLL_WATCH", NAPI_AUTO_LENGTH, &name);
@@ -479,17 +544,25 @@ static napi_value w_watch_start(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[1], 1, &w->callback);
   r = uv_poll_start(&w->handle, UV_READABLE, watcher_on_poll);
   if (r < 0) {
+    w->orphaned = 1;
     watcher_release(w);
     return num(env, r);
   }
+  if (napi_create_external(env, w, watcher_finalize, NULL, &handle) != napi_ok) {
+    w->orphaned = 1;
+    watcher_release(w);
+    return NULL;
+  }
+  napi_type_tag_object(env, handle, &watcher_tag);
   napi_add_env_cleanup_hook(env, watcher_env_cleanup, w);
-  napi_create_external(env, w, NULL, NULL, &handle);
   return handle;
 }
 
 static int arg_watcher(napi_env env, napi_value v, watcher_t **w) {
   void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
+  bool tagged = false;
+  napi_check_object_type_tag(env, v, &watcher_tag, &tagged);
+  if (!tagged || napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "The \"handle\" argument must be a watch handle");
     return 0;
   }
@@ -497,7 +570,7 @@ static int arg_watcher(napi_env env, napi_value v, watcher_t **w) {
   return 1;
 }
 
-/* watch_stop(handle): stops and frees; the handle must not be used again. */
+/* watch_stop(handle): stops the watcher; safe to call again (a stopped handle does nothing). */
 static napi_value w_watch_stop(napi_env env, napi_callback_info info) {
   ARGS(1);
   watcher_t *w;
@@ -515,7 +588,10 @@ static napi_value w_watch_ref(napi_env env, napi_callback_info info) {
   watcher_t *w;
   bool ref = true;
   if (!arg_watcher(env, argv[0], &w)) return NULL;
-  napi_get_value_bool(env, argv[1], &ref);
+  if (napi_get_value_bool(env, argv[1], &ref) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "The \"ref\" argument must be a boolean");
+    return NULL;
+  }
   if (!w->stopped) {
     if (ref) uv_ref((uv_handle_t *)&w->handle);
     else uv_unref((uv_handle_t *)&w->handle);

@@ -35,7 +35,7 @@ export const DEFAULT_BATCH = 256;
  * owner, so they are skipped (nginx's instance bit and Go's sequence tag solve the same).
  */
 export class Reactor {
-  readonly epfd: number;
+  #epfd: number;
   readonly counters: ReactorCounters;
   recorder: WaitRecorder | undefined;
   #handlers: (Pollable | undefined)[] = [];
@@ -55,7 +55,12 @@ export class Reactor {
     this.#batch = options.batch ?? DEFAULT_BATCH;
     this.#events = new Uint32Array(this.#batch * 2);
     this.#onError = options.onError ?? ((err) => { throw err; });
-    this.epfd = check(native.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
+    this.#epfd = check(native.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
+  }
+
+  /** The epoll fd; -1 once closed, so a stale number never reaches another epoll set. */
+  get epfd(): number {
+    return this.#epfd;
   }
 
   /** Number of fds currently registered. */
@@ -159,8 +164,10 @@ export class Reactor {
 
   /** Stops and closes the epoll fd. Registered fds are not closed. */
   close(): void {
+    if (this.#epfd < 0) return;
     this.stop();
-    native.close(this.epfd);
+    native.close(this.#epfd);
+    this.#epfd = -1;
     this.#handlers = [];
     this.#ready = [];
   }
