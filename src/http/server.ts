@@ -16,7 +16,7 @@ import { Socket } from '../socket.js';
 import { newCounters } from '../trace/counters.js';
 import type { ConnectionRecord, ServerCounters } from '../trace/counters.js';
 import { integer } from '../validate.js';
-import { CloseReason, Connection } from './connection.js';
+import { CloseReason, ConnState, Connection } from './connection.js';
 import { AcceptResult } from './engine.js';
 import type { Engine } from './engine.js';
 import { errorResponse, okResponse } from './response.js';
@@ -324,8 +324,10 @@ export class HttpServer extends EventEmitter implements Engine {
   #adopt(fd: number): void {
     const conn = new Connection(this, fd, this.now());
     this.counters.connections++;
-    this.#conns.set(fd, conn);
     this.strategy.onAccepted(conn);
+    // Most connections are served and closed by an eager read inside onAccepted; only the
+    // ones still open join the idle-ordered map (a hash insert and delete saved per request).
+    if (conn.state !== ConnState.Closed) this.#conns.set(fd, conn);
   }
 
   /**
