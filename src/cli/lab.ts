@@ -38,6 +38,7 @@ export function formatTables(report: LabReport): string {
     ['stalled', 7, (r) => String(r.stalled)],
     ['done', 6, (r) => `${r.completed}`],
     ['p99 ms', 7, (r) => r.p99Ms.toFixed(2)],
+    ['steal%', 6, (r) => (r.stealPercent ?? 0).toFixed(0)],
   ];
   const out: string[] = [];
   for (const w of report.workloads) {
@@ -47,6 +48,7 @@ export function formatTables(report: LabReport): string {
       out.push(cols.map(([, n, f], i) => pad(f(r), n, i > 0)).join('  '));
     }
   }
+  out.push('', 'steal%: CPU time the hypervisor took from this machine during the run; above ~10% CPU figures are inflated.');
   out.push('', 'strategies:');
   for (const s of report.strategies) out.push(`  ${pad(s, 14)} ${report.descriptions[s] ?? ''}`);
   return out.join('\n');

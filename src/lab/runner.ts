@@ -99,6 +99,12 @@ function pinned(cpu: number, argv: string[]): [string, string[]] {
   return [argv[0]!, argv.slice(1)];
 }
 
+/** The machine's steal and total CPU ticks so far (/proc/stat, first line). */
+function cpuTicks(): { steal: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { steal: fields[7] ?? 0, total: fields.reduce((a, b) => a + b, 0) };
+}
+
 /** Run time of every thread of `pid`, in nanoseconds. */
 function cpuNs(pid: number): number {
   let total = 0;
@@ -189,8 +195,10 @@ async function runPair(strategy: string, w: Workload, quick: boolean, dir: strin
     const { quickRequests: _q, requests: _r, ...shape } = w.load;
     const cfg: LoadConfig = { ...shape, host: '127.0.0.1', port, requests: planned, seconds: quick ? 3 : 6 };
     const cpu0 = cpuNs(child.pid!);
+    const ticks0 = cpuTicks();
     const load = await runLoadProcess(cfg, (n) => progress(n, planned));
     const cpu1 = cpuNs(child.pid!);
+    const ticks1 = cpuTicks();
     child.kill('SIGTERM');
     await waitExit(child, 5000);
     const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as { stats: Record<string, number>; timeline: TimelineWait[]; connections?: ConnectionCost[] };
@@ -229,6 +237,7 @@ async function runPair(strategy: string, w: Workload, quick: boolean, dir: strin
       idleWaitsPerRequest: per(get('idleWaits')),
       eventsPerWait: round(get('events') / Math.max(1, get('epollWait'))),
       uselessEventsPerRequest: per(get('useless')),
+      stealPercent: round((100 * (ticks1.steal - ticks0.steal)) / Math.max(1, ticks1.total - ticks0.total), 1),
       counters: c,
     };
     return { result, timeline: saved.timeline ?? [], connections: (saved.connections ?? []).slice(0, 20) };

@@ -43,6 +43,8 @@ export interface LabResult {
   eventsPerWait: number;
   /** Events that found nothing to do (a wake-up for nothing), per request. */
   uselessEventsPerRequest: number;
+  /** Share of the machine's CPU time taken by the hypervisor (steal) during the load, in %: above ~10, CPU figures are inflated. */
+  stealPercent?: number;
   /** The server's raw counters at the end of the run. */
   counters: Record<string, number>;
 }
