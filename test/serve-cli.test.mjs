@@ -6,15 +6,19 @@
  * stopped gracefully reported open=0.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 
 import {
-  CLI, DASHES, HOST, MODES, REQUEST, SEED_RESPONSE, Scope, ab, assertBytes, curl, exchange, freePort,
+  CLI, DASHES, HOST, MODES, REQUEST, ROOT, SEED_RESPONSE, Scope, ab, assertBytes, curl, exchange, freePort,
   parseCounters, responseFor, run, sha256, show, startCli, waitFor, wrk,
 } from './lib/http.mjs';
 
@@ -91,6 +95,25 @@ for (const mode of MODES) {
       const end = await stopGracefully(cli);
       assert.equal(end.responses, 3);
       assert.equal(end.aborted, 0);
+    });
+
+    test('prints a client\'s control bytes escaped, never raw to the terminal', { timeout: 15_000 }, async (t) => {
+      const scope = new Scope(t);
+      const cli = await startCli(scope, mode);
+      // UTF-8 for U+009B (CSI) in the target; ESC sequences (retitle, clear screen) and a NUL
+      // past the head, where the head scanner does not look. The seed prints those bytes too.
+      const request = Buffer.concat([
+        Buffer.from('GET /\xc2\x9b1m HTTP/1.0\r\n\r\n', 'latin1'),
+        Buffer.from('BODY\x1b]0;pwned\x07\x1b[2J\x00\x7fEND..', 'latin1'),
+      ]);
+      assertBytes((await exchange(scope, cli.port, request)).data, SEED_RESPONSE);
+      const printed = `${DASHES}\nGET /\\x9b1m HTTP/1.0\r\n\r\nBODY\\x1b]0;pwned\\x07\\x1b[2J\\x00\\x7fEND\n`;
+      await waitFor(() => cli.stdout.includes(printed), { message: 'the escaped request on stdout' }).catch((err) => {
+        err.message += `; stdout: ${JSON.stringify(cli.stdout)}`;
+        throw err;
+      });
+      assert.doesNotMatch(cli.stdout, /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/);
+      await stopGracefully(cli);
     });
 
     test('ab: 100,000 sequential connections, 50 at a time, none failed', { timeout: 40_000 }, async (t) => {
@@ -254,6 +277,12 @@ for (const mode of MODES) {
         ['--idle-timeout', 'soon'],
         ['--max-head', '1'],
         ['--nope'],
+        // Integers only: these once ran (0x10 as port 16) or failed with exit 1 and the library's message.
+        ['--port', '1.5'],
+        ['--port', '0x10'],
+        ['--backlog', '1.5'],
+        ['--hold', '0.5'],
+        ['--trace', '1.5'],
       ];
       for (const args of bad) {
         const r = await run(process.execPath, [CLI, 'serve', '--mode', mode, '--host', HOST, ...args], { timeout: 5000 });
@@ -272,3 +301,50 @@ for (const mode of MODES) {
     });
   });
 }
+
+describe('etlt serve output', () => {
+  test('an exit with a never-read stdout is not hung by a print queued on a busy thread pool', { timeout: 20_000 }, async (t) => {
+    const scope = new Scope(t);
+    // The Printer makes a pipe non-blocking and restores it on release; a write still queued
+    // on the thread pool at that moment then ran blocking on a full pipe and never returned,
+    // so the process never exited (seen under load as 'did not exit within 5000 ms of SIGTERM').
+    // One pool thread kept busy makes the queued write certain.
+    const dist = (f) => pathToFileURL(join(ROOT, 'dist', 'src', f)).href;
+    const script = `
+      import { pbkdf2 } from 'node:crypto';
+      import { setTimeout as delay } from 'node:timers/promises';
+      import { Printer } from ${JSON.stringify(dist('cli/printer.js'))};
+      import { native } from ${JSON.stringify(dist('binding/index.js'))};
+      import { F_GETFL, O_NONBLOCK } from ${JSON.stringify(dist('constants.js'))};
+      const out = new Printer(1);
+      for (let i = 0; i < 1000; i++) out.line('x'.repeat(1000)); // more than the pipe (a socket pair) holds
+      await delay(100);
+      pbkdf2('a', 'b', 1_000_000, 32, 'sha256', () => {});     // the only pool thread, busy
+      await delay(20);                                         // the 10 ms retry queues a write
+      out.release();
+      process.on('exit', () => {
+        const blocking = (native.fcntl(1, F_GETFL, 0) & O_NONBLOCK) === 0;
+        process.stderr.write(blocking ? 'blocking again\\n' : 'still non-blocking\\n');
+      });
+    `;
+    const child = scope.child(
+      spawn(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: ROOT,
+        env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'], // stdout: never read
+      }),
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+    });
+    const stopWaiting = new AbortController();
+    const timedOut = delay(8000, null, { signal: stopWaiting.signal }).catch(() => null);
+    const r = await Promise.race([once(child, 'exit'), timedOut]);
+    stopWaiting.abort();
+    assert.ok(r !== null, `the process did not exit within 8 s of releasing its output; stderr: ${stderr}`);
+    assert.deepEqual(r, [0, null], stderr);
+    await waitFor(() => child.stderr.closed, { timeout: 2000, message: 'stderr to close' });
+    assert.equal(stderr, 'blocking again\n');
+  });
+});

@@ -442,6 +442,28 @@ for (const mode of MODES) {
       await assertNoBusyLoop(server);
     });
 
+    test('a head trickled a byte at a time must still arrive within the idle timeout (slowloris)', { timeout: 10_000 }, async (t) => {
+      const scope = new Scope(t);
+      const { server, port } = scope.server({ mode, idleTimeout: 300 });
+      const c = scope.client(port);
+      await c.connect();
+      const t0 = performance.now();
+      await c.write('GET / HTTP/1.0\r\n');
+      // One header byte every 50 ms: always progress, never a complete head. Per-progress
+      // timing would keep this fd for as long as the head limit allows (8 KiB: ~7 minutes).
+      while (!c.closed && performance.now() - t0 < 3000) {
+        await delay(50); // the client's own pace, not a wait for a condition
+        if (!c.closed) c.socket.write('X');
+      }
+      const r = await c.closedWithin(1000, 'the idle timeout to close the trickling client');
+      const ms = performance.now() - t0;
+      assert.ok(ms >= 280 && ms <= 1500, `closed after ${ms.toFixed(0)} ms of trickling; idle timeout 300 ms`);
+      assert.equal(r.data.length, 0, show(r.data));
+      const s = await statsReach(server, (st) => st.open === 0, 'the connection to close');
+      assert.equal(s.timedOut, 1);
+      assert.ok(s.bytesIn > 16, `the server read only ${s.bytesIn} bytes: the client did not trickle`);
+    });
+
     test('close(): stops accepting and finishes a response in flight', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
       const { server, port } = scope.server({ mode, body: BIG_BODY });

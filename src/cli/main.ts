@@ -26,7 +26,8 @@ serve options:
   --quiet                  do not print each request
   --body FILE              serve FILE's bytes instead of "Hello, world!"
   --max-head BYTES         longest request head (default 8192; longer gets 431)
-  --idle-timeout SECONDS   close connections idle this long (default 5)
+  --idle-timeout SECONDS   close connections idle this long (default 5); a request head
+                           must arrive in full within this time of connecting
   --close-timeout SECONDS  on SIGINT/SIGTERM, time for responses in flight (default 5)
   --hold MS                after a wake-up, keep waiting on the server's own epoll set up to
                            MS ms while events keep coming (default 0: back to Node each batch)
@@ -55,11 +56,13 @@ class UsageError extends Error {}
 /** How long, at exit, output may take to reach a slow reader before it is given up. */
 const EXIT_DRAIN_MS = 2000;
 
-function num(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+/** A number option; `integer`: decimal digits only (not '1.5', '0x10', '1e3' or ' 80'). */
+function num(value: string | undefined, name: string, fallback: number, min: number, max: number, integer = false): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got '${value}')`);
+  const bad = integer ? !/^[0-9]+$/.test(value) : value.trim() === '';
+  if (bad || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got '${value}')`);
   }
   return n;
 }
@@ -130,17 +133,17 @@ async function main(argv: string[]): Promise<number> {
       {
         mode,
         host: values.host ?? '0.0.0.0',
-        port: num(values.port, 'port', 8080, 0, 65535),
-        backlog: num(values.backlog, 'backlog', 4096, 1, 1 << 30),
+        port: num(values.port, 'port', 8080, 0, 65535, true),
+        backlog: num(values.backlog, 'backlog', 4096, 1, 1 << 30, true),
         quiet: values.quiet ?? false,
         body: values.body,
-        maxHead: num(values['max-head'], 'max-head', 8192, 16, 1 << 20),
+        maxHead: num(values['max-head'], 'max-head', 8192, 16, 1 << 20, true),
         idleTimeout: Math.round(num(values['idle-timeout'], 'idle-timeout', 5, 0.001, 86400) * 1000),
         closeTimeout: Math.round(num(values['close-timeout'], 'close-timeout', 5, 0, 86400) * 1000),
-        holdMs: num(values.hold, 'hold', 0, 0, 1000),
+        holdMs: num(values.hold, 'hold', 0, 0, 1000, true),
         eagerRead: onOff(values['eager-read'], 'eager-read', true),
         statsJson: values['stats-json'],
-        trace: num(values.trace, 'trace', 0, 0, 100000),
+        trace: num(values.trace, 'trace', 0, 0, 100000, true),
       },
       out,
       err,

@@ -26,6 +26,8 @@ export class Printer {
   #savedFlags = -1;
   #released = false;
   #retry: NodeJS.Timeout | undefined;
+  /** An fs.write is queued or running on the thread pool. */
+  #inFlight = false;
 
   constructor(fd: number) {
     this.#fd = fd;
@@ -92,6 +94,12 @@ export class Printer {
     if (this.#queue.length > 0) this.#dropped += this.#queue.length;
     this.#queue = [];
     this.#queued = 0;
+    // A write still waiting for a thread-pool thread would find the fd blocking again and,
+    // on a pipe nobody reads, never return: the process could not exit. Its callback restores.
+    if (!this.#inFlight) this.#restoreFlags();
+  }
+
+  #restoreFlags(): void {
     if (this.#savedFlags >= 0) native.fcntl(this.#fd, F_SETFL, this.#savedFlags);
     this.#savedFlags = -1;
   }
@@ -112,7 +120,14 @@ export class Printer {
   }
 
   #writeAll(chunk: Buffer, offset: number): void {
+    this.#inFlight = true;
     write(this.#fd, chunk, offset, chunk.length - offset, null, (err, n) => {
+      this.#inFlight = false;
+      if (this.#released) {
+        this.#restoreFlags();
+        this.#flush(); // the queue is empty: ends writing, wakes drain() waiters
+        return;
+      }
       if (err) {
         // A non-blocking terminal that is full: try again shortly. A closed one: give up.
         if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {

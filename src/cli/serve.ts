@@ -28,6 +28,19 @@ export interface ServeArgs {
 
 const DASHES = '-'.repeat(40);
 
+/**
+ * Control characters other than tab, CR and LF (C0, DEL and C1): a client's bytes must not
+ * drive the terminal (ESC sequences can retitle it, move the cursor, rewrite earlier lines).
+ * The head scanner refuses C0 in the head, but bytes past the head are printed too, and
+ * UTF-8 in the head can decode to C1 (U+009B is CSI).
+ */
+const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
+
+/** Shows a control character as \xNN. */
+function escapeControl(ch: string): string {
+  return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+}
+
 /** A few lines summarising a server's counters, for exit and SIGUSR1. */
 export function formatStats(s: HttpServerStats): string {
   const per = (n: number) => (s.requests > 0 ? (n / s.requests).toFixed(2) : '-');
@@ -60,7 +73,7 @@ export async function serve(args: ServeArgs, out: Printer, err: Printer): Promis
   if (args.body !== undefined) options.body = readFileSync(args.body);
   if (!args.quiet) {
     // The seed prints 40 dashes, then the request decoded, minus its last two characters.
-    options.onRequest = (request) => out.line(DASHES + '\n' + request.toString('utf8').slice(0, -2));
+    options.onRequest = (request) => out.line(DASHES + '\n' + request.toString('utf8').slice(0, -2).replace(CONTROLS, escapeControl));
   }
   const server = new HttpServer(options);
   server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));

@@ -75,7 +75,10 @@ export class Connection implements Pollable {
   lingerUntil = 0;
   /** Level-triggered only: EPOLLOUT is currently in the interest mask. */
   outArmed = false;
-  /** When the connection last made progress (performance.now()), for the idle timeout. */
+  /**
+   * When the connection last made progress (performance.now()), for the idle timeout. While
+   * reading the head it stays at the accept time: the head must be complete within the timeout.
+   */
   lastActive: number;
   /** Per-connection counts (see ConnectionRecord). */
   readonly acceptedAt: number;
@@ -145,8 +148,9 @@ export class Connection implements Pollable {
         }
         const r = this.#take(scratch, n);
         if (r !== ReadResult.Drained) return r;
-        this.lastActive = engine.now();
-        engine.touch(this);
+        // Bytes of a head do not postpone the idle timeout: the whole head must arrive within
+        // it, counted from accept, or a client trickling a byte now and then would hold its fd
+        // for hours (slowloris; nginx's client_header_timeout works the same way).
         if (n < size && (events & HANGUP) === 0) return ReadResult.Drained;
       } else if (n === 0) {
         // EOF. A complete request was already answered; anything else is an abort.

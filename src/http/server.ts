@@ -37,7 +37,10 @@ export interface HttpServerOptions {
   body?: Uint8Array;
   /** Longest accepted request head in bytes; default 8192. Longer: 431, then close. */
   maxHeadBytes?: number;
-  /** Milliseconds without progress after which a connection is closed; default 5000. */
+  /**
+   * Milliseconds without progress after which a connection is closed; default 5000. The
+   * request head must arrive in full within this time of accept (no trickling it in).
+   */
   idleTimeout?: number;
   /**
    * Read right after accept, before registering with epoll, while that usually finds the
