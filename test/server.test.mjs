@@ -248,6 +248,29 @@ for (const mode of MODES) {
       assertBytes((await c2.closedWithin()).data, SEED_RESPONSE, 'head, then body');
     });
 
+    test('a POST whose body comes after the answered head is drained, not reset; a GET is closed at once', { timeout: 10_000 }, async (t) => {
+      const scope = new Scope(t);
+      const { server, port } = scope.server({ mode });
+      const head = 'POST / HTTP/1.0\r\nContent-Length: 65536\r\n\r\n';
+      // The head alone, answered; then, once the response is out, the body in a later write.
+      const c = scope.client(port, { paused: true });
+      await c.connect();
+      c.socket.write(head);
+      await statsReach(server, (st) => st.responses === 1, 'the response to the head');
+      await c.write(randomBytes(65536));
+      c.socket.resume();
+      const r = await c.closedWithin();
+      assert.equal(r.error, null, `client error ${r.code}`);
+      assertBytes(r.data, SEED_RESPONSE);
+      let s = await statsReach(server, (st) => st.open === 0, 'the connection to close');
+      assert.equal(s.shutdown, 1, 'the POST was half-closed and drained');
+      assert.equal(s.bytesIn, head.length + 65536);
+      // A GET carries no body: no half-close, no linger.
+      assertBytes((await exchange(scope, port)).data, SEED_RESPONSE);
+      s = await statsReach(server, (st) => st.open === 0 && st.responses === 2, 'the GET to close');
+      assert.equal(s.shutdown, 1);
+    });
+
     test('a client still sending its body after the response is not cut off as idle', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
       const { server, port } = scope.server({ mode, idleTimeout: 300 });

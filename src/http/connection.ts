@@ -54,6 +54,12 @@ export const enum CloseReason {
 }
 
 const HANGUP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+
+/** "GET " or "HEAD ": requests that carry no body (RFC 9110 section 9.3). */
+function isGetOrHead(buf: Uint8Array): boolean {
+  if (buf[0] === 0x47) return buf[1] === 0x45 && buf[2] === 0x54 && buf[3] === 0x20;
+  return buf[0] === 0x48 && buf[1] === 0x45 && buf[2] === 0x41 && buf[3] === 0x44 && buf[4] === 0x20;
+}
 /** Longest a finished connection keeps reading a peer's leftover bytes before closing. */
 const LINGER_MAX_MS = 5000;
 /** struct linger { l_onoff = 1, l_linger = 0 }: close(2) then resets instead of flushing. */
@@ -66,6 +72,8 @@ export class Connection implements Pollable {
   state: ConnState = ConnState.Reading;
   /** Bytes of an incomplete head, kept only when a head spans several reads. */
   partial: Buffer | null = null;
+  /** How many bytes of `partial` hold the head so far (the rest is room to grow into). */
+  partialLength = 0;
   /** The response being sent (shared by all connections) and how much of it went out. */
   out: Buffer | null = null;
   outOffset = 0;
@@ -177,14 +185,23 @@ export class Connection implements Pollable {
       buf = data;
       from = 0;
     } else {
-      from = this.partial.length;
-      buf = Buffer.concat([this.partial, data.subarray(0, n)]);
-      this.partial = buf;
+      // Grown by doubling, so a head trickled in tiny pieces costs linear copying, not quadratic.
+      from = this.partialLength;
+      if (from + n > this.partial.length) {
+        const grown = Buffer.allocUnsafe(Math.max(from + n, this.partial.length * 2));
+        this.partial.copy(grown, 0, 0, from);
+        this.partial = grown;
+      }
+      data.copy(this.partial, from, 0, n);
+      this.partialLength = from + n;
+      buf = this.partial;
     }
     const total = from + n;
     const end = scanHead(buf, from, total);
     if (end > 0 && methodPlausible(buf, end)) {
-      if (end < total) this.linger = true;
+      // Unread bytes past the head, or a method that usually carries a body still on its
+      // way: half-close and drain before closing, or the RST could destroy the response.
+      if (end < total || !isGetOrHead(buf)) this.linger = true;
       engine.counters.requests++;
       if (end > engine.maxHeadBytes) {
         this.#respondError(431);
@@ -210,7 +227,11 @@ export class Connection implements Pollable {
       this.#respondError(431);
       return ReadResult.Complete;
     }
-    if (this.partial === null) this.partial = Buffer.from(data.subarray(0, n));
+    if (this.partial === null) {
+      this.partial = Buffer.allocUnsafe(Math.max(256, 2 * n));
+      data.copy(this.partial, 0, 0, n);
+      this.partialLength = n;
+    }
     return ReadResult.Drained;
   }
 
