@@ -121,7 +121,9 @@ export class Epoll implements Disposable {
   /**
    * Waits up to `timeout` seconds (fractions allowed, rounded up to whole milliseconds;
    * negative or omitted: forever) and returns up to `maxevents` ready `[fd, events]` pairs.
-   * EINTR is retried with the time that remains (PEP 475).
+   * EINTR is retried with the time that remains (PEP 475). While it blocks, Node runs no
+   * JavaScript: a `process.on('SIGINT')` handler cannot run until the loop returns to Node,
+   * so a blocking loop should leave SIGINT's default action alone, or use `watch()`.
    */
   poll(timeout?: number | null, maxevents = -1): EpollEvent[] {
     const epfd = this.#live('poll');

@@ -5,7 +5,8 @@ import { native } from './binding/index.js';
 import { decodeAddress, encodeAddress } from './address.js';
 import type { Address } from './address.js';
 import {
-  AF_INET, AF_INET6, AF_UNIX, EAGAIN, EINTR, F_GETFL, F_SETFL, MSG_NOSIGNAL, O_NONBLOCK,
+  AF_INET, AF_INET6, AF_UNIX, EAGAIN, EINTR, EPOLLOUT, EPOLL_CLOEXEC, EPOLL_CTL_ADD, F_GETFL, F_SETFL,
+  MSG_NOSIGNAL, O_NONBLOCK, SOL_SOCKET, SO_ERROR,
   SOCKADDR_STORAGE_SIZE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM,
 } from './constants.js';
 import { EtltSystemError, check } from './errors.js';
@@ -128,14 +129,33 @@ export class Socket implements Disposable {
 
   /** Connects; on a non-blocking socket throws `EINPROGRESS` while the handshake goes on. */
   connect(address: Address): void {
-    const sa = encodeAddress(this.family, address);
-    check(retry(() => native.connect(this.#fd, sa)), 'connect');
+    check(this.#connect(encodeAddress(this.family, address)), 'connect');
   }
 
   /** Like `connect`, but returns 0 or the (positive) errno instead of throwing, as Python's connect_ex. */
   connectEx(address: Address): number {
-    const r = retry(() => native.connect(this.#fd, encodeAddress(this.family, address)));
+    const r = this.#connect(encodeAddress(this.family, address));
     return r < 0 ? -r : 0;
+  }
+
+  /**
+   * connect(2), with EINTR handled as Python does (PEP 475): an interrupted connect goes on
+   * in the kernel, and calling it again would fail with EALREADY, so a blocking socket
+   * instead waits until the socket is writable and reads the outcome from SO_ERROR.
+   */
+  #connect(sa: Uint8Array): number {
+    const r = native.connect(this.#fd, sa);
+    if (r !== -EINTR || !this.getBlocking()) return r;
+    const epfd = check(native.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
+    try {
+      check(native.epoll_ctl(epfd, EPOLL_CTL_ADD, this.#fd, EPOLLOUT), 'epoll_ctl');
+      const events = new Uint32Array(2);
+      while (native.epoll_wait(epfd, events, 1, -1) === -EINTR);
+    } finally {
+      native.close(epfd);
+    }
+    const err = this.getsockopt(SOL_SOCKET, SO_ERROR);
+    return err === 0 ? 0 : -err;
   }
 
   /** Sets (true/1) or clears (false/0) blocking mode, with fcntl O_NONBLOCK. */
