@@ -14,6 +14,12 @@ export type Address = [host: string, port: number] | [host: string, port: number
 
 const SUN_PATH_OFFSET = 2;
 
+function addressTypeError(message: string): TypeError {
+  const err = new TypeError(message);
+  (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
+  return err;
+}
+
 function hostBytes(family: number, host: string): Uint8Array {
   const out = Buffer.alloc(16);
   let text = host;
@@ -35,7 +41,7 @@ function hostBytes(family: number, host: string): Uint8Array {
 export function encodeAddress(family: number, address: unknown): Buffer {
   if (family === AF_UNIX) {
     if (typeof address !== 'string' && !Buffer.isBuffer(address)) {
-      throw new TypeError(`The "address" argument must be a path string for AF_UNIX. Received ${typeof address}`);
+      throw addressTypeError(`The "address" argument must be a path string for AF_UNIX. Received ${typeof address}`);
     }
     const path = Buffer.isBuffer(address) ? address : Buffer.from(address);
     const abstract = path.length > 0 && path[0] === 0;
@@ -47,7 +53,7 @@ export function encodeAddress(family: number, address: unknown): Buffer {
     return buf;
   }
   if (!Array.isArray(address) || address.length < 2 || typeof address[0] !== 'string') {
-    throw new TypeError(`The "address" argument must be a [host, port] array. Received ${JSON.stringify(address)}`);
+    throw addressTypeError(`The "address" argument must be a [host, port] array. Received ${JSON.stringify(address)}`);
   }
   const port = integer(address[1], 'port', 0, 65535);
   if (family === AF_INET) {

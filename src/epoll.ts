@@ -27,7 +27,7 @@ let adoptFd = -1;
 function timeoutToMs(timeout: unknown): number {
   if (timeout === undefined || timeout === null) return -1;
   if (typeof timeout !== 'number') {
-    const err = new TypeError(`The "timeout" argument must be a number of seconds. Received ${String(timeout)}`);
+    const err = new TypeError(`The "timeout" argument must be a number of seconds. Received ${typeof timeout === 'string' ? `'${timeout}'` : String(timeout)}`);
     (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
     throw err;
   }
@@ -200,6 +200,7 @@ export class Epoll implements Disposable {
 
   /** Shorthand for `ref(false)`. */
   unref(): this {
+    this.#live('unref');
     return this.ref(false);
   }
 

@@ -36,6 +36,7 @@ export function formatTables(report: LabReport): string {
     ['ev/wait', 7, (r) => r.eventsPerWait.toFixed(2)],
     ['useless/req', 11, (r) => r.uselessEventsPerRequest.toFixed(2)],
     ['stalled', 7, (r) => String(r.stalled)],
+    ['errors', 6, (r) => String(r.errors)],
     ['done', 6, (r) => `${r.completed}`],
     ['p99 ms', 7, (r) => r.p99Ms.toFixed(2)],
     ['steal%', 6, (r) => (r.stealPercent ?? 0).toFixed(0)],
