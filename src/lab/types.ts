@@ -2,6 +2,7 @@
  * The lab's report: what one `etlt lab` run measured, as JSON (`--json`) and as the input
  * of the HTML report (`--out`).
  */
+import type { ConnectionRecord } from '../trace/counters.js';
 
 /** Syscalls per request, by kind (from the server's own counters). */
 export interface SyscallsPerRequest {
@@ -49,22 +50,8 @@ export interface LabResult {
   counters: Record<string, number>;
 }
 
-/** One connection's costs, from accept to close (the server's ConnectionRecord). */
-export interface ConnectionCost {
-  fd: number;
-  acceptedMs: number;
-  durationMs: number;
-  outcome: string;
-  events: number;
-  useless: number;
-  recv: number;
-  recvAgain: number;
-  send: number;
-  sendAgain: number;
-  epollCtl: number;
-  bytesIn: number;
-  bytesOut: number;
-}
+/** One connection's costs, from accept to close: the server's own record. */
+export type ConnectionCost = ConnectionRecord;
 
 /** One epoll_wait return in a timeline: when, and the [fd, events] it returned. */
 export interface TimelineWait {
