@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 
 import { chromium } from 'playwright-core';
 import { HttpServer } from 'etlt';
+import { syscallsByKind } from '../dist/src/trace/counters.js';
 
 import { CHART_METRICS, EPOLL_BITS, decodeEvents, renderHtml } from '../dist/src/lab/report.js';
 import { ROOT } from './lib/util.mjs';
@@ -284,15 +285,7 @@ async function measureOwn() {
       const completed = latencies.length;
       const n = Math.max(1, completed);
       const per = (v) => round(v / n);
-      const sys = {
-        epoll_wait: c.wakeups + c.epollWait,
-        epoll_ctl: c.ctlAdd + c.ctlMod + c.ctlDel,
-        accept4: c.accept,
-        recvfrom: c.recv,
-        sendto: c.send,
-        shutdown: c.shutdown,
-        close: c.close,
-      };
+      const sys = syscallsByKind(c);
       const total = Object.values(sys).reduce((a, b) => a + b, 0);
       const sorted = latencies.sort((a, b) => a - b);
       const { mode: _mode, ...counters } = c;

@@ -11,6 +11,8 @@ import { availableParallelism, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { syscallsByKind } from '../trace/counters.js';
+import type { ServerCounters } from '../trace/counters.js';
 import type { LoadConfig, LoadResult } from './loadgen.js';
 import type { ConnectionCost, LabReport, LabResult, TimelineWait } from './types.js';
 
@@ -206,15 +208,9 @@ async function runPair(strategy: string, w: Workload, quick: boolean, dir: strin
     // Per completed request; a strategy that completed none is charged per attempt instead.
     const n = Math.max(1, load.completed > 0 ? load.completed : load.attempted);
     const get = (k: string) => c[k] ?? 0;
-    const sys = {
-      epoll_wait: get('wakeups') + get('readyTurns') + get('timerTurns') + get('epollWait'),
-      epoll_ctl: get('ctlAdd') + get('ctlMod') + get('ctlDel'),
-      accept4: get('accept'),
-      recvfrom: get('recv'),
-      sendto: get('send'),
-      shutdown: get('shutdown'),
-      close: get('close'),
-    };
+    const kinds = syscallsByKind(c as unknown as ServerCounters);
+    const sys = { epoll_wait: 0, epoll_ctl: 0, accept4: 0, recvfrom: 0, sendto: 0, shutdown: 0, close: 0 };
+    for (const k of Object.keys(sys) as (keyof typeof sys)[]) sys[k] = kinds[k] ?? 0;
     const total = Object.values(sys).reduce((a, b) => a + b, 0);
     const per = (v: number) => round(v / n);
     const sorted = [...load.latenciesMs].sort((a, b) => a - b);
