@@ -6,6 +6,8 @@
  *
  *   cc -O2 -o bench/out/cserver bench/cserver.c
  *   bench/out/cserver PORT            (listens on 127.0.0.1:PORT)
+ *   bench/out/cserver PORT defer      (the same with TCP_DEFER_ACCEPT, 1 s, on the listener:
+ *                                      the like-for-like baseline for etlt's default)
  *
  * SIGINT and SIGTERM end it cleanly (exit status 0).
  */
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
@@ -173,8 +176,8 @@ static void on_acceptable(int lfd, int *spare) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s PORT\n", argv[0]);
+    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "defer") != 0)) {
+        fprintf(stderr, "usage: %s PORT [defer]\n", argv[0]);
         return 2;
     }
     char *end;
@@ -210,6 +213,7 @@ int main(int argc, char **argv) {
     if (lfd < 0) die("socket");
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (argc == 3 && setsockopt(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one) < 0) die("TCP_DEFER_ACCEPT");
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;

@@ -9,8 +9,9 @@
 // It never fails because the machine was slow: it exits non-zero only when it
 // could not run at all (no load generator, or no server started).
 //
-//   npm run bench                  full run, about 2 minutes
-//   BENCH_QUICK=1 npm run bench    smoke run, about 30 seconds
+//   npm run bench                  full run, 3 interleaved rounds, about 5 minutes
+//   BENCH_ROUNDS=5 npm run bench   more rounds, steadier medians
+//   BENCH_QUICK=1 npm run bench    smoke run, one round, about 40 seconds
 //   BENCH_ONLY=c,nginx npm run bench   only the named servers
 //
 // docs/benchmarks.md explains every column.
@@ -31,15 +32,17 @@ const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) 
 // a hard kill after HARD_TIMEOUT_S in case a server stops answering.
 const CONFIG = QUICK
   ? {
+      rounds: 1,
       warmup: { n: 500, c: 50 },
       wrk: { durationS: 1, concurrency: [50] },
       ab: { n: 50000, timeLimitS: 1, concurrency: [1, 50, 500] },
       strace: { n: 1000, c: 50 },
     }
   : {
-      warmup: { n: 3000, c: 50 },
-      wrk: { durationS: 3, concurrency: [50, 500] },
-      ab: { n: 200000, timeLimitS: 3, concurrency: [1, 50, 500] },
+      rounds: Number(process.env.BENCH_ROUNDS) || 3,
+      warmup: { n: 20000, c: 50 },
+      wrk: { durationS: 2, concurrency: [50, 500] },
+      ab: { n: 200000, timeLimitS: 2, concurrency: [1, 50, 500] },
       strace: { n: 5000, c: 50 },
     };
 const HARD_TIMEOUT_S = 30;
@@ -364,16 +367,24 @@ http {
 
 const ETLT_MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
+function buildC() {
+  if (!have('cc')) return 'no C compiler (cc)';
+  const r = spawnSync('cc', ['-O2', '-o', 'bench/out/cserver', 'bench/cserver.c'], { cwd: ROOT, encoding: 'utf8' });
+  return r.status === 0 ? null : `cc failed: ${tail(r.stderr)}`;
+}
+
 const SERVERS = [
   {
     name: 'c',
     label: 'C epoll ET (baseline)',
-    prepare() {
-      if (!have('cc')) return 'no C compiler (cc)';
-      const r = spawnSync('cc', ['-O2', '-o', 'bench/out/cserver', 'bench/cserver.c'], { cwd: ROOT, encoding: 'utf8' });
-      return r.status === 0 ? null : `cc failed: ${tail(r.stderr)}`;
-    },
+    prepare: buildC,
     command: (port) => [path.join(OUT, 'cserver'), String(port)],
+  },
+  {
+    name: 'c-defer',
+    label: 'C epoll ET + TCP_DEFER_ACCEPT (like-for-like with etlt\'s default)',
+    prepare: buildC,
+    command: (port) => [path.join(OUT, 'cserver'), String(port), 'defer'],
   },
   {
     name: 'nginx',
@@ -400,9 +411,14 @@ const SERVERS = [
     label: "Node's net",
     command: (port) => [process.execPath, 'bench/servers/node-net.mjs', String(port)],
   },
-  ...['et', 'lt'].map((mode) => ({
-    name: `etlt-${mode}`,
-    label: `etlt --mode ${mode}`,
+  ...[
+    ['etlt-et', 'et', 'on'],
+    ['etlt-lt', 'lt', 'on'],
+    ['etlt-et-nodefer', 'et', 'off'],
+    ['etlt-lt-nodefer', 'lt', 'off'],
+  ].map(([name, mode, defer]) => ({
+    name,
+    label: `etlt --mode ${mode}${defer === 'off' ? ' --defer-accept off' : ''}`,
     prepare() {
       return fs.existsSync(ETLT_MAIN) ? null : `${path.relative(ROOT, ETLT_MAIN)} not found (npm run build)`;
     },
@@ -412,6 +428,8 @@ const SERVERS = [
       'serve',
       '--mode',
       mode,
+      '--defer-accept',
+      defer,
       '--host',
       '127.0.0.1',
       '--port',
@@ -684,25 +702,25 @@ function table(headers, rows, align) {
 
 function report(results) {
   const base = results.find((s) => s.name === 'c' && !s.skipped);
-  const baseRun = (tool, c) => base?.runs.find((r) => r.tool === tool && r.concurrency === c);
   const loadRows = [];
   for (const s of results) {
     if (s.skipped) continue;
-    for (const r of s.runs) {
-      const b = baseRun(r.tool, r.concurrency);
+    for (const r of s.summary) {
       loadRows.push([
         s.name,
         r.tool,
         r.concurrency,
         fmt.n(r.rps),
-        fmt.ratio(b && b.rps ? r.rps / b.rps : null),
+        fmt.ratio(r.rpsVsC),
         fmt.ms(r.p50Ms),
         fmt.ms(r.p99Ms),
         fmt.n(r.cpuUsPerReq, 1),
-        fmt.ratio(b && b.cpuUsPerReq && r.cpuUsPerReq ? r.cpuUsPerReq / b.cpuUsPerReq : null),
+        `${fmt.n(r.cpuMin, 1)}-${fmt.n(r.cpuMax, 1)}`,
+        fmt.ratio(r.cpuVsC),
         fmt.n(r.serverCpuPercent),
-        `${fmt.n(r.otherCpuPercent)}${r.otherCpuPercent > NOISY_PERCENT ? ' *' : ''}`,
-        `${fmt.n(r.stealPercent)}${r.stealPercent > NOISY_PERCENT ? ' *' : ''}`,
+        `${fmt.n(r.otherCpuPercent)}`,
+        `${fmt.n(r.stealPercent)}`,
+        r.noisyRounds > 0 ? `${r.noisyRounds}/${r.rounds} *` : `0/${r.rounds}`,
         `${r.requests}`,
         r.problems ? `${r.errorCount} !` : `${r.errorCount}`,
       ]);
@@ -711,15 +729,23 @@ function report(results) {
   const out = [];
   out.push(
     table(
-      ['server', 'tool', 'c', 'req/s', 'req/s xC', 'p50 ms', 'p99 ms', 'CPU us/req', 'CPU xC', 'srv CPU%', 'other CPU%', 'steal%', 'requests', 'errors'],
+      ['server', 'tool', 'c', 'req/s', 'req/s xC', 'p50 ms', 'p99 ms', 'CPU us/req', 'range', 'CPU xC', 'srv CPU%', 'other CPU%', 'steal%', 'noisy', 'requests', 'errors'],
       loadRows,
-      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
   for (const s of results) {
     if (s.skipped) out.push(`skipped ${s.name}: ${s.reason.split('\n')[0]}`);
     if (s.died) out.push(`${s.name}: ${s.died}`);
   }
+  // One line per server: its CPU ratio over every tool and concurrency.
+  const ratios = [];
+  for (const s of results) {
+    if (s.skipped || s === base) continue;
+    const xs = s.summary.map((r) => r.cpuVsC).filter((x) => x !== null);
+    if (xs.length > 0) ratios.push(`${s.name} ${fmt.ratio(median(xs))} (${fmt.ratio(Math.min(...xs))}-${fmt.ratio(Math.max(...xs))})`);
+  }
+  if (ratios.length > 0) out.push('', `CPU per request against C, median over the rows (range): ${ratios.join(', ')}`);
   const sysRows = [];
   const baseSys = base?.strace && !base.strace.error ? base.strace : null;
   for (const s of results) {
@@ -755,56 +781,114 @@ function report(results) {
 
 // ---------------------------------------------------------------------------
 
-async function benchServer(server) {
+/** Starts one server (pinned to CPU 0) and warms it up; returns its entry and child. */
+async function launch(server) {
   const entry = { name: server.name, label: server.label };
   const port = await freePort();
   const reason = server.prepare ? server.prepare(port) : null;
-  if (reason) return { ...entry, skipped: true, reason };
+  if (reason) return { entry: { ...entry, skipped: true, reason } };
   const started = await startServer(server, port);
-  if (started.error) return { ...entry, skipped: true, reason: started.error };
+  if (started.error) return { entry: { ...entry, skipped: true, reason: started.error } };
   const { child } = started;
-  const pid = child.pid; // bash execs taskset, which execs the server: same pid
   entry.command = started.argv.join(' ');
   entry.responseOk = started.responseOk;
+  entry.runs = [];
   if (!started.responseOk) {
     console.error(`  ${server.name}: unexpected response to GET /: ${JSON.stringify(started.response.slice(0, 200))}`);
   }
-  entry.runs = [];
-  try {
-    // Warm-up (JIT, caches, socket tables); not measured.
-    await run(pinned(CLIENT_CPU, abArgv(port, CONFIG.warmup.c, CONFIG.warmup.n, 5)), HARD_TIMEOUT_S);
-    const plan = [];
-    if (have('wrk')) for (const c of CONFIG.wrk.concurrency) plan.push(['wrk', c]);
-    if (have('ab')) for (const c of CONFIG.ab.concurrency) plan.push(['ab', c]);
-    for (const [tool, c] of plan) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        entry.died = `server exited (code ${child.exitCode}, signal ${child.signalCode}) before ${tool} c=${c}`;
-        break;
+  // Warm-up (JIT, caches, socket tables); not measured.
+  await run(pinned(CLIENT_CPU, abArgv(port, CONFIG.warmup.c, CONFIG.warmup.n, 10)), HARD_TIMEOUT_S);
+  return { entry, server, child, port, pid: child.pid }; // bash execs taskset, which execs the server: same pid
+}
+
+const alive = (l) => l.child.exitCode === null && l.child.signalCode === null;
+
+/**
+ * The timed runs, interleaved: for each tool and concurrency, `rounds` rounds, each running
+ * every server once, in an order rotated by one per round. A burst of noise from the host
+ * (steal) or another job then hits one run of several, in no fixed position, and the
+ * medians below see through it; servers measured minutes apart would not be comparable.
+ */
+async function timedRuns(launched) {
+  const plan = [];
+  if (have('wrk')) for (const c of CONFIG.wrk.concurrency) plan.push(['wrk', c]);
+  if (have('ab')) for (const c of CONFIG.ab.concurrency) plan.push(['ab', c]);
+  for (const [tool, c] of plan) {
+    for (let round = 0; round < CONFIG.rounds; round++) {
+      const order = launched.map((_, i) => launched[(i + round) % launched.length]);
+      for (const l of order) {
+        if (!alive(l)) {
+          l.entry.died ??= `server exited (code ${l.child.exitCode}, signal ${l.child.signalCode}) before ${tool} c=${c}`;
+          continue;
+        }
+        await settle(l.pid);
+        const r = await loadRun(l.server, tool, l.port, c, l.pid);
+        r.round = round;
+        l.entry.runs.push(r);
+        const note =
+          (r.problems ? `  ! ${r.problems.join('; ')}` : '') +
+          (r.noisy ? `  * other processes used ${fmt.n(r.otherCpuPercent)}% of a CPU, steal ${fmt.n(r.stealPercent)}%` : '') +
+          (r.tcp.TCPSynRetrans || r.tcp.ListenOverflows || r.tcp.ListenDrops
+            ? `  (machine-wide: ${r.tcp.TCPSynRetrans} SYN retransmits, ${r.tcp.ListenOverflows} listen overflows, ${r.tcp.ListenDrops} listen drops)`
+            : '');
+        console.error(
+          `  ${tool.padEnd(3)} c=${String(c).padEnd(3)} round ${round + 1}/${CONFIG.rounds}  ${l.entry.name.padEnd(9)} ${fmt.n(r.rps).padStart(6)} req/s  ${fmt.n(r.cpuUsPerReq, 1).padStart(6)} us CPU/req${note}`,
+        );
       }
-      await settle(pid);
-      const r = await loadRun(server, tool, port, c, pid);
-      entry.runs.push(r);
-      const note =
-        (r.problems ? `  ! ${r.problems.join('; ')}` : '') +
-        (r.noisy ? `  * other processes used ${fmt.n(r.otherCpuPercent)}% of a CPU, steal ${fmt.n(r.stealPercent)}%` : '') +
-        (r.tcp.TCPSynRetrans || r.tcp.ListenOverflows || r.tcp.ListenDrops
-          ? `  (machine-wide: ${r.tcp.TCPSynRetrans} SYN retransmits, ${r.tcp.ListenOverflows} listen overflows, ${r.tcp.ListenDrops} listen drops)`
-          : '');
-      console.error(
-        `  ${server.name.padEnd(9)} ${tool.padEnd(3)} c=${String(c).padEnd(3)} ${fmt.n(r.rps).padStart(6)} req/s  ${fmt.n(r.cpuUsPerReq, 1).padStart(6)} us CPU/req${note}`,
-      );
     }
-    if (have('strace') && have('ab') && child.exitCode === null && child.signalCode === null) {
-      await settle(pid);
-      entry.strace = await straceRun(server, port, pid);
-      if (entry.strace.error) console.error(`  ${server.name}: ${entry.strace.error}`);
-      else console.error(`  ${server.name.padEnd(9)} strace ${fmt.n(entry.strace.totalPerReq, 2)} syscalls/req`);
-    }
-  } finally {
-    const { code, signal } = await stop(child);
-    entry.exit = { code, signal };
   }
-  return entry;
+}
+
+function median(values) {
+  const xs = values.filter((x) => x !== null && x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
+  if (xs.length === 0) return null;
+  const m = xs.length >> 1;
+  return xs.length % 2 === 1 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
+}
+
+/**
+ * One row per (server, tool, concurrency) from its rounds: medians, the CPU range, and the
+ * CPU ratio to C as the median of each round's ratio (each server against the C run of the
+ * same round, minutes closer in time than the other rounds).
+ */
+function summarize(results) {
+  const base = results.find((s) => s.name === 'c' && !s.skipped);
+  for (const s of results) {
+    if (s.skipped) continue;
+    const keys = [...new Set(s.runs.map((r) => `${r.tool} ${r.concurrency}`))];
+    s.summary = keys.map((key) => {
+      const runs = s.runs.filter((r) => `${r.tool} ${r.concurrency}` === key);
+      const baseRuns = base ? base.runs.filter((r) => `${r.tool} ${r.concurrency}` === key) : [];
+      const ratios = runs.map((r) => {
+        const b = baseRuns.find((x) => x.round === r.round);
+        return b && b.cpuUsPerReq && r.cpuUsPerReq ? r.cpuUsPerReq / b.cpuUsPerReq : null;
+      });
+      const cpus = runs.map((r) => r.cpuUsPerReq).filter((x) => x !== null);
+      return {
+        tool: runs[0].tool,
+        concurrency: runs[0].concurrency,
+        rounds: runs.length,
+        rps: median(runs.map((r) => r.rps)),
+        rpsVsC: median(runs.map((r) => {
+          const b = baseRuns.find((x) => x.round === r.round);
+          return b && b.rps ? r.rps / b.rps : null;
+        })),
+        p50Ms: median(runs.map((r) => r.p50Ms)),
+        p99Ms: median(runs.map((r) => r.p99Ms)),
+        cpuUsPerReq: median(cpus),
+        cpuMin: cpus.length ? Math.min(...cpus) : null,
+        cpuMax: cpus.length ? Math.max(...cpus) : null,
+        cpuVsC: median(ratios),
+        serverCpuPercent: median(runs.map((r) => r.serverCpuPercent)),
+        otherCpuPercent: median(runs.map((r) => r.otherCpuPercent)),
+        stealPercent: median(runs.map((r) => r.stealPercent)),
+        noisyRounds: runs.filter((r) => r.noisy).length,
+        requests: runs.reduce((a, r) => a + r.requests, 0),
+        errorCount: runs.reduce((a, r) => a + r.errorCount, 0),
+        problems: runs.some((r) => r.problems),
+      };
+    });
+  }
 }
 
 async function main() {
@@ -819,14 +903,34 @@ async function main() {
   console.error(
     `bench: ${QUICK ? 'quick' : 'full'} run; server on CPU ${SERVER_CPU}, load on CPU ${CLIENT_CPU}; CLK_TCK=${CLK_TCK}`,
   );
+  const launched = [];
   const results = [];
-  for (const server of SERVERS) {
-    if (ONLY && !ONLY.includes(server.name)) continue;
-    console.error(`- ${server.label}`);
-    const entry = await benchServer(server);
-    if (entry.skipped) console.error(`  skipped: ${entry.reason}`);
-    results.push(entry);
+  try {
+    for (const server of SERVERS) {
+      if (ONLY && !ONLY.includes(server.name)) continue;
+      console.error(`- ${server.label}: starting and warming up`);
+      const l = await launch(server);
+      if (l.entry.skipped) console.error(`  skipped: ${l.entry.reason}`);
+      else launched.push(l);
+      results.push(l.entry);
+    }
+    await timedRuns(launched);
+    if (have('strace') && have('ab')) {
+      for (const l of launched) {
+        if (!alive(l)) continue;
+        await settle(l.pid);
+        l.entry.strace = await straceRun(l.server, l.port, l.pid);
+        if (l.entry.strace.error) console.error(`  ${l.entry.name}: ${l.entry.strace.error}`);
+        else console.error(`  ${l.entry.name.padEnd(9)} strace ${fmt.n(l.entry.strace.totalPerReq, 2)} syscalls/req`);
+      }
+    }
+  } finally {
+    for (const l of launched) {
+      const { code, signal } = await stop(l.child);
+      l.entry.exit = { code, signal };
+    }
   }
+  summarize(results);
   const elapsedS = (Date.now() - t0) / 1000;
   const doc = {
     date: new Date().toISOString(),
@@ -845,8 +949,11 @@ async function main() {
   };
   fs.writeFileSync(path.join(OUT, 'results.json'), `${JSON.stringify(doc, null, 2)}\n`);
   console.log(report(results));
-  console.log(`\n${QUICK ? 'quick' : 'full'} run, ${elapsedS.toFixed(0)} s; xC = ratio to the C server in this run; results in bench/out/results.json`);
-  if (results.some((s) => s.runs?.some((r) => r.noisy))) {
+  console.log(
+    `\n${QUICK ? 'quick' : 'full'} run, ${elapsedS.toFixed(0)} s, ${CONFIG.rounds} round(s) per row; figures are medians over the rounds; ` +
+      'xC = median of each round\'s ratio to the C server; results in bench/out/results.json',
+  );
+  if (results.some((s) => s.summary?.some((r) => r.noisyRounds > 0))) {
     console.log(
       `* processes outside the bench, or the host (steal), took more than ${NOISY_PERCENT}% of a CPU during that run: its figures are noisy`,
     );

@@ -30,6 +30,27 @@
 
 #define RET_ERRNO(r) ((r) < 0 ? -errno : (r))
 
+/*
+ * The hot-path calls enter the kernel through syscall(2). libc's own wrappers for them are
+ * pthread cancellation points: in a multi-threaded process (Node always is) each call
+ * switches asynchronous cancellation on and off around the syscall, for a feature nothing
+ * here uses. Same syscall, same arguments, same -1/errno result.
+ */
+#include <sys/syscall.h>
+#ifdef SYS_accept4
+#define sys_accept4(fd, sa, len, flags) syscall(SYS_accept4, (fd), (sa), (len), (flags))
+#else
+#define sys_accept4 accept4
+#endif
+#ifdef SYS_epoll_wait
+#define sys_epoll_wait(epfd, evs, max, timeout) syscall(SYS_epoll_wait, (epfd), (evs), (max), (timeout))
+#else
+#define sys_epoll_wait epoll_wait
+#endif
+#define sys_recv(fd, p, n, flags) syscall(SYS_recvfrom, (fd), (p), (n), (flags), NULL, NULL)
+#define sys_send(fd, p, n, flags) syscall(SYS_sendto, (fd), (p), (n), (flags), NULL, 0)
+#define sys_close(fd) syscall(SYS_close, (fd))
+
 /* ---- argument helpers: throw TypeError/RangeError naming the argument ---- */
 
 /*
@@ -108,7 +129,9 @@ static int arg_slice(napi_env env, napi_value *argv, const char *name, uint8_t *
 
 static napi_value num(napi_env env, int64_t v) {
   napi_value out;
-  napi_create_int64(env, v, &out);
+  /* Nearly every result fits: an int32 becomes a small integer without a heap number check. */
+  if (v >= INT32_MIN && v <= INT32_MAX) napi_create_int32(env, (int32_t)v, &out);
+  else napi_create_int64(env, v, &out);
   return out;
 }
 
@@ -166,7 +189,7 @@ static napi_value w_epoll_wait(napi_env env, napi_callback_info info) {
     evs = malloc(sizeof(struct epoll_event) * (size_t)maxevents);
     if (evs == NULL) return num(env, -ENOMEM);
   }
-  int n = epoll_wait(epfd, evs, maxevents, timeout);
+  int n = (int)sys_epoll_wait(epfd, evs, maxevents, timeout);
   int result = n < 0 ? -errno : n;
   /* memcpy: `events` may be any TypedArray, a Uint8Array at an odd byteOffset included. */
   for (int i = 0; i < n; i++) {
@@ -288,7 +311,7 @@ static napi_value w_accept4(napi_env env, napi_callback_info info) {
   if (!arg_i32(env, argv[0], "fd", &fd) || !arg_addr_out(env, argv[1], &sa, &salen) ||
       !arg_i32(env, argv[2], "flags", &flags))
     return NULL;
-  int r = accept4(fd, sa, sa ? &salen : NULL, flags);
+  int r = (int)sys_accept4(fd, sa, sa ? &salen : NULL, flags);
   return num(env, RET_ERRNO(r));
 }
 
@@ -321,7 +344,7 @@ static napi_value w_recv(napi_env env, napi_callback_info info) {
   if (!arg_i32(env, argv[0], "fd", &fd) || !arg_slice(env, argv + 1, "buffer", &p, &n) ||
       !arg_i32(env, argv[4], "flags", &flags))
     return NULL;
-  ssize_t r = recv(fd, p, n, flags);
+  ssize_t r = sys_recv(fd, p, n, flags);
   return num(env, r < 0 ? -errno : r);
 }
 
@@ -334,7 +357,7 @@ static napi_value w_send(napi_env env, napi_callback_info info) {
   if (!arg_i32(env, argv[0], "fd", &fd) || !arg_slice(env, argv + 1, "buffer", &p, &n) ||
       !arg_i32(env, argv[4], "flags", &flags))
     return NULL;
-  ssize_t r = send(fd, p, n, flags);
+  ssize_t r = sys_send(fd, p, n, flags);
   return num(env, r < 0 ? -errno : r);
 }
 
@@ -350,7 +373,7 @@ static napi_value w_close(napi_env env, napi_callback_info info) {
   ARGS(1);
   int32_t fd;
   if (!arg_i32(env, argv[0], "fd", &fd)) return NULL;
-  int r = close(fd);
+  int r = (int)sys_close(fd);
   return num(env, RET_ERRNO(r));
 }
 
@@ -424,16 +447,21 @@ static napi_value w_inet_ntop(napi_env env, napi_callback_info info) {
 
 /*
  * No helper thread: libuv's own epoll watches our epoll fd, which is readable exactly while
- * our set has ready events. On each wake-up we call the JS listener, which drains with a
- * zero-timeout epoll_wait. If it leaves events pending (maxevents reached), the fd stays
- * readable and libuv wakes us again on the next loop turn, after timers and I/O had a turn.
+ * our set has ready events. On each wake-up we drain one batch with a zero-timeout
+ * epoll_wait into the caller's array and call the JS listener with the count: the wake-up
+ * and its first wait cost one crossing into JS instead of two. If maxevents was reached,
+ * the fd stays readable and libuv wakes us again on the next loop turn, after timers and
+ * I/O had a turn.
  */
 typedef struct {
   uv_poll_t handle;
   napi_env env;
   napi_ref callback;
   napi_ref resource;
+  napi_ref events;      /* the JS TypedArray each batch is copied into, as [fd, events] pairs */
   napi_async_context context;
+  struct epoll_event *batch; /* maxevents entries, for the kernel to write into */
+  int maxevents;
   int fd;       /* libuv's own duplicate of epfd, closed once uv_close is done with it */
   int stopped;  /* watcher_release ran: references gone, uv_close requested */
   int closed;   /* uv_close's callback ran */
@@ -448,11 +476,16 @@ static const napi_type_tag watcher_tag = {0x9c1e0f5a6b3d4e21ULL, 0x7f02d8c4a5b61
  * finalizer. The last to let go frees it, so a handle used again after watch_stop (or a
  * second watch_stop) reads a stopped watcher instead of freed memory.
  */
+static void watcher_free(watcher_t *w) {
+  free(w->batch);
+  free(w);
+}
+
 static void watcher_on_close(uv_handle_t *h) {
   watcher_t *w = h->data;
   close(w->fd);
   w->closed = 1;
-  if (w->orphaned) free(w);
+  if (w->orphaned) watcher_free(w);
 }
 
 static void watcher_finalize(napi_env env, void *data, void *hint) {
@@ -460,7 +493,7 @@ static void watcher_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   watcher_t *w = data;
   w->orphaned = 1;
-  if (w->closed) free(w);
+  if (w->closed) watcher_free(w);
 }
 
 static void watcher_release(watcher_t *w) {
@@ -470,10 +503,32 @@ static void watcher_release(watcher_t *w) {
   napi_async_destroy(w->env, w->context);
   napi_delete_reference(w->env, w->callback);
   napi_delete_reference(w->env, w->resource);
+  napi_delete_reference(w->env, w->events);
   uv_close((uv_handle_t *)&w->handle, watcher_on_close);
 }
 
 static void watcher_env_cleanup(void *arg) { watcher_release(arg); }
+
+/* epoll_wait(0) on libuv's duplicate (the same epoll instance), into the JS array. */
+static int32_t watcher_drain(napi_env env, watcher_t *w) {
+  napi_value array;
+  void *data = NULL;
+  size_t length = 0;
+  napi_typedarray_type type;
+  napi_get_reference_value(env, w->events, &array);
+  /* Re-read every time: the array may have been detached (transferred) since watch_start. */
+  if (napi_get_typedarray_info(env, array, &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_uint32_array || length < 2 * (size_t)w->maxevents)
+    return -EINVAL;
+  int n = (int)sys_epoll_wait(w->fd, w->batch, w->maxevents, 0);
+  if (n < 0) return -errno;
+  uint32_t *out = data;
+  for (int i = 0; i < n; i++) {
+    out[2 * i] = (uint32_t)w->batch[i].data.fd;
+    out[2 * i + 1] = w->batch[i].events;
+  }
+  return n;
+}
 
 static void watcher_on_poll(uv_poll_t *h, int status, int events) {
   (void)events;
@@ -481,12 +536,19 @@ static void watcher_on_poll(uv_poll_t *h, int status, int events) {
   napi_env env = w->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value cb, resource, arg, result;
+  napi_value cb, resource, argv[2], result;
+  size_t argc = 1;
+  int32_t n = status < 0 ? status : watcher_drain(env, w);
   napi_get_reference_value(env, w->callback, &cb);
   napi_get_reference_value(env, w->resource, &resource);
-  napi_create_int32(env, status, &arg);
+  napi_create_int32(env, n, &argv[0]);
+  if (n < 0) {
+    /* Which call failed, so the listener can raise a Node-style error naming it. */
+    napi_create_string_utf8(env, status < 0 ? "uv_poll" : "epoll_wait", NAPI_AUTO_LENGTH, &argv[1]);
+    argc = 2;
+  }
   /* make_callback runs nextTick and microtasks after the listener, as Node's own I/O does. */
-  napi_status s = napi_make_callback(env, w->context, resource, cb, 1, &arg, &result);
+  napi_status s = napi_make_callback(env, w->context, resource, cb, argc, argv, &result);
   if (s != napi_ok) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
@@ -499,13 +561,32 @@ static void watcher_on_poll(uv_poll_t *h, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
-/* watch_start(epfd, listener) -> handle; the listener gets the uv status (0 or -errno). */
+/*
+ * watch_start(epfd, events, maxevents, listener) -> handle. On each wake-up, up to maxevents
+ * ready events are written to `events` (a Uint32Array, [fd, events] pairs) and the listener
+ * gets their count, or (-errno, "uv_poll" | "epoll_wait") when that failed.
+ */
 static napi_value w_watch_start(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  int32_t epfd;
+  ARGS(4);
+  int32_t epfd, maxevents;
   if (!arg_i32(env, argv[0], "epfd", &epfd)) return NULL;
+  napi_typedarray_type type;
+  size_t length = 0;
+  bool is_typedarray = false;
+  napi_is_typedarray(env, argv[1], &is_typedarray);
+  if (!is_typedarray || napi_get_typedarray_info(env, argv[1], &type, &length, NULL, NULL, NULL) != napi_ok ||
+      type != napi_uint32_array) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "The \"events\" argument must be a Uint32Array");
+    return NULL;
+  }
+  if (!arg_i32(env, argv[2], "maxevents", &maxevents)) return NULL;
+  if (maxevents <= 0 || (size_t)maxevents > length / 2 || maxevents > 65536) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE",
+                           "maxevents must be positive, at most 65536, and fit in the events array (2 slots each)");
+    return NULL;
+  }
   napi_valuetype t;
-  napi_typeof(env, argv[1], &t);
+  napi_typeof(env, argv[3], &t);
   if (t != napi_function) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "The \"listener\" argument must be a function");
     return NULL;
@@ -523,14 +604,17 @@ static napi_value w_watch_start(napi_env env, napi_callback_info info) {
   int fd = fcntl(epfd, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) return num(env, -errno);
   watcher_t *w = calloc(1, sizeof *w);
-  if (w == NULL) {
+  if (w != NULL) w->batch = malloc(sizeof(struct epoll_event) * (size_t)maxevents);
+  if (w == NULL || w->batch == NULL) {
     close(fd);
+    free(w);
     return num(env, -ENOMEM);
   }
+  w->maxevents = maxevents;
   int r = uv_poll_init(loop, &w->handle, fd);
   if (r < 0) {
     close(fd);
-    free(w);
+    watcher_free(w);
     return num(env, r);
   }
   w->handle.data = w;
@@ -541,7 +625,8 @@ static napi_value w_watch_start(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "ETLT_EPOLL_WATCH", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, resource, name, &w->context);
   napi_create_reference(env, resource, 1, &w->resource);
-  napi_create_reference(env, argv[1], 1, &w->callback);
+  napi_create_reference(env, argv[1], 1, &w->events);
+  napi_create_reference(env, argv[3], 1, &w->callback);
   r = uv_poll_start(&w->handle, UV_READABLE, watcher_on_poll);
   if (r < 0) {
     w->orphaned = 1;
@@ -622,7 +707,7 @@ static napi_value make_constants(napi_env env) {
   C(SOCK_STREAM); C(SOCK_DGRAM); C(SOCK_RAW); C(SOCK_SEQPACKET); C(SOCK_NONBLOCK); C(SOCK_CLOEXEC);
   C(SOL_SOCKET); C(SO_REUSEADDR); C(SO_REUSEPORT); C(SO_ERROR); C(SO_RCVBUF); C(SO_SNDBUF);
   C(SO_KEEPALIVE); C(SO_LINGER); C(SO_TYPE); C(SO_BROADCAST); C(SO_RCVLOWAT); C(SO_SNDLOWAT);
-  C(IPPROTO_IP); C(IPPROTO_TCP); C(IPPROTO_UDP); C(IPPROTO_IPV6); C(TCP_NODELAY); C(IPV6_V6ONLY);
+  C(IPPROTO_IP); C(IPPROTO_TCP); C(IPPROTO_UDP); C(IPPROTO_IPV6); C(TCP_NODELAY); C(TCP_DEFER_ACCEPT); C(IPV6_V6ONLY);
   C(SHUT_RD); C(SHUT_WR); C(SHUT_RDWR);
   C(MSG_PEEK); C(MSG_DONTWAIT); C(MSG_NOSIGNAL); C(MSG_WAITALL); C(MSG_OOB); C(MSG_TRUNC);
   C(F_GETFL); C(F_SETFL); C(F_GETFD); C(F_SETFD); C(O_NONBLOCK); C(FD_CLOEXEC);

@@ -161,12 +161,9 @@ export class Epoll implements Disposable {
     func(listener, 'listener');
     this.#stopWatch();
     const buf = this.#buffer(WATCH_BATCH);
-    const handle = native.watch_start(epfd, (status) => {
-      if (status < 0) throw new EtltSystemError(status, 'uv_poll');
-      if (this.#fd < 0) return;
-      const n = native.epoll_wait(this.#fd, buf, WATCH_BATCH, 0);
+    const handle = native.watch_start(epfd, buf, WATCH_BATCH, (n, failed) => {
       if (n > 0) listener(toPairs(buf, n));
-      else if (n < 0 && n !== -EINTR) throw new EtltSystemError(n, 'epoll_wait');
+      else if (n < 0 && n !== -EINTR) throw new EtltSystemError(n, failed ?? 'epoll_wait');
     });
     if (typeof handle === 'number') throw new EtltSystemError(handle, 'uv_poll_start');
     // Each watch() makes a new libuv handle, referenced by default: apply an earlier unref().

@@ -97,14 +97,18 @@ test('etlt lab --quick measures the strategies and shows both pitfalls', { timeo
 /**
  * Counts from a full `strace -f` log, attributed: calls of each kind, our own epoll_wait
  * (plain epoll_wait: libuv uses epoll_pwait) and epoll_ctl on our set, and libuv's waits
- * that returned our set's fd (its private duplicate, made with F_DUPFD_CLOEXEC).
+ * that returned our set's fd (its private duplicate, made with F_DUPFD_CLOEXEC, which the
+ * watcher also drains through).
  */
 function straceCounts(file) {
   const text = readFileSync(file, 'utf8');
   const calls = {};
   for (const m of text.matchAll(/^\d+\s+([a-z_0-9]+)\(/gm)) calls[m[1]] = (calls[m[1]] ?? 0) + 1;
-  const ourSet = /^\d+\s+epoll_wait\((\d+),/m.exec(text)?.[1];
-  const dup = ourSet ? new RegExp(`fcntl\\(${ourSet}, F_DUPFD_CLOEXEC, \\d+\\)\\s*= (\\d+)`).exec(text)?.[1] : undefined;
+  // Our set: a duplicated fd that epoll_ctl also registers fds with.
+  const duplicated = [...text.matchAll(/^\d+\s+fcntl\((\d+), F_DUPFD_CLOEXEC, \d+\)\s*= (\d+)/gm)]
+    .find((m) => new RegExp(`^\\d+\\s+epoll_ctl\\(${m[1]}, EPOLL_CTL_ADD,`, 'm').test(text));
+  const ourSet = duplicated?.[1];
+  const dup = duplicated?.[2];
   const ctlOnOurSet = ourSet ? (text.match(new RegExp(`^\\d+\\s+epoll_ctl\\(${ourSet},`, 'gm')) ?? []).length : 0;
   const wakeups = dup ? (text.match(new RegExp(`epoll_pwait.*u32=${dup}[,}]`, 'gm')) ?? []).length : 0;
   return { calls, ourSet, dup, ctlOnOurSet, wakeups };

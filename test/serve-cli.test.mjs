@@ -275,6 +275,7 @@ for (const mode of MODES) {
       const bad = [
         ['--port', '70000'],
         ['--idle-timeout', 'soon'],
+        ['--defer-accept', 'maybe'],
         ['--max-head', '1'],
         ['--nope'],
         // Integers only: these once ran (0x10 as port 16) or failed with exit 1 and the library's message.

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { HttpServer } from 'etlt';
 
 import {
   HOST, MODES, REQUEST, SEED_RESPONSE, Scope, assertBytes, assertNoBusyLoop, curl, exchange,
@@ -24,6 +25,24 @@ const BIG_SHA = sha256(BIG_RESPONSE);
 before(async () => {
   // libuv opens its SIGCHLD pipe on the first spawn and keeps it: open it before any baseline.
   await run('true', []);
+});
+
+test('HttpServer options: a wrong type is a TypeError, a wrong value a RangeError, naming the option', () => {
+  const cases = [
+    [{ port: 70000 }, RangeError, 'port'],
+    [{ idleTimeout: 0 }, RangeError, 'idleTimeout'],
+    [{ host: 5 }, TypeError, 'host'],
+    [{ deferAccept: 'yes' }, TypeError, 'deferAccept'],
+    [{ eagerRead: 1 }, TypeError, 'eagerRead'],
+    [{ onRequest: 5 }, TypeError, 'onRequest'],
+  ];
+  for (const [options, type, name] of cases) {
+    assert.throws(
+      () => new HttpServer({ host: '127.0.0.1', ...options }),
+      (err) => err instanceof type && err.message.includes(`"${name}"`),
+      JSON.stringify(options),
+    );
+  }
 });
 
 /** Sends `parts` one at a time, each only after the server has read the previous one. */
@@ -463,6 +482,44 @@ for (const mode of MODES) {
       const s = await statsReach(server, (st) => st.open === 0, 'connections to close');
       assert.equal(s.timedOut, 2);
       await assertNoBusyLoop(server);
+    });
+
+    test('deferred accept (the default): a silent client is still closed at the idle timeout, counted from connect', { timeout: 15_000 }, async (t) => {
+      const scope = new Scope(t);
+      // 1.5 s >= the 1 s defer period: the listener gets TCP_DEFER_ACCEPT. The kernel hands
+      // the silent connection over after about 1 s; that second counts as idle time.
+      const { server, port } = scope.server({ mode, idleTimeout: 1500 });
+      const silent = scope.client(port);
+      await silent.connect();
+      const t0 = performance.now();
+      const r = await silent.closedWithin(6000);
+      const ms = performance.now() - t0;
+      assert.equal(r.data.length, 0, show(r.data));
+      assert.ok(ms >= 1300 && ms <= 3000, `closed after ${ms.toFixed(0)} ms; idle timeout 1500 ms`);
+      const s = await statsReach(server, (st) => st.open === 0 && st.timedOut === 1, 'the silent connection to time out');
+      assert.equal(s.connections, 1);
+    });
+
+    test('deferred accept: a request is read right after accept, with no epoll registration; off: registered', { timeout: 15_000 }, async (t) => {
+      const scope = new Scope(t);
+      for (const deferAccept of [true, false]) {
+        const { server, port } = scope.server({ mode, idleTimeout: 2000, deferAccept });
+        // The client waits before writing, so without deferral the connection is always
+        // accepted (and registered) before its request exists.
+        for (let i = 0; i < 5; i++) {
+          const c = scope.client(port);
+          await c.connect();
+          await delay(30);
+          await c.write(REQUEST);
+          const r = await c.closedWithin(5000);
+          assert.equal(r.data.toString('latin1'), SEED_RESPONSE.toString('latin1'));
+        }
+        const s = await statsReach(server, (st) => st.open === 0 && st.responses === 5, 'the responses');
+        const connectionAdds = s.ctlAdd - 1; // the listener's own
+        if (deferAccept) assert.equal(connectionAdds, 0, `with deferral no connection is registered (ADD ${s.ctlAdd})`);
+        else assert.equal(connectionAdds, 5, `without deferral each connection is registered (ADD ${s.ctlAdd})`);
+        await server.close();
+      }
     });
 
     test('a head trickled a byte at a time must still arrive within the idle timeout (slowloris)', { timeout: 10_000 }, async (t) => {

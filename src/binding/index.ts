@@ -37,5 +37,9 @@ function load(): NativeBinding {
   throw err;
 }
 
-/** The native addon: one thin wrapper per syscall; failures come back as `-errno`. */
-export const native: NativeBinding = load();
+/**
+ * The native addon: one thin wrapper per syscall; failures come back as `-errno`.
+ * A plain copy: the addon's own exports object is in V8's dictionary mode (properties
+ * defined through Node-API), which made every `native.recv` a hash lookup on the hot path.
+ */
+export const native: NativeBinding = { ...load() };

@@ -33,8 +33,17 @@ export interface NativeBinding {
   fcntl(fd: number, cmd: number, arg: number): number;
   inet_pton(af: number, src: string, dst: Uint8Array): number;
   inet_ntop(af: number, src: Uint8Array): string | number;
-  /** Watches `epfd` for readability with libuv; `listener` gets the uv status (0 or -errno). */
-  watch_start(epfd: number, listener: (status: number) => void): WatchHandle | number;
+  /**
+   * Watches `epfd` for readability with libuv. On each wake-up, up to `maxevents` ready events
+   * are copied to `events` as [fd, events] pairs (epoll_wait with timeout 0) and `listener`
+   * gets their count, or -errno and the name of the call that failed ('uv_poll' or 'epoll_wait').
+   */
+  watch_start(
+    epfd: number,
+    events: Uint32Array,
+    maxevents: number,
+    listener: (count: number, failed?: 'uv_poll' | 'epoll_wait') => void,
+  ): WatchHandle | number;
   watch_stop(handle: WatchHandle): void;
   watch_ref(handle: WatchHandle, ref: boolean): void;
   readonly constants: NativeConstants;

@@ -32,6 +32,8 @@ serve options:
   --hold MS                after a wake-up, keep waiting on the server's own epoll set up to
                            MS ms while events keep coming (default 0: back to Node each batch)
   --eager-read on|off      recv right after accept, before registering (default on)
+  --defer-accept on|off    accept a connection only once its request has begun to arrive
+                           (TCP_DEFER_ACCEPT; default on, used when --idle-timeout >= 1)
   --stats-json FILE        on exit, write the counters (and the trace) to FILE as JSON
   --trace N                record the first N epoll_wait returns that had events, and
                            what each of the first N connections cost (into --stats-json)
@@ -96,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
         'close-timeout': { type: 'string' },
         hold: { type: 'string' },
         'eager-read': { type: 'string' },
+        'defer-accept': { type: 'string' },
         'stats-json': { type: 'string' },
         trace: { type: 'string' },
         quick: { type: 'boolean' },
@@ -142,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
         closeTimeout: Math.round(num(values['close-timeout'], 'close-timeout', 5, 0, 86400) * 1000),
         holdMs: num(values.hold, 'hold', 0, 0, 1000, true),
         eagerRead: onOff(values['eager-read'], 'eager-read', true),
+        deferAccept: onOff(values['defer-accept'], 'defer-accept', true),
         statsJson: values['stats-json'],
         trace: num(values.trace, 'trace', 0, 0, 100000, true),
       },

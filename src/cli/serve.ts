@@ -22,6 +22,7 @@ export interface ServeArgs {
   closeTimeout: number;
   holdMs: number;
   eagerRead: boolean;
+  deferAccept: boolean;
   statsJson: string | undefined;
   trace: number;
 }
@@ -68,6 +69,7 @@ export async function serve(args: ServeArgs, out: Printer, err: Printer): Promis
     idleTimeout: args.idleTimeout,
     holdMs: args.holdMs,
     eagerRead: args.eagerRead,
+    deferAccept: args.deferAccept,
     traceConnections: args.trace,
   };
   if (args.body !== undefined) options.body = readFileSync(args.body);

@@ -11,6 +11,7 @@ import { native } from '../binding/index.js';
 import { EAGAIN, EINTR, EPOLLERR, EPOLLHUP, EPOLLRDHUP, MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
 import type { Pollable } from '../reactor/reactor.js';
 import { HeadState, methodPlausible, requestLineValid, scanHead } from './parser.js';
+import type { ActivityLinks } from './activity.js';
 import type { Engine } from './engine.js';
 
 /** Where a connection is in its life. */
@@ -66,7 +67,7 @@ const LINGER_MAX_MS = 5000;
 const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
 
 /** A client connection: its fd, state and the bytes in flight. */
-export class Connection implements Pollable {
+export class Connection implements Pollable, ActivityLinks<Connection> {
   readonly fd: number;
   readonly engine: Engine;
   state: ConnState = ConnState.Reading;
@@ -88,6 +89,9 @@ export class Connection implements Pollable {
    * reading the head it stays at the accept time: the head must be complete within the timeout.
    */
   lastActive: number;
+  /** Neighbours in the server's activity list (see ActivityList). */
+  olderActive: Connection | null = null;
+  newerActive: Connection | null = null;
   /** Per-connection counts (see ConnectionRecord). */
   readonly acceptedAt: number;
   events = 0;

@@ -20,6 +20,7 @@ const CR = 0x0d;
 const TAB = 0x09;
 const SP = 0x20;
 const DEL = 0x7f;
+const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f];
 
 /** RFC 9110 tchar: the characters of a method token. */
 function isTokenChar(b: number): boolean {
@@ -68,8 +69,7 @@ export function requestLineValid(buf: Uint8Array, start: number, end: number): b
   if (buf[i] !== SP) return false;
   i++;
   // "HTTP/" digit "." digit
-  const v = [0x48, 0x54, 0x54, 0x50, 0x2f];
-  for (const c of v) {
+  for (const c of HTTP_SLASH) {
     if (i >= end || buf[i] !== c) return false;
     i++;
   }

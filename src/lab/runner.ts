@@ -185,7 +185,9 @@ const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10
 async function runPair(strategy: string, w: Workload, quick: boolean, dir: string, progress: (n: number, planned: number) => void): Promise<{ result: LabResult; timeline: TimelineWait[]; connections: ConnectionCost[] }> {
   const statsFile = join(dir, `${strategy}-${w.name}.json`);
   const argv = ['--mode', strategy, '--host', '127.0.0.1', '--port', '0', '--quiet', '--stats-json', statsFile,
-    '--idle-timeout', '2', '--close-timeout', '1', '--trace', w.timeline ? '60' : '0'];
+    '--idle-timeout', '2', '--close-timeout', '1', '--trace', w.timeline ? '60' : '0',
+    // The lab studies epoll's modes: every connection must reach epoll, as in the seed.
+    '--defer-accept', 'off'];
   if (w.bodyBytes > 0) {
     const body = join(dir, 'body.bin');
     if (!existsSync(body)) writeFileSync(body, Buffer.alloc(w.bodyBytes, 'x'));

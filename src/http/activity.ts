@@ -1,0 +1,64 @@
+/**
+ * Open connections in order of last activity, oldest first, for the idle sweep: an
+ * intrusive doubly linked list, so marking a connection active or removing it is a few
+ * field writes (a Map keyed by fd paid a hash insert and delete, and rehashing, per request).
+ */
+
+/** What the list links through: fields the member carries itself. */
+export interface ActivityLinks<T> {
+  olderActive: T | null;
+  newerActive: T | null;
+}
+
+export class ActivityList<T extends ActivityLinks<T>> {
+  #oldest: T | null = null;
+  #newest: T | null = null;
+  #size = 0;
+
+  /** Members now. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The least recently active member, or null. */
+  get oldest(): T | null {
+    return this.#oldest;
+  }
+
+  has(item: T): boolean {
+    return item.olderActive !== null || this.#oldest === item;
+  }
+
+  /** Adds `item` as the most recently active, or moves it there. */
+  touch(item: T): void {
+    if (this.#newest === item) return;
+    if (this.has(item)) this.remove(item);
+    item.olderActive = this.#newest;
+    item.newerActive = null;
+    if (this.#newest !== null) this.#newest.newerActive = item;
+    else this.#oldest = item;
+    this.#newest = item;
+    this.#size++;
+  }
+
+  /** Removes `item`; does nothing when it is not a member. */
+  remove(item: T): void {
+    if (!this.has(item)) return;
+    const older = item.olderActive;
+    const newer = item.newerActive;
+    if (older !== null) older.newerActive = newer;
+    else this.#oldest = newer;
+    if (newer !== null) newer.olderActive = older;
+    else this.#newest = older;
+    item.olderActive = null;
+    item.newerActive = null;
+    this.#size--;
+  }
+
+  /** A copy of the members, oldest first (safe to close them while iterating). */
+  toArray(): T[] {
+    const out: T[] = [];
+    for (let item = this.#oldest; item !== null; item = item.newerActive) out.push(item);
+    return out;
+  }
+}
