@@ -466,6 +466,8 @@ typedef struct {
   int stopped;  /* watcher_release ran: references gone, uv_close requested */
   int closed;   /* uv_close's callback ran */
   int orphaned; /* no JS handle points here any more (finalized, or never made) */
+  /* Set while Node may tear the environment down with this watcher live (see watcher_env_cleanup). */
+  napi_async_cleanup_hook_handle hook;
 } watcher_t;
 
 /* Marks our externals, so watch_stop/watch_ref refuse another addon's external. */
@@ -483,9 +485,13 @@ static void watcher_free(watcher_t *w) {
 
 static void watcher_on_close(uv_handle_t *h) {
   watcher_t *w = h->data;
+  napi_async_cleanup_hook_handle hook = w->hook;
+  w->hook = NULL;
   close(w->fd);
   w->closed = 1;
   if (w->orphaned) watcher_free(w);
+  /* Last: this tells Node the teardown may go on, up to unloading this very code. */
+  if (hook != NULL) napi_remove_async_cleanup_hook(hook);
 }
 
 static void watcher_finalize(napi_env env, void *data, void *hint) {
@@ -507,7 +513,19 @@ static void watcher_release(watcher_t *w) {
   uv_close((uv_handle_t *)&w->handle, watcher_on_close);
 }
 
-static void watcher_env_cleanup(void *arg) { watcher_release(arg); }
+/*
+ * An environment torn down with the watcher live (a Worker ending, say). The hook is
+ * asynchronous because uv_close completes on a later loop turn: a synchronous hook let Node
+ * unload the addon first, and libuv then called watcher_on_close at an unmapped address.
+ */
+static void watcher_env_cleanup(napi_async_cleanup_hook_handle hook, void *arg) {
+  watcher_t *w = arg;
+  w->hook = hook;
+  watcher_release(w);
+}
+
+/* watcher_drain's result when the events array can no longer take a batch. */
+#define DRAIN_NO_ARRAY INT32_MIN
 
 /* epoll_wait(0) on libuv's duplicate (the same epoll instance), into the JS array. */
 static int32_t watcher_drain(napi_env env, watcher_t *w) {
@@ -519,7 +537,7 @@ static int32_t watcher_drain(napi_env env, watcher_t *w) {
   /* Re-read every time: the array may have been detached (transferred) since watch_start. */
   if (napi_get_typedarray_info(env, array, &type, &length, &data, NULL, NULL) != napi_ok ||
       type != napi_uint32_array || length < 2 * (size_t)w->maxevents)
-    return -EINVAL;
+    return DRAIN_NO_ARRAY;
   int n = (int)sys_epoll_wait(w->fd, w->batch, w->maxevents, 0);
   if (n < 0) return -errno;
   uint32_t *out = data;
@@ -538,13 +556,24 @@ static void watcher_on_poll(uv_poll_t *h, int status, int events) {
   napi_open_handle_scope(env, &scope);
   napi_value cb, resource, argv[2], result;
   size_t argc = 1;
-  int32_t n = status < 0 ? status : watcher_drain(env, w);
+  const char *failed = "uv_poll";
+  int32_t n = status;
+  if (status >= 0) {
+    failed = "epoll_wait";
+    n = watcher_drain(env, w);
+    if (n == DRAIN_NO_ARRAY) {
+      /* Detached or shrunk: the events stay undrained, so polling on would spin. Stop, say so. */
+      uv_poll_stop(&w->handle);
+      failed = "watch";
+      n = -EINVAL;
+    }
+  }
   napi_get_reference_value(env, w->callback, &cb);
   napi_get_reference_value(env, w->resource, &resource);
   napi_create_int32(env, n, &argv[0]);
   if (n < 0) {
     /* Which call failed, so the listener can raise a Node-style error naming it. */
-    napi_create_string_utf8(env, status < 0 ? "uv_poll" : "epoll_wait", NAPI_AUTO_LENGTH, &argv[1]);
+    napi_create_string_utf8(env, failed, NAPI_AUTO_LENGTH, &argv[1]);
     argc = 2;
   }
   /* make_callback runs nextTick and microtasks after the listener, as Node's own I/O does. */
@@ -639,7 +668,7 @@ static napi_value w_watch_start(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_type_tag_object(env, handle, &watcher_tag);
-  napi_add_env_cleanup_hook(env, watcher_env_cleanup, w);
+  napi_add_async_cleanup_hook(env, watcher_env_cleanup, w, &w->hook);
   return handle;
 }
 
@@ -661,7 +690,8 @@ static napi_value w_watch_stop(napi_env env, napi_callback_info info) {
   watcher_t *w;
   if (!arg_watcher(env, argv[0], &w)) return NULL;
   if (!w->stopped) {
-    napi_remove_env_cleanup_hook(env, watcher_env_cleanup, w);
+    if (w->hook != NULL) napi_remove_async_cleanup_hook(w->hook);
+    w->hook = NULL;
     watcher_release(w);
   }
   return NULL;

@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import {
   Epoll, Socket, AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOL_SOCKET, SO_REUSEADDR,
-  EPOLLIN, EPOLLET, EPOLLRDHUP, EPOLLHUP, EPOLLERR,
+  EPOLLIN, EPOLLOUT, EPOLLET, EPOLLRDHUP, EPOLLHUP, EPOLLERR, EINVAL,
 } from 'etlt';
 import { cleanup, drain, noFdLeak, runNode, tcpPair, waitFor } from './lib/util.mjs';
 
@@ -368,6 +368,57 @@ describe('watch() and the process lifetime (child processes)', () => {
       assert.doesNotMatch(r.stdout, /exited/, name);
     }
     assert.ok(performance.now() - t0 < 8000);
+  });
+
+  test('a Worker that ends (or is terminated) with a live watcher: the process exits cleanly', async () => {
+    // Only the Worker loads the addon: its teardown must wait for libuv to close the
+    // watcher before the addon is unloaded (this once crashed with SIGSEGV).
+    const worker = (inWorker, inMain = '') => `
+      import { Worker } from 'node:worker_threads';
+      const w = new Worker(\`
+        const { parentPort } = await import('node:worker_threads');
+        const { Epoll, Socket, EPOLLOUT } = await import('etlt');
+        const ep = new Epoll();
+        const s = new Socket();
+        ep.register(s, EPOLLOUT); // reported at once, again and again
+        let calls = 0;
+        ep.watch(() => { if (++calls === 3) { parentPort.postMessage('live'); ${inWorker}; } });\`, { eval: true, type: 'module' });
+      w.on('message', () => { ${inMain}; });
+      w.on('exit', (code) => console.log('worker exited ' + code));`;
+    const results = await Promise.all([
+      runNode(worker('process.exit(0)'), { timeout: 8000 }),
+      runNode(worker('ep.unref()'), { timeout: 8000 }),
+      runNode(worker('', 'w.terminate()'), { timeout: 8000 }),
+    ]);
+    for (const r of results) {
+      assert.equal(r.timedOut, false, r.stderr);
+      assert.equal(r.signal, null, `killed by ${r.signal}: ${r.stderr}`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /worker exited \d/);
+    }
+  });
+
+  test('the native watcher: a detached events array stops it with one EINVAL naming "watch", no spin', async (t) => {
+    // The binding's contract, below Epoll and the Reactor (whose arrays never leave them).
+    const { native } = await import('../dist/src/binding/index.js');
+    const ep = new Epoll();
+    const s = new Socket();
+    ep.register(s, EPOLLOUT); // never connected: reported at once, and again at every poll
+    const events = new Uint32Array(8);
+    const calls = [];
+    const handle = native.watch_start(ep.fileno(), events, 4, (n, failed) => calls.push([n, failed]));
+    t.after(() => {
+      native.watch_stop(handle);
+      ep.close();
+      s.close();
+    });
+    await waitFor(() => calls.length >= 2, { timeout: 2000, message: 'two deliveries' });
+    assert.deepEqual(calls[0], [1, undefined]);
+    assert.equal(events[0], s.fileno());
+    structuredClone(events.buffer, { transfer: [events.buffer] });
+    const before = calls.length;
+    await delay(200);
+    assert.deepEqual(calls.slice(before), [[-EINVAL, 'watch']], 'one error, then silence');
   });
 
   test('an exception thrown by the listener is an uncaught exception', async () => {

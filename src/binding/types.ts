@@ -36,13 +36,15 @@ export interface NativeBinding {
   /**
    * Watches `epfd` for readability with libuv. On each wake-up, up to `maxevents` ready events
    * are copied to `events` as [fd, events] pairs (epoll_wait with timeout 0) and `listener`
-   * gets their count, or -errno and the name of the call that failed ('uv_poll' or 'epoll_wait').
+   * gets their count, or -errno and the name of the call that failed ('uv_poll' or
+   * 'epoll_wait'; 'watch' with -EINVAL when `events` was detached or shrunk, after which the
+   * watcher has stopped polling).
    */
   watch_start(
     epfd: number,
     events: Uint32Array,
     maxevents: number,
-    listener: (count: number, failed?: 'uv_poll' | 'epoll_wait') => void,
+    listener: (count: number, failed?: 'uv_poll' | 'epoll_wait' | 'watch') => void,
   ): WatchHandle | number;
   watch_stop(handle: WatchHandle): void;
   watch_ref(handle: WatchHandle, ref: boolean): void;

@@ -216,7 +216,7 @@ export class Reactor {
   /** Called by the watcher with the batch it already drained (our first epoll_wait). */
   #onWake = (n: number, failed?: string): void => {
     this.counters.wakeups++;
-    if (failed !== 'uv_poll') this.counters.epollWait++;
+    if (failed === undefined || failed === 'epoll_wait') this.counters.epollWait++;
     if (this.#took(n, failed ?? 'epoll_wait') <= 0) return;
     this.#dispatch(n);
     this.#drainMore();
