@@ -54,6 +54,7 @@ export const IPPROTO_UDP: number = c['IPPROTO_UDP']!;
 export const IPPROTO_IPV6: number = c['IPPROTO_IPV6']!;
 export const TCP_NODELAY: number = c['TCP_NODELAY']!;
 export const TCP_DEFER_ACCEPT: number = c['TCP_DEFER_ACCEPT']!;
+export const TCP_INFO: number = c['TCP_INFO']!;
 export const IPV6_V6ONLY: number = c['IPV6_V6ONLY']!;
 export const SHUT_RD: number = c['SHUT_RD']!;
 export const SHUT_WR: number = c['SHUT_WR']!;

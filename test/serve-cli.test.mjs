@@ -233,7 +233,7 @@ for (const mode of MODES) {
         const end = await stopGracefully(cli, signal);
         assert.equal(end.responses, 1);
         assert.equal(end.aborted, 0);
-        assert.match(cli.stderr, /^etlt: epoll_wait=\d+ \(wake-ups \d+, idle \d+, events\/wait [\d.]+\) epoll_ctl add=\d+ mod=\d+ del=\d+$/m);
+        assert.match(cli.stderr, /^etlt: epoll_wait=\d+ \(wake-ups \d+, idle \d+, re-polls \d+ of which empty \d+, events\/wait [\d.]+\) epoll_ctl add=\d+ mod=\d+ del=\d+$/m);
         assert.match(cli.stderr, /^etlt: per request: syscalls=[\d.]+ epoll_wait=[\d.]+ epoll_ctl=[\d.]+$/m);
       });
     }

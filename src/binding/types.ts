@@ -19,7 +19,7 @@ export interface NativeBinding {
   epoll_wait(epfd: number, events: Uint32Array | Int32Array, maxevents: number, timeoutMs: number): number;
   socket(family: number, type: number, proto: number): number;
   setsockopt(fd: number, level: number, option: number, value: Uint8Array): number;
-  getsockopt(fd: number, level: number, option: number, out: Uint8Array): number;
+  getsockopt(fd: number, level: number, option: number, out: Uint8Array | Uint32Array): number;
   bind(fd: number, address: Uint8Array): number;
   connect(fd: number, address: Uint8Array): number;
   listen(fd: number, backlog: number): number;

@@ -49,8 +49,9 @@ export function formatStats(s: HttpServerStats): string {
   const total = Object.values(sys).reduce((a, b) => a + b, 0);
   return [
     `etlt: mode=${s.mode} connections=${s.connections} open=${s.open} requests=${s.requests} responses=${s.responses} ` +
-      `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} shed=${s.shed}`,
-    `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}) ` +
+      `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed}`,
+    `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
+      `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}) ` +
       `epoll_ctl add=${s.ctlAdd} mod=${s.ctlMod} del=${s.ctlDel}`,
     `etlt: accept=${s.accept} (EAGAIN ${s.acceptAgain}) recv=${s.recv} (EAGAIN ${s.recvAgain}) send=${s.send} (EAGAIN ${s.sendAgain}) ` +
       `bytes in=${s.bytesIn} out=${s.bytesOut}`,

@@ -92,6 +92,7 @@ export class Connection implements Pollable, ActivityLinks<Connection> {
   /** Neighbours in the server's activity list (see ActivityList). */
   olderActive: Connection | null = null;
   newerActive: Connection | null = null;
+  activeList: { remove(item: Connection): void } | null = null;
   /** Per-connection counts (see ConnectionRecord). */
   readonly acceptedAt: number;
   events = 0;

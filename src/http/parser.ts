@@ -21,6 +21,9 @@ const TAB = 0x09;
 const SP = 0x20;
 const DEL = 0x7f;
 const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f];
+const SLASH = 0x2f;
+const STAR = 0x2a;
+const CONNECT = [0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54];
 
 /** RFC 9110 tchar: the characters of a method token. */
 function isTokenChar(b: number): boolean {
@@ -62,9 +65,11 @@ export function requestLineValid(buf: Uint8Array, start: number, end: number): b
   while (i < end && isTokenChar(buf[i]!)) i++;
   if (i === methodStart || i >= end || buf[i] !== SP) return false;
   i++;
+  const methodEnd = i - 1;
   const targetStart = i;
   while (i < end && buf[i]! > SP && buf[i] !== DEL) i++;
   if (i === targetStart) return false;
+  if (!targetFormValid(buf, methodStart, methodEnd, targetStart, i)) return false;
   if (buf[i] === CR || buf[i] === LF) return true; // HTTP/0.9 style: "GET /"
   if (buf[i] !== SP) return false;
   i++;
@@ -78,6 +83,31 @@ export function requestLineValid(buf: Uint8Array, start: number, end: number): b
   if (major < 0x30 || major > 0x39 || dot !== 0x2e || minor < 0x30 || minor > 0x39) return false;
   i += 3;
   return buf[i] === CR || buf[i] === LF;
+}
+
+/**
+ * RFC 9112 section 3.2: origin-form ("/path"), asterisk-form ("*"), absolute-form
+ * ("scheme://..."), or for CONNECT authority-form. Two words of text ("hello there") are
+ * then not taken for a request.
+ */
+function targetFormValid(buf: Uint8Array, methodStart: number, methodEnd: number, start: number, end: number): boolean {
+  const first = buf[start];
+  if (first === SLASH) return true;
+  if (first === STAR) return end === start + 1;
+  if (methodEnd - methodStart === CONNECT.length) {
+    let k = 0;
+    while (k < CONNECT.length && buf[methodStart + k] === CONNECT[k]) k++;
+    if (k === CONNECT.length) return true;
+  }
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://"
+  let i = start;
+  if (!isAlpha(buf[i]!)) return false;
+  while (i < end && (isAlpha(buf[i]!) || (buf[i]! >= 0x30 && buf[i]! <= 0x39) || buf[i] === 0x2b || buf[i] === 0x2d || buf[i] === 0x2e)) i++;
+  return i + 3 <= end && buf[i] === 0x3a && buf[i + 1] === SLASH && buf[i + 2] === SLASH;
+}
+
+function isAlpha(b: number): boolean {
+  return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a);
 }
 
 /**

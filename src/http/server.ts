@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { native } from '../binding/index.js';
 import {
   AF_INET, AF_INET6, EAGAIN, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPERM, EPROTO, EPOLLET,
-  SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, IPPROTO_TCP, TCP_DEFER_ACCEPT,
+  SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, IPPROTO_TCP, TCP_DEFER_ACCEPT, TCP_INFO,
 } from '../constants.js';
 import { EtltSystemError } from '../errors.js';
 import { Reactor } from '../reactor/reactor.js';
@@ -54,9 +54,10 @@ export interface HttpServerOptions {
    * (TCP_DEFER_ACCEPT, as nginx's `deferred` and Apache httpd's default on Linux): the
    * request is then read right after accept, answered and closed, and the connection never
    * costs an epoll registration or a wake-up of its own. Default true; used only with an
-   * idle timeout of at least DEFER_ACCEPT_S seconds, so that a client that sends nothing is
-   * still closed on time (it is handed over after about DEFER_ACCEPT_S seconds of silence,
-   * which count towards its idle timeout). false: accept at once, as the seed does.
+   * idle timeout of at least DEFER_ACCEPT_S seconds and eagerRead, so that a client that
+   * sends nothing is still closed on time (it is handed over after about DEFER_ACCEPT_S
+   * seconds of silence, measured from the socket and counted towards its idle timeout).
+   * false: accept at once, as the seed does.
    */
   deferAccept?: boolean;
   /** See Reactor.start: milliseconds to keep waiting on this server's epoll set after a wake-up; default 0. */
@@ -80,6 +81,9 @@ export interface HttpServerStats extends ServerCounters {
  */
 const DEFER_ACCEPT_S = 1;
 const DEFER_ACCEPT_VALUE = new Uint8Array(new Int32Array([DEFER_ACCEPT_S]).buffer);
+/** struct tcp_info (linux/tcp.h, a stable ABI) in 32-bit words, and where tcpi_total_retrans is. */
+const TCP_INFO_WORDS = 26;
+const TCP_INFO_TOTAL_RETRANS = 25;
 function flagOption(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new TypeError(`The "${name}" option must be a boolean`);
@@ -126,6 +130,13 @@ export class HttpServer extends EventEmitter implements Engine {
   #socket: Socket | undefined;
   /** Open connections in order of last activity, oldest first, for the idle sweep. */
   #conns = new ActivityList<Connection>();
+  /**
+   * Connections handed over by TCP_DEFER_ACCEPT after a silence, their idle clocks set back
+   * by that silence: kept apart, so each list stays in order of lastActive for the sweep.
+   */
+  #silent = new ActivityList<Connection>();
+  /** struct tcp_info, as 32-bit words (see #silenceMs). */
+  readonly #tcpInfo = new Uint32Array(TCP_INFO_WORDS);
   #sweeper: NodeJS.Timeout | undefined;
   #spareFd = -1;
   #paused = false;
@@ -181,7 +192,7 @@ export class HttpServer extends EventEmitter implements Engine {
       throw err;
     }
     this.#deferred = false;
-    if (this.#deferAccept && this.#idleTimeout >= DEFER_ACCEPT_S * 1000) {
+    if (this.#deferAccept && this.#eagerRead && this.#idleTimeout >= DEFER_ACCEPT_S * 1000) {
       // An optimisation only: a kernel that refuses it leaves an ordinary listener.
       this.#deferred = native.setsockopt(sock.fileno(), IPPROTO_TCP, TCP_DEFER_ACCEPT, DEFER_ACCEPT_VALUE) === 0;
     }
@@ -233,7 +244,7 @@ export class HttpServer extends EventEmitter implements Engine {
       this.#socket.close();
       this.counters.close++;
     }
-    if (this.#conns.size === 0) {
+    if (this.#openCount() === 0) {
       this.#finishClose();
     } else {
       this.#setDeadline(deadlineMs);
@@ -246,7 +257,7 @@ export class HttpServer extends EventEmitter implements Engine {
     clearTimeout(this.#deadline);
     this.#deadlineAt = this.now() + ms;
     this.#deadline = setTimeout(() => {
-      for (const conn of this.#conns.toArray()) conn.close(CloseReason.Shutdown);
+      for (const conn of [...this.#conns.toArray(), ...this.#silent.toArray()]) conn.close(CloseReason.Shutdown);
     }, ms);
   }
 
@@ -257,7 +268,7 @@ export class HttpServer extends EventEmitter implements Engine {
 
   /** Counters since start, plus the number of open connections. */
   stats(): HttpServerStats {
-    return { mode: this.strategy.name, ...this.counters, open: this.#conns.size };
+    return { mode: this.strategy.name, ...this.counters, open: this.#openCount() };
   }
 
   // ---- Engine ----
@@ -304,6 +315,9 @@ export class HttpServer extends EventEmitter implements Engine {
 
   readEagerly(): boolean {
     if (!this.#eagerRead) return false;
+    // Deferred: a connection comes with its request, or after a silence that must be
+    // measured (see #adopt); a run of silent clients must not switch reading off.
+    if (this.#deferred) return true;
     // While most eager reads miss (clients that connect first and write later), stop
     // paying a recv for nothing; probe one accept in 16 to notice when that changes.
     if (this.#eagerScore >= 0.5) return true;
@@ -329,8 +343,8 @@ export class HttpServer extends EventEmitter implements Engine {
     else if (reason === CloseReason.Shutdown) c.cutOff++;
     if (this.#records.length < this.#traceConnections) this.#record(conn, reason);
     this.reactor.forget(conn);
-    this.#conns.remove(conn);
-    if (this.#closing && this.#conns.size === 0) this.#finishClose();
+    conn.activeList?.remove(conn);
+    if (this.#closing && this.#openCount() === 0) this.#finishClose();
   }
 
   // ---- internals ----
@@ -359,14 +373,21 @@ export class HttpServer extends EventEmitter implements Engine {
     const conn = new Connection(this, fd, this.now());
     this.counters.connections++;
     this.strategy.onAccepted(conn);
-    // Handed over by TCP_DEFER_ACCEPT with nothing to read: the client has been silent since
-    // it connected, DEFER_ACCEPT_S ago; its idle time counts from then. (It joins the list as
-    // the newest all the same, so the sweep, which stops at the first connection not yet
-    // idle, may close it up to DEFER_ACCEPT_S late when older connections are still busy.)
-    if (this.#deferred && conn.bytesIn === 0 && conn.recvAgain > 0) conn.lastActive -= DEFER_ACCEPT_S * 1000;
+    // Handed over by TCP_DEFER_ACCEPT with nothing to read (the eager read always runs when
+    // deferred): the client has been silent since it connected, and its idle time counts
+    // from then.
     // Most connections are served and closed by an eager read inside onAccepted; only the
-    // ones still open join the activity list.
-    if (conn.state !== ConnState.Closed) this.#conns.touch(conn);
+    // ones still open join an activity list.
+    if (conn.state === ConnState.Closed) return;
+    if (this.#deferred && conn.bytesIn === 0) {
+      const silence = this.#silenceMs(fd);
+      if (silence > 0) {
+        conn.lastActive -= silence;
+        this.#silent.touch(conn);
+        return;
+      }
+    }
+    this.#conns.touch(conn);
   }
 
   /**
@@ -388,6 +409,24 @@ export class HttpServer extends EventEmitter implements Engine {
     this.#openSpare();
     if (fd >= 0) return 1;
     return fd === -EAGAIN ? 0 : -1;
+  }
+
+  #openCount(): number {
+    return this.#conns.size + this.#silent.size;
+  }
+
+  /**
+   * How long a connection the kernel held back (TCP_DEFER_ACCEPT) had been silent: the
+   * kernel hands a silent connection over only after retransmitting its SYN-ACK, k times,
+   * at 1, 2, 4... s, and records k in the new socket's tcpi_total_retrans. 0 when it was not
+   * held back (SYN cookies hand it over at once) or TCP_INFO fails.
+   */
+  #silenceMs(fd: number): number {
+    const info = this.#tcpInfo;
+    info[TCP_INFO_TOTAL_RETRANS] = 0;
+    if (native.getsockopt(fd, IPPROTO_TCP, TCP_INFO, info) < (TCP_INFO_TOTAL_RETRANS + 1) * 4) return 0;
+    const synAckRetransmits = Math.min(info[TCP_INFO_TOTAL_RETRANS]!, 6);
+    return ((1 << synAckRetransmits) - 1) * 1000;
   }
 
   #openSpare(): void {
@@ -422,10 +461,12 @@ export class HttpServer extends EventEmitter implements Engine {
     this.counters.timerTurns++;
     const now = this.now();
     const limit = this.#idleTimeout;
-    for (let conn = this.#conns.oldest; conn !== null && now - conn.lastActive >= limit; conn = this.#conns.oldest) {
-      conn.close(CloseReason.TimedOut);
-      // Closing removes it from the list; never loop on one that somehow stayed.
-      this.#conns.remove(conn);
+    for (const list of [this.#conns, this.#silent]) {
+      for (let conn = list.oldest; conn !== null && now - conn.lastActive >= limit; conn = list.oldest) {
+        conn.close(CloseReason.TimedOut);
+        // Closing removes it from the list; never loop on one that somehow stayed.
+        list.remove(conn);
+      }
     }
   };
 

@@ -189,6 +189,16 @@ export class Reactor {
     return this.#took(n, 'epoll_wait');
   }
 
+  #repoll(): number {
+    const c = this.counters;
+    c.epollWait++;
+    c.repolls++;
+    const n = native.epoll_wait(this.epfd, this.#events, this.#batch, 0);
+    if (n !== 0) return this.#took(n, 'epoll_wait');
+    c.emptyRepolls++;
+    return 0;
+  }
+
   /** Counts (and records) one epoll_wait's result, wherever the call was made. */
   #took(n: number, failed: string): number {
     if (n > 0) {
@@ -241,7 +251,7 @@ export class Reactor {
   #drainMore(): void {
     if (this.#repollScore < REPOLL_MIN_SCORE && (++this.#repollProbe & 15) !== 0) return;
     for (let round = 0; round < MAX_REPOLLS && this.#watch !== undefined; round++) {
-      const n = this.#wait(0);
+      const n = this.#repoll();
       if (round === 0) this.#repollScore += ((n > 0 ? 1 : 0) - this.#repollScore) / 8;
       if (n <= 0) return;
       this.#dispatch(n);

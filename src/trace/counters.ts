@@ -17,8 +17,14 @@ export interface ReactorCounters {
   timerTurns: number;
   /** epoll_wait calls made on the server's own epoll fd. */
   epollWait: number;
-  /** epoll_wait calls that returned no event (a wake-up with nothing to do). */
+  /** epoll_wait calls that returned no event (a wake-up with nothing to do), re-polls aside. */
   idleWaits: number;
+  /**
+   * Extra zero-timeout polls made before returning to Node's loop while a busy set kept
+   * producing events (counted in epollWait too), and those of them that found nothing.
+   */
+  repolls: number;
+  emptyRepolls: number;
   /** Events returned, summed over all epoll_wait calls. */
   events: number;
   /** epoll_ctl calls by operation. */
@@ -67,7 +73,7 @@ export interface ServerCounters extends ReactorCounters {
 /** A fresh set of zeroed counters. */
 export function newCounters(): ServerCounters {
   return {
-    wakeups: 0, readyTurns: 0, timerTurns: 0, epollWait: 0, idleWaits: 0, events: 0, ctlAdd: 0, ctlMod: 0, ctlDel: 0,
+    wakeups: 0, readyTurns: 0, timerTurns: 0, epollWait: 0, idleWaits: 0, repolls: 0, emptyRepolls: 0, events: 0, ctlAdd: 0, ctlMod: 0, ctlDel: 0,
     accept: 0, acceptAgain: 0, recv: 0, recvAgain: 0, send: 0, sendAgain: 0, shutdown: 0, close: 0,
     bytesIn: 0, bytesOut: 0, connections: 0, requests: 0, responses: 0, aborted: 0, rejected: 0,
     timedOut: 0, cutOff: 0, shed: 0, fdExhausted: 0, deferred: 0, useless: 0, eagerHits: 0, eagerMisses: 0,
