@@ -254,8 +254,23 @@ export class Reactor {
       const n = this.#repoll();
       if (round === 0) this.#repollScore += ((n > 0 ? 1 : 0) - this.#repollScore) / 8;
       if (n <= 0) return;
+      const echoes = this.#echoesOnly(n);
       this.#dispatch(n);
+      // Only what the last batch's registrations reported at once (an edge-triggered
+      // EPOLLOUT on a fresh socket): taken, so libuv does not wake for them, but no sign
+      // that more is coming; one more poll would most likely find nothing.
+      if (echoes) return;
     }
+  }
+
+  /** Whether every one of the `n` events is for an fd registered during the last batch. */
+  #echoesOnly(n: number): boolean {
+    const events = this.#events;
+    const batchNo = this.#batchNo;
+    for (let i = 0; i < n; i++) {
+      if (this.#addedInBatch[events[2 * i]!] !== batchNo) return false;
+    }
+    return true;
   }
 
   #runReady = (): void => {
