@@ -84,6 +84,8 @@ const DEFER_ACCEPT_VALUE = new Uint8Array(new Int32Array([DEFER_ACCEPT_S]).buffe
 /** struct tcp_info (linux/tcp.h, a stable ABI) in 32-bit words, and where tcpi_total_retrans is. */
 const TCP_INFO_WORDS = 26;
 const TCP_INFO_TOTAL_RETRANS = 25;
+/** Silences longer than 2**6 - 1 = 63 s are credited as 63 s (the kernel gives up sooner). */
+const MAX_SYNACK_RETRANSMITS = 6;
 function flagOption(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new TypeError(`The "${name}" option must be a boolean`);
@@ -132,9 +134,11 @@ export class HttpServer extends EventEmitter implements Engine {
   #conns = new ActivityList<Connection>();
   /**
    * Connections handed over by TCP_DEFER_ACCEPT after a silence, their idle clocks set back
-   * by that silence: kept apart, so each list stays in order of lastActive for the sweep.
+   * by that silence, one list per silence (by SYN-ACK retransmits, see #synAckRetransmits):
+   * within a list the credit is the same, so each list stays in order of lastActive and the
+   * sweep, which stops at a list's first connection not yet idle, finds every one on time.
    */
-  #silent = new ActivityList<Connection>();
+  readonly #silent: ActivityList<Connection>[] = Array.from({ length: MAX_SYNACK_RETRANSMITS + 1 }, () => new ActivityList<Connection>());
   /** struct tcp_info, as 32-bit words (see #silenceMs). */
   readonly #tcpInfo = new Uint32Array(TCP_INFO_WORDS);
   #sweeper: NodeJS.Timeout | undefined;
@@ -257,7 +261,7 @@ export class HttpServer extends EventEmitter implements Engine {
     clearTimeout(this.#deadline);
     this.#deadlineAt = this.now() + ms;
     this.#deadline = setTimeout(() => {
-      for (const conn of [...this.#conns.toArray(), ...this.#silent.toArray()]) conn.close(CloseReason.Shutdown);
+      for (const list of [this.#conns, ...this.#silent]) for (const conn of list.toArray()) conn.close(CloseReason.Shutdown);
     }, ms);
   }
 
@@ -380,10 +384,11 @@ export class HttpServer extends EventEmitter implements Engine {
     // ones still open join an activity list.
     if (conn.state === ConnState.Closed) return;
     if (this.#deferred && conn.bytesIn === 0) {
-      const silence = this.#silenceMs(fd);
-      if (silence > 0) {
-        conn.lastActive -= silence;
-        this.#silent.touch(conn);
+      const k = this.#synAckRetransmits(fd);
+      if (k > 0) {
+        // Retransmits at 1, 2, 4... s after the SYN-ACK: silent for 2**k - 1 s.
+        conn.lastActive -= ((1 << k) - 1) * 1000;
+        this.#silent[k]!.touch(conn);
         return;
       }
     }
@@ -412,21 +417,23 @@ export class HttpServer extends EventEmitter implements Engine {
   }
 
   #openCount(): number {
-    return this.#conns.size + this.#silent.size;
+    let n = this.#conns.size;
+    for (const list of this.#silent) n += list.size;
+    return n;
   }
 
   /**
-   * How long a connection the kernel held back (TCP_DEFER_ACCEPT) had been silent: the
-   * kernel hands a silent connection over only after retransmitting its SYN-ACK, k times,
-   * at 1, 2, 4... s, and records k in the new socket's tcpi_total_retrans. 0 when it was not
-   * held back (SYN cookies hand it over at once) or TCP_INFO fails.
+   * How long a connection the kernel held back (TCP_DEFER_ACCEPT) had been silent, as the
+   * number of times it retransmitted the SYN-ACK (at 1, 2, 4... s) before handing the
+   * connection over: the new socket's tcpi_total_retrans. 0 when it was not held back (SYN
+   * cookies hand it over at once) or TCP_INFO fails. (A client whose request the kernel
+   * dropped for a full accept queue looks the same, and is credited a silence it did not keep.)
    */
-  #silenceMs(fd: number): number {
+  #synAckRetransmits(fd: number): number {
     const info = this.#tcpInfo;
     info[TCP_INFO_TOTAL_RETRANS] = 0;
     if (native.getsockopt(fd, IPPROTO_TCP, TCP_INFO, info) < (TCP_INFO_TOTAL_RETRANS + 1) * 4) return 0;
-    const synAckRetransmits = Math.min(info[TCP_INFO_TOTAL_RETRANS]!, 6);
-    return ((1 << synAckRetransmits) - 1) * 1000;
+    return Math.min(info[TCP_INFO_TOTAL_RETRANS]!, MAX_SYNACK_RETRANSMITS);
   }
 
   #openSpare(): void {
@@ -461,7 +468,7 @@ export class HttpServer extends EventEmitter implements Engine {
     this.counters.timerTurns++;
     const now = this.now();
     const limit = this.#idleTimeout;
-    for (const list of [this.#conns, this.#silent]) {
+    for (const list of [this.#conns, ...this.#silent]) {
       for (let conn = list.oldest; conn !== null && now - conn.lastActive >= limit; conn = list.oldest) {
         conn.close(CloseReason.TimedOut);
         // Closing removes it from the list; never loop on one that somehow stayed.
