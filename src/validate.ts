@@ -66,6 +66,12 @@ export function func<T extends (...args: never[]) => unknown>(value: unknown, na
   return value as T;
 }
 
+/** A boolean, strictly. */
+export function boolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw typeError(name, 'of type boolean', value);
+  return value;
+}
+
 /** A boolean-ish flag, as Python's truthiness allows for setblocking(0). */
 export function flag(value: unknown, name: string): boolean {
   if (typeof value === 'boolean') return value;

@@ -5,28 +5,10 @@ import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { DASHES, HOST, ROOT, SEED_RESPONSE, freePort } from './lib/http.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HOST = '127.0.0.1';
-const RESPONSE = Buffer.from(
-  'HTTP/1.0 200 OK\r\nDate: Mon, 1 Jan 1996 01:01:01 GMT\r\n'
-  + 'Content-Type: text/plain\r\nContent-Length: 13\r\n\r\n'
-  + 'Hello, world!',
-);
-const DASHES = '-'.repeat(40);
+const RESPONSE = SEED_RESPONSE;
 const DEADLINE_MS = 10_000;
-
-/** A port that was free a moment ago: bind port 0, read it, release it. */
-async function freePort() {
-  const server = net.createServer();
-  server.listen(0, HOST);
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** Sends one HTTP/1.0 request on a fresh connection and returns every byte until the server closes. */
 function rawRequest(port, request = 'GET / HTTP/1.0\r\n\r\n') {

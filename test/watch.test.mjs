@@ -11,16 +11,8 @@ import {
   Epoll, Socket, AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOL_SOCKET, SO_REUSEADDR,
   EPOLLIN, EPOLLOUT, EPOLLET, EPOLLRDHUP, EPOLLHUP, EPOLLERR, EINVAL,
 } from 'etlt';
+import { SEED_RESPONSE as RESPONSE } from './lib/http.mjs';
 import { cleanup, drain, noFdLeak, runNode, tcpPair, waitFor } from './lib/util.mjs';
-
-const RESPONSE = Buffer.from(
-  'HTTP/1.0 200 OK\r\n' +
-    'Date: Mon, 1 Jan 1996 01:01:01 GMT\r\n' +
-    'Content-Type: text/plain\r\n' +
-    'Content-Length: 13\r\n' +
-    '\r\n' +
-    'Hello, world!',
-);
 
 /** How long to watch for events that must NOT come (a bounded observation window). */
 const QUIET_MS = 100;

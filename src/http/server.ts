@@ -16,7 +16,7 @@ import type { Pollable, WaitRecorder } from '../reactor/reactor.js';
 import { Socket } from '../socket.js';
 import { newCounters } from '../trace/counters.js';
 import type { ConnectionRecord, ServerCounters } from '../trace/counters.js';
-import { integer } from '../validate.js';
+import { boolean, integer } from '../validate.js';
 import { ActivityList } from './activity.js';
 import { CloseReason, ConnState, Connection } from './connection.js';
 import { AcceptResult } from './engine.js';
@@ -86,12 +86,6 @@ const TCP_INFO_WORDS = 26;
 const TCP_INFO_TOTAL_RETRANS = 25;
 /** Silences longer than 2**6 - 1 = 63 s are credited as 63 s (the kernel gives up sooner). */
 const MAX_SYNACK_RETRANSMITS = 6;
-function flagOption(value: unknown, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`The "${name}" option must be a boolean`);
-  return value;
-}
-
 /** Milliseconds between retries when accepting is paused for lack of memory or fds. */
 const ACCEPT_RETRY_MS = 50;
 /** How long close() lets responses in flight finish, by default. */
@@ -163,8 +157,8 @@ export class HttpServer extends EventEmitter implements Engine {
       throw new TypeError('The "onRequest" option must be a function');
     }
     this.onRequest = options.onRequest;
-    this.#eagerRead = flagOption(options.eagerRead, 'eagerRead', true);
-    this.#deferAccept = flagOption(options.deferAccept, 'deferAccept', true);
+    this.#eagerRead = boolean(options.eagerRead ?? true, 'eagerRead');
+    this.#deferAccept = boolean(options.deferAccept ?? true, 'deferAccept');
     this.#holdMs = integer(options.holdMs ?? 0, 'holdMs', 0, 1000);
     this.#traceConnections = integer(options.traceConnections ?? 0, 'traceConnections', 0, 1_000_000);
     this.response = okResponse(options.body);
