@@ -1,0 +1,79 @@
+/**
+ * What each trigger strategy is, as data: the one table that the strategies, the CLI's
+ * help, `--mode` checking and the lab's descriptions and colours are all derived from.
+ * Imports nothing, so the lab's report can use it without loading the addon.
+ */
+
+/** How a strategy's registrations are triggered. */
+export type Trigger = 'edge' | 'level';
+
+/**
+ * `mode`: what `etlt serve` is for; `seed`: the seed's own loops, flaws included (for the
+ * lab, not for traffic); `pitfall`: deliberately wrong, to show a failure live.
+ */
+export type StrategyFamily = 'mode' | 'seed' | 'pitfall';
+
+/** The name of every strategy, as `--mode` and the `mode` option take it. */
+export type Mode = 'et' | 'lt' | 'seed-lt' | 'seed-et' | 'et-no-drain' | 'lt-always-out';
+
+/** The facts of one strategy. */
+export interface StrategyFacts {
+  readonly name: Mode;
+  readonly trigger: Trigger;
+  readonly family: StrategyFamily;
+  /** One line: what it does with epoll. */
+  readonly description: string;
+  /** The lab's colour for it: level-triggered blues and purple, edge-triggered oranges and red. */
+  readonly color: string;
+}
+
+/** Every strategy, in the lab's order. */
+export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
+  {
+    name: 'seed-lt',
+    trigger: 'level',
+    family: 'seed',
+    description: "the seed's LT loop: EPOLLIN, modify to EPOLLOUT, modify to 0 + shutdown, close on EPOLLHUP (its hangs fixed)",
+    color: '#74a9d8',
+  },
+  {
+    name: 'seed-et',
+    trigger: 'edge',
+    family: 'seed',
+    description: "the seed's ET loop: the same modify pattern with EPOLLET, draining each edge (its hangs fixed)",
+    color: '#f4a259',
+  },
+  {
+    name: 'lt',
+    trigger: 'level',
+    family: 'mode',
+    description: 'etlt serve --mode lt: EPOLLIN for life, EPOLLOUT only while a send would block, close when done',
+    color: '#1f5fa8',
+  },
+  {
+    name: 'et',
+    trigger: 'edge',
+    family: 'mode',
+    description: 'etlt serve --mode et: registered once with IN|OUT|RDHUP|ET, never modified, drained with bounded turns',
+    color: '#d9541e',
+  },
+  {
+    name: 'et-no-drain',
+    trigger: 'edge',
+    family: 'pitfall',
+    description: 'pitfall: ET but one accept and one recv(1024) per edge: data left behind waits for an edge that never comes',
+    color: '#9e1b32',
+  },
+  {
+    name: 'lt-always-out',
+    trigger: 'level',
+    family: 'pitfall',
+    description: 'pitfall: LT with EPOLLOUT armed from accept to close: every wait reports every idle writable socket',
+    color: '#7b4fb5',
+  },
+];
+
+/** The facts of `name`, or undefined for a name that is not a strategy. */
+export function factsOf(name: string): StrategyFacts | undefined {
+  return STRATEGY_CATALOG.find((s) => s.name === name);
+}
