@@ -2,23 +2,19 @@
  * Socket addresses as Python spells them, to and from raw `struct sockaddr` bytes:
  * `[host, port]` for AF_INET, `[host, port, flowinfo, scope_id]` for AF_INET6, a path for
  * AF_UNIX (a leading NUL means Linux's abstract namespace). Hosts are numeric, '' (any),
- * 'localhost' or '<broadcast>': etlt does no DNS look-ups.
+ * 'localhost' or '<broadcast>': etlt does no DNS look-ups. An IPv6 host may carry its zone
+ * as Python's getaddrinfo takes it, `fe80::1%eth0` or `fe80::1%2`.
  */
+import { readFileSync } from 'node:fs';
 import { native } from './binding/index.js';
 import { AF_INET, AF_INET6, AF_UNIX, SOCKADDR_UN_SIZE } from './constants.js';
 import { EtltAddressError } from './errors.js';
-import { integer, rangeError } from './validate.js';
+import { integer, rangeError, typeError } from './validate.js';
 
 /** An AF_INET/AF_INET6 address `[host, port]` (IPv6 may add flowinfo and scope_id), or an AF_UNIX path. */
 export type Address = [host: string, port: number] | [host: string, port: number, flowinfo: number, scopeId: number] | string;
 
 const SUN_PATH_OFFSET = 2;
-
-function addressTypeError(message: string): TypeError {
-  const err = new TypeError(message);
-  (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
-  return err;
-}
 
 function hostBytes(family: number, host: string): Uint8Array {
   const out = Buffer.alloc(16);
@@ -37,11 +33,27 @@ function hostBytes(family: number, host: string): Uint8Array {
   return out;
 }
 
+/**
+ * The scope id of an IPv6 zone: a number, or an interface name read from sysfs (the
+ * kernel's own table; if_nametoindex(3) reads the same through a netlink socket).
+ */
+function zoneIndex(zone: string, host: string): number {
+  if (/^[0-9]+$/.test(zone)) return integer(Number(zone), 'scope_id', 0, 0xffffffff);
+  if (/^[A-Za-z0-9_.:-]{1,15}$/.test(zone)) {
+    try {
+      return Number(readFileSync(`/sys/class/net/${zone}/ifindex`, 'latin1').trim());
+    } catch {
+      // Not an interface of this machine: said below.
+    }
+  }
+  throw new EtltAddressError(`no network interface '${zone}' for the IPv6 zone of '${host}'`);
+}
+
 /** Encodes an address of `family` as the bytes of its struct sockaddr. */
 export function encodeAddress(family: number, address: unknown): Buffer {
   if (family === AF_UNIX) {
     if (typeof address !== 'string' && !Buffer.isBuffer(address)) {
-      throw addressTypeError(`The "address" argument must be a path string for AF_UNIX. Received ${typeof address}`);
+      throw typeError('address', 'a path string for AF_UNIX', address);
     }
     const path = Buffer.isBuffer(address) ? address : Buffer.from(address);
     const abstract = path.length > 0 && path[0] === 0;
@@ -53,7 +65,7 @@ export function encodeAddress(family: number, address: unknown): Buffer {
     return buf;
   }
   if (!Array.isArray(address) || address.length < 2 || typeof address[0] !== 'string') {
-    throw addressTypeError(`The "address" argument must be a [host, port] array. Received ${JSON.stringify(address)}`);
+    throw typeError('address', 'a [host, port] array', address);
   }
   const port = integer(address[1], 'port', 0, 65535);
   if (family === AF_INET) {
@@ -65,12 +77,19 @@ export function encodeAddress(family: number, address: unknown): Buffer {
   }
   if (family === AF_INET6) {
     const flowinfo = address.length > 2 ? integer(address[2], 'flowinfo', 0, 0xfffff) : 0;
-    const scopeId = address.length > 3 ? integer(address[3], 'scope_id', 0, 0xffffffff) : 0;
+    let scopeId = address.length > 3 ? integer(address[3], 'scope_id', 0, 0xffffffff) : 0;
+    let host = address[0];
+    const percent = host.indexOf('%');
+    if (percent >= 0) {
+      const zone = zoneIndex(host.slice(percent + 1), host);
+      host = host.slice(0, percent);
+      if (address.length <= 3) scopeId = zone;
+    }
     const buf = Buffer.alloc(28);
     buf.writeUInt16LE(AF_INET6, 0);
     buf.writeUInt16BE(port, 2);
     buf.writeUInt32BE(flowinfo, 4);
-    buf.set(hostBytes(AF_INET6, address[0]), 8);
+    buf.set(hostBytes(AF_INET6, host), 8);
     buf.writeUInt32LE(scopeId, 24);
     return buf;
   }

@@ -7,7 +7,7 @@ import {
   EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EINTR,
 } from './constants.js';
 import { EtltClosedError, EtltSystemError, check } from './errors.js';
-import { eventMask, fileDescriptor, flag, func, integer, rangeError } from './validate.js';
+import { eventMask, fileDescriptor, flag, func, integer, rangeError, typeError } from './validate.js';
 import type { HasFileno } from './validate.js';
 
 /** A ready file descriptor and the events that fired on it (a non-negative mask). */
@@ -26,11 +26,7 @@ let adoptFd = -1;
 /** Seconds (fractions allowed) to whole milliseconds, rounded up as CPython does; -1 = forever. */
 function timeoutToMs(timeout: unknown): number {
   if (timeout === undefined || timeout === null) return -1;
-  if (typeof timeout !== 'number') {
-    const err = new TypeError(`The "timeout" argument must be a number of seconds. Received ${typeof timeout === 'string' ? `'${timeout}'` : String(timeout)}`);
-    (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
-    throw err;
-  }
+  if (typeof timeout !== 'number') throw typeError('timeout', 'a number of seconds', timeout);
   // NaN is a number of the wrong value (Python: ValueError), so a RangeError like other ranges.
   if (Number.isNaN(timeout)) throw rangeError('timeout', 'a number of seconds, not NaN', timeout);
   if (timeout < 0) return -1;

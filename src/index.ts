@@ -1,17 +1,36 @@
 /**
- * etlt: Linux epoll, edge- and level-triggered, for TypeScript on Node.js.
+ * etlt: Linux epoll, edge- and level-triggered, for TypeScript on Node.js. Public exports only.
  */
 export { Epoll } from './epoll.js';
 export type { EpollEvent, EpollListener } from './epoll.js';
 export { Socket } from './socket.js';
 export type { Address } from './socket.js';
+export type { HasFileno } from './validate.js';
 export { sys } from './sys.js';
-export { EtltSystemError, EtltClosedError, EtltAddressError } from './errors.js';
+export {
+  EtltError,
+  EtltArgTypeError,
+  EtltOutOfRangeError,
+  EtltUnknownOptionError,
+  EtltUnsupportedPlatformError,
+  EtltNotBuiltError,
+  EtltClosedError,
+  EtltAddressError,
+  EtltSystemError,
+  EtltAlreadyListeningError,
+  EtltNotListeningError,
+  EtltServerClosedError,
+  EtltUsageError,
+  EtltOutputError,
+  EtltLabError,
+  EtltAbortedError,
+} from './errors.js';
 export * from './constants.js';
 export { HttpServer } from './http/server.js';
-export type { HttpServerOptions, HttpServerStats } from './http/server.js';
-export { Reactor } from './reactor/reactor.js';
-export type { Pollable } from './reactor/reactor.js';
-export { STRATEGIES, strategyFor } from './http/trigger/index.js';
-export type { TriggerStrategy } from './http/trigger/index.js';
-export type { ServerCounters, ReactorCounters, ConnectionRecord } from './trace/counters.js';
+export type { HttpServerOptions, HttpServerStats, ServerAddress } from './http/server.js';
+export { STRATEGY_CATALOG } from './http/trigger/catalog.js';
+export type { Mode, Trigger, StrategyFamily, StrategyFacts } from './http/trigger/catalog.js';
+export type { WaitRecorder } from './reactor/reactor.js';
+export { EPOLL_BITS, describeMask, isError, isHangup, isReadClosed, isReadable, isWritable, isWriteClosed } from './reactor/readiness.js';
+export { syscallsByKind } from './trace/counters.js';
+export type { AllCounters, ServerCounters, ReactorCounters, ConnectionRecord } from './trace/counters.js';

@@ -10,7 +10,7 @@ import {
   SOCKADDR_STORAGE_SIZE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM,
 } from './constants.js';
 import { EtltSystemError, check } from './errors.js';
-import { bytes, fileDescriptor, flag, integer, typeError, writableBytes } from './validate.js';
+import { bytes, fileDescriptor, flag, integer, rangeError, typeError, writableBytes } from './validate.js';
 
 export type { Address } from './address.js';
 
@@ -48,9 +48,7 @@ export class Socket implements Disposable {
     integer(type, 'type', 0, 0x7fffffff);
     integer(proto, 'proto', 0, 0x7fffffff);
     if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
-      const err = new RangeError(`The value of "family" is out of range. It must be AF_INET, AF_INET6 or AF_UNIX. Received ${family}`);
-      (err as NodeJS.ErrnoException).code = 'ERR_OUT_OF_RANGE';
-      throw err;
+      throw rangeError('family', 'AF_INET, AF_INET6 or AF_UNIX', family);
     }
     this.family = family;
     this.type = type & ~TYPE_FLAGS;

@@ -43,7 +43,7 @@ function throwsSys(fn, code, errno, syscall = 'epoll_ctl') {
 
 function throwsArg(fn, Type, name) {
   assert.throws(fn, (err) => {
-    assert.equal(err.constructor, Type, `expected ${Type.name}, got ${err?.constructor?.name}: ${err?.message}`);
+    assert.ok(err instanceof Type, `expected ${Type.name}, got ${err?.constructor?.name}: ${err?.message}`);
     assert.match(err.message, new RegExp(`"${name}"`), `the message should name "${name}": ${err.message}`);
     assert.equal(err.code, Type === TypeError ? 'ERR_INVALID_ARG_TYPE' : 'ERR_OUT_OF_RANGE');
     return true;

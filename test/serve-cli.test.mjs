@@ -233,7 +233,7 @@ for (const mode of MODES) {
         const end = await stopGracefully(cli, signal);
         assert.equal(end.responses, 1);
         assert.equal(end.aborted, 0);
-        assert.match(cli.stderr, /^etlt: epoll_wait=\d+ \(wake-ups \d+, idle \d+, re-polls \d+ of which empty \d+, events\/wait [\d.]+\) epoll_ctl add=\d+ mod=\d+ del=\d+$/m);
+        assert.match(cli.stderr, /^etlt: epoll_wait=\d+ \(wake-ups \d+, idle \d+, re-polls \d+ of which empty \d+, events\/wait [\d.]+; idle-timer turns \d+ apart\) epoll_ctl add=\d+ mod=\d+ del=\d+$/m);
         assert.match(cli.stderr, /^etlt: per request: syscalls=[\d.]+ epoll_wait=[\d.]+ epoll_ctl=[\d.]+$/m);
       });
     }
@@ -288,7 +288,7 @@ for (const mode of MODES) {
       for (const args of bad) {
         const r = await run(process.execPath, [CLI, 'serve', '--mode', mode, '--host', HOST, ...args], { timeout: 5000 });
         assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}; ${r.stderr}`);
-        assert.match(r.stderr, /^etlt: .*\nRun 'etlt --help' for usage\.\n$/);
+        assert.match(r.stderr, /^etlt: .*\nRun 'etlt serve --help' for usage\.\n$/);
       }
       const busy = net.createServer().listen(0, HOST);
       try {

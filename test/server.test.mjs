@@ -30,7 +30,7 @@ before(async () => {
 test('HttpServer options: a wrong type is a TypeError, a wrong value a RangeError, naming the option', () => {
   const cases = [
     [{ port: 70000 }, RangeError, 'port'],
-    [{ idleTimeout: 0 }, RangeError, 'idleTimeout'],
+    [{ idleTimeoutMs: 0 }, RangeError, 'idleTimeoutMs'],
     [{ host: 5 }, TypeError, 'host'],
     [{ deferAccept: 'yes' }, TypeError, 'deferAccept'],
     [{ eagerRead: 1 }, TypeError, 'eagerRead'],
@@ -292,7 +292,7 @@ for (const mode of MODES) {
 
     test('a client still sending its body after the response is not cut off as idle', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, idleTimeout: 300 });
+      const { server, port } = scope.server({ mode, idleTimeoutMs: 300 });
       // Reads nothing until it has sent everything, as many clients do; sends for ~1 s,
       // three idle timeouts, never pausing longer than 50 ms.
       const c = scope.client(port, { paused: true });
@@ -332,7 +332,7 @@ for (const mode of MODES) {
 
     test('keeps serving while a client never reads a large response; the idle timeout closes it', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, body: BIG_BODY, idleTimeout: 300 });
+      const { server, port } = scope.server({ mode, body: BIG_BODY, idleTimeoutMs: 300 });
       await stuckClient(scope, server, port);
       const blockedAt = performance.now();
       // Others are served meanwhile, in full.
@@ -380,7 +380,7 @@ for (const mode of MODES) {
 
     test('a slow reader gets every byte of a large response', { timeout: 20_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, body: BIG_BODY, idleTimeout: 2000 });
+      const { server, port } = scope.server({ mode, body: BIG_BODY, idleTimeoutMs: 2000 });
       const c = scope.client(port);
       slowRead(c);
       await c.connect();
@@ -427,7 +427,7 @@ for (const mode of MODES) {
 
     test('closes on binary garbage without a response', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, idleTimeout: 10_000 });
+      const { server, port } = scope.server({ mode, idleTimeoutMs: 10_000 });
       const garbage = [
         Buffer.from([0x00, 0x01, 0xff, 0xfe, 0x80, 0x7f]),
         Buffer.from([0xff, 0x00, 0x01, 0x02]),
@@ -468,7 +468,7 @@ for (const mode of MODES) {
 
     test('closes an idle connection after the idle timeout', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, idleTimeout: 300 });
+      const { server, port } = scope.server({ mode, idleTimeoutMs: 300 });
       const silent = scope.client(port);
       const partial = scope.client(port);
       await Promise.all([silent.connect(), partial.connect()]);
@@ -494,7 +494,7 @@ for (const mode of MODES) {
       // 1.5 s >= the 1 s defer period: the listener gets TCP_DEFER_ACCEPT. The kernel hands
       // a silent connection over after about 1 s; that second counts as idle time. Twenty of
       // them: a run of reads that find nothing must not stop the server measuring silences.
-      const { server, port } = scope.server({ mode, idleTimeout: 1500 });
+      const { server, port } = scope.server({ mode, idleTimeoutMs: 1500 });
       const clients = Array.from({ length: 20 }, () => scope.client(port));
       await Promise.all(clients.map((c) => c.connect()));
       const t0 = performance.now();
@@ -511,7 +511,7 @@ for (const mode of MODES) {
     test('deferred accept: a request is read right after accept, with no epoll registration; off: registered', { timeout: 15_000 }, async (t) => {
       const scope = new Scope(t);
       for (const deferAccept of [true, false]) {
-        const { server, port } = scope.server({ mode, idleTimeout: 2000, deferAccept });
+        const { server, port } = scope.server({ mode, idleTimeoutMs: 2000, deferAccept });
         // The client waits before writing, so without deferral the connection is always
         // accepted (and registered) before its request exists.
         for (let i = 0; i < 5; i++) {
@@ -532,7 +532,7 @@ for (const mode of MODES) {
 
     test('a head trickled a byte at a time must still arrive within the idle timeout (slowloris)', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, idleTimeout: 300 });
+      const { server, port } = scope.server({ mode, idleTimeoutMs: 300 });
       const c = scope.client(port);
       await c.connect();
       const t0 = performance.now();

@@ -35,7 +35,7 @@ function throwsSys(fn, code, errno, syscall) {
 
 function throwsArg(fn, Type, name) {
   assert.throws(fn, (err) => {
-    assert.equal(err.constructor, Type, `expected ${Type.name}, got ${err?.constructor?.name}: ${err?.message}`);
+    assert.ok(err instanceof Type, `expected ${Type.name}, got ${err?.constructor?.name}: ${err?.message}`);
     assert.match(err.message, new RegExp(`"${name}"`), `the message should name "${name}": ${err.message}`);
     return true;
   });

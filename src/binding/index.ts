@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EtltNotBuiltError, EtltUnsupportedPlatformError } from '../errors.js';
 import type { NativeBinding } from './types.js';
 
 export type { NativeBinding, NativeConstants, WatchHandle } from './types.js';
@@ -17,24 +18,21 @@ function packageRoot(): string {
     if (existsSync(join(dir, 'binding.gyp'))) return dir;
     dir = dirname(dir);
   }
-  throw new Error('etlt: cannot find the package root (binding.gyp) above ' + fileURLToPath(import.meta.url));
+  throw new EtltNotBuiltError(`etlt: cannot find the package root (binding.gyp) above ${fileURLToPath(import.meta.url)}`);
 }
 
 function load(): NativeBinding {
-  if (process.platform !== 'linux') {
-    const err = new Error(`etlt needs Linux epoll; this platform is ${process.platform}`);
-    (err as NodeJS.ErrnoException).code = 'ERR_ETLT_UNSUPPORTED_PLATFORM';
-    throw err;
-  }
+  if (process.platform !== 'linux') throw new EtltUnsupportedPlatformError();
   const root = packageRoot();
   const require = createRequire(import.meta.url);
   const candidates = [join(root, 'build', 'Release', 'etlt.node'), join(root, 'build', 'Debug', 'etlt.node')];
   for (const file of candidates) {
     if (existsSync(file)) return require(file) as NativeBinding;
   }
-  const err = new Error(`etlt: the native addon is not built (looked for ${candidates[0]}); run \`npm install\` or \`npm run build\``);
-  (err as NodeJS.ErrnoException).code = 'ERR_ETLT_NOT_BUILT';
-  throw err;
+  // A consumer has no build script of ours to run, only npm's own rebuild of the package.
+  throw new EtltNotBuiltError(
+    `etlt: the native addon is not built (no ${candidates[0]}); run \`npm rebuild etlt\` (in a clone of etlt: \`npm install\`)`,
+  );
 }
 
 /**

@@ -1,20 +1,54 @@
 /**
  * `etlt lab`: runs the lab, shows progress, prints the tables, writes JSON and HTML.
+ * Everything it writes as a report arrives in full or the command fails; output paths are
+ * opened before anything is measured.
  */
-import { writeFileSync } from 'node:fs';
-import { DESCRIPTIONS, WORKLOADS, runLab } from '../lab/runner.js';
-import type { LabProgress } from '../lab/runner.js';
+import { closeSync } from 'node:fs';
+import { EtltOutputError } from '../errors.js';
+import { MODES } from '../http/trigger/catalog.js';
+import type { Mode } from '../http/trigger/catalog.js';
 import { renderHtml } from '../lab/report.js';
+import { WORKLOAD_NAMES, runLab } from '../lab/runner.js';
+import type { LabProgress } from '../lab/runner.js';
 import type { LabReport, LabResult } from '../lab/types.js';
+import type { CommandSpec, ParsedOptions } from './options.js';
+import { flagOption, listOption, stringOption } from './options.js';
+import { writeFully } from './output.js';
 import type { Printer } from './printer.js';
+import { openOutput } from './serve.js';
 
-/** Options `etlt lab` takes. */
+/** `etlt lab`'s options: its parser and its help both come from this table. */
+export const LAB: CommandSpec = {
+  name: 'lab',
+  summary: 'measure what ET and LT cost, and show their pitfalls, on this machine',
+  options: [
+    { name: 'quick', help: 'a short run (about a minute) instead of the full one' },
+    { name: 'strategies', value: 'a,b', help: `${MODES.join(', ')} (default: all)` },
+    { name: 'workloads', value: 'a,b', help: `${WORKLOAD_NAMES.join(', ')} (default: all)` },
+    { name: 'json', value: 'FILE|-', help: 'write the report as JSON (-: to standard output, and nothing else there)' },
+    { name: 'out', value: 'FILE.html', help: 'write a self-contained HTML report with charts and timelines' },
+  ],
+  notes: ['Signals: SIGINT/SIGTERM stop the run, its processes and its files; SIGUSR1 prints the progress.'],
+};
+
+/** Options `etlt lab` takes, checked. */
 export interface LabArgs {
   quick: boolean;
   json: string | undefined;
   out: string | undefined;
-  strategies: string[] | undefined;
+  strategies: Mode[] | undefined;
   workloads: string[] | undefined;
+}
+
+/** Checks `lab`'s parsed options; an EtltUsageError names the first bad one. */
+export function labArgs(v: ParsedOptions): LabArgs {
+  return {
+    quick: flagOption(v, 'quick'),
+    json: stringOption(v, 'json'),
+    out: stringOption(v, 'out'),
+    strategies: listOption(v, 'strategies', MODES),
+    workloads: listOption(v, 'workloads', WORKLOAD_NAMES),
+  };
 }
 
 function pad(s: string, n: number, right = false): string {
@@ -55,20 +89,54 @@ export function formatTables(report: LabReport): string {
   return out.join('\n');
 }
 
-/** Runs the lab; returns the exit code. */
-export async function lab(args: LabArgs, out: Printer, err: Printer, isTTY: boolean): Promise<number> {
-  const strategies = args.strategies ?? Object.keys(DESCRIPTIONS);
-  const workloads = args.workloads ?? WORKLOADS.map((w) => w.name);
+/** Where the lab's output goes, opened before the run. */
+interface Outputs {
+  /** The tables: stdout, or stderr when stdout carries the JSON. */
+  tablesFd: number;
+  jsonFd: number | undefined;
+  outFd: number | undefined;
+}
+
+function openOutputs(args: LabArgs): Outputs {
+  const outputs: Outputs = { tablesFd: args.json === '-' ? 2 : 1, jsonFd: undefined, outFd: undefined };
+  if (args.json !== undefined) outputs.jsonFd = args.json === '-' ? 1 : openOutput(args.json, 'json');
+  try {
+    if (args.out !== undefined) outputs.outFd = openOutput(args.out, 'out');
+  } catch (e) {
+    if (outputs.jsonFd !== undefined && outputs.jsonFd > 2) closeSync(outputs.jsonFd);
+    throw e;
+  }
+  return outputs;
+}
+
+/**
+ * Runs the lab; resolves with the exit code. `signal` (SIGINT/SIGTERM) stops the run, its
+ * child processes and its temporary files; `progress` is where SIGUSR1 reads the state.
+ */
+export async function lab(args: LabArgs, err: Printer, isTTY: boolean, signal: AbortSignal, state: { progress: string }): Promise<number> {
+  const outputs = openOutputs(args);
+  try {
+    const report = await measure(args, err, isTTY, signal, state);
+    return await write(report, args, outputs, err);
+  } finally {
+    for (const fd of [outputs.jsonFd, outputs.outFd]) if (fd !== undefined && fd > 2) closeSync(fd);
+  }
+}
+
+function measure(args: LabArgs, err: Printer, isTTY: boolean, signal: AbortSignal, state: { progress: string }): Promise<LabReport> {
   let lastLen = 0;
   const show = (p: LabProgress) => {
+    if (p.kind === 'start') state.progress = `[${p.index}/${p.total}] ${p.strategy} × ${p.workload}: starting`;
     if (p.kind === 'progress') {
-      if (!isTTY) return;
       const text = `[${p.index}/${p.total}] ${p.strategy} × ${p.workload}: ${p.finished}/${p.planned} requests`;
+      state.progress = text;
+      if (!isTTY) return;
       process.stderr.write('\r' + text.padEnd(lastLen));
       lastLen = text.length;
     } else if (p.kind === 'done') {
       const r = p.result;
       const text = `[${p.index}/${p.total}] ${r.strategy} × ${r.workload}: ${r.completed} done, ${r.stalled} stalled, ${r.cpuUsPerRequest.toFixed(1)} us/req, ${r.syscallsPerRequest.total.toFixed(2)} syscalls/req`;
+      state.progress = text;
       if (isTTY) {
         process.stderr.write('\r' + text.padEnd(lastLen) + '\n');
         lastLen = 0;
@@ -77,16 +145,30 @@ export async function lab(args: LabArgs, out: Printer, err: Printer, isTTY: bool
       }
     }
   };
-  const report = await runLab({ strategies, workloads, quick: args.quick, onProgress: show });
-  out.line(formatTables(report));
-  if (args.json !== undefined) {
-    const text = JSON.stringify(report, null, 2);
-    if (args.json === '-') out.line(text);
-    else writeFileSync(args.json, text);
-  }
-  if (args.out !== undefined) {
-    writeFileSync(args.out, renderHtml(report));
-    err.line(`etlt: report written to ${args.out}`);
-  }
-  return 0;
+  return runLab({
+    strategies: args.strategies ?? [...MODES],
+    workloads: args.workloads ?? [...WORKLOAD_NAMES],
+    quick: args.quick,
+    onProgress: show,
+    signal,
+  });
+}
+
+/** Writes every output; one that fails does not keep the others from being written. */
+async function write(report: LabReport, args: LabArgs, outputs: Outputs, err: Printer): Promise<number> {
+  const failures: string[] = [];
+  const attempt = async (what: string, fd: number | undefined, text: () => string) => {
+    if (fd === undefined) return;
+    try {
+      await writeFully(fd, text(), what);
+    } catch (e) {
+      failures.push(e instanceof EtltOutputError ? e.message : String(e));
+    }
+  };
+  await attempt('the tables', outputs.tablesFd, () => formatTables(report) + '\n');
+  await attempt(args.json === '-' ? 'the JSON report on standard output' : `--json ${args.json}`, outputs.jsonFd, () => JSON.stringify(report, null, 2) + '\n');
+  await attempt(`--out ${args.out}`, outputs.outFd, () => renderHtml(report));
+  if (args.out !== undefined && !failures.some((f) => f.startsWith('--out'))) err.line(`etlt: report written to ${args.out}`);
+  for (const f of failures) err.line(`etlt: ${f}`);
+  return failures.length > 0 ? 1 : 0;
 }

@@ -1,30 +1,114 @@
 /**
  * `etlt serve`: runs the HTTP server from the command line, with the seed's printing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { WaitTrace } from '../trace/timeline.js';
-import { EPOLLET } from '../constants.js';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { EtltUsageError } from '../errors.js';
 import { HttpServer } from '../http/server.js';
 import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
+import { FACTS, MODES, STRATEGY_CATALOG } from '../http/trigger/catalog.js';
+import type { Mode } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
-import { Printer } from './printer.js';
+import { WaitTrace } from '../trace/timeline.js';
+import type { CommandSpec, ParsedOptions } from './options.js';
+import { choiceOption, flagOption, integerOption, onOffOption, secondsOption, stringOption } from './options.js';
+import type { Printer } from './printer.js';
 
-/** Options `etlt serve` takes. */
+const others = (family: string) =>
+  STRATEGY_CATALOG.filter((s) => s.family === family)
+    .map((s) => s.name)
+    .join(', ');
+
+/** `etlt serve`'s options: its parser and its help both come from this table. */
+export const SERVE: CommandSpec = {
+  name: 'serve',
+  summary: 'serve the seed\'s HTTP/1.0 "Hello, world!" (default 0.0.0.0:8080, edge-triggered)',
+  options: [
+    {
+      name: 'mode',
+      value: 'MODE',
+      help:
+        'et (edge-triggered, default) or lt (level-triggered); also the lab\'s\n' +
+        `${others('seed')} (the seed's own loops, flaws included: not for traffic)\n` +
+        `and ${others('pitfall')} (deliberate pitfalls)`,
+    },
+    { name: 'host', value: 'ADDR', help: 'address to bind (default 0.0.0.0; numeric IPv4/IPv6, [::1] or localhost;\na link-local IPv6 address with its interface: fe80::1%eth0)' },
+    { name: 'port', short: 'p', value: 'N', help: 'port (default 8080; 0 picks a free one)' },
+    { name: 'backlog', value: 'N', help: 'listen backlog (default 4096)' },
+    { name: 'quiet', short: 'q', help: 'do not print each request' },
+    { name: 'body', value: 'FILE', help: 'serve FILE\'s bytes instead of "Hello, world!"' },
+    { name: 'max-head', value: 'BYTES', help: 'longest request head (default 8192; longer gets 431)' },
+    {
+      name: 'idle-timeout',
+      value: 'SECONDS',
+      help: 'close connections idle this long (default 5); a request head\nmust arrive in full within this time of connecting',
+    },
+    { name: 'close-timeout', value: 'SECONDS', help: 'on SIGINT/SIGTERM, time for responses in flight (default 5)' },
+    {
+      name: 'hold',
+      value: 'MS',
+      help: 'after a wake-up, keep waiting on the server\'s own epoll set up to\nMS ms while events keep coming (default 0: back to Node each batch)',
+    },
+    { name: 'eager-read', value: 'on|off', help: 'recv right after accept, before registering (default on)' },
+    {
+      name: 'defer-accept',
+      value: 'on|off',
+      help: 'accept a connection only once its request has begun to arrive\n(TCP_DEFER_ACCEPT; default on, used when --idle-timeout >= 1)',
+    },
+    { name: 'stats-json', value: 'FILE', help: 'on exit, write the counters (and the trace) to FILE as JSON' },
+    {
+      name: 'stop-on-stdin-eof',
+      help: 'stop as on SIGTERM when standard input ends: a supervisor that holds\nthe other end of a pipe (the lab does) never leaves this server behind',
+    },
+    {
+      name: 'trace',
+      value: 'N',
+      help: 'record the first N epoll_wait returns that had events, and\nwhat each of the first N connections cost (into --stats-json)',
+    },
+  ],
+  notes: [
+    'Signals: SIGINT/SIGTERM stop gracefully (a second one cuts off at once) and print the',
+    'counters; SIGUSR1 prints them.',
+  ],
+};
+
+/** Options `etlt serve` takes, checked. */
 export interface ServeArgs {
-  mode: string;
+  mode: Mode;
   host: string;
   port: number;
   backlog: number;
   quiet: boolean;
   body: string | undefined;
   maxHead: number;
-  idleTimeout: number;
-  closeTimeout: number;
+  idleTimeoutMs: number;
+  closeTimeoutMs: number;
   holdMs: number;
   eagerRead: boolean;
   deferAccept: boolean;
   statsJson: string | undefined;
   trace: number;
+  stopOnStdinEof: boolean;
+}
+
+/** Checks `serve`'s parsed options; an EtltUsageError names the first bad one. */
+export function serveArgs(v: ParsedOptions): ServeArgs {
+  return {
+    mode: choiceOption(v, 'mode', 'et', MODES),
+    host: stringOption(v, 'host') ?? '0.0.0.0',
+    port: integerOption(v, 'port', 8080, 0, 65535),
+    backlog: integerOption(v, 'backlog', 4096, 1, 1 << 30),
+    quiet: flagOption(v, 'quiet'),
+    body: stringOption(v, 'body'),
+    maxHead: integerOption(v, 'max-head', 8192, 16, 1 << 20),
+    idleTimeoutMs: secondsOption(v, 'idle-timeout', 5, 0.001, 86400),
+    closeTimeoutMs: secondsOption(v, 'close-timeout', 5, 0, 86400),
+    holdMs: integerOption(v, 'hold', 0, 0, 1000),
+    eagerRead: onOffOption(v, 'eager-read', true),
+    deferAccept: onOffOption(v, 'defer-accept', true),
+    statsJson: stringOption(v, 'stats-json'),
+    trace: integerOption(v, 'trace', 0, 0, 100000),
+    stopOnStdinEof: flagOption(v, 'stop-on-stdin-eof'),
+  };
 }
 
 const DASHES = '-'.repeat(40);
@@ -35,6 +119,7 @@ const DASHES = '-'.repeat(40);
  * The head scanner refuses C0 in the head, but bytes past the head are printed too, and
  * UTF-8 in the head can decode to C1 (U+009B is CSI).
  */
+// eslint-disable-next-line no-control-regex
 const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 
 /** Shows a control character as \xNN. */
@@ -51,7 +136,7 @@ export function formatStats(s: HttpServerStats): string {
     `etlt: mode=${s.mode} connections=${s.connections} open=${s.open} requests=${s.requests} responses=${s.responses} ` +
       `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed}`,
     `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
-      `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}) ` +
+      `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}; idle-timer turns ${s.timerTurns} apart) ` +
       `epoll_ctl add=${s.ctlAdd} mod=${s.ctlMod} del=${s.ctlDel}`,
     `etlt: accept=${s.accept} (EAGAIN ${s.acceptAgain}) recv=${s.recv} (EAGAIN ${s.recvAgain}) send=${s.send} (EAGAIN ${s.sendAgain}) ` +
       `bytes in=${s.bytesIn} out=${s.bytesOut}`,
@@ -59,41 +144,84 @@ export function formatStats(s: HttpServerStats): string {
   ].join('\n');
 }
 
+/** The start line: where, which trigger, and for the seed's and the pitfall strategies, a warning. */
+function startLine(host: string, port: number, mode: Mode): string {
+  const facts = FACTS[mode];
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  const warning =
+    facts.family === 'seed'
+      ? ": the seed's own loop, flaws included; not for traffic"
+      : facts.family === 'pitfall'
+        ? ': a deliberate pitfall; not for traffic'
+        : '';
+  return `etlt: serving on ${url} (${facts.trigger}-triggered, mode ${mode}${warning})`;
+}
+
+/** Opens an output file now, so a bad path fails before serving, not at exit. */
+export function openOutput(path: string, option: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (e) {
+    throw new EtltUsageError(`--${option} ${path}: ${(e as Error).message}`);
+  }
+}
+
 /** Starts the server; resolves with the exit code once it has stopped on SIGINT/SIGTERM. */
-export async function serve(args: ServeArgs, out: Printer, err: Printer): Promise<number> {
+export async function serve(args: ServeArgs, out: Printer, err: Printer, usr1: { handler: () => void }): Promise<number> {
+  const statsFd = args.statsJson === undefined ? -1 : openOutput(args.statsJson, 'stats-json');
+  try {
+    return await run(args, out, err, statsFd, usr1);
+  } finally {
+    if (statsFd >= 0) closeSync(statsFd);
+  }
+}
+
+async function run(args: ServeArgs, out: Printer, err: Printer, statsFd: number, usr1: { handler: () => void }): Promise<number> {
   const options: HttpServerOptions = {
     mode: args.mode,
     host: args.host,
     port: args.port,
     backlog: args.backlog,
     maxHeadBytes: args.maxHead,
-    idleTimeout: args.idleTimeout,
+    idleTimeoutMs: args.idleTimeoutMs,
     holdMs: args.holdMs,
     eagerRead: args.eagerRead,
     deferAccept: args.deferAccept,
     traceConnections: args.trace,
   };
-  if (args.body !== undefined) options.body = readFileSync(args.body);
+  if (args.body !== undefined) {
+    try {
+      options.body = readFileSync(args.body);
+    } catch (e) {
+      throw new EtltUsageError(`--body ${args.body}: ${(e as Error).message}`);
+    }
+  }
   if (!args.quiet) {
     // The seed prints 40 dashes, then the request decoded, minus its last two characters.
     options.onRequest = (request) => out.line(DASHES + '\n' + request.toString('utf8').slice(0, -2).replace(CONTROLS, escapeControl));
   }
   const server = new HttpServer(options);
+  // The server keeps the response it built; this copy of the body is not needed any more.
+  delete options.body;
   server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));
   const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;
   if (trace) server.setRecorder(trace.record);
-  const onUsr1 = () => err.line(formatStats(server.stats()));
   // Signal handlers go in before the start line: whoever reads that line may signal at once.
-  const signals = new Promise<NodeJS.Signals>((resolve) => {
+  const signals = new Promise<string>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    if (args.stopOnStdinEof) {
+      process.stdin.once('end', () => resolve('end of standard input'));
+      process.stdin.once('error', () => resolve('end of standard input'));
+      process.stdin.resume();
+    }
   });
-  process.on('SIGUSR1', onUsr1);
+  usr1.handler = () => err.line(formatStats(server.stats()));
   const { host, port } = server.listen();
-  out.line(`etlt: serving on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${(server.strategy.connectionMask & EPOLLET) !== 0 ? 'edge' : 'level'}-triggered, mode ${args.mode})`);
+  out.line(startLine(host, port, args.mode));
   const first = await signals;
   let forced = false;
-  const again = (signal: NodeJS.Signals) => {
+  const again = (signal: string) => {
     // Cut off the responses still in flight: until they are gone the loop stays alive.
     err.line(`etlt: ${signal} again: exiting now`);
     forced = true;
@@ -101,13 +229,18 @@ export async function serve(args: ServeArgs, out: Printer, err: Printer): Promis
   };
   process.on('SIGINT', again);
   process.on('SIGTERM', again);
-  err.line(`etlt: ${first}: no longer accepting; finishing responses in flight (up to ${args.closeTimeout} ms)`);
-  const code = await server.close(args.closeTimeout).then(() => (forced ? 130 : 0), () => 1);
-  process.removeListener('SIGUSR1', onUsr1);
+  err.line(`etlt: ${first}: no longer accepting; finishing responses in flight (up to ${args.closeTimeoutMs} ms)`);
+  const code = await server.close(args.closeTimeoutMs).then(
+    () => (forced ? 130 : 0),
+    () => 1,
+  );
+  usr1.handler = () => {};
+  if (args.stopOnStdinEof) process.stdin.destroy();
   const stats = server.stats();
   err.line(formatStats(stats));
-  if (args.statsJson !== undefined) {
-    writeFileSync(args.statsJson, JSON.stringify({ stats, cpu: process.cpuUsage(), timeline: trace?.waits ?? [], connections: server.connectionRecords() }));
+  if (statsFd >= 0) {
+    const json = JSON.stringify({ stats, cpu: process.cpuUsage(), timeline: trace?.waits ?? [], connections: server.connectionRecords() });
+    writeSync(statsFd, json);
   }
   if (out.dropped > 0) err.line(`etlt: ${out.dropped} request lines were dropped: stdout was too slow`);
   return code;

@@ -8,53 +8,36 @@
  * run, and how the epoll interest follows, is the trigger strategy's business.
  */
 import { native } from '../binding/index.js';
-import { EAGAIN, EINTR, EPOLLERR, EPOLLHUP, EPOLLRDHUP, MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
-import type { Pollable } from '../reactor/reactor.js';
-import { HeadState, methodPlausible, requestLineValid, scanHead } from './parser.js';
+import { MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER, EAGAIN, EINTR } from '../constants.js';
+import { isHangup } from '../reactor/readiness.js';
+import type { ServerCounters } from '../trace/counters.js';
 import type { ActivityLinks } from './activity.js';
-import type { Engine } from './engine.js';
+import { CloseReason, ConnState, ReadResult, WriteResult } from './contract.js';
+import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
+import { HeadState, methodPlausible, requestLineValid, scanHead } from './parser.js';
 
-/** Where a connection is in its life. */
-export const enum ConnState {
-  Reading = 0,
-  Writing = 1,
-  Lingering = 2,
-  Closed = 3,
+/** What a connection needs of its server beyond what strategies see. */
+export interface ConnectionHost extends Engine {
+  readonly strategy: TriggerStrategy;
+  readonly counters: ServerCounters;
+  /** One receive buffer shared by all connections: a read's bytes are consumed before the next. */
+  readonly scratch: Buffer;
+  /** The response every request gets, built once. */
+  readonly response: Buffer;
+  readonly badRequest: Buffer;
+  readonly headTooLarge: Buffer;
+  readonly maxHeadBytes: number;
+  /** Called with each complete request's bytes (valid only during the call). */
+  readonly onRequest: ((request: Buffer) => void) | undefined;
+  /** A cheap monotonic clock in milliseconds. */
+  now(): number;
+  /** Tells the eager-read policy whether the read found data. */
+  eagerResult(hit: boolean): void;
+  /** Marks `conn` as active for the idle timeout. */
+  touch(conn: Connection): void;
+  /** Closes `conn`'s fd and forgets it (called by Connection.close). */
+  release(conn: Connection, reason: CloseReason): void;
 }
-
-/** What a read turn ended with. */
-export const enum ReadResult {
-  /** Nothing more to read now (EAGAIN or a short read): wait for readiness. */
-  Drained = 0,
-  /** The read budget ran out with data possibly left: needs another turn. */
-  Budget = 1,
-  /** The head is complete: the response is ready to write. */
-  Complete = 2,
-  /** The connection was closed. */
-  Closed = 3,
-}
-
-/** What a write turn ended with. */
-export const enum WriteResult {
-  /** Everything was sent. */
-  Done = 0,
-  /** The socket buffer is full (EAGAIN): wait for writability. */
-  Blocked = 1,
-  /** The write budget ran out: needs another turn. */
-  Budget = 2,
-  /** The peer is gone; the connection was closed. */
-  Closed = 3,
-}
-
-/** Why a connection ended, for the counters. */
-export const enum CloseReason {
-  Done = 0,
-  Aborted = 1,
-  TimedOut = 2,
-  Shutdown = 3,
-}
-
-const HANGUP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
 /** "GET " or "HEAD ": requests that carry no body (RFC 9110 section 9.3). */
 function isGetOrHead(buf: Uint8Array): boolean {
@@ -67,9 +50,9 @@ const LINGER_MAX_MS = 5000;
 const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
 
 /** A client connection: its fd, state and the bytes in flight. */
-export class Connection implements Pollable, ActivityLinks<Connection> {
+export class Connection implements StrategyConnection, ActivityLinks<Connection> {
   readonly fd: number;
-  readonly engine: Engine;
+  readonly engine: ConnectionHost;
   state: ConnState = ConnState.Reading;
   /** Bytes of an incomplete head, kept only when a head spans several reads. */
   partial: Buffer | null = null;
@@ -82,8 +65,6 @@ export class Connection implements Pollable, ActivityLinks<Connection> {
   linger = false;
   /** Lingering ends at this time (performance.now()) even if the peer keeps sending. */
   lingerUntil = 0;
-  /** Level-triggered only: EPOLLOUT is currently in the interest mask. */
-  outArmed = false;
   /**
    * When the connection last made progress (performance.now()), for the idle timeout. While
    * reading the head it stays at the accept time: the head must be complete within the timeout.
@@ -105,7 +86,7 @@ export class Connection implements Pollable, ActivityLinks<Connection> {
   bytesIn = 0;
   bytesOut = 0;
 
-  constructor(engine: Engine, fd: number, now: number) {
+  constructor(engine: ConnectionHost, fd: number, now: number) {
     this.engine = engine;
     this.fd = fd;
     this.lastActive = now;
@@ -156,7 +137,7 @@ export class Connection implements Pollable, ActivityLinks<Connection> {
             this.close(CloseReason.Done);
             return ReadResult.Closed;
           }
-          if (n < size && (events & HANGUP) === 0) return ReadResult.Drained;
+          if (n < size && !isHangup(events)) return ReadResult.Drained;
           continue;
         }
         const r = this.#take(scratch, n);
@@ -164,7 +145,7 @@ export class Connection implements Pollable, ActivityLinks<Connection> {
         // Bytes of a head do not postpone the idle timeout: the whole head must arrive within
         // it, counted from accept, or a client trickling a byte now and then would hold its fd
         // for hours (slowloris; nginx's client_header_timeout works the same way).
-        if (n < size && (events & HANGUP) === 0) return ReadResult.Drained;
+        if (n < size && !isHangup(events)) return ReadResult.Drained;
       } else if (n === 0) {
         // EOF. A complete request was already answered; anything else is an abort.
         this.close(this.state === ConnState.Lingering ? CloseReason.Done : CloseReason.Aborted);

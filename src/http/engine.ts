@@ -1,52 +1,260 @@
 /**
- * What connections and trigger strategies see of the server: shared buffers, limits,
- * counters, the reactor, and the accept and release primitives.
+ * The server's engine (internal): the accept loop, the shared buffers and limits, the eager
+ * read policy, the idle sweep, connection records and the counters. `HttpServer` is the
+ * small public facade over it; strategies and connections see it through the contract.
  */
-import type { Reactor, Pollable } from '../reactor/reactor.js';
-import type { ServerCounters } from '../trace/counters.js';
-import type { CloseReason, Connection } from './connection.js';
-import type { TriggerStrategy } from './trigger/strategy.js';
+import { native } from '../binding/index.js';
+import {
+  EAGAIN, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPERM, EPROTO, SOCK_CLOEXEC, SOCK_NONBLOCK,
+} from '../constants.js';
+import { EtltSystemError } from '../errors.js';
+import { Reactor } from '../reactor/reactor.js';
+import type { Pollable } from '../reactor/reactor.js';
+import { newServerCounters } from '../trace/counters.js';
+import type { ConnectionRecord, ServerCounters } from '../trace/counters.js';
+import { AcceptGuard } from './accept-guard.js';
+import { Connection } from './connection.js';
+import type { ConnectionHost } from './connection.js';
+import { AcceptResult, CloseReason, ConnState } from './contract.js';
+import type { TriggerStrategy } from './contract.js';
+import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from './deferred-accept.js';
+import { IdleSweep } from './idle-sweep.js';
+import { errorResponse, okResponse } from './response.js';
 
-/** What an accept turn ended with. */
-export const enum AcceptResult {
-  /** The listen queue is empty (EAGAIN). */
-  Drained = 0,
-  /** The budget ran out with connections possibly still queued. */
-  Budget = 1,
-  /** Accepting is paused (out of fds with no spare, or the server is closing). */
-  Paused = 2,
+/** What the engine is built from: the facade's checked options. */
+export interface EngineConfig {
+  strategy: TriggerStrategy;
+  body: Uint8Array | undefined;
+  maxHeadBytes: number;
+  idleTimeoutMs: number;
+  eagerRead: boolean;
+  traceConnections: number;
+  onRequest: ((request: Buffer) => void) | undefined;
+  /** Failures of the loop itself (never a client's misbehaviour). */
+  onError: (err: Error) => void;
 }
 
-/** The server core, as the strategies and connections use it. */
-export interface Engine {
-  readonly reactor: Reactor;
-  readonly counters: ServerCounters;
+const OUTCOMES = ['done', 'aborted', 'timed-out', 'cut-off'] as const;
+
+export class ServerEngine implements ConnectionHost {
   readonly strategy: TriggerStrategy;
-  /** The listening socket's pollable. */
-  readonly listener: Pollable;
-  /** One receive buffer shared by all connections: a read's bytes are consumed before the next. */
-  readonly scratch: Buffer;
-  /** The response every request gets, built once. */
+  readonly counters: ServerCounters = newServerCounters();
+  readonly reactor: Reactor;
+  readonly scratch: Buffer = Buffer.allocUnsafe(65536);
   readonly response: Buffer;
-  readonly badRequest: Buffer;
-  readonly headTooLarge: Buffer;
+  readonly badRequest: Buffer = errorResponse(400);
+  readonly headTooLarge: Buffer = errorResponse(431);
   readonly maxHeadBytes: number;
-  /**
-   * Whether to try recv right after this accept, before any epoll registration: HTTP
-   * clients send at once, so the request is often there already, and then the connection
-   * costs no epoll_ctl and no wake-up at all. A miss costs one recv (EAGAIN).
-   */
-  readEagerly(): boolean;
-  /** Tells the eager-read policy whether the read found data. */
-  eagerResult(hit: boolean): void;
-  /** Called with each complete request's bytes (valid only during the call). */
   readonly onRequest: ((request: Buffer) => void) | undefined;
-  /** A cheap monotonic clock in milliseconds. */
-  now(): number;
-  /** Accepts up to `max` connections, registering each with the strategy's mask. */
-  accept(max: number): AcceptResult;
-  /** Marks `conn` as active for the idle timeout. */
-  touch(conn: Connection): void;
-  /** Closes `conn`'s fd and forgets it (called by Connection.close). */
-  release(conn: Connection, reason: CloseReason): void;
+  readonly listener: Pollable;
+  readonly #eagerRead: boolean;
+  /** The listener has TCP_DEFER_ACCEPT: a connection accepted with nothing to read was silent. */
+  #deferred = false;
+  /** Recent share of eager reads that found data (a moving average), and a probe counter. */
+  #eagerScore = 1;
+  #eagerProbe = 0;
+  readonly #traceConnections: number;
+  readonly #records: ConnectionRecord[] = [];
+  readonly #sweep: IdleSweep;
+  readonly #guard: AcceptGuard;
+  readonly #silence = new SilenceMeter();
+  readonly #onError: (err: Error) => void;
+  #startedAt = 0;
+  #closing = false;
+  #onDrained: (() => void) | undefined;
+
+  constructor(config: EngineConfig) {
+    this.strategy = config.strategy;
+    this.maxHeadBytes = config.maxHeadBytes;
+    this.onRequest = config.onRequest;
+    this.#eagerRead = config.eagerRead;
+    this.#traceConnections = config.traceConnections;
+    this.#onError = config.onError;
+    this.response = okResponse(config.body);
+    this.reactor = new Reactor({ onError: config.onError });
+    this.#sweep = new IdleSweep(config.idleTimeoutMs, MAX_SYNACK_RETRANSMITS, () => this.counters.timerTurns++);
+    const strategy = this.strategy;
+    this.#guard = new AcceptGuard(
+      () => strategy.pauseListener(this),
+      () => strategy.resumeListener(this),
+    );
+    this.listener = {
+      fd: -1,
+      onEvents: () => {
+        const before = this.counters.connections + this.counters.shed;
+        strategy.onListener(this);
+        if (this.counters.connections + this.counters.shed === before) this.counters.useless++;
+      },
+      onReady: () => strategy.onListener(this),
+    };
+  }
+
+  /**
+   * Starts serving the listening socket `fd` (non-blocking) on Node's loop. `deferred`: it
+   * has TCP_DEFER_ACCEPT. Returns 0, or -errno when epoll refused it.
+   */
+  start(fd: number, deferred: boolean, holdMs: number): number {
+    this.#deferred = deferred;
+    (this.listener as { fd: number }).fd = fd;
+    const r = this.reactor.add(this.listener, this.strategy.listenerMask);
+    if (r < 0) return r;
+    this.#guard.openSpare();
+    this.#sweep.start();
+    this.#startedAt = this.now();
+    this.reactor.start({ holdMs });
+    return 0;
+  }
+
+  /**
+   * Stops accepting (the caller closes the listening socket); `onDrained` runs once the
+   * last open connection is gone, at once when there is none.
+   */
+  stopAccepting(onDrained: () => void): void {
+    this.#closing = true;
+    this.#guard.close();
+    this.reactor.forget(this.listener);
+    this.#onDrained = onDrained;
+    if (this.openCount() === 0) this.#drained();
+  }
+
+  /** Closes every connection still open (close()'s deadline ran out). */
+  cutOff(): void {
+    for (const conn of this.#sweep.all()) conn.close(CloseReason.Shutdown);
+  }
+
+  /** Connections open now. */
+  openCount(): number {
+    return this.#sweep.size;
+  }
+
+  /** The records of the first `traceConnections` connections that have closed. */
+  records(): readonly ConnectionRecord[] {
+    return this.#records;
+  }
+
+  // ---- what connections and strategies use ----
+
+  now(): number {
+    return performance.now();
+  }
+
+  accept(max: number): AcceptResult {
+    if (this.#closing || this.#guard.paused || this.listener.fd < 0) return AcceptResult.Paused;
+    const lfd = this.listener.fd;
+    const c = this.counters;
+    for (let i = 0; i < max; i++) {
+      c.accept++;
+      const fd = native.accept4(lfd, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) {
+        this.#adopt(fd);
+        continue;
+      }
+      if (fd === -EAGAIN) {
+        c.acceptAgain++;
+        return AcceptResult.Drained;
+      }
+      // accept(2): errors of one pending connection; the listener is fine, go on.
+      if (fd === -EINTR || fd === -ECONNABORTED || fd === -EPROTO || fd === -EPERM) continue;
+      if (fd === -EMFILE || fd === -ENFILE) {
+        c.fdExhausted++;
+        const shed = this.#guard.shedOne(lfd, c);
+        if (shed > 0) continue;
+        if (shed === 0) return AcceptResult.Drained;
+        this.#guard.pause();
+        return AcceptResult.Paused;
+      }
+      this.#guard.pause();
+      if (fd !== -ENOBUFS && fd !== -ENOMEM) this.#onError(new EtltSystemError(fd, 'accept4'));
+      return AcceptResult.Paused;
+    }
+    return AcceptResult.Budget;
+  }
+
+  readEagerly(): boolean {
+    if (!this.#eagerRead) return false;
+    // Deferred: a connection comes with its request, or after a silence that must be
+    // measured (see #adopt); a run of silent clients must not switch reading off.
+    if (this.#deferred) return true;
+    // While most eager reads miss (clients that connect first and write later), stop
+    // paying a recv for nothing; probe one accept in 16 to notice when that changes.
+    if (this.#eagerScore >= 0.5) return true;
+    return (++this.#eagerProbe & 15) === 0;
+  }
+
+  eagerResult(hit: boolean): void {
+    if (hit) this.counters.eagerHits++;
+    else this.counters.eagerMisses++;
+    this.#eagerScore += ((hit ? 1 : 0) - this.#eagerScore) / 16;
+  }
+
+  touch(conn: Connection): void {
+    this.#sweep.touch(conn);
+  }
+
+  release(conn: Connection, reason: CloseReason): void {
+    native.close(conn.fd);
+    const c = this.counters;
+    c.close++;
+    if (reason === CloseReason.Aborted) c.aborted++;
+    else if (reason === CloseReason.TimedOut) c.timedOut++;
+    else if (reason === CloseReason.Shutdown) c.cutOff++;
+    if (this.#records.length < this.#traceConnections) this.#record(conn, reason);
+    this.reactor.forget(conn);
+    conn.activeList?.remove(conn);
+    if (this.#closing && this.openCount() === 0) this.#drained();
+  }
+
+  /** Stops the timers and closes the epoll set and the spare fd. */
+  shutdown(): void {
+    this.#sweep.stop();
+    this.#guard.close();
+    this.reactor.close();
+  }
+
+  // ---- internals ----
+
+  #drained(): void {
+    const done = this.#onDrained;
+    this.#onDrained = undefined;
+    done?.();
+  }
+
+  #adopt(fd: number): void {
+    const conn = new Connection(this, fd, this.now());
+    this.counters.connections++;
+    this.strategy.onAccepted(conn);
+    // Most connections are served and closed by an eager read inside onAccepted; only the
+    // ones still open join an activity list.
+    if (conn.state === ConnState.Closed) return;
+    // Handed over by TCP_DEFER_ACCEPT with nothing to read (the eager read always runs when
+    // deferred): the client has been silent since it connected, and its idle time counts
+    // from then.
+    if (this.#deferred && conn.bytesIn === 0) {
+      const k = this.#silence.synAckRetransmits(fd);
+      if (k > 0) {
+        this.#sweep.credit(conn, k);
+        return;
+      }
+    }
+    this.#sweep.touch(conn);
+  }
+
+  #record(conn: Connection, reason: CloseReason): void {
+    const now = this.now();
+    this.#records.push({
+      fd: conn.fd,
+      acceptedMs: Math.round((conn.acceptedAt - this.#startedAt) * 1000) / 1000,
+      durationMs: Math.round((now - conn.acceptedAt) * 1000) / 1000,
+      outcome: OUTCOMES[reason] ?? 'done',
+      events: conn.events,
+      useless: conn.useless,
+      recv: conn.recvCalls,
+      recvAgain: conn.recvAgain,
+      send: conn.sendCalls,
+      sendAgain: conn.sendAgain,
+      epollCtl: conn.ctlCalls,
+      bytesIn: conn.bytesIn,
+      bytesOut: conn.bytesOut,
+    });
+  }
 }

@@ -1,20 +1,22 @@
 /**
- * The reactor: one epoll set, fd-indexed handlers, and dispatch, on Node's event loop.
+ * The reactor: one polling set, fd-indexed handlers, and dispatch, on Node's event loop.
  *
- * It knows fds and interest masks, nothing of sockets or HTTP. All epoll traffic goes
- * through the allocation-free native path and is counted.
+ * It knows fds and interest masks, nothing of sockets or HTTP. All polling goes through a
+ * {@link PollBackend} (epoll by default) and is counted.
  */
 import { performance } from 'node:perf_hooks';
-import { native } from '../binding/index.js';
-import type { WatchHandle } from '../binding/index.js';
-import { EINTR, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../constants.js';
-import { EtltSystemError, check } from '../errors.js';
+import { EINTR } from '../constants.js';
+import { EtltSystemError } from '../errors.js';
 import type { ReactorCounters } from '../trace/counters.js';
+import { newReactorCounters } from '../trace/counters.js';
+import type { PollBackend } from './backend.js';
+import { EpollBackend } from './epoll-backend.js';
+import { ALWAYS_REPORTED } from './readiness.js';
 
 /** Something registered with the reactor: an fd and what to do when it is ready. */
 export interface Pollable {
   readonly fd: number;
-  /** Called with the ready mask, already limited to one call per fd per batch. */
+  /** Called with the ready mask, already limited to the interest set for it (plus ERR and HUP). */
   onEvents(events: number): void;
   /** Called for an entry on the ready list: the strategy left work for a later turn. */
   onReady?(): void;
@@ -22,7 +24,7 @@ export interface Pollable {
   ctlCalls?: number;
 }
 
-/** Records each epoll_wait return (for timelines); absent means no cost. */
+/** Records each epoll_wait return (for timelines): the [fd, events] pairs and their count. */
 export type WaitRecorder = (events: Uint32Array, count: number) => void;
 
 /** Events drained per epoll_wait: bounded, so Node's own I/O and timers get their turn. */
@@ -35,43 +37,62 @@ const MAX_REPOLLS = 8;
  */
 const REPOLL_MIN_SCORE = 0.25;
 
+/** Options of {@link Reactor}. */
+export interface ReactorOptions {
+  /** Events per wait (default DEFAULT_BATCH). */
+  batch?: number;
+  /** Failures of the loop itself (a wait that fails with other than EINTR); default: throw. */
+  onError?: (err: Error) => void;
+  /** The polling mechanism; default a new epoll set. */
+  backend?: PollBackend;
+}
+
 /**
- * Runs an epoll set on Node's event loop (`start`) or blocking (`runOnce`).
+ * Runs a polling set on Node's event loop (`start`) or blocking (`runOnce`).
+ *
+ * Interest: the reactor remembers the mask it set for each fd and masks what it dispatches
+ * with it, keeping ERR and HUP (libuv's `uv__io_poll` does the same), so a handler never
+ * sees an event it withdrew its interest in earlier in the same batch.
  *
  * Stale events: a handler may close an fd whose number a later accept in the same batch
  * reuses; events for an fd added during the current batch were reported for its previous
  * owner, so they are skipped (nginx's instance bit and Go's sequence tag solve the same).
  */
 export class Reactor {
-  #epfd: number;
-  readonly counters: ReactorCounters;
+  readonly counters: ReactorCounters = newReactorCounters();
+  /** Records every wait that returned events; undefined costs one branch per wait. */
   recorder: WaitRecorder | undefined;
+  readonly #backend: PollBackend;
   #handlers: (Pollable | undefined)[] = [];
+  #interest: number[] = [];
   #addedInBatch: number[] = [];
   #batchNo = 1;
-  #events: Uint32Array;
-  #batch: number;
-  #watch: WatchHandle | undefined;
+  readonly #events: Uint32Array;
+  readonly #batch: number;
+  #running = false;
   #ready: Pollable[] = [];
   #readyScheduled = false;
-  #onError: (err: Error) => void;
+  readonly #onError: (err: Error) => void;
   #holdMs = 0;
   #registered = 0;
   /** Recent share of wake-ups whose first extra poll found events (a moving average), and a probe counter. */
   #repollScore = 1;
   #repollProbe = 0;
 
-  constructor(counters: ReactorCounters, options: { batch?: number; onError?: (err: Error) => void } = {}) {
-    this.counters = counters;
+  constructor(options: ReactorOptions = {}) {
     this.#batch = options.batch ?? DEFAULT_BATCH;
     this.#events = new Uint32Array(this.#batch * 2);
-    this.#onError = options.onError ?? ((err) => { throw err; });
-    this.#epfd = check(native.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
+    this.#onError =
+      options.onError ??
+      ((err) => {
+        throw err;
+      });
+    this.#backend = options.backend ?? new EpollBackend();
   }
 
-  /** The epoll fd; -1 once closed, so a stale number never reaches another epoll set. */
+  /** The backend's fd; -1 once closed, so a stale number never reaches another set. */
   get epfd(): number {
-    return this.#epfd;
+    return this.#backend.fd;
   }
 
   /** Number of fds currently registered. */
@@ -83,27 +104,45 @@ export class Reactor {
   add(p: Pollable, mask: number): number {
     this.counters.ctlAdd++;
     if (p.ctlCalls !== undefined) p.ctlCalls++;
-    const r = native.epoll_ctl(this.epfd, EPOLL_CTL_ADD, p.fd, mask);
+    const r = this.#backend.add(p.fd, mask);
     if (r === 0) {
       this.#handlers[p.fd] = p;
+      this.#interest[p.fd] = mask;
       this.#addedInBatch[p.fd] = this.#batchNo;
       this.#registered++;
     }
     return r;
   }
 
-  /** Changes the interest of a registered fd; returns 0 or -errno. */
+  /** Changes the interest of a registered fd (always one epoll_ctl); returns 0 or -errno. */
   modify(p: Pollable, mask: number): number {
     this.counters.ctlMod++;
     if (p.ctlCalls !== undefined) p.ctlCalls++;
-    return native.epoll_ctl(this.epfd, EPOLL_CTL_MOD, p.fd, mask);
+    const r = this.#backend.modify(p.fd, mask);
+    if (r === 0 && this.#handlers[p.fd] === p) this.#interest[p.fd] = mask;
+    return r;
+  }
+
+  /**
+   * Sets the interest of a registered fd to `mask`, with an epoll_ctl only when it changes:
+   * the level-triggered strategy arms EPOLLOUT while a send would block and disarms it
+   * after, and most responses never block.
+   */
+  setInterest(p: Pollable, mask: number): number {
+    if (this.#interest[p.fd] === mask && this.#handlers[p.fd] === p) return 0;
+    return this.modify(p, mask);
+  }
+
+  /** The interest mask the reactor last set for `p`, or 0 when it is not registered. */
+  interestOf(p: Pollable): number {
+    return this.#handlers[p.fd] === p ? (this.#interest[p.fd] ?? 0) : 0;
   }
 
   /** Unregisters an fd that stays open; returns 0 or -errno. */
   remove(p: Pollable): number {
     this.counters.ctlDel++;
     if (p.ctlCalls !== undefined) p.ctlCalls++;
-    const r = native.epoll_ctl(this.epfd, EPOLL_CTL_DEL, p.fd, 0);
+    const r = this.#backend.remove(p.fd);
     this.forget(p);
     return r;
   }
@@ -112,6 +151,7 @@ export class Reactor {
   forget(p: Pollable): void {
     if (this.#handlers[p.fd] === p) {
       this.#handlers[p.fd] = undefined;
+      this.#interest[p.fd] = 0;
       this.#registered--;
     }
   }
@@ -141,51 +181,50 @@ export class Reactor {
   /**
    * Starts dispatching from Node's event loop; keeps the process alive until `stop`.
    *
-   * `holdMs` > 0 keeps the loop in this epoll set for up to that long after a wake-up,
-   * waiting on it directly while events keep coming: each wait then costs one epoll_wait
-   * instead of two (libuv's on its own set, then ours). Node's timers, I/O and the ready
-   * list wait at most `holdMs`. 0 (the default) returns to Node after every batch.
+   * `holdMs` > 0 keeps the loop in this set for up to that long after a wake-up, waiting on
+   * it directly while events keep coming: each wait then costs one epoll_wait instead of
+   * two (libuv's on its own set, then ours). Node's timers, I/O and the ready list wait at
+   * most `holdMs`. 0 (the default) returns to Node after every batch.
    */
   start(options: { holdMs?: number } = {}): void {
     this.#holdMs = options.holdMs ?? 0;
-    if (this.#watch) return;
-    const handle = native.watch_start(this.epfd, this.#events, this.#batch, this.#onWake);
-    if (typeof handle === 'number') throw new EtltSystemError(handle, 'uv_poll_start');
-    this.#watch = handle;
+    if (this.#running) return;
+    const r = this.#backend.watch(this.#events, this.#batch, this.#onWake);
+    if (r < 0) throw new EtltSystemError(r, 'uv_poll_start');
+    this.#running = true;
   }
 
   /** Stops dispatching from Node's loop. */
   stop(): void {
-    const handle = this.#watch;
-    this.#watch = undefined;
-    if (handle) native.watch_stop(handle);
+    this.#running = false;
+    this.#backend.unwatch();
   }
 
   /** Whether the running reactor keeps the process alive. */
   ref(keepAlive: boolean): void {
-    if (this.#watch) native.watch_ref(this.#watch, keepAlive);
+    this.#backend.ref(keepAlive);
   }
 
-  /** Blocking mode: one epoll_wait with `timeoutMs` and its dispatch; returns the event count. */
+  /** Blocking mode: one wait with `timeoutMs` and its dispatch; returns the event count. */
   runOnce(timeoutMs: number): number {
     const n = this.#wait(timeoutMs);
     if (n > 0) this.#dispatch(n);
     return n;
   }
 
-  /** Stops and closes the epoll fd. Registered fds are not closed. */
+  /** Stops and closes the backend (its fd is -1 from then on). Registered fds are not closed. */
   close(): void {
-    if (this.#epfd < 0) return;
-    this.stop();
-    native.close(this.#epfd);
-    this.#epfd = -1;
+    if (this.#backend.fd < 0) return;
+    this.#running = false;
+    this.#backend.close();
     this.#handlers = [];
+    this.#interest = [];
     this.#ready = [];
   }
 
   #wait(timeoutMs: number): number {
     this.counters.epollWait++;
-    const n = native.epoll_wait(this.epfd, this.#events, this.#batch, timeoutMs);
+    const n = this.#backend.wait(this.#events, this.#batch, timeoutMs);
     return this.#took(n, 'epoll_wait');
   }
 
@@ -193,13 +232,13 @@ export class Reactor {
     const c = this.counters;
     c.epollWait++;
     c.repolls++;
-    const n = native.epoll_wait(this.epfd, this.#events, this.#batch, 0);
+    const n = this.#backend.wait(this.#events, this.#batch, 0);
     if (n !== 0) return this.#took(n, 'epoll_wait');
     c.emptyRepolls++;
     return 0;
   }
 
-  /** Counts (and records) one epoll_wait's result, wherever the call was made. */
+  /** Counts (and records) one wait's result, wherever the call was made. */
   #took(n: number, failed: string): number {
     if (n > 0) {
       this.counters.events += n;
@@ -219,7 +258,9 @@ export class Reactor {
       const fd = events[2 * i]!;
       const h = this.#handlers[fd];
       if (h === undefined || this.#addedInBatch[fd] === batchNo) continue;
-      h.onEvents(events[2 * i + 1]!);
+      // Re-read per event: an earlier handler in this batch may have changed this interest.
+      const mask = events[2 * i + 1]! & ((this.#interest[fd] ?? 0) | ALWAYS_REPORTED);
+      if (mask !== 0) h.onEvents(mask);
     }
   }
 
@@ -232,7 +273,7 @@ export class Reactor {
     this.#drainMore();
     if (this.#holdMs <= 0) return;
     const end = performance.now() + this.#holdMs;
-    while (this.#watch !== undefined && this.#ready.length === 0) {
+    while (this.#running && this.#ready.length === 0) {
       const remaining = Math.ceil(end - performance.now());
       if (remaining <= 0) break;
       const more = this.#wait(remaining);
@@ -250,7 +291,7 @@ export class Reactor {
    */
   #drainMore(): void {
     if (this.#repollScore < REPOLL_MIN_SCORE && (++this.#repollProbe & 15) !== 0) return;
-    for (let round = 0; round < MAX_REPOLLS && this.#watch !== undefined; round++) {
+    for (let round = 0; round < MAX_REPOLLS && this.#running; round++) {
       const n = this.#repoll();
       if (round === 0) this.#repollScore += ((n > 0 ? 1 : 0) - this.#repollScore) / 8;
       if (n <= 0) return;

@@ -41,6 +41,11 @@ export function isReadClosed(events: number): boolean {
   return (events & HUP) !== 0 || ((events & IN) !== 0 && (events & RDHUP) !== 0);
 }
 
+/** Nothing more can be sent: a hang-up, or an error that the next send reports. */
+export function isWriteClosed(events: number): boolean {
+  return (events & (HUP | ERR)) !== 0;
+}
+
 /** The connection failed (EPOLLERR): the next recv or send reports why. */
 export function isError(events: number): boolean {
   return (events & ERR) !== 0;

@@ -13,8 +13,6 @@ export interface ReactorCounters {
    * zero timeout, an epoll_wait that delivers nothing of ours.
    */
   readyTurns: number;
-  /** Turns of the server's own timers (the idle sweep): each is one libuv epoll_wait timing out. */
-  timerTurns: number;
   /** epoll_wait calls made on the server's own epoll fd. */
   epollWait: number;
   /** epoll_wait calls that returned no event (a wake-up with nothing to do), re-polls aside. */
@@ -34,7 +32,9 @@ export interface ReactorCounters {
 }
 
 /** What a server counts: the socket side, and the requests. */
-export interface ServerCounters extends ReactorCounters {
+export interface ServerCounters {
+  /** Turns of the server's own timers (the idle sweep): each is one libuv epoll_wait timing out. */
+  timerTurns: number;
   accept: number;
   acceptAgain: number;
   recv: number;
@@ -70,20 +70,34 @@ export interface ServerCounters extends ReactorCounters {
   deferred: number;
 }
 
-/** A fresh set of zeroed counters. */
-export function newCounters(): ServerCounters {
+/** Everything a server counts: its reactor's counters and its own. */
+export type AllCounters = ReactorCounters & ServerCounters;
+
+/** A fresh set of zeroed reactor counters. */
+export function newReactorCounters(): ReactorCounters {
   return {
-    wakeups: 0, readyTurns: 0, timerTurns: 0, epollWait: 0, idleWaits: 0, repolls: 0, emptyRepolls: 0, events: 0, ctlAdd: 0, ctlMod: 0, ctlDel: 0,
-    accept: 0, acceptAgain: 0, recv: 0, recvAgain: 0, send: 0, sendAgain: 0, shutdown: 0, close: 0,
+    wakeups: 0, readyTurns: 0, epollWait: 0, idleWaits: 0, repolls: 0, emptyRepolls: 0, events: 0,
+    ctlAdd: 0, ctlMod: 0, ctlDel: 0,
+  };
+}
+
+/** A fresh set of zeroed server counters. */
+export function newServerCounters(): ServerCounters {
+  return {
+    timerTurns: 0, accept: 0, acceptAgain: 0, recv: 0, recvAgain: 0, send: 0, sendAgain: 0, shutdown: 0, close: 0,
     bytesIn: 0, bytesOut: 0, connections: 0, requests: 0, responses: 0, aborted: 0, rejected: 0,
     timedOut: 0, cutOff: 0, shed: 0, fdExhausted: 0, deferred: 0, useless: 0, eagerHits: 0, eagerMisses: 0,
   };
 }
 
-/** Syscalls made by the engine, by kind, from the counters (libuv's own epoll_wait included). */
-export function syscallsByKind(c: ServerCounters): Record<string, number> {
+/**
+ * Syscalls made in serving, by kind, from the counters: libuv's own epoll_wait for our
+ * wake-ups and ready-list turns included, the idle sweep's timer turns not (they come once
+ * a second whether or not anyone is served; `timerTurns` counts them apart).
+ */
+export function syscallsByKind(c: AllCounters): Record<string, number> {
   return {
-    epoll_wait: c.wakeups + c.readyTurns + c.timerTurns + c.epollWait,
+    epoll_wait: c.wakeups + c.readyTurns + c.epollWait,
     epoll_ctl: c.ctlAdd + c.ctlMod + c.ctlDel,
     accept4: c.accept,
     recvfrom: c.recv,

@@ -203,7 +203,7 @@ export class Scope {
 
   /** An HttpServer on 127.0.0.1, port 0, listening; returns { server, port }. */
   server(options) {
-    const server = new HttpServer({ host: HOST, port: 0, idleTimeout: 10_000, ...options });
+    const server = new HttpServer({ host: HOST, port: 0, idleTimeoutMs: 10_000, ...options });
     server.on('error', (err) => {
       this.serverError = err;
     });
@@ -242,7 +242,7 @@ export class Scope {
       try {
         await waitFor(() => server.stats().open === 0, { timeout: 3000, message: 'open connections to reach 0' });
       } catch {
-        problems.push(`server (${server.strategy.name}) still has ${server.stats().open} open connections after the test`);
+        problems.push(`server (${server.mode}) still has ${server.stats().open} open connections after the test`);
       }
       await server.close(0);
     }

@@ -73,7 +73,9 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
   },
 ];
 
-/** The facts of `name`, or undefined for a name that is not a strategy. */
-export function factsOf(name: string): StrategyFacts | undefined {
-  return STRATEGY_CATALOG.find((s) => s.name === name);
-}
+
+/** The facts of each strategy by name. */
+export const FACTS = Object.fromEntries(STRATEGY_CATALOG.map((s) => [s.name, s])) as Readonly<Record<Mode, StrategyFacts>>;
+
+/** Every strategy name, in the lab's order. */
+export const MODES: readonly Mode[] = STRATEGY_CATALOG.map((s) => s.name);

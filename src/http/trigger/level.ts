@@ -5,54 +5,46 @@
  * done in a turn is simply reported again by the next epoll_wait: no ready list needed.
  */
 import { EPOLLIN, EPOLLOUT } from '../../constants.js';
-import { CloseReason, ConnState, ReadResult, WriteResult } from '../connection.js';
-import type { Connection } from '../connection.js';
-import type { Engine } from '../engine.js';
-import { ACCEPT_BUDGET, WRITE_BUDGET } from './strategy.js';
-import type { TriggerStrategy } from './strategy.js';
+import { ACCEPT_BUDGET, CloseReason, ConnState, ReadResult, WRITE_BUDGET, WriteResult } from '../contract.js';
+import type { Engine, StrategyConnection, TriggerStrategy } from '../contract.js';
+import { FACTS } from './catalog.js';
+import { levelListener } from './listener.js';
 
-function respond(conn: Connection): void {
+function setInterest(conn: StrategyConnection, mask: number): void {
+  if (conn.engine.reactor.setInterest(conn, mask) < 0) conn.close(CloseReason.Aborted);
+}
+
+function respond(conn: StrategyConnection): void {
   const w = conn.write(WRITE_BUDGET);
   if (w === WriteResult.Closed) return;
   if (w === WriteResult.Done) {
-    if (conn.finish() && conn.outArmed) disarm(conn);
+    if (conn.finish()) setInterest(conn, EPOLLIN);
     return;
   }
-  if (!conn.outArmed) {
-    // EPOLLOUT alone: with EPOLLIN too, a client that sends more while not reading would
-    // make every poll report the unread bytes, a busy loop. Errors and hang-ups are always reported.
-    conn.outArmed = true;
-    if (conn.engine.reactor.modify(conn, EPOLLOUT) < 0) conn.close(CloseReason.Aborted);
-  }
-}
-
-function disarm(conn: Connection): void {
-  conn.outArmed = false;
-  if (conn.engine.reactor.modify(conn, EPOLLIN) < 0) conn.close(CloseReason.Aborted);
+  // EPOLLOUT alone: with EPOLLIN too, a client that sends more while not reading would make
+  // every poll report the unread bytes, a busy loop. Errors and hang-ups are always reported.
+  setInterest(conn, EPOLLOUT);
 }
 
 /** The level-triggered strategy. */
 export const level: TriggerStrategy = {
-  name: 'lt',
+  ...FACTS.lt,
   listenerMask: EPOLLIN,
   connectionMask: EPOLLIN,
+  ...levelListener(() => level),
 
-  onAccepted(conn: Connection): void {
+  onAccepted(conn: StrategyConnection): void {
     if (conn.engine.readEagerly() && !conn.serveEagerly(1, WRITE_BUDGET)) return;
     // Served in part already: a response that did not fit waits for EPOLLOUT alone.
-    conn.outArmed = conn.state === ConnState.Writing;
-    if (conn.engine.reactor.add(conn, conn.outArmed ? EPOLLOUT : EPOLLIN) < 0) conn.close(CloseReason.Aborted);
+    const mask = conn.state === ConnState.Writing ? EPOLLOUT : EPOLLIN;
+    if (conn.engine.reactor.add(conn, mask) < 0) conn.close(CloseReason.Aborted);
   },
 
   onListener(engine: Engine): void {
     engine.accept(ACCEPT_BUDGET);
   },
 
-  onListenerReady(engine: Engine): void {
-    engine.accept(ACCEPT_BUDGET);
-  },
-
-  onConnection(conn: Connection, events: number): void {
+  onConnection(conn: StrategyConnection, events: number): void {
     if (conn.state === ConnState.Writing) {
       // Bytes past the head wait in the kernel until the response is out; hang-ups surface
       // as send errors.
@@ -63,7 +55,7 @@ export const level: TriggerStrategy = {
     if (conn.read(1, events) === ReadResult.Complete) respond(conn);
   },
 
-  onConnectionReady(conn: Connection): void {
+  onConnectionReady(conn: StrategyConnection): void {
     conn.onEvents(EPOLLIN);
   },
 };
