@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { DESCRIPTIONS, WORKLOADS, runLab } from '../lab/runner.js';
 import type { LabProgress } from '../lab/runner.js';
-import { renderHtml } from '../lab/report.js';
+import { renderHtml } from '../lab/report/index.js';
 import type { LabReport, LabResult } from '../lab/types.js';
 import type { Printer } from './printer.js';
 
