@@ -24,7 +24,9 @@ import { chromium } from 'playwright-core';
 import { HttpServer } from 'etlt';
 import { syscallsByKind } from '../dist/src/trace/counters.js';
 
-import { CHART_METRICS, EPOLL_BITS, decodeEvents, renderHtml } from '../dist/src/lab/report.js';
+import { CHART_METRICS, renderHtml } from '../dist/src/lab/report/index.js';
+import { EPOLL_BITS, describeMask } from '../dist/src/reactor/readiness.js';
+import { STRATEGY_CATALOG } from '../dist/src/http/trigger/catalog.js';
 import { ROOT } from './lib/util.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -175,7 +177,7 @@ async function checkReportPage(report, file, label) {
       waits.slice(0, 400).forEach((w, i) => {
         const merged = new Map();
         for (const [fd, ev] of w.events) merged.set(fd, (merged.get(fd) ?? 0) | ev);
-        for (const [fd, ev] of merged) want.push(`${i}/${fd}/${decodeEvents(ev).join('|')}`);
+        for (const [fd, ev] of merged) want.push(`${i}/${fd}/${describeMask(ev).join('|')}`);
       });
       const got = tl.marks.map((m) => `${m.wait}/${m.fd}/${m.events}`);
       assert.deepEqual(got.sort(), want.sort(), `${label}: timeline ${s} marks every [fd, events] of every wait`);
@@ -329,16 +331,44 @@ async function measureOwn() {
 // Tests
 // ---------------------------------------------------------------------------------------
 
-test('decodeEvents reads masks with the Linux values, EPOLLET as 2**31', () => {
+test('describeMask reads masks with the Linux values, EPOLLET as 2**31', () => {
   assert.deepEqual(EPOLL_BITS, { IN: 1, PRI: 2, OUT: 4, ERR: 8, HUP: 16, RDHUP: 0x2000, ET: 2 ** 31 });
-  assert.deepEqual(decodeEvents(1 | 4 | 0x2000), ['IN', 'OUT', 'RDHUP']);
-  assert.deepEqual(decodeEvents(8 | 16), ['ERR', 'HUP']);
+  assert.deepEqual(describeMask(1 | 4 | 0x2000), ['IN', 'OUT', 'RDHUP']);
+  assert.deepEqual(describeMask(8 | 16), ['ERR', 'HUP']);
   // EPOLLIN | EPOLLET is negative in JavaScript: the same mask.
-  assert.deepEqual(decodeEvents(1 | 0x80000000), ['IN', 'ET']);
-  assert.deepEqual(decodeEvents((1 | 0x80000000) >>> 0), ['IN', 'ET']);
-  assert.deepEqual(decodeEvents(2 | 0x40), ['PRI', '0x40']);
-  assert.deepEqual(decodeEvents(0), []);
-  assert.deepEqual(decodeEvents(Number.NaN), []);
+  assert.deepEqual(describeMask(1 | 0x80000000), ['IN', 'ET']);
+  assert.deepEqual(describeMask((1 | 0x80000000) >>> 0), ['IN', 'ET']);
+  assert.deepEqual(describeMask(2 | 0x40), ['PRI', '0x40']);
+  assert.deepEqual(describeMask(0), []);
+  assert.deepEqual(describeMask(Number.NaN), []);
+});
+
+test('renderHtml colours strategies from the catalog and timeline marks by readiness', () => {
+  const known = STRATEGY_CATALOG.map((f) => f.name);
+  const strategies = [...known, 'mine', 'yours'];
+  const zero = { total: 0, epoll_wait: 0, epoll_ctl: 0, accept4: 0, recvfrom: 0, sendto: 0, shutdown: 0, close: 0 };
+  const result = (strategy) => ({ strategy, workload: 'w', attempted: 1, completed: 1, stalled: 0, errors: 0, seconds: 1, rps: 1, cpuUsPerRequest: 1, p50Ms: 1, p99Ms: 1, syscallsPerRequest: { ...zero, total: 1 }, idleWaitsPerRequest: 0, eventsPerWait: 1, uselessEventsPerRequest: 0, counters: {} });
+  const { IN, PRI, OUT, ERR, HUP, RDHUP, ET } = EPOLL_BITS;
+  const masks = [IN | RDHUP, OUT, PRI, 0, ET, IN | OUT | ET, ERR | HUP, 0x40];
+  const report = {
+    version: '0', startedAt: '2024-01-01T00:00:00Z', machine: { cpus: 1, node: 'v20', kernel: '6', pinned: false },
+    strategies, workloads: [{ name: 'w', description: '' }], results: strategies.map(result),
+    timelines: { et: [{ t: 0, events: masks.map((ev, fd) => [fd, ev]) }] }, descriptions: {},
+  };
+  const page = renderHtml(report);
+  const fillOf = (s) => page.match(new RegExp(`<rect class="bar" data-strategy="${s}" [^>]*fill="([^"]+)"`))?.[1];
+  for (const f of STRATEGY_CATALOG) assert.equal(fillOf(f.name), f.color, `${f.name} has its catalog colour`);
+  assert.equal(fillOf('mine'), '#2a9d8f', 'an unknown strategy takes the first fallback colour');
+  assert.equal(fillOf('yours'), '#8d6e63', 'and the next one the second');
+
+  const green = '#2f9e44', blue = '#1971c2', red = '#e03131', grey = '#868e96';
+  const want = [[green, red], [blue], [grey], [grey], [grey], [green, blue], [red], [grey]];
+  masks.forEach((ev, fd) => {
+    const mark = page.match(new RegExp(`<g class="mark" data-fd="${fd}" data-wait="0" data-events="([^"]*)">(.*?)</g>`));
+    assert.ok(mark, `fd ${fd} has a mark`);
+    assert.equal(mark[1], describeMask(ev).join('|') || '0');
+    assert.deepEqual([...mark[2].matchAll(/fill="([^"]+)"/g)].map((m) => m[1]), want[fd], `fd ${fd} (${mark[1]}) is coloured by its readiness`);
+  });
 });
 
 test('renderHtml escapes text and survives empty, zero and NaN data', async () => {

@@ -7,7 +7,7 @@ import { closeSync } from 'node:fs';
 import { EtltOutputError } from '../errors.js';
 import { MODES } from '../http/trigger/catalog.js';
 import type { Mode } from '../http/trigger/catalog.js';
-import { renderHtml } from '../lab/report.js';
+import { renderHtml } from '../lab/report/index.js';
 import { WORKLOAD_NAMES, runLab } from '../lab/runner.js';
 import type { LabProgress } from '../lab/runner.js';
 import type { LabReport, LabResult } from '../lab/types.js';

@@ -79,3 +79,8 @@ export const FACTS = Object.fromEntries(STRATEGY_CATALOG.map((s) => [s.name, s])
 
 /** Every strategy name, in the lab's order. */
 export const MODES: readonly Mode[] = STRATEGY_CATALOG.map((s) => s.name);
+
+/** The facts of `name`, or undefined for a name that is not a strategy (a report may hold any). */
+export function factsOf(name: string): StrategyFacts | undefined {
+  return Object.hasOwn(FACTS, name) ? FACTS[name as Mode] : undefined;
+}

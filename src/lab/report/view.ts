@@ -1,0 +1,71 @@
+/**
+ * The report as the page reads it. A LabReport arrives as JSON, perhaps hand-edited or
+ * from an older etlt, so every field is checked once here; the sections then render from
+ * this view and never meet a missing list or a non-object.
+ */
+import type { LabReport, LabResult } from '../types.js';
+import { assignColors } from './colors.js';
+import { formatDate, unique } from './format.js';
+
+/** The result of one strategy under one workload, if the report has it. */
+export type Lookup = (strategy: string, workload: string) => LabResult | undefined;
+
+/** A checked, indexed LabReport: what every section of the page renders from. */
+export interface ReportView {
+  /** The report's strategies, then any that only its results name, in first-seen order. */
+  readonly strategies: readonly string[];
+  /** Likewise for workloads. */
+  readonly workloads: readonly string[];
+  /** Strategies with a timeline: the report's strategies first, in its order. */
+  readonly timelineNames: readonly string[];
+  /** The raw timelines, per strategy; each is checked where it is drawn. */
+  readonly timelines: Readonly<Record<string, unknown>>;
+  /** One colour per strategy and timeline. */
+  readonly colors: ReadonlyMap<string, string>;
+  /** The result of a strategy under a workload, if the report has one. */
+  readonly lookup: Lookup;
+  /** A strategy's description, or '' when the report has none. */
+  readonly describe: (strategy: string) => string;
+  /** A workload's description, or ''. */
+  readonly workloadDescription: (workload: string) => string;
+  /** Where the run happened; placeholders when the report does not say. */
+  readonly machine: LabReport['machine'];
+  /** The etlt version that made the report, or '?'. */
+  readonly version: string;
+  /** When the run started, already formatted for the page. */
+  readonly date: string;
+}
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
+}
+
+/**
+ * Checks and indexes `report` for rendering: a missing or mistyped top-level field becomes
+ * empty (or a placeholder), so a partial report still renders.
+ */
+export function viewOf(report: LabReport): ReportView {
+  const results: LabResult[] = Array.isArray(report.results) ? report.results.filter(isObject) : [];
+  const timelines: Record<string, unknown> = isObject(report.timelines) ? report.timelines : {};
+  const descriptions: Record<string, string> = isObject(report.descriptions) ? report.descriptions : {};
+  const workloadInfo = Array.isArray(report.workloads) ? report.workloads : [];
+  const strategies = unique([...(Array.isArray(report.strategies) ? report.strategies : []), ...results.map((r) => r.strategy)].map(String));
+  const workloads = unique([...workloadInfo.map((w) => w.name), ...results.map((r) => r.workload)].map(String));
+  const timelineNames = unique([...strategies.filter((s) => Object.hasOwn(timelines, s)), ...Object.keys(timelines)]);
+  // Joined with a NUL, which no real strategy or workload name contains, so keys cannot collide.
+  const byKey = new Map<string, LabResult>();
+  for (const r of results) byKey.set(`${String(r.strategy)}\u0000${String(r.workload)}`, r);
+  return {
+    strategies,
+    workloads,
+    timelineNames,
+    timelines,
+    colors: assignColors(unique([...strategies, ...timelineNames])),
+    lookup: (s, w) => byKey.get(`${s}\u0000${w}`),
+    describe: (s) => (Object.hasOwn(descriptions, s) ? String(descriptions[s]) : ''),
+    workloadDescription: (name) => workloadInfo.find((w) => w.name === name)?.description ?? '',
+    machine: isObject(report.machine) ? report.machine : { cpus: Number.NaN, node: '?', kernel: '?', pinned: false },
+    version: String(report.version ?? '?'),
+    date: formatDate(report.startedAt),
+  };
+}
