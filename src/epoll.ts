@@ -7,6 +7,7 @@ import {
   EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EINTR,
 } from './constants.js';
 import { EtltClosedError, EtltSystemError, check } from './errors.js';
+import { closeOnCollect, release } from './finalizer.js';
 import { eventMask, fileDescriptor, flag, func, integer, rangeError, typeError } from './validate.js';
 import type { HasFileno } from './validate.js';
 
@@ -22,6 +23,8 @@ const DEFAULT_MAXEVENTS = 1023;
 const WATCH_BATCH = 256;
 /** Set by `Epoll.fromFd` for the one constructor call that adopts an fd instead of creating one. */
 let adoptFd = -1;
+/** Watched epolls: libuv delivers their events, so they must not be collected while it does. */
+const watched = new Set<Epoll>();
 
 /** Seconds (fractions allowed) to whole milliseconds, rounded up as CPython does; -1 = forever. */
 function timeoutToMs(timeout: unknown): number {
@@ -58,6 +61,7 @@ export class Epoll implements Disposable {
     if (adoptFd >= 0) {
       this.#fd = adoptFd;
       adoptFd = -1;
+      closeOnCollect(this, this.#fd, 'epoll');
       return;
     }
     integer(sizehint, 'sizehint', -1, 0x7fffffff);
@@ -65,6 +69,7 @@ export class Epoll implements Disposable {
     integer(flags, 'flags', 0, 0x7fffffff);
     if ((flags & ~EPOLL_CLOEXEC) !== 0) throw rangeError('flags', `0 or EPOLL_CLOEXEC (${EPOLL_CLOEXEC})`, flags);
     this.#fd = check(native.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
+    closeOnCollect(this, this.#fd, 'epoll');
   }
 
   /** Wraps an existing epoll fd; the object owns it from now on and closes it on `close()`. */
@@ -89,6 +94,7 @@ export class Epoll implements Disposable {
     if (fd < 0) return;
     // The fd becomes -1 first, so a close that fails or re-enters leaves a closed object.
     this.#fd = -1;
+    release(this);
     this.#stopWatch();
     check(native.close(fd), 'close');
   }
@@ -165,6 +171,7 @@ export class Epoll implements Disposable {
     // Each watch() makes a new libuv handle, referenced by default: apply an earlier unref().
     if (!this.#keepAlive) native.watch_ref(handle, false);
     this.#watch = handle;
+    watched.add(this);
     return this;
   }
 
@@ -217,6 +224,7 @@ export class Epoll implements Disposable {
   #stopWatch(): void {
     const handle = this.#watch;
     this.#watch = undefined;
+    watched.delete(this);
     if (handle) native.watch_stop(handle);
   }
 }

@@ -10,6 +10,7 @@ import {
   SOCKADDR_STORAGE_SIZE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM,
 } from './constants.js';
 import { EtltSystemError, check } from './errors.js';
+import { closeOnCollect, release } from './finalizer.js';
 import { bytes, fileDescriptor, flag, integer, rangeError, typeError, writableBytes } from './validate.js';
 
 export type { Address } from './address.js';
@@ -56,9 +57,10 @@ export class Socket implements Disposable {
     if (adoptFd >= 0) {
       this.#fd = adoptFd;
       adoptFd = -1;
-      return;
+    } else {
+      this.#fd = check(native.socket(family, type | SOCK_CLOEXEC, proto), 'socket');
     }
-    this.#fd = check(native.socket(family, type | SOCK_CLOEXEC, proto), 'socket');
+    closeOnCollect(this, this.#fd, 'socket');
   }
 
   /** Wraps an existing socket fd of the given family and type; the object owns it from now on. */
@@ -76,9 +78,20 @@ export class Socket implements Disposable {
     return this.#fd;
   }
 
-  /** True once `close()` has run. */
+  /** True once `close()` (or `detach()`) has run. */
   get closed(): boolean {
     return this.#fd < 0;
+  }
+
+  /**
+   * Gives up the fd without closing it and returns it (Python's `detach()`): the caller owns
+   * it from now on, and this object acts as closed.
+   */
+  detach(): number {
+    const fd = this.#fd;
+    this.#fd = -1;
+    release(this);
+    return fd;
   }
 
   /** Sets an option: `value` is an integer, or the option's raw bytes. */
@@ -234,6 +247,7 @@ export class Socket implements Disposable {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
+    release(this);
     // close(2): the fd is released even when close reports an error (EINTR included), so never retry.
     const r = native.close(fd);
     if (r < 0 && r !== -EINTR) throw new EtltSystemError(r, 'close');

@@ -92,8 +92,7 @@ describe('construction', () => {
   });
 
   test('Socket.fromFd adopts an fd', (t) => {
-    const raw = new Socket();
-    const fd = raw.fileno();
+    const fd = new Socket().detach();
     const s = cleanup(t, Socket.fromFd(fd));
     assert.equal(s.fileno(), fd);
     s.bind(['127.0.0.1', 0]);
@@ -694,14 +693,13 @@ describe('sys: -errno instead of exceptions', () => {
   });
 
   test('shutdown and close return 0, then -EBADF', () => {
-    const s = new Socket();
-    const fd = s.fileno();
+    // Detached: the Socket object no longer owns the number, so collecting it never closes a reused fd.
+    const fd = new Socket().detach();
     assert.equal(sys.shutdown(fd, SHUT_RDWR), -ENOTCONN);
     assert.equal(sys.close(fd), 0);
     assert.equal(sys.close(fd), -EBADF);
     assert.equal(sys.recv(fd, Buffer.alloc(4), 0, 4, 0), -EBADF);
     assert.equal(sys.send(fd, Buffer.alloc(4), 0, 4, MSG_NOSIGNAL), -EBADF);
-    // The Socket object still holds the number; it is dropped unclosed, so it never closes a reused fd.
   });
 
   test('send to a reset peer returns -EPIPE or -ECONNRESET', async (t) => {

@@ -1,109 +1,239 @@
 /**
- * The request-head scanner: pure functions over bytes, importing nothing.
+ * The request-head parser: pure functions over bytes, importing nothing, allocating nothing.
  *
- * A request is complete, as in the seed, when its bytes contain "\n\n" or "\n\r\n". Before
- * that, each chunk is checked so a hostile or confused client is turned away early.
+ * Two steps, as nginx and llhttp also split them: `scanHead` finds where a head ends (it
+ * runs on every read, from where the last one stopped, and turns away binary input and
+ * bare CRs early); `parseHead` then reads the complete head once, into a reused
+ * {@link RequestHead} of numbers and offsets, with the rules of RFC 9112 (message syntax)
+ * and RFC 9110 (field semantics). The handler path makes strings from the offsets later.
  */
 
-/** What the bytes received so far amount to. */
+/** What the bytes received so far amount to, when `scanHead` found no end of head. */
 export const enum HeadState {
   /** No end of head yet, nothing wrong so far. */
   Partial = 0,
-  /** Bytes that no HTTP client sends (NUL, other control bytes): close without a response. */
+  /** Bytes that no HTTP client sends (binary, NUL and other controls): close without a response. */
   Garbage = -1,
-  /** A complete head whose request line is not `METHOD SP target [SP HTTP/d.d]`: 400. */
-  BadRequest = -2,
+  /** A CR not followed by LF (RFC 9112 section 2.2): 400. */
+  BareCr = -2,
+}
+
+/** The methods etlt knows by name; any other well-formed method is `Other`. */
+export const enum Method {
+  Other = 0,
+  GET = 1,
+  HEAD = 2,
+  POST = 3,
+  PUT = 4,
+  DELETE = 5,
+  OPTIONS = 6,
+  PATCH = 7,
+  TRACE = 8,
+  CONNECT = 9,
+}
+
+/** The request's framing (RFC 9112 section 6). */
+export const enum Framing {
+  /** No body. */
+  None = 0,
+  /** Content-Length bytes. */
+  Length = 1,
+  /** Transfer-Encoding: chunked. */
+  Chunked = 2,
+}
+
+/** Expect (RFC 9110 section 10.1.1). */
+export const enum Expect {
+  None = 0,
+  Continue = 1,
+  /** An expectation etlt cannot meet: 417. */
+  Other = 2,
+}
+
+/** Most header fields a head may carry; more is 431 (nginx and Node allow about 100). */
+export const MAX_FIELDS = 100;
+
+/** A parsed head: offsets into the buffer it was parsed from, and what the fields said. */
+export class RequestHead {
+  /** Offset of the method (after any empty lines before the request line). */
+  methodStart = 0;
+  methodEnd = 0;
+  targetStart = 0;
+  targetEnd = 0;
+  /** Offset just past the empty line that ends the head. */
+  end = 0;
+  method: Method = Method.Other;
+  /** HTTP/major.minor; a request line without a version (HTTP/0.9's form) reads as 1.0. */
+  major = 1;
+  minor = 0;
+  framing: Framing = Framing.None;
+  /** Content-Length, when framing is Length. */
+  contentLength = 0;
+  /** Connection: close / keep-alive was among the options. */
+  close = false;
+  keepAlive = false;
+  /** Host fields seen. */
+  hosts = 0;
+  expect: Expect = Expect.None;
+  /** Field offsets: name start, name end, value start, value end (trimmed), per field. */
+  readonly fields = new Int32Array(4 * MAX_FIELDS);
+  fieldCount = 0;
+
+  /** True for HTTP/1.1 and later 1.x (RFC 9110 section 6.2: answered as 1.1). */
+  get http11(): boolean {
+    return this.major === 1 && this.minor >= 1;
+  }
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
 const TAB = 0x09;
 const SP = 0x20;
+const COLON = 0x3a;
+const COMMA = 0x2c;
 const DEL = 0x7f;
-const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f];
 const SLASH = 0x2f;
 const STAR = 0x2a;
-const CONNECT = [0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54];
 
-/** RFC 9110 tchar: the characters of a method token. */
-function isTokenChar(b: number): boolean {
-  if (b >= 0x61 && b <= 0x7a) return true; // a-z
-  if (b >= 0x41 && b <= 0x5a) return true; // A-Z
-  if (b >= 0x30 && b <= 0x39) return true; // 0-9
-  return b === 0x21 || (b >= 0x23 && b <= 0x27) || b === 0x2a || b === 0x2b || b === 0x2d ||
-    b === 0x2e || b === 0x5e || b === 0x5f || b === 0x60 || b === 0x7c || b === 0x7e;
+/** RFC 9110 tchar: the characters of a token (field names, codings, options). */
+const TCHAR = new Uint8Array(256);
+for (let c = 0x21; c < 0x7f; c++) TCHAR[c] = 1;
+for (const c of '"(),/:;<=>?@[\\]{}') TCHAR[c.charCodeAt(0)] = 0;
+
+/** Method characters, nginx's set: upper-case letters, digits, '-' and '_'. A lower-case "get" is not HTTP. */
+const METHOD_CHAR = new Uint8Array(256);
+for (let c = 0x41; c <= 0x5a; c++) METHOD_CHAR[c] = 1;
+for (let c = 0x30; c <= 0x39; c++) METHOD_CHAR[c] = 1;
+METHOD_CHAR[0x2d] = 1;
+METHOD_CHAR[0x5f] = 1;
+
+/** Field-value bytes: VCHAR, obs-text, SP and HTAB (RFC 9110 section 5.5). */
+const VALUE_CHAR = new Uint8Array(256);
+for (let c = 0x20; c < 0x100; c++) VALUE_CHAR[c] = c === DEL ? 0 : 1;
+VALUE_CHAR[TAB] = 1;
+
+/** Request-target bytes: visible ASCII and obs-text; never SP or a control. */
+const TARGET_CHAR = new Uint8Array(256);
+for (let c = 0x21; c < 0x100; c++) TARGET_CHAR[c] = c === DEL ? 0 : 1;
+
+/** Host field bytes (RFC 3986 reg-name, IP-literal, port): anything else is 400. */
+const HOST_CHAR = new Uint8Array(256);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:%[]") HOST_CHAR[c.charCodeAt(0)] = 1;
+
+/** Offset of the first byte after any empty lines (CRLF or LF) at `from` (RFC 9112 section 2.2). */
+export function skipEmptyLines(buf: Uint8Array, from: number, to: number): number {
+  let i = from;
+  for (;;) {
+    if (i < to && buf[i] === LF) i++;
+    else if (i + 1 < to && buf[i] === CR && buf[i + 1] === LF) i += 2;
+    else return i;
+  }
 }
 
 /**
- * Scans `buf[from, to)` (earlier bytes up to `from` were scanned before) for the end of
- * the head. Returns the offset just past "\n\n" or "\n\r\n", or a {@link HeadState}.
- * A marker may straddle the scan boundary, so the scan backs up two bytes.
+ * Scans `buf[start, to)` for the end of a head that begins at `start`; bytes before `from`
+ * were scanned by an earlier call. Returns the offset just past the empty line that ends it
+ * ("\n\n" or "\n\r\n": LF alone may end a line, RFC 9112 section 2.2), or a {@link HeadState}.
+ * Empty lines before the request line are skipped, not taken for the end.
  */
-export function scanHead(buf: Uint8Array, from: number, to: number): number {
-  let i = from > 2 ? from - 2 : 0;
+export function scanHead(buf: Uint8Array, start: number, from: number, to: number): number {
+  const first = skipEmptyLines(buf, start, to);
+  // A marker may straddle the boundary of the last scan: back up two bytes.
+  let i = Math.max(first, from - 2);
+  if (i === first && !methodPlausible(buf, first, to)) return HeadState.Garbage;
   for (; i < to; i++) {
     const b = buf[i]!;
+    if (b >= SP && b !== DEL) continue;
     if (b === LF) {
-      const n1 = i + 1 < to ? buf[i + 1] : -1;
-      if (n1 === LF) return i + 2;
-      if (n1 === CR && i + 2 < to && buf[i + 2] === LF) return i + 3;
-    } else if ((b < SP && b !== TAB && b !== CR) || b === DEL) {
-      if (i >= from) return HeadState.Garbage;
+      if (i + 1 < to) {
+        const n1 = buf[i + 1];
+        if (n1 === LF) return i + 2;
+        if (n1 === CR && i + 2 < to && buf[i + 2] === LF) return i + 3;
+      }
+    } else if (b === CR) {
+      if (i + 1 < to && buf[i + 1] !== LF) return HeadState.BareCr;
+    } else if (b !== TAB && i >= from) {
+      return HeadState.Garbage;
     }
   }
   return HeadState.Partial;
 }
 
 /**
- * Checks the request line of a complete head: a method token, one space, a target, and
- * optionally " HTTP/d.d". Leading empty lines are tolerated (RFC 9112 section 2.2).
+ * Whether the first bytes can start a request: up to the first space, no byte outside
+ * printable ASCII. Binary input (0x80 and up, controls) fails at its first byte, so such a
+ * client is closed at once instead of waiting for a blank line or the idle timeout.
  */
-export function requestLineValid(buf: Uint8Array, start: number, end: number): boolean {
-  let i = start;
-  while (i < end && (buf[i] === CR || buf[i] === LF)) i++;
-  const methodStart = i;
-  while (i < end && isTokenChar(buf[i]!)) i++;
-  if (i === methodStart || i >= end || buf[i] !== SP) return false;
-  i++;
-  const methodEnd = i - 1;
-  const targetStart = i;
-  while (i < end && buf[i]! > SP && buf[i] !== DEL) i++;
-  if (i === targetStart) return false;
-  if (!targetFormValid(buf, methodStart, methodEnd, targetStart, i)) return false;
-  if (buf[i] === CR || buf[i] === LF) return true; // HTTP/0.9 style: "GET /"
-  if (buf[i] !== SP) return false;
-  i++;
-  // "HTTP/" digit "." digit
-  for (const c of HTTP_SLASH) {
-    if (i >= end || buf[i] !== c) return false;
-    i++;
+export function methodPlausible(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b === SP || b === CR || b === LF) return true;
+    if (b >= DEL || b < SP) return false;
   }
-  if (i + 3 > end) return false;
-  const major = buf[i]!, dot = buf[i + 1]!, minor = buf[i + 2]!;
-  if (major < 0x30 || major > 0x39 || dot !== 0x2e || minor < 0x30 || minor > 0x39) return false;
-  i += 3;
-  return buf[i] === CR || buf[i] === LF;
+  return true;
+}
+
+/** Whether `buf[at, at + len)` is `name` (lower case), compared ASCII-case-insensitively. */
+function nameIs(buf: Uint8Array, at: number, len: number, name: string): boolean {
+  if (len !== name.length) return false;
+  for (let k = 0; k < len; k++) if ((buf[at + k]! | 0x20) !== name.charCodeAt(k)) return false;
+  return true;
+}
+
+function methodOf(buf: Uint8Array, at: number, len: number): Method {
+  const c = buf[at];
+  switch (len) {
+    case 3:
+      if (c === 0x47 && buf[at + 1] === 0x45 && buf[at + 2] === 0x54) return Method.GET;
+      if (c === 0x50 && buf[at + 1] === 0x55 && buf[at + 2] === 0x54) return Method.PUT;
+      return Method.Other;
+    case 4:
+      if (c === 0x48 && buf[at + 1] === 0x45 && buf[at + 2] === 0x41 && buf[at + 3] === 0x44) return Method.HEAD;
+      if (c === 0x50 && buf[at + 1] === 0x4f && buf[at + 2] === 0x53 && buf[at + 3] === 0x54) return Method.POST;
+      return Method.Other;
+    default:
+      return exactMethod(buf, at, len);
+  }
+}
+
+const LONG_METHODS: readonly [string, Method][] = [
+  ['DELETE', Method.DELETE],
+  ['OPTIONS', Method.OPTIONS],
+  ['PATCH', Method.PATCH],
+  ['TRACE', Method.TRACE],
+  ['CONNECT', Method.CONNECT],
+];
+
+function exactMethod(buf: Uint8Array, at: number, len: number): Method {
+  outer: for (const [name, m] of LONG_METHODS) {
+    if (name.length !== len) continue;
+    for (let k = 0; k < len; k++) if (buf[at + k] !== name.charCodeAt(k)) continue outer;
+    return m;
+  }
+  return Method.Other;
+}
+
+/** Whether a line ends at `i` (LF, or CR LF); returns the offset after it, or -1. */
+function lineEnd(buf: Uint8Array, i: number, end: number): number {
+  if (buf[i] === LF) return i + 1;
+  if (buf[i] === CR && i + 1 < end && buf[i + 1] === LF) return i + 2;
+  return -1;
 }
 
 /**
  * RFC 9112 section 3.2: origin-form ("/path"), asterisk-form ("*"), absolute-form
- * ("scheme://..."), or for CONNECT authority-form. Two words of text ("hello there") are
- * then not taken for a request.
+ * ("scheme://..."), or for CONNECT authority-form ("host:port").
  */
-function targetFormValid(buf: Uint8Array, methodStart: number, methodEnd: number, start: number, end: number): boolean {
+function targetFormValid(buf: Uint8Array, method: Method, start: number, end: number): boolean {
   const first = buf[start];
   if (first === SLASH) return true;
   if (first === STAR) return end === start + 1;
-  if (methodEnd - methodStart === CONNECT.length) {
-    let k = 0;
-    while (k < CONNECT.length && buf[methodStart + k] === CONNECT[k]) k++;
-    if (k === CONNECT.length) return true;
-  }
+  if (method === Method.CONNECT) return true;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://"
   let i = start;
   if (!isAlpha(buf[i]!)) return false;
   while (i < end && (isAlpha(buf[i]!) || (buf[i]! >= 0x30 && buf[i]! <= 0x39) || buf[i] === 0x2b || buf[i] === 0x2d || buf[i] === 0x2e)) i++;
-  return i + 3 <= end && buf[i] === 0x3a && buf[i + 1] === SLASH && buf[i + 2] === SLASH;
+  return i + 3 <= end && buf[i] === COLON && buf[i + 1] === SLASH && buf[i + 2] === SLASH;
 }
 
 function isAlpha(b: number): boolean {
@@ -111,18 +241,223 @@ function isAlpha(b: number): boolean {
 }
 
 /**
- * Whether the first bytes can start a request: optional empty lines, then, up to the first
- * space, no byte outside printable ASCII. Binary input (0x80 and up) fails at its first
- * byte, so such a client is closed at once instead of waiting for a blank line or the idle
- * timeout; printable text that is not HTTP gets its 400 from requestLineValid.
+ * Parses the request line at `start` into `head`. Returns the offset of the first field
+ * line, or a negative status: -400 malformed, -505 a version other than 1.x.
  */
-export function methodPlausible(buf: Uint8Array, end: number): boolean {
-  let i = 0;
-  while (i < end && (buf[i] === CR || buf[i] === LF)) i++;
-  for (; i < end; i++) {
-    const b = buf[i]!;
-    if (b === SP || b === CR || b === LF) return true;
-    if (b > DEL - 1 || b < SP) return false;
+function parseRequestLine(buf: Uint8Array, start: number, end: number, head: RequestHead): number {
+  let i = start;
+  while (i < end && METHOD_CHAR[buf[i]!] === 1) i++;
+  if (i === start || i >= end || buf[i] !== SP) return -400;
+  head.methodStart = start;
+  head.methodEnd = i;
+  head.method = methodOf(buf, start, i - start);
+  const targetStart = ++i;
+  while (i < end && TARGET_CHAR[buf[i]!] === 1) i++;
+  if (i === targetStart) return -400;
+  head.targetStart = targetStart;
+  head.targetEnd = i;
+  if (!targetFormValid(buf, head.method, targetStart, i)) return -400;
+  const eol = lineEnd(buf, i, end);
+  if (eol > 0) {
+    // No version: HTTP/0.9's form of a request line, answered as HTTP/1.0.
+    head.major = 1;
+    head.minor = 0;
+    return eol;
+  }
+  if (buf[i] !== SP) return -400;
+  i++;
+  // "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 section 2.3).
+  if (i + 8 > end || buf[i] !== 0x48 || buf[i + 1] !== 0x54 || buf[i + 2] !== 0x54 || buf[i + 3] !== 0x50 || buf[i + 4] !== SLASH) return -400;
+  const major = buf[i + 5]! - 0x30;
+  const minor = buf[i + 7]! - 0x30;
+  if (major < 0 || major > 9 || buf[i + 6] !== 0x2e || minor < 0 || minor > 9) return -400;
+  const after = lineEnd(buf, i + 8, end);
+  if (after < 0) return -400;
+  head.major = major;
+  head.minor = minor;
+  if (major !== 1) return -505;
+  return after;
+}
+
+/** The value of a Content-Length field: a non-negative decimal, or a list of one repeated value; -1 malformed. */
+function contentLengthOf(buf: Uint8Array, start: number, end: number): number {
+  let value = -1;
+  let i = start;
+  for (;;) {
+    if (i >= end) return -1;
+    let n = 0;
+    const digits = i;
+    while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) {
+      n = n * 10 + (buf[i]! - 0x30);
+      i++;
+    }
+    // Past 15 digits a double loses exactness; no body is that large anyway.
+    if (i === digits || i - digits > 15) return -1;
+    if (value >= 0 && n !== value) return -1;
+    value = n;
+    while (i < end && (buf[i] === SP || buf[i] === TAB)) i++;
+    if (i === end) return value;
+    if (buf[i] !== COMMA) return -1;
+    i++;
+    while (i < end && (buf[i] === SP || buf[i] === TAB)) i++;
+  }
+}
+
+/**
+ * Calls `each(start, end)` for each element of a comma-separated list (RFC 9110 section
+ * 5.6.1), trimmed, empty elements skipped. Stops and returns false when `each` does.
+ */
+function eachListItem(buf: Uint8Array, start: number, end: number, each: (s: number, e: number) => boolean): boolean {
+  let i = start;
+  while (i < end) {
+    while (i < end && (buf[i] === SP || buf[i] === TAB || buf[i] === COMMA)) i++;
+    const s = i;
+    while (i < end && buf[i] !== COMMA) i++;
+    let e = i;
+    while (e > s && (buf[e - 1] === SP || buf[e - 1] === TAB)) e--;
+    if (e > s && !each(s, e)) return false;
   }
   return true;
+}
+
+/** The state parseHead's list callbacks share (module-level: parsing never nests). */
+let codings = 0;
+let chunkedLast = false;
+let codingError = 0;
+let parseTarget: Uint8Array = new Uint8Array(0);
+let parseInto: RequestHead = new RequestHead();
+
+function onCoding(s: number, e: number): boolean {
+  const buf = parseTarget;
+  // A coding is a token, perhaps with parameters: only its name matters here.
+  let n = s;
+  while (n < e && TCHAR[buf[n]!] === 1) n++;
+  if (n === s) {
+    codingError = 400;
+    return false;
+  }
+  codings++;
+  if (chunkedLast) {
+    // chunked must be the final coding, applied once (RFC 9112 section 6.1).
+    codingError = 400;
+    return false;
+  }
+  if (nameIs(buf, s, n - s, 'chunked')) chunkedLast = true;
+  else codingError = 501;
+  return true;
+}
+
+function onConnectionOption(s: number, e: number): boolean {
+  const buf = parseTarget;
+  if (nameIs(buf, s, e - s, 'close')) parseInto.close = true;
+  else if (nameIs(buf, s, e - s, 'keep-alive')) parseInto.keepAlive = true;
+  return true;
+}
+
+/**
+ * Parses the complete head `buf[start, end)` (`end` from scanHead) into `head`. Returns 0,
+ * or the status to refuse it with: 400 (malformed, smuggling-prone framing), 431 (too many
+ * fields), 501 (a transfer coding other than chunked), 505 (a version other than 1.x).
+ * Framing rules: Content-Length and Transfer-Encoding together, differing lengths, or
+ * Transfer-Encoding in HTTP/1.0 are 400 (RFC 9112 section 6.1 and 6.3).
+ */
+export function parseHead(buf: Uint8Array, start: number, end: number, head: RequestHead): number {
+  head.end = end;
+  head.framing = Framing.None;
+  head.contentLength = 0;
+  head.close = false;
+  head.keepAlive = false;
+  head.hosts = 0;
+  head.expect = Expect.None;
+  head.fieldCount = 0;
+  const lineStart = skipEmptyLines(buf, start, end);
+  let i = parseRequestLine(buf, lineStart, end, head);
+  if (i < 0) return -i;
+  let length = -1;
+  let sawTe = false;
+  let teStart = 0;
+  let teEnd = 0;
+  codings = 0;
+  chunkedLast = false;
+  codingError = 0;
+  parseTarget = buf;
+  parseInto = head;
+  const fields = head.fields;
+  for (;;) {
+    const eol = lineEnd(buf, i, end);
+    if (eol > 0) {
+      i = eol;
+      break;
+    }
+    // obs-fold (a line starting with SP or HTAB) is refused (RFC 9112 section 5.2).
+    const nameStart = i;
+    while (i < end && TCHAR[buf[i]!] === 1) i++;
+    // No whitespace between the name and the colon (RFC 9112 section 5.1).
+    if (i === nameStart || i >= end || buf[i] !== COLON) return 400;
+    const nameEnd = i++;
+    while (i < end && (buf[i] === SP || buf[i] === TAB)) i++;
+    const valueStart = i;
+    while (i < end && VALUE_CHAR[buf[i]!] === 1) i++;
+    let valueEnd = i;
+    const next = lineEnd(buf, i, end);
+    if (next < 0) return 400;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === TAB)) valueEnd--;
+    i = next;
+    if (head.fieldCount >= MAX_FIELDS) return 431;
+    const f = 4 * head.fieldCount++;
+    fields[f] = nameStart;
+    fields[f + 1] = nameEnd;
+    fields[f + 2] = valueStart;
+    fields[f + 3] = valueEnd;
+    const nameLen = nameEnd - nameStart;
+    const c = buf[nameStart]! | 0x20;
+    if (c === 0x63 /* c */) {
+      if (nameIs(buf, nameStart, nameLen, 'content-length')) {
+        const n = contentLengthOf(buf, valueStart, valueEnd);
+        if (n < 0 || (length >= 0 && n !== length)) return 400;
+        length = n;
+      } else if (nameIs(buf, nameStart, nameLen, 'connection')) {
+        eachListItem(buf, valueStart, valueEnd, onConnectionOption);
+      }
+    } else if (c === 0x74 /* t */) {
+      if (nameIs(buf, nameStart, nameLen, 'transfer-encoding')) {
+        sawTe = true;
+        if (!eachListItem(buf, valueStart, valueEnd, onCoding)) return codingError;
+        teStart = valueStart;
+        teEnd = valueEnd;
+      }
+    } else if (c === 0x68 /* h */) {
+      if (nameIs(buf, nameStart, nameLen, 'host')) {
+        head.hosts++;
+        for (let k = valueStart; k < valueEnd; k++) if (HOST_CHAR[buf[k]!] !== 1) return 400;
+      }
+    } else if (c === 0x65 /* e */) {
+      if (nameIs(buf, nameStart, nameLen, 'expect')) {
+        head.expect = nameIs(buf, valueStart, valueEnd - valueStart, '100-continue') ? Expect.Continue : Expect.Other;
+      }
+    }
+  }
+  if (i !== end) return 400;
+  if (head.http11 && head.hosts !== 1) return 400;
+  if (sawTe) {
+    if (!head.http11 || length >= 0) return 400;
+    if (codingError !== 0) return codingError;
+    if (codings === 0 || teEnd === teStart) return 400;
+    if (!chunkedLast) return 400;
+    head.framing = Framing.Chunked;
+  } else if (length > 0) {
+    head.framing = Framing.Length;
+    head.contentLength = length;
+  }
+  // An expectation in HTTP/1.0 is ignored (RFC 9110 section 10.1.1).
+  if (!head.http11) head.expect = Expect.None;
+  return 0;
+}
+
+/** Whether the request line alone (from `start`, empty lines skipped) is longer than `limit` bytes. */
+export function requestLineLonger(buf: Uint8Array, start: number, end: number, limit: number): boolean {
+  const s = skipEmptyLines(buf, start, end);
+  const nl = buf.indexOf(LF, s);
+  const lineEnd = nl < 0 || nl >= end ? end : nl;
+  return lineEnd - s > limit;
 }

@@ -1,0 +1,264 @@
+/**
+ * The trigger strategies against a fake connection and a fake engine: what each does with
+ * the contract's results (which interest it sets, when it uses the ready list, how it
+ * pauses its listener), without a socket. The real thing runs in test/http under both modes.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from 'etlt';
+import { edge } from '../../dist/src/http/trigger/edge.js';
+import { level } from '../../dist/src/http/trigger/level.js';
+import { edgeNoDrain, levelAlwaysOut } from '../../dist/src/http/trigger/pitfalls.js';
+import { seedEdge, seedLevel } from '../../dist/src/http/trigger/seed.js';
+
+// The contract's enums (const enums, inlined by tsc): the values connections return.
+const State = { Reading: 0, Writing: 1, Lingering: 2, Closed: 3 };
+const Read = { Drained: 0, Budget: 1, Complete: 2, Closed: 3 };
+const Write = { Done: 0, Blocked: 1, Budget: 2, Closed: 3 };
+const Accept = { Drained: 0, Budget: 1, Paused: 2 };
+
+/** A reactor that records calls and keeps interest as the real one does. */
+function fakeReactor() {
+  const interest = new Map();
+  const r = {
+    calls: [],
+    ready: [],
+    add(p, mask) {
+      r.calls.push(['add', mask >>> 0]);
+      interest.set(p, mask >>> 0);
+      return 0;
+    },
+    modify(p, mask) {
+      r.calls.push(['modify', mask >>> 0]);
+      interest.set(p, mask >>> 0);
+      return 0;
+    },
+    setInterest(p, mask) {
+      if (interest.get(p) === mask >>> 0) return 0;
+      return r.modify(p, mask);
+    },
+    later(p) {
+      r.ready.push(p);
+    },
+    interestOf: (p) => interest.get(p) ?? 0,
+  };
+  return r;
+}
+
+function fakeEngine({ eager = false, accept = [Accept.Drained] } = {}) {
+  const engine = {
+    reactor: fakeReactor(),
+    counters: { deferred: 0 },
+    listener: { fd: 3, onEvents() {} },
+    accepts: [],
+    accept(max) {
+      engine.accepts.push(max);
+      return accept.shift() ?? Accept.Drained;
+    },
+    readEagerly: () => eager,
+  };
+  return engine;
+}
+
+/** A connection whose read and write results are scripted; each call is logged. */
+function fakeConn(engine, { reads = [], writes = [], state = State.Reading, linger = false } = {}) {
+  const conn = {
+    fd: 7,
+    engine,
+    state,
+    log: [],
+    onEvents(events) {
+      conn.log.push(['onEvents', events]);
+    },
+    read(max, events) {
+      conn.log.push(['read', max, events]);
+      const r = reads.shift() ?? Read.Drained;
+      if (r === Read.Complete) conn.state = State.Writing;
+      if (r === Read.Closed) conn.state = State.Closed;
+      return r;
+    },
+    write(max) {
+      conn.log.push(['write', max]);
+      const w = writes.shift() ?? Write.Done;
+      if (w === Write.Closed) conn.state = State.Closed;
+      return w;
+    },
+    serveEagerly() {
+      conn.log.push(['eager']);
+      return true;
+    },
+    finish() {
+      conn.log.push(['finish']);
+      conn.state = linger ? State.Lingering : State.Closed;
+      return linger;
+    },
+    shutdownBoth() {
+      conn.log.push(['shutdownBoth']);
+      conn.state = State.Lingering;
+    },
+    close(reason) {
+      conn.log.push(['close', reason]);
+      conn.state = State.Closed;
+    },
+  };
+  return conn;
+}
+
+const ops = (conn) => conn.log.map(([op]) => op);
+
+describe('facts', () => {
+  test('each strategy states its trigger, and the masks agree with it', () => {
+    for (const s of [level, edge, seedLevel, seedEdge, edgeNoDrain, levelAlwaysOut]) {
+      const et = (s.listenerMask & EPOLLET) !== 0;
+      assert.equal(s.trigger, et ? 'edge' : 'level', s.name);
+      assert.equal((s.connectionMask & EPOLLET) !== 0, et, `${s.name}: connection mask`);
+      assert.ok(s.description.length > 20, `${s.name}: description`);
+    }
+  });
+});
+
+describe('level-triggered', () => {
+  test('registers for EPOLLIN, reads once per event, writes at once, closes when done', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Complete] });
+    level.onAccepted(conn);
+    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN]]);
+    level.onConnection(conn, EPOLLIN);
+    assert.deepEqual(ops(conn), ['read', 'write', 'finish']);
+    assert.equal(conn.log[0][1], 1, 'one recv per event');
+    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN]], 'no epoll_ctl for a response that fits');
+  });
+
+  test('a blocked send arms EPOLLOUT alone, once; done disarms it for the linger', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Complete], writes: [Write.Blocked, Write.Blocked, Write.Done], linger: true });
+    level.onAccepted(conn);
+    level.onConnection(conn, EPOLLIN);
+    level.onConnection(conn, EPOLLOUT);
+    level.onConnection(conn, EPOLLOUT);
+    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN], ['modify', EPOLLOUT], ['modify', EPOLLIN]]);
+    assert.equal(conn.state, State.Lingering);
+  });
+
+  test('eager read: a connection served at once is never registered', () => {
+    const engine = fakeEngine({ eager: true });
+    const conn = fakeConn(engine);
+    conn.serveEagerly = () => false;
+    level.onAccepted(conn);
+    assert.deepEqual(engine.reactor.calls, []);
+  });
+
+  test('a paused listener leaves the interest set; resuming restores it and accepts', () => {
+    const engine = fakeEngine();
+    level.pauseListener(engine);
+    level.resumeListener(engine);
+    assert.deepEqual(engine.reactor.calls, [['modify', 0], ['modify', EPOLLIN]]);
+    assert.deepEqual(engine.accepts, [64]);
+  });
+});
+
+describe('edge-triggered', () => {
+  const MASK = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
+
+  test('registers once with IN|OUT|RDHUP|ET and never modifies', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Complete], writes: [Write.Blocked, Write.Done] });
+    edge.onAccepted(conn);
+    edge.onConnection(conn, EPOLLIN);
+    edge.onConnection(conn, EPOLLOUT);
+    assert.deepEqual(engine.reactor.calls, [['add', MASK]]);
+    assert.deepEqual(ops(conn), ['read', 'write', 'write', 'finish']);
+  });
+
+  test('the initial EPOLLOUT edge of a reading connection does nothing', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine);
+    edge.onConnection(conn, EPOLLOUT);
+    assert.deepEqual(conn.log, []);
+  });
+
+  test('a hang-up or error while reading is read, so the EOF or error is seen', () => {
+    for (const ev of [EPOLLIN | EPOLLRDHUP, EPOLLHUP, EPOLLERR]) {
+      const conn = fakeConn(fakeEngine());
+      edge.onConnection(conn, ev);
+      assert.deepEqual(ops(conn), ['read'], `events 0x${ev.toString(16)}`);
+    }
+  });
+
+  test('a spent budget goes on the ready list, and the turn resumes from there', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Budget, Read.Complete], writes: [Write.Budget, Write.Done] });
+    edge.onConnection(conn, EPOLLIN);
+    assert.deepEqual(engine.reactor.ready, [conn]);
+    edge.onConnectionReady(conn);
+    assert.deepEqual(engine.reactor.ready, [conn, conn], 'the write budget ran out too');
+    edge.onConnectionReady(conn);
+    assert.deepEqual(ops(conn), ['read', 'read', 'write', 'write', 'finish']);
+  });
+
+  test('a lingering connection reads at once after the response: the EOF edge may be gone', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Complete, Read.Closed], linger: true });
+    edge.onConnection(conn, EPOLLIN);
+    assert.deepEqual(ops(conn), ['read', 'write', 'finish', 'read']);
+  });
+
+  test('the listener drains with a budget; what is left goes on the ready list', () => {
+    const engine = fakeEngine({ accept: [Accept.Budget, Accept.Drained] });
+    edge.onListener(engine);
+    assert.deepEqual(engine.reactor.ready, [engine.listener]);
+    assert.equal(engine.counters.deferred, 1);
+    edge.onListener(engine);
+    assert.equal(engine.reactor.ready.length, 1);
+  });
+
+  test('pausing the listener changes no interest; resuming accepts at once (the edge is gone)', () => {
+    const engine = fakeEngine();
+    edge.pauseListener(engine);
+    assert.deepEqual(engine.reactor.calls, []);
+    edge.resumeListener(engine);
+    assert.deepEqual(engine.reactor.calls, []);
+    assert.deepEqual(engine.accepts, [64]);
+  });
+});
+
+describe("the seed's loops and the pitfalls", () => {
+  test("seed-lt: EPOLLIN, modify to EPOLLOUT, modify to 0 and shutdown, close on EPOLLHUP", () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Complete] });
+    seedLevel.onAccepted(conn);
+    seedLevel.onConnection(conn, EPOLLIN);
+    seedLevel.onConnection(conn, EPOLLOUT);
+    seedLevel.onConnection(conn, EPOLLHUP);
+    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN], ['modify', EPOLLOUT], ['modify', 0]]);
+    assert.deepEqual(ops(conn), ['read', 'write', 'shutdownBoth', 'close']);
+    assert.equal(conn.log[3][1], 0, 'a close after the response is done, not aborted');
+  });
+
+  test('seed-et: the same modify pattern with EPOLLET, reading until it fails', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Complete] });
+    seedEdge.onAccepted(conn);
+    seedEdge.onConnection(conn, EPOLLIN);
+    seedEdge.onConnection(conn, EPOLLOUT);
+    const et = EPOLLET >>> 0;
+    assert.deepEqual(engine.reactor.calls, [['add', (EPOLLIN | et) >>> 0], ['modify', (EPOLLOUT | et) >>> 0], ['modify', et]]);
+    assert.ok(conn.log[0][1] > 1000, 'reads until EAGAIN');
+  });
+
+  test('et-no-drain: one accept and one read per edge', () => {
+    const engine = fakeEngine({ accept: [Accept.Budget] });
+    edgeNoDrain.onListener(engine);
+    assert.deepEqual(engine.accepts, [1]);
+    assert.deepEqual(engine.reactor.ready, [], 'what is left waits for an edge that never comes');
+  });
+
+  test('lt-always-out: IN|OUT from accept to close', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Complete] });
+    levelAlwaysOut.onAccepted(conn);
+    levelAlwaysOut.onConnection(conn, EPOLLIN | EPOLLOUT);
+    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN | EPOLLOUT]]);
+  });
+});
