@@ -6,12 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { syscallsByKind } from '../trace/counters.js';
+import { cpuTimeNs as cpuNs } from './cpu.js';
 import type { ServerCounters } from '../trace/counters.js';
 import type { LoadConfig, LoadResult } from './loadgen.js';
 import type { ConnectionCost, LabReport, LabResult, TimelineWait } from './types.js';
@@ -105,19 +106,6 @@ function pinned(cpu: number, argv: string[]): [string, string[]] {
 function cpuTicks(): { steal: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
   return { steal: fields[7] ?? 0, total: fields.reduce((a, b) => a + b, 0) };
-}
-
-/** Run time of every thread of `pid`, in nanoseconds. */
-function cpuNs(pid: number): number {
-  let total = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // a thread that ended between readdir and read
-    }
-  }
-  return total;
 }
 
 function waitExit(child: ChildProcess, ms: number): Promise<void> {
