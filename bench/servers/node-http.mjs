@@ -1,8 +1,9 @@
 // Node's own `http` server answering every request with the seed's body, for
-// the benchmark's comparison table. One connection per request: HTTP/1.0
-// clients (ab) and `Connection: close` requests (wrk) make Node close after
-// the response. Node adds its own `Connection: close` header; the other bytes
-// match the seed's response.
+// the benchmark's comparison tables. In the close suite, HTTP/1.0 clients (ab)
+// and `Connection: close` requests (wrk) make Node close after the response
+// (it adds its own `Connection: close` header; the other bytes match the
+// seed's response). In the persistent suites it keeps every connection for
+// the whole run: no keep-alive timeout within a run, no request limit.
 //
 //   node bench/servers/node-http.mjs PORT
 import http from 'node:http';
@@ -20,6 +21,10 @@ const server = http.createServer((req, res) => {
   res.writeHead(200, HEADERS);
   res.end(BODY);
 });
+// Node's default keep-alive timeout (5 s) would close the idle suite's
+// connections while they are measured.
+server.keepAliveTimeout = 600_000;
+server.maxRequestsPerSocket = 0;
 // A client that resets mid-request must not take the server down.
 server.on('clientError', (err, socket) => socket.destroy());
 server.listen({ host: '127.0.0.1', port, backlog: 4096 });

@@ -4,7 +4,7 @@
  * Server CPU comes from the kernel's per-thread run time (/proc/PID/task/TID/schedstat,
  * nanoseconds), syscalls from the server's own counters.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import type { AllCounters } from '../trace/counters.js';
 import { oneOf } from '../validate.js';
 import { ChildSet, canPin, waitExit } from './children.js';
 import type { LoadConfig } from './loadgen.js';
+import { cpuTimeNs as cpuNs } from './cpu.js';
 import type { ConnectionCost, LabReport, LabResult, TimelineWait } from './types.js';
 import { WORKLOADS, WORKLOAD_NAMES } from './workloads.js';
 import type { Workload } from './workloads.js';
@@ -44,19 +45,6 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 function cpuTicks(): { steal: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
   return { steal: fields[7] ?? 0, total: fields.reduce((a, b) => a + b, 0) };
-}
-
-/** Run time of every thread of `pid`, in nanoseconds. */
-function cpuNs(pid: number): number {
-  let total = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // a thread that ended between readdir and read
-    }
-  }
-  return total;
 }
 
 function percentile(sorted: number[], p: number): number {

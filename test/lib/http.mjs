@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { HttpServer } from 'etlt';
+import { abFields, wrkFields } from '../../bench/lib/tools.mjs';
 import { ROOT, fdCount, openFds, waitFor } from './util.mjs';
 
 export { ROOT, fdCount, waitFor };
@@ -320,35 +321,30 @@ export function curl(port, path = '/') {
   });
 }
 
-/** ApacheBench (HTTP/1.0); returns its output and the parsed counts. */
+/** ApacheBench (HTTP/1.0); returns its output and the parsed counts (NaN when not printed). */
 export async function ab(port, { n, c, timeout = 30_000, extra = [] }) {
   const r = await run('ab', ['-q', '-r', '-s', '5', '-n', String(n), '-c', String(c), ...extra, `http://${HOST}:${port}/`], {
     timeout,
   });
-  const num = (re) => {
-    const m = re.exec(r.stdout);
-    return m ? Number(m[1]) : NaN;
-  };
+  const f = abFields(r.stdout);
   return {
     ...r,
-    complete: num(/^Complete requests:\s+(\d+)/m),
-    failed: num(/^Failed requests:\s+(\d+)/m),
-    non2xx: num(/^Non-2xx responses:\s+(\d+)/m),
-    totalLength: num(/^Total transferred:\s+(\d+)/m),
+    complete: f.complete ?? NaN,
+    failed: f.failed ?? NaN,
+    non2xx: f.non2xx ?? NaN,
+    totalLength: f.transferred ?? NaN,
   };
 }
 
 /** wrk; returns its output, the request count and socket errors (0 when not printed). */
 export async function wrk(port, args) {
   const r = await run('wrk', [...args, `http://${HOST}:${port}/`], { timeout: 30_000 });
-  const m = /(\d+) requests in/.exec(r.stdout);
-  const e = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(r.stdout);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
+  const f = wrkFields(r.stdout);
   return {
     ...r,
-    requests: m ? Number(m[1]) : NaN,
-    errors: e ? { connect: +e[1], read: +e[2], write: +e[3], timeout: +e[4] } : { connect: 0, read: 0, write: 0, timeout: 0 },
-    non2xx: non2xx ? Number(non2xx[1]) : 0,
+    requests: f.requests ?? NaN,
+    errors: f.socketErrors ?? { connect: 0, read: 0, write: 0, timeout: 0 },
+    non2xx: f.non2xx ?? 0,
   };
 }
 
