@@ -28,6 +28,7 @@ export {
 export * from './constants.js';
 export { HttpServer } from './http/server.js';
 export type { HttpServerOptions, HttpServerStats, ServerAddress } from './http/server.js';
+export type { HttpRequest, HttpResponse, RequestHandler } from './http/handler.js';
 export { STRATEGY_CATALOG } from './http/trigger/catalog.js';
 export type { Mode, Trigger, StrategyFamily, StrategyFacts } from './http/trigger/catalog.js';
 export type { WaitRecorder } from './reactor/reactor.js';

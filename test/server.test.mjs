@@ -477,7 +477,9 @@ for (const mode of MODES) {
       const times = await Promise.all(
         [silent, partial].map(async (c) => {
           const r = await c.closedWithin(3000);
-          assert.equal(r.data.length, 0, show(r.data));
+          // A head that was arriving gets 408 first (as nginx logs it); silence gets nothing.
+          if (c === partial) assert.match(r.data.toString('latin1'), /^HTTP\/1\.0 408 Request Timeout\r\n/, show(r.data));
+          else assert.equal(r.data.length, 0, show(r.data));
           return performance.now() - t0;
         }),
       );
@@ -546,7 +548,7 @@ for (const mode of MODES) {
       const r = await c.closedWithin(1000, 'the idle timeout to close the trickling client');
       const ms = performance.now() - t0;
       assert.ok(ms >= 280 && ms <= 1500, `closed after ${ms.toFixed(0)} ms of trickling; idle timeout 300 ms`);
-      assert.equal(r.data.length, 0, show(r.data));
+      assert.match(r.data.toString('latin1'), /^HTTP\/1\.0 408 Request Timeout\r\n/, show(r.data));
       const s = await statsReach(server, (st) => st.open === 0, 'the connection to close');
       assert.equal(s.timedOut, 1);
       assert.ok(s.bytesIn > 16, `the server read only ${s.bytesIn} bytes: the client did not trickle`);
@@ -610,7 +612,8 @@ for (const mode of MODES) {
 
     test('real clients: curl -0, Python http.client, Node fetch', { timeout: 20_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      // fetch keeps its connections alive: the server's keep-alive timeout closes them.
+      const { server, port } = scope.server({ mode, keepAliveTimeoutMs: 300 });
       for (let i = 0; i < 3; i++) {
         const r = await curl(port);
         assert.equal(r.code, 0, r.stderr);
@@ -630,15 +633,17 @@ for (const mode of MODES) {
         String(port),
       ]);
       assert.equal(py.code, 0, py.stderr);
-      assert.equal(py.stdout, '200 10 text/plain 13 Hello, world!\n'.repeat(3));
+      // http.client speaks HTTP/1.1, and is answered in it.
+      assert.equal(py.stdout, '200 11 text/plain 13 Hello, world!\n'.repeat(3));
       for (let i = 0; i < 3; i++) {
         const res = await fetch(`http://${HOST}:${port}/`);
         assert.equal(res.status, 200);
         assert.equal(res.headers.get('content-type'), 'text/plain');
-        assert.equal(res.headers.get('date'), 'Mon, 1 Jan 1996 01:01:01 GMT');
+        // An HTTP/1.1 response carries the current Date (the seed's 1996 one is for HTTP/1.0 only).
+        assert.ok(Math.abs(Date.parse(res.headers.get('date')) - Date.now()) < 5000, res.headers.get('date'));
         assert.equal(await res.text(), 'Hello, world!');
       }
-      const s = await statsReach(server, (st) => st.open === 0 && st.responses === 9, 'nine responses');
+      const s = await statsReach(server, (st) => st.open === 0 && st.responses === 9, 'nine responses', 5000);
       assert.equal(s.aborted, 0);
     });
   });

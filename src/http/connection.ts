@@ -1,74 +1,92 @@
 /**
- * One HTTP/1.0 connection as an explicit state machine:
+ * One HTTP/1.x connection as an explicit state machine:
  *
- *   Reading --head complete--> Writing --all sent--> (close) or Lingering --EOF--> Closed
- *      \--EOF, reset, garbage--> Closed            \--peer gone--> Closed
+ *   Reading --request complete--> Writing --output drained--> finish(): Reading (kept alive)
+ *      |   \--handler pending--> Waiting --answer--> Writing      or Lingering --EOF--> Closed
+ *      \--EOF, reset, garbage--> Closed                           or Closed
  *
- * The primitives here (read, write, finish) do the syscalls and state changes; *when* they
- * run, and how the epoll interest follows, is the trigger strategy's business.
+ * The primitives here (read, write, finish) do the syscalls and the state changes; what the
+ * bytes mean is the exchange's business (exchange.ts), and *when* the primitives run, and
+ * how the epoll interest follows, is the trigger strategy's.
  */
 import { native } from '../binding/index.js';
-import { MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER, EAGAIN, EINTR } from '../constants.js';
+import { EAGAIN, EINTR, MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
 import { isHangup } from '../reactor/readiness.js';
 import type { ServerCounters } from '../trace/counters.js';
 import type { ActivityLinks } from './activity.js';
-import { CloseReason, ConnState, ReadResult, WriteResult } from './contract.js';
+import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
-import { HeadState, methodPlausible, requestLineValid, scanHead } from './parser.js';
+import { Phase, processInput } from './exchange.js';
+import type { ExchangeConn, ExchangeHost } from './exchange.js';
+import type { ChunkedDecoder } from './chunked.js';
+import type { PendingRequest, Persistence } from './handler.js';
 
 /** What a connection needs of its server beyond what strategies see. */
-export interface ConnectionHost extends Engine {
+export interface ConnectionHost extends Engine, ExchangeHost {
   readonly strategy: TriggerStrategy;
   readonly counters: ServerCounters;
-  /** One receive buffer shared by all connections: a read's bytes are consumed before the next. */
+  /** One receive buffer shared by all connections: a read's bytes are used before the next. */
   readonly scratch: Buffer;
-  /** The response every request gets, built once. */
-  readonly response: Buffer;
-  readonly badRequest: Buffer;
-  readonly headTooLarge: Buffer;
-  readonly maxHeadBytes: number;
-  /** Called with each complete request's bytes (valid only during the call). */
-  readonly onRequest: ((request: Buffer) => void) | undefined;
+  /** One buffer to gather several responses into a single send. */
+  readonly gather: Buffer;
   /** A cheap monotonic clock in milliseconds. */
   now(): number;
   /** Tells the eager-read policy whether the read found data. */
   eagerResult(hit: boolean): void;
-  /** Marks `conn` as active for the idle timeout. */
+  /** The connection made progress (head started, body, output, linger): idle timeout from now. */
   touch(conn: Connection): void;
+  /** The connection waits for its next request: the keep-alive timeout from now. */
+  idle(conn: Connection): void;
+  /** The connection waits for a handler: no timeout. */
+  hold(conn: Connection): void;
+  /** `delta` bytes more (or fewer) of partial input are held; the server may shed the oldest. */
+  held(delta: number): void;
   /** Closes `conn`'s fd and forgets it (called by Connection.close). */
   release(conn: Connection, reason: CloseReason): void;
 }
 
-/** "GET " or "HEAD ": requests that carry no body (RFC 9110 section 9.3). */
-function isGetOrHead(buf: Uint8Array): boolean {
-  if (buf[0] === 0x47) return buf[1] === 0x45 && buf[2] === 0x54 && buf[3] === 0x20;
-  return buf[0] === 0x48 && buf[1] === 0x45 && buf[2] === 0x41 && buf[3] === 0x44 && buf[4] === 0x20;
-}
 /** Longest a finished connection keeps reading a peer's leftover bytes before closing. */
 const LINGER_MAX_MS = 5000;
 /** struct linger { l_onoff = 1, l_linger = 0 }: close(2) then resets instead of flushing. */
 const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
 
-/** A client connection: its fd, state and the bytes in flight. */
-export class Connection implements StrategyConnection, ActivityLinks<Connection> {
+/** A client connection: its fd, state, the bytes in flight and the request in progress. */
+export class Connection implements StrategyConnection, ExchangeConn, ActivityLinks<Connection> {
   readonly fd: number;
   readonly engine: ConnectionHost;
   state: ConnState = ConnState.Reading;
-  /** Bytes of an incomplete head, kept only when a head spans several reads. */
-  partial: Buffer | null = null;
-  /** How many bytes of `partial` hold the head so far (the rest is room to grow into). */
-  partialLength = 0;
-  /** The response being sent (shared by all connections) and how much of it went out. */
-  out: Buffer | null = null;
+  // ---- input: bytes read but not used yet (a partial head, pipelined requests, a body) ----
+  inbuf: Buffer | null = null;
+  inStart = 0;
+  inEnd = 0;
+  unreadInput = false;
+  peerClosed = false;
+  // ---- output: segments not sent yet, in order; the first from `outOffset` ----
+  out0: Uint8Array | null = null;
+  outRest: Uint8Array[] | null = null;
   outOffset = 0;
-  /** The peer sent bytes past the head (a body, pipelining) or was refused: linger before close. */
-  linger = false;
+  outBytes = 0;
+  /** Responses queued and not yet all sent (interim 100s aside): counted once the output drains. */
+  unsent = 0;
+  // ---- the exchange (see ExchangeConn) ----
+  phase: Phase = Phase.Head;
+  headScanned = 0;
+  requests = 0;
+  closeAfter = false;
+  lingerNeeded = false;
+  reqHttp11 = false;
+  reqIsHead = false;
+  reqPersistence: Persistence = 0;
+  reqStatus = 200;
+  reqAnswered = false;
+  bodyLeft = 0;
+  chunks: ChunkedDecoder | null = null;
+  pending: PendingRequest | null = null;
+  bodyParts: Buffer[] | null = null;
+  bodyBytes = 0;
   /** Lingering ends at this time (performance.now()) even if the peer keeps sending. */
   lingerUntil = 0;
-  /**
-   * When the connection last made progress (performance.now()), for the idle timeout. While
-   * reading the head it stays at the accept time: the head must be complete within the timeout.
-   */
+  /** When the connection last made progress (performance.now()), for the idle timeouts. */
   lastActive: number;
   /** Neighbours in the server's activity list (see ActivityList). */
   olderActive: Connection | null = null;
@@ -93,6 +111,14 @@ export class Connection implements StrategyConnection, ActivityLinks<Connection>
     this.acceptedAt = now;
   }
 
+  get exchangeHost(): ExchangeHost {
+    return this.engine;
+  }
+
+  get gone(): boolean {
+    return this.state === ConnState.Closed;
+  }
+
   onEvents(events: number): void {
     // An event after which nothing moved (no byte in or out, same state) was a wake-up for nothing.
     const c = this.engine.counters;
@@ -110,6 +136,10 @@ export class Connection implements StrategyConnection, ActivityLinks<Connection>
     this.engine.strategy.onConnectionReady(this);
   }
 
+  noteInput(): void {
+    this.unreadInput = true;
+  }
+
   /**
    * Reads up to `maxReads` times. A short read means the socket was drained at that moment
    * (man 7 epoll: for stream sockets a short read is as good as EAGAIN), which saves the
@@ -120,6 +150,7 @@ export class Connection implements StrategyConnection, ActivityLinks<Connection>
     const c = engine.counters;
     const scratch = engine.scratch;
     const size = Math.min(chunk, scratch.length);
+    this.unreadInput = false;
     for (let i = 0; i < maxReads; i++) {
       c.recv++;
       this.recvCalls++;
@@ -127,29 +158,31 @@ export class Connection implements StrategyConnection, ActivityLinks<Connection>
       if (n > 0) {
         c.bytesIn += n;
         this.bytesIn += n;
+        const more = n === size || isHangup(events);
         if (this.state === ConnState.Lingering) {
-          // A peer still sending its body is not idle: timing it out would close with unread
-          // bytes, and the RST that follows can destroy the response the linger protects.
-          this.lastActive = engine.now();
+          // A peer still sending its body is not idle, but not for ever either (nginx's lingering_time).
           engine.touch(this);
-          // But not for ever: a peer trickling bytes would hold the fd (nginx's lingering_time).
           if (this.lastActive > this.lingerUntil) {
             this.close(CloseReason.Done);
             return ReadResult.Closed;
           }
-          if (n < size && !isHangup(events)) return ReadResult.Drained;
+          if (!more) return ReadResult.Drained;
           continue;
         }
-        const r = this.#take(scratch, n);
-        if (r !== ReadResult.Drained) return r;
-        // Bytes of a head do not postpone the idle timeout: the whole head must arrive within
-        // it, counted from accept, or a client trickling a byte now and then would hold its fd
-        // for hours (slowloris; nginx's client_header_timeout works the same way).
-        if (n < size && !isHangup(events)) return ReadResult.Drained;
+        this.#input(scratch, n);
+        const state = this.state as ConnState;
+        if (state === ConnState.Closed) return ReadResult.Closed;
+        if (state === ConnState.Writing) {
+          this.unreadInput = more;
+          return ReadResult.Complete;
+        }
+        if (state === ConnState.Waiting) {
+          this.unreadInput = more;
+          return ReadResult.Paused;
+        }
+        if (!more) return ReadResult.Drained;
       } else if (n === 0) {
-        // EOF. A complete request was already answered; anything else is an abort.
-        this.close(this.state === ConnState.Lingering ? CloseReason.Done : CloseReason.Aborted);
-        return ReadResult.Closed;
+        return this.#eof();
       } else if (n === -EAGAIN) {
         c.recvAgain++;
         this.recvAgain++;
@@ -159,94 +192,158 @@ export class Connection implements StrategyConnection, ActivityLinks<Connection>
         return ReadResult.Closed;
       }
     }
+    this.unreadInput = true;
     return ReadResult.Budget;
   }
 
-  /** Feeds received bytes to the head scanner; `data` is only valid until the next recv. */
-  #take(data: Buffer, n: number): ReadResult {
-    const engine = this.engine;
-    let buf: Buffer;
-    let from: number;
-    if (this.partial === null) {
-      buf = data;
-      from = 0;
-    } else {
-      // Grown by doubling, so a head trickled in tiny pieces costs linear copying, not quadratic.
-      from = this.partialLength;
-      if (from + n > this.partial.length) {
-        const grown = Buffer.allocUnsafe(Math.max(from + n, this.partial.length * 2));
-        this.partial.copy(grown, 0, 0, from);
-        this.partial = grown;
-      }
-      data.copy(this.partial, from, 0, n);
-      this.partialLength = from + n;
-      buf = this.partial;
-    }
-    const total = from + n;
-    const end = scanHead(buf, from, total);
-    if (end > 0 && methodPlausible(buf, end)) {
-      // Unread bytes past the head, or a method that usually carries a body still on its
-      // way: half-close and drain before closing, or the RST could destroy the response.
-      if (end < total || !isGetOrHead(buf)) this.linger = true;
-      engine.counters.requests++;
-      if (end > engine.maxHeadBytes) {
-        this.#respondError(431);
-        return ReadResult.Complete;
-      }
-      if (!requestLineValid(buf, 0, end)) {
-        this.#respondError(400);
-        return ReadResult.Complete;
-      }
-      engine.onRequest?.(buf.subarray(0, total));
-      this.partial = null;
-      this.out = engine.response;
-      this.outOffset = 0;
-      this.state = ConnState.Writing;
-      return ReadResult.Complete;
-    }
-    if (end === HeadState.Garbage || !methodPlausible(buf, total)) {
-      this.close(CloseReason.Aborted);
+  /** The peer sent its FIN: answer what is complete, then close (RFC 9112 section 9.6, half-close). */
+  #eof(): ReadResult {
+    this.peerClosed = true;
+    if (this.state === ConnState.Lingering) {
+      this.close(CloseReason.Done);
       return ReadResult.Closed;
     }
-    if (total > engine.maxHeadBytes) {
-      engine.counters.requests++;
-      this.#respondError(431);
-      return ReadResult.Complete;
-    }
-    if (this.partial === null) {
-      this.partial = Buffer.allocUnsafe(Math.max(256, 2 * n));
-      data.copy(this.partial, 0, 0, n);
-      this.partialLength = n;
-    }
-    return ReadResult.Drained;
+    if (this.state === ConnState.Writing) return ReadResult.Complete;
+    if (this.state === ConnState.Waiting) return ReadResult.Paused;
+    // Idle between requests is a normal end; a request cut off midway is an abort.
+    const midway = this.inbuf !== null || this.phase === Phase.Body || this.requests === 0;
+    this.close(midway ? CloseReason.Aborted : CloseReason.Done);
+    return ReadResult.Closed;
   }
 
-  #respondError(status: 400 | 431): void {
-    this.engine.counters.rejected++;
-    this.partial = null;
-    this.linger = true;
-    this.out = status === 400 ? this.engine.badRequest : this.engine.headTooLarge;
-    this.outOffset = 0;
-    this.state = ConnState.Writing;
+  /** Received bytes: used where they lie when nothing is buffered, else appended first. */
+  #input(data: Buffer, n: number): void {
+    if (this.inbuf === null) {
+      const used = processInput(this, data, 0, n);
+      if (used >= 0 && used < n && (this.state as ConnState) !== ConnState.Closed) this.#keep(data, used, n);
+    } else {
+      this.#append(data, n);
+      this.#drainInput();
+    }
+    this.#settle();
   }
 
-  /** Sends what is left of the response, at most `maxWrites` send calls. */
+  /** Processes the buffered input as far as it goes now; frees the buffer once used up. */
+  #drainInput(): void {
+    const buf = this.inbuf;
+    if (buf === null) return;
+    const used = processInput(this, buf, this.inStart, this.inEnd);
+    if (this.inbuf !== buf) return;
+    if (used < 0 || used >= this.inEnd) this.#dropInput();
+    else this.inStart = used;
+  }
+
+  #keep(data: Buffer, from: number, to: number): void {
+    const len = to - from;
+    const buf = Buffer.allocUnsafe(Math.max(256, 2 * len));
+    data.copy(buf, 0, from, to);
+    this.inbuf = buf;
+    this.inStart = 0;
+    this.inEnd = len;
+    this.engine.held(buf.length);
+  }
+
+  /** Appends; grown by doubling, so a head trickled in tiny pieces costs linear copying. */
+  #append(data: Buffer, n: number): void {
+    let buf = this.inbuf!;
+    if (this.inEnd + n > buf.length) {
+      const live = this.inEnd - this.inStart;
+      const grown = Buffer.allocUnsafe(Math.max(live + n, buf.length * 2));
+      buf.copy(grown, 0, this.inStart, this.inEnd);
+      this.engine.held(grown.length - buf.length);
+      buf = grown;
+      this.inbuf = grown;
+      this.inEnd = live;
+      this.inStart = 0;
+    }
+    data.copy(buf, this.inEnd, 0, n);
+    this.inEnd += n;
+  }
+
+  #dropInput(): void {
+    if (this.inbuf !== null) this.engine.held(-this.inbuf.length);
+    this.inbuf = null;
+    this.inStart = 0;
+    this.inEnd = 0;
+  }
+
+  /** The state after processing: output pending, a handler pending, or input awaited. */
+  #settle(): void {
+    if (this.state === ConnState.Closed || this.state === ConnState.Lingering) return;
+    if (this.phase === Phase.Waiting) this.state = ConnState.Waiting;
+    else if (this.outBytes > 0) this.state = ConnState.Writing;
+    else this.state = ConnState.Reading;
+  }
+
+  queue(first: Uint8Array, body: Uint8Array | null): void {
+    this.unsent++;
+    this.#push(first, body);
+  }
+
+  interim(bytes: Uint8Array): void {
+    this.#push(bytes, null);
+  }
+
+  #push(first: Uint8Array, body: Uint8Array | null): void {
+    if (this.out0 === null) {
+      this.out0 = first;
+      this.outOffset = 0;
+    } else {
+      (this.outRest ??= []).push(first);
+    }
+    this.outBytes += first.byteLength;
+    if (body !== null) {
+      (this.outRest ??= []).push(body);
+      this.outBytes += body.byteLength;
+    }
+  }
+
+  headStarted(): void {
+    // The first head's clock started at accept (or earlier, for a deferred silence).
+    if (this.requests > 0) this.engine.touch(this);
+  }
+
+  bodyProgress(): void {
+    this.engine.touch(this);
+  }
+
+  setWaiting(waiting: boolean): void {
+    if (waiting) this.engine.hold(this);
+    else this.engine.touch(this);
+  }
+
+  resume(): void {
+    if (this.state === ConnState.Closed) return;
+    this.#drainInput();
+    this.#settle();
+    this.engine.strategy.onConnectionReady(this);
+  }
+
+  abort(): void {
+    this.close(CloseReason.Aborted);
+  }
+
+  /** Sends the pending output, at most `maxWrites` send calls. */
   write(maxWrites: number): WriteResult {
-    const out = this.out!;
     const c = this.engine.counters;
     for (let i = 0; i < maxWrites; i++) {
+      const out = this.out0;
+      if (out === null) return WriteResult.Done;
       c.send++;
       this.sendCalls++;
-      const n = native.send(this.fd, out, this.outOffset, out.length - this.outOffset, MSG_NOSIGNAL);
+      let n: number;
+      let gathered = false;
+      if (this.outRest !== null && this.outBytes <= this.engine.gather.length) {
+        n = native.send(this.fd, this.#gather(), 0, this.outBytes, MSG_NOSIGNAL);
+        gathered = true;
+      } else {
+        n = native.send(this.fd, out, this.outOffset, out.byteLength - this.outOffset, MSG_NOSIGNAL);
+      }
       if (n >= 0) {
         c.bytesOut += n;
         this.bytesOut += n;
-        this.outOffset += n;
-        if (this.outOffset === out.length) {
-          c.responses++;
-          return WriteResult.Done;
-        }
-        this.lastActive = this.engine.now();
+        if (gathered) this.#sentGathered(n);
+        else this.#sent(n);
         this.engine.touch(this);
       } else if (n === -EAGAIN) {
         c.sendAgain++;
@@ -257,43 +354,102 @@ export class Connection implements StrategyConnection, ActivityLinks<Connection>
         return WriteResult.Closed;
       }
     }
-    return WriteResult.Budget;
+    return this.out0 === null ? WriteResult.Done : WriteResult.Budget;
+  }
+
+  /** Copies every pending segment into the shared gather buffer: several responses, one send. */
+  #gather(): Buffer {
+    const g = this.engine.gather;
+    let at = this.out0!.byteLength - this.outOffset;
+    g.set(this.out0!.subarray(this.outOffset), 0);
+    for (const seg of this.outRest!) {
+      g.set(seg, at);
+      at += seg.byteLength;
+    }
+    return g;
+  }
+
+  #sentGathered(n: number): void {
+    const left = this.outBytes - n;
+    this.outRest = null;
+    this.outOffset = 0;
+    this.outBytes = left;
+    // The gather buffer is shared: what it could not send must be copied out of it.
+    this.out0 = left === 0 ? null : Buffer.from(this.engine.gather.subarray(n, n + left));
+  }
+
+  #sent(n: number): void {
+    this.outOffset += n;
+    this.outBytes -= n;
+    if (this.outOffset < this.out0!.byteLength) return;
+    const rest = this.outRest;
+    if (rest === null || rest.length === 0) {
+      this.out0 = null;
+      this.outRest = null;
+    } else {
+      this.out0 = rest.shift()!;
+      if (rest.length === 0) this.outRest = null;
+    }
+    this.outOffset = 0;
   }
 
   /**
-   * Right after accept, before any registration: read, and if the request is complete,
-   * respond. Returns false when the connection is done with (answered and closed, or
-   * gone), true when it must be registered; its state then says what it waits for.
+   * Right after accept, before any registration: read, and if requests are complete, answer
+   * them. False when the connection is done with (answered and closed, or gone); true when
+   * it must be registered, its state then saying what it waits for.
    */
   serveEagerly(maxReads: number, maxWrites: number): boolean {
     const r = this.read(maxReads, 0);
-    this.engine.eagerResult(r !== ReadResult.Drained || this.partial !== null);
+    this.engine.eagerResult(r !== ReadResult.Drained || this.inbuf !== null);
     if (r === ReadResult.Closed) return false;
     if (r !== ReadResult.Complete) return true;
     const w = this.write(maxWrites);
     if (w === WriteResult.Closed) return false;
-    return w !== WriteResult.Done || this.finish();
+    return w !== WriteResult.Done || this.finish() !== Next.Closed;
   }
 
   /**
-   * After the response: close at once, or, when the peer sent more than we read, half-close
-   * and read until its EOF first. Closing with unread bytes makes the kernel send RST,
-   * which can destroy the response before the client reads it (RFC 9112 section 9.6).
-   * Returns true when the connection is now lingering (still open, wants EPOLLIN).
+   * After the output drained: close at once; or, when the peer may still be sending
+   * (pipelined requests behind a closing response, a body not read), half-close and read
+   * until its EOF first, since closing with unread bytes makes the kernel send RST, which
+   * can destroy the response before the client reads it (RFC 9112 section 9.6); or keep
+   * the connection alive and answer the requests already buffered.
    */
-  finish(): boolean {
-    if (!this.linger) {
+  finish(): Next {
+    if (this.state === ConnState.Closed) return Next.Closed;
+    this.engine.counters.responses += this.unsent;
+    this.unsent = 0;
+    const draining = this.engine.draining && this.phase === Phase.Head && this.outBytes === 0;
+    if (this.closeAfter || draining) {
+      const unread = this.lingerNeeded || this.inbuf !== null || this.phase === Phase.Body || draining;
+      if (unread && !this.peerClosed) return this.#linger();
       this.close(CloseReason.Done);
-      return false;
+      return Next.Closed;
     }
+    if (this.inbuf !== null) {
+      this.#drainInput();
+      this.#settle();
+      if (this.state === ConnState.Writing) return Next.Write;
+      if (this.state === ConnState.Waiting) return Next.Wait;
+      if ((this.state as ConnState) === ConnState.Closed) return Next.Closed;
+    }
+    if (this.peerClosed) {
+      this.close(this.inbuf === null && this.phase === Phase.Head ? CloseReason.Done : CloseReason.Aborted);
+      return Next.Closed;
+    }
+    this.state = ConnState.Reading;
+    if (this.inbuf === null && this.phase === Phase.Head) this.engine.idle(this);
+    return Next.Read;
+  }
+
+  #linger(): Next {
     this.engine.counters.shutdown++;
     native.shutdown(this.fd, SHUT_WR);
     this.state = ConnState.Lingering;
-    this.out = null;
-    this.lastActive = this.engine.now();
-    this.lingerUntil = this.lastActive + LINGER_MAX_MS;
+    this.#dropInput();
+    this.lingerUntil = this.engine.now() + LINGER_MAX_MS;
     this.engine.touch(this);
-    return true;
+    return Next.Read;
   }
 
   /**
@@ -301,10 +457,24 @@ export class Connection implements StrategyConnection, ActivityLinks<Connection>
    * closing only then. Costs an extra wake-up and epoll_ctl compared with `finish`.
    */
   shutdownBoth(): void {
+    this.engine.counters.responses += this.unsent;
+    this.unsent = 0;
     this.engine.counters.shutdown++;
     native.shutdown(this.fd, SHUT_RDWR);
     this.state = ConnState.Lingering;
-    this.out = null;
+    this.#dropInput();
+  }
+
+  /** The idle timeout ran out: a head that was arriving too slowly gets 408 first (as nginx logs it). */
+  timeOut(): void {
+    if (this.state === ConnState.Reading && (this.inbuf !== null || this.headScanned > 0) && this.outBytes === 0) {
+      const r = this.engine.errors.get(408, this.reqHttp11);
+      this.engine.counters.send++;
+      native.send(this.fd, r, 0, r.byteLength, MSG_NOSIGNAL);
+    }
+    const keptAlive = this.state === ConnState.Reading && this.inbuf === null && this.phase === Phase.Head && this.headScanned === 0 && this.requests > 0;
+    if (keptAlive) this.engine.counters.keepAliveTimeouts++;
+    this.close(keptAlive ? CloseReason.Done : CloseReason.TimedOut);
   }
 
   /** Closes the fd (which also removes it from the epoll set) and forgets the connection. */
@@ -316,8 +486,13 @@ export class Connection implements StrategyConnection, ActivityLinks<Connection>
       native.setsockopt(this.fd, SOL_SOCKET, SO_LINGER, RESET_ON_CLOSE);
     }
     this.state = ConnState.Closed;
-    this.partial = null;
-    this.out = null;
+    this.#dropInput();
+    this.out0 = null;
+    this.outRest = null;
+    this.outBytes = 0;
+    this.pending = null;
+    this.bodyParts = null;
+    this.chunks = null;
     this.engine.release(this, reason);
   }
 }

@@ -10,10 +10,15 @@ import type { StrategyFacts } from './trigger/catalog.js';
 
 /** Where a connection is in its life. */
 export const enum ConnState {
+  /** Waiting for input: a head, a body, or (kept alive) the next request. */
   Reading = 0,
+  /** Output is pending. */
   Writing = 1,
+  /** Done, half-closed, reading the peer's leftover bytes until its EOF. */
   Lingering = 2,
   Closed = 3,
+  /** A handler's answer is pending: nothing to read or write until it comes. */
+  Waiting = 4,
 }
 
 /** What a read turn ended with. */
@@ -22,10 +27,12 @@ export const enum ReadResult {
   Drained = 0,
   /** The read budget ran out with data possibly left: needs another turn. */
   Budget = 1,
-  /** The head is complete: the response is ready to write. */
+  /** A response (or an interim 100 Continue) is ready to write. */
   Complete = 2,
   /** The connection was closed. */
   Closed = 3,
+  /** A handler's answer is pending: stop reading until the connection resumes itself. */
+  Paused = 4,
 }
 
 /** What a write turn ended with. */
@@ -38,6 +45,18 @@ export const enum WriteResult {
   Budget = 2,
   /** The peer is gone; the connection was closed. */
   Closed = 3,
+}
+
+/** What a connection wants after its output drained (see `finish`). */
+export const enum Next {
+  /** It was closed. */
+  Closed = 0,
+  /** Input: the next request, the rest of a body, or (lingering) the peer's EOF. */
+  Read = 1,
+  /** More output: buffered pipelined requests were answered. */
+  Write = 2,
+  /** A handler's answer is pending; the connection resumes itself (onConnectionReady). */
+  Wait = 3,
 }
 
 /** Why a connection ended, for the counters and the connection records. */
@@ -83,8 +102,16 @@ export interface StrategyConnection extends Pollable {
    * (0 when nothing did): after a hang-up a short read is not taken as "drained".
    */
   read(maxReads: number, events: number, chunk?: number): ReadResult;
-  /** Sends what is left of the response, at most `maxWrites` send calls. */
+  /** Sends the pending output, at most `maxWrites` send calls. */
   write(maxWrites: number): WriteResult;
+  /**
+   * The socket may hold bytes not read yet although no edge will announce them (a read
+   * stopped before EAGAIN, or input arrived while writing): an edge-triggered strategy
+   * must read before it waits.
+   */
+  readonly unreadInput: boolean;
+  /** Notes that input arrived while the connection was not reading (writing, waiting). */
+  noteInput(): void;
   /**
    * Right after accept, before any registration: read, and if the request is complete,
    * respond. False when the connection is done with (answered and closed, or gone); true
@@ -92,10 +119,10 @@ export interface StrategyConnection extends Pollable {
    */
   serveEagerly(maxReads: number, maxWrites: number): boolean;
   /**
-   * After the response: close at once, or, when the peer may still be sending, half-close
-   * and read until its EOF first. True when the connection now lingers (wants EPOLLIN).
+   * After the output drained: close (at once, or after lingering for the peer's EOF when it
+   * may still be sending), or keep alive, answering pipelined requests already read.
    */
-  finish(): boolean;
+  finish(): Next;
   /** The seed's ending: shutdown(SHUT_RDWR), then wait for the EPOLLHUP that follows. */
   shutdownBoth(): void;
   /** Closes the fd (which also leaves the epoll set) and forgets the connection. */
@@ -120,7 +147,10 @@ export interface TriggerStrategy extends StrategyFacts {
   onListener(engine: Engine): void;
   /** A connection is ready. */
   onConnection(conn: StrategyConnection, events: number): void;
-  /** A connection this strategy put on the ready list gets its turn. */
+  /**
+   * A connection gets another turn: from the ready list, or resuming itself when a
+   * handler's answer came.
+   */
   onConnectionReady(conn: StrategyConnection): void;
   /** Accepting must stop for a moment (out of fds or memory): keep the listener from waking us. */
   pauseListener(engine: Engine): void;

@@ -18,20 +18,29 @@ import type { ConnectionHost } from './connection.js';
 import { AcceptResult, CloseReason, ConnState } from './contract.js';
 import type { TriggerStrategy } from './contract.js';
 import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from './deferred-accept.js';
+import type { RequestHandler } from './handler.js';
 import { IdleSweep } from './idle-sweep.js';
-import { errorResponse, okResponse } from './response.js';
+import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from './responses.js';
 
 /** What the engine is built from: the facade's checked options. */
 export interface EngineConfig {
   strategy: TriggerStrategy;
   body: Uint8Array | undefined;
+  handler: RequestHandler | undefined;
   maxHeadBytes: number;
+  maxBodyBytes: number;
+  maxRequests: number;
+  /** Most bytes all partial requests (heads, buffered input) may hold together. */
+  inputBudgetBytes: number;
   idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   eagerRead: boolean;
   traceConnections: number;
   onRequest: ((request: Buffer) => void) | undefined;
   /** Failures of the loop itself (never a client's misbehaviour). */
   onError: (err: Error) => void;
+  /** A handler failed; it got a 500. */
+  onHandlerError: (err: unknown) => void;
 }
 
 const OUTCOMES = ['done', 'aborted', 'timed-out', 'cut-off'] as const;
@@ -41,12 +50,22 @@ export class ServerEngine implements ConnectionHost {
   readonly counters: ServerCounters = newServerCounters();
   readonly reactor: Reactor;
   readonly scratch: Buffer = Buffer.allocUnsafe(65536);
-  readonly response: Buffer;
-  readonly badRequest: Buffer = errorResponse(400);
-  readonly headTooLarge: Buffer = errorResponse(431);
+  readonly gather: Buffer = Buffer.allocUnsafe(65536);
+  readonly clock = new DateClock();
+  readonly fixed: FixedResponses;
+  readonly errors: ErrorResponses;
+  readonly handler: RequestHandler | undefined;
   readonly maxHeadBytes: number;
+  readonly maxBodyBytes: number;
+  readonly maxRequests: number;
+  readonly keepAlive: boolean;
   readonly onRequest: ((request: Buffer) => void) | undefined;
   readonly listener: Pollable;
+  draining = false;
+  /** Bytes held by partial input over all connections, and the most they may hold. */
+  #heldBytes = 0;
+  readonly #inputBudget: number;
+  readonly #onHandlerError: (err: unknown) => void;
   readonly #eagerRead: boolean;
   /** The listener has TCP_DEFER_ACCEPT: a connection accepted with nothing to read was silent. */
   #deferred = false;
@@ -66,13 +85,20 @@ export class ServerEngine implements ConnectionHost {
   constructor(config: EngineConfig) {
     this.strategy = config.strategy;
     this.maxHeadBytes = config.maxHeadBytes;
+    this.maxBodyBytes = config.maxBodyBytes;
+    this.maxRequests = config.maxRequests;
+    this.keepAlive = config.strategy.keepAlive;
+    this.handler = config.handler;
     this.onRequest = config.onRequest;
     this.#eagerRead = config.eagerRead;
     this.#traceConnections = config.traceConnections;
+    this.#inputBudget = config.inputBudgetBytes;
     this.#onError = config.onError;
-    this.response = okResponse(config.body);
+    this.#onHandlerError = config.onHandlerError;
+    this.fixed = new FixedResponses(config.body ?? SEED_BODY, this.clock);
+    this.errors = new ErrorResponses(this.clock);
     this.reactor = new Reactor({ onError: config.onError });
-    this.#sweep = new IdleSweep(config.idleTimeoutMs, MAX_SYNACK_RETRANSMITS, () => this.counters.timerTurns++);
+    this.#sweep = new IdleSweep(config.idleTimeoutMs, config.keepAliveTimeoutMs, MAX_SYNACK_RETRANSMITS, () => this.counters.timerTurns++);
     const strategy = this.strategy;
     this.#guard = new AcceptGuard(
       () => strategy.pauseListener(this),
@@ -111,9 +137,12 @@ export class ServerEngine implements ConnectionHost {
    */
   stopAccepting(onDrained: () => void): void {
     this.#closing = true;
+    this.draining = true;
     this.#guard.close();
     this.reactor.forget(this.listener);
     this.#onDrained = onDrained;
+    // Idle between requests: nothing in flight to finish, closed at once.
+    for (const conn of this.#sweep.keptAlive()) conn.close(CloseReason.Done);
     if (this.openCount() === 0) this.#drained();
   }
 
@@ -188,7 +217,42 @@ export class ServerEngine implements ConnectionHost {
   }
 
   touch(conn: Connection): void {
-    this.#sweep.touch(conn);
+    this.#sweep.touch(conn, this.now());
+  }
+
+  idle(conn: Connection): void {
+    if (this.draining) {
+      conn.close(CloseReason.Done);
+      return;
+    }
+    this.#sweep.idle(conn, this.now());
+  }
+
+  hold(conn: Connection): void {
+    this.#sweep.hold(conn);
+  }
+
+  held(delta: number): void {
+    this.#heldBytes += delta;
+    if (delta > 0 && this.#heldBytes > this.#inputBudget) this.#shedHeads();
+  }
+
+  handlerFailed(err: unknown): void {
+    this.#onHandlerError(err);
+  }
+
+  /**
+   * Partial input over all connections is over budget (slow heads of up to --max-head each
+   * could take any amount of memory): close the oldest connections holding partial heads
+   * until it is back under, as a client that takes longest is the likeliest attacker.
+   */
+  #shedHeads(): void {
+    for (const conn of this.#sweep.oldestActive()) {
+      if (this.#heldBytes <= this.#inputBudget) return;
+      if (conn.inbuf === null || conn.state !== ConnState.Reading) continue;
+      this.counters.headsShed++;
+      conn.close(CloseReason.Aborted);
+    }
   }
 
   release(conn: Connection, reason: CloseReason): void {
@@ -236,7 +300,8 @@ export class ServerEngine implements ConnectionHost {
         return;
       }
     }
-    this.#sweep.touch(conn);
+    // Served in part already and kept alive (the eager read answered it): idle() placed it.
+    if (conn.activeList === null) this.#sweep.touch(conn, conn.acceptedAt);
   }
 
   #record(conn: Connection, reason: CloseReason): void {
@@ -255,6 +320,7 @@ export class ServerEngine implements ConnectionHost {
       epollCtl: conn.ctlCalls,
       bytesIn: conn.bytesIn,
       bytesOut: conn.bytesOut,
+      requests: conn.requests,
     });
   }
 }

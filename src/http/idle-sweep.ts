@@ -1,32 +1,39 @@
 /**
- * The idle timeout: open connections in order of last activity, and a timer that closes
- * the ones idle too long. Connections handed over by TCP_DEFER_ACCEPT after a silence sit
- * in lists of their own (see `credit`), so every list stays ordered and the sweep, which
- * stops at a list's first connection not yet idle, finds every idle one on time.
+ * The idle timeouts: open connections in lists ordered by last activity, one list per
+ * timeout, and a timer that closes the ones idle too long. A connection making progress
+ * (a head arriving, a body, a response, a linger) has the idle timeout; one waiting between
+ * requests has the keep-alive timeout; one waiting for its handler has none. Connections
+ * handed over by TCP_DEFER_ACCEPT after a silence sit in lists of their own (see
+ * `credit`), so every list stays ordered and the sweep, which stops at a list's first
+ * connection not yet idle, finds every idle one on time.
  */
 import { ActivityList } from './activity.js';
-import { CloseReason } from './contract.js';
 import type { Connection } from './connection.js';
 
 export class IdleSweep {
   readonly #active = new ActivityList<Connection>();
+  readonly #keptAlive = new ActivityList<Connection>();
+  readonly #waiting = new ActivityList<Connection>();
   /** One list per credited silence (by SYN-ACK retransmits): within a list the credit is the same. */
   readonly #silent: ActivityList<Connection>[];
+  readonly #timed: [ActivityList<Connection>, number][];
   readonly #timeoutMs: number;
   readonly #onTurn: () => void;
   #timer: NodeJS.Timeout | undefined;
 
   /** `onTurn` is told of each timer turn (each costs libuv an epoll_wait). */
-  constructor(timeoutMs: number, silences: number, onTurn: () => void) {
+  constructor(timeoutMs: number, keepAliveMs: number, silences: number, onTurn: () => void) {
     this.#timeoutMs = timeoutMs;
     this.#silent = Array.from({ length: silences + 1 }, () => new ActivityList<Connection>());
+    this.#timed = [[this.#active, timeoutMs], [this.#keptAlive, keepAliveMs], ...this.#silent.map((l) => [l, timeoutMs] as [ActivityList<Connection>, number])];
     this.#onTurn = onTurn;
   }
 
-  /** Starts the timer: a quarter of the timeout, within 25 ms and 1 s; it never keeps the process alive. */
+  /** Starts the timer: a quarter of the shorter timeout, within 25 ms and 1 s; it never keeps the process alive. */
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(this.#sweep, Math.max(25, Math.min(1000, this.#timeoutMs / 4)));
+    const shortest = Math.min(...this.#timed.map(([, ms]) => ms));
+    this.#timer = setInterval(this.#sweep, Math.max(25, Math.min(1000, shortest / 4)));
     this.#timer.unref();
   }
 
@@ -35,9 +42,21 @@ export class IdleSweep {
     this.#timer = undefined;
   }
 
-  /** Marks `conn` as active now (moving it from any list). */
-  touch(conn: Connection): void {
+  /** `conn` made progress now: the idle timeout counts from now. */
+  touch(conn: Connection, now: number): void {
+    conn.lastActive = now;
     this.#active.touch(conn);
+  }
+
+  /** `conn` waits for its next request from now: the keep-alive timeout. */
+  idle(conn: Connection, now: number): void {
+    conn.lastActive = now;
+    this.#keptAlive.touch(conn);
+  }
+
+  /** `conn` waits for its handler: no timeout, but it is still open. */
+  hold(conn: Connection): void {
+    this.#waiting.touch(conn);
   }
 
   /**
@@ -51,23 +70,37 @@ export class IdleSweep {
 
   /** Connections open now. */
   get size(): number {
-    let n = this.#active.size;
-    for (const list of this.#silent) n += list.size;
+    let n = this.#waiting.size;
+    for (const [list] of this.#timed) n += list.size;
     return n;
   }
 
   /** A copy of every open connection (safe to close them while iterating). */
   all(): Connection[] {
-    return [this.#active, ...this.#silent].flatMap((list) => list.toArray());
+    return [this.#waiting, ...this.#timed.map(([l]) => l)].flatMap((list) => list.toArray());
+  }
+
+  /** A copy of the connections waiting between requests. */
+  keptAlive(): Connection[] {
+    return this.#keptAlive.toArray();
+  }
+
+  /** Connections in progress, oldest first (for shedding partial heads). */
+  oldestActive(): Connection[] {
+    return this.#active.toArray();
+  }
+
+  /** The idle timeout, in ms. */
+  get timeoutMs(): number {
+    return this.#timeoutMs;
   }
 
   #sweep = (): void => {
     this.#onTurn();
     const now = performance.now();
-    const limit = this.#timeoutMs;
-    for (const list of [this.#active, ...this.#silent]) {
+    for (const [list, limit] of this.#timed) {
       for (let conn = list.oldest; conn !== null && now - conn.lastActive >= limit; conn = list.oldest) {
-        conn.close(CloseReason.TimedOut);
+        conn.timeOut();
         // Closing removes it from the list; never loop on one that somehow stayed.
         list.remove(conn);
       }

@@ -1,6 +1,7 @@
 /**
- * `HttpServer`: the seed's HTTP/1.0 server done right, in either trigger mode, on Node's
- * event loop, so a Node program can embed it. A small facade over the internal engine:
+ * `HttpServer`: the seed's server done right, as HTTP/1.1 (persistent connections,
+ * pipelining, framed bodies, a request handler), in either trigger mode, on Node's event
+ * loop, so a Node program can embed it. A small facade over the internal engine:
  * options, `listen`, `address`, `close`, `stats`, and `net.Server`'s events.
  */
 import { EventEmitter } from 'node:events';
@@ -12,6 +13,7 @@ import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../trace
 import { boolean, bytes, func, integer, options as checkOptions, string } from '../validate.js';
 import { DEFER_ACCEPT_S, enableDeferredAccept } from './deferred-accept.js';
 import { ServerEngine } from './engine.js';
+import type { RequestHandler } from './handler.js';
 import type { Mode, Trigger } from './trigger/catalog.js';
 import { strategyFor } from './trigger/index.js';
 
@@ -27,8 +29,26 @@ export interface HttpServerOptions {
   backlog?: number;
   /** Response body instead of "Hello, world!" (sent with the seed's headers); a string is sent as UTF-8. */
   body?: Uint8Array | string;
-  /** Longest accepted request head in bytes; default 8192. Longer: 431, then close. */
+  /**
+   * Answers each request instead of the fixed response: gets the request (method, target,
+   * version, lower-case headers, body), returns status, headers and body, now or as a
+   * Promise. Responses leave in request order; a handler that throws or rejects gets the
+   * client a 500 (and the server a 'handlerError' event), the server goes on.
+   */
+  handler?: RequestHandler;
+  /** Longest accepted request head in bytes; default 8192. Longer: 431 (a request line alone: 414), then close. */
   maxHeadBytes?: number;
+  /** Largest accepted request body in bytes; default 1 MiB. Larger: 413, then close. */
+  maxBodyBytes?: number;
+  /** Requests per connection; default 1000. The last response says `Connection: close`. */
+  maxRequests?: number;
+  /**
+   * Most bytes all partial requests together may hold (heads arriving slowly, pipelined
+   * input); default 64 MiB. Over it, the connections with the oldest partial heads are closed.
+   */
+  inputBudgetBytes?: number;
+  /** Milliseconds a kept-alive connection may wait for its next request; default 5000. */
+  keepAliveTimeoutMs?: number;
   /**
    * Milliseconds without progress after which a connection is closed; default 5000. The
    * request head must arrive in full within this time of accept (no trickling it in).
@@ -58,8 +78,8 @@ export interface HttpServerOptions {
 }
 
 const OPTION_NAMES = [
-  'mode', 'host', 'port', 'backlog', 'body', 'maxHeadBytes', 'idleTimeoutMs', 'eagerRead', 'deferAccept', 'holdMs',
-  'traceConnections', 'onRequest',
+  'mode', 'host', 'port', 'backlog', 'body', 'handler', 'maxHeadBytes', 'maxBodyBytes', 'maxRequests', 'inputBudgetBytes',
+  'idleTimeoutMs', 'keepAliveTimeoutMs', 'eagerRead', 'deferAccept', 'holdMs', 'traceConnections', 'onRequest',
 ] as const;
 
 /** Where a server listens. */
@@ -82,7 +102,8 @@ const DEFAULT_CLOSE_DEADLINE_MS = 5000;
  * The server. `listen()` binds and starts serving on Node's event loop (and emits
  * 'listening'); `close()` stops accepting, lets responses in flight finish (up to a
  * deadline), releases every fd and emits 'close'. Emits 'error' for failures of the loop
- * itself, never for a client's misbehaviour.
+ * itself, never for a client's misbehaviour; 'handlerError' (when listened to) for a handler
+ * that failed.
  */
 export class HttpServer extends EventEmitter {
   readonly #engine: ServerEngine;
@@ -112,12 +133,20 @@ export class HttpServer extends EventEmitter {
     this.#engine = new ServerEngine({
       strategy,
       body: o.body === undefined ? undefined : bytes(o.body, 'body', 'option'),
+      handler: o.handler === undefined ? undefined : func<RequestHandler>(o.handler, 'handler', 'option'),
       maxHeadBytes: integer(o.maxHeadBytes ?? 8192, 'maxHeadBytes', 16, 1 << 20, 'option'),
+      maxBodyBytes: integer(o.maxBodyBytes ?? 1 << 20, 'maxBodyBytes', 0, 2 ** 40, 'option'),
+      maxRequests: integer(o.maxRequests ?? 1000, 'maxRequests', 1, 0x7fffffff, 'option'),
+      inputBudgetBytes: integer(o.inputBudgetBytes ?? 64 << 20, 'inputBudgetBytes', 1 << 16, 2 ** 40, 'option'),
       idleTimeoutMs,
+      keepAliveTimeoutMs: integer(o.keepAliveTimeoutMs ?? 5000, 'keepAliveTimeoutMs', 1, 0x7fffffff, 'option'),
       eagerRead,
       traceConnections: integer(o.traceConnections ?? 0, 'traceConnections', 0, 1_000_000, 'option'),
       onRequest: o.onRequest === undefined ? undefined : func<(request: Buffer) => void>(o.onRequest, 'onRequest', 'option'),
       onError: (err) => this.emit('error', err),
+      onHandlerError: (err) => {
+        if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err);
+      },
     });
   }
 

@@ -53,8 +53,14 @@ export interface ServerCounters {
   aborted: number;
   /** Requests answered with an error status (400, 431). */
   rejected: number;
-  /** Connections closed by the idle timeout. */
+  /** Connections closed by the idle timeout (a head, body or response too slow). */
   timedOut: number;
+  /** Kept-alive connections closed after waiting the keep-alive timeout for another request. */
+  keepAliveTimeouts: number;
+  /** Connections with partial heads closed because all partial heads together held too much memory. */
+  headsShed: number;
+  /** Handlers that threw, rejected, or answered something that cannot be sent (each got a 500). */
+  handlerErrors: number;
   /** Connections cut off when close()'s deadline ran out. */
   cutOff: number;
   /** Connections accepted and closed at once because the process ran out of fds. */
@@ -86,7 +92,7 @@ export function newServerCounters(): ServerCounters {
   return {
     timerTurns: 0, accept: 0, acceptAgain: 0, recv: 0, recvAgain: 0, send: 0, sendAgain: 0, shutdown: 0, close: 0,
     bytesIn: 0, bytesOut: 0, connections: 0, requests: 0, responses: 0, aborted: 0, rejected: 0,
-    timedOut: 0, cutOff: 0, shed: 0, fdExhausted: 0, deferred: 0, useless: 0, eagerHits: 0, eagerMisses: 0,
+    timedOut: 0, keepAliveTimeouts: 0, headsShed: 0, handlerErrors: 0, cutOff: 0, shed: 0, fdExhausted: 0, deferred: 0, useless: 0, eagerHits: 0, eagerMisses: 0,
   };
 }
 
@@ -126,4 +132,6 @@ export interface ConnectionRecord {
   epollCtl: number;
   bytesIn: number;
   bytesOut: number;
+  /** Requests on this connection (more than one when it was kept alive). */
+  requests: number;
 }

@@ -23,6 +23,8 @@ export interface StrategyFacts {
   readonly family: StrategyFamily;
   /** One line: what it does with epoll. */
   readonly description: string;
+  /** Whether its connections may persist (HTTP/1.1 keep-alive); the seed's loops close after each response. */
+  readonly keepAlive: boolean;
   /** The lab's colour for it: level-triggered blues and purple, edge-triggered oranges and red. */
   readonly color: string;
 }
@@ -34,6 +36,7 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     trigger: 'level',
     family: 'seed',
     description: "the seed's LT loop: EPOLLIN, modify to EPOLLOUT, modify to 0 + shutdown, close on EPOLLHUP (its hangs fixed)",
+    keepAlive: false,
     color: '#74a9d8',
   },
   {
@@ -41,13 +44,15 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     trigger: 'edge',
     family: 'seed',
     description: "the seed's ET loop: the same modify pattern with EPOLLET, draining each edge (its hangs fixed)",
+    keepAlive: false,
     color: '#f4a259',
   },
   {
     name: 'lt',
     trigger: 'level',
     family: 'mode',
-    description: 'etlt serve --mode lt: EPOLLIN for life, EPOLLOUT only while a send would block, close when done',
+    description: 'etlt serve --mode lt: EPOLLIN for life, EPOLLOUT only while a send would block, kept alive between requests',
+    keepAlive: true,
     color: '#1f5fa8',
   },
   {
@@ -55,6 +60,7 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     trigger: 'edge',
     family: 'mode',
     description: 'etlt serve --mode et: registered once with IN|OUT|RDHUP|ET, never modified, drained with bounded turns',
+    keepAlive: true,
     color: '#d9541e',
   },
   {
@@ -62,6 +68,7 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     trigger: 'edge',
     family: 'pitfall',
     description: 'pitfall: ET but one accept and one recv(1024) per edge: data left behind waits for an edge that never comes',
+    keepAlive: true,
     color: '#9e1b32',
   },
   {
@@ -69,6 +76,7 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     trigger: 'level',
     family: 'pitfall',
     description: 'pitfall: LT with EPOLLOUT armed from accept to close: every wait reports every idle writable socket',
+    keepAlive: true,
     color: '#7b4fb5',
   },
 ];

@@ -2,29 +2,43 @@
  * Edge-triggered: each connection is registered once with IN, OUT, RDHUP and ET and never
  * modified (nginx's way). Every edge must be drained until EAGAIN or it is lost; to keep
  * one busy fd from starving the rest, a turn is bounded and unfinished work goes on the
- * reactor's ready list, to be resumed without waiting for an edge that will not come.
+ * reactor's ready list, to be resumed without waiting for an edge that will not come. An
+ * input edge that comes while the connection writes or waits is remembered, and read once
+ * it can be (`unreadInput`).
  */
 import { EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from '../../constants.js';
 import { isError, isReadClosed, isReadable, isWritable, isWriteClosed } from '../../reactor/readiness.js';
-import { ACCEPT_BUDGET, AcceptResult, CloseReason, ConnState, READ_BUDGET, ReadResult, WRITE_BUDGET, WriteResult } from '../contract.js';
+import {
+  ACCEPT_BUDGET, AcceptResult, CloseReason, ConnState, Next, READ_BUDGET, ReadResult, WRITE_BUDGET, WriteResult,
+} from '../contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from '../contract.js';
 import { FACTS } from './catalog.js';
 import { edgeListener } from './listener.js';
 
-function writeTurn(conn: StrategyConnection): void {
-  const w = conn.write(WRITE_BUDGET);
-  if (w === WriteResult.Done) {
-    // A lingering connection may already hold the peer's EOF: read it now, the edge is gone.
-    if (conn.finish()) readTurn(conn, EPOLLIN);
-  } else if (w === WriteResult.Budget) {
-    conn.engine.reactor.later(conn);
-  }
-}
+/** Reads and writes in one connection's turn at most, before the ready list takes over. */
+const ROUNDS = 8;
 
-function readTurn(conn: StrategyConnection, events: number): void {
-  const r = conn.read(READ_BUDGET, events);
-  if (r === ReadResult.Complete) writeTurn(conn);
-  else if (r === ReadResult.Budget) conn.engine.reactor.later(conn);
+/** Alternates reading and writing while each has work, within a bounded turn. */
+function drive(conn: StrategyConnection, events: number, reading: boolean): void {
+  let read = reading;
+  for (let round = 0; round < ROUNDS; round++) {
+    if (read) {
+      const r = conn.read(READ_BUDGET, events);
+      events = EPOLLIN;
+      if (r === ReadResult.Budget) break;
+      if (r !== ReadResult.Complete) return;
+    }
+    const w = conn.write(WRITE_BUDGET);
+    if (w === WriteResult.Budget) break;
+    if (w !== WriteResult.Done) return;
+    const next = conn.finish();
+    if (next === Next.Closed || next === Next.Wait) return;
+    // Kept alive or lingering: read at once only what no edge will announce (a read that
+    // stopped short of EAGAIN; the EOF of a lingering peer may be in already).
+    read = next === Next.Read;
+    if (read && !conn.unreadInput && conn.state !== ConnState.Lingering) return;
+  }
+  conn.engine.reactor.later(conn);
 }
 
 /** The edge-triggered strategy. */
@@ -48,18 +62,20 @@ export const edge: TriggerStrategy = {
   },
 
   onConnection(conn: StrategyConnection, events: number): void {
-    if (conn.state === ConnState.Writing) {
+    const state = conn.state;
+    if (state === ConnState.Writing || state === ConnState.Waiting) {
+      if (isReadable(events) || isReadClosed(events)) conn.noteInput();
       // Only an EPOLLOUT edge means the kernel took bytes off the send queue; errors
       // and hang-ups surface as send errors.
-      if (isWritable(events) || isWriteClosed(events)) writeTurn(conn);
+      if (state === ConnState.Writing && (isWritable(events) || isWriteClosed(events))) drive(conn, events, false);
       return;
     }
     // Reading or lingering: an EPOLLOUT-only edge (the initial writability) needs nothing.
-    if (isReadable(events) || isReadClosed(events) || isError(events)) readTurn(conn, events);
+    if (isReadable(events) || isReadClosed(events) || isError(events)) drive(conn, events, true);
   },
 
   onConnectionReady(conn: StrategyConnection): void {
-    if (conn.state === ConnState.Writing) writeTurn(conn);
-    else readTurn(conn, EPOLLIN);
+    if (conn.state === ConnState.Writing) drive(conn, EPOLLIN, false);
+    else if (conn.state === ConnState.Reading || conn.state === ConnState.Lingering) drive(conn, EPOLLIN, true);
   },
 };

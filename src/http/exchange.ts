@@ -1,0 +1,329 @@
+/**
+ * The exchanges on one connection: input bytes in, responses queued, in request order.
+ * Heads are parsed, bodies framed and read (or discarded), each request answered with the
+ * fixed response or the handler's, one after another. No syscalls here: the connection
+ * reads and writes; this decides what the bytes mean.
+ */
+import { ChunkError, ChunkedDecoder } from './chunked.js';
+import type { ChunkSink } from './chunked.js';
+import { BadResponse, Persistence, frameResponse, pendingRequest } from './handler.js';
+import type { HttpRequest, HttpResponse, PendingRequest, RequestHandler } from './handler.js';
+import { Expect, Framing, HeadState, Method, RequestHead, parseHead, requestLineLonger, scanHead } from './parser.js';
+import { CONTINUE, Variant } from './responses.js';
+import type { DateClock, ErrorResponses, FixedResponses } from './responses.js';
+
+/** What an exchange needs of the server (the engine provides it). */
+export interface ExchangeHost {
+  readonly fixed: FixedResponses;
+  readonly errors: ErrorResponses;
+  readonly clock: DateClock;
+  readonly handler: RequestHandler | undefined;
+  readonly maxHeadBytes: number;
+  readonly maxBodyBytes: number;
+  readonly maxRequests: number;
+  /** The server is shutting down: every response from now on closes its connection. */
+  readonly draining: boolean;
+  /** Whether the strategy lets connections persist. */
+  readonly keepAlive: boolean;
+  /** Called with each request head's bytes (valid only during the call). */
+  readonly onRequest: ((request: Buffer) => void) | undefined;
+  readonly counters: { requests: number; rejected: number; handlerErrors: number };
+  /** A handler failed (threw, rejected or answered something unsendable). */
+  handlerFailed(err: unknown): void;
+}
+
+/** Where the request in progress is. */
+export const enum Phase {
+  Head = 0,
+  Body = 1,
+  /** The handler's answer is pending. */
+  Waiting = 2,
+  /** A response that closes the connection was queued: later input is not read as requests. */
+  Closing = 3,
+}
+
+/** Unsent bytes past which a connection stops answering pipelined requests until they drain. */
+export const OUTPUT_LIMIT = 64 * 1024;
+
+/** What the exchange uses of a connection. */
+export interface ExchangeConn {
+  readonly exchangeHost: ExchangeHost;
+  phase: Phase;
+  /** Bytes of the current head already scanned by scanHead. */
+  headScanned: number;
+  /** Requests on this connection so far. */
+  requests: number;
+  /** The queued response ends the connection; `lingerNeeded`: half-close and drain first. */
+  closeAfter: boolean;
+  lingerNeeded: boolean;
+  /** Unsent output bytes. */
+  readonly outBytes: number;
+  // The request in progress.
+  reqHttp11: boolean;
+  reqIsHead: boolean;
+  reqPersistence: Persistence;
+  reqStatus: number;
+  /** The response was queued at the head (a fixed response does not wait for its body). */
+  reqAnswered: boolean;
+  bodyLeft: number;
+  chunks: ChunkedDecoder | null;
+  pending: PendingRequest | null;
+  bodyParts: Buffer[] | null;
+  bodyBytes: number;
+  /** Queues a response's segments (sent in order). */
+  queue(first: Uint8Array, body: Uint8Array | null): void;
+  /** Queues an interim response (100 Continue): sent in order, not counted as a response. */
+  interim(bytes: Uint8Array): void;
+  /** A head's first bytes arrived: its idle clock starts now. */
+  headStarted(): void;
+  /** A body made progress. */
+  bodyProgress(): void;
+  /** Enters or leaves the handler wait. */
+  setWaiting(waiting: boolean): void;
+  /** The handler's answer came: the connection goes on with its input and output. */
+  resume(): void;
+  /** The connection is gone (closed meanwhile): a late handler answer is dropped. */
+  readonly gone: boolean;
+  /** Closes without a response (binary garbage). */
+  abort(): void;
+}
+
+/** The one head parsed at a time (parsing is synchronous and never nests). */
+const head = new RequestHead();
+
+/** Fixed-response methods: what the seed answered, it still answers; the rest get 501. */
+function fixedAnswers(method: Method): boolean {
+  return method !== Method.Other && method !== Method.CONNECT;
+}
+
+/**
+ * Processes `buf[start, end)`: as many requests as are complete and allowed now. Returns
+ * the offset up to which the bytes were used, or -1 when the connection was closed.
+ */
+export function processInput(c: ExchangeConn, buf: Buffer, start: number, end: number): number {
+  const host = c.exchangeHost;
+  let pos = start;
+  for (;;) {
+    if (c.phase === Phase.Waiting) return pos;
+    // A body is read (or discarded) whatever the output: it costs no more than its limit.
+    if (c.phase === Phase.Body) {
+      pos = readBody(c, buf, pos, end);
+      if (pos < 0) return -1;
+      if (c.phase === Phase.Body) return pos;
+      continue;
+    }
+    if (c.phase === Phase.Closing) return end;
+    if (c.outBytes > OUTPUT_LIMIT) return pos;
+    if (pos >= end) return pos;
+    const from = pos + c.headScanned;
+    const r = scanHead(buf, pos, from, end);
+    if (r === HeadState.Partial) {
+      if (c.headScanned === 0) c.headStarted();
+      c.headScanned = end - pos;
+      if (end - pos > host.maxHeadBytes) return refuse(c, requestLineLonger(buf, pos, end, host.maxHeadBytes) ? 414 : 431, false, end);
+      return pos;
+    }
+    if (r === HeadState.Garbage) {
+      c.abort();
+      return -1;
+    }
+    if (c.headScanned === 0) c.headStarted();
+    c.headScanned = 0;
+    if (r === HeadState.BareCr) return refuse(c, 400, false, end);
+    if (r - pos > host.maxHeadBytes) return refuse(c, requestLineLonger(buf, pos, r, host.maxHeadBytes) ? 414 : 431, false, end);
+    const status = parseHead(buf, pos, r, head);
+    host.counters.requests++;
+    c.requests++;
+    const headStart = pos;
+    pos = r;
+    if (status !== 0) return refuse(c, status, head.http11 && status !== 505, end);
+    startRequest(c, buf, headStart, pos, end);
+  }
+}
+
+/** Answers with an error status and closes after it (lingering: the peer may still be sending). */
+function refuse(c: ExchangeConn, status: number, http11: boolean, end: number): number {
+  const host = c.exchangeHost;
+  if (status === 414 || status === 431) host.counters.requests++;
+  host.counters.rejected++;
+  c.queue(host.errors.get(status, http11), null);
+  c.closeAfter = true;
+  c.lingerNeeded = true;
+  c.phase = Phase.Closing;
+  c.headScanned = 0;
+  return end;
+}
+
+/** A head was parsed: decide how the exchange ends, and read its body or answer it now. */
+function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: number, end: number): void {
+  const host = c.exchangeHost;
+  const http11 = head.http11;
+  const persistent =
+    host.keepAlive && !host.draining && c.requests < host.maxRequests && (http11 ? !head.close : head.keepAlive);
+  // The seed prints everything received with the request; on a connection that goes on,
+  // what follows the head is the next request's, printed with it.
+  host.onRequest?.(buf.subarray(headStart, persistent ? pos : end));
+  c.reqHttp11 = http11;
+  c.reqIsHead = head.method === Method.HEAD;
+  c.reqPersistence = persistent ? (http11 ? Persistence.Persistent11 : Persistence.KeepAlive10) : Persistence.Close;
+  c.closeAfter = !persistent;
+  // The server ends a conversation the client meant to go on: its pipelined requests behind
+  // this one are still arriving, and must be read, not reset.
+  c.lingerNeeded = !persistent && (http11 ? !head.close : head.keepAlive);
+  if (head.expect === Expect.Other) {
+    refuse(c, 417, http11, end);
+    return;
+  }
+  const handled = host.handler !== undefined;
+  c.reqStatus = head.method === Method.CONNECT || (!handled && !fixedAnswers(head.method)) ? 501 : 200;
+  c.pending = handled && c.reqStatus === 200 ? pendingRequest(buf, head) : null;
+  if (head.framing === Framing.None) {
+    answer(c);
+    return;
+  }
+  if (head.framing === Framing.Length && head.contentLength > host.maxBodyBytes) {
+    refuse(c, 413, http11, end);
+    return;
+  }
+  c.bodyLeft = head.framing === Framing.Length ? head.contentLength : 0;
+  c.chunks = head.framing === Framing.Chunked ? new ChunkedDecoder(host.maxBodyBytes, host.maxHeadBytes) : null;
+  c.bodyParts = null;
+  c.bodyBytes = 0;
+  if (c.pending === null) {
+    // Nothing reads this body: answer now and discard it as it comes (nginx does the same
+    // for a fixed response); a final answer makes 100 Continue unnecessary.
+    answer(c);
+    c.reqAnswered = true;
+    c.phase = Phase.Body;
+    return;
+  }
+  c.reqAnswered = false;
+  c.phase = Phase.Body;
+  // A client that waits for 100 Continue has sent nothing of its body yet.
+  if (head.expect === Expect.Continue && pos === end) c.interim(CONTINUE);
+}
+
+/** The body is in (or discarded): answer it, unless that was done at its head. */
+function bodyDone(c: ExchangeConn): void {
+  if (!c.reqAnswered) answer(c);
+  else c.phase = c.closeAfter ? Phase.Closing : Phase.Head;
+  c.reqAnswered = false;
+}
+
+/** Sink for body bytes on the handler path (module-level: one body is fed at a time). */
+let sinkTarget: ExchangeConn | null = null;
+const collect: ChunkSink = (buf, s, e) => {
+  const c = sinkTarget!;
+  (c.bodyParts ??= []).push(Buffer.from(buf.subarray(s, e)));
+  c.bodyBytes += e - s;
+};
+
+function readBody(c: ExchangeConn, buf: Buffer, pos: number, end: number): number {
+  if (pos >= end) return pos;
+  c.bodyProgress();
+  const keep = c.pending !== null;
+  if (c.chunks === null) {
+    const take = Math.min(c.bodyLeft, end - pos);
+    if (keep && take > 0) {
+      (c.bodyParts ??= []).push(Buffer.from(buf.subarray(pos, pos + take)));
+      c.bodyBytes += take;
+    }
+    c.bodyLeft -= take;
+    pos += take;
+    if (c.bodyLeft === 0) bodyDone(c);
+    return pos;
+  }
+  sinkTarget = c;
+  const r = c.chunks.feed(buf, pos, end, keep ? collect : undefined);
+  sinkTarget = null;
+  if (r < 0) {
+    const error = c.chunks.error;
+    c.chunks = null;
+    return refuse(c, error === ChunkError.TooLarge ? 413 : 400, c.reqHttp11, end);
+  }
+  if (c.chunks.done) {
+    c.chunks = null;
+    bodyDone(c);
+  }
+  return r;
+}
+
+/** The request is complete: queue its response, or start its handler. */
+function answer(c: ExchangeConn): void {
+  const host = c.exchangeHost;
+  c.phase = c.closeAfter ? Phase.Closing : Phase.Head;
+  if (c.reqStatus !== 200) {
+    queueError(c, c.reqStatus);
+    return;
+  }
+  const pending = c.pending;
+  if (pending === null) {
+    const variant = c.reqHttp11
+      ? c.closeAfter
+        ? Variant.Close11
+        : Variant.Persistent11
+      : c.closeAfter
+        ? Variant.SeedClose
+        : Variant.KeepAlive10;
+    const segs = host.fixed.get(variant, c.reqIsHead);
+    c.queue(segs.first, segs.body);
+    return;
+  }
+  c.pending = null;
+  const parts = c.bodyParts;
+  c.bodyParts = null;
+  const request: HttpRequest = { ...pending, body: parts === null ? Buffer.alloc(0) : parts.length === 1 ? parts[0]! : Buffer.concat(parts, c.bodyBytes) };
+  let result: HttpResponse | Promise<HttpResponse>;
+  try {
+    result = host.handler!(request);
+  } catch (err) {
+    failed(c, err);
+    return;
+  }
+  if (result !== null && typeof result === 'object' && typeof (result as Promise<HttpResponse>).then === 'function') {
+    const phase = c.phase;
+    c.phase = Phase.Waiting;
+    c.setWaiting(true);
+    (result as Promise<HttpResponse>).then(
+      (res) => settle(c, phase, res, undefined),
+      (err: unknown) => settle(c, phase, undefined, err ?? new Error('the handler rejected')),
+    );
+    return;
+  }
+  respondWith(c, result as HttpResponse);
+}
+
+function settle(c: ExchangeConn, phase: Phase, res: HttpResponse | undefined, err: unknown): void {
+  if (c.gone) return;
+  c.phase = phase;
+  c.setWaiting(false);
+  if (err !== undefined) failed(c, err);
+  else respondWith(c, res);
+  c.resume();
+}
+
+function respondWith(c: ExchangeConn, res: unknown): void {
+  try {
+    const segs = frameResponse(res, c.reqHttp11, c.reqPersistence, c.reqIsHead, c.exchangeHost.clock.now());
+    c.queue(segs.first, segs.body);
+  } catch (err) {
+    if (!(err instanceof BadResponse)) throw err;
+    failed(c, err);
+  }
+}
+
+/** A handler that failed: 500, and the connection closes after it; the server goes on. */
+function failed(c: ExchangeConn, err: unknown): void {
+  c.exchangeHost.counters.handlerErrors++;
+  c.exchangeHost.handlerFailed(err);
+  queueError(c, 500);
+}
+
+function queueError(c: ExchangeConn, status: number): void {
+  const host = c.exchangeHost;
+  host.counters.rejected++;
+  c.queue(host.errors.get(status, c.reqHttp11), null);
+  c.closeAfter = true;
+  c.lingerNeeded = true;
+  c.phase = Phase.Closing;
+}

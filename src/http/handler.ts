@@ -1,0 +1,124 @@
+/**
+ * The request handler's side of the server: the request as strings (made only when there
+ * is a handler: the fixed response path allocates nothing per request), and the handler's
+ * answer checked and framed. Framing is the server's business: a handler's Content-Length,
+ * Transfer-Encoding and Connection fields are replaced, never trusted.
+ */
+import type { RequestHead } from './parser.js';
+import { REASONS } from './responses.js';
+import type { Segments } from './responses.js';
+
+/** A request as a handler sees it. */
+export interface HttpRequest {
+  /** The method, as sent: 'GET', 'POST', ... */
+  readonly method: string;
+  /** The request-target, as sent: '/path?query', '*', or an absolute URI. */
+  readonly target: string;
+  /** '1.0' or '1.1' (a later 1.x is answered as 1.1). */
+  readonly version: '1.0' | '1.1';
+  /** Field values by lower-case name; repeated fields joined with ', ' (Cookie with '; '). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body, decoded from Content-Length or chunked framing; empty when there is none. */
+  readonly body: Buffer;
+}
+
+/** What a handler answers: every field has a default (200, no extra headers, no body). */
+export interface HttpResponse {
+  /** 200 to 599; default 200. */
+  status?: number;
+  /** Header fields; a value may be a list (sent as one line each). */
+  headers?: Readonly<Record<string, string | number | readonly (string | number)[]>>;
+  /** The body: a string (sent as UTF-8) or bytes. */
+  body?: string | Uint8Array | null;
+}
+
+/** Answers a request, now or later: responses still leave in request order. */
+export type RequestHandler = (request: HttpRequest) => HttpResponse | Promise<HttpResponse>;
+
+/** The parts of a request made at head time, before its body arrives. */
+export interface PendingRequest {
+  method: string;
+  target: string;
+  version: '1.0' | '1.1';
+  headers: Record<string, string>;
+}
+
+/** Strings from a parsed head in `buf` (valid only until the next read). */
+export function pendingRequest(buf: Buffer, head: RequestHead): PendingRequest {
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  const f = head.fields;
+  for (let i = 0; i < head.fieldCount; i++) {
+    const name = buf.toString('latin1', f[4 * i]!, f[4 * i + 1]!).toLowerCase();
+    const value = buf.toString('latin1', f[4 * i + 2]!, f[4 * i + 3]!);
+    const before = headers[name];
+    headers[name] = before === undefined ? value : `${before}${name === 'cookie' ? '; ' : ', '}${value}`;
+  }
+  return {
+    method: buf.toString('latin1', head.methodStart, head.methodEnd),
+    target: buf.toString('latin1', head.targetStart, head.targetEnd),
+    version: head.http11 ? '1.1' : '1.0',
+    headers,
+  };
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * What a field value may hold: HTAB, visible ASCII, SP and obs-text. A CR or LF would split
+ * the response (header injection); anything above U+00FF has no byte of its own.
+ */
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Fields the server frames itself. */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade']);
+
+/** How the response must end the exchange. */
+export const enum Persistence {
+  Close = 0,
+  KeepAlive10 = 1,
+  Persistent11 = 2,
+}
+
+/** A handler's answer that cannot be sent. */
+export class BadResponse extends Error {}
+
+function bodyBytes(body: unknown): Uint8Array {
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (typeof body === 'string') return Buffer.from(body);
+  if (body instanceof Uint8Array) return body;
+  throw new BadResponse(`the response body must be a string or a Uint8Array, not ${typeof body}`);
+}
+
+/**
+ * The bytes of a handler's response to a request of `http11`'s version, ending as
+ * `persistence` says; `head`: a HEAD request (the fields of a GET, no content). Throws
+ * BadResponse for a status, field name or value that cannot be sent.
+ */
+export function frameResponse(res: unknown, http11: boolean, persistence: Persistence, head: boolean, date: string): Segments {
+  if (typeof res !== 'object' || res === null) throw new BadResponse(`the handler must return an object, not ${res === null ? 'null' : typeof res}`);
+  const r = res as HttpResponse;
+  const status = r.status ?? 200;
+  if (!Number.isInteger(status) || status < 200 || status > 599) throw new BadResponse(`status ${String(status)} is not 200 to 599`);
+  const body = bodyBytes(r.body);
+  // No content in these, whatever the handler gave (RFC 9110 sections 15.3.5 and 15.4.5).
+  const bodiless = status === 204 || status === 304;
+  let text = `HTTP/1.${http11 ? 1 : 0} ${status} ${REASONS[status] ?? 'Unknown'}\r\n`;
+  let hasDate = false;
+  for (const [name, value] of Object.entries(r.headers ?? {})) {
+    if (!TOKEN.test(name)) throw new BadResponse(`header name ${JSON.stringify(name)} is not a token`);
+    const lower = name.toLowerCase();
+    if (FRAMING.has(lower)) continue;
+    if (lower === 'date') hasDate = true;
+    for (const v of Array.isArray(value) ? (value as readonly (string | number)[]) : [value as string | number]) {
+      const s = String(v);
+      if (BAD_VALUE.test(s)) throw new BadResponse(`header ${name} has a control character or a character above U+00FF in its value`);
+      text += `${name}: ${s}\r\n`;
+    }
+  }
+  if (!hasDate) text += `Date: ${date}\r\n`;
+  if (!bodiless) text += `Content-Length: ${body.byteLength}\r\n`;
+  if (persistence === Persistence.Close) text += 'Connection: close\r\n';
+  else if (persistence === Persistence.KeepAlive10) text += 'Connection: keep-alive\r\n';
+  text += '\r\n';
+  const first = Buffer.from(text, 'latin1');
+  if (head || bodiless || body.byteLength === 0) return { first, body: null };
+  return body.byteLength <= 16 * 1024 ? { first: Buffer.concat([first, body]), body: null } : { first, body };
+}
