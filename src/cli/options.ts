@@ -65,7 +65,7 @@ export function helpFor(spec: CommandSpec, indent = ''): string {
     lines.push(`${indent}  ${left.padEnd(width)}${help[0] ?? ''}`);
     for (const more of help.slice(1)) lines.push(`${indent}  ${' '.repeat(width)}${more}`);
   }
-  for (const note of spec.notes ?? []) lines.push('', `${indent}${note}`);
+  if (spec.notes !== undefined && spec.notes.length > 0) lines.push('', ...spec.notes.map((n) => `${indent}${n}`));
   return lines.join('\n');
 }
 

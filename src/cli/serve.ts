@@ -21,7 +21,7 @@ const others = (family: string) =>
 /** `etlt serve`'s options: its parser and its help both come from this table. */
 export const SERVE: CommandSpec = {
   name: 'serve',
-  summary: 'serve the seed\'s HTTP/1.0 "Hello, world!" (default 0.0.0.0:8080, edge-triggered)',
+  summary: 'serve the seed\'s "Hello, world!" over HTTP/1.1 and 1.0 (default 0.0.0.0:8080, edge-triggered)',
   options: [
     {
       name: 'mode',
@@ -36,11 +36,27 @@ export const SERVE: CommandSpec = {
     { name: 'backlog', value: 'N', help: 'listen backlog (default 4096)' },
     { name: 'quiet', short: 'q', help: 'do not print each request' },
     { name: 'body', value: 'FILE', help: 'serve FILE\'s bytes instead of "Hello, world!"' },
-    { name: 'max-head', value: 'BYTES', help: 'longest request head (default 8192; longer gets 431)' },
+    { name: 'max-head', value: 'BYTES', help: 'longest request head (default 8192; longer gets 431, a longer request line 414)' },
+    { name: 'max-body', value: 'BYTES', help: 'largest request body (default 1048576; larger gets 413)' },
+    {
+      name: 'max-requests',
+      value: 'N',
+      help: 'requests per connection (default 1000); the last response says\nConnection: close',
+    },
+    {
+      name: 'keepalive-timeout',
+      value: 'SECONDS',
+      help: 'close a kept-alive connection idle this long between requests (default 5)',
+    },
+    {
+      name: 'input-budget',
+      value: 'BYTES',
+      help: 'most bytes all partial requests may hold together (default 67108864);\nover it, the connections with the oldest partial heads are closed',
+    },
     {
       name: 'idle-timeout',
       value: 'SECONDS',
-      help: 'close connections idle this long (default 5); a request head\nmust arrive in full within this time of connecting',
+      help: 'close connections that make no progress this long (default 5); a request\nhead must arrive in full within this time of its first byte',
     },
     { name: 'close-timeout', value: 'SECONDS', help: 'on SIGINT/SIGTERM, time for responses in flight (default 5)' },
     {
@@ -80,6 +96,10 @@ export interface ServeArgs {
   quiet: boolean;
   body: string | undefined;
   maxHead: number;
+  maxBody: number;
+  maxRequests: number;
+  keepAliveTimeoutMs: number;
+  inputBudget: number;
   idleTimeoutMs: number;
   closeTimeoutMs: number;
   holdMs: number;
@@ -100,6 +120,10 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     quiet: flagOption(v, 'quiet'),
     body: stringOption(v, 'body'),
     maxHead: integerOption(v, 'max-head', 8192, 16, 1 << 20),
+    maxBody: integerOption(v, 'max-body', 1 << 20, 0, 2 ** 40),
+    maxRequests: integerOption(v, 'max-requests', 1000, 1, 0x7fffffff),
+    keepAliveTimeoutMs: secondsOption(v, 'keepalive-timeout', 5, 0.001, 86400),
+    inputBudget: integerOption(v, 'input-budget', 64 << 20, 1 << 16, 2 ** 40),
     idleTimeoutMs: secondsOption(v, 'idle-timeout', 5, 0.001, 86400),
     closeTimeoutMs: secondsOption(v, 'close-timeout', 5, 0, 86400),
     holdMs: integerOption(v, 'hold', 0, 0, 1000),
@@ -183,6 +207,10 @@ async function run(args: ServeArgs, out: Printer, err: Printer, statsFd: number,
     port: args.port,
     backlog: args.backlog,
     maxHeadBytes: args.maxHead,
+    maxBodyBytes: args.maxBody,
+    maxRequests: args.maxRequests,
+    keepAliveTimeoutMs: args.keepAliveTimeoutMs,
+    inputBudgetBytes: args.inputBudget,
     idleTimeoutMs: args.idleTimeoutMs,
     holdMs: args.holdMs,
     eagerRead: args.eagerRead,
