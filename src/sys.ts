@@ -1,17 +1,26 @@
 /**
  * The low-level, allocation-free path for engines: the syscalls themselves, returning
- * `-errno` instead of throwing, so a server loop never throws on EAGAIN.
+ * `-errno` instead of throwing, so a server loop never throws on EAGAIN. Everything above
+ * the Python-faithful layer (the reactor, the HTTP server, the CLI) reaches the kernel
+ * through here.
  *
  * - `epoll_wait(epfd, out, maxevents, timeoutMs)` fills a caller-owned Uint32Array with
  *   [fd, events] pairs and returns the count.
  * - `accept4(fd, null, flags)` returns the new fd (pass SOCK_NONBLOCK | SOCK_CLOEXEC).
  * - `recv(fd, buf, offset, length, flags)` / `send(fd, buf, offset, length, flags)` work on
  *   a slice of the caller's buffer; pass MSG_NOSIGNAL to `send`.
- * - `epoll_ctl(epfd, op, fd, events)`, `close(fd)`, `shutdown(fd, how)`.
+ * - `epoll_create1(flags)`, `epoll_ctl(epfd, op, fd, events)`, `close(fd)`, `shutdown(fd, how)`.
+ * - `setsockopt(fd, level, option, bytes)`, `getsockopt(fd, level, option, out)` (returns
+ *   the option's length), `fcntl(fd, cmd, arg)` for the integer commands.
+ * - `watch_start(epfd, events, maxevents, listener)`, `watch_stop(handle)`,
+ *   `watch_ref(handle, ref)`: libuv watches an epoll fd on Node's loop; each wake-up drains
+ *   up to `maxevents` events into `events` and tells `listener` their count (see Epoll.watch).
  *
  * Arguments are not validated beyond what keeps the kernel inside the buffers.
  */
 import { native } from './binding/index.js';
+
+export type { WatchHandle } from './binding/index.js';
 
 export const sys = {
   epoll_create1: native.epoll_create1,
@@ -22,4 +31,10 @@ export const sys = {
   send: native.send,
   shutdown: native.shutdown,
   close: native.close,
+  setsockopt: native.setsockopt,
+  getsockopt: native.getsockopt,
+  fcntl: native.fcntl,
+  watch_start: native.watch_start,
+  watch_stop: native.watch_stop,
+  watch_ref: native.watch_ref,
 } as const;

@@ -9,7 +9,7 @@
  * the process forever, even past process.exit(), which joins the pool's threads.
  */
 import { fstatSync, write } from 'node:fs';
-import { native } from '../binding/index.js';
+import { sys } from '../sys.js';
 import { F_GETFL, F_SETFL, O_NONBLOCK } from '../constants.js';
 
 /** Bytes queued before lines are dropped. */
@@ -39,8 +39,8 @@ export class Printer {
       // Not open: writes will fail and be dropped.
     }
     // Only pipes and sockets: a terminal is shared with the shell, a regular file never blocks.
-    const flags = pipe ? native.fcntl(fd, F_GETFL, 0) : -1;
-    if (flags >= 0 && (flags & O_NONBLOCK) === 0 && native.fcntl(fd, F_SETFL, flags | O_NONBLOCK) === 0) {
+    const flags = pipe ? sys.fcntl(fd, F_GETFL, 0) : -1;
+    if (flags >= 0 && (flags & O_NONBLOCK) === 0 && sys.fcntl(fd, F_SETFL, flags | O_NONBLOCK) === 0) {
       this.#savedFlags = flags;
     }
   }
@@ -100,7 +100,7 @@ export class Printer {
   }
 
   #restoreFlags(): void {
-    if (this.#savedFlags >= 0) native.fcntl(this.#fd, F_SETFL, this.#savedFlags);
+    if (this.#savedFlags >= 0) sys.fcntl(this.#fd, F_SETFL, this.#savedFlags);
     this.#savedFlags = -1;
   }
 

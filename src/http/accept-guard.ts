@@ -3,7 +3,7 @@
  * open for the moment it is needed, and a short pause with retries.
  */
 import { closeSync, openSync } from 'node:fs';
-import { native } from '../binding/index.js';
+import { sys } from '../sys.js';
 import { EAGAIN, SOCK_CLOEXEC } from '../constants.js';
 import type { ServerCounters } from '../trace/counters.js';
 
@@ -49,9 +49,9 @@ export class AcceptGuard {
     closeSync(this.#spareFd);
     this.#spareFd = -1;
     counters.accept++;
-    const fd = native.accept4(listenerFd, null, SOCK_CLOEXEC);
+    const fd = sys.accept4(listenerFd, null, SOCK_CLOEXEC);
     if (fd >= 0) {
-      native.close(fd);
+      sys.close(fd);
       counters.close++;
       counters.shed++;
     }

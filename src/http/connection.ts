@@ -9,7 +9,7 @@
  * bytes mean is the exchange's business (exchange.ts), and *when* the primitives run, and
  * how the epoll interest follows, is the trigger strategy's.
  */
-import { native } from '../binding/index.js';
+import { sys } from '../sys.js';
 import { EAGAIN, EINTR, MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
 import { isHangup } from '../reactor/readiness.js';
 import type { ServerCounters } from '../trace/counters.js';
@@ -154,7 +154,7 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
     for (let i = 0; i < maxReads; i++) {
       c.recv++;
       this.recvCalls++;
-      const n = native.recv(this.fd, scratch, 0, size, 0);
+      const n = sys.recv(this.fd, scratch, 0, size, 0);
       if (n > 0) {
         c.bytesIn += n;
         this.bytesIn += n;
@@ -334,10 +334,10 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
       let n: number;
       let gathered = false;
       if (this.outRest !== null && this.outBytes <= this.engine.gather.length) {
-        n = native.send(this.fd, this.#gather(), 0, this.outBytes, MSG_NOSIGNAL);
+        n = sys.send(this.fd, this.#gather(), 0, this.outBytes, MSG_NOSIGNAL);
         gathered = true;
       } else {
-        n = native.send(this.fd, out, this.outOffset, out.byteLength - this.outOffset, MSG_NOSIGNAL);
+        n = sys.send(this.fd, out, this.outOffset, out.byteLength - this.outOffset, MSG_NOSIGNAL);
       }
       if (n >= 0) {
         c.bytesOut += n;
@@ -444,7 +444,7 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
 
   #linger(): Next {
     this.engine.counters.shutdown++;
-    native.shutdown(this.fd, SHUT_WR);
+    sys.shutdown(this.fd, SHUT_WR);
     this.state = ConnState.Lingering;
     this.#dropInput();
     this.lingerUntil = this.engine.now() + LINGER_MAX_MS;
@@ -460,7 +460,7 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
     this.engine.counters.responses += this.unsent;
     this.unsent = 0;
     this.engine.counters.shutdown++;
-    native.shutdown(this.fd, SHUT_RDWR);
+    sys.shutdown(this.fd, SHUT_RDWR);
     this.state = ConnState.Lingering;
     this.#dropInput();
   }
@@ -470,7 +470,7 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
     if (this.state === ConnState.Reading && (this.inbuf !== null || this.headScanned > 0) && this.outBytes === 0) {
       const r = this.engine.errors.get(408, this.reqHttp11);
       this.engine.counters.send++;
-      native.send(this.fd, r, 0, r.byteLength, MSG_NOSIGNAL);
+      sys.send(this.fd, r, 0, r.byteLength, MSG_NOSIGNAL);
     }
     const keptAlive = this.state === ConnState.Reading && this.inbuf === null && this.phase === Phase.Head && this.headScanned === 0 && this.requests > 0;
     if (keptAlive) this.engine.counters.keepAliveTimeouts++;
@@ -483,7 +483,7 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
     // A response abandoned by a peer that stopped reading: reset, so the kernel does not
     // keep retrying the unsent bytes for minutes after we let go of them.
     if (this.state === ConnState.Writing && reason !== CloseReason.Done) {
-      native.setsockopt(this.fd, SOL_SOCKET, SO_LINGER, RESET_ON_CLOSE);
+      sys.setsockopt(this.fd, SOL_SOCKET, SO_LINGER, RESET_ON_CLOSE);
     }
     this.state = ConnState.Closed;
     this.#dropInput();

@@ -4,7 +4,7 @@
  * silence that the server then reads back from the socket, so it can still count it
  * towards the client's idle timeout.
  */
-import { native } from '../binding/index.js';
+import { sys } from '../sys.js';
 import { IPPROTO_TCP, TCP_DEFER_ACCEPT, TCP_INFO } from '../constants.js';
 
 /**
@@ -21,7 +21,7 @@ export const MAX_SYNACK_RETRANSMITS = 6;
 
 /** Sets TCP_DEFER_ACCEPT on a listener; false when the kernel refuses (then it is an ordinary one). */
 export function enableDeferredAccept(listenerFd: number): boolean {
-  return native.setsockopt(listenerFd, IPPROTO_TCP, TCP_DEFER_ACCEPT, DEFER_ACCEPT_VALUE) === 0;
+  return sys.setsockopt(listenerFd, IPPROTO_TCP, TCP_DEFER_ACCEPT, DEFER_ACCEPT_VALUE) === 0;
 }
 
 /** Reads how long connections handed over by a deferred listener were silent. */
@@ -37,7 +37,7 @@ export class SilenceMeter {
   synAckRetransmits(fd: number): number {
     const info = this.#info;
     info[TCP_INFO_TOTAL_RETRANS] = 0;
-    if (native.getsockopt(fd, IPPROTO_TCP, TCP_INFO, info) < (TCP_INFO_TOTAL_RETRANS + 1) * 4) return 0;
+    if (sys.getsockopt(fd, IPPROTO_TCP, TCP_INFO, info) < (TCP_INFO_TOTAL_RETRANS + 1) * 4) return 0;
     return Math.min(info[TCP_INFO_TOTAL_RETRANS]!, MAX_SYNACK_RETRANSMITS);
   }
 }

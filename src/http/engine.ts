@@ -3,7 +3,7 @@
  * read policy, the idle sweep, connection records and the counters. `HttpServer` is the
  * small public facade over it; strategies and connections see it through the contract.
  */
-import { native } from '../binding/index.js';
+import { sys } from '../sys.js';
 import {
   EAGAIN, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPERM, EPROTO, SOCK_CLOEXEC, SOCK_NONBLOCK,
 } from '../constants.js';
@@ -173,7 +173,7 @@ export class ServerEngine implements ConnectionHost {
     const c = this.counters;
     for (let i = 0; i < max; i++) {
       c.accept++;
-      const fd = native.accept4(lfd, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const fd = sys.accept4(lfd, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
         this.#adopt(fd);
         continue;
@@ -256,7 +256,7 @@ export class ServerEngine implements ConnectionHost {
   }
 
   release(conn: Connection, reason: CloseReason): void {
-    native.close(conn.fd);
+    sys.close(conn.fd);
     const c = this.counters;
     c.close++;
     if (reason === CloseReason.Aborted) c.aborted++;

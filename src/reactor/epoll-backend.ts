@@ -3,8 +3,8 @@
  * `watch` is the addon's uv_poll watcher (libuv watches the epoll fd; each wake-up drains
  * one batch in C before calling into JavaScript).
  */
-import { native } from '../binding/index.js';
-import type { WatchHandle } from '../binding/index.js';
+import { sys } from '../sys.js';
+import type { WatchHandle } from '../sys.js';
 import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../constants.js';
 import { check } from '../errors.js';
 import type { PollBackend, WakeListener } from './backend.js';
@@ -15,7 +15,7 @@ export class EpollBackend implements PollBackend {
   #watch: WatchHandle | undefined;
 
   constructor() {
-    this.#fd = check(native.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
+    this.#fd = check(sys.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
   }
 
   get fd(): number {
@@ -23,24 +23,24 @@ export class EpollBackend implements PollBackend {
   }
 
   add(fd: number, mask: number): number {
-    return native.epoll_ctl(this.#fd, EPOLL_CTL_ADD, fd, mask);
+    return sys.epoll_ctl(this.#fd, EPOLL_CTL_ADD, fd, mask);
   }
 
   modify(fd: number, mask: number): number {
-    return native.epoll_ctl(this.#fd, EPOLL_CTL_MOD, fd, mask);
+    return sys.epoll_ctl(this.#fd, EPOLL_CTL_MOD, fd, mask);
   }
 
   remove(fd: number): number {
-    return native.epoll_ctl(this.#fd, EPOLL_CTL_DEL, fd, 0);
+    return sys.epoll_ctl(this.#fd, EPOLL_CTL_DEL, fd, 0);
   }
 
   wait(out: Uint32Array, max: number, timeoutMs: number): number {
-    return native.epoll_wait(this.#fd, out, max, timeoutMs);
+    return sys.epoll_wait(this.#fd, out, max, timeoutMs);
   }
 
   watch(out: Uint32Array, max: number, listener: WakeListener): number {
     if (this.#watch) return 0;
-    const handle = native.watch_start(this.#fd, out, max, listener);
+    const handle = sys.watch_start(this.#fd, out, max, listener);
     if (typeof handle === 'number') return handle;
     this.#watch = handle;
     return 0;
@@ -49,11 +49,11 @@ export class EpollBackend implements PollBackend {
   unwatch(): void {
     const handle = this.#watch;
     this.#watch = undefined;
-    if (handle) native.watch_stop(handle);
+    if (handle) sys.watch_stop(handle);
   }
 
   ref(keepAlive: boolean): void {
-    if (this.#watch) native.watch_ref(this.#watch, keepAlive);
+    if (this.#watch) sys.watch_ref(this.#watch, keepAlive);
   }
 
   close(): void {
@@ -62,6 +62,6 @@ export class EpollBackend implements PollBackend {
     // -1 first, as Epoll.close() does: a stale number must never reach another epoll set.
     this.#fd = -1;
     this.unwatch();
-    native.close(fd);
+    sys.close(fd);
   }
 }

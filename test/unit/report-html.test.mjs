@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { SafeHtml, escapeHtml, html, joinHtml, raw, scriptJson } from '../dist/src/lab/report/html.js';
+import { SafeHtml, escapeHtml, html, joinHtml, raw, scriptJson } from '../../dist/src/lab/report/html.js';
 
 const EVIL = `<img src=x onerror="alert('1')">&`;
 const EVIL_ESCAPED = '&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;';

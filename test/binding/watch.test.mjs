@@ -11,8 +11,8 @@ import {
   Epoll, Socket, AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOL_SOCKET, SO_REUSEADDR,
   EPOLLIN, EPOLLOUT, EPOLLET, EPOLLRDHUP, EPOLLHUP, EPOLLERR, EINVAL,
 } from 'etlt';
-import { SEED_RESPONSE as RESPONSE } from './lib/http.mjs';
-import { cleanup, drain, noFdLeak, runNode, tcpPair, waitFor } from './lib/util.mjs';
+import { SEED_RESPONSE as RESPONSE } from '../lib/http.mjs';
+import { cleanup, drain, noFdLeak, runNode, tcpPair, waitFor } from '../lib/util.mjs';
 
 /** How long to watch for events that must NOT come (a bounded observation window). */
 const QUIET_MS = 100;
@@ -392,7 +392,7 @@ describe('watch() and the process lifetime (child processes)', () => {
 
   test('the native watcher: a detached events array stops it with one EINVAL naming "watch", no spin', async (t) => {
     // The binding's contract, below Epoll and the Reactor (whose arrays never leave them).
-    const { native } = await import('../dist/src/binding/index.js');
+    const { native } = await import('../../dist/src/binding/index.js');
     const ep = new Epoll();
     const s = new Socket();
     ep.register(s, EPOLLOUT); // never connected: reported at once, and again at every poll

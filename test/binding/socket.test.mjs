@@ -19,7 +19,7 @@ import {
 import {
   cleanup, drain, expectEvents, fdTarget, isCloexec, isNonBlocking, lingerBytes, listener,
   noFdLeak, retryEagain, runNode, tcpPair, waitFor,
-} from './lib/util.mjs';
+} from '../lib/util.mjs';
 
 /** Asserts `fn` throws an EtltSystemError with this code, errno (negative) and syscall. */
 function throwsSys(fn, code, errno, syscall) {

@@ -22,12 +22,12 @@ import { pathToFileURL } from 'node:url';
 
 import { chromium } from 'playwright-core';
 import { HttpServer } from 'etlt';
-import { syscallsByKind } from '../dist/src/trace/counters.js';
+import { syscallsByKind } from '../../dist/src/trace/counters.js';
 
-import { CHART_METRICS, renderHtml } from '../dist/src/lab/report/index.js';
-import { EPOLL_BITS, describeMask } from '../dist/src/reactor/readiness.js';
-import { STRATEGY_CATALOG } from '../dist/src/http/trigger/catalog.js';
-import { ROOT } from './lib/util.mjs';
+import { CHART_METRICS, renderHtml } from '../../dist/src/lab/report/index.js';
+import { EPOLL_BITS, describeMask } from '../../dist/src/reactor/readiness.js';
+import { STRATEGY_CATALOG } from '../../dist/src/http/trigger/catalog.js';
+import { ROOT } from '../lib/util.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');

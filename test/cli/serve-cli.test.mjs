@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import {
   CLI, DASHES, HOST, MODES, REQUEST, ROOT, SEED_RESPONSE, Scope, ab, assertBytes, curl, exchange, freePort,
   parseCounters, responseFor, run, sha256, show, startCli, waitFor, wrk,
-} from './lib/http.mjs';
+} from '../lib/http.mjs';
 
 const BIG_BODY = randomBytes(8 << 20);
 const BIG_SHA = sha256(responseFor(BIG_BODY));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { DASHES, HOST, ROOT, SEED_RESPONSE, freePort } from './lib/http.mjs';
+import { DASHES, HOST, ROOT, SEED_RESPONSE, freePort } from '../lib/http.mjs';
 
 const RESPONSE = SEED_RESPONSE;
 const DEADLINE_MS = 10_000;

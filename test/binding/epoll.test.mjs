@@ -18,7 +18,7 @@ import {
 import {
   cleanup, collectEvents, drain, expectEvents, expectNoEvents, fdTarget, isCloexec, lingerBytes,
   listener, noFdLeak, retryEagain, runNode, tcpPair,
-} from './lib/util.mjs';
+} from '../lib/util.mjs';
 
 const NAMES = { EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP };
 

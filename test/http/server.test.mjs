@@ -15,7 +15,7 @@ import { HttpServer } from 'etlt';
 import {
   HOST, MODES, REQUEST, SEED_RESPONSE, Scope, assertBytes, assertNoBusyLoop, curl, exchange,
   maxOpenFiles, responseFor, run, sha256, show, waitFor,
-} from './lib/http.mjs';
+} from '../lib/http.mjs';
 
 /** A body large enough that the kernel's socket buffers cannot hold the whole response. */
 const BIG_BODY = randomBytes(8 << 20);

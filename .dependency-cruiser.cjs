@@ -1,0 +1,53 @@
+/**
+ * The layer rules, checked by `npm run lint` (docs/architecture.md explains them):
+ * native <- binding <- the Python-faithful API (epoll, socket, sys, address, constants)
+ * <- reactor <- http <- cli, with lab beside cli, trace for counters, and no cycles.
+ */
+const layer = (name, path, forbidden) => ({ name, severity: 'error', from: { path }, to: { path: forbidden } });
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'No import cycles, type imports included.', from: {}, to: { circular: true } },
+    {
+      name: 'only-the-binding-layer-loads-the-addon',
+      severity: 'error',
+      comment: 'Above the Python-faithful API, the kernel is reached through sys.ts.',
+      from: { pathNot: '^src/(binding/|sys\\.ts|constants\\.ts|address\\.ts|epoll\\.ts|socket\\.ts|finalizer\\.ts)' },
+      to: { path: '^src/binding/' },
+    },
+    layer('binding-knows-no-policy', '^src/binding/', '^src/(?!binding/|errors\\.ts)'),
+    layer('api-knows-no-server', '^src/(epoll|socket|sys|address|constants|finalizer|validate|errors)\\.ts$', '^src/(reactor|http|trace|lab|cli)/'),
+    layer('reactor-knows-fds-not-http', '^src/reactor/', '^src/(http|lab|cli|binding)/'),
+    layer('trace-knows-no-server', '^src/trace/', '^src/(http|lab|cli|reactor)/'),
+    layer('http-is-below-cli-and-lab', '^src/http/', '^src/(cli|lab)/'),
+    layer('lab-is-beside-cli', '^src/lab/', '^src/cli/'),
+    layer('parser-is-pure', '^src/http/(parser|chunked)\\.ts$', '.'),
+    layer('catalog-is-data', '^src/http/trigger/catalog\\.ts$', '.'),
+    layer('readiness-is-a-leaf', '^src/reactor/readiness\\.ts$', '.'),
+    {
+      name: 'contract-is-the-leaf-of-http',
+      severity: 'error',
+      from: { path: '^src/http/contract\\.ts$' },
+      to: { path: '^src/http/', pathNot: '^src/http/trigger/catalog\\.ts$' },
+    },
+    {
+      name: 'strategies-see-only-the-contract',
+      severity: 'error',
+      from: { path: '^src/http/trigger/' },
+      to: { path: '^src/http/', pathNot: '^src/http/(contract\\.ts|trigger/)' },
+    },
+    {
+      name: 'index-is-not-imported',
+      severity: 'error',
+      comment: 'src/index.ts is the public surface; nothing inside imports it.',
+      from: { path: '^src/' },
+      to: { path: '^src/index\\.ts$' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '^(dist|build|node_modules)/' },
+  },
+};
