@@ -15,8 +15,8 @@ static int arg_int(napi_env env, napi_value v, const char *name, double min, dou
     return 0;
   }
   if (!(*out >= min && *out <= max) || *out != (double)(int64_t)*out) {
-    snprintf(msg, sizeof msg, "The value of \"%s\" is out of range. It must be an integer >= %.0f and <= %.0f",
-             name, min, max);
+    snprintf(msg, sizeof msg, "The value of \"%s\" is out of range. It must be an integer >= %.0f and <= %.0f", name,
+             min, max);
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
     return 0;
   }
@@ -51,9 +51,11 @@ int arg_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size
   }
   size_t elem = 1;
   switch (type) {
+    /* clang-format off */
     case napi_int16_array: case napi_uint16_array: elem = 2; break;
     case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
     case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: elem = 8; break;
+    /* clang-format on */
     default: break;
   }
   *data = ptr;

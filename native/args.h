@@ -19,10 +19,10 @@ int arg_slice(napi_env env, napi_value *argv, const char *name, uint8_t **p, siz
 /* A syscall's result as a JS number. */
 napi_value num(napi_env env, int64_t v);
 
-#define ARGS(n)                                                        \
-  size_t argc = (n);                                                   \
-  napi_value argv[(n) > 0 ? (n) : 1];                                  \
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);                \
+#define ARGS(n)                                         \
+  size_t argc = (n);                                    \
+  napi_value argv[(n) > 0 ? (n) : 1];                   \
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL); \
   for (size_t i_ = argc; i_ < (n); i_++) napi_get_undefined(env, &argv[i_]);
 
 #endif

@@ -25,6 +25,7 @@ static void set_const(napi_env env, napi_value obj, const char *name, int64_t v)
 napi_value make_constants(napi_env env) {
   napi_value consts;
   napi_create_object(env, &consts);
+  /* clang-format off */
   CU(EPOLLIN); CU(EPOLLOUT); CU(EPOLLPRI); CU(EPOLLERR); CU(EPOLLHUP); CU(EPOLLRDHUP);
   CU(EPOLLET); CU(EPOLLONESHOT); CU(EPOLLEXCLUSIVE); CU(EPOLLWAKEUP); CU(EPOLLRDNORM);
   CU(EPOLLRDBAND); CU(EPOLLWRNORM); CU(EPOLLWRBAND); CU(EPOLLMSG);
@@ -43,6 +44,7 @@ napi_value make_constants(napi_env env) {
   C(ENETUNREACH); C(EADDRINUSE); C(EADDRNOTAVAIL); C(EMFILE); C(ENFILE); C(ENOBUFS); C(ENOMEM);
   C(EBADF); C(EEXIST); C(ENOENT); C(EPERM); C(EINVAL); C(ENOTSOCK); C(EOPNOTSUPP); C(EPROTO);
   C(EACCES); C(EFAULT); C(ELOOP); C(ENOSPC);
+  /* clang-format on */
   set_const(env, consts, "sizeof_sockaddr_storage", sizeof(struct sockaddr_storage));
   set_const(env, consts, "sizeof_sockaddr_un", sizeof(struct sockaddr_un));
   return consts;

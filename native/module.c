@@ -1,6 +1,7 @@
 /* The module: registers the wrappers of syscalls.c and watch.c, and the constants. */
 #include "etlt.h"
 
+/* clang-format off */
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
 
 NAPI_MODULE_INIT() {
@@ -13,6 +14,7 @@ NAPI_MODULE_INIT() {
     FN("fcntl", w_fcntl), FN("inet_pton", w_inet_pton), FN("inet_ntop", w_inet_ntop),
     FN("watch_start", w_watch_start), FN("watch_stop", w_watch_stop), FN("watch_ref", w_watch_ref),
   };
+  /* clang-format on */
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value consts = make_constants(env);
   napi_set_named_property(env, exports, "constants", consts);

@@ -31,8 +31,8 @@ napi_value w_epoll_ctl(napi_env env, napi_callback_info info) {
   ARGS(4);
   int32_t epfd, op, fd;
   uint32_t events;
-  if (!arg_i32(env, argv[0], "epfd", &epfd) || !arg_i32(env, argv[1], "op", &op) ||
-      !arg_i32(env, argv[2], "fd", &fd) || !arg_u32(env, argv[3], "events", &events))
+  if (!arg_i32(env, argv[0], "epfd", &epfd) || !arg_i32(env, argv[1], "op", &op) || !arg_i32(env, argv[2], "fd", &fd) ||
+      !arg_u32(env, argv[3], "events", &events))
     return NULL;
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
@@ -260,17 +260,19 @@ napi_value w_close(napi_env env, napi_callback_info info) {
 napi_value w_fcntl(napi_env env, napi_callback_info info) {
   ARGS(3);
   int32_t fd, cmd, arg;
-  if (!arg_i32(env, argv[0], "fd", &fd) || !arg_i32(env, argv[1], "cmd", &cmd) ||
-      !arg_i32(env, argv[2], "arg", &arg))
+  if (!arg_i32(env, argv[0], "fd", &fd) || !arg_i32(env, argv[1], "cmd", &cmd) || !arg_i32(env, argv[2], "arg", &arg))
     return NULL;
   switch (cmd) {
+    /* clang-format off */
     case F_DUPFD: case F_DUPFD_CLOEXEC: case F_GETFD: case F_SETFD: case F_GETFL: case F_SETFL:
     case F_GETOWN: case F_SETOWN: case F_GETSIG: case F_SETSIG: case F_GETLEASE: case F_SETLEASE:
     case F_NOTIFY: case F_GETPIPE_SZ: case F_SETPIPE_SZ: case F_GET_SEALS: case F_ADD_SEALS:
       break;
+    /* clang-format on */
     default:
-      napi_throw_range_error(env, "ERR_OUT_OF_RANGE",
-                             "The value of \"cmd\" is out of range. It must be an fcntl command with an integer argument");
+      napi_throw_range_error(
+          env, "ERR_OUT_OF_RANGE",
+          "The value of \"cmd\" is out of range. It must be an fcntl command with an integer argument");
       return NULL;
   }
   int r = fcntl(fd, cmd, (long)arg);

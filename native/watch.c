@@ -28,7 +28,7 @@ typedef struct {
   napi_env env;
   napi_ref callback;
   napi_ref resource;
-  napi_ref events;      /* the JS TypedArray each batch is copied into, as [fd, events] pairs */
+  napi_ref events; /* the JS TypedArray each batch is copied into, as [fd, events] pairs */
   napi_async_context context;
   struct epoll_event *batch; /* maxevents entries, for the kernel to write into */
   int maxevents;
@@ -105,8 +105,8 @@ static int32_t watcher_drain(napi_env env, watcher_t *w) {
   napi_typedarray_type type;
   napi_get_reference_value(env, w->events, &array);
   /* Re-read every time: the array may have been detached (transferred) since watch_start. */
-  if (napi_get_typedarray_info(env, array, &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_uint32_array || length < 2 * (size_t)w->maxevents)
+  if (napi_get_typedarray_info(env, array, &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint32_array ||
+      length < 2 * (size_t)w->maxevents)
     return DRAIN_NO_ARRAY;
   int n = (int)sys_epoll_wait(w->fd, w->batch, w->maxevents, 0);
   if (n < 0) return -errno;
