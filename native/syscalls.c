@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -88,6 +89,14 @@ napi_value w_socket(napi_env env, napi_callback_info info) {
   return num(env, RET_ERRNO(r));
 }
 
+/*
+ * A buffer's length as an option length. A cast wraps at 2**32 (a 4 GiB buffer passed 0);
+ * the kernel reads the length as an int, and never goes past it, so cap it at INT_MAX.
+ */
+static socklen_t optlen_of(size_t len) {
+  return len > INT_MAX ? (socklen_t)INT_MAX : (socklen_t)len;
+}
+
 /* setsockopt(fd, level, optname, value): value is a TypedArray holding the option bytes. */
 napi_value w_setsockopt(napi_env env, napi_callback_info info) {
   ARGS(4);
@@ -97,7 +106,7 @@ napi_value w_setsockopt(napi_env env, napi_callback_info info) {
   if (!arg_i32(env, argv[0], "fd", &fd) || !arg_i32(env, argv[1], "level", &level) ||
       !arg_i32(env, argv[2], "option", &opt) || !arg_bytes(env, argv[3], "value", &data, &len))
     return NULL;
-  int r = setsockopt(fd, level, opt, data, (socklen_t)len);
+  int r = setsockopt(fd, level, opt, data, optlen_of(len));
   return num(env, RET_ERRNO(r));
 }
 
@@ -110,7 +119,7 @@ napi_value w_getsockopt(napi_env env, napi_callback_info info) {
   if (!arg_i32(env, argv[0], "fd", &fd) || !arg_i32(env, argv[1], "level", &level) ||
       !arg_i32(env, argv[2], "option", &opt) || !arg_bytes(env, argv[3], "out", &data, &len))
     return NULL;
-  socklen_t optlen = (socklen_t)len;
+  socklen_t optlen = optlen_of(len);
   int r = getsockopt(fd, level, opt, data, &optlen);
   return num(env, r < 0 ? -errno : (int64_t)optlen);
 }

@@ -99,7 +99,7 @@ static void watcher_env_cleanup(napi_async_cleanup_hook_handle hook, void *arg) 
 
 /* epoll_wait(0) on libuv's duplicate (the same epoll instance), into the JS array. */
 static int32_t watcher_drain(napi_env env, watcher_t *w) {
-  napi_value array;
+  napi_value array = NULL;
   void *data = NULL;
   size_t length = 0;
   napi_typedarray_type type;
@@ -124,7 +124,7 @@ static void watcher_on_poll(uv_poll_t *h, int status, int events) {
   napi_env env = w->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value cb, resource, argv[2], result;
+  napi_value cb = NULL, resource = NULL, argv[2], result;
   size_t argc = 1;
   const char *failed = "uv_poll";
   int32_t n = status;
@@ -158,6 +158,14 @@ static void watcher_on_poll(uv_poll_t *h, int status, int events) {
     }
   }
   napi_close_handle_scope(env, scope);
+}
+
+/* A Node-API call failed in watch_start (a broken environment): throw, unless it already did. */
+static napi_value watch_start_failed(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, "ERR_ETLT_WATCH", "watch_start: a Node-API call failed");
+  return NULL;
 }
 
 /*
@@ -220,12 +228,17 @@ napi_value w_watch_start(napi_env env, napi_callback_info info) {
   w->env = env;
   w->fd = fd;
   napi_value resource, name, handle;
-  napi_create_object(env, &resource);
-  napi_create_string_utf8(env, "ETLT_EPOLL_WATCH", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, resource, name, &w->context);
-  napi_create_reference(env, resource, 1, &w->resource);
-  napi_create_reference(env, argv[1], 1, &w->events);
-  napi_create_reference(env, argv[3], 1, &w->callback);
+  /* Unchecked, a failure here left a NULL reference behind for watcher_on_poll to call. */
+  if (napi_create_object(env, &resource) != napi_ok ||
+      napi_create_string_utf8(env, "ETLT_EPOLL_WATCH", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, resource, name, &w->context) != napi_ok ||
+      napi_create_reference(env, resource, 1, &w->resource) != napi_ok ||
+      napi_create_reference(env, argv[1], 1, &w->events) != napi_ok ||
+      napi_create_reference(env, argv[3], 1, &w->callback) != napi_ok) {
+    w->orphaned = 1;
+    watcher_release(w);
+    return watch_start_failed(env);
+  }
   r = uv_poll_start(&w->handle, UV_READABLE, watcher_on_poll);
   if (r < 0) {
     w->orphaned = 1;
@@ -235,10 +248,19 @@ napi_value w_watch_start(napi_env env, napi_callback_info info) {
   if (napi_create_external(env, w, watcher_finalize, NULL, &handle) != napi_ok) {
     w->orphaned = 1;
     watcher_release(w);
-    return NULL;
+    return watch_start_failed(env);
   }
-  napi_type_tag_object(env, handle, &watcher_tag);
-  napi_add_async_cleanup_hook(env, watcher_env_cleanup, w, &w->hook);
+  /*
+   * The handle exists now, so its finalizer frees the struct after a failure. Untagged, the
+   * handle could never be stopped; without the hook, a Worker's teardown would unload this
+   * code before libuv's close callback ran (see watcher_env_cleanup).
+   */
+  if (napi_type_tag_object(env, handle, &watcher_tag) != napi_ok ||
+      napi_add_async_cleanup_hook(env, watcher_env_cleanup, w, &w->hook) != napi_ok) {
+    w->hook = NULL;
+    watcher_release(w);
+    return watch_start_failed(env);
+  }
   return handle;
 }
 

@@ -285,6 +285,22 @@ describe('socket options', () => {
     throwsArg(() => s.getsockopt(SOL_SOCKET, SO_LINGER, 0), RangeError, 'buflen');
     throwsArg(() => s.getsockopt(SOL_SOCKET, SO_LINGER, 2000), RangeError, 'buflen');
   });
+
+  test('an option buffer of 4 GiB or more keeps its length (it once wrapped modulo 2**32 in socklen_t)', async (t) => {
+    // The pages are never touched: the kernel reads or writes the first 4 bytes only.
+    const { native } = await import('../dist/src/binding/index.js');
+    const s = cleanup(t, new Socket());
+    const huge = new Uint8Array(2 ** 32); // its length was passed as 0: EINVAL
+    huge[0] = 1;
+    s.setsockopt(SOL_SOCKET, SO_REUSEADDR, huge);
+    assert.equal(s.getsockopt(SOL_SOCKET, SO_REUSEADDR), 1);
+    const out = new Uint32Array(2 ** 30 + 1); // 2**32 + 4 bytes: was passed as 4
+    out[0] = 0xdeadbeef;
+    assert.equal(native.getsockopt(s.fileno(), SOL_SOCKET, SO_TYPE, huge), 4); // was 0, nothing written
+    assert.equal(new DataView(huge.buffer).getInt32(0, true), SOCK_STREAM);
+    assert.equal(native.getsockopt(s.fileno(), SOL_SOCKET, SO_TYPE, out), 4);
+    assert.equal(out[0], SOCK_STREAM);
+  });
 });
 
 describe('bind, listen, connect, accept', () => {
