@@ -1,6 +1,7 @@
 /* ---- argument helpers: throw TypeError/RangeError naming the argument ---- */
 #include "args.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /*
@@ -38,17 +39,12 @@ int arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out) {
   return 1;
 }
 
-/* Any TypedArray (Buffer included): one N-API call, as measured cheapest. */
-int arg_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size_t *len) {
+/* Any TypedArray (Buffer included): one N-API call, as measured cheapest. 0 (no throw) if not one. */
+static int typedarray_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
   napi_typedarray_type type;
   size_t length;
   void *ptr;
-  if (napi_get_typedarray_info(env, v, &type, &length, &ptr, NULL, NULL) != napi_ok) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "The \"%s\" argument must be a Buffer or TypedArray", name);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-    return 0;
-  }
+  if (napi_get_typedarray_info(env, v, &type, &length, &ptr, NULL, NULL) != napi_ok) return 0;
   size_t elem = 1;
   switch (type) {
     /* clang-format off */
@@ -61,6 +57,56 @@ int arg_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size
   *data = ptr;
   *len = length * elem;
   return 1;
+}
+
+int arg_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size_t *len) {
+  if (typedarray_bytes(env, v, data, len)) return 1;
+  char msg[96];
+  snprintf(msg, sizeof msg, "The \"%s\" argument must be a Buffer or TypedArray", name);
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return 0;
+}
+
+/* A JS array (not a TypedArray, not a Proxy), and its length. */
+int arg_array(napi_env env, napi_value v, const char *name, uint32_t *length) {
+  bool is_array = false;
+  if (napi_is_array(env, v, &is_array) == napi_ok && is_array && napi_get_array_length(env, v, length) == napi_ok)
+    return 1;
+  char msg[96];
+  snprintf(msg, sizeof msg, "The \"%s\" argument must be an array of Buffers or TypedArrays", name);
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return 0;
+}
+
+/*
+ * array[0..count) as iovecs, `values` holding count napi_values meanwhile. Two passes:
+ * reading an element can run JS (a getter, or a hole that reaches Array.prototype), which may
+ * detach or shrink a buffer read before it; so every element is read first, and pointers are
+ * taken after, with no JS left to run before the syscall. A getter's exception goes through.
+ */
+int arg_iovecs(napi_env env, napi_value array, const char *name, uint32_t count, struct iovec *iov,
+               napi_value *values) {
+  uint32_t i;
+  for (i = 0; i < count; i++)
+    if (napi_get_element(env, array, i, &values[i]) != napi_ok) break;
+  if (i == count) {
+    for (i = 0; i < count; i++) {
+      uint8_t *data;
+      size_t len;
+      if (!typedarray_bytes(env, values[i], &data, &len)) break;
+      iov[i].iov_base = data;
+      iov[i].iov_len = len;
+    }
+    if (i == count) return 1;
+  }
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "The \"%s[%u]\" argument must be a Buffer or TypedArray", name, (unsigned)i);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  }
+  return 0;
 }
 
 /* An [offset, offset+length) slice of a buffer, checked so the kernel stays inside it. */

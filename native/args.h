@@ -5,6 +5,7 @@
 #include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define RET_ERRNO(r) ((r) < 0 ? -errno : (r))
 
@@ -14,6 +15,10 @@ int arg_i32(napi_env env, napi_value v, const char *name, int32_t *out);
 int arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out);
 /* Any TypedArray (Buffer included), as a pointer and a length in bytes. */
 int arg_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size_t *len);
+/* A JS array, and its length. */
+int arg_array(napi_env env, napi_value v, const char *name, uint32_t *length);
+/* array[0..count) as iovecs: TypedArrays, named as name[i] when one is not (see args.c). */
+int arg_iovecs(napi_env env, napi_value array, const char *name, uint32_t count, struct iovec *iov, napi_value *values);
 /* argv[0..2] as a buffer, an offset and a length, checked so the kernel stays inside the buffer. */
 int arg_slice(napi_env env, napi_value *argv, const char *name, uint8_t **p, size_t *n);
 /* A syscall's result as a JS number. */

@@ -35,6 +35,7 @@ napi_value w_getsockname(napi_env env, napi_callback_info info);
 napi_value w_getpeername(napi_env env, napi_callback_info info);
 napi_value w_recv(napi_env env, napi_callback_info info);
 napi_value w_send(napi_env env, napi_callback_info info);
+napi_value w_sendmsg(napi_env env, napi_callback_info info);
 napi_value w_shutdown(napi_env env, napi_callback_info info);
 napi_value w_close(napi_env env, napi_callback_info info);
 napi_value w_fcntl(napi_env env, napi_callback_info info);

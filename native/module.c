@@ -10,7 +10,7 @@ NAPI_MODULE_INIT() {
     FN("socket", w_socket), FN("setsockopt", w_setsockopt), FN("getsockopt", w_getsockopt),
     FN("bind", w_bind), FN("connect", w_connect), FN("listen", w_listen), FN("accept4", w_accept4),
     FN("getsockname", w_getsockname), FN("getpeername", w_getpeername),
-    FN("recv", w_recv), FN("send", w_send), FN("shutdown", w_shutdown), FN("close", w_close),
+    FN("recv", w_recv), FN("send", w_send), FN("sendmsg", w_sendmsg), FN("shutdown", w_shutdown), FN("close", w_close),
     FN("fcntl", w_fcntl), FN("inet_pton", w_inet_pton), FN("inet_ntop", w_inet_ntop),
     FN("watch_start", w_watch_start), FN("watch_stop", w_watch_stop), FN("watch_ref", w_watch_ref),
   };

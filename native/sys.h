@@ -23,6 +23,11 @@
 #endif
 #define sys_recv(fd, p, n, flags) syscall(SYS_recvfrom, (fd), (p), (n), (flags), NULL, NULL)
 #define sys_send(fd, p, n, flags) syscall(SYS_sendto, (fd), (p), (n), (flags), NULL, 0)
+#ifdef SYS_sendmsg
+#define sys_sendmsg(fd, msg, flags) syscall(SYS_sendmsg, (fd), (msg), (flags))
+#else
+#define sys_sendmsg sendmsg
+#endif
 #define sys_close(fd) syscall(SYS_close, (fd))
 
 #endif

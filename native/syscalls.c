@@ -7,10 +7,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -244,6 +246,52 @@ napi_value w_send(napi_env env, napi_callback_info info) {
     return NULL;
   ssize_t r = sys_send(fd, p, n, flags);
   return num(env, r < 0 ? -errno : r);
+}
+
+/* Up to this many iovecs (and their JS values) live on the stack; more are malloc'd. */
+#define SENDMSG_STACK_IOVS 64
+
+/*
+ * sendmsg(fd, buffers, count, flags): the first `count` TypedArrays of the array `buffers`
+ * as the iovec list of one sendmsg(2), with no address and no control data.
+ */
+napi_value w_sendmsg(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  int32_t fd, count, flags;
+  uint32_t length;
+  if (!arg_i32(env, argv[0], "fd", &fd) || !arg_array(env, argv[1], "buffers", &length) ||
+      !arg_i32(env, argv[2], "count", &count))
+    return NULL;
+  if (count < 1 || count > IOV_MAX || (uint32_t)count > length) {
+    char msg[128];
+    snprintf(msg, sizeof msg,
+             "The value of \"count\" is out of range. It must be >= 1 and <= %d (IOV_MAX) and <= buffers.length (%u)",
+             IOV_MAX, (unsigned)length);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+    return NULL;
+  }
+  if (!arg_i32(env, argv[3], "flags", &flags)) return NULL;
+  struct iovec stack_iov[SENDMSG_STACK_IOVS];
+  napi_value stack_values[SENDMSG_STACK_IOVS];
+  struct iovec *iov = stack_iov;
+  napi_value *values = stack_values;
+  if (count > SENDMSG_STACK_IOVS) {
+    iov = malloc((sizeof *iov + sizeof *values) * (size_t)count);
+    if (iov == NULL) return num(env, -ENOMEM);
+    values = (napi_value *)(iov + count);
+  }
+  ssize_t r = -1;
+  int ok = arg_iovecs(env, argv[1], "buffers", (uint32_t)count, iov, values);
+  if (ok) {
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)count;
+    r = sys_sendmsg(fd, &msg, flags);
+    if (r < 0) r = -errno;
+  }
+  if (iov != stack_iov) free(iov);
+  return ok ? num(env, r) : NULL;
 }
 
 napi_value w_shutdown(napi_env env, napi_callback_info info) {
