@@ -228,7 +228,7 @@ napi_value w_watch_start(napi_env env, napi_callback_info info) {
   w->env = env;
   w->fd = fd;
   napi_value resource, name, handle;
-  /* Unchecked, a failure here left a NULL reference behind for watcher_on_poll to call. */
+  /* Checked: a failure here would leave a NULL reference for watcher_on_poll to call. */
   if (napi_create_object(env, &resource) != napi_ok ||
       napi_create_string_utf8(env, "ETLT_EPOLL_WATCH", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_async_init(env, resource, name, &w->context) != napi_ok ||
