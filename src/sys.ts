@@ -9,6 +9,8 @@
  * - `accept4(fd, null, flags)` returns the new fd (pass SOCK_NONBLOCK | SOCK_CLOEXEC).
  * - `recv(fd, buf, offset, length, flags)` / `send(fd, buf, offset, length, flags)` work on
  *   a slice of the caller's buffer; pass MSG_NOSIGNAL to `send`.
+ * - `sendmsg(fd, buffers, count, flags)` sends `buffers[0..count)` (1 to IOV_MAX, 1024) in one
+ *   call, as one byte stream (a head and a body, pipelined responses); pass MSG_NOSIGNAL.
  * - `epoll_create1(flags)`, `epoll_ctl(epfd, op, fd, events)`, `close(fd)`, `shutdown(fd, how)`.
  * - `setsockopt(fd, level, option, bytes)`, `getsockopt(fd, level, option, out)` (returns
  *   the option's length), `fcntl(fd, cmd, arg)` for the integer commands.
@@ -29,6 +31,7 @@ export const sys = {
   accept4: native.accept4,
   recv: native.recv,
   send: native.send,
+  sendmsg: native.sendmsg,
   shutdown: native.shutdown,
   close: native.close,
   setsockopt: native.setsockopt,

@@ -28,6 +28,8 @@ export interface NativeBinding {
   getpeername(fd: number, address: Uint8Array): number;
   recv(fd: number, buffer: Uint8Array, offset: number, length: number, flags: number): number;
   send(fd: number, buffer: Uint8Array, offset: number, length: number, flags: number): number;
+  /** One sendmsg(2) of `buffers[0..count)` as its iovecs (byte lengths); returns the bytes sent or -errno. */
+  sendmsg(fd: number, buffers: readonly Uint8Array[], count: number, flags: number): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;

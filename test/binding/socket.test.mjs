@@ -8,6 +8,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import {
   Epoll, Socket, EtltSystemError, EtltAddressError, sys,
@@ -283,6 +284,22 @@ describe('socket options', () => {
     throwsArg(() => s.getsockopt(SOL_SOCKET, 'x'), TypeError, 'option');
     throwsArg(() => s.getsockopt(SOL_SOCKET, SO_LINGER, 0), RangeError, 'buflen');
     throwsArg(() => s.getsockopt(SOL_SOCKET, SO_LINGER, 2000), RangeError, 'buflen');
+  });
+
+  test('an option buffer of 4 GiB or more keeps its length (it once wrapped modulo 2**32 in socklen_t)', async (t) => {
+    // The pages are never touched: the kernel reads or writes the first 4 bytes only.
+    const { native } = await import('../dist/src/binding/index.js');
+    const s = cleanup(t, new Socket());
+    const huge = new Uint8Array(2 ** 32); // its length was passed as 0: EINVAL
+    huge[0] = 1;
+    s.setsockopt(SOL_SOCKET, SO_REUSEADDR, huge);
+    assert.equal(s.getsockopt(SOL_SOCKET, SO_REUSEADDR), 1);
+    const out = new Uint32Array(2 ** 30 + 1); // 2**32 + 4 bytes: was passed as 4
+    out[0] = 0xdeadbeef;
+    assert.equal(native.getsockopt(s.fileno(), SOL_SOCKET, SO_TYPE, huge), 4); // was 0, nothing written
+    assert.equal(new DataView(huge.buffer).getInt32(0, true), SOCK_STREAM);
+    assert.equal(native.getsockopt(s.fileno(), SOL_SOCKET, SO_TYPE, out), 4);
+    assert.equal(out[0], SOCK_STREAM);
   });
 });
 
@@ -731,5 +748,169 @@ describe('sys: -errno instead of exceptions', () => {
     // Typed arrays count in bytes: a Uint32Array of 2 holds 8.
     assert.equal(sys.send(client.fileno(), new Uint32Array(2), 0, 8, MSG_NOSIGNAL), 8);
     assert.throws(() => sys.send(client.fileno(), new Uint32Array(2), 0, 9, MSG_NOSIGNAL), RangeError);
+  });
+
+  /** Reads from a non-blocking socket until `n` bytes have come. */
+  async function readExactly(sock, n) {
+    const parts = [];
+    let got = 0;
+    await waitFor(() => {
+      const b = drain(sock);
+      parts.push(b);
+      got += b.length;
+      return got >= n;
+    }, { message: `${n} bytes` });
+    return Buffer.concat(parts);
+  }
+
+  /** The bytes of a TypedArray view, as the kernel sees them. */
+  const bytesOf = (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
+  test('sendmsg: the first `count` buffers arrive in order, as one byte stream', async (t) => {
+    const { client, server } = tcpPair(t, { nonBlocking: true });
+    const odd = new Uint8Array(new ArrayBuffer(16), 3, 5).fill(0x45); // a view at an odd offset
+    const buffers = [
+      Buffer.from('HTTP/1.1 200 OK\r\n\r\n'),
+      new Uint16Array([0x4443, 0x4645]), // byte lengths: 4 bytes, 'CDEF' on little-endian
+      Buffer.alloc(0),
+      odd,
+      new Float64Array([1.5]),
+      Buffer.from('not sent: past count'),
+    ];
+    const expected = Buffer.concat(buffers.slice(0, 5).map(bytesOf));
+    assert.equal(expected.length, 19 + 4 + 0 + 5 + 8);
+    assert.equal(sys.sendmsg(client.fileno(), buffers, 5, MSG_NOSIGNAL), expected.length);
+    const got = await readExactly(server, expected.length);
+    assert.ok(got.equals(expected), got.toString('hex'));
+    assert.equal(sys.recv(server.fileno(), Buffer.alloc(8), 0, 8, 0), -EAGAIN, 'nothing past count');
+    // More iovecs than fit on the stack (64), up to IOV_MAX (1024): each a distinct byte.
+    for (const n of [65, 1024]) {
+      const many = Array.from({ length: n }, (_, i) => Buffer.from([i & 0xff, (i >> 8) + 0x30]));
+      const want = Buffer.concat(many);
+      assert.equal(sys.sendmsg(client.fileno(), many, n, MSG_NOSIGNAL), want.length);
+      assert.ok((await readExactly(server, want.length)).equals(want), `${n} iovecs`);
+    }
+  });
+
+  test('sendmsg on a full non-blocking socket: a short count, then -EAGAIN, and exactly those bytes arrive', async (t) => {
+    const { client, server } = tcpPair(t, { nonBlocking: true });
+    const buffers = [randomBytes(100000), randomBytes(150000), randomBytes(50000)];
+    const whole = Buffer.concat(buffers);
+    const sent = [];
+    let r = 0;
+    for (let i = 0; i < 1000 && r !== -EAGAIN; i++) {
+      r = sys.sendmsg(client.fileno(), buffers, 3, MSG_NOSIGNAL);
+      if (r >= 0) sent.push(r);
+    }
+    assert.equal(r, -EAGAIN);
+    assert.ok(EAGAIN > 0);
+    assert.ok(sent.some((n) => n > 0 && n < whole.length), `a short count among ${sent}`);
+    assert.ok(sent.every((n) => n > 0 && n <= whole.length), String(sent));
+    const expected = Buffer.concat(sent.map((n) => whole.subarray(0, n)));
+    const got = await readExactly(server, expected.length);
+    assert.equal(got.length, expected.length);
+    assert.ok(got.equals(expected), 'each call sent a prefix of the iovecs, in order');
+  });
+
+  test('sendmsg to a closed peer: -EPIPE (after at most one -ECONNRESET), no SIGPIPE', async (t) => {
+    const { client, server } = tcpPair(t);
+    server.close();
+    const data = [Buffer.alloc(100, 1), Buffer.alloc(100, 2)];
+    const seen = [];
+    await waitFor(() => {
+      const n = sys.sendmsg(client.fileno(), data, 2, MSG_NOSIGNAL);
+      if (n < 0) seen.push(n);
+      return n === -EPIPE;
+    }, { message: `-EPIPE (got ${seen})` });
+    assert.ok(seen.slice(0, -1).every((n) => n === -ECONNRESET), String(seen));
+    assert.equal(sys.sendmsg(-1, data, 2, MSG_NOSIGNAL), -EBADF);
+  });
+
+  test('sendmsg with MSG_NOSIGNAL survives where SIGPIPE kills; without it, SIGPIPE (child processes)', async () => {
+    const script = (flags) => `
+      import { Socket, sys, MSG_NOSIGNAL } from 'etlt';
+      const f = () => {};
+      process.on('SIGPIPE', f);
+      process.off('SIGPIPE', f); // the default action again: terminate
+      const l = new Socket();
+      l.bind(['127.0.0.1', 0]);
+      l.listen(1);
+      const c = new Socket();
+      c.connect(l.getsockname());
+      const [a] = l.accept();
+      l.close();
+      a.close();
+      const data = [Buffer.alloc(512), Buffer.alloc(512)];
+      let code = null;
+      const deadline = Date.now() + 3000;
+      while (code === null && Date.now() < deadline) {
+        const r = sys.sendmsg(c.fileno(), data, 2, ${flags});
+        if (r < 0) code = r;
+      }
+      console.log(JSON.stringify({ code }));
+    `;
+    const [safe, control] = await Promise.all([runNode(script('MSG_NOSIGNAL')), runNode(script('0'))]);
+    assert.equal(safe.signal, null, `killed by ${safe.signal}`);
+    assert.equal(safe.code, 0, safe.stderr);
+    const { code } = JSON.parse(safe.stdout);
+    assert.ok(code === -EPIPE || code === -ECONNRESET, String(code));
+    assert.equal(control.signal, 'SIGPIPE', `control: code ${control.code} ${control.stdout} ${control.stderr}`);
+  });
+
+  test('sendmsg argument errors: TypeError or RangeError naming the argument, nothing sent', async (t) => {
+    const { client, server } = tcpPair(t, { nonBlocking: true });
+    const fd = client.fileno();
+    const b = Buffer.from('x');
+    const named = (fn, Type, name) =>
+      assert.throws(fn, (err) => {
+        assert.equal(err.constructor, Type, `${Type.name} expected: ${err}`);
+        assert.equal(err.code, Type === TypeError ? 'ERR_INVALID_ARG_TYPE' : 'ERR_OUT_OF_RANGE');
+        assert.ok(err.message.includes(`"${name}"`), `the message should name "${name}": ${err.message}`);
+        return true;
+      });
+    named(() => sys.sendmsg('3', [b], 1, 0), TypeError, 'fd');
+    named(() => sys.sendmsg(fd, b, 1, 0), TypeError, 'buffers'); // a Buffer, not an array of them
+    named(() => sys.sendmsg(fd, 'x', 1, 0), TypeError, 'buffers');
+    named(() => sys.sendmsg(fd, { length: 1, 0: b }, 1, 0), TypeError, 'buffers');
+    named(() => sys.sendmsg(fd, new Proxy([b], {}), 1, 0), TypeError, 'buffers');
+    named(() => sys.sendmsg(fd, [b, 'y'], 2, 0), TypeError, 'buffers[1]');
+    named(() => sys.sendmsg(fd, [b, b, new DataView(new ArrayBuffer(1))], 3, 0), TypeError, 'buffers[2]');
+    named(() => sys.sendmsg(fd, [[1, 2]], 1, 0), TypeError, 'buffers[0]');
+    named(() => sys.sendmsg(fd, [, b], 2, 0), TypeError, 'buffers[0]'); // a hole
+    named(() => sys.sendmsg(fd, [b], '1', 0), TypeError, 'count');
+    named(() => sys.sendmsg(fd, [b], 0, 0), RangeError, 'count');
+    named(() => sys.sendmsg(fd, [b], -1, 0), RangeError, 'count');
+    named(() => sys.sendmsg(fd, [b], 1.5, 0), RangeError, 'count');
+    named(() => sys.sendmsg(fd, [b, b], 3, 0), RangeError, 'count'); // count > buffers.length
+    named(() => sys.sendmsg(fd, [], 1, 0), RangeError, 'count');
+    named(() => sys.sendmsg(fd, Array(1025).fill(b), 1025, 0), RangeError, 'count'); // IOV_MAX is 1024
+    named(() => sys.sendmsg(fd, [b], 1, 'x'), TypeError, 'flags');
+    named(() => sys.sendmsg(fd, [b], 1, 2 ** 31), RangeError, 'flags');
+    const boom = new Error('boom from a getter');
+    const throwing = [b];
+    Object.defineProperty(throwing, 1, { get() { throw boom; } });
+    assert.throws(() => sys.sendmsg(fd, throwing, 2, 0), (err) => err === boom);
+    await delay(20);
+    assert.equal(sys.recv(server.fileno(), Buffer.alloc(8), 0, 8, 0), -EAGAIN, 'none of these sent a byte');
+    // Only the first `count` elements are looked at.
+    assert.equal(sys.sendmsg(fd, [b, 'not a buffer'], 1, MSG_NOSIGNAL), 1);
+    assert.equal((await readExactly(server, 1)).toString(), 'x');
+  });
+
+  test('sendmsg takes the pointers after every getter ran: a buffer detached by a later element is sent empty', async (t) => {
+    const { client, server } = tcpPair(t, { nonBlocking: true });
+    const first = new Uint8Array(Buffer.from('FIRST-'));
+    const buffers = [first];
+    Object.defineProperty(buffers, 1, {
+      get() {
+        structuredClone(first.buffer, { transfer: [first.buffer] }); // detaches `first`
+        return Buffer.from('second');
+      },
+    });
+    assert.equal(sys.sendmsg(client.fileno(), buffers, 2, MSG_NOSIGNAL), 6);
+    assert.equal(first.byteLength, 0);
+    assert.equal((await readExactly(server, 6)).toString(), 'second');
+    await delay(20);
+    assert.equal(sys.recv(server.fileno(), Buffer.alloc(8), 0, 8, 0), -EAGAIN);
   });
 });

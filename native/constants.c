@@ -1,0 +1,52 @@
+/* ---- constants, with Linux's values from the system headers ---- */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "etlt.h"
+
+static void set_const(napi_env env, napi_value obj, const char *name, int64_t v) {
+  napi_value n;
+  /* Masks such as EPOLLET (1u << 31) are exported unsigned, as Linux defines them. */
+  napi_create_int64(env, v, &n);
+  napi_set_named_property(env, obj, name, n);
+}
+
+#define C(x) set_const(env, consts, #x, (int64_t)(x))
+#define CU(x) set_const(env, consts, #x, (int64_t)(uint32_t)(x))
+
+napi_value make_constants(napi_env env) {
+  napi_value consts;
+  napi_create_object(env, &consts);
+  /* clang-format off */
+  CU(EPOLLIN); CU(EPOLLOUT); CU(EPOLLPRI); CU(EPOLLERR); CU(EPOLLHUP); CU(EPOLLRDHUP);
+  CU(EPOLLET); CU(EPOLLONESHOT); CU(EPOLLEXCLUSIVE); CU(EPOLLWAKEUP); CU(EPOLLRDNORM);
+  CU(EPOLLRDBAND); CU(EPOLLWRNORM); CU(EPOLLWRBAND); CU(EPOLLMSG);
+  C(EPOLL_CLOEXEC); C(EPOLL_CTL_ADD); C(EPOLL_CTL_MOD); C(EPOLL_CTL_DEL);
+  C(AF_UNSPEC); C(AF_INET); C(AF_INET6); C(AF_UNIX);
+  C(SOCK_STREAM); C(SOCK_DGRAM); C(SOCK_RAW); C(SOCK_SEQPACKET); C(SOCK_NONBLOCK); C(SOCK_CLOEXEC);
+  C(SOL_SOCKET); C(SO_REUSEADDR); C(SO_REUSEPORT); C(SO_ERROR); C(SO_RCVBUF); C(SO_SNDBUF);
+  C(SO_KEEPALIVE); C(SO_LINGER); C(SO_TYPE); C(SO_BROADCAST); C(SO_RCVLOWAT); C(SO_SNDLOWAT);
+  C(IPPROTO_IP); C(IPPROTO_TCP); C(IPPROTO_UDP); C(IPPROTO_IPV6);
+  C(TCP_NODELAY); C(TCP_DEFER_ACCEPT); C(TCP_INFO); C(IPV6_V6ONLY);
+  C(SHUT_RD); C(SHUT_WR); C(SHUT_RDWR);
+  C(MSG_PEEK); C(MSG_DONTWAIT); C(MSG_NOSIGNAL); C(MSG_WAITALL); C(MSG_OOB); C(MSG_TRUNC);
+  C(F_GETFL); C(F_SETFL); C(F_GETFD); C(F_SETFD); C(O_NONBLOCK); C(FD_CLOEXEC);
+  C(INADDR_ANY); C(SOMAXCONN);
+  C(EAGAIN); C(EWOULDBLOCK); C(EINTR); C(EINPROGRESS); C(EALREADY); C(EISCONN); C(ENOTCONN);
+  C(ECONNRESET); C(ECONNREFUSED); C(ECONNABORTED); C(EPIPE); C(ETIMEDOUT); C(EHOSTUNREACH);
+  C(ENETUNREACH); C(EADDRINUSE); C(EADDRNOTAVAIL); C(EMFILE); C(ENFILE); C(ENOBUFS); C(ENOMEM);
+  C(EBADF); C(EEXIST); C(ENOENT); C(EPERM); C(EINVAL); C(ENOTSOCK); C(EOPNOTSUPP); C(EPROTO);
+  C(EACCES); C(EFAULT); C(ELOOP); C(ENOSPC);
+  /* clang-format on */
+  set_const(env, consts, "sizeof_sockaddr_storage", sizeof(struct sockaddr_storage));
+  set_const(env, consts, "sizeof_sockaddr_un", sizeof(struct sockaddr_un));
+  return consts;
+}

@@ -1,0 +1,53 @@
+/*
+ * etlt native layer: one thin Node-API wrapper per syscall.
+ *
+ * Contract, for every wrapper below: it makes exactly the syscall it is named after,
+ * with the arguments in the syscall's order, and returns the syscall's result, or
+ * -errno when the syscall fails. It never throws for a failed syscall: EAGAIN and EINTR
+ * are ordinary values on a server's hot path, and the TypeScript layer above turns the
+ * others into Node-style errors. It throws only for arguments of the wrong JS type or
+ * buffer ranges that would let the kernel write outside a buffer (programming errors).
+ *
+ * Policy (retries, mask merging, ET versus LT, blocking) lives in TypeScript.
+ * No threads, no globals: the only state is the per-watcher struct, owned by its handle and libuv.
+ *
+ * Layout: args.c (argument and result helpers), syscalls.c (the wrappers), watch.c (the
+ * uv_poll watcher), constants.c (the constants object), module.c (registers them all).
+ * This header declares what each file gives module.c; everything else stays static.
+ */
+#ifndef ETLT_H
+#define ETLT_H
+
+#include <node_api.h>
+
+/* syscalls.c */
+napi_value w_epoll_create1(napi_env env, napi_callback_info info);
+napi_value w_epoll_ctl(napi_env env, napi_callback_info info);
+napi_value w_epoll_wait(napi_env env, napi_callback_info info);
+napi_value w_socket(napi_env env, napi_callback_info info);
+napi_value w_setsockopt(napi_env env, napi_callback_info info);
+napi_value w_getsockopt(napi_env env, napi_callback_info info);
+napi_value w_bind(napi_env env, napi_callback_info info);
+napi_value w_connect(napi_env env, napi_callback_info info);
+napi_value w_listen(napi_env env, napi_callback_info info);
+napi_value w_accept4(napi_env env, napi_callback_info info);
+napi_value w_getsockname(napi_env env, napi_callback_info info);
+napi_value w_getpeername(napi_env env, napi_callback_info info);
+napi_value w_recv(napi_env env, napi_callback_info info);
+napi_value w_send(napi_env env, napi_callback_info info);
+napi_value w_sendmsg(napi_env env, napi_callback_info info);
+napi_value w_shutdown(napi_env env, napi_callback_info info);
+napi_value w_close(napi_env env, napi_callback_info info);
+napi_value w_fcntl(napi_env env, napi_callback_info info);
+napi_value w_inet_pton(napi_env env, napi_callback_info info);
+napi_value w_inet_ntop(napi_env env, napi_callback_info info);
+
+/* watch.c */
+napi_value w_watch_start(napi_env env, napi_callback_info info);
+napi_value w_watch_stop(napi_env env, napi_callback_info info);
+napi_value w_watch_ref(napi_env env, napi_callback_info info);
+
+/* constants.c */
+napi_value make_constants(napi_env env);
+
+#endif

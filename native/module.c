@@ -1,0 +1,22 @@
+/* The module: registers the wrappers of syscalls.c and watch.c, and the constants. */
+#include "etlt.h"
+
+/* clang-format off */
+#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+    FN("epoll_create1", w_epoll_create1), FN("epoll_ctl", w_epoll_ctl), FN("epoll_wait", w_epoll_wait),
+    FN("socket", w_socket), FN("setsockopt", w_setsockopt), FN("getsockopt", w_getsockopt),
+    FN("bind", w_bind), FN("connect", w_connect), FN("listen", w_listen), FN("accept4", w_accept4),
+    FN("getsockname", w_getsockname), FN("getpeername", w_getpeername),
+    FN("recv", w_recv), FN("send", w_send), FN("sendmsg", w_sendmsg), FN("shutdown", w_shutdown), FN("close", w_close),
+    FN("fcntl", w_fcntl), FN("inet_pton", w_inet_pton), FN("inet_ntop", w_inet_ntop),
+    FN("watch_start", w_watch_start), FN("watch_stop", w_watch_stop), FN("watch_ref", w_watch_ref),
+  };
+  /* clang-format on */
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  napi_value consts = make_constants(env);
+  napi_set_named_property(env, exports, "constants", consts);
+  return exports;
+}
