@@ -5,29 +5,47 @@
  * back ends disagree about where a request ends (request smuggling), so it is refused.
  */
 
-/** Where the decoder is. */
+/**
+ * Where the decoder is. The framing lines follow RFC 9112 section 7.1:
+ *
+ *   chunk      = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+ *   chunk-ext  = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+ *   chunk-ext-val = token / quoted-string
+ *   last-chunk = 1*("0") [ chunk-ext ] CRLF, then trailer-section CRLF
+ *
+ * BWS ("bad" whitespace, RFC 9110 section 5.6.3) must be accepted where the grammar has it,
+ * around ";" and "=", and nowhere else: "5 \r\n" is malformed.
+ */
 const enum Step {
   Size = 0,
-  /** After the size's digits: optional whitespace, then ';' or CR. */
-  SizeEnd = 1,
-  /** In a chunk extension: `;name[=value]`, value a token or a quoted string. */
+  /** Whitespace after the size or an extension's value: only more of it, or ';'. */
+  Bws = 1,
+  /** After ';': BWS, then an extension's name. */
   ExtName = 2,
-  ExtNameEnd = 3,
-  ExtValueStart = 4,
-  ExtToken = 5,
-  ExtQuoted = 6,
-  ExtQuotedEscape = 7,
-  ExtAfterValue = 8,
-  SizeLf = 9,
-  Data = 10,
-  DataCr = 11,
-  DataLf = 12,
-  /** After the last chunk: trailer field lines, then an empty line. */
-  TrailerStart = 13,
-  TrailerLine = 14,
-  TrailerLf = 15,
-  FinalLf = 16,
-  Done = 17,
+  /** In an extension's name. */
+  ExtNameIn = 3,
+  /** Whitespace after a name: '=' or ';' next (or more whitespace). */
+  ExtNameBws = 4,
+  /** After '=': BWS, then a token or a quoted string. */
+  ExtValueStart = 5,
+  ExtToken = 6,
+  ExtQuoted = 7,
+  ExtQuotedEscape = 8,
+  /** After a quoted string's closing quote. */
+  ExtAfterValue = 9,
+  SizeLf = 10,
+  Data = 11,
+  DataCr = 12,
+  DataLf = 13,
+  /** After the last chunk: a trailer field line, or the empty line that ends the body. */
+  TrailerStart = 14,
+  /** In a trailer field's name (RFC 9112 section 7.1.2: field-line, as in a head). */
+  TrailerName = 15,
+  /** In a trailer field's value. */
+  TrailerValue = 16,
+  TrailerLf = 17,
+  FinalLf = 18,
+  Done = 19,
 }
 
 /** Why a chunked body was refused. */
@@ -43,6 +61,12 @@ const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
 const TAB = 0x09;
+const DEL = 0x7f;
+const SEMI = 0x3b;
+const EQUALS = 0x3d;
+const COLON = 0x3a;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 const TCHAR = new Uint8Array(256);
 for (let c = 0x21; c < 0x7f; c++) TCHAR[c] = 1;
@@ -55,8 +79,11 @@ function hexValue(b: number): number {
   return -1;
 }
 
-/** Most hex digits in a chunk size: 13 are enough for 2**52, beyond which sizes lose exactness. */
-const MAX_SIZE_DIGITS = 13;
+/**
+ * A size at or above this cannot take one more hex digit and stay below 2**52 (13 hex
+ * digits), beyond which sizes lose exactness. Leading zeros cost nothing ("0005" is 5).
+ */
+const SIZE_SHIFT_LIMIT = 2 ** 48;
 
 /** Receives decoded body bytes: `buf[start, end)`, valid only during the call. */
 export type ChunkSink = (buf: Uint8Array, start: number, end: number) => void;
@@ -129,31 +156,52 @@ export class ChunkedDecoder {
       case Step.Size: {
         const h = hexValue(b);
         if (h >= 0) {
-          if (++this.#digits > MAX_SIZE_DIGITS) return this.#fail(ChunkError.Malformed);
+          if (this.#size >= SIZE_SHIFT_LIMIT) return this.#fail(ChunkError.Malformed);
+          this.#digits++;
           this.#size = this.#size * 16 + h;
           return true;
         }
         if (this.#digits === 0) return this.#fail(ChunkError.Malformed);
-        return this.#sizeEnd(b);
+        return this.#afterItem(b);
       }
-      case Step.SizeEnd:
-        return this.#sizeEnd(b);
+      case Step.Bws:
+        if (b === SP || b === TAB) return true;
+        if (b === SEMI) {
+          this.#step = Step.ExtName;
+          return true;
+        }
+        return this.#fail(ChunkError.Malformed);
       case Step.ExtName:
         if (TCHAR[b] === 1) {
-          this.#step = Step.ExtNameEnd;
+          this.#step = Step.ExtNameIn;
           return true;
         }
         if (b === SP || b === TAB) return true;
         return this.#fail(ChunkError.Malformed);
-      case Step.ExtNameEnd:
+      case Step.ExtNameIn:
         if (TCHAR[b] === 1) return true;
-        if (b === '='.charCodeAt(0)) {
+        if (b === EQUALS) {
           this.#step = Step.ExtValueStart;
           return true;
         }
-        return this.#extEnd(b);
+        if (b === SP || b === TAB) {
+          this.#step = Step.ExtNameBws;
+          return true;
+        }
+        return this.#afterItem(b);
+      case Step.ExtNameBws:
+        if (b === SP || b === TAB) return true;
+        if (b === EQUALS) {
+          this.#step = Step.ExtValueStart;
+          return true;
+        }
+        if (b === SEMI) {
+          this.#step = Step.ExtName;
+          return true;
+        }
+        return this.#fail(ChunkError.Malformed);
       case Step.ExtValueStart:
-        if (b === 0x22) {
+        if (b === QUOTE) {
           this.#step = Step.ExtQuoted;
           return true;
         }
@@ -161,21 +209,24 @@ export class ChunkedDecoder {
           this.#step = Step.ExtToken;
           return true;
         }
+        if (b === SP || b === TAB) return true;
+        // An empty value: chunk-ext-val is a token (1*tchar) or a quoted string.
         return this.#fail(ChunkError.Malformed);
       case Step.ExtToken:
         if (TCHAR[b] === 1) return true;
-        return this.#extEnd(b);
+        return this.#afterItem(b);
       case Step.ExtQuoted:
-        if (b === 0x22) this.#step = Step.ExtAfterValue;
-        else if (b === 0x5c) this.#step = Step.ExtQuotedEscape;
-        else if ((b < SP && b !== TAB) || b === 0x7f) return this.#fail(ChunkError.Malformed);
+        // qdtext and quoted-pair (RFC 9110 section 5.6.4): HTAB, SP, VCHAR, obs-text.
+        if (b === QUOTE) this.#step = Step.ExtAfterValue;
+        else if (b === BACKSLASH) this.#step = Step.ExtQuotedEscape;
+        else if ((b < SP && b !== TAB) || b === DEL) return this.#fail(ChunkError.Malformed);
         return true;
       case Step.ExtQuotedEscape:
-        if ((b < SP && b !== TAB) || b === 0x7f) return this.#fail(ChunkError.Malformed);
+        if ((b < SP && b !== TAB) || b === DEL) return this.#fail(ChunkError.Malformed);
         this.#step = Step.ExtQuoted;
         return true;
       case Step.ExtAfterValue:
-        return this.#extEnd(b);
+        return this.#afterItem(b);
       case Step.SizeLf:
         if (b !== LF) return this.#fail(ChunkError.Malformed);
         if (this.#size === 0) {
@@ -202,13 +253,19 @@ export class ChunkedDecoder {
           this.#step = Step.FinalLf;
           return true;
         }
-        // A trailer field line: its bytes are counted and dropped (nothing uses trailers here).
+        // A trailer field line: checked as a head's field line is (a token, then ':' with
+        // no whitespace before it, RFC 9112 section 5.1; no obs-fold, section 5.2), its
+        // bytes counted and dropped (nothing uses trailers here).
         if (TCHAR[b] !== 1) return this.#fail(ChunkError.Malformed);
-        this.#step = Step.TrailerLine;
+        this.#step = Step.TrailerName;
         return this.#countTrailer();
-      case Step.TrailerLine:
+      case Step.TrailerName:
+        if (b === COLON) this.#step = Step.TrailerValue;
+        else if (TCHAR[b] !== 1) return this.#fail(ChunkError.Malformed);
+        return this.#countTrailer();
+      case Step.TrailerValue:
         if (b === CR) this.#step = Step.TrailerLf;
-        else if (b === LF || (b < SP && b !== TAB) || b === 0x7f) return this.#fail(ChunkError.Malformed);
+        else if ((b < SP && b !== TAB) || b === DEL) return this.#fail(ChunkError.Malformed);
         return this.#countTrailer();
       case Step.TrailerLf:
         if (b !== LF) return this.#fail(ChunkError.Malformed);
@@ -223,23 +280,14 @@ export class ChunkedDecoder {
     }
   }
 
-  #sizeEnd(b: number): boolean {
-    // BWS before ';' is tolerated (RFC 9112 section 7.1.1); anything else ends the size.
-    if (b === SP || b === TAB) {
-      this.#step = Step.SizeEnd;
-      return true;
-    }
-    return this.#extEnd(b);
-  }
-
-  /** After a size or an extension: another extension, or the line's end. */
-  #extEnd(b: number): boolean {
-    if (b === 0x3b) {
+  /** After the size, a name or a value: BWS, another extension, or the line's end. */
+  #afterItem(b: number): boolean {
+    if (b === SEMI) {
       this.#step = Step.ExtName;
       return true;
     }
     if (b === SP || b === TAB) {
-      this.#step = Step.ExtAfterValue;
+      this.#step = Step.Bws;
       return true;
     }
     if (b === CR) {

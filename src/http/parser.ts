@@ -79,7 +79,7 @@ export class RequestHead {
   readonly fields = new Int32Array(4 * MAX_FIELDS);
   fieldCount = 0;
 
-  /** True for HTTP/1.1 and later 1.x (RFC 9110 section 6.2: answered as 1.1). */
+  /** True for HTTP/1.1 and later 1.x (RFC 9110 section 2.5: answered as 1.1). */
   get http11(): boolean {
     return this.major === 1 && this.minor >= 1;
   }
@@ -91,6 +91,7 @@ const TAB = 0x09;
 const SP = 0x20;
 const COLON = 0x3a;
 const COMMA = 0x2c;
+const SEMICOLON = 0x3b;
 const DEL = 0x7f;
 const SLASH = 0x2f;
 const STAR = 0x2a;
@@ -112,7 +113,12 @@ const VALUE_CHAR = new Uint8Array(256);
 for (let c = 0x20; c < 0x100; c++) VALUE_CHAR[c] = c === DEL ? 0 : 1;
 VALUE_CHAR[TAB] = 1;
 
-/** Request-target bytes: visible ASCII and obs-text; never SP or a control. */
+/**
+ * Request-target bytes: visible ASCII and obs-text; never SP or a control. A URI is ASCII
+ * (RFC 3986 section 2), and RFC 9112 section 3 says a server SHOULD answer an invalid
+ * request-line with 400; etlt keeps the seed's (and nginx's) leniency for raw UTF-8 in
+ * the target, which the handler sees as latin1 (llhttp refuses it: docs/http-conformance.md).
+ */
 const TARGET_CHAR = new Uint8Array(256);
 for (let c = 0x21; c < 0x100; c++) TARGET_CHAR[c] = c === DEL ? 0 : 1;
 
@@ -279,20 +285,26 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number, head: Req
   return after;
 }
 
-/** The value of a Content-Length field: a non-negative decimal, or a list of one repeated value; -1 malformed. */
+/**
+ * The value of a Content-Length field (RFC 9110 section 8.6: 1*DIGIT), or a list of one
+ * repeated value ("5, 5", which section 8.6 lets a recipient take as 5); -1 malformed.
+ */
 function contentLengthOf(buf: Uint8Array, start: number, end: number): number {
   let value = -1;
   let i = start;
   for (;;) {
     if (i >= end) return -1;
-    let n = 0;
     const digits = i;
+    // Leading zeros are digits like any other ("0005" is 5): skipped before the count below.
+    while (i < end && buf[i] === 0x30) i++;
+    const significant = i;
+    let n = 0;
     while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) {
       n = n * 10 + (buf[i]! - 0x30);
       i++;
     }
-    // Past 15 digits a double loses exactness; no body is that large anyway.
-    if (i === digits || i - digits > 15) return -1;
+    // Past 15 significant digits a double loses exactness; no body is that large anyway.
+    if (i === digits || i - significant > 15) return -1;
     if (value >= 0 && n !== value) return -1;
     value = n;
     while (i < end && (buf[i] === SP || buf[i] === TAB)) i++;
@@ -321,28 +333,33 @@ function eachListItem(buf: Uint8Array, start: number, end: number, each: (s: num
 }
 
 /** The state parseHead's list callbacks share (module-level: parsing never nests). */
-let codings = 0;
 let chunkedLast = false;
 let codingError = 0;
 let parseTarget: Uint8Array = new Uint8Array(0);
 let parseInto: RequestHead = new RequestHead();
 
+/**
+ * One element of Transfer-Encoding: transfer-coding = token *( OWS ";" OWS transfer-parameter )
+ * (RFC 9112 section 7). Anything else after the token is malformed (400). Section 7.1
+ * defines chunked without parameters, so "chunked;x=1" is not the chunked coding etlt
+ * decodes: it counts as an unknown coding, and chunked is then not final (400 below).
+ */
 function onCoding(s: number, e: number): boolean {
   const buf = parseTarget;
-  // A coding is a token, perhaps with parameters: only its name matters here.
   let n = s;
   while (n < e && TCHAR[buf[n]!] === 1) n++;
-  if (n === s) {
+  let p = n;
+  while (p < e && (buf[p] === SP || buf[p] === TAB)) p++;
+  if (n === s || (p < e && buf[p] !== SEMICOLON)) {
     codingError = 400;
     return false;
   }
-  codings++;
   if (chunkedLast) {
     // chunked must be the final coding, applied once (RFC 9112 section 6.1).
     codingError = 400;
     return false;
   }
-  if (nameIs(buf, s, n - s, 'chunked')) chunkedLast = true;
+  if (p === e && nameIs(buf, s, n - s, 'chunked')) chunkedLast = true;
   else codingError = 501;
   return true;
 }
@@ -357,9 +374,10 @@ function onConnectionOption(s: number, e: number): boolean {
 /**
  * Parses the complete head `buf[start, end)` (`end` from scanHead) into `head`. Returns 0,
  * or the status to refuse it with: 400 (malformed, smuggling-prone framing), 431 (too many
- * fields), 501 (a transfer coding other than chunked), 505 (a version other than 1.x).
- * Framing rules: Content-Length and Transfer-Encoding together, differing lengths, or
- * Transfer-Encoding in HTTP/1.0 are 400 (RFC 9112 section 6.1 and 6.3).
+ * fields), 501 (an unknown transfer coding before a final chunked), 505 (a version other
+ * than 1.x). Framing rules: Content-Length and Transfer-Encoding together, differing
+ * lengths, chunked not final, or Transfer-Encoding in HTTP/1.0 are 400 (RFC 9112 sections
+ * 6.1 and 6.3).
  */
 export function parseHead(buf: Uint8Array, start: number, end: number, head: RequestHead): number {
   head.end = end;
@@ -375,9 +393,6 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
   if (i < 0) return -i;
   let length = -1;
   let sawTe = false;
-  let teStart = 0;
-  let teEnd = 0;
-  codings = 0;
   chunkedLast = false;
   codingError = 0;
   parseTarget = buf;
@@ -423,8 +438,6 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
       if (nameIs(buf, nameStart, nameLen, 'transfer-encoding')) {
         sawTe = true;
         if (!eachListItem(buf, valueStart, valueEnd, onCoding)) return codingError;
-        teStart = valueStart;
-        teEnd = valueEnd;
       }
     } else if (c === 0x68 /* h */) {
       if (nameIs(buf, nameStart, nameLen, 'host')) {
@@ -438,12 +451,18 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
     }
   }
   if (i !== end) return 400;
-  if (head.http11 && head.hosts !== 1) return 400;
+  // RFC 9112 section 3.2: 400 for an HTTP/1.1 request without Host, and for any request
+  // (HTTP/1.0 too) with more than one Host field line.
+  if (head.hosts > 1 || (head.http11 && head.hosts === 0)) return 400;
   if (sawTe) {
+    // Transfer-Encoding in HTTP/1.0 is faulty framing (RFC 9112 section 6.1); with
+    // Content-Length too, a smuggling attempt (section 6.3, rule 3): 400 and close.
     if (!head.http11 || length >= 0) return 400;
-    if (codingError !== 0) return codingError;
-    if (codings === 0 || teEnd === teStart) return 400;
+    // chunked not the final coding, or no coding at all (an empty field): the body's length
+    // cannot be determined, and the server MUST answer 400 (section 6.3, rule 4) ...
     if (!chunkedLast) return 400;
+    // ... while a coding before chunked that etlt does not know SHOULD get 501 (section 6.1).
+    if (codingError !== 0) return codingError;
     head.framing = Framing.Chunked;
   } else if (length > 0) {
     head.framing = Framing.Length;
