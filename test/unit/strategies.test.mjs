@@ -13,10 +13,11 @@ import { edgeNoDrain, levelAlwaysOut } from '../../dist/src/http/trigger/pitfall
 import { seedEdge, seedLevel } from '../../dist/src/http/trigger/seed.js';
 
 // The contract's enums (const enums, inlined by tsc): the values connections return.
-const State = { Reading: 0, Writing: 1, Lingering: 2, Closed: 3 };
-const Read = { Drained: 0, Budget: 1, Complete: 2, Closed: 3 };
+const State = { Reading: 0, Writing: 1, Lingering: 2, Closed: 3, Waiting: 4 };
+const Read = { Drained: 0, Budget: 1, Complete: 2, Closed: 3, Paused: 4 };
 const Write = { Done: 0, Blocked: 1, Budget: 2, Closed: 3 };
 const Accept = { Drained: 0, Budget: 1, Paused: 2 };
+const Next = { Closed: 0, Read: 1, Write: 2, Wait: 3 };
 
 /** A reactor that records calls and keeps interest as the real one does. */
 function fakeReactor() {
@@ -61,21 +62,31 @@ function fakeEngine({ eager = false, accept = [Accept.Drained] } = {}) {
   return engine;
 }
 
-/** A connection whose read and write results are scripted; each call is logged. */
-function fakeConn(engine, { reads = [], writes = [], state = State.Reading, linger = false } = {}) {
+/**
+ * A connection whose read, write and finish results are scripted; each call is logged.
+ * `finishes`: what each finish() answers (default: linger if `linger`, else close).
+ */
+function fakeConn(engine, { reads = [], writes = [], finishes = [], state = State.Reading, linger = false, unread = false } = {}) {
   const conn = {
     fd: 7,
     engine,
     state,
     log: [],
+    unreadInput: unread,
+    noteInput() {
+      conn.log.push(['noteInput']);
+      conn.unreadInput = true;
+    },
     onEvents(events) {
       conn.log.push(['onEvents', events]);
     },
     read(max, events) {
       conn.log.push(['read', max, events]);
+      conn.unreadInput = false;
       const r = reads.shift() ?? Read.Drained;
       if (r === Read.Complete) conn.state = State.Writing;
       if (r === Read.Closed) conn.state = State.Closed;
+      if (r === Read.Paused) conn.state = State.Waiting;
       return r;
     },
     write(max) {
@@ -90,8 +101,9 @@ function fakeConn(engine, { reads = [], writes = [], state = State.Reading, ling
     },
     finish() {
       conn.log.push(['finish']);
-      conn.state = linger ? State.Lingering : State.Closed;
-      return linger;
+      const next = finishes.shift() ?? (linger ? Next.Read : Next.Closed);
+      conn.state = { [Next.Closed]: State.Closed, [Next.Read]: linger ? State.Lingering : State.Reading, [Next.Write]: State.Writing, [Next.Wait]: State.Waiting }[next];
+      return next;
     },
     shutdownBoth() {
       conn.log.push(['shutdownBoth']);
@@ -166,6 +178,7 @@ describe('edge-triggered', () => {
     const conn = fakeConn(engine, { reads: [Read.Complete], writes: [Write.Blocked, Write.Done] });
     edge.onAccepted(conn);
     edge.onConnection(conn, EPOLLIN);
+    assert.equal(conn.state, State.Writing);
     edge.onConnection(conn, EPOLLOUT);
     assert.deepEqual(engine.reactor.calls, [['add', MASK]]);
     assert.deepEqual(ops(conn), ['read', 'write', 'write', 'finish']);
@@ -220,6 +233,58 @@ describe('edge-triggered', () => {
     edge.resumeListener(engine);
     assert.deepEqual(engine.reactor.calls, []);
     assert.deepEqual(engine.accepts, [64]);
+  });
+});
+
+describe('kept alive (HTTP/1.1)', () => {
+  test('LT: after the response the connection goes back to EPOLLIN; buffered requests are written first', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Complete], writes: [Write.Done, Write.Blocked, Write.Done], finishes: [Next.Write, Next.Read] });
+    level.onAccepted(conn);
+    level.onConnection(conn, EPOLLIN);
+    assert.deepEqual(ops(conn), ['read', 'write', 'finish', 'write']);
+    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN], ['modify', EPOLLOUT]], 'blocked: EPOLLOUT alone');
+    level.onConnection(conn, EPOLLOUT);
+    assert.deepEqual(engine.reactor.calls.at(-1), ['modify', EPOLLIN], 'drained and kept alive: EPOLLIN again');
+    assert.equal(conn.state, State.Reading);
+  });
+
+  test('LT: a pending handler is watched for nothing; its answer resumes the connection', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Paused], finishes: [Next.Read] });
+    level.onAccepted(conn);
+    level.onConnection(conn, EPOLLIN);
+    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN], ['modify', 0]]);
+    conn.state = State.Writing;
+    level.onConnectionReady(conn);
+    assert.deepEqual(engine.reactor.calls.at(-1), ['modify', EPOLLIN]);
+  });
+
+  test('ET: kept alive after a drained read, it waits for the next edge: no recv for nothing', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Complete], finishes: [Next.Read] });
+    edge.onConnection(conn, EPOLLIN);
+    assert.deepEqual(ops(conn), ['read', 'write', 'finish']);
+    assert.deepEqual(engine.reactor.ready, []);
+  });
+
+  test('ET: input that no edge will announce is read at once after the response', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Drained], finishes: [Next.Read] });
+    // An input edge arrives while the response is blocked: remembered.
+    conn.state = State.Writing;
+    edge.onConnection(conn, EPOLLIN | EPOLLOUT);
+    assert.deepEqual(ops(conn), ['noteInput', 'write', 'finish', 'read']);
+  });
+
+  test('ET: a pending handler stops the turn; an edge meanwhile is remembered', () => {
+    const engine = fakeEngine();
+    const conn = fakeConn(engine, { reads: [Read.Paused] });
+    edge.onConnection(conn, EPOLLIN);
+    assert.equal(conn.state, State.Waiting);
+    edge.onConnection(conn, EPOLLIN);
+    assert.deepEqual(ops(conn), ['read', 'noteInput']);
+    assert.equal(conn.unreadInput, true);
   });
 });
 
