@@ -270,9 +270,9 @@ export function lingerBytes(onoff, seconds) {
  * resolves). Resolves with { code, signal, stdout, stderr, timedOut } when it exits, or
  * kills it after `timeout` ms (timedOut: true). `onSpawn(child)` sees the process.
  */
-export function runNode(source, { args = [], timeout = 10000, onSpawn } = {}) {
+export function runNode(source, { args = [], timeout = 10000, onSpawn, nodeArgs = [] } = {}) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', source, '--', ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', source, '--', ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
