@@ -29,6 +29,11 @@ export default tseslint.config(
     },
   },
   {
+    // Functions that Playwright runs inside the page.
+    files: ['test/cli/lab-report.test.mjs'],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+  },
+  {
     files: ['src/**/*.ts', 'examples/**/*.ts'],
     extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -230,7 +230,7 @@ export class Epoll implements Disposable {
 }
 
 function toPairs(buf: Uint32Array, n: number): EpollEvent[] {
-  const out: EpollEvent[] = new Array(n);
+  const out = new Array<EpollEvent>(n);
   for (let i = 0; i < n; i++) out[i] = [buf[2 * i]!, buf[2 * i + 1]!];
   return out;
 }

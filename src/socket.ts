@@ -5,7 +5,7 @@ import { native } from './binding/index.js';
 import { decodeAddress, encodeAddress } from './address.js';
 import type { Address } from './address.js';
 import {
-  AF_INET, AF_INET6, AF_UNIX, EAGAIN, EINTR, EPOLLOUT, EPOLL_CLOEXEC, EPOLL_CTL_ADD, F_GETFL, F_SETFL,
+  AF_INET, AF_INET6, AF_UNIX, EINTR, EPOLLOUT, EPOLL_CLOEXEC, EPOLL_CTL_ADD, F_GETFL, F_SETFL,
   MSG_NOSIGNAL, O_NONBLOCK, SOL_SOCKET, SO_ERROR,
   SOCKADDR_STORAGE_SIZE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM,
 } from './constants.js';

@@ -17,7 +17,7 @@ function received(value: unknown): string {
     const name = (value as { constructor?: { name?: string } }).constructor?.name;
     return name ? `an instance of ${name}` : 'an object';
   }
-  let shown = typeof value === 'string' ? `'${value.length > 28 ? `${value.slice(0, 25)}...` : value}'` : String(value);
+  let shown = typeof value === 'string' ? `'${value.length > 28 ? `${value.slice(0, 25)}...` : value}'` : String(value as number | boolean | bigint | symbol);
   if (typeof value === 'bigint') shown += 'n';
   return `type ${typeof value} (${shown})`;
 }
@@ -125,5 +125,5 @@ export function options<T extends object>(value: unknown, name: string, known: r
     const near = known.find((k) => k.toLowerCase().startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(k.toLowerCase()));
     throw new EtltUnknownOptionError(`Unknown option "${key}" in ${name}${near ? ` (did you mean "${near}"?)` : ''}. Known: ${known.join(', ')}`);
   }
-  return value as Partial<T>;
+  return value;
 }

@@ -13,7 +13,7 @@ const server = new HttpServer({
   mode,
   host: '127.0.0.1',
   port,
-  handler: (req) => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'Hello, world!' }),
+  handler: () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'Hello, world!' }),
   maxRequests: 100000,
   keepAliveTimeoutMs: 30000,
 });

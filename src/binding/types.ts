@@ -10,31 +10,32 @@ export interface NativeConstants {
 
 /**
  * The native addon's functions. Each makes the syscall it is named after, with the same
- * argument order, and returns its result or `-errno`. Buffers are any TypedArray.
+ * argument order, and returns its result or `-errno`. Buffers are any TypedArray. They are
+ * plain functions (no `this`), so they can be taken off the object, as `sys` does.
  */
 export interface NativeBinding {
-  epoll_create1(flags: number): number;
-  epoll_ctl(epfd: number, op: number, fd: number, events: number): number;
+  readonly epoll_create1: (flags: number) => number;
+  readonly epoll_ctl: (epfd: number, op: number, fd: number, events: number) => number;
   /** Fills `events` with [fd, mask] pairs; returns the count or -errno. */
-  epoll_wait(epfd: number, events: Uint32Array | Int32Array, maxevents: number, timeoutMs: number): number;
-  socket(family: number, type: number, proto: number): number;
-  setsockopt(fd: number, level: number, option: number, value: Uint8Array): number;
-  getsockopt(fd: number, level: number, option: number, out: Uint8Array | Uint32Array): number;
-  bind(fd: number, address: Uint8Array): number;
-  connect(fd: number, address: Uint8Array): number;
-  listen(fd: number, backlog: number): number;
-  accept4(fd: number, address: Uint8Array | null, flags: number): number;
-  getsockname(fd: number, address: Uint8Array): number;
-  getpeername(fd: number, address: Uint8Array): number;
-  recv(fd: number, buffer: Uint8Array, offset: number, length: number, flags: number): number;
-  send(fd: number, buffer: Uint8Array, offset: number, length: number, flags: number): number;
+  readonly epoll_wait: (epfd: number, events: Uint32Array | Int32Array, maxevents: number, timeoutMs: number) => number;
+  readonly socket: (family: number, type: number, proto: number) => number;
+  readonly setsockopt: (fd: number, level: number, option: number, value: Uint8Array) => number;
+  readonly getsockopt: (fd: number, level: number, option: number, out: Uint8Array | Uint32Array) => number;
+  readonly bind: (fd: number, address: Uint8Array) => number;
+  readonly connect: (fd: number, address: Uint8Array) => number;
+  readonly listen: (fd: number, backlog: number) => number;
+  readonly accept4: (fd: number, address: Uint8Array | null, flags: number) => number;
+  readonly getsockname: (fd: number, address: Uint8Array) => number;
+  readonly getpeername: (fd: number, address: Uint8Array) => number;
+  readonly recv: (fd: number, buffer: Uint8Array, offset: number, length: number, flags: number) => number;
+  readonly send: (fd: number, buffer: Uint8Array, offset: number, length: number, flags: number) => number;
   /** One sendmsg(2) of `buffers[0..count)` as its iovecs (byte lengths); returns the bytes sent or -errno. */
-  sendmsg(fd: number, buffers: readonly Uint8Array[], count: number, flags: number): number;
-  shutdown(fd: number, how: number): number;
-  close(fd: number): number;
-  fcntl(fd: number, cmd: number, arg: number): number;
-  inet_pton(af: number, src: string, dst: Uint8Array): number;
-  inet_ntop(af: number, src: Uint8Array): string | number;
+  readonly sendmsg: (fd: number, buffers: readonly Uint8Array[], count: number, flags: number) => number;
+  readonly shutdown: (fd: number, how: number) => number;
+  readonly close: (fd: number) => number;
+  readonly fcntl: (fd: number, cmd: number, arg: number) => number;
+  readonly inet_pton: (af: number, src: string, dst: Uint8Array) => number;
+  readonly inet_ntop: (af: number, src: Uint8Array) => string | number;
   /**
    * Watches `epfd` for readability with libuv. On each wake-up, up to `maxevents` ready events
    * are copied to `events` as [fd, events] pairs (epoll_wait with timeout 0) and `listener`
@@ -42,13 +43,13 @@ export interface NativeBinding {
    * 'epoll_wait'; 'watch' with -EINVAL when `events` was detached or shrunk, after which the
    * watcher has stopped polling).
    */
-  watch_start(
+  readonly watch_start: (
     epfd: number,
     events: Uint32Array,
     maxevents: number,
     listener: (count: number, failed?: 'uv_poll' | 'epoll_wait' | 'watch') => void,
-  ): WatchHandle | number;
-  watch_stop(handle: WatchHandle): void;
-  watch_ref(handle: WatchHandle, ref: boolean): void;
+  ) => WatchHandle | number;
+  readonly watch_stop: (handle: WatchHandle) => void;
+  readonly watch_ref: (handle: WatchHandle, ref: boolean) => void;
   readonly constants: NativeConstants;
 }

@@ -42,7 +42,7 @@ export function parse(spec: CommandSpec, argv: readonly string[]): ParsedOptions
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
     if (positionals.length > 0) throw new EtltUsageError(`etlt ${spec.name}: unexpected argument '${positionals[0]}'`);
-    return values as ParsedOptions;
+    return values;
   } catch (e) {
     if (e instanceof EtltUsageError) throw e;
     const err = e as NodeJS.ErrnoException;

@@ -130,7 +130,7 @@ export class Printer {
       }
       if (err) {
         // A non-blocking terminal that is full: try again shortly. A closed one: give up.
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+        if (err.code === 'EAGAIN') {
           if (!this.#released) this.#retry = setTimeout(() => this.#writeAll(chunk, offset), 10);
           return;
         }

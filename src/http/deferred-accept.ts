@@ -38,6 +38,6 @@ export class SilenceMeter {
     const info = this.#info;
     info[TCP_INFO_TOTAL_RETRANS] = 0;
     if (sys.getsockopt(fd, IPPROTO_TCP, TCP_INFO, info) < (TCP_INFO_TOTAL_RETRANS + 1) * 4) return 0;
-    return Math.min(info[TCP_INFO_TOTAL_RETRANS]!, MAX_SYNACK_RETRANSMITS);
+    return Math.min(info[TCP_INFO_TOTAL_RETRANS] ?? 0, MAX_SYNACK_RETRANSMITS);
   }
 }

@@ -23,7 +23,7 @@ export class WaitTrace {
   /** Pass to HttpServer.setRecorder. */
   record = (events: Uint32Array, count: number): void => {
     if (this.waits.length >= this.#limit) return;
-    const list: [number, number][] = new Array(count);
+    const list = new Array<[number, number]>(count);
     for (let i = 0; i < count; i++) list[i] = [events[2 * i]!, events[2 * i + 1]!];
     this.waits.push({ t: Math.round((performance.now() - this.#start) * 1000) / 1000, events: list });
   };

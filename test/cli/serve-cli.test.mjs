@@ -112,6 +112,7 @@ for (const mode of MODES) {
         err.message += `; stdout: ${JSON.stringify(cli.stdout)}`;
         throw err;
       });
+      // eslint-disable-next-line no-control-regex -- looking for control bytes is the test
       assert.doesNotMatch(cli.stdout, /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/);
       await stopGracefully(cli);
     });

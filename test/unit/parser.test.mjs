@@ -246,7 +246,7 @@ describe('ChunkedDecoder', () => {
   for (const [name, input, want] of TABLE) {
     test(name, () => {
       const got = decode(input, want.max ?? 1 << 20);
-      const { max, ...expected } = want;
+      const { max: _max, ...expected } = want;
       if (expected.end === 'all') expected.end = input.length;
       if (expected.error === 0) assert.deepEqual(got, expected);
       else assert.deepEqual({ end: got.end, done: got.done, error: got.error }, expected);

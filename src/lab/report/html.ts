@@ -67,7 +67,7 @@ function render(value: unknown): string {
   if (Array.isArray(value)) return value.map(render).join('');
   // Values typed as text may hold anything at run time (the report is JSON from disk):
   // whatever it is, it is escaped as text, never trusted.
-  return escapeHtml(String(value));
+  return escapeHtml(String(value as string));
 }
 
 /**
