@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,6 +29,34 @@ function pinned(cpu: number, argv: string[]): [string, string[]] {
   return [argv[0]!, argv.slice(1)];
 }
 
+/** This process's limit on open files: [soft, hard] (/proc/self/limits). */
+export function fileLimit(): [number, number] {
+  const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  const n = (v: string | undefined) => (v === undefined || v === 'unlimited' ? Infinity : Number(v));
+  return [n(m?.[1]), n(m?.[2])];
+}
+
+/** Throws an EtltLabError unless a child may have `fds` open files (the hard limit allows it). */
+export function checkFiles(fds: number, what: string): void {
+  const hard = fileLimit()[1];
+  if (fds > hard) throw new EtltLabError(`${what} needs ${fds} open files per process; the hard limit here is ${hard} (ulimit -Hn)`);
+}
+
+/**
+ * `argv` run with at least `fds` open files allowed: through `bash -c 'ulimit -Sn N && exec
+ * "$@"'` when this process's soft limit is lower (the pid, the pipes and so the stdin-EOF
+ * watch are the child's own after the exec). Node raises its own soft limit to the hard
+ * one at start-up, so the children usually have enough already; no one can go past the
+ * hard limit, so that is an error, before anything runs.
+ */
+function withFiles(fds: number, argv: string[]): string[] {
+  const [soft, hard] = fileLimit();
+  if (fds <= soft) return argv;
+  checkFiles(fds, 'this workload');
+  const n = Math.min(hard, Math.max(fds, 4096));
+  return ['/bin/bash', '-c', `ulimit -Sn ${n} && exec "$@"`, 'etlt-lab', ...argv];
+}
+
 /** Resolves once `child` has exited, SIGKILLing it after `ms`. */
 export function waitExit(child: ChildProcess, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -45,18 +73,22 @@ export function waitExit(child: ChildProcess, ms: number): Promise<void> {
 export class ChildSet {
   readonly #live = new Set<ChildProcess>();
 
-  #spawn(cpu: number, argv: string[], stderr: 'pipe' | 'inherit'): ChildProcess {
+  #spawn(cpu: number, argv: string[], stderr: 'pipe' | 'inherit', fds = 0): ChildProcess {
     const [cmd, args] = pinned(cpu, argv);
+    const [file, ...rest] = fds > 0 ? withFiles(fds, [cmd, ...args]) : [cmd, ...args];
     // stdin is a pipe the child never reads: its EOF tells the child the lab is gone.
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', stderr] });
+    const child = spawn(file!, rest, { stdio: ['pipe', 'pipe', stderr] });
     this.#live.add(child);
     child.once('exit', () => this.#live.delete(child));
     return child;
   }
 
-  /** Starts `etlt serve` with `argv` on CPU 0; resolves with it and its port once it serves. */
-  async startServer(argv: string[]): Promise<{ child: ChildProcess; port: number }> {
-    const child = this.#spawn(0, [process.execPath, CLI, 'serve', '--stop-on-stdin-eof', ...argv], 'pipe');
+  /**
+   * Starts `etlt serve` with `argv` on CPU 0, allowed `fds` open files (0: as the lab);
+   * resolves with it and its port once it serves.
+   */
+  async startServer(argv: string[], fds = 0): Promise<{ child: ChildProcess; port: number }> {
+    const child = this.#spawn(0, [process.execPath, CLI, 'serve', '--stop-on-stdin-eof', ...argv], 'pipe', fds);
     const lines = createInterface({ input: child.stdout! });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -77,22 +109,30 @@ export class ChildSet {
     return { child, port };
   }
 
-  /** Runs the load generator with `cfg` on CPU 1; resolves with what it measured. */
-  runLoad(cfg: LoadConfig, onProgress: (n: number) => void): Promise<LoadResult> {
-    const child = this.#spawn(1, [process.execPath, LOADGEN, JSON.stringify(cfg)], 'inherit');
+  /**
+   * Starts the load generator with `cfg` on CPU 1, allowed `fds` open files. `result`
+   * resolves when it reports (`hooks.busy` is told when the measured load begins);
+   * the idle connections it holds stay open until `stop` ends its stdin, and it exits.
+   */
+  startLoad(cfg: LoadConfig, hooks: { progress: (n: number) => void; busy?: () => void }, fds = 0): { result: Promise<LoadResult>; stop: () => Promise<void> } {
+    const child = this.#spawn(1, [process.execPath, LOADGEN, JSON.stringify(cfg)], 'inherit', fds);
     const lines = createInterface({ input: child.stdout! });
-    return new Promise((resolve, reject) => {
-      let result: LoadResult | undefined;
+    const result = new Promise<LoadResult>((resolve, reject) => {
       lines.on('line', (line) => {
-        const msg = JSON.parse(line) as { progress?: number; result?: LoadResult };
-        if (msg.progress !== undefined) onProgress(msg.progress);
-        if (msg.result !== undefined) result = msg.result;
+        const msg = JSON.parse(line) as { progress?: number; busy?: boolean; result?: LoadResult };
+        if (msg.progress !== undefined) hooks.progress(msg.progress);
+        if (msg.busy === true) hooks.busy?.();
+        if (msg.result !== undefined) resolve(msg.result);
       });
-      child.once('exit', (code, signal) => {
-        if (result) resolve(result);
-        else reject(new EtltLabError(`load generator failed (exit ${code ?? signal})`));
-      });
+      child.once('close', (code, signal) => reject(new EtltLabError(`load generator failed (exit ${code ?? signal})`)));
     });
+    // The exit after the result is no failure.
+    result.catch(() => {});
+    const stop = async () => {
+      child.stdin?.end();
+      await waitExit(child, 2000);
+    };
+    return { result, stop };
   }
 
   /** Stops every child still running: SIGTERM, then SIGKILL after `graceMs`. */

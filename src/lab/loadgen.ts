@@ -1,10 +1,14 @@
 /**
  * The lab's load generator, run as its own process so its CPU is not the server's:
- * src/cli/loadgen.ts is its entry point. One connection per request (the seed's HTTP/1.0),
- * loopback only, bounded in count and time.
+ * src/cli/loadgen.ts is its entry point. Either one connection per request (the seed's
+ * HTTP/1.0), or persistent HTTP/1.1 connections (keep-alive, pipelining, think times, idle
+ * connections held open beside the busy ones: see persistent.ts). Loopback only, bounded
+ * in count and time.
  */
 import { connect } from 'node:net';
 import type { Socket as NetSocket } from 'node:net';
+import { openIdle, persistentClient, seeded } from './persistent.js';
+import type { Budget, Conn, IdleTally, PersistentTally } from './persistent.js';
 
 /** What to send, how, and how much. */
 export interface LoadConfig {
@@ -26,6 +30,16 @@ export interface LoadConfig {
   slowReadMs: number;
   /** A request not answered in full within this is counted as stalled. */
   timeoutMs: number;
+  /** HTTP/1.1 on persistent connections, one per client, instead of a connection per request. */
+  persistent?: boolean;
+  /** Persistent: requests per write, all answered before the next write (1: one at a time). */
+  depth?: number;
+  /** Persistent: pause between an answer and the next request, [min, max] ms... */
+  thinkMs?: [number, number];
+  /** ...drawn from a PRNG seeded with this (plus the client's index). */
+  seed?: number;
+  /** Persistent: connections opened first, one request each, then held idle until the lab ends. */
+  idleConnections?: number;
 }
 
 /** What the load generator measured. */
@@ -36,10 +50,28 @@ export interface LoadResult {
   errors: number;
   seconds: number;
   latenciesMs: number[];
+  /** Connections opened for the measured requests. */
+  connections: number;
+  /** Of those, opened because the server had closed a persistent connection (Connection: close, or EOF). */
+  reconnects: number;
+  /** The idle connections, when the workload has any: their requests are not in the figures above. */
+  idle?: IdleTally;
 }
+
+/** The idle connections a persistent run holds open after its result, until the lab ends. */
+export type Held = Conn[];
 
 function requestBytes(cfg: LoadConfig): Buffer {
   const pad = cfg.padHeader > 0 ? `Cookie: ${'x'.repeat(cfg.padHeader)}\r\n` : '';
+  if (cfg.persistent) {
+    // A browser-like request (177 bytes, like TechEmpower's plaintext test): 16 of them
+    // pipelined are more than one recv(1024).
+    return Buffer.from(
+      `GET / HTTP/1.1\r\nHost: ${cfg.host}\r\nUser-Agent: etlt-lab\r\n` +
+        'Accept: text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7\r\n' +
+        `Connection: keep-alive\r\n${pad}\r\n`,
+    );
+  }
   return Buffer.from(`GET / HTTP/1.0\r\nHost: ${cfg.host}\r\nUser-Agent: etlt-lab\r\n${pad}\r\n`);
 }
 
@@ -87,16 +119,92 @@ function oneRequest(cfg: LoadConfig, payload: Buffer): Promise<'ok' | 'stalled' 
   });
 }
 
+/** How many idle connections are being opened at once. */
+const IDLE_PARALLEL = 100;
+
+/**
+ * Runs a persistent load: the idle connections first (`busy` is told when they are all
+ * in: the measured load starts then), then the busy clients. Resolves with the result and
+ * the idle connections still open, which the caller closes when the lab says so.
+ */
+async function runPersistent(cfg: LoadConfig, progress: (finished: number) => void, busy: () => void): Promise<{ result: LoadResult; held: Held }> {
+  const request = requestBytes(cfg);
+  const client = (i: number) => ({
+    host: cfg.host,
+    port: cfg.port,
+    request,
+    depth: Math.max(1, cfg.depth ?? 1),
+    timeoutMs: cfg.timeoutMs,
+    thinkMs: cfg.thinkMs,
+    random: seeded((cfg.seed ?? 1) + i),
+  });
+  let held: Held = [];
+  let idle: IdleTally | undefined;
+  if ((cfg.idleConnections ?? 0) > 0) {
+    idle = { opened: 0, held: 0, closedByServer: 0, failed: 0 };
+    held = await openIdle(client(-1), cfg.idleConnections!, IDLE_PARALLEL, idle);
+  }
+  busy();
+  const tally: PersistentTally = { attempted: 0, completed: 0, stalled: 0, errors: 0, connections: 0, reconnects: 0, latenciesMs: [] };
+  const start = performance.now();
+  const stopAt = start + cfg.seconds * 1000;
+  let taken = 0;
+  let finished = 0;
+  let reported = 0;
+  const budget: Budget = {
+    take: (n) => {
+      if (performance.now() >= stopAt) return 0;
+      const k = Math.min(n, cfg.requests - taken);
+      taken += k;
+      return k;
+    },
+    finished: (n) => {
+      finished += n;
+      if (finished - reported >= 100) {
+        reported = finished - (finished % 100);
+        progress(reported);
+      }
+    },
+  };
+  await Promise.all(Array.from({ length: cfg.concurrency }, (_, i) => persistentClient(client(i), budget, tally)));
+  const seconds = (performance.now() - start) / 1000;
+  if (idle) {
+    const before = held.length;
+    held = held.filter((c) => !c.dead);
+    idle.closedByServer += before - held.length;
+    idle.held = held.length;
+  }
+  const result: LoadResult = { ...tally, seconds, ...(idle ? { idle } : {}) };
+  return { result, held };
+}
+
+/**
+ * Runs the load described by `cfg`; `progress` is told the count of finished requests,
+ * `busy` when the measured part begins (after the idle connections, if any). The idle
+ * connections are returned open (`held`): the caller closes them.
+ */
+export async function runLoadHolding(cfg: LoadConfig, progress: (finished: number) => void, busy: () => void): Promise<{ result: LoadResult; held: Held }> {
+  if (cfg.persistent) return runPersistent(cfg, progress, busy);
+  busy();
+  return { result: await runLoad(cfg, progress), held: [] };
+}
+
 /** Runs the load described by `cfg`; `progress` is told the count of finished requests. */
 export async function runLoad(cfg: LoadConfig, progress: (finished: number) => void): Promise<LoadResult> {
+  if (cfg.persistent) {
+    const { result, held } = await runPersistent(cfg, progress, () => {});
+    for (const c of held) c.destroy();
+    return result;
+  }
   const payload = requestBytes(cfg);
-  const result: LoadResult = { attempted: 0, completed: 0, stalled: 0, errors: 0, seconds: 0, latenciesMs: [] };
+  const result: LoadResult = { attempted: 0, completed: 0, stalled: 0, errors: 0, seconds: 0, latenciesMs: [], connections: 0, reconnects: 0 };
   const start = performance.now();
   const stopAt = start + cfg.seconds * 1000;
   let finished = 0;
   const worker = async () => {
     while (result.attempted < cfg.requests && performance.now() < stopAt) {
       result.attempted++;
+      result.connections++;
       const t0 = performance.now();
       const r = await oneRequest(cfg, payload);
       if (r === 'ok') {

@@ -14,8 +14,8 @@ import type { Mode } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import type { AllCounters } from '../trace/counters.js';
 import { oneOf } from '../validate.js';
-import { ChildSet, canPin, waitExit } from './children.js';
-import type { LoadConfig } from './loadgen.js';
+import { ChildSet, canPin, checkFiles, waitExit } from './children.js';
+import type { LoadConfig, LoadResult } from './loadgen.js';
 import { cpuTimeNs as cpuNs } from './cpu.js';
 import type { ConnectionCost, LabReport, LabResult, TimelineWait } from './types.js';
 import { WORKLOADS, WORKLOAD_NAMES } from './workloads.js';
@@ -54,7 +54,132 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : 0);
 
-/** Runs one strategy under one workload on a fresh server process. */
+/** What one server process measured: its counters, and the load's own figures. */
+interface Measured {
+  load: LoadResult;
+  counters: Record<string, number>;
+  /** Server CPU and the machine's ticks over the measured load (from the load generator's "busy" to its result). */
+  cpuNs: number;
+  ticks: { steal: number; total: number };
+  timeline: TimelineWait[];
+  connections: ConnectionCost[];
+}
+
+/** The server's options for workload `w`. */
+function serverArgv(strategy: Mode, w: Workload, dir: string, statsFile: string): string[] {
+  const argv = ['--mode', strategy, '--host', '127.0.0.1', '--port', '0', '--quiet', '--stats-json', statsFile,
+    '--idle-timeout', '2', '--close-timeout', '1', '--trace', w.timeline ? '60' : w.load.persistent ? '20' : '0',
+    // The lab studies epoll's modes: every connection must reach epoll, as in the seed.
+    '--defer-accept', 'off'];
+  if (w.load.persistent) {
+    // Kept-alive connections last the whole run: no keep-alive timeout or request limit ends one.
+    argv.push('--keepalive-timeout', '600', '--max-requests', '1000000');
+  }
+  if (w.bodyBytes > 0) {
+    const body = join(dir, 'body.bin');
+    if (!existsSync(body)) writeFileSync(body, Buffer.alloc(w.bodyBytes, 'x'));
+    argv.push('--body', body);
+  }
+  return argv;
+}
+
+/**
+ * Runs `cfg` against a fresh server for `strategy` under `w`. The server is stopped
+ * before the load generator lets go of the idle connections it holds, so that their
+ * closing is the same in a run and in its baseline.
+ */
+async function measure(children: ChildSet, strategy: Mode, w: Workload, cfg: Omit<LoadConfig, 'port'>, dir: string, tag: string,
+  progress: (n: number) => void): Promise<Measured> {
+  const statsFile = join(dir, `${strategy}-${w.name}${tag}.json`);
+  const { child, port } = await children.startServer(serverArgv(strategy, w, dir, statsFile), w.fds ?? 0);
+  const pid = child.pid!;
+  let load: ReturnType<ChildSet['startLoad']> | undefined;
+  try {
+    let cpu0 = cpuNs(pid);
+    let ticks0 = cpuTicks();
+    load = children.startLoad({ ...cfg, port }, {
+      progress,
+      busy: () => {
+        cpu0 = cpuNs(pid);
+        ticks0 = cpuTicks();
+      },
+    }, w.fds ?? 0);
+    const result = await load.result;
+    const cpu1 = cpuNs(pid);
+    const ticks1 = cpuTicks();
+    child.kill('SIGTERM');
+    await waitExit(child, 5000);
+    const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as { stats: Record<string, number>; timeline: TimelineWait[]; connections?: ConnectionCost[] };
+    return {
+      load: result,
+      counters: saved.stats,
+      cpuNs: cpu1 - cpu0,
+      ticks: { steal: ticks1.steal - ticks0.steal, total: ticks1.total - ticks0.total },
+      timeline: saved.timeline ?? [],
+      connections: (saved.connections ?? []).slice(0, 20),
+    };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await waitExit(child, 2000);
+    await load?.stop();
+  }
+}
+
+/** `a - b` for every numeric counter (what the measured load alone cost). */
+function minus(a: Record<string, number>, b: Record<string, number> | undefined): Record<string, number> {
+  if (b === undefined) return a;
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, typeof v === 'number' && typeof b[k] === 'number' ? v - b[k] : v]));
+}
+
+/** The result of `strategy` under `w` from a run `m`, less its baseline (the idle connections alone) if any. */
+function toResult(strategy: Mode, w: Workload, m: Measured, base: Measured | undefined): LabResult {
+  const { load } = m;
+  const c = minus(m.counters, base?.counters);
+  // Per completed request; a strategy that completed none is charged per attempt instead.
+  const n = Math.max(1, load.completed > 0 ? load.completed : load.attempted);
+  const get = (k: string) => c[k] ?? 0;
+  const kinds = syscallsByKind(c as unknown as AllCounters);
+  const sys = { epoll_wait: 0, epoll_ctl: 0, accept4: 0, recvfrom: 0, sendto: 0, shutdown: 0, close: 0 };
+  for (const k of Object.keys(sys) as (keyof typeof sys)[]) sys[k] = kinds[k] ?? 0;
+  const total = Object.values(sys).reduce((a, b) => a + b, 0);
+  const per = (v: number) => round(v / n);
+  const sorted = [...load.latenciesMs].sort((a, b) => a - b);
+  const result: LabResult = {
+    strategy,
+    workload: w.name,
+    attempted: load.attempted,
+    completed: load.completed,
+    stalled: load.stalled,
+    errors: load.errors,
+    seconds: round(load.seconds, 3),
+    rps: round(load.completed / Math.max(load.seconds, 1e-9), 0),
+    cpuUsPerRequest: round(m.cpuNs / 1000 / n, 1),
+    p50Ms: round(percentile(sorted, 50), 3),
+    p99Ms: round(percentile(sorted, 99), 3),
+    syscallsPerRequest: {
+      total: per(total), epoll_wait: per(sys.epoll_wait), epoll_ctl: per(sys.epoll_ctl), accept4: per(sys.accept4),
+      recvfrom: per(sys.recvfrom), sendto: per(sys.sendto), shutdown: per(sys.shutdown), close: per(sys.close),
+    },
+    idleWaitsPerRequest: per(get('idleWaits')),
+    eventsPerWait: round(get('events') / Math.max(1, get('epollWait'))),
+    uselessEventsPerRequest: per(get('useless')),
+    stealPercent: round((100 * m.ticks.steal) / Math.max(1, m.ticks.total), 1),
+    connections: get('connections'),
+    requestsPerConnection: round(get('requests') / Math.max(1, get('connections'))),
+    reconnects: load.reconnects,
+    counters: m.counters,
+  };
+  if (load.idle !== undefined) result.idle = load.idle;
+  if (base !== undefined) result.baselineCounters = base.counters;
+  return result;
+}
+
+/**
+ * Runs one strategy under one workload on a fresh server process. A workload with idle
+ * connections runs twice: once with them alone (the baseline: opening, one request each,
+ * holding, closing), once with the busy clients beside them; its figures are the
+ * difference, per busy request.
+ */
 async function runPair(
   children: ChildSet,
   strategy: Mode,
@@ -63,72 +188,19 @@ async function runPair(
   dir: string,
   progress: (n: number, planned: number) => void,
 ): Promise<{ result: LabResult; timeline: TimelineWait[]; connections: ConnectionCost[] }> {
-  const statsFile = join(dir, `${strategy}-${w.name}.json`);
-  const argv = ['--mode', strategy, '--host', '127.0.0.1', '--port', '0', '--quiet', '--stats-json', statsFile,
-    '--idle-timeout', '2', '--close-timeout', '1', '--trace', w.timeline ? '60' : '0',
-    // The lab studies epoll's modes: every connection must reach epoll, as in the seed.
-    '--defer-accept', 'off'];
-  if (w.bodyBytes > 0) {
-    const body = join(dir, 'body.bin');
-    if (!existsSync(body)) writeFileSync(body, Buffer.alloc(w.bodyBytes, 'x'));
-    argv.push('--body', body);
-  }
-  const { child, port } = await children.startServer(argv);
-  try {
-    const planned = quick ? w.load.quickRequests : w.load.requests;
-    const { quickRequests: _q, requests: _r, ...shape } = w.load;
-    const cfg: LoadConfig = { ...shape, host: '127.0.0.1', port, requests: planned, seconds: quick ? 3 : 6 };
-    const cpu0 = cpuNs(child.pid!);
-    const ticks0 = cpuTicks();
-    const load = await children.runLoad(cfg, (n) => progress(n, planned));
-    const cpu1 = cpuNs(child.pid!);
-    const ticks1 = cpuTicks();
-    child.kill('SIGTERM');
-    await waitExit(child, 5000);
-    const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as { stats: Record<string, number>; timeline: TimelineWait[]; connections?: ConnectionCost[] };
-    const c = saved.stats;
-    // Per completed request; a strategy that completed none is charged per attempt instead.
-    const n = Math.max(1, load.completed > 0 ? load.completed : load.attempted);
-    const get = (k: string) => c[k] ?? 0;
-    const kinds = syscallsByKind(c as unknown as AllCounters);
-    const sys = { epoll_wait: 0, epoll_ctl: 0, accept4: 0, recvfrom: 0, sendto: 0, shutdown: 0, close: 0 };
-    for (const k of Object.keys(sys) as (keyof typeof sys)[]) sys[k] = kinds[k] ?? 0;
-    const total = Object.values(sys).reduce((a, b) => a + b, 0);
-    const per = (v: number) => round(v / n);
-    const sorted = [...load.latenciesMs].sort((a, b) => a - b);
-    const result: LabResult = {
-      strategy,
-      workload: w.name,
-      attempted: load.attempted,
-      completed: load.completed,
-      stalled: load.stalled,
-      errors: load.errors,
-      seconds: round(load.seconds, 3),
-      rps: round(load.completed / Math.max(load.seconds, 1e-9), 0),
-      cpuUsPerRequest: round((cpu1 - cpu0) / 1000 / n, 1),
-      p50Ms: round(percentile(sorted, 50), 3),
-      p99Ms: round(percentile(sorted, 99), 3),
-      syscallsPerRequest: {
-        total: per(total), epoll_wait: per(sys.epoll_wait), epoll_ctl: per(sys.epoll_ctl), accept4: per(sys.accept4),
-        recvfrom: per(sys.recvfrom), sendto: per(sys.sendto), shutdown: per(sys.shutdown), close: per(sys.close),
-      },
-      idleWaitsPerRequest: per(get('idleWaits')),
-      eventsPerWait: round(get('events') / Math.max(1, get('epollWait'))),
-      uselessEventsPerRequest: per(get('useless')),
-      stealPercent: round((100 * (ticks1.steal - ticks0.steal)) / Math.max(1, ticks1.total - ticks0.total), 1),
-      counters: c,
-    };
-    return { result, timeline: saved.timeline ?? [], connections: (saved.connections ?? []).slice(0, 20) };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await waitExit(child, 2000);
-  }
+  const planned = quick ? w.load.quickRequests : w.load.requests;
+  const { quickRequests: _q, requests: _r, ...shape } = w.load;
+  const cfg = { ...shape, host: '127.0.0.1', requests: planned, seconds: quick ? 3 : 6 };
+  const base = (w.load.idleConnections ?? 0) > 0 ? await measure(children, strategy, w, { ...cfg, requests: 0 }, dir, '-baseline', () => {}) : undefined;
+  const m = await measure(children, strategy, w, cfg, dir, '', (n) => progress(n, planned));
+  return { result: toResult(strategy, w, m, base), timeline: m.timeline, connections: m.connections };
 }
 
 /** Runs the lab and returns its report. */
 export async function runLab(options: LabOptions): Promise<LabReport> {
   const workloads = options.workloads.map((name) => WORKLOADS.find((x) => x.name === oneOf(name, 'workloads', WORKLOAD_NAMES))!);
   for (const s of options.strategies) oneOf(s, 'strategies', Object.keys(FACTS));
+  for (const w of workloads) if (w.fds !== undefined) checkFiles(w.fds, `the ${w.name} workload`);
   const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   const report: LabReport = {
     version: pkg.version,
@@ -161,6 +233,8 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
         if (w.timeline) {
           report.timelines[strategy] = timeline;
           (report.connections ??= {})[strategy] = connections;
+        } else if (w.load.persistent) {
+          ((report.connectionsByWorkload ??= {})[w.name] ??= {})[strategy] = connections;
         }
         options.onProgress?.({ kind: 'done', index, total, result });
       }

@@ -46,8 +46,21 @@ export interface LabResult {
   uselessEventsPerRequest: number;
   /** Share of the machine's CPU time taken by the hypervisor (steal) during the load, in %: above ~10, CPU figures are inflated. */
   stealPercent?: number;
+  /** Connections the server accepted during the load (the idle ones of a baseline not counted). */
+  connections?: number;
+  /** Requests the server read per connection: 1 when every connection closes after its response. */
+  requestsPerConnection?: number;
+  /** Connections the load generator reopened because the server had closed a persistent one. */
+  reconnects?: number;
+  /** The idle connections of a workload that holds some: opened, held to the end, closed by the server, failed. */
+  idle?: { opened: number; held: number; closedByServer: number; failed: number };
   /** The server's raw counters at the end of the run. */
   counters: Record<string, number>;
+  /**
+   * For a workload with idle connections: the counters of a run with the idle connections
+   * alone, subtracted from `counters` for every per-request figure above.
+   */
+  baselineCounters?: Record<string, number>;
 }
 
 /** One connection's costs, from accept to close: the server's own record. */
@@ -72,6 +85,8 @@ export interface LabReport {
   timelines: Record<string, TimelineWait[]>;
   /** Per strategy: what each of the first connections of the timeline workload cost. */
   connections?: Record<string, ConnectionCost[]>;
+  /** Per persistent workload, per strategy: the first connections closed (requests each, syscalls each). */
+  connectionsByWorkload?: Record<string, Record<string, ConnectionCost[]>>;
   /** What each strategy is, in a sentence. */
   descriptions: Record<string, string>;
 }

@@ -12,7 +12,14 @@ export interface Workload {
   bodyBytes: number;
   /** Record the first epoll_wait returns for the timeline. */
   timeline: boolean;
+  /** Open files the server and the load generator each need (their limit is raised to it). */
+  fds?: number;
 }
+
+/** Per-request timeout of the persistent workloads. */
+const KEEPALIVE_TIMEOUT_MS = 1000;
+/** The shape of a persistent workload's load, before its own fields. */
+const PERSISTENT = { pieces: 1, pieceDelayMs: 0, padHeader: 0, slowReadMs: 0, timeoutMs: KEEPALIVE_TIMEOUT_MS, persistent: true } as const;
 
 const TIMEOUT_MS = 1000;
 
@@ -51,6 +58,35 @@ export const WORKLOADS: readonly Workload[] = [
     description: 'an 8 MiB response (more than the socket buffers hold) to clients that pause 1 ms after each chunk, 4 at once',
     load: { concurrency: 4, requests: 24, quickRequests: 8, pieces: 1, pieceDelayMs: 0, padHeader: 0, slowReadMs: 1, timeoutMs: 8000 },
     bodyBytes: 8 << 20,
+    timeline: false,
+  },
+  {
+    name: 'keep-alive',
+    description: 'HTTP/1.1, 50 clients each on one persistent connection, one request at a time',
+    load: { ...PERSISTENT, concurrency: 50, requests: 30000, quickRequests: 6000, depth: 1 },
+    bodyBytes: 0,
+    timeline: false,
+  },
+  {
+    name: 'pipelined',
+    description: 'HTTP/1.1, 4 persistent connections, 16 requests of 177 bytes per write (2.8 KB: more than one recv(1024)), all 16 answered before the next write',
+    load: { ...PERSISTENT, concurrency: 4, requests: 64000, quickRequests: 12800, depth: 16 },
+    bodyBytes: 0,
+    timeline: false,
+  },
+  {
+    name: 'idle-keepalive',
+    description: '1,000 kept-alive connections held idle (one request each, not counted) beside 10 busy keep-alive clients: figures per busy request',
+    load: { ...PERSISTENT, concurrency: 10, requests: 20000, quickRequests: 4000, depth: 1, idleConnections: 1000 },
+    bodyBytes: 0,
+    timeline: false,
+    fds: 2048,
+  },
+  {
+    name: 'think-time',
+    description: 'HTTP/1.1, 20 persistent clients pausing 5–20 ms (seeded) between requests: every request needs its own wake-up',
+    load: { ...PERSISTENT, concurrency: 20, requests: 6000, quickRequests: 1500, depth: 1, thinkMs: [5, 20], seed: 42 },
+    bodyBytes: 0,
     timeline: false,
   },
 ];

@@ -45,7 +45,7 @@ function header(view: ReportView): SafeHtml[] {
     html`<li>etlt <b>${version}</b></li>`,
     html`</ul>`,
     joinHtml([
-      html`<p class="lede">Each strategy below served the seed’s HTTP/1.0 “Hello, world!” over loopback under each workload: `,
+      html`<p class="lede">Each strategy below served the seed’s “Hello, world!” over loopback under each workload (HTTP/1.0, a connection per request, or HTTP/1.1 on persistent connections): `,
       html`<b>${strategies.length}</b> strategies × <b>${workloads.length}</b> workloads. `,
       html`The server counted every syscall it made, by kind, and every event epoll returned; the load generator timed each request and counted those left unanswered. `,
       html`Per-request figures divide by completed requests.</p>`,
