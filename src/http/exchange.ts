@@ -303,6 +303,14 @@ function settle(c: ExchangeConn, phase: Phase, res: HttpResponse | undefined, er
 }
 
 function respondWith(c: ExchangeConn, res: unknown): void {
+  // Persistence was decided at the head; close() may have begun while the body or the
+  // handler was pending, and then this response ends the connection and must say so.
+  if (c.exchangeHost.draining && c.reqPersistence !== Persistence.Close) {
+    c.reqPersistence = Persistence.Close;
+    c.closeAfter = true;
+    c.lingerNeeded = true;
+    c.phase = Phase.Closing;
+  }
   try {
     const segs = frameResponse(res, c.reqHttp11, c.reqPersistence, c.reqIsHead, c.exchangeHost.clock.now());
     c.queue(segs.first, segs.body);
