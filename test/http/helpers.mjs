@@ -191,3 +191,33 @@ export function prng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Counts responses on a long stream without keeping it: feed it every chunk; it keeps only
+ * the bytes of the response in progress. `onResponse(res, index)` sees each one (its body
+ * valid only during the call).
+ */
+export class ResponseCounter {
+  constructor(onResponse = () => {}) {
+    this.count = 0;
+    this.bytes = 0;
+    this.pending = Buffer.alloc(0);
+    this.error = null;
+    this.onResponse = onResponse;
+  }
+
+  /** Attaches to a raw client's socket ('data' events). */
+  attach(client) {
+    client.socket.on('data', (d) => this.feed(d));
+    return this;
+  }
+
+  feed(chunk) {
+    this.bytes += chunk.length;
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const r = parseResponses(this.pending);
+    if (r.error && this.error === null) this.error = r.error;
+    for (const res of r.responses) this.onResponse(res, this.count++);
+    this.pending = Buffer.from(r.rest);
+  }
+}
