@@ -189,9 +189,11 @@ function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: numb
   c.chunks = head.framing === Framing.Chunked ? new ChunkedDecoder(host.maxBodyBytes, host.maxHeadBytes) : null;
   c.bodyParts = null;
   c.bodyBytes = 0;
-  if (c.pending === null) {
+  if (c.pending === null && head.framing === Framing.Length) {
     // Nothing reads this body: answer now and discard it as it comes (nginx does the same
-    // for a fixed response); a final answer makes 100 Continue unnecessary.
+    // for a fixed response); a final answer makes 100 Continue unnecessary. Not a chunked
+    // body: it may still prove malformed or too large, and its 400/413 would then be a
+    // second response to one request (the next request's, to a pipelining client).
     answer(c);
     c.reqAnswered = true;
     c.phase = Phase.Body;
