@@ -250,11 +250,14 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
       const live = this.inEnd - this.inStart;
       const grown = Buffer.allocUnsafe(Math.max(live + n, buf.length * 2));
       buf.copy(grown, 0, this.inStart, this.inEnd);
-      this.engine.held(grown.length - buf.length);
-      buf = grown;
+      // The new buffer is in place before the budget hears of it: the budget may shed this
+      // very connection, which must then give back what it holds now, not the old buffer.
       this.inbuf = grown;
       this.inEnd = live;
       this.inStart = 0;
+      this.engine.held(grown.length - buf.length);
+      if (this.state === ConnState.Closed) return;
+      buf = grown;
     }
     data.copy(buf, this.inEnd, 0, n);
     this.inEnd += n;

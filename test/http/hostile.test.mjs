@@ -179,3 +179,35 @@ for (const mode of MODES) {
     });
   });
 }
+
+for (const mode of MODES) {
+  describe(`input budget accounting, mode ${mode}`, { timeout: 30_000 }, () => {
+    test('a head shed while it grows does not leak the budget: later partial heads are still kept', { timeout: 15_000 }, async (t) => {
+      const scope = new Scope(t);
+      const { server, port } = scope.server({ mode, inputBudgetBytes: 1 << 16, maxHeadBytes: 60_000 });
+      for (let round = 0; round < 3; round++) {
+        // One head that alone outgrows the budget: shed, as the only partial head there is.
+        const big = await connected(scope, port);
+        let before = server.stats().bytesIn;
+        await big.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}`);
+        await serverRead(server, before, 20_000, 'the first part');
+        await big.write('b'.repeat(30_000));
+        const r = await big.closedWithin(3000, 'the outgrown head to be shed');
+        assert.equal(r.data.length, 0);
+        await statsReach(server, (s) => s.headsShed === round + 1 && s.open === 0, 'the shed');
+        // Nothing is held now: a modest partial head must be kept, and answered once complete
+        // (after a first request: a head read at accept is never shed, a later one may be).
+        const c = await connected(scope, port);
+        await c.write(req('/first'));
+        await responsesFrom(c, 1);
+        before = server.stats().bytesIn;
+        await c.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'c'.repeat(15_000)}`);
+        await serverRead(server, before, 15_000, 'the modest partial head');
+        await c.write('\r\nConnection: close\r\n\r\n').catch(() => {});
+        const rc = await c.closedWithin(3000, 'the modest head to be answered');
+        assert.equal(responsesIn(rc.data).length, 2, `round ${round}: shed although nothing else was held (${show(rc.data)})`);
+      }
+      assert.equal(server.stats().headsShed, 3);
+    });
+  });
+}
