@@ -275,7 +275,13 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
     if (this.state === ConnState.Closed || this.state === ConnState.Lingering) return;
     if (this.phase === Phase.Waiting) this.state = ConnState.Waiting;
     else if (this.outBytes > 0) this.state = ConnState.Writing;
-    else this.state = ConnState.Reading;
+    else {
+      this.state = ConnState.Reading;
+      // Between requests without passing through finish(): a body that ended after its
+      // answer had gone out. The keep-alive timeout applies from now (and during close(),
+      // nothing is in flight any more).
+      if (this.phase === Phase.Head && this.inbuf === null && this.headScanned === 0 && this.requests > 0) this.engine.idle(this);
+    }
   }
 
   queue(first: Uint8Array, body: Uint8Array | null): void {

@@ -112,6 +112,18 @@ for (const mode of MODES) {
       assert.equal(s.timedOut, 0, 'a keep-alive timeout is a normal end');
     });
 
+    test('the keep-alive timeout also follows a body that ended after its answer', { timeout: 10_000 }, async (t) => {
+      const scope = new Scope(t);
+      const { server, port } = scope.server({ mode, keepAliveTimeoutMs: 300, idleTimeoutMs: 20_000 });
+      const c = await connected(scope, port);
+      await c.write(req('/', { method: 'POST', headers: { 'Content-Length': 100 }, body: 'x'.repeat(10) }));
+      await responsesFrom(c, 1);
+      await c.write('y'.repeat(90));
+      const r = await c.closedWithin(5000, 'the keep-alive timeout after the body');
+      assert.equal(responsesIn(r.data).length, 1);
+      await statsReach(server, (s) => s.keepAliveTimeouts === 1 && s.open === 0, 'a keep-alive timeout');
+    });
+
     test('a head must arrive within idleTimeoutMs of its first byte: 408, then close (first and later requests)', { timeout: 15_000 }, async (t) => {
       const scope = new Scope(t);
       const { server, port } = scope.server({ mode, idleTimeoutMs: 400, keepAliveTimeoutMs: 10_000 });
@@ -247,6 +259,21 @@ for (const mode of MODES) {
       assert.equal(brs[0].headers.connection, 'close', 'the response in flight at shutdown says Connection: close');
       await closed;
       assert.equal(server.stats().open, 0);
+    });
+
+    test('close() while a body is still arriving after its answer: the connection closes once the body is in', { timeout: 15_000 }, async (t) => {
+      const scope = new Scope(t);
+      const { server, port } = scope.server({ mode, keepAliveTimeoutMs: 30_000, idleTimeoutMs: 30_000 });
+      const c = await connected(scope, port);
+      await c.write(req('/', { method: 'POST', headers: { 'Content-Length': 1000 }, body: 'x'.repeat(10) }));
+      assertOk11((await responsesFrom(c, 1))[0]);
+      const closed = server.close(60_000);
+      await c.write('x'.repeat(990));
+      // Between requests now, with the server shutting down: nothing in flight, closed at once.
+      const r = await c.closedWithin(5000, 'the connection to close after its body');
+      assert.equal(responsesIn(r.data).length, 1);
+      assert.equal(r.code, null);
+      await closed;
     });
 
     test('an idle keep-alive connection holds no input buffer (the input budget sees none of it)', { timeout: 20_000 }, async (t) => {
