@@ -10,7 +10,7 @@ import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
 
 import {
-  MODES, ResponseCounter, Scope, assertOk11, chunked, connected, req, responsesFrom, responsesIn, run,
+  MODES, ResponseCounter, Scope, assertNoBusyLoop, assertOk11, chunked, connected, req, responsesFrom, responsesIn, run,
   serverRead, show, statsReach, waitFor,
 } from './helpers.mjs';
 
@@ -144,6 +144,7 @@ for (const mode of MODES) {
       assert.ok(stalled < total, `the server answered all ${total} for a client that reads nothing`);
       const grew = process.memoryUsage().arrayBuffers - memBefore;
       assert.ok(grew < 48 << 20, `buffers grew by ${(grew / 2 ** 20).toFixed(1)} MiB for one stalled client`);
+      await assertNoBusyLoop(server);
       // Others are served meanwhile.
       for (let i = 0; i < 5; i++) {
         const other = await connected(scope, port);
@@ -207,6 +208,51 @@ for (const mode of MODES) {
         }),
         { seed: 0x5eed, numRuns: 60, endOnFailure: true },
       );
+    });
+
+    test('random pipelines of random requests, randomly split (fast-check, seeded), answered as a model says', { timeout: 90_000 }, async (t) => {
+      const scope = new Scope(t);
+      const { server, port } = scope.server({ mode, handler: echo, maxRequests: 1e6 });
+      const bodyArb = fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a));
+      const one = fc.record({
+        method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE'),
+        path: fc.stringMatching(/^\/[a-z0-9]{0,12}$/),
+        framing: fc.constantFrom('none', 'length', 'chunked'),
+        body: bodyArb,
+        cuts: fc.array(fc.nat({ max: 3000 }), { maxLength: 4 }),
+        hostCase: fc.constantFrom('Host', 'host', 'HOST'),
+      });
+      const encode = (r, i) => {
+        const target = `${r.path}?i=${i}`;
+        let head = `${r.method} ${target} HTTP/1.1\r\n${r.hostCase}: x\r\n`;
+        let body = Buffer.alloc(0);
+        if (r.framing === 'length') {
+          head += `Content-Length: ${r.body.length}\r\n`;
+          body = r.body;
+        } else if (r.framing === 'chunked') {
+          head += 'Transfer-Encoding: chunked\r\n';
+          body = chunked(cutAt(r.body, r.cuts));
+        }
+        return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]);
+      };
+      const sent = (r) => (r.framing === 'none' ? Buffer.alloc(0) : r.body);
+      await fc.assert(
+        fc.asyncProperty(fc.array(one, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 10 }), async (reqs, splits) => {
+          const all = Buffer.concat([...reqs.map(encode), req('/end', { headers: { Connection: 'close' } })]);
+          const data = await sendSplit(scope, server, port, cutAt(all, splits.map((x) => x % all.length)));
+          const rs = responsesIn(data, { isHead: (i) => i < reqs.length && reqs[i].method === 'HEAD' });
+          assert.equal(rs.length, reqs.length + 1);
+          for (const [i, r] of reqs.entries()) {
+            assert.equal(rs[i].headers['x-target'], `${r.path}?i=${i}`);
+            assert.equal(rs[i].headers['x-method'], r.method);
+            const want = Buffer.concat([Buffer.from(`${sent(r).length}:`), sent(r)]);
+            if (r.method === 'HEAD') assert.equal(rs[i].headers['content-length'], String(want.length));
+            else assert.ok(rs[i].body.equals(want), `request ${i}: body`);
+          }
+        }),
+        { seed: 0x1234abcd, numRuns: 60, endOnFailure: true },
+      );
+      await statsReach(server, (s) => s.open === 0, 'all closed');
     });
   });
 }
