@@ -211,3 +211,24 @@ for (const mode of MODES) {
     });
   });
 }
+
+for (const mode of MODES) {
+  describe(`chunk extensions, mode ${mode}`, { timeout: 30_000 }, () => {
+    test('an endless chunk extension is refused, not read for ever (cf. CVE-2024-22019)', { timeout: 15_000 }, async (t) => {
+      const scope = new Scope(t);
+      for (const handler of [undefined, (r) => ({ body: String(r.body.length) })]) {
+        // Limits of 8 KiB heads and 64 KiB bodies: 1 MiB of extension is far past anything allowed.
+        const { server, port } = scope.server({ mode, handler, maxBodyBytes: 1 << 16, idleTimeoutMs: 30_000 });
+        for (const line of [`1;${'e'.repeat(1 << 20)}`, `1;e=${'v'.repeat(1 << 20)}`, `1${' '.repeat(1 << 20)}`]) {
+          const c = await connected(scope, port);
+          c.socket.write(Buffer.from(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${line}`, 'latin1'));
+          const r = await c.closedWithin(5000, 'the server to refuse the endless extension');
+          const rs = responsesIn(r.data);
+          assert.equal(rs.length, 1, show(r.data));
+          assert.ok([400, 413].includes(rs[0].status), show(r.data));
+        }
+        await statsReach(server, (s) => s.open === 0, 'all closed');
+      }
+    });
+  });
+}
