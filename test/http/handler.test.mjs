@@ -220,6 +220,38 @@ for (const mode of MODES) {
       await c.closedWithin();
     });
 
+    test('Expect: 100-continue pipelined behind a pending handler: 100 only after the earlier answer', { timeout: 10_000 }, async (t) => {
+      const scope = new Scope(t);
+      const gate = deferred();
+      const { port } = scope.server({ mode, handler: async (r) => (r.target === '/first' ? gate.promise.then(() => ({ body: 'first' })) : { body: r.body }) });
+      const c = await connected(scope, port);
+      await c.write(Buffer.concat([req('/first'), req('/second', { method: 'POST', headers: { Expect: '100-continue', 'Content-Length': 4 } })]));
+      await assertNoBusyLoop(scope.servers[0], { ms: 100 });
+      assert.equal(c.data.length, 0, 'nothing before the first answer');
+      gate.resolve();
+      await waitFor(() => c.data.toString('latin1').endsWith('first' + 'HTTP/1.1 100 Continue\r\n\r\n'), { message: 'the first answer, then 100' });
+      await c.write('body');
+      const rs = await responsesFrom(c, 2);
+      assert.deepEqual(rs.map((x) => x.body.toString()), ['first', 'body']);
+      c.end();
+      await c.closedWithin();
+    });
+
+    test('close(deadline) cuts off a handler that never answers; its late answer is dropped', { timeout: 10_000 }, async (t) => {
+      const scope = new Scope(t);
+      const gate = deferred();
+      const { server, port } = scope.server({ mode, handler: () => gate.promise });
+      const c = await connected(scope, port);
+      await c.write(req('/never'));
+      await statsReach(server, (s) => s.requests === 1, 'the request');
+      await server.close(200);
+      const r = await c.closedWithin(3000, 'the cut-off');
+      assert.equal(r.data.length, 0);
+      assert.equal(server.stats().cutOff, 1);
+      gate.resolve({ body: 'too late' });
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+
     test('a client that leaves while its handler is pending: no busy loop, the late answer is dropped', { timeout: 15_000 }, async (t) => {
       const scope = new Scope(t);
       const gates = [];
