@@ -17,6 +17,7 @@ const State = { Reading: 0, Writing: 1, Lingering: 2, Closed: 3 };
 const Read = { Drained: 0, Budget: 1, Complete: 2, Closed: 3 };
 const Write = { Done: 0, Blocked: 1, Budget: 2, Closed: 3 };
 const Accept = { Drained: 0, Budget: 1, Paused: 2 };
+const Next = { Closed: 0, Read: 1, Write: 2, Wait: 3 };
 
 /** A reactor that records calls and keeps interest as the real one does. */
 function fakeReactor() {
@@ -91,7 +92,8 @@ function fakeConn(engine, { reads = [], writes = [], state = State.Reading, ling
     finish() {
       conn.log.push(['finish']);
       conn.state = linger ? State.Lingering : State.Closed;
-      return linger;
+      // The contract's Next (HTTP/1.1): a lingering connection goes on reading.
+      return linger ? Next.Read : Next.Closed;
     },
     shutdownBoth() {
       conn.log.push(['shutdownBoth']);
