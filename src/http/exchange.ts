@@ -191,9 +191,12 @@ function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: numb
   c.bodyBytes = 0;
   if (c.pending === null && head.framing === Framing.Length) {
     // Nothing reads this body: answer now and discard it as it comes (nginx does the same
-    // for a fixed response); a final answer makes 100 Continue unnecessary. Not a chunked
-    // body: it may still prove malformed or too large, and its 400/413 would then be a
-    // second response to one request (the next request's, to a pipelining client).
+    // for a fixed response). Not a chunked body: it may still prove malformed or too large,
+    // and its 400/413 would then be a second response to one request (the next request's,
+    // to a pipelining client). A client waiting for 100 Continue still gets it first: one
+    // that sees only the final answer may skip its body (curl does) and send its next
+    // request, which would be read as that body.
+    if (head.expect === Expect.Continue && pos === end) c.interim(CONTINUE);
     answer(c);
     c.reqAnswered = true;
     c.phase = Phase.Body;

@@ -58,11 +58,21 @@ for (const mode of MODES) {
       assert.equal(r.stdout, 'Hello, world!'.repeat(3));
       assert.equal((r.stderr.match(/Re-using existing connection/g) ?? []).length, 2, r.stderr);
       await statsReach(fixed.server, (s) => s.open === 0 && s.requests === 3 && s.connections === 1, 'three requests on one connection');
-      const handled = scope.server({ mode, handler: echo });
       const big = 'q'.repeat(300_000);
       const file = join(tmpdir(), `etlt-curl-${process.pid}-${mode}.txt`);
       writeFileSync(file, big);
       t.after(() => rmSync(file, { force: true }));
+      // 100-continue to the fixed response, then another URL: curl sends its body only after a
+      // 100; had it skipped it, the next request would be read as that body.
+      r = await run('curl', ['-v', '-s', '-S', '--noproxy', '*', '--max-time', '5', '-H', 'Expect: 100-continue', '--data-binary', `@${file}`, url('/d'), '--next', url('/e')]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'Hello, world!'.repeat(2));
+      assert.doesNotMatch(r.stderr, /Connection died/, r.stderr);
+      assert.match(r.stderr, /Re-using existing connection/, r.stderr);
+      const s = await statsReach(fixed.server, (st) => st.open === 0 && st.requests === 5, 'five requests');
+      assert.equal(s.connections, 2, 'the 100-continue exchange and the next URL on one connection');
+      assert.equal(s.timedOut, 0);
+      const handled = scope.server({ mode, handler: echo });
       r = await run('curl', [
         '-v', '-s', '-S', '--noproxy', '*', '--max-time', '5',
         '--data-binary', 'hello', url('/post', handled.port),

@@ -220,20 +220,21 @@ for (const mode of MODES) {
       await c.closedWithin();
     });
 
-    test('the fixed response answers at once without 100; HTTP/1.0 ignores Expect; others get 417', { timeout: 10_000 }, async (t) => {
+    test('the fixed response answers at once, after a 100; HTTP/1.0 ignores Expect; others get 417', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
       const fixed = scope.server({ mode });
       const c = await connected(scope, fixed.port);
       await c.write(post({ Expect: '100-continue', 'Content-Length': 5 }));
       const rs = await responsesFrom(c, 1);
-      assert.equal(rs[0].interim.length, 0);
+      // Without the 100, a client may skip the body that the server still expects.
+      assert.equal(rs[0].interim.length, 1, 'a 100 before the answer');
       assertOk11(rs[0]);
       await c.write('hello');
       await c.write(req('/after'));
       assertOk11((await responsesFrom(c, 2))[1], { what: 'the request after the body' });
       // A chunked body is checked before the fixed answer: a client waiting gets 100 first.
       await c.write(post({ Expect: '100-continue', 'Transfer-Encoding': 'chunked' }));
-      await statsReach(fixed.server, () => c.data.toString('latin1').includes('HTTP/1.1 100 Continue\r\n\r\n'), 'the 100 Continue');
+      await statsReach(fixed.server, () => c.data.toString('latin1').split('HTTP/1.1 100 Continue\r\n\r\n').length === 3, 'the second 100 Continue');
       await c.write(chunked(['hello']));
       const last = await responsesFrom(c, 3);
       assert.equal(last[2].interim.length, 1);
