@@ -137,6 +137,30 @@ for (const mode of MODES) {
       await statsReach(server, (st) => st.open === 0, 'the keep-alive timeout to close fetch idle sockets');
     });
 
+    test("fetch across maxRequests closes and handler 500s: every answer right, no request lost", { timeout: 20_000 }, async (t) => {
+      const scope = new Scope(t);
+      const { server, port } = scope.server({
+        mode,
+        maxRequests: 3,
+        keepAliveTimeoutMs: 200,
+        handler: (r) => {
+          if (r.target.endsWith('/fail')) throw new Error('planned');
+          return { body: r.target };
+        },
+      });
+      const got = [];
+      for (let i = 0; i < 20; i++) {
+        const path = i % 7 === 3 ? `/${i}/fail` : `/${i}`;
+        const res = await fetch(`http://${HOST}:${port}${path}`, { method: i % 2 ? 'POST' : 'GET', body: i % 2 ? `b${i}` : undefined });
+        got.push([res.status, await res.text()]);
+      }
+      const want = Array.from({ length: 20 }, (_, i) => (i % 7 === 3 ? [500, '500 Internal Server Error\n'] : [200, `/${i}`]));
+      assert.deepEqual(got, want);
+      const s = await statsReach(server, (st) => st.open === 0, 'all closed');
+      assert.equal(s.requests, 20);
+      assert.ok(s.connections >= 7, `${s.connections} connections: maxRequests 3 and the 500s close`);
+    });
+
     test('ab -k: every request answered on kept-alive connections', { timeout: 40_000 }, async (t) => {
       const scope = new Scope(t);
       const { server, port } = scope.server({ mode });
