@@ -158,8 +158,9 @@ function refuse(c: ExchangeConn, status: number, http11: boolean, end: number): 
 function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: number, end: number): void {
   const host = c.exchangeHost;
   const http11 = head.http11;
+  // close wins over keep-alive in either version (RFC 9112 section 9.3).
   const persistent =
-    host.keepAlive && !host.draining && c.requests < host.maxRequests && (http11 ? !head.close : head.keepAlive);
+    host.keepAlive && !host.draining && c.requests < host.maxRequests && !head.close && (http11 || head.keepAlive);
   // The seed prints everything received with the request; on a connection that goes on,
   // what follows the head is the next request's, printed with it.
   host.onRequest?.(buf.subarray(headStart, persistent ? pos : end));
@@ -169,7 +170,7 @@ function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: numb
   c.closeAfter = !persistent;
   // The server ends a conversation the client meant to go on: its pipelined requests behind
   // this one are still arriving, and must be read, not reset.
-  c.lingerNeeded = !persistent && (http11 ? !head.close : head.keepAlive);
+  c.lingerNeeded = !persistent && !head.close && (http11 || head.keepAlive);
   if (head.expect === Expect.Other) {
     refuse(c, 417, http11, end);
     return;

@@ -87,6 +87,13 @@ for (const mode of MODES) {
       await c.write(req('/', { headers: [['Connection', 'keep-alive'], ['connection', 'TE, CLOSE']] }));
       let r = await c.closedWithin();
       assertOk11(responsesIn(r.data)[1], { close: true });
+      // close wins over keep-alive, in HTTP/1.0 too (RFC 9112 section 9.3).
+      for (const value of ['keep-alive, close', 'close, keep-alive']) {
+        c = await connected(scope, port);
+        await c.write(`GET / HTTP/1.0\r\nConnection: ${value}\r\n\r\n`);
+        r = await c.closedWithin(3000, `HTTP/1.0 with Connection: ${value} to close`);
+        assertBytes(r.data, SEED_RESPONSE, value);
+      }
       c = await connected(scope, port);
       await c.write('GET / HTTP/1.0\r\nConnection: foo, keep-alive\r\n\r\n');
       assert.equal((await responsesFrom(c, 1))[0].headers.connection, 'keep-alive');
