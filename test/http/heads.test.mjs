@@ -45,6 +45,12 @@ for (const mode of MODES) {
       await statsReach(server, (s) => s.open === 0 && s.rejected === bad.length, 'all closed');
     });
 
+    test('two Host fields are a 400 in HTTP/1.0 too (RFC 9112 section 3.2: any request message)', { timeout: 10_000 }, async (t) => {
+      const scope = new Scope(t);
+      const { port } = scope.server({ mode });
+      await expectRefused(scope, port, 'GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n', 400, 'HTTP/1.0 with two Hosts');
+    });
+
     test('malformed field lines: 400 and close', { timeout: 15_000 }, async (t) => {
       const scope = new Scope(t);
       const { port } = scope.server({ mode });
