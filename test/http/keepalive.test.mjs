@@ -208,6 +208,14 @@ for (const mode of MODES) {
         for (const res of rs) assertOk11(res);
         assert.equal(r.code, null);
       }
+      // Past the output limit: the server pauses, and still answers all after the FIN.
+      const big = scope.server({ mode, body: 'b'.repeat(1000), maxRequests: 10_000 });
+      const many = await connected(scope, big.port);
+      many.socket.write(Buffer.concat(Array.from({ length: 3000 }, (_, i) => req(`/m${i}`))));
+      many.end();
+      const mr = await many.closedWithin(20_000, '3000 responses after a half-close');
+      assert.equal(responsesIn(mr.data).length, 3000);
+      assert.equal(mr.code, null);
       // A half-closed head that is not complete is dropped without an answer.
       const c = await connected(scope, port);
       await c.write(Buffer.concat([req('/a'), Buffer.from('GET /b HTTP/1.1\r\nHo')]));
