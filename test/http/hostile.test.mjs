@@ -48,8 +48,9 @@ for (const mode of MODES) {
   describe(`hostile clients, mode ${mode}`, { timeout: 120_000 }, () => {
     test('smuggling vectors: one response, a 400 or 501, then close', { timeout: 20_000 }, async (t) => {
       const scope = new Scope(t);
-      for (const handler of [undefined, (r) => ({ body: `${r.method} ${r.target} ${r.body.length}` })]) {
-        const { server, port } = scope.server({ mode, handler });
+      const handler = (r) => ({ body: `${r.method} ${r.target} ${r.body.length}` });
+      for (const [h, eagerRead] of [[undefined, true], [handler, true], [undefined, false]]) {
+        const { server, port } = scope.server({ mode, handler: h, eagerRead });
         for (const [what, bytes, status] of VECTORS) {
           const c = await connected(scope, port);
           await c.write(Buffer.from(bytes + SMUGGLED, 'latin1'));
