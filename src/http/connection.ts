@@ -250,11 +250,14 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
       const live = this.inEnd - this.inStart;
       const grown = Buffer.allocUnsafe(Math.max(live + n, buf.length * 2));
       buf.copy(grown, 0, this.inStart, this.inEnd);
-      this.engine.held(grown.length - buf.length);
-      buf = grown;
+      // The new buffer is in place before the budget hears of it: the budget may shed this
+      // very connection, which must then give back what it holds now, not the old buffer.
       this.inbuf = grown;
       this.inEnd = live;
       this.inStart = 0;
+      this.engine.held(grown.length - buf.length);
+      if (this.state === ConnState.Closed) return;
+      buf = grown;
     }
     data.copy(buf, this.inEnd, 0, n);
     this.inEnd += n;
@@ -272,7 +275,13 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
     if (this.state === ConnState.Closed || this.state === ConnState.Lingering) return;
     if (this.phase === Phase.Waiting) this.state = ConnState.Waiting;
     else if (this.outBytes > 0) this.state = ConnState.Writing;
-    else this.state = ConnState.Reading;
+    else {
+      this.state = ConnState.Reading;
+      // Between requests without passing through finish(): a body that ended after its
+      // answer had gone out. The keep-alive timeout applies from now (and during close(),
+      // nothing is in flight any more).
+      if (this.phase === Phase.Head && this.inbuf === null && this.headScanned === 0 && this.requests > 0) this.engine.idle(this);
+    }
   }
 
   queue(first: Uint8Array, body: Uint8Array | null): void {

@@ -158,8 +158,9 @@ function refuse(c: ExchangeConn, status: number, http11: boolean, end: number): 
 function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: number, end: number): void {
   const host = c.exchangeHost;
   const http11 = head.http11;
+  // close wins over keep-alive in either version (RFC 9112 section 9.3).
   const persistent =
-    host.keepAlive && !host.draining && c.requests < host.maxRequests && (http11 ? !head.close : head.keepAlive);
+    host.keepAlive && !host.draining && c.requests < host.maxRequests && !head.close && (http11 || head.keepAlive);
   // The seed prints everything received with the request; on a connection that goes on,
   // what follows the head is the next request's, printed with it.
   host.onRequest?.(buf.subarray(headStart, persistent ? pos : end));
@@ -169,7 +170,7 @@ function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: numb
   c.closeAfter = !persistent;
   // The server ends a conversation the client meant to go on: its pipelined requests behind
   // this one are still arriving, and must be read, not reset.
-  c.lingerNeeded = !persistent && (http11 ? !head.close : head.keepAlive);
+  c.lingerNeeded = !persistent && !head.close && (http11 || head.keepAlive);
   if (head.expect === Expect.Other) {
     refuse(c, 417, http11, end);
     return;
@@ -189,9 +190,14 @@ function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: numb
   c.chunks = head.framing === Framing.Chunked ? new ChunkedDecoder(host.maxBodyBytes, host.maxHeadBytes) : null;
   c.bodyParts = null;
   c.bodyBytes = 0;
-  if (c.pending === null) {
+  if (c.pending === null && head.framing === Framing.Length) {
     // Nothing reads this body: answer now and discard it as it comes (nginx does the same
-    // for a fixed response); a final answer makes 100 Continue unnecessary.
+    // for a fixed response). Not a chunked body: it may still prove malformed or too large,
+    // and its 400/413 would then be a second response to one request (the next request's,
+    // to a pipelining client). A client waiting for 100 Continue still gets it first: one
+    // that sees only the final answer may skip its body (curl does) and send its next
+    // request, which would be read as that body.
+    if (head.expect === Expect.Continue && pos === end) c.interim(CONTINUE);
     answer(c);
     c.reqAnswered = true;
     c.phase = Phase.Body;
@@ -303,6 +309,14 @@ function settle(c: ExchangeConn, phase: Phase, res: HttpResponse | undefined, er
 }
 
 function respondWith(c: ExchangeConn, res: unknown): void {
+  // Persistence was decided at the head; close() may have begun while the body or the
+  // handler was pending, and then this response ends the connection and must say so.
+  if (c.exchangeHost.draining && c.reqPersistence !== Persistence.Close) {
+    c.reqPersistence = Persistence.Close;
+    c.closeAfter = true;
+    c.lingerNeeded = true;
+    c.phase = Phase.Closing;
+  }
   try {
     const segs = frameResponse(res, c.reqHttp11, c.reqPersistence, c.reqIsHead, c.exchangeHost.clock.now());
     c.queue(segs.first, segs.body);

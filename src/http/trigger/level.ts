@@ -9,6 +9,7 @@
 import { EPOLLIN, EPOLLOUT } from '../../constants.js';
 import { ACCEPT_BUDGET, CloseReason, ConnState, Next, ReadResult, WRITE_BUDGET, WriteResult } from '../contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from '../contract.js';
+import { isWriteClosed } from '../../reactor/readiness.js';
 import { FACTS } from './catalog.js';
 import { levelListener } from './listener.js';
 
@@ -60,7 +61,13 @@ export const level: TriggerStrategy = {
       respond(conn);
       return;
     }
-    if (conn.state === ConnState.Waiting) return;
+    if (conn.state === ConnState.Waiting) {
+      // Watched for nothing, but epoll reports errors and hang-ups whatever the mask, at
+      // every poll: a peer that reset while its handler runs would spin the loop until the
+      // answer came. Nothing can reach that peer any more.
+      if (isWriteClosed(events)) conn.close(CloseReason.Aborted);
+      return;
+    }
     // One recv per event: whatever is left is reported again at the next poll.
     const r = conn.read(1, events);
     if (r === ReadResult.Complete) respond(conn);
