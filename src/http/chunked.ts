@@ -88,6 +88,11 @@ const SIZE_SHIFT_LIMIT = 2 ** 48;
 /** Receives decoded body bytes: `buf[start, end)`, valid only during the call. */
 export type ChunkSink = (buf: Uint8Array, start: number, end: number) => void;
 
+/** Most hex digits in one chunk size, leading zeros included. */
+const MAX_SIZE_DIGITS = 64;
+/** Most bytes of chunk extensions (and whitespace in chunk lines) in one body. */
+const MAX_EXTENSION_BYTES = 16 * 1024;
+
 export class ChunkedDecoder {
   #step: Step = Step.Size;
   #size = 0;
@@ -96,6 +101,8 @@ export class ChunkedDecoder {
   #left = 0;
   #total = 0;
   #trailerBytes = 0;
+  /** Bytes of chunk extensions and whitespace so far, over the whole body. */
+  #extBytes = 0;
   #error: ChunkError = ChunkError.None;
   readonly #maxBody: number;
   readonly #maxTrailer: number;
@@ -152,12 +159,18 @@ export class ChunkedDecoder {
 
   /** One framing byte; false on an error. */
   #byte(b: number): boolean {
+    // What follows a chunk's size up to its line's end carries no data: bounded over the
+    // whole body, or a client could send extensions for ever, each read counting as
+    // progress (Node's CVE-2024-22019 was this; it too caps them at 16 KiB).
+    if (this.#step >= Step.Bws && this.#step <= Step.ExtAfterValue && ++this.#extBytes > MAX_EXTENSION_BYTES) {
+      return this.#fail(ChunkError.Malformed);
+    }
     switch (this.#step) {
       case Step.Size: {
         const h = hexValue(b);
         if (h >= 0) {
-          if (this.#size >= SIZE_SHIFT_LIMIT) return this.#fail(ChunkError.Malformed);
-          this.#digits++;
+          // Leading zeros are allowed, but not endless ones.
+          if (this.#size >= SIZE_SHIFT_LIMIT || ++this.#digits > MAX_SIZE_DIGITS) return this.#fail(ChunkError.Malformed);
           this.#size = this.#size * 16 + h;
           return true;
         }

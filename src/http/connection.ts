@@ -39,8 +39,13 @@ export interface ConnectionHost extends Engine, ExchangeHost {
   idle(conn: Connection): void;
   /** The connection waits for a handler: no timeout. */
   hold(conn: Connection): void;
-  /** `delta` bytes more (or fewer) of partial input are held; the server may shed the oldest. */
+  /** `delta` bytes more (or fewer) of partial input are held (see enforceBudget). */
   held(delta: number): void;
+  /**
+   * Over the budget, closes the connections with the oldest partial requests. Called where a
+   * connection's input was just taken in, never in the middle of processing it.
+   */
+  enforceBudget(): void;
   /** Closes `conn`'s fd and forgets it (called by Connection.close). */
   release(conn: Connection, reason: CloseReason): void;
 }
@@ -221,6 +226,7 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
       this.#drainInput();
     }
     this.#settle();
+    this.engine.enforceBudget();
   }
 
   /** Processes the buffered input as far as it goes now; frees the buffer once used up. */
@@ -500,6 +506,7 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
     this.outRest = null;
     this.outBytes = 0;
     this.pending = null;
+    if (this.bodyParts !== null) this.engine.held(-this.bodyBytes);
     this.bodyParts = null;
     this.chunks = null;
     this.engine.release(this, reason);

@@ -234,7 +234,10 @@ export class ServerEngine implements ConnectionHost {
 
   held(delta: number): void {
     this.#heldBytes += delta;
-    if (delta > 0 && this.#heldBytes > this.#inputBudget) this.#shedHeads();
+  }
+
+  enforceBudget(): void {
+    if (this.#heldBytes > this.#inputBudget) this.#shedHeads();
   }
 
   handlerFailed(err: unknown): void {
@@ -243,13 +246,14 @@ export class ServerEngine implements ConnectionHost {
 
   /**
    * Partial input over all connections is over budget (slow heads of up to --max-head each
-   * could take any amount of memory): close the oldest connections holding partial heads
+   * could take any amount of memory, and bodies collected for a handler add to it): close the
+   * oldest connections holding partial requests
    * until it is back under, as a client that takes longest is the likeliest attacker.
    */
   #shedHeads(): void {
     for (const conn of this.#sweep.oldestActive()) {
       if (this.#heldBytes <= this.#inputBudget) return;
-      if (conn.inbuf === null || conn.state !== ConnState.Reading) continue;
+      if ((conn.inbuf === null && conn.bodyParts === null) || conn.state !== ConnState.Reading) continue;
       this.counters.headsShed++;
       conn.close(CloseReason.Aborted);
     }

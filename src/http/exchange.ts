@@ -30,6 +30,8 @@ export interface ExchangeHost {
   readonly counters: { requests: number; rejected: number; handlerErrors: number };
   /** A handler failed (threw, rejected or answered something unsendable). */
   handlerFailed(err: unknown): void;
+  /** `delta` bytes more (or fewer) of request input are held in memory (the server's budget). */
+  held(delta: number): void;
 }
 
 /** Where the request in progress is. */
@@ -120,7 +122,7 @@ export function processInput(c: ExchangeConn, buf: Buffer, start: number, end: n
     if (r === HeadState.Partial) {
       if (c.headScanned === 0) c.headStarted();
       c.headScanned = end - pos;
-      if (end - pos > host.maxHeadBytes) return refuse(c, requestLineLonger(buf, pos, end, host.maxHeadBytes) ? 414 : 431, false, end);
+      if (end - pos > host.maxHeadBytes) return tooLong(c, buf, pos, end, end);
       return pos;
     }
     if (r === HeadState.Garbage) {
@@ -129,8 +131,8 @@ export function processInput(c: ExchangeConn, buf: Buffer, start: number, end: n
     }
     if (c.headScanned === 0) c.headStarted();
     c.headScanned = 0;
-    if (r === HeadState.BareCr) return refuse(c, 400, false, end);
-    if (r - pos > host.maxHeadBytes) return refuse(c, requestLineLonger(buf, pos, r, host.maxHeadBytes) ? 414 : 431, false, end);
+    if (r === HeadState.Invalid) return uncounted(c, 400, requestLineIsHttp11(buf, pos, end), end);
+    if (r - pos > host.maxHeadBytes) return tooLong(c, buf, pos, r, end);
     const status = parseHead(buf, pos, r, head);
     host.counters.requests++;
     c.requests++;
@@ -142,9 +144,28 @@ export function processInput(c: ExchangeConn, buf: Buffer, start: number, end: n
 }
 
 /** Answers with an error status and closes after it (lingering: the peer may still be sending). */
+/** A head too long to read (414 for its request line alone, 431): it counts as a request. */
+function tooLong(c: ExchangeConn, buf: Buffer, pos: number, headEnd: number, end: number): number {
+  const status = requestLineLonger(buf, pos, headEnd, c.exchangeHost.maxHeadBytes) ? 414 : 431;
+  return uncounted(c, status, requestLineIsHttp11(buf, pos, headEnd), end);
+}
+
+/** A refusal before parseHead counted the request. */
+function uncounted(c: ExchangeConn, status: number, http11: boolean, end: number): number {
+  c.exchangeHost.counters.requests++;
+  return refuse(c, status, http11, end);
+}
+
+/** Whether a request line that parseHead never read ends in HTTP/1.1, so its error can say so. */
+function requestLineIsHttp11(buf: Buffer, pos: number, end: number): boolean {
+  const nl = buf.indexOf(0x0a, pos);
+  if (nl < 0 || nl >= end) return false;
+  const stop = nl > pos && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+  return stop - pos >= 8 && buf.toString('latin1', stop - 8, stop) === 'HTTP/1.1';
+}
+
 function refuse(c: ExchangeConn, status: number, http11: boolean, end: number): number {
   const host = c.exchangeHost;
-  if (status === 414 || status === 431) host.counters.requests++;
   host.counters.rejected++;
   c.queue(host.errors.get(status, http11), null);
   c.closeAfter = true;
@@ -222,6 +243,7 @@ const collect: ChunkSink = (buf, s, e) => {
   const c = sinkTarget!;
   (c.bodyParts ??= []).push(Buffer.from(buf.subarray(s, e)));
   c.bodyBytes += e - s;
+  c.exchangeHost.held(e - s);
 };
 
 function readBody(c: ExchangeConn, buf: Buffer, pos: number, end: number): number {
@@ -233,6 +255,7 @@ function readBody(c: ExchangeConn, buf: Buffer, pos: number, end: number): numbe
     if (keep && take > 0) {
       (c.bodyParts ??= []).push(Buffer.from(buf.subarray(pos, pos + take)));
       c.bodyBytes += take;
+      c.exchangeHost.held(take);
     }
     c.bodyLeft -= take;
     pos += take;
@@ -278,6 +301,8 @@ function answer(c: ExchangeConn): void {
   c.pending = null;
   const parts = c.bodyParts;
   c.bodyParts = null;
+  // The body is the handler's from now on, out of the server's budget.
+  if (parts !== null) host.held(-c.bodyBytes);
   const request: HttpRequest = { ...pending, body: parts === null ? Buffer.alloc(0) : parts.length === 1 ? parts[0]! : Buffer.concat(parts, c.bodyBytes) };
   let result: HttpResponse | Promise<HttpResponse>;
   try {

@@ -12,10 +12,10 @@
 export const enum HeadState {
   /** No end of head yet, nothing wrong so far. */
   Partial = 0,
-  /** Bytes that no HTTP client sends (binary, NUL and other controls): close without a response. */
+  /** Bytes that no HTTP client sends (binary input, a NUL): close without a response. */
   Garbage = -1,
-  /** A CR not followed by LF (RFC 9112 section 2.2): 400. */
-  BareCr = -2,
+  /** A text head with a bare CR (RFC 9112 section 2.2) or a control byte in it: 400. */
+  Invalid = -2,
 }
 
 /** The methods etlt knows by name; any other well-formed method is `Other`. */
@@ -157,9 +157,10 @@ export function scanHead(buf: Uint8Array, start: number, from: number, to: numbe
         if (n1 === CR && i + 2 < to && buf[i + 2] === LF) return i + 3;
       }
     } else if (b === CR) {
-      if (i + 1 < to && buf[i + 1] !== LF) return HeadState.BareCr;
+      if (i + 1 < to && buf[i + 1] !== LF) return HeadState.Invalid;
     } else if (b !== TAB && i >= from) {
-      return HeadState.Garbage;
+      // A NUL is binary, not a typo of text: no HTTP client sends one, so no answer.
+      return b === 0 ? HeadState.Garbage : HeadState.Invalid;
     }
   }
   return HeadState.Partial;
@@ -458,11 +459,12 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
     // Transfer-Encoding in HTTP/1.0 is faulty framing (RFC 9112 section 6.1); with
     // Content-Length too, a smuggling attempt (section 6.3, rule 3): 400 and close.
     if (!head.http11 || length >= 0) return 400;
-    // chunked not the final coding, or no coding at all (an empty field): the body's length
-    // cannot be determined, and the server MUST answer 400 (section 6.3, rule 4) ...
-    if (!chunkedLast) return 400;
-    // ... while a coding before chunked that etlt does not know SHOULD get 501 (section 6.1).
+    // A coding etlt does not know SHOULD get 501 (section 6.1), wherever it stands: nginx
+    // answers so, and it closes the connection as the 400 below does.
     if (codingError !== 0) return codingError;
+    // chunked not the final coding, or no coding at all (an empty field): the body's length
+    // cannot be determined, and the server MUST answer 400 (section 6.3, rule 4).
+    if (!chunkedLast) return 400;
     head.framing = Framing.Chunked;
   } else if (length > 0) {
     head.framing = Framing.Length;

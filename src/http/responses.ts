@@ -151,12 +151,12 @@ export class ErrorResponses {
   }
 
   get(status: number, http11: boolean): Uint8Array {
-    // The Date of an error is only informative: refreshed once a minute is enough.
-    const key = status * 2 + (http11 ? 1 : 0) + Math.floor(this.#clock.second / 60) * 2000;
+    const date = http11 ? this.#clock.now() : SEED_DATE;
+    const key = status * 2 + (http11 ? 1 : 0) + (http11 ? this.#clock.second : 0) * 2000;
     let r = this.#cache.get(key);
     if (r === undefined) {
       if (this.#cache.size > 64) this.#cache.clear();
-      r = errorResponse(status, http11, http11 ? this.#clock.now() : SEED_DATE);
+      r = errorResponse(status, http11, date);
       this.#cache.set(key, r);
     }
     return r;
