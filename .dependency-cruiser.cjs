@@ -21,7 +21,13 @@ module.exports = {
     layer('trace-knows-no-server', '^src/trace/', '^src/(http|lab|cli|reactor)/'),
     layer('http-is-below-cli-and-lab', '^src/http/', '^src/(cli|lab)/'),
     layer('lab-is-beside-cli', '^src/lab/', '^src/cli/'),
-    layer('parser-is-pure', '^src/http/(parser|chunked)\\.ts$', '.'),
+    {
+      name: 'parser-is-pure',
+      severity: 'error',
+      comment: 'The parser, its head types and field readers, and the chunked decoder import only each other.',
+      from: { path: '^src/http/(parser|head|fields|chunked)\\.ts$' },
+      to: { pathNot: '^src/http/(parser|head|fields|chunked)\\.ts$' },
+    },
     layer('catalog-is-data', '^src/http/trigger/catalog\\.ts$', '.'),
     layer('readiness-is-a-leaf', '^src/reactor/readiness\\.ts$', '.'),
     {

@@ -17,6 +17,7 @@ import type { ActivityLinks } from './activity.js';
 import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
 import { Phase, processInput } from './exchange.js';
+import { Outbox } from './outbox.js';
 import type { ExchangeConn, ExchangeHost } from './exchange.js';
 import type { ChunkedDecoder } from './chunked.js';
 import type { PendingRequest, Persistence } from './handler.js';
@@ -56,7 +57,7 @@ const LINGER_MAX_MS = 5000;
 const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
 
 /** A client connection: its fd, state, the bytes in flight and the request in progress. */
-export class Connection implements StrategyConnection, ExchangeConn, ActivityLinks<Connection> {
+export class Connection extends Outbox implements StrategyConnection, ExchangeConn, ActivityLinks<Connection> {
   readonly fd: number;
   readonly engine: ConnectionHost;
   state: ConnState = ConnState.Reading;
@@ -66,13 +67,6 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
   inEnd = 0;
   unreadInput = false;
   peerClosed = false;
-  // ---- output: segments not sent yet, in order; the first from `outOffset` ----
-  out0: Uint8Array | null = null;
-  outRest: Uint8Array[] | null = null;
-  outOffset = 0;
-  outBytes = 0;
-  /** Responses queued and not yet all sent (interim 100s aside): counted once the output drains. */
-  unsent = 0;
   // ---- the exchange (see ExchangeConn) ----
   phase: Phase = Phase.Head;
   headScanned = 0;
@@ -110,6 +104,7 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
   bytesOut = 0;
 
   constructor(engine: ConnectionHost, fd: number, now: number) {
+    super();
     this.engine = engine;
     this.fd = fd;
     this.lastActive = now;
@@ -290,29 +285,6 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
     }
   }
 
-  queue(first: Uint8Array, body: Uint8Array | null): void {
-    this.unsent++;
-    this.#push(first, body);
-  }
-
-  interim(bytes: Uint8Array): void {
-    this.#push(bytes, null);
-  }
-
-  #push(first: Uint8Array, body: Uint8Array | null): void {
-    if (this.out0 === null) {
-      this.out0 = first;
-      this.outOffset = 0;
-    } else {
-      (this.outRest ??= []).push(first);
-    }
-    this.outBytes += first.byteLength;
-    if (body !== null) {
-      (this.outRest ??= []).push(body);
-      this.outBytes += body.byteLength;
-    }
-  }
-
   headStarted(): void {
     // The first head's clock started at accept (or earlier, for a deferred silence).
     if (this.requests > 0) this.engine.touch(this);
@@ -342,23 +314,13 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
   write(maxWrites: number): WriteResult {
     const c = this.engine.counters;
     for (let i = 0; i < maxWrites; i++) {
-      const out = this.out0;
-      if (out === null) return WriteResult.Done;
+      if (this.out0 === null) return WriteResult.Done;
       c.send++;
       this.sendCalls++;
-      let n: number;
-      let gathered = false;
-      if (this.outRest !== null && this.outBytes <= this.engine.gather.length) {
-        n = sys.send(this.fd, this.#gather(), 0, this.outBytes, MSG_NOSIGNAL);
-        gathered = true;
-      } else {
-        n = sys.send(this.fd, out, this.outOffset, out.byteLength - this.outOffset, MSG_NOSIGNAL);
-      }
+      const n = this.sendSome(this.engine.gather);
       if (n >= 0) {
         c.bytesOut += n;
         this.bytesOut += n;
-        if (gathered) this.#sentGathered(n);
-        else this.#sent(n);
         this.engine.touch(this);
       } else if (n === -EAGAIN) {
         c.sendAgain++;
@@ -370,42 +332,6 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
       }
     }
     return this.out0 === null ? WriteResult.Done : WriteResult.Budget;
-  }
-
-  /** Copies every pending segment into the shared gather buffer: several responses, one send. */
-  #gather(): Buffer {
-    const g = this.engine.gather;
-    let at = this.out0!.byteLength - this.outOffset;
-    g.set(this.out0!.subarray(this.outOffset), 0);
-    for (const seg of this.outRest!) {
-      g.set(seg, at);
-      at += seg.byteLength;
-    }
-    return g;
-  }
-
-  #sentGathered(n: number): void {
-    const left = this.outBytes - n;
-    this.outRest = null;
-    this.outOffset = 0;
-    this.outBytes = left;
-    // The gather buffer is shared: what it could not send must be copied out of it.
-    this.out0 = left === 0 ? null : Buffer.from(this.engine.gather.subarray(n, n + left));
-  }
-
-  #sent(n: number): void {
-    this.outOffset += n;
-    this.outBytes -= n;
-    if (this.outOffset < this.out0!.byteLength) return;
-    const rest = this.outRest;
-    if (rest === null || rest.length === 0) {
-      this.out0 = null;
-      this.outRest = null;
-    } else {
-      this.out0 = rest.shift()!;
-      if (rest.length === 0) this.outRest = null;
-    }
-    this.outOffset = 0;
   }
 
   /**
@@ -502,9 +428,7 @@ export class Connection implements StrategyConnection, ExchangeConn, ActivityLin
     }
     this.state = ConnState.Closed;
     this.#dropInput();
-    this.out0 = null;
-    this.outRest = null;
-    this.outBytes = 0;
+    this.dropOutput();
     this.pending = null;
     if (this.bodyParts !== null) this.engine.held(-this.bodyBytes);
     this.bodyParts = null;

@@ -1,5 +1,6 @@
 /**
- * The request-head parser: pure functions over bytes, importing nothing, allocating nothing.
+ * The request-head parser: pure functions over bytes, allocating nothing (its only imports
+ * are the head's types and the field readers, as pure as it).
  *
  * Two steps, as nginx and llhttp also split them: `scanHead` finds where a head ends (it
  * runs on every read, from where the last one stopped, and turns away binary input and
@@ -8,123 +9,14 @@
  * and RFC 9110 (field semantics). The handler path makes strings from the offsets later.
  */
 
-/** What the bytes received so far amount to, when `scanHead` found no end of head. */
-export const enum HeadState {
-  /** No end of head yet, nothing wrong so far. */
-  Partial = 0,
-  /** Bytes that no HTTP client sends (binary input, a NUL): close without a response. */
-  Garbage = -1,
-  /** A text head with a bare CR (RFC 9112 section 2.2) or a control byte in it: 400. */
-  Invalid = -2,
-}
+import { contentLengthOf, eachListItem, fieldState, onCoding, onConnectionOption, resetFieldState } from './fields.js';
+import type { RequestHead} from './head.js';
+import {
+  COLON, CR, DEL, Expect, Framing, HOST_CHAR, HeadState, LF, MAX_FIELDS, METHOD_CHAR, Method, SLASH, SP, STAR,
+  TAB, TARGET_CHAR, TCHAR, VALUE_CHAR, nameIs,
+} from './head.js';
 
-/** The methods etlt knows by name; any other well-formed method is `Other`. */
-export const enum Method {
-  Other = 0,
-  GET = 1,
-  HEAD = 2,
-  POST = 3,
-  PUT = 4,
-  DELETE = 5,
-  OPTIONS = 6,
-  PATCH = 7,
-  TRACE = 8,
-  CONNECT = 9,
-}
-
-/** The request's framing (RFC 9112 section 6). */
-export const enum Framing {
-  /** No body. */
-  None = 0,
-  /** Content-Length bytes. */
-  Length = 1,
-  /** Transfer-Encoding: chunked. */
-  Chunked = 2,
-}
-
-/** Expect (RFC 9110 section 10.1.1). */
-export const enum Expect {
-  None = 0,
-  Continue = 1,
-  /** An expectation etlt cannot meet: 417. */
-  Other = 2,
-}
-
-/** Most header fields a head may carry; more is 431 (nginx and Node allow about 100). */
-export const MAX_FIELDS = 100;
-
-/** A parsed head: offsets into the buffer it was parsed from, and what the fields said. */
-export class RequestHead {
-  /** Offset of the method (after any empty lines before the request line). */
-  methodStart = 0;
-  methodEnd = 0;
-  targetStart = 0;
-  targetEnd = 0;
-  /** Offset just past the empty line that ends the head. */
-  end = 0;
-  method: Method = Method.Other;
-  /** HTTP/major.minor; a request line without a version (HTTP/0.9's form) reads as 1.0. */
-  major = 1;
-  minor = 0;
-  framing: Framing = Framing.None;
-  /** Content-Length, when framing is Length. */
-  contentLength = 0;
-  /** Connection: close / keep-alive was among the options. */
-  close = false;
-  keepAlive = false;
-  /** Host fields seen. */
-  hosts = 0;
-  expect: Expect = Expect.None;
-  /** Field offsets: name start, name end, value start, value end (trimmed), per field. */
-  readonly fields = new Int32Array(4 * MAX_FIELDS);
-  fieldCount = 0;
-
-  /** True for HTTP/1.1 and later 1.x (RFC 9110 section 2.5: answered as 1.1). */
-  get http11(): boolean {
-    return this.major === 1 && this.minor >= 1;
-  }
-}
-
-const LF = 0x0a;
-const CR = 0x0d;
-const TAB = 0x09;
-const SP = 0x20;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const SEMICOLON = 0x3b;
-const DEL = 0x7f;
-const SLASH = 0x2f;
-const STAR = 0x2a;
-
-/** RFC 9110 tchar: the characters of a token (field names, codings, options). */
-const TCHAR = new Uint8Array(256);
-for (let c = 0x21; c < 0x7f; c++) TCHAR[c] = 1;
-for (const c of '"(),/:;<=>?@[\\]{}') TCHAR[c.charCodeAt(0)] = 0;
-
-/** Method characters, nginx's set: upper-case letters, digits, '-' and '_'. A lower-case "get" is not HTTP. */
-const METHOD_CHAR = new Uint8Array(256);
-for (let c = 0x41; c <= 0x5a; c++) METHOD_CHAR[c] = 1;
-for (let c = 0x30; c <= 0x39; c++) METHOD_CHAR[c] = 1;
-METHOD_CHAR[0x2d] = 1;
-METHOD_CHAR[0x5f] = 1;
-
-/** Field-value bytes: VCHAR, obs-text, SP and HTAB (RFC 9110 section 5.5). */
-const VALUE_CHAR = new Uint8Array(256);
-for (let c = 0x20; c < 0x100; c++) VALUE_CHAR[c] = c === DEL ? 0 : 1;
-VALUE_CHAR[TAB] = 1;
-
-/**
- * Request-target bytes: visible ASCII and obs-text; never SP or a control. A URI is ASCII
- * (RFC 3986 section 2), and RFC 9112 section 3 says a server SHOULD answer an invalid
- * request-line with 400; etlt keeps the seed's (and nginx's) leniency for raw UTF-8 in
- * the target, which the handler sees as latin1 (llhttp refuses it: docs/http-conformance.md).
- */
-const TARGET_CHAR = new Uint8Array(256);
-for (let c = 0x21; c < 0x100; c++) TARGET_CHAR[c] = c === DEL ? 0 : 1;
-
-/** Host field bytes (RFC 3986 reg-name, IP-literal, port): anything else is 400. */
-const HOST_CHAR = new Uint8Array(256);
-for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:%[]") HOST_CHAR[c.charCodeAt(0)] = 1;
+export { Expect, Framing, HeadState, MAX_FIELDS, Method, RequestHead } from './head.js';
 
 /** Offset of the first byte after any empty lines (CRLF or LF) at `from` (RFC 9112 section 2.2). */
 export function skipEmptyLines(buf: Uint8Array, from: number, to: number): number {
@@ -177,13 +69,6 @@ export function methodPlausible(buf: Uint8Array, start: number, end: number): bo
     if (b === SP || b === CR || b === LF) return true;
     if (b >= DEL || b < SP) return false;
   }
-  return true;
-}
-
-/** Whether `buf[at, at + len)` is `name` (lower case), compared ASCII-case-insensitively. */
-function nameIs(buf: Uint8Array, at: number, len: number, name: string): boolean {
-  if (len !== name.length) return false;
-  for (let k = 0; k < len; k++) if ((buf[at + k]! | 0x20) !== name.charCodeAt(k)) return false;
   return true;
 }
 
@@ -287,92 +172,6 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number, head: Req
 }
 
 /**
- * The value of a Content-Length field (RFC 9110 section 8.6: 1*DIGIT), or a list of one
- * repeated value ("5, 5", which section 8.6 lets a recipient take as 5); -1 malformed.
- */
-function contentLengthOf(buf: Uint8Array, start: number, end: number): number {
-  let value = -1;
-  let i = start;
-  for (;;) {
-    if (i >= end) return -1;
-    const digits = i;
-    // Leading zeros are digits like any other ("0005" is 5): skipped before the count below.
-    while (i < end && buf[i] === 0x30) i++;
-    const significant = i;
-    let n = 0;
-    while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) {
-      n = n * 10 + (buf[i]! - 0x30);
-      i++;
-    }
-    // Past 15 significant digits a double loses exactness; no body is that large anyway.
-    if (i === digits || i - significant > 15) return -1;
-    if (value >= 0 && n !== value) return -1;
-    value = n;
-    while (i < end && (buf[i] === SP || buf[i] === TAB)) i++;
-    if (i === end) return value;
-    if (buf[i] !== COMMA) return -1;
-    i++;
-    while (i < end && (buf[i] === SP || buf[i] === TAB)) i++;
-  }
-}
-
-/**
- * Calls `each(start, end)` for each element of a comma-separated list (RFC 9110 section
- * 5.6.1), trimmed, empty elements skipped. Stops and returns false when `each` does.
- */
-function eachListItem(buf: Uint8Array, start: number, end: number, each: (s: number, e: number) => boolean): boolean {
-  let i = start;
-  while (i < end) {
-    while (i < end && (buf[i] === SP || buf[i] === TAB || buf[i] === COMMA)) i++;
-    const s = i;
-    while (i < end && buf[i] !== COMMA) i++;
-    let e = i;
-    while (e > s && (buf[e - 1] === SP || buf[e - 1] === TAB)) e--;
-    if (e > s && !each(s, e)) return false;
-  }
-  return true;
-}
-
-/** The state parseHead's list callbacks share (module-level: parsing never nests). */
-let chunkedLast = false;
-let codingError = 0;
-let parseTarget: Uint8Array = new Uint8Array(0);
-let parseInto: RequestHead = new RequestHead();
-
-/**
- * One element of Transfer-Encoding: transfer-coding = token *( OWS ";" OWS transfer-parameter )
- * (RFC 9112 section 7). Anything else after the token is malformed (400). Section 7.1
- * defines chunked without parameters, so "chunked;x=1" is not the chunked coding etlt
- * decodes: it counts as an unknown coding, and chunked is then not final (400 below).
- */
-function onCoding(s: number, e: number): boolean {
-  const buf = parseTarget;
-  let n = s;
-  while (n < e && TCHAR[buf[n]!] === 1) n++;
-  let p = n;
-  while (p < e && (buf[p] === SP || buf[p] === TAB)) p++;
-  if (n === s || (p < e && buf[p] !== SEMICOLON)) {
-    codingError = 400;
-    return false;
-  }
-  if (chunkedLast) {
-    // chunked must be the final coding, applied once (RFC 9112 section 6.1).
-    codingError = 400;
-    return false;
-  }
-  if (p === e && nameIs(buf, s, n - s, 'chunked')) chunkedLast = true;
-  else codingError = 501;
-  return true;
-}
-
-function onConnectionOption(s: number, e: number): boolean {
-  const buf = parseTarget;
-  if (nameIs(buf, s, e - s, 'close')) parseInto.close = true;
-  else if (nameIs(buf, s, e - s, 'keep-alive')) parseInto.keepAlive = true;
-  return true;
-}
-
-/**
  * Parses the complete head `buf[start, end)` (`end` from scanHead) into `head`. Returns 0,
  * or the status to refuse it with: 400 (malformed, smuggling-prone framing), 431 (too many
  * fields), 501 (an unknown transfer coding before a final chunked), 505 (a version other
@@ -394,10 +193,7 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
   if (i < 0) return -i;
   let length = -1;
   let sawTe = false;
-  chunkedLast = false;
-  codingError = 0;
-  parseTarget = buf;
-  parseInto = head;
+  resetFieldState(buf, head);
   const fields = head.fields;
   for (;;) {
     const eol = lineEnd(buf, i, end);
@@ -438,7 +234,7 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
     } else if (c === 0x74 /* t */) {
       if (nameIs(buf, nameStart, nameLen, 'transfer-encoding')) {
         sawTe = true;
-        if (!eachListItem(buf, valueStart, valueEnd, onCoding)) return codingError;
+        if (!eachListItem(buf, valueStart, valueEnd, onCoding)) return fieldState.codingError;
       }
     } else if (c === 0x68 /* h */) {
       if (nameIs(buf, nameStart, nameLen, 'host')) {
@@ -461,10 +257,10 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
     if (!head.http11 || length >= 0) return 400;
     // A coding etlt does not know SHOULD get 501 (section 6.1), wherever it stands: nginx
     // answers so, and it closes the connection as the 400 below does.
-    if (codingError !== 0) return codingError;
+    if (fieldState.codingError !== 0) return fieldState.codingError;
     // chunked not the final coding, or no coding at all (an empty field): the body's length
     // cannot be determined, and the server MUST answer 400 (section 6.3, rule 4).
-    if (!chunkedLast) return 400;
+    if (!fieldState.chunkedLast) return 400;
     head.framing = Framing.Chunked;
   } else if (length > 0) {
     head.framing = Framing.Length;

@@ -1,0 +1,127 @@
+/**
+ * A connection's pending output: response segments in order, the first sent from
+ * `outOffset`, nothing copied when they are queued (the fixed responses are shared by every
+ * connection). Sending tries to make it one syscall: several small segments are gathered
+ * into one buffer and sent together; large ones go out as sendmsg(2)'s iovecs.
+ *
+ * A base class rather than an object of its own: an idle connection then costs no extra
+ * allocation, and the hot fields stay in the connection's own object.
+ */
+import { MSG_NOSIGNAL } from '../constants.js';
+import { sys } from '../sys.js';
+
+/** Most segments in one sendmsg (IOV_MAX is 1024 on Linux). */
+const MAX_IOVECS = 1024;
+
+export abstract class Outbox {
+  abstract readonly fd: number;
+  out0: Uint8Array | null = null;
+  outRest: Uint8Array[] | null = null;
+  outOffset = 0;
+  outBytes = 0;
+  /** Responses queued and not yet all sent (interim 100s aside): counted once the output drains. */
+  unsent = 0;
+
+  /** Queues a response's segments (sent in order). */
+  queue(first: Uint8Array, body: Uint8Array | null): void {
+    this.unsent++;
+    this.#push(first, body);
+  }
+
+  /** Queues an interim response (100 Continue): sent in order, not counted as a response. */
+  interim(bytes: Uint8Array): void {
+    this.#push(bytes, null);
+  }
+
+  #push(first: Uint8Array, body: Uint8Array | null): void {
+    if (this.out0 === null) {
+      this.out0 = first;
+      this.outOffset = 0;
+    } else {
+      (this.outRest ??= []).push(first);
+    }
+    this.outBytes += first.byteLength;
+    if (body !== null) {
+      (this.outRest ??= []).push(body);
+      this.outBytes += body.byteLength;
+    }
+  }
+
+  /**
+   * One send of as much pending output as one syscall can take: returns the bytes sent (and
+   * drops them from the queue), or -errno (EAGAIN, EINTR or the peer's error).
+   */
+  sendSome(gather: Buffer): number {
+    const out = this.out0!;
+    const rest = this.outRest;
+    if (rest === null) {
+      const n = sys.send(this.fd, out, this.outOffset, out.byteLength - this.outOffset, MSG_NOSIGNAL);
+      if (n > 0) this.#advance(n);
+      return n;
+    }
+    if (this.outBytes <= gather.length) {
+      const n = sys.send(this.fd, this.#gather(gather), 0, this.outBytes, MSG_NOSIGNAL);
+      if (n >= 0) this.#sentGathered(gather, n);
+      return n;
+    }
+    // Too much to copy: the segments themselves, as sendmsg's iovecs (a large body).
+    const iov: Uint8Array[] = [this.outOffset === 0 ? out : out.subarray(this.outOffset)];
+    for (let i = 0; i < rest.length && iov.length < MAX_IOVECS; i++) iov.push(rest[i]!);
+    const n = sys.sendmsg(this.fd, iov, iov.length, MSG_NOSIGNAL);
+    if (n > 0) this.#advance(n);
+    return n;
+  }
+
+  /** Drops everything pending (the connection is closing). */
+  dropOutput(): void {
+    this.out0 = null;
+    this.outRest = null;
+    this.outOffset = 0;
+    this.outBytes = 0;
+  }
+
+  /** Copies every pending segment into the shared gather buffer: several responses, one send. */
+  #gather(g: Buffer): Buffer {
+    const first = this.out0!;
+    let at = first.byteLength - this.outOffset;
+    g.set(this.outOffset === 0 ? first : first.subarray(this.outOffset), 0);
+    for (const seg of this.outRest!) {
+      g.set(seg, at);
+      at += seg.byteLength;
+    }
+    return g;
+  }
+
+  #sentGathered(g: Buffer, n: number): void {
+    const left = this.outBytes - n;
+    this.outRest = null;
+    this.outOffset = 0;
+    this.outBytes = left;
+    // The gather buffer is shared: what it could not send must be copied out of it.
+    this.out0 = left === 0 ? null : Buffer.from(g.subarray(n, n + left));
+  }
+
+  /** Drops `n` sent bytes from the front of the queue, segment by segment. */
+  #advance(n: number): void {
+    this.outBytes -= n;
+    let left = n;
+    while (left > 0) {
+      const first = this.out0!;
+      const inFirst = first.byteLength - this.outOffset;
+      if (left < inFirst) {
+        this.outOffset += left;
+        return;
+      }
+      left -= inFirst;
+      this.outOffset = 0;
+      const rest = this.outRest;
+      if (rest === null || rest.length === 0) {
+        this.out0 = null;
+        this.outRest = null;
+        return;
+      }
+      this.out0 = rest.shift()!;
+      if (rest.length === 0) this.outRest = null;
+    }
+  }
+}
