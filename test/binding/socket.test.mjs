@@ -19,28 +19,8 @@ import {
 } from 'etlt';
 import {
   cleanup, drain, expectEvents, fdTarget, isCloexec, isNonBlocking, lingerBytes, listener,
-  noFdLeak, retryEagain, runNode, tcpPair, waitFor,
+  noFdLeak, retryEagain, runNode, tcpPair, throwsArg, throwsSys, waitFor,
 } from '../lib/util.mjs';
-
-/** Asserts `fn` throws an EtltSystemError with this code, errno (negative) and syscall. */
-function throwsSys(fn, code, errno, syscall) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof EtltSystemError, `expected EtltSystemError, got ${err}`);
-    assert.equal(err.code, code);
-    assert.equal(err.errno, -errno);
-    assert.equal(err.syscall, syscall);
-    assert.match(err.message, new RegExp(`^${syscall} ${code}: `));
-    return true;
-  });
-}
-
-function throwsArg(fn, Type, name) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof Type, `expected ${Type.name}, got ${err?.constructor?.name}: ${err?.message}`);
-    assert.match(err.message, new RegExp(`"${name}"`), `the message should name "${name}": ${err.message}`);
-    return true;
-  });
-}
 
 /** A port on 127.0.0.1 where nothing listens (bound, not listening, until the test ends). */
 function deadPort(t) {
@@ -288,7 +268,7 @@ describe('socket options', () => {
 
   test('an option buffer of 4 GiB or more keeps its length (it once wrapped modulo 2**32 in socklen_t)', async (t) => {
     // The pages are never touched: the kernel reads or writes the first 4 bytes only.
-    const { native } = await import('../dist/src/binding/index.js');
+    const { native } = await import('../../dist/src/binding/index.js');
     const s = cleanup(t, new Socket());
     const huge = new Uint8Array(2 ** 32); // its length was passed as 0: EINVAL
     huge[0] = 1;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { etlt, family, killFamily } from './procs.mjs';
+import { etlt, family, killFamily } from '../lib/procs.mjs';
 
 /** Runs `etlt lab --quick ...args --json FILE`; resolves with the report. */
 async function lab(t, args) {

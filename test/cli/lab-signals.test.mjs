@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { native } from '../../dist/src/binding/index.js';
-import { childrenOf, etlt, family, killFamily, listeningPorts, staysFalse, tcpSockets, waitFor } from './procs.mjs';
+import { childrenOf, etlt, family, killFamily, listeningPorts, staysFalse, tcpSockets, waitFor } from '../lib/procs.mjs';
 
 const F_SETPIPE_SZ = 1031;
 const F_GETFL = 3;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { Socket, AF_INET, SOCK_STREAM, SOCK_NONBLOCK } from 'etlt';
+import { Socket, AF_INET, SOCK_STREAM, SOCK_NONBLOCK, EtltSystemError } from 'etlt';
 
 /** The repository root: child processes run there so that `import 'etlt'` resolves. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -91,6 +91,40 @@ export function noFdLeak({ warmSpawn = false } = {}) {
     }).catch(() => {});
     assert.deepEqual(leaked(), [], 'fds left open by this suite');
     assert.ok(fdCount() <= baseline.size, `fd count grew from ${baseline.size} to ${fdCount()}`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Asserts `fn` throws an EtltSystemError shaped like Node's: `code`, negative `errno`,
+ * `syscall`, and a message that starts "syscall CODE: ".
+ */
+export function throwsSys(fn, code, errno, syscall) {
+  assert.throws(fn, (err) => {
+    assert.ok(err instanceof EtltSystemError, `expected EtltSystemError, got ${err}`);
+    assert.ok(err instanceof Error);
+    assert.equal(err.code, code);
+    assert.equal(err.errno, -errno);
+    assert.ok(err.errno < 0);
+    assert.equal(err.syscall, syscall);
+    assert.match(err.message, new RegExp(`^${syscall} ${code}: `));
+    return true;
+  });
+}
+
+/**
+ * Asserts `fn` throws a `Type` (TypeError or RangeError) that names the argument `name`, with
+ * Node's code for it (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE).
+ */
+export function throwsArg(fn, Type, name) {
+  assert.throws(fn, (err) => {
+    assert.ok(err instanceof Type, `expected ${Type.name}, got ${err?.constructor?.name}: ${err?.message}`);
+    assert.match(err.message, new RegExp(`"${name}"`), `the message should name "${name}": ${err.message}`);
+    assert.equal(err.code, Type === TypeError ? 'ERR_INVALID_ARG_TYPE' : 'ERR_OUT_OF_RANGE', err.message);
+    return true;
   });
 }
 

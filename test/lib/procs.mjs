@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { ROOT, waitFor } from '../lib/util.mjs';
+import { ROOT, waitFor } from './util.mjs';
 
 export { ROOT, waitFor };
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
