@@ -104,6 +104,7 @@ function fixedAnswers(method: Method): boolean {
  */
 export function processInput(c: ExchangeConn, buf: Buffer, start: number, end: number): number {
   const host = c.exchangeHost;
+  host.clock.tick();
   let pos = start;
   for (;;) {
     if (c.phase === Phase.Waiting) return pos;

@@ -3,8 +3,15 @@
  * (Content-Length, Transfer-Encoding, Connection), read from bytes without a string.
  * Pure; imports only the head's character classes.
  */
-import { COMMA, SEMICOLON, SP, TAB, TCHAR, nameIs } from './head.js';
+import { TCHAR as TOKEN_TABLE, nameIs } from './head.js';
 import type { RequestHead } from './head.js';
+
+/* Local consts, not imports: see parser.ts. */
+const SP = 0x20;
+const TAB = 0x09;
+const COMMA = 0x2c;
+const SEMICOLON = 0x3b;
+const TCHAR = TOKEN_TABLE;
 
 /**
  * The value of a Content-Length field (RFC 9110 section 8.6: 1*DIGIT), or a list of one

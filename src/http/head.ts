@@ -81,16 +81,16 @@ export class RequestHead {
   }
 }
 
-export const LF = 0x0a;
-export const CR = 0x0d;
-export const TAB = 0x09;
-export const SP = 0x20;
-export const COLON = 0x3a;
-export const COMMA = 0x2c;
-export const SEMICOLON = 0x3b;
-export const DEL = 0x7f;
-export const SLASH = 0x2f;
-export const STAR = 0x2a;
+const LF = 0x0a;
+const CR = 0x0d;
+const TAB = 0x09;
+const SP = 0x20;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const SEMICOLON = 0x3b;
+const DEL = 0x7f;
+const SLASH = 0x2f;
+const STAR = 0x2a;
 
 /** RFC 9110 tchar: the characters of a token (field names, codings, options). */
 export const TCHAR = new Uint8Array(256);
