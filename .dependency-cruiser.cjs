@@ -7,7 +7,13 @@ const layer = (name, path, forbidden) => ({ name, severity: 'error', from: { pat
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'No import cycles, type imports included.', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'No import cycles, type imports included.',
+      from: {},
+      to: { circular: true },
+    },
     {
       name: 'only-the-binding-layer-loads-the-addon',
       severity: 'error',
@@ -16,7 +22,11 @@ module.exports = {
       to: { path: '^src/binding/' },
     },
     layer('binding-knows-no-policy', '^src/binding/', '^src/(?!binding/|errors\\.ts)'),
-    layer('api-knows-no-server', '^src/(epoll|socket|sys|address|constants|finalizer|validate|errors)\\.ts$', '^src/(reactor|http|trace|lab|cli)/'),
+    layer(
+      'api-knows-no-server',
+      '^src/(epoll|socket|sys|address|constants|finalizer|validate|errors)\\.ts$',
+      '^src/(reactor|http|trace|lab|cli)/',
+    ),
     layer('reactor-knows-fds-not-http', '^src/reactor/', '^src/(http|lab|cli|binding)/'),
     layer('trace-knows-no-server', '^src/trace/', '^src/(http|lab|cli|reactor)/'),
     layer('http-is-below-cli-and-lab', '^src/http/', '^src/(cli|lab)/'),

@@ -47,7 +47,10 @@ function holdConnections(port, count) {
   let stderr = '';
   client.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
   const ready = new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ error: `the client was not ready after ${READY_TIMEOUT_MS} ms` }), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => resolve({ error: `the client was not ready after ${READY_TIMEOUT_MS} ms` }),
+      READY_TIMEOUT_MS,
+    );
     client.stdout.setEncoding('utf8').on('data', (d) => {
       stdout += d;
       const line = stdout.split('\n').find((l) => l.startsWith('{"ready"'));
@@ -77,7 +80,11 @@ async function measure(l, count) {
     const rssWith = treeRss(l.pid);
     const fdsWith = treeFds(l.pid);
     await stop(client);
-    const closed = JSON.parse(output().split('\n').find((x) => x.startsWith('{"closed"')) ?? '{}');
+    const closed = JSON.parse(
+      output()
+        .split('\n')
+        .find((x) => x.startsWith('{"closed"')) ?? '{}',
+    );
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && treeFds(l.pid) > fdsBefore) await sleep(50);
     await settle(l.pid);
@@ -128,7 +135,9 @@ export async function runIdle() {
     if (entry.error) console.error(`  ${entry.name}: ${entry.error}`);
     else {
       const note = entry.failed ? `, ${entry.failed} failed (${entry.firstError})` : '';
-      console.error(`  idle      ${entry.name.padEnd(9)} ${entry.held} held${note}  ${(entry.bytesPerConn ?? 0).toFixed(0)} bytes/conn`);
+      console.error(
+        `  idle      ${entry.name.padEnd(9)} ${entry.held} held${note}  ${(entry.bytesPerConn ?? 0).toFixed(0)} bytes/conn`,
+      );
     }
     entries.push(entry);
   }

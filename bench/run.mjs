@@ -57,7 +57,12 @@ async function runClose() {
     const csvPath = (l, c) => path.join(OUT, `ab-${l.server.name}-c${c}.csv`);
     if (have('wrk')) {
       for (const c of CONFIG.wrk.concurrency) {
-        plan.push({ label: 'wrk', tool: 'wrk', c, spec: (l) => ({ tool: 'wrk', concurrency: c, argv: wrkArgv(l.port, c, CONFIG.wrk.durationS) }) });
+        plan.push({
+          label: 'wrk',
+          tool: 'wrk',
+          c,
+          spec: (l) => ({ tool: 'wrk', concurrency: c, argv: wrkArgv(l.port, c, CONFIG.wrk.durationS) }),
+        });
       }
     }
     if (have('ab')) {
@@ -81,7 +86,12 @@ async function runClose() {
         if (!alive(l)) continue;
         await settle(l.pid);
         const { n, c } = CONFIG.strace;
-        l.entry.strace = await straceRun(path.join(OUT, `strace-${l.server.name}.txt`), l.pid, 'ab', abArgv(l.port, c, n, null));
+        l.entry.strace = await straceRun(
+          path.join(OUT, `strace-${l.server.name}.txt`),
+          l.pid,
+          'ab',
+          abArgv(l.port, c, n, null),
+        );
         if (l.entry.strace.error) console.error(`  ${l.entry.name}: ${l.entry.strace.error}`);
         else console.error(`  ${l.entry.name.padEnd(9)} strace ${fmt.n(l.entry.strace.totalPerReq, 2)} syscalls/req`);
       }
@@ -101,7 +111,8 @@ const measured = (entries) => (entries ?? []).some((s) => !s.skipped && s.runs?.
 async function main() {
   const t0 = Date.now();
   fs.mkdirSync(OUT, { recursive: true });
-  if (UNKNOWN_SUITES.length > 0) console.error(`bench: no suite named ${UNKNOWN_SUITES.join(', ')} (known: close, keepalive, pipelined, idle)`);
+  if (UNKNOWN_SUITES.length > 0)
+    console.error(`bench: no suite named ${UNKNOWN_SUITES.join(', ')} (known: close, keepalive, pipelined, idle)`);
   if (SUITES.length === 0) {
     console.error('bench: no suite to run');
     return 1;
@@ -158,7 +169,7 @@ async function main() {
   console.log(printed.join('\n\n'));
   console.log(
     `\n${QUICK ? 'quick' : 'full'} run, ${elapsedS.toFixed(0)} s, ${CONFIG.rounds} round(s) per row; figures are medians over the rounds; ` +
-      'xC = median of each round\'s ratio to the C server; results in bench/out/results.json',
+      "xC = median of each round's ratio to the C server; results in bench/out/results.json",
   );
   const all = [results, ...persistent.map((n) => suites[n])];
   if (all.some((entries) => entries.some((s) => s.summary?.some((r) => r.noisyRounds > 0)))) {

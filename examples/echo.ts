@@ -26,7 +26,9 @@ function echo(request: HttpRequest): HttpResponse {
 
 const server = new HttpServer({ mode, host, port, handler: echo });
 const address = server.listen();
-console.log(`echo: serving on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}/ (mode ${server.mode})`);
+console.log(
+  `echo: serving on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}/ (mode ${server.mode})`,
+);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -14,8 +14,18 @@
  * default action and ends the process, and the kernel releases the fds instead.
  */
 import {
-  Epoll, Socket, EtltSystemError, EPOLLIN, EPOLLOUT, EPOLLET, EPOLLHUP, AF_INET, SOCK_STREAM, SOL_SOCKET,
-  SO_REUSEADDR, SHUT_RDWR,
+  Epoll,
+  Socket,
+  EtltSystemError,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLET,
+  EPOLLHUP,
+  AF_INET,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  SHUT_RDWR,
 } from 'etlt';
 
 const host = process.argv[2] ?? '0.0.0.0';
@@ -37,7 +47,9 @@ const epoll = new Epoll();
 epoll.register(serversocket.fileno(), EPOLLIN | EPOLLET);
 
 try {
-  const connections = new Map<number, Socket>(); const requests = new Map<number, Buffer>(); const responses = new Map<number, Buffer>();
+  const connections = new Map<number, Socket>();
+  const requests = new Map<number, Buffer>();
+  const responses = new Map<number, Buffer>();
   while (true) {
     const events = epoll.poll(1);
     for (const [fileno, event] of events) {

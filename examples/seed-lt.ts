@@ -14,7 +14,16 @@
  * default action and ends the process, and the kernel releases the fds instead.
  */
 import {
-  Epoll, Socket, EPOLLIN, EPOLLOUT, EPOLLHUP, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SHUT_RDWR,
+  Epoll,
+  Socket,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLHUP,
+  AF_INET,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  SHUT_RDWR,
 } from 'etlt';
 
 const host = process.argv[2] ?? '0.0.0.0';
@@ -36,7 +45,9 @@ const epoll = new Epoll();
 epoll.register(serversocket.fileno(), EPOLLIN);
 
 try {
-  const connections = new Map<number, Socket>(); const requests = new Map<number, Buffer>(); const responses = new Map<number, Buffer>();
+  const connections = new Map<number, Socket>();
+  const requests = new Map<number, Buffer>();
+  const responses = new Map<number, Buffer>();
   while (true) {
     const events = epoll.poll(1);
     for (const [fileno, event] of events) {

@@ -44,7 +44,10 @@ function ensureTools() {
   }
   process.stderr.write(`test: installing ${missing.join(' ')} (apt-get, as root)\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (run('apt-get', ['update', '-qq'], { env }) !== 0 || run('apt-get', ['install', '-y', '-qq', ...missing], { env }) !== 0) {
+  if (
+    run('apt-get', ['update', '-qq'], { env }) !== 0 ||
+    run('apt-get', ['install', '-y', '-qq', ...missing], { env }) !== 0
+  ) {
     process.stderr.write(`test: apt-get failed; install by hand: ${install}\n`);
     process.exit(1);
   }
@@ -56,7 +59,8 @@ function build() {
   // An incremental make when the build tree exists (npm install made it), a full one when not.
   const configured = existsSync(join(ROOT, 'build', 'Makefile'));
   if (run(nodeGyp, [configured ? 'build' : 'rebuild']) !== 0) process.exit(1);
-  if (run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0) process.exit(1);
+  if (run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0)
+    process.exit(1);
 }
 
 function testFiles(args) {

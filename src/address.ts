@@ -12,7 +12,8 @@ import { EtltAddressError } from './errors.js';
 import { integer, rangeError, typeError } from './validate.js';
 
 /** An AF_INET/AF_INET6 address `[host, port]` (IPv6 may add flowinfo and scope_id), or an AF_UNIX path. */
-export type Address = [host: string, port: number] | [host: string, port: number, flowinfo: number, scopeId: number] | string;
+export type Address =
+  [host: string, port: number] | [host: string, port: number, flowinfo: number, scopeId: number] | string;
 
 const SUN_PATH_OFFSET = 2;
 
@@ -28,7 +29,9 @@ function hostBytes(family: number, host: string): Uint8Array {
     else if (host === 'localhost') text = '::1';
   }
   if (native.inet_pton(family, text, out) !== 1) {
-    throw new EtltAddressError(`not a numeric ${family === AF_INET ? 'IPv4' : 'IPv6'} address: '${host}' (etlt does no DNS look-ups)`);
+    throw new EtltAddressError(
+      `not a numeric ${family === AF_INET ? 'IPv4' : 'IPv6'} address: '${host}' (etlt does no DNS look-ups)`,
+    );
   }
   return out;
 }
@@ -103,7 +106,12 @@ export function decodeAddress(buf: Buffer, length: number): Address {
     return [native.inet_ntop(AF_INET, buf.subarray(4, 8)) as string, buf.readUInt16BE(2)];
   }
   if (family === AF_INET6) {
-    return [native.inet_ntop(AF_INET6, buf.subarray(8, 24)) as string, buf.readUInt16BE(2), buf.readUInt32BE(4), buf.readUInt32LE(24)];
+    return [
+      native.inet_ntop(AF_INET6, buf.subarray(8, 24)) as string,
+      buf.readUInt16BE(2),
+      buf.readUInt32BE(4),
+      buf.readUInt32LE(24),
+    ];
   }
   if (family === AF_UNIX) {
     if (length <= SUN_PATH_OFFSET) return '';

@@ -4,7 +4,14 @@
 import { native } from './binding/index.js';
 import type { WatchHandle } from './binding/index.js';
 import {
-  EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EINTR,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLPRI,
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EINTR,
 } from './constants.js';
 import { EtltClosedError, EtltSystemError, check } from './errors.js';
 import { closeOnCollect, release } from './finalizer.js';
@@ -234,4 +241,3 @@ function toPairs(buf: Uint32Array, n: number): EpollEvent[] {
   for (let i = 0; i < n; i++) out[i] = [buf[2 * i]!, buf[2 * i + 1]!];
   return out;
 }
-

@@ -138,7 +138,9 @@ function describeErrno(errno: number): [string, string] {
   errorMap ??= getSystemErrorMap();
   const known = errorMap.get(errno);
   if (known) return known;
-  const code = Object.keys(constants.errno).find((name) => (constants.errno as Record<string, number>)[name] === -errno);
+  const code = Object.keys(constants.errno).find(
+    (name) => (constants.errno as Record<string, number>)[name] === -errno,
+  );
   if (code) return [code, MISSING_FROM_LIBUV[code] ?? code];
   return [`Unknown system error ${errno}`, `unknown error ${-errno}`];
 }

@@ -32,6 +32,15 @@ export type { HttpRequest, HttpResponse, RequestHandler } from './http/handler.j
 export { STRATEGY_CATALOG } from './http/trigger/catalog.js';
 export type { Mode, Trigger, StrategyFamily, StrategyFacts } from './http/trigger/catalog.js';
 export type { WaitRecorder } from './reactor/reactor.js';
-export { EPOLL_BITS, describeMask, isError, isHangup, isReadClosed, isReadable, isWritable, isWriteClosed } from './reactor/readiness.js';
+export {
+  EPOLL_BITS,
+  describeMask,
+  isError,
+  isHangup,
+  isReadClosed,
+  isReadable,
+  isWritable,
+  isWriteClosed,
+} from './reactor/readiness.js';
 export { syscallsByKind } from './trace/counters.js';
 export type { AllCounters, ServerCounters, ReactorCounters, ConnectionRecord } from './trace/counters.js';

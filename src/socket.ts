@@ -5,9 +5,23 @@ import { native } from './binding/index.js';
 import { decodeAddress, encodeAddress } from './address.js';
 import type { Address } from './address.js';
 import {
-  AF_INET, AF_INET6, AF_UNIX, EINTR, EPOLLOUT, EPOLL_CLOEXEC, EPOLL_CTL_ADD, F_GETFL, F_SETFL,
-  MSG_NOSIGNAL, O_NONBLOCK, SOL_SOCKET, SO_ERROR,
-  SOCKADDR_STORAGE_SIZE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM,
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  EINTR,
+  EPOLLOUT,
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  F_GETFL,
+  F_SETFL,
+  MSG_NOSIGNAL,
+  O_NONBLOCK,
+  SOL_SOCKET,
+  SO_ERROR,
+  SOCKADDR_STORAGE_SIZE,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
 } from './constants.js';
 import { EtltSystemError, check } from './errors.js';
 import { closeOnCollect, release } from './finalizer.js';
@@ -185,7 +199,10 @@ export class Socket implements Disposable {
   /** Accepts a connection: a new blocking socket (SOCK_CLOEXEC) and the peer's address. */
   accept(): [Socket, Address] {
     const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
-    const fd = check(retry(() => native.accept4(this.#fd, sa, SOCK_CLOEXEC)), 'accept4');
+    const fd = check(
+      retry(() => native.accept4(this.#fd, sa, SOCK_CLOEXEC)),
+      'accept4',
+    );
     const peer = Socket.fromFd(fd, this.family, this.type, this.proto);
     const address = this.family === AF_UNIX ? unixPeerName(fd) : decodeAddress(sa, SOCKADDR_STORAGE_SIZE);
     return [peer, address];
@@ -196,7 +213,10 @@ export class Socket implements Disposable {
     integer(bufsize, 'bufsize', 0, 0x7fffffff);
     integer(flags, 'flags', 0, 0x7fffffff);
     const buf = Buffer.allocUnsafe(bufsize);
-    const n = check(retry(() => native.recv(this.#fd, buf, 0, bufsize, flags)), 'recv');
+    const n = check(
+      retry(() => native.recv(this.#fd, buf, 0, bufsize, flags)),
+      'recv',
+    );
     // A short read keeps only its own bytes, not a mostly empty bufsize allocation.
     return n === bufsize ? buf : n * 2 < bufsize ? Buffer.from(buf.subarray(0, n)) : buf.subarray(0, n);
   }
@@ -207,14 +227,20 @@ export class Socket implements Disposable {
     integer(nbytes, 'nbytes', 0, out.byteLength);
     integer(flags, 'flags', 0, 0x7fffffff);
     const len = nbytes === 0 ? out.byteLength : nbytes;
-    return check(retry(() => native.recv(this.#fd, out, 0, len, flags)), 'recv');
+    return check(
+      retry(() => native.recv(this.#fd, out, 0, len, flags)),
+      'recv',
+    );
   }
 
   /** Sends what the kernel takes now; returns the count. Strings are sent as UTF-8. */
   send(data: Uint8Array | string, flags = 0): number {
     const buf = bytes(data, 'data');
     integer(flags, 'flags', 0, 0x7fffffff);
-    return check(retry(() => native.send(this.#fd, buf, 0, buf.byteLength, flags | MSG_NOSIGNAL)), 'send');
+    return check(
+      retry(() => native.send(this.#fd, buf, 0, buf.byteLength, flags | MSG_NOSIGNAL)),
+      'send',
+    );
   }
 
   /**
@@ -283,4 +309,3 @@ function unixPeerName(fd: number): Address {
   const n = native.getpeername(fd, sa);
   return n < 0 ? '' : decodeAddress(sa, n);
 }
-

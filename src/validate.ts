@@ -17,7 +17,11 @@ function received(value: unknown): string {
     const name = (value as { constructor?: { name?: string } }).constructor?.name;
     return name ? `an instance of ${name}` : 'an object';
   }
-  let shown = typeof value === 'string' ? `'${value.length > 28 ? `${value.slice(0, 25)}...` : value}'` : String(value as number | boolean | bigint | symbol);
+  let shown =
+    typeof value === 'string'
+      ? `'${value.length > 28 ? `${value.slice(0, 25)}...` : value}'`
+      : // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a primitive here: objects returned above
+        String(value);
   if (typeof value === 'bigint') shown += 'n';
   return `type ${typeof value} (${shown})`;
 }
@@ -80,7 +84,11 @@ export function writableBytes(value: unknown, name: string): Uint8Array {
 }
 
 /** A function. */
-export function func<T extends (...args: never[]) => unknown>(value: unknown, name: string, role: Role = 'argument'): T {
+export function func<T extends (...args: never[]) => unknown>(
+  value: unknown,
+  name: string,
+  role: Role = 'argument',
+): T {
   if (typeof value !== 'function') throw typeError(name, 'of type function', value, role);
   return value as T;
 }
@@ -98,7 +106,12 @@ export function string(value: unknown, name: string, role: Role = 'argument'): s
 }
 
 /** One of `choices` (strings), as a RangeError listing them otherwise. */
-export function oneOf<T extends string>(value: unknown, name: string, choices: readonly T[], role: Role = 'argument'): T {
+export function oneOf<T extends string>(
+  value: unknown,
+  name: string,
+  choices: readonly T[],
+  role: Role = 'argument',
+): T {
   if (typeof value !== 'string') throw typeError(name, 'of type string', value, role);
   if (!(choices as readonly string[]).includes(value)) {
     throw rangeError(name, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, value, role);
@@ -119,11 +132,16 @@ export function flag(value: unknown, name: string): boolean {
  */
 export function options<T extends object>(value: unknown, name: string, known: readonly string[]): Partial<T> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw typeError(name, 'of type object', value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw typeError(name, 'of type object', value);
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
-    const near = known.find((k) => k.toLowerCase().startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(k.toLowerCase()));
-    throw new EtltUnknownOptionError(`Unknown option "${key}" in ${name}${near ? ` (did you mean "${near}"?)` : ''}. Known: ${known.join(', ')}`);
+    const near = known.find(
+      (k) => k.toLowerCase().startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(k.toLowerCase()),
+    );
+    throw new EtltUnknownOptionError(
+      `Unknown option "${key}" in ${name}${near ? ` (did you mean "${near}"?)` : ''}. Known: ${known.join(', ')}`,
+    );
   }
   return value;
 }

@@ -8,7 +8,11 @@ export const QUICK = process.env.BENCH_QUICK === '1';
 export const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : null;
 
 export const ALL_SUITES = ['close', 'keepalive', 'pipelined', 'idle'];
-const asked = process.env.BENCH_SUITES ? process.env.BENCH_SUITES.split(',').map((s) => s.trim()).filter(Boolean) : ALL_SUITES;
+const asked = process.env.BENCH_SUITES
+  ? process.env.BENCH_SUITES.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  : ALL_SUITES;
 /** Names in BENCH_SUITES that are no suite: reported, then ignored. */
 export const UNKNOWN_SUITES = asked.filter((s) => !ALL_SUITES.includes(s));
 /** The suites to run, in the order of ALL_SUITES whatever the order asked. */

@@ -37,7 +37,14 @@ export const CLIENT_CPU = '1';
 /** argv run under `ulimit -n` and, where possible, pinned to one CPU. */
 export function pinned(cpu, argv) {
   const pin = PIN ? ['taskset', '-c', cpu] : [];
-  return ['bash', '-c', `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n $(ulimit -Hn); exec "$@"`, 'bash', ...pin, ...argv];
+  return [
+    'bash',
+    '-c',
+    `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n $(ulimit -Hn); exec "$@"`,
+    'bash',
+    ...pin,
+    ...argv,
+  ];
 }
 
 // Machine-wide TCP counters that explain stalls: a SYN retransmitted after a

@@ -57,7 +57,8 @@ export async function loadRun(spec, serverPid) {
   if (r.timedOut) problems.push(`killed after ${HARD_TIMEOUT_S}s`);
   if (r.code !== 0 && !r.timedOut) problems.push(`exit ${r.code ?? r.signal}: ${tail(r.stderr || r.stdout, 3)}`);
   if (parsed.requests === 0) problems.push('no request completed');
-  else if (parsed.errorCount > parsed.requests * 0.01) problems.push(`${parsed.errorCount} errors ${JSON.stringify(parsed.errors)}`);
+  else if (parsed.errorCount > parsed.requests * 0.01)
+    problems.push(`${parsed.errorCount} errors ${JSON.stringify(parsed.errors)}`);
   if (problems.length > 0) result.problems = problems;
   result.noisy = result.otherCpuPercent > NOISY_PERCENT || result.stealPercent > NOISY_PERCENT;
   return result;
@@ -121,7 +122,9 @@ export async function straceRun(outFile, serverPid, tool, argv) {
     seconds: load.seconds,
     totalCalls: summary.total,
     totalPerReq: per(summary.total),
-    epollWaitPerReq: per((summary.byKind.epoll_wait ?? 0) + (summary.byKind.epoll_pwait ?? 0) + (summary.byKind.epoll_pwait2 ?? 0)),
+    epollWaitPerReq: per(
+      (summary.byKind.epoll_wait ?? 0) + (summary.byKind.epoll_pwait ?? 0) + (summary.byKind.epoll_pwait2 ?? 0),
+    ),
     epollCtlPerReq: per(summary.byKind.epoll_ctl),
     byKind: top,
   };
@@ -149,7 +152,9 @@ export async function timedRuns(launched, plan, rounds) {
         l.entry.runs.push(r);
         const note =
           (r.problems ? `  ! ${r.problems.join('; ')}` : '') +
-          (r.noisy ? `  * other processes used ${fmt.n(r.otherCpuPercent)}% of a CPU, steal ${fmt.n(r.stealPercent)}%` : '') +
+          (r.noisy
+            ? `  * other processes used ${fmt.n(r.otherCpuPercent)}% of a CPU, steal ${fmt.n(r.stealPercent)}%`
+            : '') +
           (r.tcp.TCPSynRetrans || r.tcp.ListenOverflows || r.tcp.ListenDrops
             ? `  (machine-wide: ${r.tcp.TCPSynRetrans} SYN retransmits, ${r.tcp.ListenOverflows} listen overflows, ${r.tcp.ListenDrops} listen drops)`
             : '');
@@ -185,10 +190,12 @@ export function summarize(results, baseName = 'c') {
         concurrency: runs[0].concurrency,
         rounds: runs.length,
         rps: median(runs.map((r) => r.rps)),
-        rpsVsC: median(runs.map((r) => {
-          const b = baseRuns.find((x) => x.round === r.round);
-          return b && b.rps ? r.rps / b.rps : null;
-        })),
+        rpsVsC: median(
+          runs.map((r) => {
+            const b = baseRuns.find((x) => x.round === r.round);
+            return b && b.rps ? r.rps / b.rps : null;
+          }),
+        ),
         p50Ms: median(runs.map((r) => r.p50Ms)),
         p99Ms: median(runs.map((r) => r.p99Ms)),
         cpuUsPerReq: median(cpus),

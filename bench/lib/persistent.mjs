@@ -77,7 +77,10 @@ export async function runPersistent(names) {
           const t = await straceRun(file, l.pid, 'wrk', suite.argv(l.port, c, CONFIG.persistent.straceDurationS));
           l.entry.straces[c] = t;
           if (t.error) console.error(`  ${l.entry.name}: ${t.error}`);
-          else console.error(`  ${l.entry.name.padEnd(9)} c=${String(c).padEnd(3)} strace ${fmt.n(t.totalPerReq, 3)} syscalls/req`);
+          else
+            console.error(
+              `  ${l.entry.name.padEnd(9)} c=${String(c).padEnd(3)} strace ${fmt.n(t.totalPerReq, 3)} syscalls/req`,
+            );
         }
       }
     }

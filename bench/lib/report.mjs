@@ -38,7 +38,21 @@ function loadCells(r) {
     r.problems ? `${r.errorCount} !` : `${r.errorCount}`,
   ];
 }
-const LOAD_HEADERS = ['req/s', 'req/s xC', 'p50 ms', 'p99 ms', 'CPU us/req', 'range', 'CPU xC', 'srv CPU%', 'other CPU%', 'steal%', 'noisy', 'requests', 'errors'];
+const LOAD_HEADERS = [
+  'req/s',
+  'req/s xC',
+  'p50 ms',
+  'p99 ms',
+  'CPU us/req',
+  'range',
+  'CPU xC',
+  'srv CPU%',
+  'other CPU%',
+  'steal%',
+  'noisy',
+  'requests',
+  'errors',
+];
 const LOAD_ALIGN = LOAD_HEADERS.map(() => 'r');
 
 const topKinds = (t) =>
@@ -66,7 +80,8 @@ export function report(results) {
   for (const s of results) {
     if (s.skipped || s === base) continue;
     const xs = s.summary.map((r) => r.cpuVsC).filter((x) => x !== null);
-    if (xs.length > 0) ratios.push(`${s.name} ${fmt.ratio(median(xs))} (${fmt.ratio(Math.min(...xs))}-${fmt.ratio(Math.max(...xs))})`);
+    if (xs.length > 0)
+      ratios.push(`${s.name} ${fmt.ratio(median(xs))} (${fmt.ratio(Math.min(...xs))}-${fmt.ratio(Math.max(...xs))})`);
   }
   if (ratios.length > 0) out.push('', `CPU per request against C, median over the rows (range): ${ratios.join(', ')}`);
   const sysRows = [];
@@ -99,7 +114,11 @@ export function report(results) {
   return out.join('\n');
 }
 
-const indent = (text, by = '    ') => text.split('\n').map((l) => by + l.trimStart()).join('\n');
+const indent = (text, by = '    ') =>
+  text
+    .split('\n')
+    .map((l) => by + l.trimStart())
+    .join('\n');
 
 /**
  * A persistent-connection suite (`suite`: { name, title, targets: { cpuVsC, syscallsPerReq } }):
@@ -130,21 +149,34 @@ export function persistentReport(suite, results) {
   }
   const out = [`${suite.title}`, ''];
   out.push(
-    table(
-      ['server', 'c', ...LOAD_HEADERS, 'syscalls/req', 'sys xC', 'epoll_wait/req'],
-      rows,
-      ['l', 'r', ...LOAD_ALIGN, 'r', 'r', 'r'],
-    ),
+    table(['server', 'c', ...LOAD_HEADERS, 'syscalls/req', 'sys xC', 'epoll_wait/req'], rows, [
+      'l',
+      'r',
+      ...LOAD_ALIGN,
+      'r',
+      'r',
+      'r',
+    ]),
   );
   for (const s of results) {
-    if (s.skipped) out.push(`${s.name}: did not start: ${s.reason.split('\n')[0]}`, indent(s.reason.split('\n').slice(1).join('\n')));
+    if (s.skipped)
+      out.push(
+        `${s.name}: did not start: ${s.reason.split('\n')[0]}`,
+        indent(s.reason.split('\n').slice(1).join('\n')),
+      );
     if (s.died) out.push(`${s.name}: ${s.died}`);
   }
   if (sysRows.length > 0) {
-    out.push('', table(['server', 'c', 'requests', 'top kinds under strace (calls/req)'], sysRows, ['l', 'r', 'r', 'l']));
+    out.push(
+      '',
+      table(['server', 'c', 'requests', 'top kinds under strace (calls/req)'], sysRows, ['l', 'r', 'r', 'l']),
+    );
   }
   const { cpuVsC, syscallsPerReq } = suite.targets;
-  out.push('', `targets (information only): CPU per request at most ${cpuVsC}x the C server's, at most ${syscallsPerReq} syscalls per request`);
+  out.push(
+    '',
+    `targets (information only): CPU per request at most ${cpuVsC}x the C server's, at most ${syscallsPerReq} syscalls per request`,
+  );
   for (const s of results.filter((x) => x.name.startsWith('etlt'))) {
     if (s.skipped) {
       out.push(`  ${s.name.padEnd(16)} did not start: no figures`);
@@ -168,17 +200,33 @@ export function idleReport(results, connections) {
   const MiB = (b) => (b === null || b === undefined ? '-' : (b / 2 ** 20).toFixed(1));
   const rows = results
     .filter((s) => !s.skipped && !s.error)
-    .map((s) => [s.name, s.held, MiB(s.rssBefore), MiB(s.rssWith), MiB(s.rssAfter), fmt.n(s.bytesPerConn), s.fdsHeld ?? '-']);
+    .map((s) => [
+      s.name,
+      s.held,
+      MiB(s.rssBefore),
+      MiB(s.rssWith),
+      MiB(s.rssAfter),
+      fmt.n(s.bytesPerConn),
+      s.fdsHeld ?? '-',
+    ]);
   const out = [`idle: ${connections} keep-alive connections, one request each, then held idle`, ''];
   out.push(
-    table(
-      ['server', 'held', 'RSS before MiB', 'RSS with MiB', 'RSS after MiB', 'bytes/conn', 'server fds +'],
-      rows,
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
-    ),
+    table(['server', 'held', 'RSS before MiB', 'RSS with MiB', 'RSS after MiB', 'bytes/conn', 'server fds +'], rows, [
+      'l',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+    ]),
   );
   for (const s of results) {
-    if (s.skipped) out.push(`${s.name}: did not start: ${s.reason.split('\n')[0]}`, indent(s.reason.split('\n').slice(1).join('\n')));
+    if (s.skipped)
+      out.push(
+        `${s.name}: did not start: ${s.reason.split('\n')[0]}`,
+        indent(s.reason.split('\n').slice(1).join('\n')),
+      );
     else if (s.error) out.push(`${s.name}: ${s.error}`);
   }
   return out.join('\n');

@@ -102,7 +102,7 @@ export const CLOSE_SERVERS = [
   },
   {
     name: 'c-defer',
-    label: 'C epoll ET + TCP_DEFER_ACCEPT (like-for-like with etlt\'s default)',
+    label: "C epoll ET + TCP_DEFER_ACCEPT (like-for-like with etlt's default)",
     prepare: () => buildC('cserver.c', 'cserver'),
     command: (port) => [path.join(OUT, 'cserver'), String(port), 'defer'],
   },
@@ -251,7 +251,8 @@ async function startServer(server, port, logName) {
     if (!last.error || (last.error !== 'ECONNREFUSED' && last.data)) break;
     await sleep(50);
   }
-  const why = (reason) => `${reason}\n    command: ${argv.join(' ')}\n    log: ${tail(fs.readFileSync(logPath, 'utf8')) || '(empty)'}`;
+  const why = (reason) =>
+    `${reason}\n    command: ${argv.join(' ')}\n    log: ${tail(fs.readFileSync(logPath, 'utf8')) || '(empty)'}`;
   if (child.exitCode !== null || child.signalCode !== null) {
     return { error: why(`exited at start (code ${child.exitCode}, signal ${child.signalCode})`) };
   }

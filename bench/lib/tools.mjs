@@ -77,12 +77,17 @@ export function parseWrk(out) {
  * CSV when given (microsecond resolution), else ab's text table (whole milliseconds).
  */
 export function abFields(out, csv = '') {
-  const failed = /Failed requests:\s+(\d+)(?:\s*\n\s*\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\))?/.exec(out);
+  const failed =
+    /Failed requests:\s+(\d+)(?:\s*\n\s*\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\))?/.exec(
+      out,
+    );
   return {
     complete: number(out, /Complete requests:\s+(\d+)/),
     failed: failed ? Number(failed[1]) : null,
     failedDetail:
-      failed?.[2] !== undefined ? { connect: +failed[2], receive: +failed[3], length: +failed[4], exceptions: +failed[5] } : null,
+      failed?.[2] !== undefined
+        ? { connect: +failed[2], receive: +failed[3], length: +failed[4], exceptions: +failed[5] }
+        : null,
     non2xx: number(out, /Non-2xx responses:\s+(\d+)/),
     transferred: number(out, /Total transferred:\s+(\d+)/),
     seconds: number(out, /Time taken for tests:\s+([\d.]+)/),
@@ -130,7 +135,18 @@ export function parseStraceSummary(text) {
 export function wrkArgv(port, c, durationS) {
   // wrk speaks HTTP/1.1 with keep-alive; the header makes every server close
   // after each response, so wrk reconnects: one connection per request.
-  return ['wrk', '-t1', `-c${c}`, `-d${durationS}s`, '--latency', '--timeout', '5s', '-H', 'Connection: close', url(port)];
+  return [
+    'wrk',
+    '-t1',
+    `-c${c}`,
+    `-d${durationS}s`,
+    '--latency',
+    '--timeout',
+    '5s',
+    '-H',
+    'Connection: close',
+    url(port),
+  ];
 }
 
 /** wrk as it comes: HTTP/1.1, every connection kept for the whole run. */

@@ -18,7 +18,9 @@ function packageRoot(): string {
     if (existsSync(join(dir, 'binding.gyp'))) return dir;
     dir = dirname(dir);
   }
-  throw new EtltNotBuiltError(`etlt: cannot find the package root (binding.gyp) above ${fileURLToPath(import.meta.url)}`);
+  throw new EtltNotBuiltError(
+    `etlt: cannot find the package root (binding.gyp) above ${fileURLToPath(import.meta.url)}`,
+  );
 }
 
 function load(): NativeBinding {

@@ -83,7 +83,10 @@ export function formatTables(report: LabReport): string {
       out.push(cols.map(([, n, f], i) => pad(f(r), n, i > 0)).join('  '));
     }
   }
-  out.push('', 'steal%: CPU time the hypervisor took from this machine during the run; above ~10% CPU figures are inflated.');
+  out.push(
+    '',
+    'steal%: CPU time the hypervisor took from this machine during the run; above ~10% CPU figures are inflated.',
+  );
   out.push('', 'strategies:');
   for (const s of report.strategies) out.push(`  ${pad(s, 14)} ${report.descriptions[s] ?? ''}`);
   return out.join('\n');
@@ -113,7 +116,13 @@ function openOutputs(args: LabArgs): Outputs {
  * Runs the lab; resolves with the exit code. `signal` (SIGINT/SIGTERM) stops the run, its
  * child processes and its temporary files; `progress` is where SIGUSR1 reads the state.
  */
-export async function lab(args: LabArgs, err: Printer, isTTY: boolean, signal: AbortSignal, state: { progress: string }): Promise<number> {
+export async function lab(
+  args: LabArgs,
+  err: Printer,
+  isTTY: boolean,
+  signal: AbortSignal,
+  state: { progress: string },
+): Promise<number> {
   const outputs = openOutputs(args);
   try {
     const report = await measure(args, err, isTTY, signal, state);
@@ -123,7 +132,13 @@ export async function lab(args: LabArgs, err: Printer, isTTY: boolean, signal: A
   }
 }
 
-function measure(args: LabArgs, err: Printer, isTTY: boolean, signal: AbortSignal, state: { progress: string }): Promise<LabReport> {
+function measure(
+  args: LabArgs,
+  err: Printer,
+  isTTY: boolean,
+  signal: AbortSignal,
+  state: { progress: string },
+): Promise<LabReport> {
   let lastLen = 0;
   const show = (p: LabProgress) => {
     if (p.kind === 'start') state.progress = `[${p.index}/${p.total}] ${p.strategy} × ${p.workload}: starting`;
@@ -166,9 +181,14 @@ async function write(report: LabReport, args: LabArgs, outputs: Outputs, err: Pr
     }
   };
   await attempt('the tables', outputs.tablesFd, () => formatTables(report) + '\n');
-  await attempt(args.json === '-' ? 'the JSON report on standard output' : `--json ${args.json}`, outputs.jsonFd, () => JSON.stringify(report, null, 2) + '\n');
+  await attempt(
+    args.json === '-' ? 'the JSON report on standard output' : `--json ${args.json}`,
+    outputs.jsonFd,
+    () => JSON.stringify(report, null, 2) + '\n',
+  );
   await attempt(`--out ${args.out}`, outputs.outFd, () => renderHtml(report));
-  if (args.out !== undefined && !failures.some((f) => f.startsWith('--out'))) err.line(`etlt: report written to ${args.out}`);
+  if (args.out !== undefined && !failures.some((f) => f.startsWith('--out')))
+    err.line(`etlt: report written to ${args.out}`);
   for (const f of failures) err.line(`etlt: ${f}`);
   return failures.length > 0 ? 1 : 0;
 }

@@ -28,7 +28,11 @@ if (cfg.host !== '127.0.0.1' && cfg.host !== '::1') {
 }
 const { runLoadHolding } = await import('../lab/loadgen.js');
 const say = (msg: object, then?: () => void) => process.stdout.write(JSON.stringify(msg) + '\n', then);
-const { result, held } = await runLoadHolding(cfg, (n) => say({ progress: n }), () => say({ busy: true }));
+const { result, held } = await runLoadHolding(
+  cfg,
+  (n) => say({ progress: n }),
+  () => say({ busy: true }),
+);
 say({ result }, () => {
   if (held.length === 0) process.exit(0);
   // Held: the sockets keep this process alive until the lab ends the pipe (or this cap).

@@ -37,7 +37,10 @@ const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', help: 'show this hel
 export function parse(spec: CommandSpec, argv: readonly string[]): ParsedOptions {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const o of [...spec.options, HELP_OPTION]) {
-    options[o.name] = o.short === undefined ? { type: o.value ? 'string' : 'boolean' } : { type: o.value ? 'string' : 'boolean', short: o.short };
+    options[o.name] =
+      o.short === undefined
+        ? { type: o.value ? 'string' : 'boolean' }
+        : { type: o.value ? 'string' : 'boolean', short: o.short };
   }
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
@@ -47,7 +50,9 @@ export function parse(spec: CommandSpec, argv: readonly string[]): ParsedOptions
     if (e instanceof EtltUsageError) throw e;
     const err = e as NodeJS.ErrnoException;
     if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS_')) {
-      throw new EtltUsageError(`etlt ${spec.name}: ${err.message.replace(/\. To specify a positional argument.*$/s, '')}`);
+      throw new EtltUsageError(
+        `etlt ${spec.name}: ${err.message.replace(/\. To specify a positional argument.*$/s, '')}`,
+      );
     }
     throw e;
   }
@@ -83,7 +88,13 @@ export function integerOption(values: ParsedOptions, name: string, fallback: num
 }
 
 /** A number of seconds in [min, max] (fractions allowed), returned in milliseconds. */
-export function secondsOption(values: ParsedOptions, name: string, fallbackS: number, min: number, max: number): number {
+export function secondsOption(
+  values: ParsedOptions,
+  name: string,
+  fallbackS: number,
+  min: number,
+  max: number,
+): number {
   const v = values[name];
   if (v === undefined) return Math.round(fallbackS * 1000);
   const n = Number(v);
@@ -103,7 +114,12 @@ export function onOffOption(values: ParsedOptions, name: string, fallback: boole
 }
 
 /** One of `choices`. */
-export function choiceOption<T extends string>(values: ParsedOptions, name: string, fallback: T, choices: readonly T[]): T {
+export function choiceOption<T extends string>(
+  values: ParsedOptions,
+  name: string,
+  fallback: T,
+  choices: readonly T[],
+): T {
   const v = values[name];
   if (v === undefined) return fallback;
   if (typeof v === 'string' && (choices as readonly string[]).includes(v)) return v as T;
@@ -111,7 +127,11 @@ export function choiceOption<T extends string>(values: ParsedOptions, name: stri
 }
 
 /** A comma-separated list of `choices`, or undefined when absent. */
-export function listOption<T extends string>(values: ParsedOptions, name: string, choices: readonly T[]): T[] | undefined {
+export function listOption<T extends string>(
+  values: ParsedOptions,
+  name: string,
+  choices: readonly T[],
+): T[] | undefined {
   const v = values[name];
   if (v === undefined) return undefined;
   const items = String(v)
@@ -120,7 +140,9 @@ export function listOption<T extends string>(values: ParsedOptions, name: string
     .filter(Boolean);
   const bad = items.filter((x) => !(choices as readonly string[]).includes(x));
   if (items.length === 0 || bad.length > 0) {
-    throw new EtltUsageError(`--${name}: unknown ${bad.length > 0 ? `'${bad.join("', '")}'` : 'empty list'} (known: ${choices.join(', ')})`);
+    throw new EtltUsageError(
+      `--${name}: unknown ${bad.length > 0 ? `'${bad.join("', '")}'` : 'empty list'} (known: ${choices.join(', ')})`,
+    );
   }
   return items as T[];
 }

@@ -15,7 +15,12 @@ const MAX_BACKOFF_MS = 50;
  * Writes all of `data` to `fd`, waiting while a non-blocking pipe is full. Rejects with an
  * EtltOutputError naming `what` when the fd fails (EPIPE: the reader is gone) or `signal` aborts.
  */
-export async function writeFully(fd: number, data: string | Uint8Array, what: string, signal?: AbortSignal): Promise<void> {
+export async function writeFully(
+  fd: number,
+  data: string | Uint8Array,
+  what: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const buf = typeof data === 'string' ? Buffer.from(data) : data;
   let offset = 0;
   let backoff = 1;

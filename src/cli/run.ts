@@ -18,16 +18,20 @@ function overview(): string {
     '',
     'Usage:',
     ...COMMANDS.map((c) => `  etlt ${c.name} [options]`.padEnd(27) + c.summary),
-    '  etlt help [COMMAND]      this help, or one command\'s',
+    "  etlt help [COMMAND]      this help, or one command's",
     '  etlt --version',
     '',
-    ...COMMANDS.map((c) => helpFor(c)).join('\n\n').split('\n'),
+    ...COMMANDS.map((c) => helpFor(c))
+      .join('\n\n')
+      .split('\n'),
     '',
   ].join('\n');
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -43,7 +47,9 @@ export async function run(argv: readonly string[], usr1: { handler: () => void }
   } catch (e) {
     if (e instanceof EtltUsageError) {
       const command = COMMANDS.find((c) => c.name === argv[0]);
-      err.line(`etlt: ${e.message.replace(/^etlt /, '')}\nRun 'etlt ${command ? `${command.name} ` : ''}--help' for usage.`);
+      err.line(
+        `etlt: ${e.message.replace(/^etlt /, '')}\nRun 'etlt ${command ? `${command.name} ` : ''}--help' for usage.`,
+      );
       return 2;
     }
     if (e instanceof EtltAbortedError) {
@@ -60,7 +66,12 @@ export async function run(argv: readonly string[], usr1: { handler: () => void }
   }
 }
 
-async function dispatch(argv: readonly string[], out: Printer, err: Printer, usr1: { handler: () => void }): Promise<number> {
+async function dispatch(
+  argv: readonly string[],
+  out: Printer,
+  err: Printer,
+  usr1: { handler: () => void },
+): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '--version' || first === '-v') {
     out.line(version());
@@ -74,7 +85,8 @@ async function dispatch(argv: readonly string[], out: Printer, err: Printer, usr
     return first === undefined ? 2 : 0;
   }
   const command = COMMANDS.find((c) => c.name === first);
-  if (!command) throw new EtltUsageError(first.startsWith('-') ? `'${first}' before a command` : `unknown command '${first}'`);
+  if (!command)
+    throw new EtltUsageError(first.startsWith('-') ? `'${first}' before a command` : `unknown command '${first}'`);
   const values = parse(command, rest);
   if (values['help'] === true) {
     out.line(helpFor(command));

@@ -27,16 +27,24 @@ export const SERVE: CommandSpec = {
       name: 'mode',
       value: 'MODE',
       help:
-        'et (edge-triggered, default) or lt (level-triggered); also the lab\'s\n' +
+        "et (edge-triggered, default) or lt (level-triggered); also the lab's\n" +
         `${others('seed')} (the seed's own loops, flaws included: not for traffic)\n` +
         `and ${others('pitfall')} (deliberate pitfalls)`,
     },
-    { name: 'host', value: 'ADDR', help: 'address to bind (default 0.0.0.0; numeric IPv4/IPv6, [::1] or localhost;\na link-local IPv6 address with its interface: fe80::1%eth0)' },
+    {
+      name: 'host',
+      value: 'ADDR',
+      help: 'address to bind (default 0.0.0.0; numeric IPv4/IPv6, [::1] or localhost;\na link-local IPv6 address with its interface: fe80::1%eth0)',
+    },
     { name: 'port', short: 'p', value: 'N', help: 'port (default 8080; 0 picks a free one)' },
     { name: 'backlog', value: 'N', help: 'listen backlog (default 4096)' },
     { name: 'quiet', short: 'q', help: 'do not print each request' },
     { name: 'body', value: 'FILE', help: 'serve FILE\'s bytes instead of "Hello, world!"' },
-    { name: 'max-head', value: 'BYTES', help: 'longest request head (default 8192; longer gets 431, a longer request line 414)' },
+    {
+      name: 'max-head',
+      value: 'BYTES',
+      help: 'longest request head (default 8192; longer gets 431, a longer request line 414)',
+    },
     { name: 'max-body', value: 'BYTES', help: 'largest request body (default 1048576; larger gets 413)' },
     {
       name: 'max-requests',
@@ -62,7 +70,7 @@ export const SERVE: CommandSpec = {
     {
       name: 'hold',
       value: 'MS',
-      help: 'after a wake-up, keep waiting on the server\'s own epoll set up to\nMS ms while events keep coming (default 0: back to Node each batch)',
+      help: "after a wake-up, keep waiting on the server's own epoll set up to\nMS ms while events keep coming (default 0: back to Node each batch)",
     },
     { name: 'eager-read', value: 'on|off', help: 'recv right after accept, before registering (default on)' },
     {
@@ -191,7 +199,12 @@ export function openOutput(path: string, option: string): number {
 }
 
 /** Starts the server; resolves with the exit code once it has stopped on SIGINT/SIGTERM. */
-export async function serve(args: ServeArgs, out: Printer, err: Printer, usr1: { handler: () => void }): Promise<number> {
+export async function serve(
+  args: ServeArgs,
+  out: Printer,
+  err: Printer,
+  usr1: { handler: () => void },
+): Promise<number> {
   const statsFd = args.statsJson === undefined ? -1 : openOutput(args.statsJson, 'stats-json');
   try {
     return await run(args, out, err, statsFd, usr1);
@@ -200,7 +213,13 @@ export async function serve(args: ServeArgs, out: Printer, err: Printer, usr1: {
   }
 }
 
-async function run(args: ServeArgs, out: Printer, err: Printer, statsFd: number, usr1: { handler: () => void }): Promise<number> {
+async function run(
+  args: ServeArgs,
+  out: Printer,
+  err: Printer,
+  statsFd: number,
+  usr1: { handler: () => void },
+): Promise<number> {
   const options: HttpServerOptions = {
     mode: args.mode,
     host: args.host,
@@ -226,7 +245,8 @@ async function run(args: ServeArgs, out: Printer, err: Printer, statsFd: number,
   }
   if (!args.quiet) {
     // The seed prints 40 dashes, then the request decoded, minus its last two characters.
-    options.onRequest = (request) => out.line(DASHES + '\n' + request.toString('utf8').slice(0, -2).replace(CONTROLS, escapeControl));
+    options.onRequest = (request) =>
+      out.line(DASHES + '\n' + request.toString('utf8').slice(0, -2).replace(CONTROLS, escapeControl));
   }
   const server = new HttpServer(options);
   // The server keeps the response it built; this copy of the body is not needed any more.
@@ -267,7 +287,12 @@ async function run(args: ServeArgs, out: Printer, err: Printer, statsFd: number,
   const stats = server.stats();
   err.line(formatStats(stats));
   if (statsFd >= 0) {
-    const json = JSON.stringify({ stats, cpu: process.cpuUsage(), timeline: trace?.waits ?? [], connections: server.connectionRecords() });
+    const json = JSON.stringify({
+      stats,
+      cpu: process.cpuUsage(),
+      timeline: trace?.waits ?? [],
+      connections: server.connectionRecords(),
+    });
     writeSync(statsFd, json);
   }
   if (out.dropped > 0) err.line(`etlt: ${out.dropped} request lines were dropped: stdout was too slow`);

@@ -170,7 +170,8 @@ export class ChunkedDecoder {
         const h = hexValue(b);
         if (h >= 0) {
           // Leading zeros are allowed, but not endless ones.
-          if (this.#size >= SIZE_SHIFT_LIMIT || ++this.#digits > MAX_SIZE_DIGITS) return this.#fail(ChunkError.Malformed);
+          if (this.#size >= SIZE_SHIFT_LIMIT || ++this.#digits > MAX_SIZE_DIGITS)
+            return this.#fail(ChunkError.Malformed);
           this.#size = this.#size * 16 + h;
           return true;
         }
@@ -288,7 +289,9 @@ export class ChunkedDecoder {
         if (b !== LF) return this.#fail(ChunkError.Malformed);
         this.#step = Step.Done;
         return true;
-      default:
+      // feed() handles these two itself; a framing byte never reaches them.
+      case Step.Data:
+      case Step.Done:
         return this.#fail(ChunkError.Malformed);
     }
   }

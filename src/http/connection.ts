@@ -215,7 +215,7 @@ export class Connection extends Outbox implements StrategyConnection, ExchangeCo
   #input(data: Buffer, n: number): void {
     if (this.inbuf === null) {
       const used = processInput(this, data, 0, n);
-      if (used >= 0 && used < n && (this.state as ConnState) !== ConnState.Closed) this.#keep(data, used, n);
+      if (used >= 0 && used < n && this.state !== ConnState.Closed) this.#keep(data, used, n);
     } else {
       this.#append(data, n);
       this.#drainInput();
@@ -281,7 +281,8 @@ export class Connection extends Outbox implements StrategyConnection, ExchangeCo
       // Between requests without passing through finish(): a body that ended after its
       // answer had gone out. The keep-alive timeout applies from now (and during close(),
       // nothing is in flight any more).
-      if (this.phase === Phase.Head && this.inbuf === null && this.headScanned === 0 && this.requests > 0) this.engine.idle(this);
+      if (this.phase === Phase.Head && this.inbuf === null && this.headScanned === 0 && this.requests > 0)
+        this.engine.idle(this);
     }
   }
 
@@ -413,7 +414,12 @@ export class Connection extends Outbox implements StrategyConnection, ExchangeCo
       this.engine.counters.send++;
       sys.send(this.fd, r, 0, r.byteLength, MSG_NOSIGNAL);
     }
-    const keptAlive = this.state === ConnState.Reading && this.inbuf === null && this.phase === Phase.Head && this.headScanned === 0 && this.requests > 0;
+    const keptAlive =
+      this.state === ConnState.Reading &&
+      this.inbuf === null &&
+      this.phase === Phase.Head &&
+      this.headScanned === 0 &&
+      this.requests > 0;
     if (keptAlive) this.engine.counters.keepAliveTimeouts++;
     this.close(keptAlive ? CloseReason.Done : CloseReason.TimedOut);
   }

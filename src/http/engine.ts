@@ -5,7 +5,17 @@
  */
 import { sys } from '../sys.js';
 import {
-  EAGAIN, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPERM, EPROTO, SOCK_CLOEXEC, SOCK_NONBLOCK,
+  EAGAIN,
+  ECONNABORTED,
+  EINTR,
+  EMFILE,
+  ENFILE,
+  ENOBUFS,
+  ENOMEM,
+  EPERM,
+  EPROTO,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
 } from '../constants.js';
 import { EtltSystemError } from '../errors.js';
 import { Reactor } from '../reactor/reactor.js';
@@ -98,7 +108,12 @@ export class ServerEngine implements ConnectionHost {
     this.fixed = new FixedResponses(config.body ?? SEED_BODY, this.clock);
     this.errors = new ErrorResponses(this.clock);
     this.reactor = new Reactor({ onError: config.onError });
-    this.#sweep = new IdleSweep(config.idleTimeoutMs, config.keepAliveTimeoutMs, MAX_SYNACK_RETRANSMITS, () => this.counters.timerTurns++);
+    this.#sweep = new IdleSweep(
+      config.idleTimeoutMs,
+      config.keepAliveTimeoutMs,
+      MAX_SYNACK_RETRANSMITS,
+      () => this.counters.timerTurns++,
+    );
     const strategy = this.strategy;
     this.#guard = new AcceptGuard(
       () => strategy.pauseListener(this),
@@ -247,8 +262,8 @@ export class ServerEngine implements ConnectionHost {
   /**
    * Partial input over all connections is over budget (slow heads of up to --max-head each
    * could take any amount of memory, and bodies collected for a handler add to it): close the
-   * oldest connections holding partial requests
-   * until it is back under, as a client that takes longest is the likeliest attacker.
+   * oldest connections holding partial requests until it is back under, as a client that
+   * takes longest is the likeliest attacker.
    */
   #shedHeads(): void {
     for (const conn of this.#sweep.oldestActive()) {

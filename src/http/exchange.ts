@@ -119,20 +119,22 @@ export function processInput(c: ExchangeConn, buf: Buffer, start: number, end: n
     if (c.outBytes > OUTPUT_LIMIT) return pos;
     if (pos >= end) return pos;
     const from = pos + c.headScanned;
+    // An offset past the head's end, or a HeadState (0 and below).
     const r = scanHead(buf, pos, from, end);
-    if (r === HeadState.Partial) {
+    const state = r as HeadState;
+    if (state === HeadState.Partial) {
       if (c.headScanned === 0) c.headStarted();
       c.headScanned = end - pos;
       if (end - pos > host.maxHeadBytes) return tooLong(c, buf, pos, end, end);
       return pos;
     }
-    if (r === HeadState.Garbage) {
+    if (state === HeadState.Garbage) {
       c.abort();
       return -1;
     }
     if (c.headScanned === 0) c.headStarted();
     c.headScanned = 0;
-    if (r === HeadState.Invalid) return uncounted(c, 400, requestLineIsHttp11(buf, pos, end), end);
+    if (state === HeadState.Invalid) return uncounted(c, 400, requestLineIsHttp11(buf, pos, end), end);
     if (r - pos > host.maxHeadBytes) return tooLong(c, buf, pos, r, end);
     const status = parseHead(buf, pos, r, head);
     host.counters.requests++;
@@ -304,7 +306,10 @@ function answer(c: ExchangeConn): void {
   c.bodyParts = null;
   // The body is the handler's from now on, out of the server's budget.
   if (parts !== null) host.held(-c.bodyBytes);
-  const request: HttpRequest = { ...pending, body: parts === null ? Buffer.alloc(0) : parts.length === 1 ? parts[0]! : Buffer.concat(parts, c.bodyBytes) };
+  const request: HttpRequest = {
+    ...pending,
+    body: parts === null ? Buffer.alloc(0) : parts.length === 1 ? parts[0]! : Buffer.concat(parts, c.bodyBytes),
+  };
   let result: HttpResponse | Promise<HttpResponse>;
   try {
     result = host.handler!(request);
@@ -322,7 +327,7 @@ function answer(c: ExchangeConn): void {
     );
     return;
   }
-  respondWith(c, result as HttpResponse);
+  respondWith(c, result);
 }
 
 function settle(c: ExchangeConn, phase: Phase, res: HttpResponse | undefined, err: unknown): void {

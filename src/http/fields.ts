@@ -47,7 +47,12 @@ export function contentLengthOf(buf: Uint8Array, start: number, end: number): nu
  * Calls `each(start, end)` for each element of a comma-separated list (RFC 9110 section
  * 5.6.1), trimmed, empty elements skipped. Stops and returns false when `each` does.
  */
-export function eachListItem(buf: Uint8Array, start: number, end: number, each: (s: number, e: number) => boolean): boolean {
+export function eachListItem(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  each: (s: number, e: number) => boolean,
+): boolean {
   let i = start;
   while (i < end) {
     while (i < end && (buf[i] === SP || buf[i] === TAB || buf[i] === COMMA)) i++;

@@ -48,8 +48,8 @@ export function pendingRequest(buf: Buffer, head: RequestHead): PendingRequest {
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   const f = head.fields;
   for (let i = 0; i < head.fieldCount; i++) {
-    const name = buf.toString('latin1', f[4 * i]!, f[4 * i + 1]!).toLowerCase();
-    const value = buf.toString('latin1', f[4 * i + 2]!, f[4 * i + 3]!);
+    const name = buf.toString('latin1', f[4 * i], f[4 * i + 1]).toLowerCase();
+    const value = buf.toString('latin1', f[4 * i + 2], f[4 * i + 3]);
     const before = headers[name];
     headers[name] = before === undefined ? value : `${before}${name === 'cookie' ? '; ' : ', '}${value}`;
   }
@@ -92,11 +92,19 @@ function bodyBytes(body: unknown): Uint8Array {
  * `persistence` says; `head`: a HEAD request (the fields of a GET, no content). Throws
  * BadResponse for a status, field name or value that cannot be sent.
  */
-export function frameResponse(res: unknown, http11: boolean, persistence: Persistence, head: boolean, date: string): Segments {
-  if (typeof res !== 'object' || res === null) throw new BadResponse(`the handler must return an object, not ${res === null ? 'null' : typeof res}`);
+export function frameResponse(
+  res: unknown,
+  http11: boolean,
+  persistence: Persistence,
+  head: boolean,
+  date: string,
+): Segments {
+  if (typeof res !== 'object' || res === null)
+    throw new BadResponse(`the handler must return an object, not ${res === null ? 'null' : typeof res}`);
   const r = res as HttpResponse;
   const status = r.status ?? 200;
-  if (!Number.isInteger(status) || status < 200 || status > 599) throw new BadResponse(`status ${String(status)} is not 200 to 599`);
+  if (!Number.isInteger(status) || status < 200 || status > 599)
+    throw new BadResponse(`status ${String(status)} is not 200 to 599`);
   const body = bodyBytes(r.body);
   // No content in these, whatever the handler gave (RFC 9110 sections 15.3.5 and 15.4.5).
   const bodiless = status === 204 || status === 304;
@@ -109,7 +117,8 @@ export function frameResponse(res: unknown, http11: boolean, persistence: Persis
     if (lower === 'date') hasDate = true;
     for (const v of Array.isArray(value) ? (value as readonly (string | number)[]) : [value as string | number]) {
       const s = String(v);
-      if (BAD_VALUE.test(s)) throw new BadResponse(`header ${name} has a control character or a character above U+00FF in its value`);
+      if (BAD_VALUE.test(s))
+        throw new BadResponse(`header ${name} has a control character or a character above U+00FF in its value`);
       text += `${name}: ${s}\r\n`;
     }
   }

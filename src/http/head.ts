@@ -81,16 +81,8 @@ export class RequestHead {
   }
 }
 
-const LF = 0x0a;
-const CR = 0x0d;
 const TAB = 0x09;
-const SP = 0x20;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const SEMICOLON = 0x3b;
 const DEL = 0x7f;
-const SLASH = 0x2f;
-const STAR = 0x2a;
 
 /** RFC 9110 tchar: the characters of a token (field names, codings, options). */
 export const TCHAR = new Uint8Array(256);
@@ -120,8 +112,8 @@ for (let c = 0x21; c < 0x100; c++) TARGET_CHAR[c] = c === DEL ? 0 : 1;
 
 /** Host field bytes (RFC 3986 reg-name, IP-literal, port): anything else is 400. */
 export const HOST_CHAR = new Uint8Array(256);
-for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:%[]") HOST_CHAR[c.charCodeAt(0)] = 1;
-
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:%[]")
+  HOST_CHAR[c.charCodeAt(0)] = 1;
 
 /** Whether `buf[at, at + len)` is `name` (lower case), compared ASCII-case-insensitively. */
 export function nameIs(buf: Uint8Array, at: number, len: number, name: string): boolean {

@@ -25,7 +25,11 @@ export class IdleSweep {
   constructor(timeoutMs: number, keepAliveMs: number, silences: number, onTurn: () => void) {
     this.#timeoutMs = timeoutMs;
     this.#silent = Array.from({ length: silences + 1 }, () => new ActivityList<Connection>());
-    this.#timed = [[this.#active, timeoutMs], [this.#keptAlive, keepAliveMs], ...this.#silent.map((l) => [l, timeoutMs] as [ActivityList<Connection>, number])];
+    this.#timed = [
+      [this.#active, timeoutMs],
+      [this.#keptAlive, keepAliveMs],
+      ...this.#silent.map((l) => [l, timeoutMs] as [ActivityList<Connection>, number]),
+    ];
     this.#onTurn = onTurn;
   }
 

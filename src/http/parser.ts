@@ -10,10 +10,19 @@
  */
 
 import { contentLengthOf, eachListItem, fieldState, onCoding, onConnectionOption, resetFieldState } from './fields.js';
-import type { RequestHead} from './head.js';
+import type { RequestHead } from './head.js';
 import {
-  Expect, Framing, HOST_CHAR as HOST_TABLE, HeadState, MAX_FIELDS, METHOD_CHAR as METHOD_TABLE, Method,
-  TARGET_CHAR as TARGET_TABLE, TCHAR as TOKEN_TABLE, VALUE_CHAR as VALUE_TABLE, nameIs,
+  Expect,
+  Framing,
+  HOST_CHAR as HOST_TABLE,
+  HeadState,
+  MAX_FIELDS,
+  METHOD_CHAR as METHOD_TABLE,
+  Method,
+  TARGET_CHAR as TARGET_TABLE,
+  TCHAR as TOKEN_TABLE,
+  VALUE_CHAR as VALUE_TABLE,
+  nameIs,
 } from './head.js';
 
 export { Expect, Framing, HeadState, MAX_FIELDS, Method, RequestHead } from './head.js';
@@ -143,7 +152,11 @@ function targetFormValid(buf: Uint8Array, method: Method, start: number, end: nu
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://"
   let i = start;
   if (!isAlpha(buf[i]!)) return false;
-  while (i < end && (isAlpha(buf[i]!) || (buf[i]! >= 0x30 && buf[i]! <= 0x39) || buf[i] === 0x2b || buf[i] === 0x2d || buf[i] === 0x2e)) i++;
+  while (
+    i < end &&
+    (isAlpha(buf[i]!) || (buf[i]! >= 0x30 && buf[i]! <= 0x39) || buf[i] === 0x2b || buf[i] === 0x2d || buf[i] === 0x2e)
+  )
+    i++;
   return i + 3 <= end && buf[i] === COLON && buf[i + 1] === SLASH && buf[i + 2] === SLASH;
 }
 
@@ -178,7 +191,15 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number, head: Req
   if (buf[i] !== SP) return -400;
   i++;
   // "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 section 2.3).
-  if (i + 8 > end || buf[i] !== 0x48 || buf[i + 1] !== 0x54 || buf[i + 2] !== 0x54 || buf[i + 3] !== 0x50 || buf[i + 4] !== SLASH) return -400;
+  if (
+    i + 8 > end ||
+    buf[i] !== 0x48 ||
+    buf[i + 1] !== 0x54 ||
+    buf[i + 2] !== 0x54 ||
+    buf[i + 3] !== 0x50 ||
+    buf[i + 4] !== SLASH
+  )
+    return -400;
   const major = buf[i + 5]! - 0x30;
   const minor = buf[i + 7]! - 0x30;
   if (major < 0 || major > 9 || buf[i + 6] !== 0x2e || minor < 0 || minor > 9) return -400;

@@ -144,7 +144,9 @@ export class FixedResponses {
     const built: Segments[] = [];
     for (const text of heads) {
       const head = Buffer.from(text, 'latin1');
-      built.push(body.byteLength <= INLINE_BODY_MAX ? { first: Buffer.concat([head, body]), body: null } : { first: head, body });
+      built.push(
+        body.byteLength <= INLINE_BODY_MAX ? { first: Buffer.concat([head, body]), body: null } : { first: head, body },
+      );
       built.push({ first: head, body: null });
     }
     this.#built = built;

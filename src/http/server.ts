@@ -78,8 +78,23 @@ export interface HttpServerOptions {
 }
 
 const OPTION_NAMES = [
-  'mode', 'host', 'port', 'backlog', 'body', 'handler', 'maxHeadBytes', 'maxBodyBytes', 'maxRequests', 'inputBudgetBytes',
-  'idleTimeoutMs', 'keepAliveTimeoutMs', 'eagerRead', 'deferAccept', 'holdMs', 'traceConnections', 'onRequest',
+  'mode',
+  'host',
+  'port',
+  'backlog',
+  'body',
+  'handler',
+  'maxHeadBytes',
+  'maxBodyBytes',
+  'maxRequests',
+  'inputBudgetBytes',
+  'idleTimeoutMs',
+  'keepAliveTimeoutMs',
+  'eagerRead',
+  'deferAccept',
+  'holdMs',
+  'traceConnections',
+  'onRequest',
 ] as const;
 
 /** Where a server listens. */
@@ -128,7 +143,8 @@ export class HttpServer extends EventEmitter {
     this.#backlog = integer(o.backlog ?? 4096, 'backlog', 1, 0x7fffffff, 'option');
     const idleTimeoutMs = integer(o.idleTimeoutMs ?? 5000, 'idleTimeoutMs', 1, 0x7fffffff, 'option');
     const eagerRead = boolean(o.eagerRead ?? true, 'eagerRead', 'option');
-    this.#deferAccept = boolean(o.deferAccept ?? true, 'deferAccept', 'option') && eagerRead && idleTimeoutMs >= DEFER_ACCEPT_S * 1000;
+    this.#deferAccept =
+      boolean(o.deferAccept ?? true, 'deferAccept', 'option') && eagerRead && idleTimeoutMs >= DEFER_ACCEPT_S * 1000;
     this.#holdMs = integer(o.holdMs ?? 0, 'holdMs', 0, 1000, 'option');
     this.#engine = new ServerEngine({
       strategy,
@@ -142,7 +158,8 @@ export class HttpServer extends EventEmitter {
       keepAliveTimeoutMs: integer(o.keepAliveTimeoutMs ?? 5000, 'keepAliveTimeoutMs', 1, 0x7fffffff, 'option'),
       eagerRead,
       traceConnections: integer(o.traceConnections ?? 0, 'traceConnections', 0, 1_000_000, 'option'),
-      onRequest: o.onRequest === undefined ? undefined : func<(request: Buffer) => void>(o.onRequest, 'onRequest', 'option'),
+      onRequest:
+        o.onRequest === undefined ? undefined : func<(request: Buffer) => void>(o.onRequest, 'onRequest', 'option'),
       onError: (err) => this.emit('error', err),
       onHandlerError: (err) => {
         if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err);
@@ -188,7 +205,8 @@ export class HttpServer extends EventEmitter {
       if (!(err instanceof EtltSystemError)) throw err;
       // A link-local address is ambiguous without its interface: bind(2) says only EINVAL.
       const zoneless = family === AF_INET6 && /^fe[89ab]/i.test(this.#host) && !this.#host.includes('%');
-      const hint = zoneless && err.code === 'EINVAL' ? `a link-local address needs its interface: ${this.#host}%eth0` : undefined;
+      const hint =
+        zoneless && err.code === 'EINVAL' ? `a link-local address needs its interface: ${this.#host}%eth0` : undefined;
       throw new EtltSystemError(err.errno, err.syscall, hint, { address: this.#host, port: this.#port });
     }
     // An optimisation only: a kernel that refuses it leaves an ordinary listener.
@@ -225,7 +243,8 @@ export class HttpServer extends EventEmitter {
   close(deadlineMs = DEFAULT_CLOSE_DEADLINE_MS): Promise<void> {
     integer(deadlineMs, 'deadlineMs', 0, 0x7fffffff);
     if (this.#closing) {
-      if (this.#deadline !== undefined && performance.now() + deadlineMs < this.#deadlineAt) this.#setDeadline(deadlineMs);
+      if (this.#deadline !== undefined && performance.now() + deadlineMs < this.#deadlineAt)
+        this.#setDeadline(deadlineMs);
       return this.#closing;
     }
     this.#closing = new Promise((resolve) => {
@@ -268,4 +287,3 @@ export class HttpServer extends EventEmitter {
     done?.();
   }
 }
-

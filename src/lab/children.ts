@@ -39,7 +39,8 @@ export function fileLimit(): [number, number] {
 /** Throws an EtltLabError unless a child may have `fds` open files (the hard limit allows it). */
 export function checkFiles(fds: number, what: string): void {
   const hard = fileLimit()[1];
-  if (fds > hard) throw new EtltLabError(`${what} needs ${fds} open files per process; the hard limit here is ${hard} (ulimit -Hn)`);
+  if (fds > hard)
+    throw new EtltLabError(`${what} needs ${fds} open files per process; the hard limit here is ${hard} (ulimit -Hn)`);
 }
 
 /**
@@ -114,7 +115,11 @@ export class ChildSet {
    * resolves when it reports (`hooks.busy` is told when the measured load begins);
    * the idle connections it holds stay open until `stop` ends its stdin, and it exits.
    */
-  startLoad(cfg: LoadConfig, hooks: { progress: (n: number) => void; busy?: () => void }, fds = 0): { result: Promise<LoadResult>; stop: () => Promise<void> } {
+  startLoad(
+    cfg: LoadConfig,
+    hooks: { progress: (n: number) => void; busy?: () => void },
+    fds = 0,
+  ): { result: Promise<LoadResult>; stop: () => Promise<void> } {
     const child = this.#spawn(1, [process.execPath, LOADGEN, JSON.stringify(cfg)], 'inherit', fds);
     const lines = createInterface({ input: child.stdout! });
     const result = new Promise<LoadResult>((resolve, reject) => {

@@ -103,7 +103,12 @@ function oneRequest(cfg: LoadConfig, payload: Buffer): Promise<'ok' | 'stalled' 
       for (let i = 0; i < cfg.pieces; i++) {
         const piece = payload.subarray(i * step, (i + 1) * step);
         if (i === 0) sock.write(piece);
-        else timers.push(setTimeout(() => { if (!settled) sock.write(piece); }, i * cfg.pieceDelayMs));
+        else
+          timers.push(
+            setTimeout(() => {
+              if (!settled) sock.write(piece);
+            }, i * cfg.pieceDelayMs),
+          );
       }
     });
     sock.on('data', (d: Buffer) => {
@@ -127,7 +132,11 @@ const IDLE_PARALLEL = 100;
  * in: the measured load starts then), then the busy clients. Resolves with the result and
  * the idle connections still open, which the caller closes when the lab says so.
  */
-async function runPersistent(cfg: LoadConfig, progress: (finished: number) => void, busy: () => void): Promise<{ result: LoadResult; held: Held }> {
+async function runPersistent(
+  cfg: LoadConfig,
+  progress: (finished: number) => void,
+  busy: () => void,
+): Promise<{ result: LoadResult; held: Held }> {
   const request = requestBytes(cfg);
   const client = (i: number) => ({
     host: cfg.host,
@@ -145,7 +154,15 @@ async function runPersistent(cfg: LoadConfig, progress: (finished: number) => vo
     held = await openIdle(client(-1), cfg.idleConnections!, IDLE_PARALLEL, idle);
   }
   busy();
-  const tally: PersistentTally = { attempted: 0, completed: 0, stalled: 0, errors: 0, connections: 0, reconnects: 0, latenciesMs: [] };
+  const tally: PersistentTally = {
+    attempted: 0,
+    completed: 0,
+    stalled: 0,
+    errors: 0,
+    connections: 0,
+    reconnects: 0,
+    latenciesMs: [],
+  };
   const start = performance.now();
   const stopAt = start + cfg.seconds * 1000;
   let taken = 0;
@@ -183,7 +200,11 @@ async function runPersistent(cfg: LoadConfig, progress: (finished: number) => vo
  * `busy` when the measured part begins (after the idle connections, if any). The idle
  * connections are returned open (`held`): the caller closes them.
  */
-export async function runLoadHolding(cfg: LoadConfig, progress: (finished: number) => void, busy: () => void): Promise<{ result: LoadResult; held: Held }> {
+export async function runLoadHolding(
+  cfg: LoadConfig,
+  progress: (finished: number) => void,
+  busy: () => void,
+): Promise<{ result: LoadResult; held: Held }> {
   if (cfg.persistent) return runPersistent(cfg, progress, busy);
   busy();
   return { result: await runLoad(cfg, progress), held: [] };
@@ -197,7 +218,16 @@ export async function runLoad(cfg: LoadConfig, progress: (finished: number) => v
     return result;
   }
   const payload = requestBytes(cfg);
-  const result: LoadResult = { attempted: 0, completed: 0, stalled: 0, errors: 0, seconds: 0, latenciesMs: [], connections: 0, reconnects: 0 };
+  const result: LoadResult = {
+    attempted: 0,
+    completed: 0,
+    stalled: 0,
+    errors: 0,
+    seconds: 0,
+    latenciesMs: [],
+    connections: 0,
+    reconnects: 0,
+  };
   const start = performance.now();
   const stopAt = start + cfg.seconds * 1000;
   let finished = 0;
@@ -220,4 +250,3 @@ export async function runLoad(cfg: LoadConfig, progress: (finished: number) => v
   result.seconds = (performance.now() - start) / 1000;
   return result;
 }
-

@@ -23,7 +23,10 @@ function parseHead(buf: Buffer): Head | undefined {
   if (end < 0) return undefined;
   const head = buf.subarray(0, end + 2).toString('latin1');
   const cl = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
-  return { length: end + 4 + (cl ? Number(cl[1]) : 0), close: /\r\nconnection:[^\r]*\bclose\b/i.test(head) || /^HTTP\/1\.0 /.test(head) };
+  return {
+    length: end + 4 + (cl ? Number(cl[1]) : 0),
+    close: /\r\nconnection:[^\r]*\bclose\b/i.test(head) || /^HTTP\/1\.0 /.test(head),
+  };
 }
 
 /** How an exchange ended. */

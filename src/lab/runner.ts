@@ -26,7 +26,15 @@ export { WORKLOADS, WORKLOAD_NAMES } from './workloads.js';
 /** Progress of a lab run, for the CLI's display. */
 export type LabProgress =
   | { kind: 'start'; index: number; total: number; strategy: string; workload: string }
-  | { kind: 'progress'; index: number; total: number; strategy: string; workload: string; finished: number; planned: number }
+  | {
+      kind: 'progress';
+      index: number;
+      total: number;
+      strategy: string;
+      workload: string;
+      finished: number;
+      planned: number;
+    }
   | { kind: 'done'; index: number; total: number; result: LabResult };
 
 /** Options of {@link runLab}. */
@@ -67,10 +75,26 @@ interface Measured {
 
 /** The server's options for workload `w`. */
 function serverArgv(strategy: Mode, w: Workload, dir: string, statsFile: string): string[] {
-  const argv = ['--mode', strategy, '--host', '127.0.0.1', '--port', '0', '--quiet', '--stats-json', statsFile,
-    '--idle-timeout', '2', '--close-timeout', '1', '--trace', w.timeline ? '60' : w.load.persistent ? '20' : '0',
+  const argv = [
+    '--mode',
+    strategy,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--quiet',
+    '--stats-json',
+    statsFile,
+    '--idle-timeout',
+    '2',
+    '--close-timeout',
+    '1',
+    '--trace',
+    w.timeline ? '60' : w.load.persistent ? '20' : '0',
     // The lab studies epoll's modes: every connection must reach epoll, as in the seed.
-    '--defer-accept', 'off'];
+    '--defer-accept',
+    'off',
+  ];
   if (w.load.persistent) {
     // Kept-alive connections last the whole run: no keep-alive timeout or request limit ends one.
     argv.push('--keepalive-timeout', '600', '--max-requests', '1000000');
@@ -88,8 +112,15 @@ function serverArgv(strategy: Mode, w: Workload, dir: string, statsFile: string)
  * before the load generator lets go of the idle connections it holds, so that their
  * closing is the same in a run and in its baseline.
  */
-async function measure(children: ChildSet, strategy: Mode, w: Workload, cfg: Omit<LoadConfig, 'port'>, dir: string, tag: string,
-  progress: (n: number) => void): Promise<Measured> {
+async function measure(
+  children: ChildSet,
+  strategy: Mode,
+  w: Workload,
+  cfg: Omit<LoadConfig, 'port'>,
+  dir: string,
+  tag: string,
+  progress: (n: number) => void,
+): Promise<Measured> {
   const statsFile = join(dir, `${strategy}-${w.name}${tag}.json`);
   const { child, port } = await children.startServer(serverArgv(strategy, w, dir, statsFile), w.fds ?? 0);
   const pid = child.pid!;
@@ -97,19 +128,27 @@ async function measure(children: ChildSet, strategy: Mode, w: Workload, cfg: Omi
   try {
     let cpu0 = cpuNs(pid);
     let ticks0 = cpuTicks();
-    load = children.startLoad({ ...cfg, port }, {
-      progress,
-      busy: () => {
-        cpu0 = cpuNs(pid);
-        ticks0 = cpuTicks();
+    load = children.startLoad(
+      { ...cfg, port },
+      {
+        progress,
+        busy: () => {
+          cpu0 = cpuNs(pid);
+          ticks0 = cpuTicks();
+        },
       },
-    }, w.fds ?? 0);
+      w.fds ?? 0,
+    );
     const result = await load.result;
     const cpu1 = cpuNs(pid);
     const ticks1 = cpuTicks();
     child.kill('SIGTERM');
     await waitExit(child, 5000);
-    const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as { stats: Record<string, number>; timeline: TimelineWait[]; connections?: ConnectionCost[] };
+    const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as {
+      stats: Record<string, number>;
+      timeline: TimelineWait[];
+      connections?: ConnectionCost[];
+    };
     return {
       load: result,
       counters: saved.stats,
@@ -128,7 +167,9 @@ async function measure(children: ChildSet, strategy: Mode, w: Workload, cfg: Omi
 /** `a - b` for every numeric counter (what the measured load alone cost). */
 function minus(a: Record<string, number>, b: Record<string, number> | undefined): Record<string, number> {
   if (b === undefined) return a;
-  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, typeof v === 'number' && typeof b[k] === 'number' ? v - b[k] : v]));
+  return Object.fromEntries(
+    Object.entries(a).map(([k, v]) => [k, typeof v === 'number' && typeof b[k] === 'number' ? v - b[k] : v]),
+  );
 }
 
 /** The result of `strategy` under `w` from a run `m`, less its baseline (the idle connections alone) if any. */
@@ -157,8 +198,14 @@ function toResult(strategy: Mode, w: Workload, m: Measured, base: Measured | und
     p50Ms: round(percentile(sorted, 50), 3),
     p99Ms: round(percentile(sorted, 99), 3),
     syscallsPerRequest: {
-      total: per(total), epoll_wait: per(sys.epoll_wait), epoll_ctl: per(sys.epoll_ctl), accept4: per(sys.accept4),
-      recvfrom: per(sys.recvfrom), sendto: per(sys.sendto), shutdown: per(sys.shutdown), close: per(sys.close),
+      total: per(total),
+      epoll_wait: per(sys.epoll_wait),
+      epoll_ctl: per(sys.epoll_ctl),
+      accept4: per(sys.accept4),
+      recvfrom: per(sys.recvfrom),
+      sendto: per(sys.sendto),
+      shutdown: per(sys.shutdown),
+      close: per(sys.close),
     },
     idleWaitsPerRequest: per(get('idleWaits')),
     eventsPerWait: round(get('events') / Math.max(1, get('epollWait'))),
@@ -191,14 +238,19 @@ async function runPair(
   const planned = quick ? w.load.quickRequests : w.load.requests;
   const { quickRequests: _q, requests: _r, ...shape } = w.load;
   const cfg = { ...shape, host: '127.0.0.1', requests: planned, seconds: quick ? 3 : 6 };
-  const base = (w.load.idleConnections ?? 0) > 0 ? await measure(children, strategy, w, { ...cfg, requests: 0 }, dir, '-baseline', () => {}) : undefined;
+  const base =
+    (w.load.idleConnections ?? 0) > 0
+      ? await measure(children, strategy, w, { ...cfg, requests: 0 }, dir, '-baseline', () => {})
+      : undefined;
   const m = await measure(children, strategy, w, cfg, dir, '', (n) => progress(n, planned));
   return { result: toResult(strategy, w, m, base), timeline: m.timeline, connections: m.connections };
 }
 
 /** Runs the lab and returns its report. */
 export async function runLab(options: LabOptions): Promise<LabReport> {
-  const workloads = options.workloads.map((name) => WORKLOADS.find((x) => x.name === oneOf(name, 'workloads', WORKLOAD_NAMES))!);
+  const workloads = options.workloads.map((name) =>
+    WORKLOADS.find((x) => x.name === oneOf(name, 'workloads', WORKLOAD_NAMES))!,
+  );
   for (const s of options.strategies) oneOf(s, 'strategies', Object.keys(FACTS));
   for (const w of workloads) if (w.fds !== undefined) checkFiles(w.fds, `the ${w.name} workload`);
   const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -225,8 +277,14 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
       for (const strategy of options.strategies) {
         index++;
         options.onProgress?.({ kind: 'start', index, total, strategy, workload: w.name });
-        const { result, timeline, connections } = await runPair(children, strategy, w, options.quick, dir, (finished, planned) =>
-          options.onProgress?.({ kind: 'progress', index, total, strategy, workload: w.name, finished, planned }),
+        const { result, timeline, connections } = await runPair(
+          children,
+          strategy,
+          w,
+          options.quick,
+          dir,
+          (finished, planned) =>
+            options.onProgress?.({ kind: 'progress', index, total, strategy, workload: w.name, finished, planned }),
         );
         if (signal?.aborted) throw new EtltAbortedError();
         report.results.push(result);

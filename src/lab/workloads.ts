@@ -19,7 +19,14 @@ export interface Workload {
 /** Per-request timeout of the persistent workloads. */
 const KEEPALIVE_TIMEOUT_MS = 1000;
 /** The shape of a persistent workload's load, before its own fields. */
-const PERSISTENT = { pieces: 1, pieceDelayMs: 0, padHeader: 0, slowReadMs: 0, timeoutMs: KEEPALIVE_TIMEOUT_MS, persistent: true } as const;
+const PERSISTENT = {
+  pieces: 1,
+  pieceDelayMs: 0,
+  padHeader: 0,
+  slowReadMs: 0,
+  timeoutMs: KEEPALIVE_TIMEOUT_MS,
+  persistent: true,
+} as const;
 
 const TIMEOUT_MS = 1000;
 
@@ -27,36 +34,82 @@ const TIMEOUT_MS = 1000;
 export const WORKLOADS: readonly Workload[] = [
   {
     name: 'sequential',
-    description: 'one connection per request, one at a time (the seed\'s own use)',
-    load: { concurrency: 1, requests: 1500, quickRequests: 300, pieces: 1, pieceDelayMs: 0, padHeader: 0, slowReadMs: 0, timeoutMs: TIMEOUT_MS },
+    description: "one connection per request, one at a time (the seed's own use)",
+    load: {
+      concurrency: 1,
+      requests: 1500,
+      quickRequests: 300,
+      pieces: 1,
+      pieceDelayMs: 0,
+      padHeader: 0,
+      slowReadMs: 0,
+      timeoutMs: TIMEOUT_MS,
+    },
     bodyBytes: 0,
     timeline: false,
   },
   {
     name: 'concurrent',
     description: '100 connections at once, one request each, over and over',
-    load: { concurrency: 100, requests: 6000, quickRequests: 1500, pieces: 1, pieceDelayMs: 0, padHeader: 0, slowReadMs: 0, timeoutMs: TIMEOUT_MS },
+    load: {
+      concurrency: 100,
+      requests: 6000,
+      quickRequests: 1500,
+      pieces: 1,
+      pieceDelayMs: 0,
+      padHeader: 0,
+      slowReadMs: 0,
+      timeoutMs: TIMEOUT_MS,
+    },
     bodyBytes: 0,
     timeline: false,
   },
   {
     name: 'split',
     description: 'each request written in 4 pieces 2 ms apart, 20 at once',
-    load: { concurrency: 20, requests: 1500, quickRequests: 300, pieces: 4, pieceDelayMs: 2, padHeader: 0, slowReadMs: 0, timeoutMs: TIMEOUT_MS },
+    load: {
+      concurrency: 20,
+      requests: 1500,
+      quickRequests: 300,
+      pieces: 4,
+      pieceDelayMs: 2,
+      padHeader: 0,
+      slowReadMs: 0,
+      timeoutMs: TIMEOUT_MS,
+    },
     bodyBytes: 0,
     timeline: false,
   },
   {
     name: 'big-head',
     description: 'a 3 KiB request head in one write (three recv(1024) worth), one at a time: the timeline workload',
-    load: { concurrency: 1, requests: 1500, quickRequests: 300, pieces: 1, pieceDelayMs: 0, padHeader: 3000, slowReadMs: 0, timeoutMs: TIMEOUT_MS },
+    load: {
+      concurrency: 1,
+      requests: 1500,
+      quickRequests: 300,
+      pieces: 1,
+      pieceDelayMs: 0,
+      padHeader: 3000,
+      slowReadMs: 0,
+      timeoutMs: TIMEOUT_MS,
+    },
     bodyBytes: 0,
     timeline: true,
   },
   {
     name: 'slow-reader',
-    description: 'an 8 MiB response (more than the socket buffers hold) to clients that pause 1 ms after each chunk, 4 at once',
-    load: { concurrency: 4, requests: 24, quickRequests: 8, pieces: 1, pieceDelayMs: 0, padHeader: 0, slowReadMs: 1, timeoutMs: 8000 },
+    description:
+      'an 8 MiB response (more than the socket buffers hold) to clients that pause 1 ms after each chunk, 4 at once',
+    load: {
+      concurrency: 4,
+      requests: 24,
+      quickRequests: 8,
+      pieces: 1,
+      pieceDelayMs: 0,
+      padHeader: 0,
+      slowReadMs: 1,
+      timeoutMs: 8000,
+    },
     bodyBytes: 8 << 20,
     timeline: false,
   },
@@ -69,14 +122,16 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     name: 'pipelined',
-    description: 'HTTP/1.1, 4 persistent connections, 16 requests of 177 bytes per write (2.8 KB: more than one recv(1024)), all 16 answered before the next write',
+    description:
+      'HTTP/1.1, 4 persistent connections, 16 requests of 177 bytes per write (2.8 KB: more than one recv(1024)), all 16 answered before the next write',
     load: { ...PERSISTENT, concurrency: 4, requests: 64000, quickRequests: 12800, depth: 16 },
     bodyBytes: 0,
     timeline: false,
   },
   {
     name: 'idle-keepalive',
-    description: '1,000 kept-alive connections held idle (one request each, not counted) beside 10 busy keep-alive clients: figures per busy request',
+    description:
+      '1,000 kept-alive connections held idle (one request each, not counted) beside 10 busy keep-alive clients: figures per busy request',
     load: { ...PERSISTENT, concurrency: 10, requests: 20000, quickRequests: 4000, depth: 1, idleConnections: 1000 },
     bodyBytes: 0,
     timeline: false,
@@ -84,7 +139,8 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     name: 'think-time',
-    description: 'HTTP/1.1, 20 persistent clients pausing 5–20 ms (seeded) between requests: every request needs its own wake-up',
+    description:
+      'HTTP/1.1, 20 persistent clients pausing 5–20 ms (seeded) between requests: every request needs its own wake-up',
     load: { ...PERSISTENT, concurrency: 20, requests: 6000, quickRequests: 1500, depth: 1, thinkMs: [5, 20], seed: 42 },
     bodyBytes: 0,
     timeline: false,

@@ -82,17 +82,49 @@ export type AllCounters = ReactorCounters & ServerCounters;
 /** A fresh set of zeroed reactor counters. */
 export function newReactorCounters(): ReactorCounters {
   return {
-    wakeups: 0, readyTurns: 0, epollWait: 0, idleWaits: 0, repolls: 0, emptyRepolls: 0, events: 0,
-    ctlAdd: 0, ctlMod: 0, ctlDel: 0,
+    wakeups: 0,
+    readyTurns: 0,
+    epollWait: 0,
+    idleWaits: 0,
+    repolls: 0,
+    emptyRepolls: 0,
+    events: 0,
+    ctlAdd: 0,
+    ctlMod: 0,
+    ctlDel: 0,
   };
 }
 
 /** A fresh set of zeroed server counters. */
 export function newServerCounters(): ServerCounters {
   return {
-    timerTurns: 0, accept: 0, acceptAgain: 0, recv: 0, recvAgain: 0, send: 0, sendAgain: 0, shutdown: 0, close: 0,
-    bytesIn: 0, bytesOut: 0, connections: 0, requests: 0, responses: 0, aborted: 0, rejected: 0,
-    timedOut: 0, keepAliveTimeouts: 0, headsShed: 0, handlerErrors: 0, cutOff: 0, shed: 0, fdExhausted: 0, deferred: 0, useless: 0, eagerHits: 0, eagerMisses: 0,
+    timerTurns: 0,
+    accept: 0,
+    acceptAgain: 0,
+    recv: 0,
+    recvAgain: 0,
+    send: 0,
+    sendAgain: 0,
+    shutdown: 0,
+    close: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    connections: 0,
+    requests: 0,
+    responses: 0,
+    aborted: 0,
+    rejected: 0,
+    timedOut: 0,
+    keepAliveTimeouts: 0,
+    headsShed: 0,
+    handlerErrors: 0,
+    cutOff: 0,
+    shed: 0,
+    fdExhausted: 0,
+    deferred: 0,
+    useless: 0,
+    eagerHits: 0,
+    eagerMisses: 0,
   };
 }
 

@@ -10,14 +10,49 @@ import { describe, test } from 'node:test';
 
 import * as etlt from 'etlt';
 import {
-  Epoll, Socket, EtltSystemError, sys,
-  EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLERR, EPOLLHUP, EPOLLRDHUP, EPOLLET, EPOLLONESHOT,
-  EPOLLEXCLUSIVE, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EEXIST, ENOENT, EBADF, EPERM, EINVAL, ECONNRESET,
-  SOL_SOCKET, SO_LINGER, SO_ERROR, SHUT_WR, SHUT_RDWR, MSG_OOB,
+  Epoll,
+  Socket,
+  sys,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLPRI,
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLRDHUP,
+  EPOLLET,
+  EPOLLONESHOT,
+  EPOLLEXCLUSIVE,
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EEXIST,
+  ENOENT,
+  EBADF,
+  EPERM,
+  EINVAL,
+  ECONNRESET,
+  SOL_SOCKET,
+  SO_LINGER,
+  SO_ERROR,
+  SHUT_WR,
+  SHUT_RDWR,
+  MSG_OOB,
 } from 'etlt';
 import {
-  cleanup, collectEvents, drain, expectEvents, expectNoEvents, fdTarget, isCloexec, lingerBytes,
-  listener, noFdLeak, retryEagain, runNode, tcpPair, throwsArg, throwsSys,
+  cleanup,
+  collectEvents,
+  drain,
+  expectEvents,
+  expectNoEvents,
+  fdTarget,
+  isCloexec,
+  lingerBytes,
+  listener,
+  noFdLeak,
+  retryEagain,
+  runNode,
+  tcpPair,
+  throwsArg,
+  throwsSys,
 } from '../lib/util.mjs';
 
 const NAMES = { EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP };
@@ -29,7 +64,10 @@ function epoll(t, ...args) {
 
 /** The events polled right now (timeout 0) for fd. */
 function eventsNow(ep, fd) {
-  return ep.poll(0).filter(([f]) => f === fd).map(([, ev]) => ev);
+  return ep
+    .poll(0)
+    .filter(([f]) => f === fd)
+    .map(([, ev]) => ev);
 }
 
 noFdLeak({ warmSpawn: true });
@@ -37,10 +75,25 @@ noFdLeak({ warmSpawn: true });
 describe('constants', () => {
   test('epoll constants have Linux values and are exported from the package root', () => {
     const expected = {
-      EPOLLIN: 0x1, EPOLLPRI: 0x2, EPOLLOUT: 0x4, EPOLLERR: 0x8, EPOLLHUP: 0x10,
-      EPOLLRDNORM: 0x40, EPOLLRDBAND: 0x80, EPOLLWRNORM: 0x100, EPOLLWRBAND: 0x200, EPOLLMSG: 0x400,
-      EPOLLRDHUP: 0x2000, EPOLLEXCLUSIVE: 2 ** 28, EPOLLWAKEUP: 2 ** 29, EPOLLONESHOT: 2 ** 30,
-      EPOLLET: 2 ** 31, EPOLL_CLOEXEC: 0o2000000, EPOLL_CTL_ADD: 1, EPOLL_CTL_DEL: 2, EPOLL_CTL_MOD: 3,
+      EPOLLIN: 0x1,
+      EPOLLPRI: 0x2,
+      EPOLLOUT: 0x4,
+      EPOLLERR: 0x8,
+      EPOLLHUP: 0x10,
+      EPOLLRDNORM: 0x40,
+      EPOLLRDBAND: 0x80,
+      EPOLLWRNORM: 0x100,
+      EPOLLWRBAND: 0x200,
+      EPOLLMSG: 0x400,
+      EPOLLRDHUP: 0x2000,
+      EPOLLEXCLUSIVE: 2 ** 28,
+      EPOLLWAKEUP: 2 ** 29,
+      EPOLLONESHOT: 2 ** 30,
+      EPOLLET: 2 ** 31,
+      EPOLL_CLOEXEC: 0o2000000,
+      EPOLL_CTL_ADD: 1,
+      EPOLL_CTL_DEL: 2,
+      EPOLL_CTL_MOD: 3,
     };
     for (const [name, value] of Object.entries(expected)) {
       assert.equal(etlt[name], value, name);
@@ -65,7 +118,12 @@ describe('Epoll lifecycle', () => {
   });
 
   test('sizehint and flags: positive hints and EPOLL_CLOEXEC are accepted', (t) => {
-    for (const [hint, flags] of [[-1, 0], [1, 0], [1024, EPOLL_CLOEXEC], [-1, EPOLL_CLOEXEC]]) {
+    for (const [hint, flags] of [
+      [-1, 0],
+      [1, 0],
+      [1024, EPOLL_CLOEXEC],
+      [-1, EPOLL_CLOEXEC],
+    ]) {
       const ep = epoll(t, hint, flags);
       assert.equal(fdTarget(ep.fileno()), 'anon_inode:[eventpoll]');
       // Python applies EPOLL_CLOEXEC whatever flags say.
@@ -144,11 +202,15 @@ describe('Epoll lifecycle', () => {
       unref: () => ep.unref(),
     };
     for (const [name, call] of Object.entries(calls)) {
-      assert.throws(call, (err) => {
-        assert.equal(err.code, 'ERR_ETLT_CLOSED', name);
-        assert.match(err.message, /closed/);
-        return true;
-      }, name);
+      assert.throws(
+        call,
+        (err) => {
+          assert.equal(err.code, 'ERR_ETLT_CLOSED', name);
+          assert.match(err.message, /closed/);
+          return true;
+        },
+        name,
+      );
     }
   });
 });
@@ -161,7 +223,11 @@ describe('register, modify, unregister', () => {
     ep.register(a.server.fileno(), EPOLLOUT);
     ep.register(b.server, EPOLLOUT);
     ep.register({ fileno: () => b.client.fileno() }, EPOLLOUT);
-    expectEvents(ep, [[a.server.fileno(), EPOLLOUT], [b.server.fileno(), EPOLLOUT], [b.client.fileno(), EPOLLOUT]]);
+    expectEvents(ep, [
+      [a.server.fileno(), EPOLLOUT],
+      [b.server.fileno(), EPOLLOUT],
+      [b.client.fileno(), EPOLLOUT],
+    ]);
   });
 
   test('the default mask is EPOLLIN | EPOLLPRI | EPOLLOUT', (t) => {
@@ -310,7 +376,10 @@ describe('poll', () => {
 
   test('fractions of a millisecond round up: poll(0.0001) waits ~1 ms, poll(0.0011) ~2 ms', (t) => {
     const ep = epoll(t);
-    for (const [timeout, min] of [[0.0001, 0.9], [0.0011, 1.9]]) {
+    for (const [timeout, min] of [
+      [0.0001, 0.9],
+      [0.0011, 1.9],
+    ]) {
       const t0 = performance.now();
       assert.deepEqual(ep.poll(timeout), []);
       const elapsed = performance.now() - t0;
@@ -330,14 +399,17 @@ describe('poll', () => {
     const ep = epoll(t);
     const l = listener(t, { nonBlocking: true });
     // A peer in another process answers each byte with 'x' 100 ms later, while this thread is blocked in poll.
-    const child = runNode(`
+    const child = runNode(
+      `
       import net from 'node:net';
       const s = net.connect(Number(process.argv[1]), '127.0.0.1');
       s.on('data', (d) => { for (const _ of d) setTimeout(() => s.write('x'), 100); });
       s.on('end', () => s.end());
       s.on('error', () => process.exit(2));
       setTimeout(() => process.exit(3), 8000).unref();
-    `, { args: [String(l.getsockname()[1])] });
+    `,
+      { args: [String(l.getsockname()[1])] },
+    );
     const [server] = await retryEagain(() => l.accept(), { timeout: 5000, message: 'the child to connect' });
     cleanup(t, server);
     ep.register(server, EPOLLIN);
@@ -389,8 +461,17 @@ describe('poll', () => {
     const out = new Uint32Array(8).fill(0xdead);
     const n = ep.pollInto(out, 4, 0);
     assert.equal(n, 2);
-    const got = [[out[0], out[1]], [out[2], out[3]]].sort((x, y) => x[0] - y[0]);
-    assert.deepEqual(got, [[a.server.fileno(), EPOLLOUT], [b.server.fileno(), EPOLLOUT]].sort((x, y) => x[0] - y[0]));
+    const got = [
+      [out[0], out[1]],
+      [out[2], out[3]],
+    ].sort((x, y) => x[0] - y[0]);
+    assert.deepEqual(
+      got,
+      [
+        [a.server.fileno(), EPOLLOUT],
+        [b.server.fileno(), EPOLLOUT],
+      ].sort((x, y) => x[0] - y[0]),
+    );
     assert.equal(out[4], 0xdead, 'nothing written past the events');
   });
 });
@@ -449,7 +530,10 @@ describe('trigger modes on TCP over 127.0.0.1', () => {
     const fds = [signed.server.fileno(), unsigned.server.fileno()];
     signed.client.send('a');
     unsigned.client.send('a');
-    const seen = expectEvents(ep, fds.map((fd) => [fd, EPOLLIN]));
+    const seen = expectEvents(
+      ep,
+      fds.map((fd) => [fd, EPOLLIN]),
+    );
     const more = collectEvents(ep, 50);
     for (const fd of fds) {
       const count = [...seen, ...more].filter(([f]) => f === fd).length;
@@ -462,7 +546,10 @@ describe('trigger modes on TCP over 127.0.0.1', () => {
     // modify takes the negative form too, and re-arms like the unsigned one.
     ep.modify(signed.server, mask);
     ep.modify(unsigned.server, mask >>> 0);
-    expectEvents(ep, fds.map((fd) => [fd, EPOLLIN]));
+    expectEvents(
+      ep,
+      fds.map((fd) => [fd, EPOLLIN]),
+    );
     expectNoEvents(ep, undefined, { ms: 30 });
   });
 
@@ -552,11 +639,17 @@ describe('trigger modes on TCP over 127.0.0.1', () => {
     ep.register(b.server, EPOLLIN | EPOLLOUT);
     a.client.send('x');
     b.client.send('y');
-    expectEvents(ep, [[a.server.fileno(), EPOLLIN], [b.server.fileno(), EPOLLIN | EPOLLOUT]]);
+    expectEvents(ep, [
+      [a.server.fileno(), EPOLLIN],
+      [b.server.fileno(), EPOLLIN | EPOLLOUT],
+    ]);
     const batch = ep.poll(0);
     assert.deepEqual(
       batch.sort((x, y) => x[0] - y[0]),
-      [[a.server.fileno(), EPOLLIN], [b.server.fileno(), EPOLLIN | EPOLLOUT]].sort((x, y) => x[0] - y[0]),
+      [
+        [a.server.fileno(), EPOLLIN],
+        [b.server.fileno(), EPOLLIN | EPOLLOUT],
+      ].sort((x, y) => x[0] - y[0]),
     );
   });
 });

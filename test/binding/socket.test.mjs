@@ -11,15 +11,57 @@ import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import {
-  Epoll, Socket, EtltSystemError, EtltAddressError, sys,
-  AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_CLOEXEC,
-  SOL_SOCKET, SO_REUSEADDR, SO_RCVBUF, SO_LINGER, SO_ERROR, SO_TYPE, IPPROTO_TCP, TCP_NODELAY,
-  SHUT_RD, SHUT_WR, SHUT_RDWR, MSG_PEEK, MSG_NOSIGNAL, EPOLLOUT,
-  EAGAIN, EBADF, EINPROGRESS, ECONNREFUSED, ENOTCONN, EISCONN, EADDRINUSE, EPIPE, ECONNRESET,
+  Epoll,
+  Socket,
+  EtltAddressError,
+  sys,
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  SOCK_STREAM,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOCK_CLOEXEC,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  SO_RCVBUF,
+  SO_LINGER,
+  SO_ERROR,
+  SO_TYPE,
+  IPPROTO_TCP,
+  TCP_NODELAY,
+  SHUT_RD,
+  SHUT_WR,
+  SHUT_RDWR,
+  MSG_PEEK,
+  MSG_NOSIGNAL,
+  EPOLLOUT,
+  EAGAIN,
+  EBADF,
+  EINPROGRESS,
+  ECONNREFUSED,
+  ENOTCONN,
+  EISCONN,
+  EADDRINUSE,
+  EPIPE,
+  ECONNRESET,
 } from 'etlt';
 import {
-  cleanup, drain, expectEvents, fdTarget, isCloexec, isNonBlocking, lingerBytes, listener,
-  noFdLeak, retryEagain, runNode, tcpPair, throwsArg, throwsSys, waitFor,
+  cleanup,
+  drain,
+  expectEvents,
+  fdTarget,
+  isCloexec,
+  isNonBlocking,
+  lingerBytes,
+  listener,
+  noFdLeak,
+  retryEagain,
+  runNode,
+  tcpPair,
+  throwsArg,
+  throwsSys,
+  waitFor,
 } from '../lib/util.mjs';
 
 /** A port on 127.0.0.1 where nothing listens (bound, not listening, until the test ends). */
@@ -306,12 +348,16 @@ describe('bind, listen, connect, accept', () => {
     throwsArg(() => s.connect(['127.0.0.1', 70000]), RangeError, 'port');
     throwsArg(() => s.bind(['127.0.0.1', '80']), TypeError, 'port');
     for (const host of ['example.com', '::1', '1.2.3', '127.0.0.1 ']) {
-      assert.throws(() => s.bind([host, 0]), (err) => {
-        assert.ok(err instanceof EtltAddressError);
-        assert.equal(err.code, 'ERR_ETLT_ADDRESS');
-        assert.ok(err.message.includes(host));
-        return true;
-      }, host);
+      assert.throws(
+        () => s.bind([host, 0]),
+        (err) => {
+          assert.ok(err instanceof EtltAddressError);
+          assert.equal(err.code, 'ERR_ETLT_ADDRESS');
+          assert.ok(err.message.includes(host));
+          return true;
+        },
+        host,
+      );
     }
     assert.throws(() => s.connect(['example.com', 80]), { code: 'ERR_ETLT_ADDRESS' });
     assert.equal(s.connectEx !== undefined, true);
@@ -468,14 +514,17 @@ describe('data', () => {
     throwsSys(() => server.recvInto(Buffer.alloc(4)), 'EAGAIN', EAGAIN, 'recv');
     const chunk = Buffer.alloc(1 << 16);
     let sent = 0;
-    assert.throws(() => {
-      for (let i = 0; i < 10000; i++) sent += client.send(chunk);
-    }, (err) => {
-      assert.equal(err.code, 'EAGAIN');
-      assert.equal(err.errno, -EAGAIN);
-      assert.equal(err.syscall, 'send');
-      return true;
-    });
+    assert.throws(
+      () => {
+        for (let i = 0; i < 10000; i++) sent += client.send(chunk);
+      },
+      (err) => {
+        assert.equal(err.code, 'EAGAIN');
+        assert.equal(err.errno, -EAGAIN);
+        assert.equal(err.syscall, 'send');
+        return true;
+      },
+    );
     assert.ok(sent > 0);
   });
 
@@ -483,27 +532,34 @@ describe('data', () => {
     const { client, server } = tcpPair(t, { nonBlocking: true });
     const payload = randomBytes(16 << 20);
     let bytesSent = -1;
-    assert.throws(() => client.sendall(payload), (err) => {
-      assert.equal(err.code, 'EAGAIN');
-      bytesSent = err.bytesSent;
-      return true;
-    });
+    assert.throws(
+      () => client.sendall(payload),
+      (err) => {
+        assert.equal(err.code, 'EAGAIN');
+        bytesSent = err.bytesSent;
+        return true;
+      },
+    );
     assert.ok(Number.isInteger(bytesSent) && bytesSent > 0 && bytesSent < payload.length, `bytesSent ${bytesSent}`);
     const parts = [];
     let got = 0;
-    await waitFor(() => {
-      const b = drain(server);
-      parts.push(b);
-      got += b.length;
-      return got >= bytesSent;
-    }, { message: `${bytesSent} bytes` });
+    await waitFor(
+      () => {
+        const b = drain(server);
+        parts.push(b);
+        got += b.length;
+        return got >= bytesSent;
+      },
+      { message: `${bytesSent} bytes` },
+    );
     assert.equal(got, bytesSent);
     assert.ok(Buffer.concat(parts).equals(payload.subarray(0, bytesSent)));
   });
 
   test('sendall of 8 MiB on a blocking socket to a reader in another process', async (t) => {
     const l = listener(t, { nonBlocking: true });
-    const child = runNode(`
+    const child = runNode(
+      `
       import net from 'node:net';
       import { createHash } from 'node:crypto';
       const s = net.connect(Number(process.argv[1]), '127.0.0.1');
@@ -513,7 +569,9 @@ describe('data', () => {
       s.on('end', () => s.end(n + ' ' + h.digest('hex')));
       s.on('error', (e) => { console.error(e); process.exit(2); });
       setTimeout(() => process.exit(3), 15000).unref();
-    `, { args: [String(l.getsockname()[1])], timeout: 20000 });
+    `,
+      { args: [String(l.getsockname()[1])], timeout: 20000 },
+    );
     const [server] = await retryEagain(() => l.accept(), { timeout: 5000, message: 'the reader to connect' });
     cleanup(t, server);
     assert.equal(server.getBlocking(), true);
@@ -522,19 +580,22 @@ describe('data', () => {
     server.shutdown(SHUT_WR);
     server.setBlocking(false);
     const reply = [];
-    await waitFor(() => {
-      for (;;) {
-        let b;
-        try {
-          b = server.recv(4096);
-        } catch (err) {
-          if (err.code === 'EAGAIN') return false;
-          throw err;
+    await waitFor(
+      () => {
+        for (;;) {
+          let b;
+          try {
+            b = server.recv(4096);
+          } catch (err) {
+            if (err.code === 'EAGAIN') return false;
+            throw err;
+          }
+          if (b.length === 0) return true;
+          reply.push(b);
         }
-        if (b.length === 0) return true;
-        reply.push(b);
-      }
-    }, { timeout: 15000, message: 'the reader to answer' });
+      },
+      { timeout: 15000, message: 'the reader to answer' },
+    );
     const expected = `${payload.length} ${createHash('sha256').update(payload).digest('hex')}`;
     assert.equal(Buffer.concat(reply).toString(), expected);
     const { code, stderr } = await child;
@@ -559,15 +620,18 @@ describe('data', () => {
     const { client, server } = tcpPair(t);
     server.close();
     let code;
-    await waitFor(() => {
-      try {
-        client.send('are you there?');
-        return false;
-      } catch (err) {
-        code = err.code;
-        return true;
-      }
-    }, { message: 'send to fail' });
+    await waitFor(
+      () => {
+        try {
+          client.send('are you there?');
+          return false;
+        } catch (err) {
+          code = err.code;
+          return true;
+        }
+      },
+      { message: 'send to fail' },
+    );
     assert.ok(code === 'EPIPE' || code === 'ECONNRESET', code);
   });
 
@@ -590,9 +654,11 @@ describe('data', () => {
       let code = null;
       const deadline = Date.now() + 3000;
       while (code === null && Date.now() < deadline) {
-        ${raw
-          ? 'const r = sys.send(c.fileno(), data, 0, data.length, 0); if (r < 0) code = r;'
-          : 'try { c.send(data); } catch (e) { code = e.code; }'}
+        ${
+          raw
+            ? 'const r = sys.send(c.fileno(), data, 0, data.length, 0); if (r < 0) code = r;'
+            : 'try { c.send(data); } catch (e) { code = e.code; }'
+        }
       }
       console.log(JSON.stringify({ code }));
     `;
@@ -734,12 +800,15 @@ describe('sys: -errno instead of exceptions', () => {
   async function readExactly(sock, n) {
     const parts = [];
     let got = 0;
-    await waitFor(() => {
-      const b = drain(sock);
-      parts.push(b);
-      got += b.length;
-      return got >= n;
-    }, { message: `${n} bytes` });
+    await waitFor(
+      () => {
+        const b = drain(sock);
+        parts.push(b);
+        got += b.length;
+        return got >= n;
+      },
+      { message: `${n} bytes` },
+    );
     return Buffer.concat(parts);
   }
 
@@ -784,8 +853,14 @@ describe('sys: -errno instead of exceptions', () => {
     }
     assert.equal(r, -EAGAIN);
     assert.ok(EAGAIN > 0);
-    assert.ok(sent.some((n) => n > 0 && n < whole.length), `a short count among ${sent}`);
-    assert.ok(sent.every((n) => n > 0 && n <= whole.length), String(sent));
+    assert.ok(
+      sent.some((n) => n > 0 && n < whole.length),
+      `a short count among ${sent}`,
+    );
+    assert.ok(
+      sent.every((n) => n > 0 && n <= whole.length),
+      String(sent),
+    );
     const expected = Buffer.concat(sent.map((n) => whole.subarray(0, n)));
     const got = await readExactly(server, expected.length);
     assert.equal(got.length, expected.length);
@@ -797,12 +872,18 @@ describe('sys: -errno instead of exceptions', () => {
     server.close();
     const data = [Buffer.alloc(100, 1), Buffer.alloc(100, 2)];
     const seen = [];
-    await waitFor(() => {
-      const n = sys.sendmsg(client.fileno(), data, 2, MSG_NOSIGNAL);
-      if (n < 0) seen.push(n);
-      return n === -EPIPE;
-    }, { message: `-EPIPE (got ${seen})` });
-    assert.ok(seen.slice(0, -1).every((n) => n === -ECONNRESET), String(seen));
+    await waitFor(
+      () => {
+        const n = sys.sendmsg(client.fileno(), data, 2, MSG_NOSIGNAL);
+        if (n < 0) seen.push(n);
+        return n === -EPIPE;
+      },
+      { message: `-EPIPE (got ${seen})` },
+    );
+    assert.ok(
+      seen.slice(0, -1).every((n) => n === -ECONNRESET),
+      String(seen),
+    );
     assert.equal(sys.sendmsg(-1, data, 2, MSG_NOSIGNAL), -EBADF);
   });
 
@@ -869,8 +950,15 @@ describe('sys: -errno instead of exceptions', () => {
     named(() => sys.sendmsg(fd, [b], 1, 2 ** 31), RangeError, 'flags');
     const boom = new Error('boom from a getter');
     const throwing = [b];
-    Object.defineProperty(throwing, 1, { get() { throw boom; } });
-    assert.throws(() => sys.sendmsg(fd, throwing, 2, 0), (err) => err === boom);
+    Object.defineProperty(throwing, 1, {
+      get() {
+        throw boom;
+      },
+    });
+    assert.throws(
+      () => sys.sendmsg(fd, throwing, 2, 0),
+      (err) => err === boom,
+    );
     await delay(20);
     assert.equal(sys.recv(server.fileno(), Buffer.alloc(8), 0, 8, 0), -EAGAIN, 'none of these sent a byte');
     // Only the first `count` elements are looked at.

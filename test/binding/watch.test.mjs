@@ -8,8 +8,20 @@ import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import {
-  Epoll, Socket, AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOL_SOCKET, SO_REUSEADDR,
-  EPOLLIN, EPOLLOUT, EPOLLET, EPOLLRDHUP, EPOLLHUP, EPOLLERR, EINVAL,
+  Epoll,
+  Socket,
+  AF_INET,
+  SOCK_STREAM,
+  SOCK_NONBLOCK,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLET,
+  EPOLLRDHUP,
+  EPOLLHUP,
+  EPOLLERR,
+  EINVAL,
 } from 'etlt';
 import { SEED_RESPONSE as RESPONSE } from '../lib/http.mjs';
 import { cleanup, drain, noFdLeak, runNode, tcpPair, waitFor } from '../lib/util.mjs';
@@ -235,7 +247,10 @@ describe('watch() delivery', () => {
 
   test('watch() validates the listener, and a second watch() replaces the first', async (t) => {
     const ep = cleanup(t, new Epoll());
-    assert.throws(() => ep.watch(42), (err) => err instanceof TypeError && /"listener"/.test(err.message));
+    assert.throws(
+      () => ep.watch(42),
+      (err) => err instanceof TypeError && /"listener"/.test(err.message),
+    );
     assert.equal(ep.watching, false);
     const { client, server } = tcpPair(t, { nonBlocking: true });
     ep.register(server, EPOLLIN | EPOLLET);
@@ -355,7 +370,11 @@ describe('watch() and the process lifetime (child processes)', () => {
     assert.match(byName.unwatchAfterEvents.stdout, /exited 1\b/);
     for (const name of Object.keys(stays)) {
       const r = byName[name];
-      assert.equal(r.signal, 'SIGKILL', `${name}: should still be running 500 ms after watching (code ${r.code}, ${r.stderr})`);
+      assert.equal(
+        r.signal,
+        'SIGKILL',
+        `${name}: should still be running 500 ms after watching (code ${r.code}, ${r.stderr})`,
+      );
       assert.match(r.stdout, /watching/, name);
       assert.doesNotMatch(r.stdout, /exited/, name);
     }
@@ -422,15 +441,21 @@ describe('watch() and the process lifetime (child processes)', () => {
       setTimeout(() => { console.log('still alive'); process.exit(7); }, 3000).unref();
     `;
     const [uncaught, handled] = await Promise.all([
-      runNode(`${setup}
-        ep.watch(() => { throw new Error('boom from the listener'); });`, { timeout: 5000 }),
-      runNode(`${setup}
+      runNode(
+        `${setup}
+        ep.watch(() => { throw new Error('boom from the listener'); });`,
+        { timeout: 5000 },
+      ),
+      runNode(
+        `${setup}
         process.on('uncaughtException', (err) => {
           console.log('caught: ' + err.message);
           ep.close();
           s.close();
         });
-        ep.watch(() => { throw new Error('boom from the listener'); });`, { timeout: 5000 }),
+        ep.watch(() => { throw new Error('boom from the listener'); });`,
+        { timeout: 5000 },
+      ),
     ]);
     assert.equal(uncaught.timedOut, false);
     assert.equal(uncaught.code, 1, `exit code ${uncaught.code}, stdout ${uncaught.stdout}`);

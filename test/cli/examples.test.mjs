@@ -19,15 +19,21 @@ function rawRequest(port, request = 'GET / HTTP/1.0\r\n\r\n') {
     socket.on('connect', () => socket.write(request));
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', reject);
-    socket.on('close', (hadError) => { if (!hadError) resolve(Buffer.concat(chunks)); });
+    socket.on('close', (hadError) => {
+      if (!hadError) resolve(Buffer.concat(chunks));
+    });
   });
 }
 
 /** Runs curl as an HTTP/1.0 client; stdout is the header block as received (-D -) then the body. */
 function curl(port) {
   return new Promise((resolve, reject) => {
-    execFile('curl', ['-s', '-0', '--max-time', '5', '-D', '-', '-o', '-', `http://${HOST}:${port}/`],
-      { encoding: 'buffer' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    execFile(
+      'curl',
+      ['-s', '-0', '--max-time', '5', '-D', '-', '-o', '-', `http://${HOST}:${port}/`],
+      { encoding: 'buffer' },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    );
   });
 }
 
@@ -55,10 +61,15 @@ for (const mode of ['lt', 'et']) {
     before(async () => {
       port = await freePort();
       child = spawn(process.execPath, [`dist/examples/seed-${mode}.js`, HOST, String(port)], {
-        cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.stdout.setEncoding('utf8').on('data', (s) => { stdout += s; });
-      child.stderr.setEncoding('utf8').on('data', (s) => { stderr += s; });
+      child.stdout.setEncoding('utf8').on('data', (s) => {
+        stdout += s;
+      });
+      child.stderr.setEncoding('utf8').on('data', (s) => {
+        stderr += s;
+      });
       // Ready means it answers a whole request. A bare connect-then-close probe would not do:
       // an early-closing client is exactly what sends the seed's ET loop spinning forever.
       const deadline = Date.now() + DEADLINE_MS;
@@ -85,7 +96,7 @@ for (const mode of ['lt', 'et']) {
       }
     });
 
-    it('answers raw HTTP/1.0 requests with exactly the seed\'s bytes', async () => {
+    it("answers raw HTTP/1.0 requests with exactly the seed's bytes", async () => {
       for (let i = 0; i < 3; i++) {
         const got = await rawRequest(port);
         served++;
@@ -93,7 +104,7 @@ for (const mode of ['lt', 'et']) {
       }
     });
 
-    it('answers curl -0 with exactly the seed\'s bytes', async () => {
+    it("answers curl -0 with exactly the seed's bytes", async () => {
       for (let i = 0; i < 3; i++) {
         const got = await curl(port);
         served++;

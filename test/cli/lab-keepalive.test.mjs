@@ -55,7 +55,10 @@ test('pipelined: kept alive, the seed reconnected to, et-no-drain stalled', { ti
   assert.ok(lt.syscallsPerRequest.epoll_ctl < 0.01, `epoll_ctl/req ${lt.syscallsPerRequest.epoll_ctl}`);
 
   const seed = get('seed-lt', 'pipelined');
-  assert.ok(seed.completed > 100 && seed.completed === seed.attempted, `seed-lt completed ${seed.completed} of ${seed.attempted}`);
+  assert.ok(
+    seed.completed > 100 && seed.completed === seed.attempted,
+    `seed-lt completed ${seed.completed} of ${seed.attempted}`,
+  );
   assert.deepEqual([seed.stalled, seed.errors], [0, 0]);
   assert.equal(seed.requestsPerConnection, 1, 'the seed closes after every response');
   assert.ok(seed.reconnects >= seed.completed - 4, `reconnects ${seed.reconnects}, completed ${seed.completed}`);
@@ -63,27 +66,48 @@ test('pipelined: kept alive, the seed reconnected to, et-no-drain stalled', { ti
 
   const nd = get('et-no-drain', 'pipelined');
   assert.ok(nd.stalled > 0, 'et-no-drain leaves the rest of a 2.8 KB batch unread');
-  assert.ok(report.connectionsByWorkload.pipelined.lt.every((c) => c.requests > 1), 'per-connection records: many requests each');
+  assert.ok(
+    report.connectionsByWorkload.pipelined.lt.every((c) => c.requests > 1),
+    'per-connection records: many requests each',
+  );
 });
 
-test('idle-keepalive: 1,000 idle connections held; lt-always-out pays for them on every busy request', { timeout: 90_000 }, async (t) => {
-  const { get } = await lab(t, ['--workloads', 'idle-keepalive', '--strategies', 'lt,lt-always-out']);
-  for (const s of ['lt', 'lt-always-out']) {
-    const r = get(s, 'idle-keepalive');
-    assert.deepEqual(r.idle, { opened: 1000, held: 1000, closedByServer: 0, failed: 0 }, `${s}: the idle connections`);
-    assert.equal(r.completed, r.attempted, `${s}: every busy request answered`);
-    assert.deepEqual([r.stalled, r.errors, r.reconnects, r.connections], [0, 0, 0, 10], `${s}: ten busy connections, kept`);
-    assert.ok(r.baselineCounters.connections >= 1000, `${s}: a baseline with the idle connections alone`);
-    assert.ok(r.counters.connections >= 1010);
-    // The idle connections' requests and registrations are the baseline's, not the busy
-    // requests' (those two counts are exact; accept4's EAGAINs and the events vary from run to run).
-    assert.equal(r.counters.requests - r.baselineCounters.requests, r.completed, `${s}: busy requests alone`);
-    assert.equal(r.requestsPerConnection, r.completed / 10);
-    assert.ok(r.syscallsPerRequest.epoll_ctl < 0.01, `${s}: epoll_ctl ${r.syscallsPerRequest.epoll_ctl} per busy request`);
-  }
-  const lt = get('lt', 'idle-keepalive');
-  const bad = get('lt-always-out', 'idle-keepalive');
-  assert.ok(Math.abs(lt.uselessEventsPerRequest) < 0.1, `lt: useless/req ${lt.uselessEventsPerRequest}`);
-  assert.ok(bad.uselessEventsPerRequest > 50, `lt-always-out: useless/req ${bad.uselessEventsPerRequest}`);
-  assert.ok(bad.eventsPerWait > 50, `lt-always-out: every wait reports the idle connections (${bad.eventsPerWait} events/wait)`);
-});
+test(
+  'idle-keepalive: 1,000 idle connections held; lt-always-out pays for them on every busy request',
+  { timeout: 90_000 },
+  async (t) => {
+    const { get } = await lab(t, ['--workloads', 'idle-keepalive', '--strategies', 'lt,lt-always-out']);
+    for (const s of ['lt', 'lt-always-out']) {
+      const r = get(s, 'idle-keepalive');
+      assert.deepEqual(
+        r.idle,
+        { opened: 1000, held: 1000, closedByServer: 0, failed: 0 },
+        `${s}: the idle connections`,
+      );
+      assert.equal(r.completed, r.attempted, `${s}: every busy request answered`);
+      assert.deepEqual(
+        [r.stalled, r.errors, r.reconnects, r.connections],
+        [0, 0, 0, 10],
+        `${s}: ten busy connections, kept`,
+      );
+      assert.ok(r.baselineCounters.connections >= 1000, `${s}: a baseline with the idle connections alone`);
+      assert.ok(r.counters.connections >= 1010);
+      // The idle connections' requests and registrations are the baseline's, not the busy
+      // requests' (those two counts are exact; accept4's EAGAINs and the events vary from run to run).
+      assert.equal(r.counters.requests - r.baselineCounters.requests, r.completed, `${s}: busy requests alone`);
+      assert.equal(r.requestsPerConnection, r.completed / 10);
+      assert.ok(
+        r.syscallsPerRequest.epoll_ctl < 0.01,
+        `${s}: epoll_ctl ${r.syscallsPerRequest.epoll_ctl} per busy request`,
+      );
+    }
+    const lt = get('lt', 'idle-keepalive');
+    const bad = get('lt-always-out', 'idle-keepalive');
+    assert.ok(Math.abs(lt.uselessEventsPerRequest) < 0.1, `lt: useless/req ${lt.uselessEventsPerRequest}`);
+    assert.ok(bad.uselessEventsPerRequest > 50, `lt-always-out: useless/req ${bad.uselessEventsPerRequest}`);
+    assert.ok(
+      bad.eventsPerWait > 50,
+      `lt-always-out: every wait reports the idle connections (${bad.eventsPerWait} events/wait)`,
+    );
+  },
+);

@@ -57,11 +57,22 @@ let browser;
 
 async function getBrowser() {
   if (!existsSync(CHROMIUM)) {
-    assert.fail(`${CHROMIUM} is missing: the lab report test needs Chromium (apt-get install chromium); it does not skip`);
+    assert.fail(
+      `${CHROMIUM} is missing: the lab report test needs Chromium (apt-get install chromium); it does not skip`,
+    );
   }
   browser ??= await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return browser;
 }
@@ -113,7 +124,12 @@ function measurePage(page) {
     for (const svg of document.querySelectorAll('svg[data-timeline]')) {
       timelines[svg.dataset.timeline] = {
         box: box(svg),
-        marks: [...svg.querySelectorAll('g.mark')].map((g) => ({ fd: Number(g.dataset.fd), wait: Number(g.dataset.wait), events: g.dataset.events, ...box(g) })),
+        marks: [...svg.querySelectorAll('g.mark')].map((g) => ({
+          fd: Number(g.dataset.fd),
+          wait: Number(g.dataset.wait),
+          events: g.dataset.events,
+          ...box(g),
+        })),
       };
     }
     return { charts, timelines, width: document.documentElement.scrollWidth };
@@ -128,13 +144,23 @@ async function checkReportPage(report, file, label) {
     const strategies = report.strategies;
     const workloads = report.workloads.map((w) => w.name);
     assert.ok(strategies.length > 0 && workloads.length > 0, `${label}: the report has strategies and workloads`);
-    assert.ok(drawn.width <= 1280, `${label}: the page fits 1280 px without horizontal scrolling (scrollWidth ${drawn.width})`);
+    assert.ok(
+      drawn.width <= 1280,
+      `${label}: the page fits 1280 px without horizontal scrolling (scrollWidth ${drawn.width})`,
+    );
 
     for (const metric of CHART_METRICS) {
       const chart = drawn.charts[metric.id];
       assert.ok(chart, `${label}: svg[data-chart="${metric.id}"] exists`);
-      assert.ok(chart.box.width > 100 && chart.box.height > 100, `${label}: chart ${metric.id} has a real size (${chart.box.width}×${chart.box.height})`);
-      assert.equal(chart.bars.length, strategies.length * workloads.length, `${label}: chart ${metric.id} has one bar per strategy and workload`);
+      assert.ok(
+        chart.box.width > 100 && chart.box.height > 100,
+        `${label}: chart ${metric.id} has a real size (${chart.box.width}×${chart.box.height})`,
+      );
+      assert.equal(
+        chart.bars.length,
+        strategies.length * workloads.length,
+        `${label}: chart ${metric.id} has one bar per strategy and workload`,
+      );
 
       const expected = EXPECTED_METRIC[metric.id];
       assert.ok(expected, `the test knows chart ${metric.id}`);
@@ -144,7 +170,11 @@ async function checkReportPage(report, file, label) {
           assert.equal(bars.length, 1, `${label}: chart ${metric.id} has one bar for ${s} × ${w}`);
           const r = report.results.find((x) => x.strategy === s && x.workload === w);
           assert.ok(r, `${label}: the report has a result for ${s} × ${w}`);
-          assert.equal(Number(bars[0].value), expected(r), `${label}: chart ${metric.id}, ${s} × ${w} shows the result's value`);
+          assert.equal(
+            Number(bars[0].value),
+            expected(r),
+            `${label}: chart ${metric.id}, ${s} × ${w} shows the result's value`,
+          );
         }
       }
 
@@ -158,10 +188,16 @@ async function checkReportPage(report, file, label) {
       }
       assert.ok(maxHeight > 50, `${label}: chart ${metric.id}'s tallest bar is clearly visible (${maxHeight} px)`);
       const tallest = finite.filter((b) => Math.abs(b.height - maxHeight) < 0.5);
-      assert.ok(tallest.some((b) => Number(b.value) === maxValue), `${label}: chart ${metric.id}'s tallest bar has the largest value ${maxValue}`);
+      assert.ok(
+        tallest.some((b) => Number(b.value) === maxValue),
+        `${label}: chart ${metric.id}'s tallest bar has the largest value ${maxValue}`,
+      );
       for (const b of finite) {
         const want = (Number(b.value) / maxValue) * maxHeight;
-        assert.ok(Math.abs(b.height - want) <= 1, `${label}: chart ${metric.id}, ${b.strategy} × ${b.workload}: height ${b.height} px, expected ${want.toFixed(2)} px for value ${b.value}`);
+        assert.ok(
+          Math.abs(b.height - want) <= 1,
+          `${label}: chart ${metric.id}, ${b.strategy} × ${b.workload}: height ${b.height} px, expected ${want.toFixed(2)} px for value ${b.value}`,
+        );
         assert.ok(b.width > 4, `${label}: bar ${b.strategy} × ${b.workload} is wide enough to see (${b.width} px)`);
       }
     }
@@ -181,7 +217,10 @@ async function checkReportPage(report, file, label) {
       });
       const got = tl.marks.map((m) => `${m.wait}/${m.fd}/${m.events}`);
       assert.deepEqual(got.sort(), want.sort(), `${label}: timeline ${s} marks every [fd, events] of every wait`);
-      assert.ok(tl.marks.every((m) => m.width > 0 && m.height > 0), `${label}: every mark of timeline ${s} is visible`);
+      assert.ok(
+        tl.marks.every((m) => m.width > 0 && m.height > 0),
+        `${label}: every mark of timeline ${s} is visible`,
+      );
     }
 
     assert.deepEqual(errors, [], `${label}: no console errors`);
@@ -221,12 +260,15 @@ async function fromCli() {
   const html = join(dir, 'cli-report.html');
   const r = await run(process.execPath, [CLI, ...LAB_ARGS, '--json', json, '--out', html], LAB_TIMEOUT_MS);
   if (r.code !== 0 || !existsSync(json)) {
-    return { why: `etlt ${LAB_ARGS.join(' ')} failed (${r.signal ?? `exit ${r.code}`}): ${r.out.trim().split('\n').slice(-3).join(' / ')}` };
+    return {
+      why: `etlt ${LAB_ARGS.join(' ')} failed (${r.signal ?? `exit ${r.code}`}): ${r.out.trim().split('\n').slice(-3).join(' / ')}`,
+    };
   }
   return { report: JSON.parse(readFileSync(json, 'utf8')), html: existsSync(html) ? html : undefined };
 }
 
-const percentile = (sorted, p) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
+const percentile = (sorted, p) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const round = (v, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 
 /**
@@ -303,7 +345,10 @@ async function measureOwn() {
         cpuUsPerRequest: round((cpu.user + cpu.system) / n, 1),
         p50Ms: round(percentile(sorted, 50), 3),
         p99Ms: round(percentile(sorted, 99), 3),
-        syscallsPerRequest: Object.fromEntries([['total', per(total)], ...Object.entries(sys).map(([k, v]) => [k, per(v)])]),
+        syscallsPerRequest: Object.fromEntries([
+          ['total', per(total)],
+          ...Object.entries(sys).map(([k, v]) => [k, per(v)]),
+        ]),
         idleWaitsPerRequest: per(c.idleWaits),
         eventsPerWait: round(c.events / Math.max(1, c.epollWait)),
         uselessEventsPerRequest: per(c.useless ?? 0),
@@ -315,7 +360,12 @@ async function measureOwn() {
   return {
     version: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
     startedAt: new Date().toISOString(),
-    machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version, kernel: (await import('node:os')).release(), pinned: false },
+    machine: {
+      cpus: (await import('node:os')).availableParallelism(),
+      node: process.version,
+      kernel: (await import('node:os')).release(),
+      pinned: false,
+    },
     strategies,
     workloads: workloads.map(({ name, description }) => ({ name, description })),
     results,
@@ -347,13 +397,35 @@ test('renderHtml colours strategies from the catalog and timeline marks by readi
   const known = STRATEGY_CATALOG.map((f) => f.name);
   const strategies = [...known, 'mine', 'yours'];
   const zero = { total: 0, epoll_wait: 0, epoll_ctl: 0, accept4: 0, recvfrom: 0, sendto: 0, shutdown: 0, close: 0 };
-  const result = (strategy) => ({ strategy, workload: 'w', attempted: 1, completed: 1, stalled: 0, errors: 0, seconds: 1, rps: 1, cpuUsPerRequest: 1, p50Ms: 1, p99Ms: 1, syscallsPerRequest: { ...zero, total: 1 }, idleWaitsPerRequest: 0, eventsPerWait: 1, uselessEventsPerRequest: 0, counters: {} });
+  const result = (strategy) => ({
+    strategy,
+    workload: 'w',
+    attempted: 1,
+    completed: 1,
+    stalled: 0,
+    errors: 0,
+    seconds: 1,
+    rps: 1,
+    cpuUsPerRequest: 1,
+    p50Ms: 1,
+    p99Ms: 1,
+    syscallsPerRequest: { ...zero, total: 1 },
+    idleWaitsPerRequest: 0,
+    eventsPerWait: 1,
+    uselessEventsPerRequest: 0,
+    counters: {},
+  });
   const { IN, PRI, OUT, ERR, HUP, RDHUP, ET } = EPOLL_BITS;
   const masks = [IN | RDHUP, OUT, PRI, 0, ET, IN | OUT | ET, ERR | HUP, 0x40];
   const report = {
-    version: '0', startedAt: '2024-01-01T00:00:00Z', machine: { cpus: 1, node: 'v20', kernel: '6', pinned: false },
-    strategies, workloads: [{ name: 'w', description: '' }], results: strategies.map(result),
-    timelines: { et: [{ t: 0, events: masks.map((ev, fd) => [fd, ev]) }] }, descriptions: {},
+    version: '0',
+    startedAt: '2024-01-01T00:00:00Z',
+    machine: { cpus: 1, node: 'v20', kernel: '6', pinned: false },
+    strategies,
+    workloads: [{ name: 'w', description: '' }],
+    results: strategies.map(result),
+    timelines: { et: [{ t: 0, events: masks.map((ev, fd) => [fd, ev]) }] },
+    descriptions: {},
   };
   const page = renderHtml(report);
   const fillOf = (s) => page.match(new RegExp(`<rect class="bar" data-strategy="${s}" [^>]*fill="([^"]+)"`))?.[1];
@@ -361,13 +433,22 @@ test('renderHtml colours strategies from the catalog and timeline marks by readi
   assert.equal(fillOf('mine'), '#2a9d8f', 'an unknown strategy takes the first fallback colour');
   assert.equal(fillOf('yours'), '#8d6e63', 'and the next one the second');
 
-  const green = '#2f9e44', blue = '#1971c2', red = '#e03131', grey = '#868e96';
+  const green = '#2f9e44',
+    blue = '#1971c2',
+    red = '#e03131',
+    grey = '#868e96';
   const want = [[green, red], [blue], [grey], [grey], [grey], [green, blue], [red], [grey]];
   masks.forEach((ev, fd) => {
-    const mark = page.match(new RegExp(`<g class="mark" data-fd="${fd}" data-wait="0" data-events="([^"]*)">(.*?)</g>`));
+    const mark = page.match(
+      new RegExp(`<g class="mark" data-fd="${fd}" data-wait="0" data-events="([^"]*)">(.*?)</g>`),
+    );
     assert.ok(mark, `fd ${fd} has a mark`);
     assert.equal(mark[1], describeMask(ev).join('|') || '0');
-    assert.deepEqual([...mark[2].matchAll(/fill="([^"]+)"/g)].map((m) => m[1]), want[fd], `fd ${fd} (${mark[1]}) is coloured by its readiness`);
+    assert.deepEqual(
+      [...mark[2].matchAll(/fill="([^"]+)"/g)].map((m) => m[1]),
+      want[fd],
+      `fd ${fd} (${mark[1]}) is coloured by its readiness`,
+    );
   });
 });
 
@@ -375,25 +456,69 @@ test('renderHtml escapes text and survives empty, zero and NaN data', async () =
   const evil = `<img src=x onerror="alert(1)">'&"`;
   const zero = { total: 0, epoll_wait: 0, epoll_ctl: 0, accept4: 0, recvfrom: 0, sendto: 0, shutdown: 0, close: 0 };
   const result = (strategy, workload, v) => ({
-    strategy, workload, attempted: 0, completed: 0, stalled: v, errors: 0, seconds: 0, rps: v, cpuUsPerRequest: v,
-    p50Ms: v, p99Ms: v, syscallsPerRequest: { ...zero, total: v }, idleWaitsPerRequest: v, eventsPerWait: v,
-    uselessEventsPerRequest: v, counters: { [evil]: v },
+    strategy,
+    workload,
+    attempted: 0,
+    completed: 0,
+    stalled: v,
+    errors: 0,
+    seconds: 0,
+    rps: v,
+    cpuUsPerRequest: v,
+    p50Ms: v,
+    p99Ms: v,
+    syscallsPerRequest: { ...zero, total: v },
+    idleWaitsPerRequest: v,
+    eventsPerWait: v,
+    uselessEventsPerRequest: v,
+    counters: { [evil]: v },
   });
   const report = {
-    version: evil, startedAt: 'not a date', machine: { cpus: 0, node: evil, kernel: evil, pinned: false },
-    strategies: [evil, 'zero'], workloads: [{ name: evil, description: evil }],
+    version: evil,
+    startedAt: 'not a date',
+    machine: { cpus: 0, node: evil, kernel: evil, pinned: false },
+    strategies: [evil, 'zero'],
+    workloads: [{ name: evil, description: evil }],
     results: [result(evil, evil, Number.NaN), result('zero', evil, 0)],
-    timelines: { [evil]: [{ t: Number.NaN, events: [[3, Number.NaN], [-1, 1], [4, 1 | 0x80000000]] }], zero: [] },
+    timelines: {
+      [evil]: [
+        {
+          t: Number.NaN,
+          events: [
+            [3, Number.NaN],
+            [-1, 1],
+            [4, 1 | 0x80000000],
+          ],
+        },
+      ],
+      zero: [],
+    },
     descriptions: { [evil]: evil },
   };
-  const empty = { version: '', startedAt: '', machine: { cpus: 0, node: '', kernel: '', pinned: false }, strategies: [], workloads: [], results: [], timelines: {}, descriptions: {} };
+  const empty = {
+    version: '',
+    startedAt: '',
+    machine: { cpus: 0, node: '', kernel: '', pinned: false },
+    strategies: [],
+    workloads: [],
+    results: [],
+    timelines: {},
+    descriptions: {},
+  };
 
-  for (const [name, r] of [['edge', report], ['empty', empty]]) {
+  for (const [name, r] of [
+    ['edge', report],
+    ['empty', empty],
+  ]) {
     const html = renderHtml(r);
     assert.ok(!html.includes('<img'), `${name}: no unescaped markup from the report`);
     assert.doesNotMatch(html, /<script(?! type="application\/json")/, `${name}: no executable script`);
     // Geometry is always finite: NaN only ever appears as a data-value.
-    assert.doesNotMatch(html, /\s(?:x|y|x1|x2|y1|y2|width|height|viewBox|transform)="[^"]*(?:NaN|Infinity)/, `${name}: no NaN in SVG geometry`);
+    assert.doesNotMatch(
+      html,
+      /\s(?:x|y|x1|x2|y1|y2|width|height|viewBox|transform)="[^"]*(?:NaN|Infinity)/,
+      `${name}: no NaN in SVG geometry`,
+    );
     for (const m of CHART_METRICS) assert.ok(html.includes(`data-chart="${m.id}"`), `${name}: chart ${m.id} is there`);
     const file = join(dir, `${name}.html`);
     writeFileSync(file, html);
@@ -401,11 +526,19 @@ test('renderHtml escapes text and survives empty, zero and NaN data', async () =
     try {
       const drawn = await measurePage(page);
       assert.equal(Object.keys(drawn.charts).length, CHART_METRICS.length, `${name}: every chart rendered`);
-      for (const [id, c] of Object.entries(drawn.charts)) assert.ok(c.box.width > 100 && c.box.height > 100, `${name}: chart ${id} has a real size`);
+      for (const [id, c] of Object.entries(drawn.charts))
+        assert.ok(c.box.width > 100 && c.box.height > 100, `${name}: chart ${id} has a real size`);
       if (name === 'edge') {
         assert.equal(drawn.charts.cpuUsPerRequest.bars.length, 2);
-        assert.ok(drawn.charts.cpuUsPerRequest.bars.every((b) => b.height === 0), 'NaN and zero draw empty bars');
-        assert.equal(drawn.timelines[evil].marks.length, 1, 'invalid [fd, events] pairs are dropped, the valid one drawn');
+        assert.ok(
+          drawn.charts.cpuUsPerRequest.bars.every((b) => b.height === 0),
+          'NaN and zero draw empty bars',
+        );
+        assert.equal(
+          drawn.timelines[evil].marks.length,
+          1,
+          'invalid [fd, events] pairs are dropped, the valid one drawn',
+        );
         assert.ok(drawn.timelines.zero, 'an empty timeline still gets its svg');
       }
       assert.deepEqual(errors, [], `${name}: no console errors`);
@@ -426,7 +559,10 @@ test('the lab report renders in Chromium from a real run', { timeout: 60_000 }, 
   } else {
     t.diagnostic(`report from: etlt ${LAB_ARGS.join(' ')}`);
   }
-  assert.ok(report.results.some((r) => r.completed > 0), 'the run completed some requests');
+  assert.ok(
+    report.results.some((r) => r.completed > 0),
+    'the run completed some requests',
+  );
 
   const file = join(dir, 'report.html');
   writeFileSync(file, renderHtml(report));

@@ -34,7 +34,16 @@ test('etlt lab --quick measures the strategies and shows both pitfalls', { timeo
   try {
     const json = join(dir, 'report.json');
     const { stdout, stderr } = await run(
-      ['lab', '--quick', '--strategies', 'et,lt,et-no-drain,lt-always-out,seed-lt', '--workloads', 'sequential,big-head', '--json', json],
+      [
+        'lab',
+        '--quick',
+        '--strategies',
+        'et,lt,et-no-drain,lt-always-out,seed-lt',
+        '--workloads',
+        'sequential,big-head',
+        '--json',
+        json,
+      ],
       110_000,
     );
     const report = JSON.parse(readFileSync(json, 'utf8'));
@@ -46,7 +55,8 @@ test('etlt lab --quick measures the strategies and shows both pitfalls', { timeo
     // Plain progress lines when piped, and a table with a row per strategy.
     assert.match(stderr, /\[1\/10\] et × sequential: \d+ done/);
     assert.match(stdout, /workload big-head/);
-    for (const s of ['et', 'lt', 'et-no-drain', 'lt-always-out', 'seed-lt']) assert.match(stdout, new RegExp(`^${s}\\s+\\d`, 'm'));
+    for (const s of ['et', 'lt', 'et-no-drain', 'lt-always-out', 'seed-lt'])
+      assert.match(stdout, new RegExp(`^${s}\\s+\\d`, 'm'));
 
     for (const s of ['et', 'lt', 'seed-lt']) {
       for (const w of ['sequential', 'big-head']) {
@@ -64,8 +74,14 @@ test('etlt lab --quick measures the strategies and shows both pitfalls', { timeo
     assert.ok(get('et-no-drain', 'big-head').stalled > 0, 'et-no-drain stalls on big heads');
     // lt-always-out wakes up for nothing, many times per request.
     const wasted = get('lt-always-out', 'big-head');
-    assert.ok(wasted.uselessEventsPerRequest > 1 && wasted.uselessEventsPerRequest > 5 * get('lt', 'big-head').uselessEventsPerRequest);
-    assert.ok(wasted.syscallsPerRequest.epoll_wait > 1.5 * get('lt', 'big-head').syscallsPerRequest.epoll_wait, 'lt-always-out waits more');
+    assert.ok(
+      wasted.uselessEventsPerRequest > 1 &&
+        wasted.uselessEventsPerRequest > 5 * get('lt', 'big-head').uselessEventsPerRequest,
+    );
+    assert.ok(
+      wasted.syscallsPerRequest.epoll_wait > 1.5 * get('lt', 'big-head').syscallsPerRequest.epoll_wait,
+      'lt-always-out waits more',
+    );
     // The timelines (big-head) hold real epoll_wait returns, and show the modes apart: the
     // seed's LT loop, reading 1024 bytes per wake-up, is told again that the same connection
     // is readable on consecutive waits; the seed's ET loop, draining, hears of each edge once.
@@ -105,8 +121,9 @@ function straceCounts(file) {
   const calls = {};
   for (const m of text.matchAll(/^\d+\s+([a-z_0-9]+)\(/gm)) calls[m[1]] = (calls[m[1]] ?? 0) + 1;
   // Our set: a duplicated fd that epoll_ctl also registers fds with.
-  const duplicated = [...text.matchAll(/^\d+\s+fcntl\((\d+), F_DUPFD_CLOEXEC, \d+\)\s*= (\d+)/gm)]
-    .find((m) => new RegExp(`^\\d+\\s+epoll_ctl\\(${m[1]}, EPOLL_CTL_ADD,`, 'm').test(text));
+  const duplicated = [...text.matchAll(/^\d+\s+fcntl\((\d+), F_DUPFD_CLOEXEC, \d+\)\s*= (\d+)/gm)].find((m) =>
+    new RegExp(`^\\d+\\s+epoll_ctl\\(${m[1]}, EPOLL_CTL_ADD,`, 'm').test(text),
+  );
   const ourSet = duplicated?.[1];
   const dup = duplicated?.[2];
   const ctlOnOurSet = ourSet ? (text.match(new RegExp(`^\\d+\\s+epoll_ctl\\(${ourSet},`, 'gm')) ?? []).length : 0;
@@ -127,9 +144,29 @@ async function straced(mode, requests) {
   const dir = mkdtempSync(join(tmpdir(), 'etlt-strace-'));
   const log = join(dir, 'strace.txt');
   const stats = join(dir, 'stats.json');
-  const strace = spawn('strace', ['-f', '-e', 'trace=epoll_wait,epoll_pwait,epoll_ctl,accept4,recvfrom,sendto,shutdown,close,fcntl',
-    '-o', log, process.execPath, CLI, 'serve', '--mode', mode,
-    '--host', '127.0.0.1', '--port', '0', '--quiet', '--stats-json', stats], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const strace = spawn(
+    'strace',
+    [
+      '-f',
+      '-e',
+      'trace=epoll_wait,epoll_pwait,epoll_ctl,accept4,recvfrom,sendto,shutdown,close,fcntl',
+      '-o',
+      log,
+      process.execPath,
+      CLI,
+      'serve',
+      '--mode',
+      mode,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--quiet',
+      '--stats-json',
+      stats,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   try {
     const port = await new Promise((res, rej) => {
       let out = '';
@@ -144,7 +181,10 @@ async function straced(mode, requests) {
       });
     });
     if (requests > 0) {
-      const ab = execFileSync('ab', ['-q', '-n', String(requests), '-c', '4', `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: 30_000 });
+      const ab = execFileSync('ab', ['-q', '-n', String(requests), '-c', '4', `http://127.0.0.1:${port}/`], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       assert.match(ab, /Failed requests:\s+0/);
     }
     const pid = childPid(strace.pid);

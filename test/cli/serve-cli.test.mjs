@@ -18,8 +18,27 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 
 import {
-  CLI, DASHES, HOST, MODES, REQUEST, ROOT, SEED_RESPONSE, Scope, ab, assertBytes, curl, exchange, freePort,
-  parseCounters, responseFor, run, sha256, show, startCli, waitFor, wrk,
+  CLI,
+  DASHES,
+  HOST,
+  MODES,
+  REQUEST,
+  ROOT,
+  SEED_RESPONSE,
+  Scope,
+  ab,
+  assertBytes,
+  curl,
+  exchange,
+  freePort,
+  parseCounters,
+  responseFor,
+  run,
+  sha256,
+  show,
+  startCli,
+  waitFor,
+  wrk,
 } from '../lib/http.mjs';
 
 const BIG_BODY = randomBytes(8 << 20);
@@ -73,31 +92,43 @@ function tryConnect(port) {
 
 for (const mode of MODES) {
   describe(`etlt serve, mode ${mode}`, { timeout: 60_000 }, () => {
-    test('prints the start line and each request after 40 dashes; answers curl -0 byte for byte', { timeout: 15_000 }, async (t) => {
-      const scope = new Scope(t);
-      const cli = await startCli(scope, mode);
-      assert.match(cli.stdout, new RegExp(`^etlt: serving on http://127\\.0\\.0\\.1:${cli.port}/ \\(${mode === 'et' ? 'edge' : 'level'}-triggered, mode ${mode}\\)\\n`));
-      const r = await curl(cli.port);
-      assert.equal(r.code, 0, r.stderr);
-      assertBytes(r.stdout, SEED_RESPONSE, 'curl -0');
-      const request = 'GET /printed HTTP/1.0\r\nHost: 127.0.0.1\r\nX-Test: yes\r\n\r\n';
-      assertBytes((await exchange(scope, cli.port, request)).data, SEED_RESPONSE, 'raw client');
-      // The seed prints the request minus its last two characters; a newline ends the line.
-      const printed = `${DASHES}\n${request.slice(0, -2)}\n`;
-      await waitFor(() => cli.stdout.includes(printed), { message: 'the request on stdout' });
-      assert.match(cli.stdout, new RegExp(`${DASHES}\\nGET / HTTP/1\\.0\\r\\nHost: 127\\.0\\.0\\.1:${cli.port}\\r\\nUser-Agent: curl/`));
-      assert.equal(cli.stdout.split(`${DASHES}\n`).length - 1, 2);
-      // SIGUSR1 prints the counters and the server goes on.
-      const c = await cli.counters();
-      assert.equal(c.requests, 2);
-      assert.equal(c.responses, 2);
-      assertBytes((await exchange(scope, cli.port)).data, SEED_RESPONSE, 'after SIGUSR1');
-      const end = await stopGracefully(cli);
-      assert.equal(end.responses, 3);
-      assert.equal(end.aborted, 0);
-    });
+    test(
+      'prints the start line and each request after 40 dashes; answers curl -0 byte for byte',
+      { timeout: 15_000 },
+      async (t) => {
+        const scope = new Scope(t);
+        const cli = await startCli(scope, mode);
+        assert.match(
+          cli.stdout,
+          new RegExp(
+            `^etlt: serving on http://127\\.0\\.0\\.1:${cli.port}/ \\(${mode === 'et' ? 'edge' : 'level'}-triggered, mode ${mode}\\)\\n`,
+          ),
+        );
+        const r = await curl(cli.port);
+        assert.equal(r.code, 0, r.stderr);
+        assertBytes(r.stdout, SEED_RESPONSE, 'curl -0');
+        const request = 'GET /printed HTTP/1.0\r\nHost: 127.0.0.1\r\nX-Test: yes\r\n\r\n';
+        assertBytes((await exchange(scope, cli.port, request)).data, SEED_RESPONSE, 'raw client');
+        // The seed prints the request minus its last two characters; a newline ends the line.
+        const printed = `${DASHES}\n${request.slice(0, -2)}\n`;
+        await waitFor(() => cli.stdout.includes(printed), { message: 'the request on stdout' });
+        assert.match(
+          cli.stdout,
+          new RegExp(`${DASHES}\\nGET / HTTP/1\\.0\\r\\nHost: 127\\.0\\.0\\.1:${cli.port}\\r\\nUser-Agent: curl/`),
+        );
+        assert.equal(cli.stdout.split(`${DASHES}\n`).length - 1, 2);
+        // SIGUSR1 prints the counters and the server goes on.
+        const c = await cli.counters();
+        assert.equal(c.requests, 2);
+        assert.equal(c.responses, 2);
+        assertBytes((await exchange(scope, cli.port)).data, SEED_RESPONSE, 'after SIGUSR1');
+        const end = await stopGracefully(cli);
+        assert.equal(end.responses, 3);
+        assert.equal(end.aborted, 0);
+      },
+    );
 
-    test('prints a client\'s control bytes escaped, never raw to the terminal', { timeout: 15_000 }, async (t) => {
+    test("prints a client's control bytes escaped, never raw to the terminal", { timeout: 15_000 }, async (t) => {
       const scope = new Scope(t);
       const cli = await startCli(scope, mode);
       // UTF-8 for U+009B (CSI) in the target; ESC sequences (retitle, clear screen) and a NUL
@@ -146,20 +177,24 @@ for (const mode of MODES) {
       await stopGracefully(cli);
     });
 
-    test('an stdout pipe that is never read does not stall the server, nor its exit', { timeout: 20_000 }, async (t) => {
-      const scope = new Scope(t);
-      const port = await freePort();
-      const cli = await startCli(scope, mode, [], { port, readStdout: false });
-      // ~1 KiB printed per request, 3,000 requests: far more than the pipe and the print queue hold.
-      const r = await ab(port, { n: 3000, c: 10, extra: ['-H', `X-Pad: ${'p'.repeat(1000)}`], timeout: 15_000 });
-      assert.equal(r.code, 0, `ab: ${r.stderr}\n${r.stdout}`);
-      assert.equal(r.complete, 3000, r.stdout);
-      assert.equal(r.failed, 0, r.stdout);
-      assertBytes((await exchange(scope, port)).data, SEED_RESPONSE, 'after ab');
-      const end = await stopGracefully(cli, 'SIGTERM', 5000);
-      assert.equal(end.responses, 3001);
-      assert.match(cli.stderr, /^etlt: \d+ request lines were dropped: stdout was too slow$/m);
-    });
+    test(
+      'an stdout pipe that is never read does not stall the server, nor its exit',
+      { timeout: 20_000 },
+      async (t) => {
+        const scope = new Scope(t);
+        const port = await freePort();
+        const cli = await startCli(scope, mode, [], { port, readStdout: false });
+        // ~1 KiB printed per request, 3,000 requests: far more than the pipe and the print queue hold.
+        const r = await ab(port, { n: 3000, c: 10, extra: ['-H', `X-Pad: ${'p'.repeat(1000)}`], timeout: 15_000 });
+        assert.equal(r.code, 0, `ab: ${r.stderr}\n${r.stdout}`);
+        assert.equal(r.complete, 3000, r.stdout);
+        assert.equal(r.failed, 0, r.stdout);
+        assertBytes((await exchange(scope, port)).data, SEED_RESPONSE, 'after ab');
+        const end = await stopGracefully(cli, 'SIGTERM', 5000);
+        assert.equal(end.responses, 3001);
+        assert.match(cli.stderr, /^etlt: \d+ request lines were dropped: stdout was too slow$/m);
+      },
+    );
 
     test('out of fds (ulimit -n 64): sheds the excess, keeps running, serves again', { timeout: 20_000 }, async (t) => {
       const scope = new Scope(t);
@@ -209,43 +244,58 @@ for (const mode of MODES) {
     });
 
     for (const signal of ['SIGINT', 'SIGTERM']) {
-      test(`${signal}: stops accepting, finishes the response in flight, exits 0 with the counters`, { timeout: 15_000 }, async (t) => {
-        const scope = new Scope(t);
-        const cli = await startCli(scope, mode, ['--quiet', '--body', bodyFile, '--close-timeout', '10']);
-        const c = await pausedRequest(scope, cli.port);
-        // In flight: the server's send has hit EAGAIN.
-        await waitFor(async () => (await cli.counters()).sendAgain > 0, {
-          timeout: 3000,
-          interval: 20,
-          message: 'the response to block',
-        });
-        cli.kill(signal);
-        await waitFor(() => cli.stderr.includes(`etlt: ${signal}: no longer accepting`), { message: 'the signal to be handled' });
-        // The notice is queued just before the listener closes: poll for the refusal.
-        await waitFor(async () => (await tryConnect(cli.port)) === 'ECONNREFUSED', {
-          timeout: 2000,
-          interval: 10,
-          message: 'new connections to be refused',
-        });
-        assert.equal(cli.exited, false, 'exited with a response in flight');
-        c.socket.resume();
-        const r = await c.closedWithin(5000);
-        assert.equal(sha256(r.data), BIG_SHA, `got ${r.data.length} bytes: ${show(r.data, 80)}`);
-        const end = await stopGracefully(cli, signal);
-        assert.equal(end.responses, 1);
-        assert.equal(end.aborted, 0);
-        assert.match(cli.stderr, /^etlt: epoll_wait=\d+ \(wake-ups \d+, idle \d+, re-polls \d+ of which empty \d+, events\/wait [\d.]+; idle-timer turns \d+ apart\) epoll_ctl add=\d+ mod=\d+ del=\d+$/m);
-        assert.match(cli.stderr, /^etlt: per request: syscalls=[\d.]+ epoll_wait=[\d.]+ epoll_ctl=[\d.]+$/m);
-      });
+      test(
+        `${signal}: stops accepting, finishes the response in flight, exits 0 with the counters`,
+        { timeout: 15_000 },
+        async (t) => {
+          const scope = new Scope(t);
+          const cli = await startCli(scope, mode, ['--quiet', '--body', bodyFile, '--close-timeout', '10']);
+          const c = await pausedRequest(scope, cli.port);
+          // In flight: the server's send has hit EAGAIN.
+          await waitFor(async () => (await cli.counters()).sendAgain > 0, {
+            timeout: 3000,
+            interval: 20,
+            message: 'the response to block',
+          });
+          cli.kill(signal);
+          await waitFor(() => cli.stderr.includes(`etlt: ${signal}: no longer accepting`), {
+            message: 'the signal to be handled',
+          });
+          // The notice is queued just before the listener closes: poll for the refusal.
+          await waitFor(async () => (await tryConnect(cli.port)) === 'ECONNREFUSED', {
+            timeout: 2000,
+            interval: 10,
+            message: 'new connections to be refused',
+          });
+          assert.equal(cli.exited, false, 'exited with a response in flight');
+          c.socket.resume();
+          const r = await c.closedWithin(5000);
+          assert.equal(sha256(r.data), BIG_SHA, `got ${r.data.length} bytes: ${show(r.data, 80)}`);
+          const end = await stopGracefully(cli, signal);
+          assert.equal(end.responses, 1);
+          assert.equal(end.aborted, 0);
+          assert.match(
+            cli.stderr,
+            /^etlt: epoll_wait=\d+ \(wake-ups \d+, idle \d+, re-polls \d+ of which empty \d+, events\/wait [\d.]+; idle-timer turns \d+ apart\) epoll_ctl add=\d+ mod=\d+ del=\d+$/m,
+          );
+          assert.match(cli.stderr, /^etlt: per request: syscalls=[\d.]+ epoll_wait=[\d.]+ epoll_ctl=[\d.]+$/m);
+        },
+      );
     }
 
     test('a second SIGINT cuts off the responses in flight and exits 130 at once', { timeout: 15_000 }, async (t) => {
       const scope = new Scope(t);
       const cli = await startCli(scope, mode, ['--quiet', '--body', bodyFile, '--close-timeout', '60']);
       await pausedRequest(scope, cli.port);
-      await waitFor(async () => (await cli.counters()).sendAgain > 0, { timeout: 3000, interval: 20, message: 'the response to block' });
+      await waitFor(async () => (await cli.counters()).sendAgain > 0, {
+        timeout: 3000,
+        interval: 20,
+        message: 'the response to block',
+      });
       cli.kill('SIGINT');
-      await waitFor(() => cli.stderr.includes('etlt: SIGINT: no longer accepting'), { message: 'the first SIGINT to be handled' });
+      await waitFor(() => cli.stderr.includes('etlt: SIGINT: no longer accepting'), {
+        message: 'the first SIGINT to be handled',
+      });
       const t0 = performance.now();
       cli.kill('SIGINT');
       const { code, signal } = await cli.stop('SIGINT', 3000);
@@ -263,7 +313,11 @@ for (const mode of MODES) {
       const scope = new Scope(t);
       const cli = await startCli(scope, mode, ['--quiet', '--body', bodyFile, '--close-timeout', '0.3']);
       await pausedRequest(scope, cli.port);
-      await waitFor(async () => (await cli.counters()).sendAgain > 0, { timeout: 3000, interval: 20, message: 'the response to block' });
+      await waitFor(async () => (await cli.counters()).sendAgain > 0, {
+        timeout: 3000,
+        interval: 20,
+        message: 'the response to block',
+      });
       const t0 = performance.now();
       await stopGracefully(cli, 'SIGTERM', 3000);
       const ms = performance.now() - t0;
@@ -287,14 +341,20 @@ for (const mode of MODES) {
         ['--trace', '1.5'],
       ];
       for (const args of bad) {
-        const r = await run(process.execPath, [CLI, 'serve', '--mode', mode, '--host', HOST, ...args], { timeout: 5000 });
+        const r = await run(process.execPath, [CLI, 'serve', '--mode', mode, '--host', HOST, ...args], {
+          timeout: 5000,
+        });
         assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}; ${r.stderr}`);
         assert.match(r.stderr, /^etlt: .*\nRun 'etlt serve --help' for usage\.\n$/);
       }
       const busy = net.createServer().listen(0, HOST);
       try {
         await new Promise((resolve) => busy.once('listening', resolve));
-        const r = await run(process.execPath, [CLI, 'serve', '--mode', mode, '--host', HOST, '--port', String(busy.address().port)], { timeout: 5000 });
+        const r = await run(
+          process.execPath,
+          [CLI, 'serve', '--mode', mode, '--host', HOST, '--port', String(busy.address().port)],
+          { timeout: 5000 },
+        );
         assert.equal(r.code, 1, r.stderr);
         assert.match(r.stderr, /EADDRINUSE/);
       } finally {
@@ -305,14 +365,17 @@ for (const mode of MODES) {
 }
 
 describe('etlt serve output', () => {
-  test('an exit with a never-read stdout is not hung by a print queued on a busy thread pool', { timeout: 20_000 }, async (t) => {
-    const scope = new Scope(t);
-    // The Printer makes a pipe non-blocking and restores it on release; a write still queued
-    // on the thread pool at that moment then ran blocking on a full pipe and never returned,
-    // so the process never exited (seen under load as 'did not exit within 5000 ms of SIGTERM').
-    // One pool thread kept busy makes the queued write certain.
-    const dist = (f) => pathToFileURL(join(ROOT, 'dist', 'src', f)).href;
-    const script = `
+  test(
+    'an exit with a never-read stdout is not hung by a print queued on a busy thread pool',
+    { timeout: 20_000 },
+    async (t) => {
+      const scope = new Scope(t);
+      // The Printer makes a pipe non-blocking and restores it on release; a write still queued
+      // on the thread pool at that moment then ran blocking on a full pipe and never returned,
+      // so the process never exited (seen under load as 'did not exit within 5000 ms of SIGTERM').
+      // One pool thread kept busy makes the queued write certain.
+      const dist = (f) => pathToFileURL(join(ROOT, 'dist', 'src', f)).href;
+      const script = `
       import { pbkdf2 } from 'node:crypto';
       import { setTimeout as delay } from 'node:timers/promises';
       import { Printer } from ${JSON.stringify(dist('cli/printer.js'))};
@@ -329,24 +392,25 @@ describe('etlt serve output', () => {
         process.stderr.write(blocking ? 'blocking again\\n' : 'still non-blocking\\n');
       });
     `;
-    const child = scope.child(
-      spawn(process.execPath, ['--input-type=module', '-e', script], {
-        cwd: ROOT,
-        env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'], // stdout: never read
-      }),
-    );
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => {
-      stderr += d;
-    });
-    const stopWaiting = new AbortController();
-    const timedOut = delay(8000, null, { signal: stopWaiting.signal }).catch(() => null);
-    const r = await Promise.race([once(child, 'exit'), timedOut]);
-    stopWaiting.abort();
-    assert.ok(r !== null, `the process did not exit within 8 s of releasing its output; stderr: ${stderr}`);
-    assert.deepEqual(r, [0, null], stderr);
-    await waitFor(() => child.stderr.closed, { timeout: 2000, message: 'stderr to close' });
-    assert.equal(stderr, 'blocking again\n');
-  });
+      const child = scope.child(
+        spawn(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: ROOT,
+          env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'], // stdout: never read
+        }),
+      );
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d) => {
+        stderr += d;
+      });
+      const stopWaiting = new AbortController();
+      const timedOut = delay(8000, null, { signal: stopWaiting.signal }).catch(() => null);
+      const r = await Promise.race([once(child, 'exit'), timedOut]);
+      stopWaiting.abort();
+      assert.ok(r !== null, `the process did not exit within 8 s of releasing its output; stderr: ${stderr}`);
+      assert.deepEqual(r, [0, null], stderr);
+      await waitFor(() => child.stderr.closed, { timeout: 2000, message: 'stderr to close' });
+      assert.equal(stderr, 'blocking again\n');
+    },
+  );
 });

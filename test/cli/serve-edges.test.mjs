@@ -13,7 +13,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { CLI, HOST, ROOT, SEED_RESPONSE, Scope, assertBytes, exchange, freePort, responseFor, run, sha256, startCli, waitFor } from '../lib/http.mjs';
+import {
+  CLI,
+  HOST,
+  ROOT,
+  SEED_RESPONSE,
+  Scope,
+  assertBytes,
+  exchange,
+  freePort,
+  responseFor,
+  run,
+  sha256,
+  startCli,
+  waitFor,
+} from '../lib/http.mjs';
 
 let dir;
 
@@ -80,7 +94,10 @@ describe('npm start', () => {
     const kids = childrenOf(npm.pid);
     assert.equal(kids.length, 1, `npm's children: ${kids.join(', ')}`);
     const cmdline = readFileSync(`/proc/${kids[0]}/cmdline`, 'latin1').split('\0');
-    assert.ok(cmdline.some((a) => a.endsWith('main.js')), `npm's child runs ${cmdline.join(' ')}`);
+    assert.ok(
+      cmdline.some((a) => a.endsWith('main.js')),
+      `npm's child runs ${cmdline.join(' ')}`,
+    );
     const server = kids[0];
     const exited = once(npm, 'exit');
     npm.kill('SIGTERM');
@@ -114,7 +131,9 @@ describe('addresses', () => {
   test('--host [::1], pasted from a URL, serves on ::1', { timeout: 10_000 }, async (t) => {
     const scope = new Scope(t);
     const port = await freePort();
-    const child = scope.child(spawn(process.execPath, [CLI, 'serve', '--host', '[::1]', '--port', String(port), '--quiet'], { cwd: ROOT }));
+    const child = scope.child(
+      spawn(process.execPath, [CLI, 'serve', '--host', '[::1]', '--port', String(port), '--quiet'], { cwd: ROOT }),
+    );
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
     await waitFor(() => out.includes('serving on'), { timeout: 5000, message: 'the start line' });
@@ -129,14 +148,23 @@ describe('addresses', () => {
     assertBytes(data, SEED_RESPONSE);
   });
 
-  test('a link-local address without its interface explains itself; with it, it binds', { timeout: 10_000 }, async () => {
-    const r = await run(process.execPath, [CLI, 'serve', '--host', 'fe80::1', '--port', '0'], { timeout: 5000 });
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^etlt: bind EINVAL: .* \[fe80::1\]:0 \(a link-local address needs its interface: fe80::1%eth0\)\n$/);
-    const unknown = await run(process.execPath, [CLI, 'serve', '--host', 'fe80::1%nope0', '--port', '0'], { timeout: 5000 });
-    assert.equal(unknown.code, 1, unknown.stderr);
-    assert.match(unknown.stderr, /no network interface 'nope0'/);
-  });
+  test(
+    'a link-local address without its interface explains itself; with it, it binds',
+    { timeout: 10_000 },
+    async () => {
+      const r = await run(process.execPath, [CLI, 'serve', '--host', 'fe80::1', '--port', '0'], { timeout: 5000 });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /^etlt: bind EINVAL: .* \[fe80::1\]:0 \(a link-local address needs its interface: fe80::1%eth0\)\n$/,
+      );
+      const unknown = await run(process.execPath, [CLI, 'serve', '--host', 'fe80::1%nope0', '--port', '0'], {
+        timeout: 5000,
+      });
+      assert.equal(unknown.code, 1, unknown.stderr);
+      assert.match(unknown.stderr, /no network interface 'nope0'/);
+    },
+  );
 });
 
 describe('the seed modes and the pitfalls', () => {
@@ -148,7 +176,11 @@ describe('the seed modes and the pitfalls', () => {
     test(`--mode ${mode}: the start line and --help say what it is`, { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
       const port = await freePort();
-      const child = scope.child(spawn(process.execPath, [CLI, 'serve', '--mode', mode, '--host', HOST, '--port', String(port), '--quiet'], { cwd: ROOT }));
+      const child = scope.child(
+        spawn(process.execPath, [CLI, 'serve', '--mode', mode, '--host', HOST, '--port', String(port), '--quiet'], {
+          cwd: ROOT,
+        }),
+      );
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
       await waitFor(() => out.includes('serving on'), { timeout: 5000, message: 'the start line' });

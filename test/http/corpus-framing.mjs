@@ -131,7 +131,8 @@ export const FRAMING = {
 
   // ---- pipelining and smuggling: where does the first request end? ----
   'pipelined-two-gets': head('GET /1 HTTP/1.1', 'Host: a') + head('GET /2 HTTP/1.1', 'Host: a'),
-  'pipelined-three-mixed': head('HEAD /1 HTTP/1.1', 'Host: a') + post(['Content-Length: 2'], 'ab') + head('GET /3 HTTP/1.1', 'Host: a'),
+  'pipelined-three-mixed':
+    head('HEAD /1 HTTP/1.1', 'Host: a') + post(['Content-Length: 2'], 'ab') + head('GET /3 HTTP/1.1', 'Host: a'),
   'pipelined-chunked-then-get': chunked('5\r\nhello\r\n0\r\n\r\n') + GET,
   'pipelined-trailer-then-get': chunked('0\r\nX-A: 1\r\n\r\n') + GET,
   'smuggle-cl0-get': post(['Content-Length: 0'], GET),

@@ -10,13 +10,13 @@ const line = (l) => head(l, 'Host: a');
 
 export const HEAD_EDGES = {
   // ---- the request line ----
-  'http10': head('GET /x HTTP/1.0'),
+  http10: head('GET /x HTTP/1.0'),
   'http10-host': head('GET /x HTTP/1.0', 'Host: a'),
-  'http11': line('GET /x HTTP/1.1'),
-  'http19': line('GET /x HTTP/1.9'),
-  'http20': line('GET /x HTTP/2.0'),
+  http11: line('GET /x HTTP/1.1'),
+  http19: line('GET /x HTTP/1.9'),
+  http20: line('GET /x HTTP/2.0'),
   'http09-version': line('GET /x HTTP/0.9'),
-  'http30': line('GET /x HTTP/3.0'),
+  http30: line('GET /x HTTP/3.0'),
   'version-lower-case': line('GET /x http/1.1'),
   'version-two-digit-minor': line('GET /x HTTP/1.10'),
   'version-missing-minor': line('GET /x HTTP/1'),
@@ -48,7 +48,7 @@ export const HEAD_EDGES = {
   'target-relative': line('GET x/y HTTP/1.1'),
   'target-fragment': line('GET /x#frag HTTP/1.1'),
   'target-percent': line('GET /%7Ex%20y HTTP/1.1'),
-  'target-odd-ascii': line("GET /a!$&'()*+,;=:@-._~[]{}|^`\\\"<> HTTP/1.1"),
+  'target-odd-ascii': line('GET /a!$&\'()*+,;=:@-._~[]{}|^`\\"<> HTTP/1.1'),
   'target-obs-text': line('GET /caf\xe9 HTTP/1.1'),
   'target-utf8': line('GET /caf\xc3\xa9 HTTP/1.1'),
   'target-ctl': line('GET /a\x01b HTTP/1.1'),
@@ -126,11 +126,14 @@ export const HEAD_EDGES = {
   'expect-continue': head('POST / HTTP/1.1', 'Host: a', 'Expect: 100-continue', 'Content-Length: 5') + 'hello',
   'expect-continue-case': head('POST / HTTP/1.1', 'Host: a', 'Expect: 100-Continue', 'Content-Length: 5') + 'hello',
   'expect-continue-no-body': head('GET / HTTP/1.1', 'Host: a', 'Expect: 100-continue'),
-  'expect-continue-chunked': head('POST / HTTP/1.1', 'Host: a', 'Expect: 100-continue', 'Transfer-Encoding: chunked') + '2\r\nhi\r\n0\r\n\r\n',
+  'expect-continue-chunked':
+    head('POST / HTTP/1.1', 'Host: a', 'Expect: 100-continue', 'Transfer-Encoding: chunked') + '2\r\nhi\r\n0\r\n\r\n',
   'expect-unknown': head('POST / HTTP/1.1', 'Host: a', 'Expect: fancy', 'Content-Length: 5') + 'hello',
   'expect-empty': req('Expect:'),
-  'expect-continue-and-other': head('POST / HTTP/1.1', 'Host: a', 'Expect: 100-continue, fancy', 'Content-Length: 5') + 'hello',
-  'expect-continue-param': head('POST / HTTP/1.1', 'Host: a', 'Expect: 100-continue;x=1', 'Content-Length: 5') + 'hello',
+  'expect-continue-and-other':
+    head('POST / HTTP/1.1', 'Host: a', 'Expect: 100-continue, fancy', 'Content-Length: 5') + 'hello',
+  'expect-continue-param':
+    head('POST / HTTP/1.1', 'Host: a', 'Expect: 100-continue;x=1', 'Content-Length: 5') + 'hello',
   'expect-unknown-http10': head('POST / HTTP/1.0', 'Expect: fancy', 'Content-Length: 5') + 'hello',
   'expect-continue-http10': head('POST / HTTP/1.0', 'Expect: 100-continue', 'Content-Length: 5') + 'hello',
 

@@ -6,7 +6,8 @@
 import { FRAMING } from './corpus-framing.mjs';
 import { HEAD_EDGES } from './corpus-head.mjs';
 
-for (const name of Object.keys(FRAMING)) if (name in HEAD_EDGES) throw new Error(`corpus case ${name} is defined twice`);
+for (const name of Object.keys(FRAMING))
+  if (name in HEAD_EDGES) throw new Error(`corpus case ${name} is defined twice`);
 
 /** name -> raw request (latin1). */
 export const CASES = Object.freeze({ ...FRAMING, ...HEAD_EDGES });

@@ -8,7 +8,17 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
 import {
-  MODES, Scope, assertOk11, connected, expectRefused, req, responsesFrom, responsesIn, run, show, statsReach,
+  MODES,
+  Scope,
+  assertOk11,
+  connected,
+  expectRefused,
+  req,
+  responsesFrom,
+  responsesIn,
+  run,
+  show,
+  statsReach,
 } from './helpers.mjs';
 
 before(async () => {
@@ -34,7 +44,11 @@ for (const mode of MODES) {
         const res = await expectRefused(scope, port, request, 400, what);
         assert.equal(res.version, '1.1', `${what}: answered in the request's version`);
       }
-      for (const ok of ['GET / HTTP/1.1\r\nHost:\r\n\r\n', 'GET / HTTP/1.1\r\nHOST: [::1]:8080\r\n\r\n', 'GET / HTTP/1.0\r\n\r\n']) {
+      for (const ok of [
+        'GET / HTTP/1.1\r\nHost:\r\n\r\n',
+        'GET / HTTP/1.1\r\nHOST: [::1]:8080\r\n\r\n',
+        'GET / HTTP/1.0\r\n\r\n',
+      ]) {
         const c = await connected(scope, port);
         await c.write(ok);
         const rs = await responsesFrom(c, 1);
@@ -45,11 +59,21 @@ for (const mode of MODES) {
       await statsReach(server, (s) => s.open === 0 && s.rejected === bad.length, 'all closed');
     });
 
-    test('two Host fields are a 400 in HTTP/1.0 too (RFC 9112 section 3.2: any request message)', { timeout: 10_000 }, async (t) => {
-      const scope = new Scope(t);
-      const { port } = scope.server({ mode });
-      await expectRefused(scope, port, 'GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n', 400, 'HTTP/1.0 with two Hosts');
-    });
+    test(
+      'two Host fields are a 400 in HTTP/1.0 too (RFC 9112 section 3.2: any request message)',
+      { timeout: 10_000 },
+      async (t) => {
+        const scope = new Scope(t);
+        const { port } = scope.server({ mode });
+        await expectRefused(
+          scope,
+          port,
+          'GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n',
+          400,
+          'HTTP/1.0 with two Hosts',
+        );
+      },
+    );
 
     test('malformed field lines: 400 and close', { timeout: 15_000 }, async (t) => {
       const scope = new Scope(t);
@@ -73,7 +97,13 @@ for (const mode of MODES) {
         await expectRefused(scope, port, raw(`GET / HTTP/1.1\r\nHost: x\r\n${line}\r\n\r\n`), 400, what);
       }
       await expectRefused(scope, port, raw('GET / HTTP/1.1\rHost: x\r\n\r\n'), 400, 'a bare CR after the request line');
-      await expectRefused(scope, port, raw('GET /\r HTTP/1.1\r\nHost: x\r\n\r\n'), 400, 'a bare CR in the request line');
+      await expectRefused(
+        scope,
+        port,
+        raw('GET /\r HTTP/1.1\r\nHost: x\r\n\r\n'),
+        400,
+        'a bare CR in the request line',
+      );
     });
 
     test('control characters other than NUL in a text head: 400 and close', { timeout: 15_000 }, async (t) => {
@@ -94,7 +124,11 @@ for (const mode of MODES) {
     test('NUL and binary bytes in a head close the connection without a response', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
       const { server, port } = scope.server({ mode });
-      const cases = ['GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n', 'GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n', '\x16\x03\x01\x02\0'];
+      const cases = [
+        'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n',
+        'GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n',
+        '\x16\x03\x01\x02\0',
+      ];
       for (const request of cases) {
         const c = await connected(scope, port);
         await c.write(raw(request));
@@ -104,65 +138,99 @@ for (const mode of MODES) {
       await statsReach(server, (s) => s.open === 0 && s.aborted === cases.length, 'all aborted');
     });
 
-    test('versions and methods: 505 for HTTP/2 and 3, 400 for a lower-case method, 501 for unknown methods', { timeout: 15_000 }, async (t) => {
-      const scope = new Scope(t);
-      const { port } = scope.server({ mode });
-      for (const request of ['GET / HTTP/2.0\r\nHost: x\r\n\r\n', 'GET / HTTP/3.0\r\nHost: x\r\n\r\n', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'GET / HTTP/0.9\r\n\r\n']) {
-        await expectRefused(scope, port, request, 505, JSON.stringify(request));
-      }
-      for (const request of ['get / HTTP/1.1\r\nHost: x\r\n\r\n', 'Get / HTTP/1.1\r\nHost: x\r\n\r\n', 'GET / http/1.1\r\nHost: x\r\n\r\n', 'GET / HTTP/1.10\r\nHost: x\r\n\r\n', 'GET / HTTP/1.1 \r\nHost: x\r\n\r\n', 'GET  / HTTP/1.1\r\nHost: x\r\n\r\n', 'GET / HTTP/1\r\nHost: x\r\n\r\n']) {
-        await expectRefused(scope, port, request, 400, JSON.stringify(request));
-      }
-      await expectRefused(scope, port, 'FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'an unknown method');
-      await expectRefused(scope, port, 'CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n', 501, 'CONNECT');
-      // Known methods and target forms get the fixed response; HTTP/1.2 is answered as 1.1.
-      const c = await connected(scope, port);
-      const fine = ['OPTIONS * HTTP/1.1', 'GET http://x/abs?q HTTP/1.1', 'DELETE /d HTTP/1.1', 'GET / HTTP/1.2'];
-      await c.write(fine.map((l) => `${l}\r\nHost: x\r\n\r\n`).join(''));
-      const rs = await responsesFrom(c, fine.length);
-      for (const [i, res] of rs.entries()) assertOk11(res, { what: fine[i] });
-      c.end();
-      await c.closedWithin();
-    });
+    test(
+      'versions and methods: 505 for HTTP/2 and 3, 400 for a lower-case method, 501 for unknown methods',
+      { timeout: 15_000 },
+      async (t) => {
+        const scope = new Scope(t);
+        const { port } = scope.server({ mode });
+        for (const request of [
+          'GET / HTTP/2.0\r\nHost: x\r\n\r\n',
+          'GET / HTTP/3.0\r\nHost: x\r\n\r\n',
+          'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
+          'GET / HTTP/0.9\r\n\r\n',
+        ]) {
+          await expectRefused(scope, port, request, 505, JSON.stringify(request));
+        }
+        for (const request of [
+          'get / HTTP/1.1\r\nHost: x\r\n\r\n',
+          'Get / HTTP/1.1\r\nHost: x\r\n\r\n',
+          'GET / http/1.1\r\nHost: x\r\n\r\n',
+          'GET / HTTP/1.10\r\nHost: x\r\n\r\n',
+          'GET / HTTP/1.1 \r\nHost: x\r\n\r\n',
+          'GET  / HTTP/1.1\r\nHost: x\r\n\r\n',
+          'GET / HTTP/1\r\nHost: x\r\n\r\n',
+        ]) {
+          await expectRefused(scope, port, request, 400, JSON.stringify(request));
+        }
+        await expectRefused(scope, port, 'FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'an unknown method');
+        await expectRefused(scope, port, 'CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n', 501, 'CONNECT');
+        // Known methods and target forms get the fixed response; HTTP/1.2 is answered as 1.1.
+        const c = await connected(scope, port);
+        const fine = ['OPTIONS * HTTP/1.1', 'GET http://x/abs?q HTTP/1.1', 'DELETE /d HTTP/1.1', 'GET / HTTP/1.2'];
+        await c.write(fine.map((l) => `${l}\r\nHost: x\r\n\r\n`).join(''));
+        const rs = await responsesFrom(c, fine.length);
+        for (const [i, res] of rs.entries()) assertOk11(res, { what: fine[i] });
+        c.end();
+        await c.closedWithin();
+      },
+    );
 
-    test('the head limits: a request line over maxHeadBytes is 414, a head over it 431, each inclusive', { timeout: 15_000 }, async (t) => {
-      const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, maxHeadBytes: 1024 });
-      const line = (n) => `GET /${'a'.repeat(n - 'GET / HTTP/1.1'.length)} HTTP/1.1`;
-      assert.equal(line(1024).length, 1024);
-      const headOf = (n) => {
-        const start = 'GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ';
-        return `${start}${'p'.repeat(n - start.length - 4)}\r\n\r\n`;
-      };
-      assert.equal(headOf(1024).length, 1024);
-      await expectRefused(scope, port, `${line(1025)}\r\nHost: x\r\n\r\n`, 414, 'a 1025-byte request line');
-      await expectRefused(scope, port, `${line(3000)}`, 414, 'an unterminated long request line');
-      await expectRefused(scope, port, headOf(1025), 431, 'a 1025-byte head');
-      await expectRefused(scope, port, `GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'q'.repeat(2000)}`, 431, 'an unterminated long head');
-      // A later pipelined request over the limit: the earlier ones are answered first.
-      let c = await connected(scope, port);
-      await c.write(Buffer.concat([req('/1'), req('/2'), raw(headOf(1100))]));
-      let r = await c.closedWithin();
-      let rs = responsesIn(r.data);
-      assert.deepEqual(rs.map((x) => x.status), [200, 200, 431]);
-      // Exactly at the limit is fine.
-      c = await connected(scope, port);
-      await c.write(headOf(1024));
-      assertOk11((await responsesFrom(c, 1))[0]);
-      c.end();
-      await c.closedWithin();
-      // 101 fields is too many, whatever their size.
-      const many = `GET / HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 100 }, (_, i) => `A${i}:\r\n`).join('')}\r\n`;
-      const big = scope.server({ mode });
-      await expectRefused(scope, big.port, many, 431, '101 fields');
-      await statsReach(server, (s) => s.open === 0, 'all closed');
-    });
+    test(
+      'the head limits: a request line over maxHeadBytes is 414, a head over it 431, each inclusive',
+      { timeout: 15_000 },
+      async (t) => {
+        const scope = new Scope(t);
+        const { server, port } = scope.server({ mode, maxHeadBytes: 1024 });
+        const line = (n) => `GET /${'a'.repeat(n - 'GET / HTTP/1.1'.length)} HTTP/1.1`;
+        assert.equal(line(1024).length, 1024);
+        const headOf = (n) => {
+          const start = 'GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ';
+          return `${start}${'p'.repeat(n - start.length - 4)}\r\n\r\n`;
+        };
+        assert.equal(headOf(1024).length, 1024);
+        await expectRefused(scope, port, `${line(1025)}\r\nHost: x\r\n\r\n`, 414, 'a 1025-byte request line');
+        await expectRefused(scope, port, `${line(3000)}`, 414, 'an unterminated long request line');
+        await expectRefused(scope, port, headOf(1025), 431, 'a 1025-byte head');
+        await expectRefused(
+          scope,
+          port,
+          `GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'q'.repeat(2000)}`,
+          431,
+          'an unterminated long head',
+        );
+        // A later pipelined request over the limit: the earlier ones are answered first.
+        let c = await connected(scope, port);
+        await c.write(Buffer.concat([req('/1'), req('/2'), raw(headOf(1100))]));
+        let r = await c.closedWithin();
+        let rs = responsesIn(r.data);
+        assert.deepEqual(
+          rs.map((x) => x.status),
+          [200, 200, 431],
+        );
+        // Exactly at the limit is fine.
+        c = await connected(scope, port);
+        await c.write(headOf(1024));
+        assertOk11((await responsesFrom(c, 1))[0]);
+        c.end();
+        await c.closedWithin();
+        // 101 fields is too many, whatever their size.
+        const many = `GET / HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 100 }, (_, i) => `A${i}:\r\n`).join('')}\r\n`;
+        const big = scope.server({ mode });
+        await expectRefused(scope, big.port, many, 431, '101 fields');
+        await statsReach(server, (s) => s.open === 0, 'all closed');
+      },
+    );
 
     test('empty lines before a request are skipped; LF line ends are accepted', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
       const { server, port } = scope.server({ mode });
       const c = await connected(scope, port);
-      const requests = ['\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n', '\n\nGET /b HTTP/1.1\nHost: x\n\n', '\r\n\nGET /c HTTP/1.1\r\nHost: x\n\r\n'];
+      const requests = [
+        '\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n',
+        '\n\nGET /b HTTP/1.1\nHost: x\n\n',
+        '\r\n\nGET /c HTTP/1.1\r\nHost: x\n\r\n',
+      ];
       for (const [i, r] of requests.entries()) {
         await c.write(r);
         assertOk11((await responsesFrom(c, i + 1))[i], { what: JSON.stringify(r) });

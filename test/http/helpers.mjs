@@ -11,14 +11,18 @@ import { show, waitFor } from '../lib/http.mjs';
 export * from '../lib/http.mjs';
 
 /** RFC 9110 section 5.6.7 IMF-fixdate, as sent in Date. */
-export const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/;
+export const IMF_FIXDATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/;
 
 /**
  * An HTTP/1.1 request (Host included unless `host: null`): `headers` an object or a list of
  * [name, value] pairs (sent in order, repeats allowed), `body` sent as is after the head;
  * with `length: true` a Content-Length for the body is added.
  */
-export function req(target = '/', { method = 'GET', version = '1.1', host = 'localhost', headers = [], body = '', length = false } = {}) {
+export function req(
+  target = '/',
+  { method = 'GET', version = '1.1', host = 'localhost', headers = [], body = '', length = false } = {},
+) {
   const pairs = Array.isArray(headers) ? headers : Object.entries(headers);
   let head = `${method} ${target} HTTP/${version}\r\n`;
   if (host !== null) head += `Host: ${host}\r\n`;
@@ -57,7 +61,8 @@ export function parseResponses(buf, { isHead = () => false } = {}) {
     const text = buf.toString('latin1', pos, end);
     const lines = text.split('\r\n');
     const m = /^HTTP\/(1\.[01]) (\d{3}) (.*)$/.exec(lines[0]);
-    if (!m) return { responses, rest: buf.subarray(pos), error: `not a status line at ${pos}: ${show(buf.subarray(pos))}` };
+    if (!m)
+      return { responses, rest: buf.subarray(pos), error: `not a status line at ${pos}: ${show(buf.subarray(pos))}` };
     const headers = {};
     const fields = [];
     for (const line of lines.slice(1)) {
@@ -122,7 +127,10 @@ export async function responsesFrom(client, n, { timeout = 5000, isHead } = {}) 
     err.message += `; got ${last?.responses.length ?? 0}: ${show(client.data, 400)}`;
     throw err;
   }
-  assert.ok(last.responses.length >= n, `the connection closed after ${last.responses.length} of ${n} responses: ${show(client.data, 400)}`);
+  assert.ok(
+    last.responses.length >= n,
+    `the connection closed after ${last.responses.length} of ${n} responses: ${show(client.data, 400)}`,
+  );
   return last.responses;
 }
 

@@ -55,7 +55,8 @@ export async function startNode() {
     req.on('data', (d) => parts.push(d));
     req.on('end', () => {
       const pairs = [];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) pairs.push([req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]]);
+      for (let i = 0; i < req.rawHeaders.length; i += 2)
+        pairs.push([req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]]);
       const echo = echoOf(req.method, req.url, req.httpVersion, pairs, Buffer.concat(parts));
       res.writeHead(200, { 'x-echo': Buffer.from(echo).toString('base64'), 'content-length': Buffer.byteLength(echo) });
       res.end(echo);

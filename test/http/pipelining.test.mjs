@@ -10,8 +10,21 @@ import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
 
 import {
-  MODES, ResponseCounter, Scope, assertNoBusyLoop, assertOk11, chunked, connected, req, responsesFrom, responsesIn, run,
-  serverRead, show, statsReach, waitFor,
+  MODES,
+  ResponseCounter,
+  Scope,
+  assertNoBusyLoop,
+  assertOk11,
+  chunked,
+  connected,
+  req,
+  responsesFrom,
+  responsesIn,
+  run,
+  serverRead,
+  show,
+  statsReach,
+  waitFor,
 } from './helpers.mjs';
 
 before(async () => {
@@ -20,7 +33,10 @@ before(async () => {
 
 /** An echoing handler: method, target, body length and the body itself. */
 function echo(r) {
-  return { headers: { 'X-Method': r.method, 'X-Target': r.target }, body: Buffer.concat([Buffer.from(`${r.body.length}:`), r.body]) };
+  return {
+    headers: { 'X-Method': r.method, 'X-Target': r.target },
+    body: Buffer.concat([Buffer.from(`${r.body.length}:`), r.body]),
+  };
 }
 
 /** One short pipeline of every kind of exchange: bodies by length and chunked, HEAD, and a close. */
@@ -28,7 +44,11 @@ const PIPELINE = Buffer.concat([
   req('/one'),
   req('/two', { method: 'POST', body: 'GET /not-a-request HTTP/1.1\r\nHost: x\r\n\r\n', length: true }),
   req('/three', { method: 'HEAD' }),
-  req('/four', { method: 'PUT', headers: { 'Transfer-Encoding': 'chunked' }, body: chunked(['ab', 'GET / HTTP/1.1\r\n\r\n']) }),
+  req('/four', {
+    method: 'PUT',
+    headers: { 'Transfer-Encoding': 'chunked' },
+    body: chunked(['ab', 'GET / HTTP/1.1\r\n\r\n']),
+  }),
   Buffer.from('\r\n'),
   req('/five', { headers: { Connection: 'close' } }),
 ]);
@@ -67,32 +87,42 @@ function cutAt(buf, cuts) {
 
 for (const mode of MODES) {
   describe(`pipelining, mode ${mode}`, { timeout: 120_000 }, () => {
-    test('a mixed pipeline is answered in order: bodies consumed, HEAD bodiless, close last', { timeout: 10_000 }, async (t) => {
-      const scope = new Scope(t);
-      for (const handler of [undefined, echo]) {
-        const { server, port } = scope.server({ mode, handler });
-        const c = await connected(scope, port);
-        await c.write(PIPELINE);
-        const r = await c.closedWithin();
-        const rs = responsesIn(r.data, { isHead: IS_HEAD });
-        assert.equal(rs.length, 5, `five responses, not a sixth from a body: ${show(r.data, 2000)}`);
-        assert.deepEqual(rs.map((x) => x.status), [200, 200, 200, 200, 200]);
-        assert.equal(rs[4].headers.connection, 'close');
-        assert.equal(rs[2].body.length, 0, 'HEAD has no body');
-        if (handler) {
-          assert.deepEqual(rs.map((x) => x.headers['x-target']), ['/one', '/two', '/three', '/four', '/five']);
-          assert.equal(rs[1].body.toString(), '40:GET /not-a-request HTTP/1.1\r\nHost: x\r\n\r\n');
-          assert.equal(rs[3].body.toString(), '20:abGET / HTTP/1.1\r\n\r\n');
-          assert.equal(rs[2].headers['content-length'], '2', "HEAD gets the Content-Length GET would have ('0:')");
-        } else {
-          for (const x of [rs[0], rs[1], rs[3]]) assertOk11(x);
-          assert.equal(rs[2].headers['content-length'], '13', "HEAD gets GET's Content-Length");
+    test(
+      'a mixed pipeline is answered in order: bodies consumed, HEAD bodiless, close last',
+      { timeout: 10_000 },
+      async (t) => {
+        const scope = new Scope(t);
+        for (const handler of [undefined, echo]) {
+          const { server, port } = scope.server({ mode, handler });
+          const c = await connected(scope, port);
+          await c.write(PIPELINE);
+          const r = await c.closedWithin();
+          const rs = responsesIn(r.data, { isHead: IS_HEAD });
+          assert.equal(rs.length, 5, `five responses, not a sixth from a body: ${show(r.data, 2000)}`);
+          assert.deepEqual(
+            rs.map((x) => x.status),
+            [200, 200, 200, 200, 200],
+          );
+          assert.equal(rs[4].headers.connection, 'close');
+          assert.equal(rs[2].body.length, 0, 'HEAD has no body');
+          if (handler) {
+            assert.deepEqual(
+              rs.map((x) => x.headers['x-target']),
+              ['/one', '/two', '/three', '/four', '/five'],
+            );
+            assert.equal(rs[1].body.toString(), '40:GET /not-a-request HTTP/1.1\r\nHost: x\r\n\r\n');
+            assert.equal(rs[3].body.toString(), '20:abGET / HTTP/1.1\r\n\r\n');
+            assert.equal(rs[2].headers['content-length'], '2', "HEAD gets the Content-Length GET would have ('0:')");
+          } else {
+            for (const x of [rs[0], rs[1], rs[3]]) assertOk11(x);
+            assert.equal(rs[2].headers['content-length'], '13', "HEAD gets GET's Content-Length");
+          }
+          const s = await statsReach(server, (st) => st.open === 0, 'closed');
+          assert.equal(s.requests, 5);
+          assert.equal(s.responses, 5);
         }
-        const s = await statsReach(server, (st) => st.open === 0, 'closed');
-        assert.equal(s.requests, 5);
-        assert.equal(s.responses, 5);
-      }
-    });
+      },
+    );
 
     test('the responses to one read leave in one send (16-deep pipelines)', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
@@ -113,70 +143,81 @@ for (const mode of MODES) {
       await c.closedWithin();
     });
 
-    test('a client that pipelines thousands of requests and never reads: bounded, others served, resumes when it reads', { timeout: 60_000 }, async (t) => {
-      const scope = new Scope(t);
-      const body = 'z'.repeat(4096);
-      const { server, port } = scope.server({
-        mode,
-        maxRequests: 100_000,
-        idleTimeoutMs: 60_000,
-        handler: (r) => ({ headers: { 'X-Target': r.target }, body }),
-      });
-      const total = 8000;
-      const hog = await connected(scope, port, { paused: true });
-      const all = Buffer.concat(Array.from({ length: total }, (_, i) => req(`/${i}`)));
-      const memBefore = process.memoryUsage().arrayBuffers;
-      hog.socket.write(all);
-      // Stalled: what the server read and sent stops growing, far short of all of it.
-      let last = '';
-      await waitFor(
-        async () => {
-          const s = server.stats();
-          const n = `${s.requests} ${s.bytesIn} ${s.bytesOut}`;
-          if (s.requests > 0 && n === last) return true;
-          last = n;
-          await new Promise((resolve) => setTimeout(resolve, 200)); // a sampling window
-          return false;
-        },
-        { timeout: 20_000, message: 'the hog to stall' },
-      );
-      const stalled = server.stats().requests;
-      assert.ok(stalled < total, `the server answered all ${total} for a client that reads nothing`);
-      const grew = process.memoryUsage().arrayBuffers - memBefore;
-      assert.ok(grew < 48 << 20, `buffers grew by ${(grew / 2 ** 20).toFixed(1)} MiB for one stalled client`);
-      await assertNoBusyLoop(server);
-      // Others are served meanwhile.
-      for (let i = 0; i < 5; i++) {
-        const other = await connected(scope, port);
-        await other.write(req('/other', { headers: { Connection: 'close' } }));
-        const r = await other.closedWithin(5000, 'another client to be served');
-        assert.equal(responsesIn(r.data)[0].headers['x-target'], '/other');
-      }
-      // It reads at last: every response, in order.
-      let order = true;
-      const counter = new ResponseCounter((res, i) => {
-        if (res.headers['x-target'] !== `/${i}`) order = false;
-      }).attach(hog);
-      hog.chunks = []; // the counter keeps what it needs
-      hog.socket.on('data', () => {
-        hog.chunks.length = 0;
-      });
-      hog.socket.resume();
-      await waitFor(() => counter.count === total || counter.error, { timeout: 40_000, message: `all ${total} responses` }).catch((err) => {
-        err.message += ` (got ${counter.count}; stats ${JSON.stringify(server.stats())})`;
-        throw err;
-      });
-      assert.equal(counter.error, null);
-      assert.equal(counter.count, total);
-      assert.ok(order, 'responses in request order');
-      hog.end();
-      await hog.closedWithin();
-    });
+    test(
+      'a client that pipelines thousands of requests and never reads: bounded, others served, resumes when it reads',
+      { timeout: 60_000 },
+      async (t) => {
+        const scope = new Scope(t);
+        const body = 'z'.repeat(4096);
+        const { server, port } = scope.server({
+          mode,
+          maxRequests: 100_000,
+          idleTimeoutMs: 60_000,
+          handler: (r) => ({ headers: { 'X-Target': r.target }, body }),
+        });
+        const total = 8000;
+        const hog = await connected(scope, port, { paused: true });
+        const all = Buffer.concat(Array.from({ length: total }, (_, i) => req(`/${i}`)));
+        const memBefore = process.memoryUsage().arrayBuffers;
+        hog.socket.write(all);
+        // Stalled: what the server read and sent stops growing, far short of all of it.
+        let last = '';
+        await waitFor(
+          async () => {
+            const s = server.stats();
+            const n = `${s.requests} ${s.bytesIn} ${s.bytesOut}`;
+            if (s.requests > 0 && n === last) return true;
+            last = n;
+            await new Promise((resolve) => setTimeout(resolve, 200)); // a sampling window
+            return false;
+          },
+          { timeout: 20_000, message: 'the hog to stall' },
+        );
+        const stalled = server.stats().requests;
+        assert.ok(stalled < total, `the server answered all ${total} for a client that reads nothing`);
+        const grew = process.memoryUsage().arrayBuffers - memBefore;
+        assert.ok(grew < 48 << 20, `buffers grew by ${(grew / 2 ** 20).toFixed(1)} MiB for one stalled client`);
+        await assertNoBusyLoop(server);
+        // Others are served meanwhile.
+        for (let i = 0; i < 5; i++) {
+          const other = await connected(scope, port);
+          await other.write(req('/other', { headers: { Connection: 'close' } }));
+          const r = await other.closedWithin(5000, 'another client to be served');
+          assert.equal(responsesIn(r.data)[0].headers['x-target'], '/other');
+        }
+        // It reads at last: every response, in order.
+        let order = true;
+        const counter = new ResponseCounter((res, i) => {
+          if (res.headers['x-target'] !== `/${i}`) order = false;
+        }).attach(hog);
+        hog.chunks = []; // the counter keeps what it needs
+        hog.socket.on('data', () => {
+          hog.chunks.length = 0;
+        });
+        hog.socket.resume();
+        await waitFor(() => counter.count === total || counter.error, {
+          timeout: 40_000,
+          message: `all ${total} responses`,
+        }).catch((err) => {
+          err.message += ` (got ${counter.count}; stats ${JSON.stringify(server.stats())})`;
+          throw err;
+        });
+        assert.equal(counter.error, null);
+        assert.equal(counter.count, total);
+        assert.ok(order, 'responses in request order');
+        hog.end();
+        await hog.closedWithin();
+      },
+    );
 
     test('a pipeline split at every byte boundary gives the same responses', { timeout: 60_000 }, async (t) => {
       const scope = new Scope(t);
       // Without the eager read, the first bytes of each connection come through epoll too.
-      for (const [handler, eagerRead] of [[undefined, true], [echo, true], [echo, false]]) {
+      for (const [handler, eagerRead] of [
+        [undefined, true],
+        [echo, true],
+        [echo, false],
+      ]) {
         const { server, port } = scope.server({ mode, handler, eagerRead });
         const want = normalized(await sendSplit(scope, server, port, [PIPELINE]));
         assert.equal(want.length, 5);
@@ -192,68 +233,92 @@ for (const mode of MODES) {
       const scope = new Scope(t);
       const { server, port } = scope.server({ mode, handler: echo });
       const long = Buffer.concat([
-        req('/a', { method: 'POST', headers: { 'Transfer-Encoding': 'chunked' }, body: chunked(['x'.repeat(300), Buffer.from([0, 1, 2, 13, 10, 255]), 'y']) }),
+        req('/a', {
+          method: 'POST',
+          headers: { 'Transfer-Encoding': 'chunked' },
+          body: chunked(['x'.repeat(300), Buffer.from([0, 1, 2, 13, 10, 255]), 'y']),
+        }),
         req('/b', { method: 'POST', body: Buffer.alloc(700, 0x41), length: true }),
         req('/c', { method: 'HEAD' }),
         req('/d', { headers: { 'X-Long': 'v'.repeat(2000) } }),
         req('/e', { headers: { Connection: 'close' } }),
       ]);
       const isHead = (i) => i === 2;
-      const norm = (d) => responsesIn(d, { isHead }).map((r) => r.raw.toString('latin1').replace(/^Date: .*$/m, 'Date: -'));
+      const norm = (d) =>
+        responsesIn(d, { isHead }).map((r) => r.raw.toString('latin1').replace(/^Date: .*$/m, 'Date: -'));
       const want = norm(await sendSplit(scope, server, port, [long]));
       assert.equal(want.length, 5);
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.integer({ min: 1, max: long.length - 1 }), { minLength: 1, maxLength: 12 }), async (cuts) => {
-          const got = norm(await sendSplit(scope, server, port, cutAt(long, cuts)));
-          assert.deepEqual(got, want);
-        }),
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 1, max: long.length - 1 }), { minLength: 1, maxLength: 12 }),
+          async (cuts) => {
+            const got = norm(await sendSplit(scope, server, port, cutAt(long, cuts)));
+            assert.deepEqual(got, want);
+          },
+        ),
         { seed: 0x5eed, numRuns: 60, endOnFailure: true },
       );
     });
 
-    test('random pipelines of random requests, randomly split (fast-check, seeded), answered as a model says', { timeout: 90_000 }, async (t) => {
-      const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, handler: echo, maxRequests: 1e6 });
-      const bodyArb = fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a));
-      const one = fc.record({
-        method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE'),
-        path: fc.stringMatching(/^\/[a-z0-9]{0,12}$/),
-        framing: fc.constantFrom('none', 'length', 'chunked'),
-        body: bodyArb,
-        cuts: fc.array(fc.nat({ max: 3000 }), { maxLength: 4 }),
-        hostCase: fc.constantFrom('Host', 'host', 'HOST'),
-      });
-      const encode = (r, i) => {
-        const target = `${r.path}?i=${i}`;
-        let head = `${r.method} ${target} HTTP/1.1\r\n${r.hostCase}: x\r\n`;
-        let body = Buffer.alloc(0);
-        if (r.framing === 'length') {
-          head += `Content-Length: ${r.body.length}\r\n`;
-          body = r.body;
-        } else if (r.framing === 'chunked') {
-          head += 'Transfer-Encoding: chunked\r\n';
-          body = chunked(cutAt(r.body, r.cuts));
-        }
-        return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]);
-      };
-      const sent = (r) => (r.framing === 'none' ? Buffer.alloc(0) : r.body);
-      await fc.assert(
-        fc.asyncProperty(fc.array(one, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 10 }), async (reqs, splits) => {
-          const all = Buffer.concat([...reqs.map(encode), req('/end', { headers: { Connection: 'close' } })]);
-          const data = await sendSplit(scope, server, port, cutAt(all, splits.map((x) => x % all.length)));
-          const rs = responsesIn(data, { isHead: (i) => i < reqs.length && reqs[i].method === 'HEAD' });
-          assert.equal(rs.length, reqs.length + 1);
-          for (const [i, r] of reqs.entries()) {
-            assert.equal(rs[i].headers['x-target'], `${r.path}?i=${i}`);
-            assert.equal(rs[i].headers['x-method'], r.method);
-            const want = Buffer.concat([Buffer.from(`${sent(r).length}:`), sent(r)]);
-            if (r.method === 'HEAD') assert.equal(rs[i].headers['content-length'], String(want.length));
-            else assert.ok(rs[i].body.equals(want), `request ${i}: body`);
+    test(
+      'random pipelines of random requests, randomly split (fast-check, seeded), answered as a model says',
+      { timeout: 90_000 },
+      async (t) => {
+        const scope = new Scope(t);
+        const { server, port } = scope.server({ mode, handler: echo, maxRequests: 1e6 });
+        const bodyArb = fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a));
+        const one = fc.record({
+          method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE'),
+          path: fc.stringMatching(/^\/[a-z0-9]{0,12}$/),
+          framing: fc.constantFrom('none', 'length', 'chunked'),
+          body: bodyArb,
+          cuts: fc.array(fc.nat({ max: 3000 }), { maxLength: 4 }),
+          hostCase: fc.constantFrom('Host', 'host', 'HOST'),
+        });
+        const encode = (r, i) => {
+          const target = `${r.path}?i=${i}`;
+          let head = `${r.method} ${target} HTTP/1.1\r\n${r.hostCase}: x\r\n`;
+          let body = Buffer.alloc(0);
+          if (r.framing === 'length') {
+            head += `Content-Length: ${r.body.length}\r\n`;
+            body = r.body;
+          } else if (r.framing === 'chunked') {
+            head += 'Transfer-Encoding: chunked\r\n';
+            body = chunked(cutAt(r.body, r.cuts));
           }
-        }),
-        { seed: 0x1234abcd, numRuns: 60, endOnFailure: true },
-      );
-      await statsReach(server, (s) => s.open === 0, 'all closed');
-    });
+          return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]);
+        };
+        const sent = (r) => (r.framing === 'none' ? Buffer.alloc(0) : r.body);
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(one, { minLength: 1, maxLength: 12 }),
+            fc.array(fc.nat(), { maxLength: 10 }),
+            async (reqs, splits) => {
+              const all = Buffer.concat([...reqs.map(encode), req('/end', { headers: { Connection: 'close' } })]);
+              const data = await sendSplit(
+                scope,
+                server,
+                port,
+                cutAt(
+                  all,
+                  splits.map((x) => x % all.length),
+                ),
+              );
+              const rs = responsesIn(data, { isHead: (i) => i < reqs.length && reqs[i].method === 'HEAD' });
+              assert.equal(rs.length, reqs.length + 1);
+              for (const [i, r] of reqs.entries()) {
+                assert.equal(rs[i].headers['x-target'], `${r.path}?i=${i}`);
+                assert.equal(rs[i].headers['x-method'], r.method);
+                const want = Buffer.concat([Buffer.from(`${sent(r).length}:`), sent(r)]);
+                if (r.method === 'HEAD') assert.equal(rs[i].headers['content-length'], String(want.length));
+                else assert.ok(rs[i].body.equals(want), `request ${i}: body`);
+              }
+            },
+          ),
+          { seed: 0x1234abcd, numRuns: 60, endOnFailure: true },
+        );
+        await statsReach(server, (s) => s.open === 0, 'all closed');
+      },
+    );
   });
 }

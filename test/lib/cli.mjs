@@ -10,7 +10,6 @@ import net from 'node:net';
 import { CLI, HOST } from './bytes.mjs';
 import { ROOT, waitFor } from './util.mjs';
 
-
 /** A port that was free a moment ago (for a child whose stdout is never read). */
 export async function freePort() {
   const s = net.createServer();
@@ -77,7 +76,9 @@ export async function startCli(scope, mode, args = [], { port, readStdout = true
     const m = await waitFor(
       () => {
         if (cli.exited) throw new Error(`etlt serve exited early (${cli.exitCode ?? cli.signal}): ${cli.stderr}`);
-        return /^etlt: serving on http:\/\/127\.0\.0\.1:(\d+)\/ \((edge|level)-triggered, mode (et|lt)\)$/m.exec(cli.stdout);
+        return /^etlt: serving on http:\/\/127\.0\.0\.1:(\d+)\/ \((edge|level)-triggered, mode (et|lt)\)$/m.exec(
+          cli.stdout,
+        );
       },
       { timeout: 5000, interval: 5, message: 'the start line on stdout' },
     );

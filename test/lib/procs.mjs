@@ -25,7 +25,9 @@ export function etlt(args, { env = {}, stdio = ['ignore', 'pipe', 'pipe'] } = {}
   const out = { stdout: '', stderr: '' };
   child.stdout?.setEncoding('utf8').on('data', (d) => (out.stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d) => (out.stderr += d));
-  const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, ms: performance.now() - t0 })));
+  const exited = new Promise((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, ms: performance.now() - t0 })),
+  );
   return { child, out, exited };
 }
 
@@ -72,7 +74,10 @@ export function processes() {
 export function childrenOf(pid) {
   return processes()
     .filter((p) => p.ppid === pid)
-    .map((p) => ({ ...p, kind: p.cmd.includes('serve --stop-on-stdin-eof') ? 'serve' : p.cmd.includes('loadgen.js') ? 'loadgen' : 'other' }));
+    .map((p) => ({
+      ...p,
+      kind: p.cmd.includes('serve --stop-on-stdin-eof') ? 'serve' : p.cmd.includes('loadgen.js') ? 'loadgen' : 'other',
+    }));
 }
 
 /**
@@ -109,7 +114,11 @@ export function tcpSockets(pid) {
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       // local_address rem_address st ... inode (field 10).
-      if (f.length > 9 && inodes.has(f[9])) sockets.push({ port: parseInt(f[1].split(':')[1], 16), state: f[3] === '0A' ? 'listen' : f[3] === '01' ? 'established' : f[3] });
+      if (f.length > 9 && inodes.has(f[9]))
+        sockets.push({
+          port: parseInt(f[1].split(':')[1], 16),
+          state: f[3] === '0A' ? 'listen' : f[3] === '01' ? 'established' : f[3],
+        });
     }
   }
   return sockets;
@@ -117,7 +126,9 @@ export function tcpSockets(pid) {
 
 /** The TCP ports `pid` is listening on. */
 export function listeningPorts(pid) {
-  return tcpSockets(pid).filter((s) => s.state === 'listen').map((s) => s.port);
+  return tcpSockets(pid)
+    .filter((s) => s.state === 'listen')
+    .map((s) => s.port);
 }
 
 /** Polls `condition` for `ms`; fails with `message` if it is ever truthy. */

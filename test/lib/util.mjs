@@ -149,15 +149,18 @@ export async function waitFor(condition, { timeout = 2000, interval = 2, message
 /** Calls `fn` until it stops throwing an error with code EAGAIN, within a deadline. */
 export async function retryEagain(fn, { timeout = 2000, message = 'the call to stop failing with EAGAIN' } = {}) {
   let result;
-  await waitFor(() => {
-    try {
-      result = fn();
-      return true;
-    } catch (err) {
-      if (err?.code === 'EAGAIN') return false;
-      throw err;
-    }
-  }, { timeout, message });
+  await waitFor(
+    () => {
+      try {
+        result = fn();
+        return true;
+      } catch (err) {
+        if (err?.code === 'EAGAIN') return false;
+        throw err;
+      }
+    },
+    { timeout, message },
+  );
   return result;
 }
 

@@ -8,9 +8,22 @@ import { test } from 'node:test';
 import * as etlt from 'etlt';
 
 const {
-  EtltError, EtltArgTypeError, EtltOutOfRangeError, EtltUnknownOptionError, EtltUnsupportedPlatformError,
-  EtltNotBuiltError, EtltClosedError, EtltAddressError, EtltSystemError, EtltAlreadyListeningError,
-  EtltNotListeningError, EtltServerClosedError, EtltUsageError, EtltOutputError, EtltLabError, EtltAbortedError,
+  EtltError,
+  EtltArgTypeError,
+  EtltOutOfRangeError,
+  EtltUnknownOptionError,
+  EtltUnsupportedPlatformError,
+  EtltNotBuiltError,
+  EtltClosedError,
+  EtltAddressError,
+  EtltSystemError,
+  EtltAlreadyListeningError,
+  EtltNotListeningError,
+  EtltServerClosedError,
+  EtltUsageError,
+  EtltOutputError,
+  EtltLabError,
+  EtltAbortedError,
 } = etlt;
 
 /** [class, how to build one with no message of ours, code, built-in base, name]. */
@@ -18,12 +31,24 @@ const TABLE = [
   [EtltArgTypeError, () => new EtltArgTypeError(), 'ERR_INVALID_ARG_TYPE', TypeError, 'TypeError'],
   [EtltOutOfRangeError, () => new EtltOutOfRangeError(), 'ERR_OUT_OF_RANGE', RangeError, 'RangeError'],
   [EtltUnknownOptionError, () => new EtltUnknownOptionError(), 'ERR_ETLT_UNKNOWN_OPTION', TypeError, 'TypeError'],
-  [EtltUnsupportedPlatformError, () => new EtltUnsupportedPlatformError(), 'ERR_ETLT_UNSUPPORTED_PLATFORM', Error, 'EtltUnsupportedPlatformError'],
+  [
+    EtltUnsupportedPlatformError,
+    () => new EtltUnsupportedPlatformError(),
+    'ERR_ETLT_UNSUPPORTED_PLATFORM',
+    Error,
+    'EtltUnsupportedPlatformError',
+  ],
   [EtltNotBuiltError, () => new EtltNotBuiltError(), 'ERR_ETLT_NOT_BUILT', Error, 'EtltNotBuiltError'],
   [EtltClosedError, () => new EtltClosedError(), 'ERR_ETLT_CLOSED', Error, 'EtltClosedError'],
   [EtltAddressError, () => new EtltAddressError(), 'ERR_ETLT_ADDRESS', Error, 'EtltAddressError'],
   [EtltSystemError, () => new EtltSystemError(-11, 'recv'), 'EAGAIN', Error, 'EtltSystemError'],
-  [EtltAlreadyListeningError, () => new EtltAlreadyListeningError(), 'ERR_SERVER_ALREADY_LISTEN', Error, 'EtltAlreadyListeningError'],
+  [
+    EtltAlreadyListeningError,
+    () => new EtltAlreadyListeningError(),
+    'ERR_SERVER_ALREADY_LISTEN',
+    Error,
+    'EtltAlreadyListeningError',
+  ],
   [EtltNotListeningError, () => new EtltNotListeningError(), 'ERR_SERVER_NOT_RUNNING', Error, 'EtltNotListeningError'],
   [EtltServerClosedError, () => new EtltServerClosedError(), 'ERR_ETLT_SERVER_CLOSED', Error, 'EtltServerClosedError'],
   [EtltUsageError, () => new EtltUsageError(), 'ERR_ETLT_USAGE', Error, 'EtltUsageError'],
@@ -33,7 +58,9 @@ const TABLE = [
 ];
 
 test('every exported error class is in the table', () => {
-  const exported = Object.entries(etlt).filter(([name, v]) => typeof v === 'function' && /^Etlt.*Error$/.test(name) && v !== EtltError);
+  const exported = Object.entries(etlt).filter(
+    ([name, v]) => typeof v === 'function' && /^Etlt.*Error$/.test(name) && v !== EtltError,
+  );
   assert.deepEqual(exported.map(([n]) => n).sort(), TABLE.map(([c]) => c.name).sort());
 });
 
@@ -48,7 +75,8 @@ for (const [Class, make, code, Base, name] of TABLE) {
     assert.equal(err.name, name);
     assert.ok(typeof err.message === 'string' && err.message.length > 10, `default message: '${err.message}'`);
     // Each subclass answers instanceof for itself only.
-    for (const [Other] of TABLE) if (Other !== Class) assert.equal(err instanceof Other, false, `${Class.name} is not a ${Other.name}`);
+    for (const [Other] of TABLE)
+      if (Other !== Class) assert.equal(err instanceof Other, false, `${Class.name} is not a ${Other.name}`);
   });
 }
 
@@ -61,7 +89,7 @@ test('EtltError does not claim errors from outside the family', () => {
   assert.equal('ERR_ETLT_CLOSED' instanceof EtltError, false);
 });
 
-test('EtltSystemError is shaped like Node\'s system errors, and names an address as Node does', () => {
+test("EtltSystemError is shaped like Node's system errors, and names an address as Node does", () => {
   const e = new EtltSystemError(98, 'bind', undefined, { address: '0.0.0.0', port: 8080 });
   assert.equal(e.code, 'EADDRINUSE');
   assert.equal(e.errno, -98);

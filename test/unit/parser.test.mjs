@@ -91,7 +91,12 @@ describe('parseHead', () => {
   const P = (fields) => `POST / HTTP/1.1\r\nHost: a\r\n${fields.map((f) => `${f}\r\n`).join('')}\r\n`;
   /** [name, head, status, what the RequestHead then says (checked when status is 0)] */
   const TABLE = [
-    ['GET', 'GET /x?y HTTP/1.1\r\nHost: a\r\n\r\n', 0, { method: M.GET, target: '/x?y', major: 1, minor: 1, framing: NONE, hosts: 1, fieldCount: 1 }],
+    [
+      'GET',
+      'GET /x?y HTTP/1.1\r\nHost: a\r\n\r\n',
+      0,
+      { method: M.GET, target: '/x?y', major: 1, minor: 1, framing: NONE, hosts: 1, fieldCount: 1 },
+    ],
     ['HTTP/1.0 needs no Host', 'HEAD / HTTP/1.0\r\n\r\n', 0, { method: M.HEAD, minor: 0, hosts: 0, fieldCount: 0 }],
     ['no version: read as 1.0', 'GET /x\r\n\r\n', 0, { method: M.GET, target: '/x', major: 1, minor: 0 }],
     ['HTTP/1.9 is answered as 1.1', 'GET / HTTP/1.9\r\nHost: a\r\n\r\n', 0, { minor: 9, http11: true }],
@@ -102,7 +107,12 @@ describe('parseHead', () => {
     ['Content-Length', P(['Content-Length: 5']), 0, { method: M.POST, framing: LENGTH, contentLength: 5 }],
     ['Content-Length 0 is no body', P(['Content-Length: 0']), 0, { framing: NONE, contentLength: 0 }],
     ['Content-Length, OWS trimmed', P(['Content-Length: \t 7 \t']), 0, { framing: LENGTH, contentLength: 7 }],
-    ['Content-Length, leading zeros past 15 digits', P(['Content-Length: 00000000000000000005']), 0, { framing: LENGTH, contentLength: 5 }],
+    [
+      'Content-Length, leading zeros past 15 digits',
+      P(['Content-Length: 00000000000000000005']),
+      0,
+      { framing: LENGTH, contentLength: 5 },
+    ],
     ['Content-Length, 15 digits', P(['Content-Length: 999999999999999']), 0, { contentLength: 999999999999999 }],
     ['Content-Length, 16 digits', P(['Content-Length: 1000000000000000']), 400],
     ['Content-Length twice, equal', P(['Content-Length: 5', 'Content-Length: 5']), 0, { contentLength: 5 }],
@@ -134,11 +144,21 @@ describe('parseHead', () => {
     ['two Hosts in 1.0', 'GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n', 400],
     ['Host with a bad byte', 'GET / HTTP/1.1\r\nHost: a/b\r\n\r\n', 400],
     ['Host empty', 'GET / HTTP/1.1\r\nHost:\r\n\r\n', 0, { hosts: 1 }],
-    ['Connection: close', 'GET / HTTP/1.1\r\nHost: a\r\nConnection: Keep-Alive, CLOSE\r\n\r\n', 0, { close: true, keepAlive: true }],
+    [
+      'Connection: close',
+      'GET / HTTP/1.1\r\nHost: a\r\nConnection: Keep-Alive, CLOSE\r\n\r\n',
+      0,
+      { close: true, keepAlive: true },
+    ],
     ['Expect: 100-continue', P(['Expect: 100-Continue', 'Content-Length: 1']), 0, { expect: CONTINUE }],
     ['Expect: other', P(['Expect: 100-continue, x']), 0, { expect: EXPECT_OTHER }],
     ['Expect in 1.0 is ignored', 'GET / HTTP/1.0\r\nExpect: x\r\n\r\n', 0, { expect: 0 }],
-    ['field offsets, OWS trimmed', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: \t v w \t\r\n\r\n', 0, { field1: ['X-A', 'v w'] }],
+    [
+      'field offsets, OWS trimmed',
+      'GET / HTTP/1.1\r\nHost: a\r\nX-A: \t v w \t\r\n\r\n',
+      0,
+      { field1: ['X-A', 'v w'] },
+    ],
     ['empty value', 'GET / HTTP/1.1\r\nHost: a\r\nX-A:\r\n\r\n', 0, { field1: ['X-A', ''] }],
     ['LF line ends', 'GET / HTTP/1.1\nHost: a\nX: 1\n\n', 0, { fieldCount: 2 }],
     ['lower-case method', 'get / HTTP/1.1\r\nHost: a\r\n\r\n', 400],
@@ -174,7 +194,10 @@ describe('parseHead', () => {
   test('the RequestHead is reset between heads', () => {
     assert.equal(parse(P(['Content-Length: 5', 'Connection: close', 'Expect: x'])), 0);
     assert.equal(parse('GET / HTTP/1.1\r\nHost: a\r\n\r\n'), 0);
-    assert.deepEqual([head.framing, head.contentLength, head.close, head.expect, head.fieldCount], [NONE, 0, false, 0, 1]);
+    assert.deepEqual(
+      [head.framing, head.contentLength, head.close, head.expect, head.fieldCount],
+      [NONE, 0, false, 0, 1],
+    );
   });
 });
 
@@ -185,7 +208,13 @@ describe('ChunkedDecoder', () => {
     const whole = new ChunkedDecoder(maxBody, maxTrailer);
     const parts = [];
     const r = whole.feed(buf, 0, buf.length, (b, s, e) => parts.push(Buffer.from(b.subarray(s, e))));
-    const one = { body: Buffer.concat(parts).toString('latin1'), end: r, done: whole.done, error: whole.error, total: whole.total };
+    const one = {
+      body: Buffer.concat(parts).toString('latin1'),
+      end: r,
+      done: whole.done,
+      error: whole.error,
+      total: whole.total,
+    };
     const stepwise = new ChunkedDecoder(maxBody, maxTrailer);
     const bits = [];
     let end = buf.length;
@@ -197,7 +226,13 @@ describe('ChunkedDecoder', () => {
       }
       assert.equal(ri, i + 1, 'a byte fed alone is used up');
     }
-    const two = { body: Buffer.concat(bits).toString('latin1'), end, done: stepwise.done, error: stepwise.error, total: stepwise.total };
+    const two = {
+      body: Buffer.concat(bits).toString('latin1'),
+      end,
+      done: stepwise.done,
+      error: stepwise.error,
+      total: stepwise.total,
+    };
     assert.deepEqual(two, one, 'byte by byte differs from one piece');
     return one;
   }
@@ -256,7 +291,13 @@ describe('ChunkedDecoder', () => {
   }
 
   test('an unfinished body is neither done nor wrong', () => {
-    for (const input of ['5\r\nhel', '5\r\nhello\r\n', '5\r\nhello\r\n0\r\n', '5\r\nhello\r\n0\r\nX: 1\r\n', '5;a="x']) {
+    for (const input of [
+      '5\r\nhel',
+      '5\r\nhello\r\n',
+      '5\r\nhello\r\n0\r\n',
+      '5\r\nhello\r\n0\r\nX: 1\r\n',
+      '5;a="x',
+    ]) {
       const got = decode(input);
       assert.deepEqual([got.done, got.error, got.end], [false, 0, input.length], JSON.stringify(input));
     }

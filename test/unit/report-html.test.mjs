@@ -59,7 +59,11 @@ test('arrays are joined with nothing between, each item by the same rules', () =
   const items = ['a<', 'b&'].map((s) => html`<li>${s}</li>`);
   assert.equal(String(html`<ul>${items}</ul>`), '<ul><li>a&lt;</li><li>b&amp;</li></ul>');
   assert.equal(String(html`<ul>${[]}</ul>`), '<ul></ul>');
-  assert.equal(String(html`${['<', html`<br>`, 3, null, false, ['>', [html`<hr>`]]]}`), '&lt;<br>3&gt;<hr>', 'strings in arrays are escaped, nested arrays flattened');
+  assert.equal(
+    String(html`${['<', html`<br>`, 3, null, false, ['>', [html`<hr>`]]]}`),
+    '&lt;<br>3&gt;<hr>',
+    'strings in arrays are escaped, nested arrays flattened',
+  );
 });
 
 test('raw() is trusted verbatim, and only SafeHtml is', () => {
@@ -101,5 +105,8 @@ test('scriptJson keeps a script data block inert and the JSON intact', () => {
   assert.ok(text.includes(`"amp":"&\\"'"`), 'not HTML-escaped: script content is not entity-decoded');
   assert.deepEqual(JSON.parse(text), value);
   assert.equal(String(scriptJson(undefined)), 'null');
-  assert.equal(String(html`<script type="application/json">${scriptJson([1, '<'])}</script>`), '<script type="application/json">[1,"\\u003c"]</script>');
+  assert.equal(
+    String(html`<script type="application/json">${scriptJson([1, '<'])}</script>`),
+    '<script type="application/json">[1,"\\u003c"]</script>',
+  );
 });

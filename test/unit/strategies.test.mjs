@@ -66,7 +66,10 @@ function fakeEngine({ eager = false, accept = [Accept.Drained] } = {}) {
  * A connection whose read, write and finish results are scripted; each call is logged.
  * `finishes`: what each finish() answers (default: linger if `linger`, else close).
  */
-function fakeConn(engine, { reads = [], writes = [], finishes = [], state = State.Reading, linger = false, unread = false } = {}) {
+function fakeConn(
+  engine,
+  { reads = [], writes = [], finishes = [], state = State.Reading, linger = false, unread = false } = {},
+) {
   const conn = {
     fd: 7,
     engine,
@@ -102,7 +105,12 @@ function fakeConn(engine, { reads = [], writes = [], finishes = [], state = Stat
     finish() {
       conn.log.push(['finish']);
       const next = finishes.shift() ?? (linger ? Next.Read : Next.Closed);
-      conn.state = { [Next.Closed]: State.Closed, [Next.Read]: linger ? State.Lingering : State.Reading, [Next.Write]: State.Writing, [Next.Wait]: State.Waiting }[next];
+      conn.state = {
+        [Next.Closed]: State.Closed,
+        [Next.Read]: linger ? State.Lingering : State.Reading,
+        [Next.Write]: State.Writing,
+        [Next.Wait]: State.Waiting,
+      }[next];
       return next;
     },
     shutdownBoth() {
@@ -144,12 +152,20 @@ describe('level-triggered', () => {
 
   test('a blocked send arms EPOLLOUT alone, once; done disarms it for the linger', () => {
     const engine = fakeEngine();
-    const conn = fakeConn(engine, { reads: [Read.Complete], writes: [Write.Blocked, Write.Blocked, Write.Done], linger: true });
+    const conn = fakeConn(engine, {
+      reads: [Read.Complete],
+      writes: [Write.Blocked, Write.Blocked, Write.Done],
+      linger: true,
+    });
     level.onAccepted(conn);
     level.onConnection(conn, EPOLLIN);
     level.onConnection(conn, EPOLLOUT);
     level.onConnection(conn, EPOLLOUT);
-    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN], ['modify', EPOLLOUT], ['modify', EPOLLIN]]);
+    assert.deepEqual(engine.reactor.calls, [
+      ['add', EPOLLIN],
+      ['modify', EPOLLOUT],
+      ['modify', EPOLLIN],
+    ]);
     assert.equal(conn.state, State.Lingering);
   });
 
@@ -165,7 +181,10 @@ describe('level-triggered', () => {
     const engine = fakeEngine();
     level.pauseListener(engine);
     level.resumeListener(engine);
-    assert.deepEqual(engine.reactor.calls, [['modify', 0], ['modify', EPOLLIN]]);
+    assert.deepEqual(engine.reactor.calls, [
+      ['modify', 0],
+      ['modify', EPOLLIN],
+    ]);
     assert.deepEqual(engine.accepts, [64]);
   });
 });
@@ -239,11 +258,22 @@ describe('edge-triggered', () => {
 describe('kept alive (HTTP/1.1)', () => {
   test('LT: after the response the connection goes back to EPOLLIN; buffered requests are written first', () => {
     const engine = fakeEngine();
-    const conn = fakeConn(engine, { reads: [Read.Complete], writes: [Write.Done, Write.Blocked, Write.Done], finishes: [Next.Write, Next.Read] });
+    const conn = fakeConn(engine, {
+      reads: [Read.Complete],
+      writes: [Write.Done, Write.Blocked, Write.Done],
+      finishes: [Next.Write, Next.Read],
+    });
     level.onAccepted(conn);
     level.onConnection(conn, EPOLLIN);
     assert.deepEqual(ops(conn), ['read', 'write', 'finish', 'write']);
-    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN], ['modify', EPOLLOUT]], 'blocked: EPOLLOUT alone');
+    assert.deepEqual(
+      engine.reactor.calls,
+      [
+        ['add', EPOLLIN],
+        ['modify', EPOLLOUT],
+      ],
+      'blocked: EPOLLOUT alone',
+    );
     level.onConnection(conn, EPOLLOUT);
     assert.deepEqual(engine.reactor.calls.at(-1), ['modify', EPOLLIN], 'drained and kept alive: EPOLLIN again');
     assert.equal(conn.state, State.Reading);
@@ -254,7 +284,10 @@ describe('kept alive (HTTP/1.1)', () => {
     const conn = fakeConn(engine, { reads: [Read.Paused], finishes: [Next.Read] });
     level.onAccepted(conn);
     level.onConnection(conn, EPOLLIN);
-    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN], ['modify', 0]]);
+    assert.deepEqual(engine.reactor.calls, [
+      ['add', EPOLLIN],
+      ['modify', 0],
+    ]);
     conn.state = State.Writing;
     level.onConnectionReady(conn);
     assert.deepEqual(engine.reactor.calls.at(-1), ['modify', EPOLLIN]);
@@ -289,14 +322,18 @@ describe('kept alive (HTTP/1.1)', () => {
 });
 
 describe("the seed's loops and the pitfalls", () => {
-  test("seed-lt: EPOLLIN, modify to EPOLLOUT, modify to 0 and shutdown, close on EPOLLHUP", () => {
+  test('seed-lt: EPOLLIN, modify to EPOLLOUT, modify to 0 and shutdown, close on EPOLLHUP', () => {
     const engine = fakeEngine();
     const conn = fakeConn(engine, { reads: [Read.Complete] });
     seedLevel.onAccepted(conn);
     seedLevel.onConnection(conn, EPOLLIN);
     seedLevel.onConnection(conn, EPOLLOUT);
     seedLevel.onConnection(conn, EPOLLHUP);
-    assert.deepEqual(engine.reactor.calls, [['add', EPOLLIN], ['modify', EPOLLOUT], ['modify', 0]]);
+    assert.deepEqual(engine.reactor.calls, [
+      ['add', EPOLLIN],
+      ['modify', EPOLLOUT],
+      ['modify', 0],
+    ]);
     assert.deepEqual(ops(conn), ['read', 'write', 'shutdownBoth', 'close']);
     assert.equal(conn.log[3][1], 0, 'a close after the response is done, not aborted');
   });
@@ -308,7 +345,11 @@ describe("the seed's loops and the pitfalls", () => {
     seedEdge.onConnection(conn, EPOLLIN);
     seedEdge.onConnection(conn, EPOLLOUT);
     const et = EPOLLET >>> 0;
-    assert.deepEqual(engine.reactor.calls, [['add', (EPOLLIN | et) >>> 0], ['modify', (EPOLLOUT | et) >>> 0], ['modify', et]]);
+    assert.deepEqual(engine.reactor.calls, [
+      ['add', (EPOLLIN | et) >>> 0],
+      ['modify', (EPOLLOUT | et) >>> 0],
+      ['modify', et],
+    ]);
     assert.ok(conn.log[0][1] > 1000, 'reads until EAGAIN');
   });
 

@@ -35,7 +35,8 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     name: 'seed-lt',
     trigger: 'level',
     family: 'seed',
-    description: "the seed's LT loop: EPOLLIN, modify to EPOLLOUT, modify to 0 + shutdown, close on EPOLLHUP (its hangs fixed)",
+    description:
+      "the seed's LT loop: EPOLLIN, modify to EPOLLOUT, modify to 0 + shutdown, close on EPOLLHUP (its hangs fixed)",
     keepAlive: false,
     color: '#74a9d8',
   },
@@ -51,7 +52,8 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     name: 'lt',
     trigger: 'level',
     family: 'mode',
-    description: 'etlt serve --mode lt: EPOLLIN for life, EPOLLOUT only while a send would block, kept alive between requests',
+    description:
+      'etlt serve --mode lt: EPOLLIN for life, EPOLLOUT only while a send would block, kept alive between requests',
     keepAlive: true,
     color: '#1f5fa8',
   },
@@ -59,7 +61,8 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     name: 'et',
     trigger: 'edge',
     family: 'mode',
-    description: 'etlt serve --mode et: registered once with IN|OUT|RDHUP|ET, never modified, drained with bounded turns',
+    description:
+      'etlt serve --mode et: registered once with IN|OUT|RDHUP|ET, never modified, drained with bounded turns',
     keepAlive: true,
     color: '#d9541e',
   },
@@ -67,7 +70,8 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     name: 'et-no-drain',
     trigger: 'edge',
     family: 'pitfall',
-    description: 'pitfall: ET but one accept and one recv(1024) per edge: data left behind waits for an edge that never comes',
+    description:
+      'pitfall: ET but one accept and one recv(1024) per edge: data left behind waits for an edge that never comes',
     keepAlive: true,
     color: '#9e1b32',
   },
@@ -81,9 +85,10 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
   },
 ];
 
-
 /** The facts of each strategy by name. */
-export const FACTS = Object.fromEntries(STRATEGY_CATALOG.map((s) => [s.name, s])) as Readonly<Record<Mode, StrategyFacts>>;
+export const FACTS = Object.fromEntries(STRATEGY_CATALOG.map((s) => [s.name, s])) as Readonly<
+  Record<Mode, StrategyFacts>
+>;
 
 /** Every strategy name, in the lab's order. */
 export const MODES: readonly Mode[] = STRATEGY_CATALOG.map((s) => s.name);

@@ -9,7 +9,15 @@
 import { EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from '../../constants.js';
 import { isError, isReadClosed, isReadable, isWritable, isWriteClosed } from '../../reactor/readiness.js';
 import {
-  ACCEPT_BUDGET, AcceptResult, CloseReason, ConnState, Next, READ_BUDGET, ReadResult, WRITE_BUDGET, WriteResult,
+  ACCEPT_BUDGET,
+  AcceptResult,
+  CloseReason,
+  ConnState,
+  Next,
+  READ_BUDGET,
+  ReadResult,
+  WRITE_BUDGET,
+  WriteResult,
 } from '../contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from '../contract.js';
 import { FACTS } from './catalog.js';

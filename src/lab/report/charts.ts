@@ -91,7 +91,12 @@ export interface LegendItem {
  * from `(x0, y0)`. Returns the markup and its height, which the caller needs before it
  * can place the plot below.
  */
-export function legend(items: readonly LegendItem[], x0: number, y0: number, width: number): { svg: SafeHtml; height: number } {
+export function legend(
+  items: readonly LegendItem[],
+  x0: number,
+  y0: number,
+  width: number,
+): { svg: SafeHtml; height: number } {
   const parts: SafeHtml[] = [];
   let x = x0;
   let y = y0;
@@ -121,17 +126,26 @@ export function barChart(metric: ChartMetric, view: ReportView, width: number): 
   const left = 64;
   const right = 16;
   const plotW = width - left - right;
-  const leg = legend(strategies.map((s) => ({ label: s, color: colors.get(s) ?? UNKNOWN_COLOR })), 0, 4, width);
+  const leg = legend(
+    strategies.map((s) => ({ label: s, color: colors.get(s) ?? UNKNOWN_COLOR })),
+    0,
+    4,
+    width,
+  );
 
   // Bar geometry first: it decides whether value labels fit upright or must be turned.
   const groupW = plotW / Math.max(1, W);
   const barSlot = (groupW * 0.84) / Math.max(1, S);
   const barW = Math.max(1, barSlot * 0.82);
-  const values = workloads.map((w) => strategies.map((s) => {
-    const r = lookup(s, w);
-    return r === undefined ? Number.NaN : metric.value(r);
-  }));
-  const labels = values.map((row) => row.map((v) => (metric.integer && Number.isFinite(v) ? fmt(v, true) : fmtShort(v))));
+  const values = workloads.map((w) =>
+    strategies.map((s) => {
+      const r = lookup(s, w);
+      return r === undefined ? Number.NaN : metric.value(r);
+    }),
+  );
+  const labels = values.map((row) =>
+    row.map((v) => (metric.integer && Number.isFinite(v) ? fmt(v, true) : fmtShort(v))),
+  );
   const rotate = labels.some((row) => row.some((l) => textWidth(l, 10.5) > barSlot - 2));
   const headroom = rotate ? 8 + Math.max(16, ...labels.flat().map((l) => textWidth(l, 10.5))) : 20;
 
@@ -158,18 +172,26 @@ export function barChart(metric: ChartMetric, view: ReportView, width: number): 
   for (let i = 0; i <= Math.round(top / step); i++) {
     const v = i * step;
     const yy = px(y(v));
-    out.push(html`<line x1="${px(left)}" x2="${px(left + plotW)}" y1="${yy}" y2="${yy}"${i === 0 && html` class="baseline"`}/>`);
-    out.push(html`<text class="tick" x="${px(left - 8)}" y="${px(y(v) + 4)}" text-anchor="end">${tickLabel(v, step)}</text>`);
+    out.push(
+      html`<line x1="${px(left)}" x2="${px(left + plotW)}" y1="${yy}" y2="${yy}"${i === 0 && html` class="baseline"`}/>`,
+    );
+    out.push(
+      html`<text class="tick" x="${px(left - 8)}" y="${px(y(v) + 4)}" text-anchor="end">${tickLabel(v, step)}</text>`,
+    );
   }
   out.push(html`</g>`);
-  out.push(html`<text class="axis-label" transform="translate(16 ${midY}) rotate(-90)" text-anchor="middle">${metric.unit}</text>`);
+  out.push(
+    html`<text class="axis-label" transform="translate(16 ${midY}) rotate(-90)" text-anchor="middle">${metric.unit}</text>`,
+  );
   out.push(html`<text class="axis-label" x="${midX}" y="${px(height - 6)}" text-anchor="middle">workload</text>`);
 
   // Without these an empty chart would look like a rendering failure.
   if (S === 0 || W === 0) {
     out.push(html`<text class="empty" x="${midX}" y="${midY}" text-anchor="middle">no results in this report</text>`);
   } else if (finite.length > 0 && max === 0) {
-    out.push(html`<text class="empty" x="${midX}" y="${midY}" text-anchor="middle">zero for every strategy and workload</text>`);
+    out.push(
+      html`<text class="empty" x="${midX}" y="${midY}" text-anchor="middle">zero for every strategy and workload</text>`,
+    );
   }
 
   out.push(html`<g class="bars">`);
@@ -188,7 +210,9 @@ export function barChart(metric: ChartMetric, view: ReportView, width: number): 
       const cx = x + barW / 2;
       const cls = ok ? 'value' : 'value na';
       if (rotate) {
-        out.push(html`<text class="${cls}" transform="translate(${px(cx + 3.5)} ${px(yTop - 4)}) rotate(-90)">${label}</text>`);
+        out.push(
+          html`<text class="${cls}" transform="translate(${px(cx + 3.5)} ${px(yTop - 4)}) rotate(-90)">${label}</text>`,
+        );
       } else {
         out.push(html`<text class="${cls}" x="${px(cx)}" y="${px(yTop - 5)}" text-anchor="middle">${label}</text>`);
       }
@@ -198,7 +222,10 @@ export function barChart(metric: ChartMetric, view: ReportView, width: number): 
     out.push(
       html`<text class="group-label" x="${px(left + wi * groupW + groupW / 2)}" y="${px(plotBottom + 20)}" text-anchor="middle">${truncate(w, maxChars)}<title>${w}</title></text>`,
     );
-    if (wi > 0) out.push(html`<line class="group-sep" x1="${sepX}" x2="${sepX}" y1="${px(plotBottom)}" y2="${px(plotBottom + 8)}"/>`);
+    if (wi > 0)
+      out.push(
+        html`<line class="group-sep" x1="${sepX}" x2="${sepX}" y1="${px(plotBottom)}" y2="${px(plotBottom + 8)}"/>`,
+      );
   });
   out.push(html`</g></svg>`);
   return joinHtml(out);

@@ -90,7 +90,8 @@ export function niceAxis(max: number, integer: boolean): { top: number; step: nu
 
 /** A tick's label with as many decimals as `step` needs (one more for a 2.5 step), no float noise. */
 export function tickLabel(v: number, step: number): string {
-  const decimals = step >= 1 ? 0 : Math.min(6, Math.ceil(-Math.log10(step) + 1e-9) + (String(step).includes('25') ? 1 : 0));
+  const decimals =
+    step >= 1 ? 0 : Math.min(6, Math.ceil(-Math.log10(step) + 1e-9) + (String(step).includes('25') ? 1 : 0));
   const s = v.toFixed(decimals);
   return v >= 1000 ? Number(s).toLocaleString('en-US') : s;
 }

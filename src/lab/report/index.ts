@@ -79,7 +79,8 @@ function chartsSection(view: ReportView): SafeHtml[] {
     html`<p class="note">One chart per metric, bars per strategy grouped by workload; lower is better in every chart. Hover a bar for its exact value.</p>`,
     html`<div class="charts${wide && ' wide'}">`,
     ...CHART_METRICS.map(
-      (m) => html`<figure><figcaption><h3>${m.title}</h3><p class="note">${m.note}</p></figcaption>${barChart(m, view, width)}</figure>`,
+      (m) =>
+        html`<figure><figcaption><h3>${m.title}</h3><p class="note">${m.note}</p></figcaption>${barChart(m, view, width)}</figure>`,
     ),
     html`</div></section>`,
   ];
@@ -117,7 +118,9 @@ function timelinesSection(view: ReportView): SafeHtml[] {
     const st = timelineStats(waits);
     const shown = Math.min(waits.length, MAX_TIMELINE_WAITS);
     const perWait = fmt(st.waits === 0 ? Number.NaN : st.events / st.waits);
-    out.push(html`<figure><figcaption><div class="timeline-head"><h3>${swatch(view.colors.get(s) ?? UNKNOWN_COLOR)}${s}</h3>`);
+    out.push(
+      html`<figure><figcaption><div class="timeline-head"><h3>${swatch(view.colors.get(s) ?? UNKNOWN_COLOR)}${s}</h3>`,
+    );
     out.push(
       html`<span class="stats"><b>${st.waits}</b> waits over ${fmt(st.spanMs)} ms · <b>${st.events}</b> events on ${st.fds} fd${st.fds !== 1 && 's'} · ${perWait} events/wait</span></div>`,
     );
@@ -125,7 +128,9 @@ function timelinesSection(view: ReportView): SafeHtml[] {
     if (d !== '') out.push(html`<p class="note">${d}</p>`);
     const hiddenLanes = st.fds - MAX_TIMELINE_LANES;
     if (shown < waits.length || hiddenLanes > 0) {
-      out.push(html`<p class="note">Showing the first ${shown} waits${hiddenLanes > 0 && html` and the ${MAX_TIMELINE_LANES} lowest fds`}.</p>`);
+      out.push(
+        html`<p class="note">Showing the first ${shown} waits${hiddenLanes > 0 && html` and the ${MAX_TIMELINE_LANES} lowest fds`}.</p>`,
+      );
     }
     out.push(html`</figcaption>${timelineSvg(s, waits, FULL_WIDTH)}</figure>`);
   }

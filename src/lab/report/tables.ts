@@ -27,7 +27,12 @@ const sys = (k: keyof LabResult['syscallsPerRequest']) => (r: LabResult) => num(
 
 const COLUMNS: readonly Column[] = [
   { head: 'req/s', title: 'completed requests per second', value: (r) => num(r.rps), better: 'high' },
-  { head: 'CPU µs/req', title: 'server CPU (user + system) per completed request, µs', value: (r) => num(r.cpuUsPerRequest), better: 'low' },
+  {
+    head: 'CPU µs/req',
+    title: 'server CPU (user + system) per completed request, µs',
+    value: (r) => num(r.cpuUsPerRequest),
+    better: 'low',
+  },
   { head: 'total', title: 'all syscalls per request', value: sys('total'), better: 'low', group: true },
   { head: 'epoll_wait', title: 'epoll_wait per request', value: sys('epoll_wait'), better: 'low', group: true },
   { head: 'epoll_ctl', title: 'epoll_ctl per request', value: sys('epoll_ctl'), better: 'low', group: true },
@@ -37,11 +42,34 @@ const COLUMNS: readonly Column[] = [
   { head: 'shutdown', title: 'shutdown per request', value: sys('shutdown'), group: true },
   { head: 'close', title: 'close per request', value: sys('close'), group: true },
   { head: 'ev/wait', title: 'events returned per epoll_wait', value: (r) => num(r.eventsPerWait) },
-  { head: 'useless/req', title: 'events that found nothing to do, per request', value: (r) => num(r.uselessEventsPerRequest), better: 'low', alarm: true },
-  { head: 'stalled', title: 'requests with no complete answer within the timeout', value: (r) => num(r.stalled), integer: true, alarm: true },
-  { head: 'errors', title: 'connections refused, reset or otherwise failed', value: (r) => num(r.errors), integer: true, alarm: true },
+  {
+    head: 'useless/req',
+    title: 'events that found nothing to do, per request',
+    value: (r) => num(r.uselessEventsPerRequest),
+    better: 'low',
+    alarm: true,
+  },
+  {
+    head: 'stalled',
+    title: 'requests with no complete answer within the timeout',
+    value: (r) => num(r.stalled),
+    integer: true,
+    alarm: true,
+  },
+  {
+    head: 'errors',
+    title: 'connections refused, reset or otherwise failed',
+    value: (r) => num(r.errors),
+    integer: true,
+    alarm: true,
+  },
   { head: 'p50 ms', title: 'median latency of completed requests, ms', value: (r) => num(r.p50Ms), better: 'low' },
-  { head: 'p99 ms', title: '99th percentile latency of completed requests, ms', value: (r) => num(r.p99Ms), better: 'low' },
+  {
+    head: 'p99 ms',
+    title: '99th percentile latency of completed requests, ms',
+    value: (r) => num(r.p99Ms),
+    better: 'low',
+  },
 ];
 
 /**

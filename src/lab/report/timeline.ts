@@ -115,7 +115,12 @@ export function timelineSvg(strategy: string, all: readonly TimelineWait[], widt
   const left = 58;
   const right = 14;
   const plotW = width - left - right;
-  const leg = legend(EVENT_KINDS.map((k) => ({ label: k.label, color: k.color })), 0, 4, width);
+  const leg = legend(
+    EVENT_KINDS.map((k) => ({ label: k.label, color: k.color })),
+    0,
+    4,
+    width,
+  );
   const laneH = 18;
   const plotTop = 4 + leg.height + 12;
   const plotH = Math.max(1, fds.length) * laneH;
@@ -136,13 +141,19 @@ export function timelineSvg(strategy: string, all: readonly TimelineWait[], widt
   out.push(html`<g class="lanes">`);
   fds.forEach((fd, i) => {
     const yy = plotTop + i * laneH;
-    out.push(html`<rect class="lane${i % 2 === 1 && ' odd'}" x="${px(left)}" y="${px(yy)}" width="${px(plotW)}" height="${px(laneH)}"/>`);
-    out.push(html`<text class="lane-label" x="${px(left - 8)}" y="${px(yy + laneH / 2 + 4)}" text-anchor="end">fd ${fd}</text>`);
+    out.push(
+      html`<rect class="lane${i % 2 === 1 && ' odd'}" x="${px(left)}" y="${px(yy)}" width="${px(plotW)}" height="${px(laneH)}"/>`,
+    );
+    out.push(
+      html`<text class="lane-label" x="${px(left - 8)}" y="${px(yy + laneH / 2 + 4)}" text-anchor="end">fd ${fd}</text>`,
+    );
   });
   out.push(html`</g>`);
 
   if (waits.length === 0 || fds.length === 0) {
-    out.push(html`<text class="empty" x="${px(left + plotW / 2)}" y="${px(plotTop + 13)}" text-anchor="middle">no epoll_wait returns recorded</text>`);
+    out.push(
+      html`<text class="empty" x="${px(left + plotW / 2)}" y="${px(plotTop + 13)}" text-anchor="middle">no epoll_wait returns recorded</text>`,
+    );
   }
 
   // Column ticks: every k-th wait, k from 1, 2, 5, 10, ... so labels sit ≥ 64 px apart.
@@ -157,12 +168,16 @@ export function timelineSvg(strategy: string, all: readonly TimelineWait[], widt
     const labelled = i === 0 || (i + 1) % k === 0;
     // Unlabelled lines only while columns are wide enough for them not to merge into grey.
     if (colW >= 7 || labelled) {
-      out.push(html`<line class="${labelled ? 'col major' : 'col'}" x1="${cx}" x2="${cx}" y1="${px(plotTop)}" y2="${px(plotBottom + (labelled ? 5 : 0))}"/>`);
+      out.push(
+        html`<line class="${labelled ? 'col major' : 'col'}" x1="${cx}" x2="${cx}" y1="${px(plotTop)}" y2="${px(plotBottom + (labelled ? 5 : 0))}"/>`,
+      );
     }
     if (labelled) {
       const t = waits[i]?.t ?? Number.NaN;
       out.push(html`<text class="tick" x="${cx}" y="${px(plotBottom + 18)}" text-anchor="middle">#${i + 1}</text>`);
-      out.push(html`<text class="tick sub" x="${cx}" y="${px(plotBottom + 31)}" text-anchor="middle">${Number.isFinite(t) ? `${fmt(t)} ms` : '?'}</text>`);
+      out.push(
+        html`<text class="tick sub" x="${cx}" y="${px(plotBottom + 31)}" text-anchor="middle">${Number.isFinite(t) ? `${fmt(t)} ms` : '?'}</text>`,
+      );
     }
   }
   out.push(html`</g>`);
@@ -185,8 +200,13 @@ export function timelineSvg(strategy: string, all: readonly TimelineWait[], widt
       const segH = (laneH - 6) / kinds.length;
       const names = describeMask(ev).join('|') || '0';
       const t = Number.isFinite(w.t) ? `${fmt(w.t)} ms` : 'time unknown';
-      const segments = kinds.map((kd, j) => html`<rect x="${x}" y="${px(y0 + j * segH)}" width="${px(markW)}" height="${px(segH)}" fill="${colorOf.get(kd) ?? '#888'}"/>`);
-      out.push(html`<g class="mark" data-fd="${fd}" data-wait="${i}" data-events="${names}"><title>wait #${i + 1} at ${t}: fd ${fd} ${names}</title>${segments}</g>`);
+      const segments = kinds.map(
+        (kd, j) =>
+          html`<rect x="${x}" y="${px(y0 + j * segH)}" width="${px(markW)}" height="${px(segH)}" fill="${colorOf.get(kd) ?? '#888'}"/>`,
+      );
+      out.push(
+        html`<g class="mark" data-fd="${fd}" data-wait="${i}" data-events="${names}"><title>wait #${i + 1} at ${t}: fd ${fd} ${names}</title>${segments}</g>`,
+      );
     }
   });
   out.push(html`</g></svg>`);

@@ -49,7 +49,9 @@ export function viewOf(report: LabReport): ReportView {
   const timelines: Record<string, unknown> = isObject(report.timelines) ? report.timelines : {};
   const descriptions: Record<string, string> = isObject(report.descriptions) ? report.descriptions : {};
   const workloadInfo = Array.isArray(report.workloads) ? report.workloads : [];
-  const strategies = unique([...(Array.isArray(report.strategies) ? report.strategies : []), ...results.map((r) => r.strategy)].map(String));
+  const strategies = unique(
+    [...(Array.isArray(report.strategies) ? report.strategies : []), ...results.map((r) => r.strategy)].map(String),
+  );
   const workloads = unique([...workloadInfo.map((w) => w.name), ...results.map((r) => r.workload)].map(String));
   const timelineNames = unique([...strategies.filter((s) => Object.hasOwn(timelines, s)), ...Object.keys(timelines)]);
   // Joined with a NUL, which no real strategy or workload name contains, so keys cannot collide.
