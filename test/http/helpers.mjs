@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 
 import { show, waitFor } from '../lib/http.mjs';
+import { seeded } from '../../dist/src/lab/persistent.js';
 
 export * from '../lib/http.mjs';
 
@@ -188,17 +189,8 @@ export function assertOk11(res, { body = 'Hello, world!', close = false, what = 
   else assert.equal(res.headers.connection, undefined, `${what}: no Connection field on a persistent 1.1 response`);
 }
 
-/** Seeded PRNG (mulberry32) for reproducible random bytes and splits. */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (the lab's mulberry32) for reproducible random bytes and splits. */
+export const prng = seeded;
 
 /**
  * Counts responses on a long stream without keeping it: feed it every chunk; it keeps only
