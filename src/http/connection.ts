@@ -17,7 +17,7 @@ import type { ActivityLinks } from './activity.js';
 import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
 import { Phase, processInput } from './exchange.js';
-import { Outbox } from './outbox.js';
+import { Buffers } from './buffers.js';
 import type { ExchangeConn, ExchangeHost } from './exchange.js';
 import type { ChunkedDecoder } from './chunked.js';
 import type { PendingRequest, Persistence } from './handler.js';
@@ -57,14 +57,10 @@ const LINGER_MAX_MS = 5000;
 const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
 
 /** A client connection: its fd, state, the bytes in flight and the request in progress. */
-export class Connection extends Outbox implements StrategyConnection, ExchangeConn, ActivityLinks<Connection> {
+export class Connection extends Buffers implements StrategyConnection, ExchangeConn, ActivityLinks<Connection> {
   readonly fd: number;
   readonly engine: ConnectionHost;
   state: ConnState = ConnState.Reading;
-  // ---- input: bytes read but not used yet (a partial head, pipelined requests, a body) ----
-  inbuf: Buffer | null = null;
-  inStart = 0;
-  inEnd = 0;
   unreadInput = false;
   peerClosed = false;
   // ---- the exchange (see ExchangeConn) ----
@@ -215,9 +211,9 @@ export class Connection extends Outbox implements StrategyConnection, ExchangeCo
   #input(data: Buffer, n: number): void {
     if (this.inbuf === null) {
       const used = processInput(this, data, 0, n);
-      if (used >= 0 && used < n && this.state !== ConnState.Closed) this.#keep(data, used, n);
+      if (used >= 0 && used < n && this.state !== ConnState.Closed) this.keepInput(data, used, n);
     } else {
-      this.#append(data, n);
+      this.appendInput(data, n);
       this.#drainInput();
     }
     this.#settle();
@@ -230,45 +226,12 @@ export class Connection extends Outbox implements StrategyConnection, ExchangeCo
     if (buf === null) return;
     const used = processInput(this, buf, this.inStart, this.inEnd);
     if (this.inbuf !== buf) return;
-    if (used < 0 || used >= this.inEnd) this.#dropInput();
+    if (used < 0 || used >= this.inEnd) this.dropInput();
     else this.inStart = used;
   }
 
-  #keep(data: Buffer, from: number, to: number): void {
-    const len = to - from;
-    const buf = Buffer.allocUnsafe(Math.max(256, 2 * len));
-    data.copy(buf, 0, from, to);
-    this.inbuf = buf;
-    this.inStart = 0;
-    this.inEnd = len;
-    this.engine.held(buf.length);
-  }
-
-  /** Appends; grown by doubling, so a head trickled in tiny pieces costs linear copying. */
-  #append(data: Buffer, n: number): void {
-    let buf = this.inbuf!;
-    if (this.inEnd + n > buf.length) {
-      const live = this.inEnd - this.inStart;
-      const grown = Buffer.allocUnsafe(Math.max(live + n, buf.length * 2));
-      buf.copy(grown, 0, this.inStart, this.inEnd);
-      // The new buffer is in place before the budget hears of it: the budget may shed this
-      // very connection, which must then give back what it holds now, not the old buffer.
-      this.inbuf = grown;
-      this.inEnd = live;
-      this.inStart = 0;
-      this.engine.held(grown.length - buf.length);
-      if (this.state === ConnState.Closed) return;
-      buf = grown;
-    }
-    data.copy(buf, this.inEnd, 0, n);
-    this.inEnd += n;
-  }
-
-  #dropInput(): void {
-    if (this.inbuf !== null) this.engine.held(-this.inbuf.length);
-    this.inbuf = null;
-    this.inStart = 0;
-    this.inEnd = 0;
+  protected holdBytes(delta: number): void {
+    this.engine.held(delta);
   }
 
   /** The state after processing: output pending, a handler pending, or input awaited. */
@@ -388,7 +351,7 @@ export class Connection extends Outbox implements StrategyConnection, ExchangeCo
     this.engine.counters.shutdown++;
     sys.shutdown(this.fd, SHUT_WR);
     this.state = ConnState.Lingering;
-    this.#dropInput();
+    this.dropInput();
     this.lingerUntil = this.engine.now() + LINGER_MAX_MS;
     this.engine.touch(this);
     return Next.Read;
@@ -404,7 +367,7 @@ export class Connection extends Outbox implements StrategyConnection, ExchangeCo
     this.engine.counters.shutdown++;
     sys.shutdown(this.fd, SHUT_RDWR);
     this.state = ConnState.Lingering;
-    this.#dropInput();
+    this.dropInput();
   }
 
   /** The idle timeout ran out: a head that was arriving too slowly gets 408 first (as nginx logs it). */
@@ -433,7 +396,7 @@ export class Connection extends Outbox implements StrategyConnection, ExchangeCo
       sys.setsockopt(this.fd, SOL_SOCKET, SO_LINGER, RESET_ON_CLOSE);
     }
     this.state = ConnState.Closed;
-    this.#dropInput();
+    this.dropInput();
     this.dropOutput();
     this.pending = null;
     if (this.bodyParts !== null) this.engine.held(-this.bodyBytes);

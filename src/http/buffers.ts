@@ -1,10 +1,16 @@
 /**
- * A connection's pending output: response segments in order, the first sent from
- * `outOffset`, nothing copied when they are queued (the fixed responses are shared by every
- * connection). Sending tries to make it one syscall: several small segments are gathered
- * into one buffer and sent together; large ones go out as sendmsg(2)'s iovecs.
+ * A connection's bytes in flight, both ways.
  *
- * A base class rather than an object of its own: an idle connection then costs no extra
+ * Input: bytes read but not used yet (a partial head, pipelined requests waiting, a body),
+ * kept only when a read leaves some: most reads are used where they lie, in the server's
+ * shared receive buffer, and an idle connection holds no buffer at all.
+ *
+ * Output: response segments in order, the first sent from `outOffset`, nothing copied when
+ * they are queued (the fixed responses are shared by every connection). Sending tries to
+ * make it one syscall: several small segments are gathered into one buffer and sent
+ * together; large ones go out as sendmsg(2)'s iovecs.
+ *
+ * A base class rather than objects of their own: an idle connection then costs no extra
  * allocation, and the hot fields stay in the connection's own object.
  */
 import { MSG_NOSIGNAL } from '../constants.js';
@@ -13,14 +19,58 @@ import { sys } from '../sys.js';
 /** Most segments in one sendmsg (IOV_MAX is 1024 on Linux). */
 const MAX_IOVECS = 1024;
 
-export abstract class Outbox {
+export abstract class Buffers {
   abstract readonly fd: number;
+  inbuf: Buffer | null = null;
+  inStart = 0;
+  inEnd = 0;
   out0: Uint8Array | null = null;
   outRest: Uint8Array[] | null = null;
   outOffset = 0;
   outBytes = 0;
   /** Responses queued and not yet all sent (interim 100s aside): counted once the output drains. */
   unsent = 0;
+
+  /** Tells the server's budget that `delta` more (or fewer) bytes of input are held. */
+  protected abstract holdBytes(delta: number): void;
+
+  /** Keeps `data[from, to)`, left over after processing, in a buffer of this connection's own. */
+  protected keepInput(data: Buffer, from: number, to: number): void {
+    const len = to - from;
+    const buf = Buffer.allocUnsafe(Math.max(256, 2 * len));
+    data.copy(buf, 0, from, to);
+    this.inbuf = buf;
+    this.inStart = 0;
+    this.inEnd = len;
+    this.holdBytes(buf.length);
+  }
+
+  /** Appends; grown by doubling, so a head trickled in tiny pieces costs linear copying. */
+  protected appendInput(data: Buffer, n: number): void {
+    let buf = this.inbuf!;
+    if (this.inEnd + n > buf.length) {
+      const live = this.inEnd - this.inStart;
+      const grown = Buffer.allocUnsafe(Math.max(live + n, buf.length * 2));
+      buf.copy(grown, 0, this.inStart, this.inEnd);
+      // The new buffer is in place before the budget hears of it, so that what is given
+      // back later is what is held now, not the old buffer.
+      this.inbuf = grown;
+      this.inEnd = live;
+      this.inStart = 0;
+      this.holdBytes(grown.length - buf.length);
+      buf = grown;
+    }
+    data.copy(buf, this.inEnd, 0, n);
+    this.inEnd += n;
+  }
+
+  /** Frees the input buffer. */
+  protected dropInput(): void {
+    if (this.inbuf !== null) this.holdBytes(-this.inbuf.length);
+    this.inbuf = null;
+    this.inStart = 0;
+    this.inEnd = 0;
+  }
 
   /** Queues a response's segments (sent in order). */
   queue(first: Uint8Array, body: Uint8Array | null): void {
