@@ -166,7 +166,8 @@ export function formatStats(s: HttpServerStats): string {
   const total = Object.values(sys).reduce((a, b) => a + b, 0);
   return [
     `etlt: mode=${s.mode} connections=${s.connections} open=${s.open} requests=${s.requests} responses=${s.responses} ` +
-      `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed}`,
+      `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed} ` +
+      `keepalive-timeouts=${s.keepAliveTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}`,
     `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
       `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}; idle-timer turns ${s.timerTurns} apart) ` +
       `epoll_ctl add=${s.ctlAdd} mod=${s.ctlMod} del=${s.ctlDel}`,

@@ -16,7 +16,7 @@ import type { ServerCounters } from '../trace/counters.js';
 import type { ActivityLinks } from './activity.js';
 import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
-import { Phase, processInput } from './exchange.js';
+import { Phase, processInput, requestLineIsHttp11 } from './exchange.js';
 import { Buffers } from './buffers.js';
 import type { ExchangeConn, ExchangeHost } from './exchange.js';
 import type { ChunkedDecoder } from './chunked.js';
@@ -77,7 +77,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   bodyLeft = 0;
   chunks: ChunkedDecoder | null = null;
   pending: PendingRequest | null = null;
-  bodyParts: Buffer[] | null = null;
+  body: Buffer | null = null;
   bodyBytes = 0;
   /** Lingering ends at this time (performance.now()) even if the peer keeps sending. */
   lingerUntil = 0;
@@ -373,7 +373,8 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   /** The idle timeout ran out: a head that was arriving too slowly gets 408 first (as nginx logs it). */
   timeOut(): void {
     if (this.state === ConnState.Reading && (this.inbuf !== null || this.headScanned > 0) && this.outBytes === 0) {
-      const r = this.engine.errors.get(408, this.reqHttp11);
+      const http11 = this.inbuf !== null ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd) : this.reqHttp11;
+      const r = this.engine.errors.get(408, http11);
       this.engine.counters.send++;
       sys.send(this.fd, r, 0, r.byteLength, MSG_NOSIGNAL);
     }
@@ -399,8 +400,8 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.dropInput();
     this.dropOutput();
     this.pending = null;
-    if (this.bodyParts !== null) this.engine.held(-this.bodyBytes);
-    this.bodyParts = null;
+    if (this.body !== null) this.engine.held(-this.body.length);
+    this.body = null;
     this.chunks = null;
     this.engine.release(this, reason);
   }

@@ -268,7 +268,7 @@ export class ServerEngine implements ConnectionHost {
   #shedHeads(): void {
     for (const conn of this.#sweep.oldestActive()) {
       if (this.#heldBytes <= this.#inputBudget) return;
-      if ((conn.inbuf === null && conn.bodyParts === null) || conn.state !== ConnState.Reading) continue;
+      if ((conn.inbuf === null && conn.body === null) || conn.state !== ConnState.Reading) continue;
       this.counters.headsShed++;
       conn.close(CloseReason.Aborted);
     }

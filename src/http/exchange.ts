@@ -70,7 +70,8 @@ export interface ExchangeConn {
   bodyLeft: number;
   chunks: ChunkedDecoder | null;
   pending: PendingRequest | null;
-  bodyParts: Buffer[] | null;
+  /** The body collected for a handler (one buffer, grown by doubling), and its length. */
+  body: Buffer | null;
   bodyBytes: number;
   /** Queues a response's segments (sent in order). */
   queue(first: Uint8Array, body: Uint8Array | null): void;
@@ -160,7 +161,7 @@ function uncounted(c: ExchangeConn, status: number, http11: boolean, end: number
 }
 
 /** Whether a request line that parseHead never read ends in HTTP/1.1, so its error can say so. */
-function requestLineIsHttp11(buf: Buffer, pos: number, end: number): boolean {
+export function requestLineIsHttp11(buf: Buffer, pos: number, end: number): boolean {
   const nl = buf.indexOf(0x0a, pos);
   if (nl < 0 || nl >= end) return false;
   const stop = nl > pos && buf[nl - 1] === 0x0d ? nl - 1 : nl;
@@ -212,7 +213,7 @@ function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: numb
   }
   c.bodyLeft = head.framing === Framing.Length ? head.contentLength : 0;
   c.chunks = head.framing === Framing.Chunked ? new ChunkedDecoder(host.maxBodyBytes, host.maxHeadBytes) : null;
-  c.bodyParts = null;
+  c.body = null;
   c.bodyBytes = 0;
   if (c.pending === null && head.framing === Framing.Length) {
     // Nothing reads this body: answer now and discard it as it comes (nginx does the same
@@ -240,14 +241,30 @@ function bodyDone(c: ExchangeConn): void {
   c.reqAnswered = false;
 }
 
+/**
+ * Appends body bytes for a handler: one buffer per request, grown by doubling, so a body
+ * sent as a million one-byte chunks costs its bytes, not a million objects; its capacity
+ * counts against the server's input budget.
+ */
+function collectBody(c: ExchangeConn, buf: Uint8Array, s: number, e: number): void {
+  const n = e - s;
+  const need = c.bodyBytes + n;
+  let body = c.body;
+  if (body === null || need > body.length) {
+    const grown = Buffer.allocUnsafe(
+      Math.max(need, body === null ? Math.min(64 * 1024, Math.max(need, c.bodyLeft)) : body.length * 2),
+    );
+    if (body !== null) body.copy(grown, 0, 0, c.bodyBytes);
+    c.exchangeHost.held(grown.length - (body === null ? 0 : body.length));
+    c.body = body = grown;
+  }
+  body.set(buf.subarray(s, e), c.bodyBytes);
+  c.bodyBytes = need;
+}
+
 /** Sink for body bytes on the handler path (module-level: one body is fed at a time). */
 let sinkTarget: ExchangeConn | null = null;
-const collect: ChunkSink = (buf, s, e) => {
-  const c = sinkTarget!;
-  (c.bodyParts ??= []).push(Buffer.from(buf.subarray(s, e)));
-  c.bodyBytes += e - s;
-  c.exchangeHost.held(e - s);
-};
+const collect: ChunkSink = (buf, s, e) => collectBody(sinkTarget!, buf, s, e);
 
 function readBody(c: ExchangeConn, buf: Buffer, pos: number, end: number): number {
   if (pos >= end) return pos;
@@ -255,11 +272,7 @@ function readBody(c: ExchangeConn, buf: Buffer, pos: number, end: number): numbe
   const keep = c.pending !== null;
   if (c.chunks === null) {
     const take = Math.min(c.bodyLeft, end - pos);
-    if (keep && take > 0) {
-      (c.bodyParts ??= []).push(Buffer.from(buf.subarray(pos, pos + take)));
-      c.bodyBytes += take;
-      c.exchangeHost.held(take);
-    }
+    if (keep && take > 0) collectBody(c, buf, pos, pos + take);
     c.bodyLeft -= take;
     pos += take;
     if (c.bodyLeft === 0) bodyDone(c);
@@ -302,13 +315,13 @@ function answer(c: ExchangeConn): void {
     return;
   }
   c.pending = null;
-  const parts = c.bodyParts;
-  c.bodyParts = null;
+  const body = c.body;
+  c.body = null;
   // The body is the handler's from now on, out of the server's budget.
-  if (parts !== null) host.held(-c.bodyBytes);
+  if (body !== null) host.held(-body.length);
   const request: HttpRequest = {
     ...pending,
-    body: parts === null ? Buffer.alloc(0) : parts.length === 1 ? parts[0]! : Buffer.concat(parts, c.bodyBytes),
+    body: body === null ? Buffer.alloc(0) : body.subarray(0, c.bodyBytes),
   };
   let result: HttpResponse | Promise<HttpResponse>;
   try {
@@ -321,7 +334,9 @@ function answer(c: ExchangeConn): void {
     const phase = c.phase;
     c.phase = Phase.Waiting;
     c.setWaiting(true);
-    (result as Promise<HttpResponse>).then(
+    // Through a real Promise: a thenable's then() may throw, or call back twice, and
+    // neither may crash the server or answer one request twice.
+    Promise.resolve(result).then(
       (res) => settle(c, phase, res, undefined),
       (err: unknown) => settle(c, phase, undefined, err ?? new Error('the handler rejected')),
     );
@@ -351,6 +366,12 @@ function respondWith(c: ExchangeConn, res: unknown): void {
   try {
     const segs = frameResponse(res, c.reqHttp11, c.reqPersistence, c.reqIsHead, c.exchangeHost.clock.now());
     c.queue(segs.first, segs.body);
+    if (segs.closes && !c.closeAfter) {
+      // The handler said Connection: close: what was pipelined behind is read and dropped.
+      c.closeAfter = true;
+      c.lingerNeeded = true;
+      c.phase = Phase.Closing;
+    }
   } catch (err) {
     if (!(err instanceof BadResponse)) throw err;
     failed(c, err);

@@ -68,7 +68,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  */
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Fields the server frames itself. */
-const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade']);
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade']);
 
 /** How the response must end the exchange. */
 export const enum Persistence {
@@ -98,7 +98,7 @@ export function frameResponse(
   persistence: Persistence,
   head: boolean,
   date: string,
-): Segments {
+): Segments & { readonly closes: boolean } {
   if (typeof res !== 'object' || res === null)
     throw new BadResponse(`the handler must return an object, not ${res === null ? 'null' : typeof res}`);
   const r = res as HttpResponse;
@@ -106,28 +106,48 @@ export function frameResponse(
   if (!Number.isInteger(status) || status < 200 || status > 599)
     throw new BadResponse(`status ${String(status)} is not 200 to 599`);
   const body = bodyBytes(r.body);
-  // No content in these, whatever the handler gave (RFC 9110 sections 15.3.5 and 15.4.5).
-  const bodiless = status === 204 || status === 304;
+  // No content, whatever the handler gave: 204 and 304 without a length either, 205 with a
+  // length of 0 (RFC 9110 sections 15.3.5, 15.3.6 and 15.4.5).
+  const noLength = status === 204 || status === 304;
+  const noContent = noLength || status === 205;
   let text = `HTTP/1.${http11 ? 1 : 0} ${status} ${REASONS[status] ?? 'Unknown'}\r\n`;
   let hasDate = false;
+  let closes = persistence === Persistence.Close;
   for (const [name, value] of Object.entries(r.headers ?? {})) {
     if (!TOKEN.test(name)) throw new BadResponse(`header name ${JSON.stringify(name)} is not a token`);
     const lower = name.toLowerCase();
+    if (lower === 'connection') {
+      // The handler may end the conversation; it may not keep one alive the client ended.
+      closes ||= valuesOf(name, value).some((v) => /(^|,)\s*close\s*(,|$)/i.test(v));
+      continue;
+    }
     if (FRAMING.has(lower)) continue;
     if (lower === 'date') hasDate = true;
-    for (const v of Array.isArray(value) ? (value as readonly (string | number)[]) : [value as string | number]) {
-      const s = String(v);
-      if (BAD_VALUE.test(s))
-        throw new BadResponse(`header ${name} has a control character or a character above U+00FF in its value`);
-      text += `${name}: ${s}\r\n`;
-    }
+    for (const v of valuesOf(name, value)) text += `${name}: ${v}\r\n`;
   }
   if (!hasDate) text += `Date: ${date}\r\n`;
-  if (!bodiless) text += `Content-Length: ${body.byteLength}\r\n`;
-  if (persistence === Persistence.Close) text += 'Connection: close\r\n';
+  if (!noLength) text += `Content-Length: ${noContent ? 0 : body.byteLength}\r\n`;
+  if (closes) text += 'Connection: close\r\n';
   else if (persistence === Persistence.KeepAlive10) text += 'Connection: keep-alive\r\n';
   text += '\r\n';
   const first = Buffer.from(text, 'latin1');
-  if (head || bodiless || body.byteLength === 0) return { first, body: null };
-  return body.byteLength <= 16 * 1024 ? { first: Buffer.concat([first, body]), body: null } : { first, body };
+  if (head || noContent || body.byteLength === 0) return { first, body: null, closes };
+  return body.byteLength <= 16 * 1024
+    ? { first: Buffer.concat([first, body]), body: null, closes }
+    : { first, body, closes };
+}
+
+/** A header's values as text: strings and finite numbers, alone or in a list; anything else is refused. */
+function valuesOf(name: string, value: unknown): string[] {
+  const list = Array.isArray(value) ? (value as unknown[]) : [value];
+  return list.map((v) => {
+    if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) {
+      throw new BadResponse(`header ${name} has a value that is not a string or a number`);
+    }
+    const s = String(v);
+    if (BAD_VALUE.test(s)) {
+      throw new BadResponse(`header ${name} has a control character or a character above U+00FF in its value`);
+    }
+    return s;
+  });
 }

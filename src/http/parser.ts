@@ -283,7 +283,11 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
       }
     } else if (c === 0x65 /* e */) {
       if (nameIs(buf, nameStart, nameLen, 'expect')) {
-        head.expect = nameIs(buf, valueStart, valueEnd - valueStart, '100-continue') ? Expect.Continue : Expect.Other;
+        // Field lines combine into one list (RFC 9110 section 5.3): one expectation etlt
+        // cannot meet, in any line, makes the whole request a 417.
+        if (head.expect !== Expect.Other) {
+          head.expect = nameIs(buf, valueStart, valueEnd - valueStart, '100-continue') ? Expect.Continue : Expect.Other;
+        }
       }
     }
   }

@@ -72,6 +72,12 @@ export const edge: TriggerStrategy = {
   onConnection(conn: StrategyConnection, events: number): void {
     const state = conn.state;
     if (state === ConnState.Writing || state === ConnState.Waiting) {
+      // A peer that reset while its handler runs can never be answered: let it go now, or
+      // its fd would wait for the handler (and nothing would come to read for it).
+      if (state === ConnState.Waiting && isWriteClosed(events)) {
+        conn.close(CloseReason.Aborted);
+        return;
+      }
       if (isReadable(events) || isReadClosed(events)) conn.noteInput();
       // Only an EPOLLOUT edge means the kernel took bytes off the send queue; errors
       // and hang-ups surface as send errors.
