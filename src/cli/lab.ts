@@ -22,7 +22,7 @@ export const LAB: CommandSpec = {
   name: 'lab',
   summary: 'measure what ET and LT cost, and show their pitfalls, on this machine',
   options: [
-    { name: 'quick', help: 'a short run (about a minute) instead of the full one' },
+    { name: 'quick', help: 'a short run (about two minutes) instead of the full one' },
     { name: 'strategies', value: 'a,b', help: `${MODES.join(', ')} (default: all)` },
     { name: 'workloads', value: 'a,b', help: `${WORKLOAD_NAMES.join(', ')} (default: all)` },
     { name: 'json', value: 'FILE|-', help: 'write the report as JSON (-: to standard output, and nothing else there)' },
