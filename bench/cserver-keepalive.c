@@ -17,19 +17,9 @@
  * past HEAD_MAX. SIGINT and SIGTERM end it cleanly (exit status 0).
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
+
+#include "cserver-common.h"
 
 #define HEAD_MAX 8192
 #define READ_MAX 65536
@@ -50,8 +40,6 @@ struct conn {
 
 static struct conn **conns;
 static size_t conns_cap;
-static int epfd = -1;
-static volatile sig_atomic_t stop_requested;
 
 /* What one read can hold: a carried partial head, then up to READ_MAX new bytes. */
 static char rbuf[HEAD_MAX + READ_MAX];
@@ -62,10 +50,6 @@ static size_t wbuf_cap;
 static char response[256];
 static size_t response_len;
 static time_t response_time = -1;
-
-static void on_signal(int sig) { (void)sig; stop_requested = 1; }
-
-static void die(const char *what) { perror(what); exit(1); }
 
 static void update_response(void) {
     time_t now = time(NULL);
@@ -221,81 +205,15 @@ static void serve(int fd) {
     if (c && !c->in_len) conn_free(fd);
 }
 
-/*
- * Accept until EAGAIN: connections are few next to requests here. On EMFILE
- * the pending connection would keep the listener readable and the loop
- * spinning, so a spare fd is given up to accept it and close it at once.
- */
-static void on_acceptable(int lfd, int *spare) {
-    for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-            if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) close(fd);
-            continue;
-        }
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        if ((errno == EMFILE || errno == ENFILE) && *spare >= 0) {
-            close(*spare);
-            fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-            if (fd >= 0) close(fd);
-            *spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
-            continue;
-        }
-        return; /* EAGAIN, or an error that the next event may clear */
-    }
-}
-
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s PORT\n", argv[0]);
         return 2;
     }
-    char *end;
-    long port = strtol(argv[1], &end, 10);
-    if (*end || port < 0 || port > 65535) {
-        fprintf(stderr, "cserver-keepalive: bad port '%s'\n", argv[1]);
-        return 2;
-    }
-
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-
-    /* SIGINT/SIGTERM are blocked except inside epoll_pwait, so a signal can
-     * never slip in between the flag check and the wait. */
-    sigset_t block, waitmask;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigprocmask(SIG_BLOCK, &block, &waitmask);
-    sigdelset(&waitmask, SIGINT);
-    sigdelset(&waitmask, SIGTERM);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (lfd < 0) die("socket");
-    int one = 1;
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((unsigned short)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
-    if (listen(lfd, 4096) < 0) die("listen");
-
-    epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0) die("epoll_create1");
-    struct epoll_event lev = { .events = EPOLLIN, .data.fd = lfd };
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &lev) < 0) die("epoll_ctl");
+    int port = parse_port("cserver-keepalive", argv[1]);
+    sigset_t waitmask;
+    start_up(&waitmask);
+    int lfd = listen_loopback(port, 0, EPOLLIN);
     int spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
     struct epoll_event events[MAX_EVENTS];
@@ -308,7 +226,7 @@ int main(int argc, char **argv) {
         update_response();
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
-            if (fd == lfd) on_acceptable(lfd, &spare);
+            if (fd == lfd) accept_all(lfd, &spare, EPOLLIN);
             else serve(fd); /* EPOLLERR/EPOLLHUP too: recv or send reports the error */
         }
     }
