@@ -250,8 +250,6 @@ async function run(
       out.line(DASHES + '\n' + request.toString('utf8').slice(0, -2).replace(CONTROLS, escapeControl));
   }
   const server = new HttpServer(options);
-  // The server keeps the response it built; this copy of the body is not needed any more.
-  delete options.body;
   server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));
   const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;
   if (trace) server.setRecorder(trace.record);

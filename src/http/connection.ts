@@ -285,7 +285,9 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
       if (n >= 0) {
         c.bytesOut += n;
         this.bytesOut += n;
-        this.engine.touch(this);
+        // Progress on a response not yet out restarts its idle clock; once all is out,
+        // finish() places the connection (kept alive, lingering or closed) itself.
+        if (this.out0 !== null) this.engine.touch(this);
       } else if (n === -EAGAIN) {
         c.sendAgain++;
         this.sendAgain++;
