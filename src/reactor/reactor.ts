@@ -133,11 +133,6 @@ export class Reactor {
     return this.modify(p, mask);
   }
 
-  /** The interest mask the reactor last set for `p`, or 0 when it is not registered. */
-  interestOf(p: Pollable): number {
-    return this.#handlers[p.fd] === p ? (this.#interest[p.fd] ?? 0) : 0;
-  }
-
   /** Unregisters an fd that stays open; returns 0 or -errno. */
   remove(p: Pollable): number {
     this.counters.ctlDel++;

@@ -42,7 +42,6 @@ function fakeReactor() {
     later(p) {
       r.ready.push(p);
     },
-    interestOf: (p) => interest.get(p) ?? 0,
   };
   return r;
 }
