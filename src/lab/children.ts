@@ -36,26 +36,15 @@ export function fileLimit(): [number, number] {
   return [n(m?.[1]), n(m?.[2])];
 }
 
-/** Throws an EtltLabError unless a child may have `fds` open files (the hard limit allows it). */
+/**
+ * Throws an EtltLabError unless a child may have `fds` open files. Only the hard limit
+ * matters: every child is a Node process, and Node raises its own soft limit to the hard
+ * one at start-up.
+ */
 export function checkFiles(fds: number, what: string): void {
   const hard = fileLimit()[1];
   if (fds > hard)
     throw new EtltLabError(`${what} needs ${fds} open files per process; the hard limit here is ${hard} (ulimit -Hn)`);
-}
-
-/**
- * `argv` run with at least `fds` open files allowed: through `bash -c 'ulimit -Sn N && exec
- * "$@"'` when this process's soft limit is lower (the pid, the pipes and so the stdin-EOF
- * watch are the child's own after the exec). Node raises its own soft limit to the hard
- * one at start-up, so the children usually have enough already; no one can go past the
- * hard limit, so that is an error, before anything runs.
- */
-function withFiles(fds: number, argv: string[]): string[] {
-  const [soft, hard] = fileLimit();
-  if (fds <= soft) return argv;
-  checkFiles(fds, 'this workload');
-  const n = Math.min(hard, Math.max(fds, 4096));
-  return ['/bin/bash', '-c', `ulimit -Sn ${n} && exec "$@"`, 'etlt-lab', ...argv];
 }
 
 /** Resolves once `child` has exited, SIGKILLing it after `ms`. */
@@ -75,10 +64,10 @@ export class ChildSet {
   readonly #live = new Set<ChildProcess>();
 
   #spawn(cpu: number, argv: string[], stderr: 'pipe' | 'inherit', fds = 0): ChildProcess {
+    if (fds > 0) checkFiles(fds, 'this workload');
     const [cmd, args] = pinned(cpu, argv);
-    const [file, ...rest] = fds > 0 ? withFiles(fds, [cmd, ...args]) : [cmd, ...args];
     // stdin is a pipe the child never reads: its EOF tells the child the lab is gone.
-    const child = spawn(file!, rest, { stdio: ['pipe', 'pipe', stderr] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', stderr] });
     this.#live.add(child);
     child.once('exit', () => this.#live.delete(child));
     return child;
