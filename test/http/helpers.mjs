@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 
-import { show, waitFor } from '../lib/http.mjs';
+import { show, statsReach, waitFor } from '../lib/http.mjs';
 import { seeded } from '../../dist/src/lab/persistent.js';
 
 export * from '../lib/http.mjs';
@@ -140,16 +140,6 @@ export async function connected(scope, port, options) {
   const c = scope.client(port, options);
   await c.connect();
   return c;
-}
-
-/** Waits until a server's counters satisfy `check`, naming them on failure; returns them. */
-export async function statsReach(server, check, message, timeout = 5000) {
-  try {
-    return await waitFor(() => (check(server.stats()) ? server.stats() : null), { timeout, message });
-  } catch (err) {
-    err.message += `; stats: ${JSON.stringify(server.stats())}`;
-    throw err;
-  }
 }
 
 /** Waits until the server has read `n` more bytes than `before` (its bytesIn). */

@@ -27,6 +27,7 @@ import {
   run,
   sha256,
   show,
+  statsReach,
   waitFor,
 } from '../lib/http.mjs';
 
@@ -67,16 +68,6 @@ async function sendStepwise(server, client, parts) {
     await waitFor(() => server.stats().bytesIn >= before + Buffer.byteLength(part), {
       message: `the server to read ${JSON.stringify(String(part))}`,
     });
-  }
-}
-
-/** Waits until a server's counters satisfy `check`, naming them on failure. */
-async function statsReach(server, check, message, timeout = 3000) {
-  try {
-    return await waitFor(() => (check(server.stats()) ? server.stats() : null), { timeout, message });
-  } catch (err) {
-    err.message += `; stats: ${JSON.stringify(server.stats())}`;
-    throw err;
   }
 }
 

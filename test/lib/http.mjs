@@ -216,6 +216,16 @@ export class Scope {
 // Servers' counters
 // ---------------------------------------------------------------------------------------
 
+/** Waits until a server's counters satisfy `check`, naming them on failure; returns them. */
+export async function statsReach(server, check, message, timeout = 5000) {
+  try {
+    return await waitFor(() => (check(server.stats()) ? server.stats() : null), { timeout, message });
+  } catch (err) {
+    err.message += `; stats: ${JSON.stringify(server.stats())}`;
+    throw err;
+  }
+}
+
 /** epoll_wait calls made so far, libuv's wake-ups included. */
 export function waits(stats) {
   return stats.wakeups + stats.epollWait;
