@@ -48,7 +48,7 @@ napi_value make_constants(napi_env env) {
   C(EBADF); C(EEXIST); C(ENOENT); C(EPERM); C(EINVAL); C(ENOTSOCK); C(EOPNOTSUPP); C(EPROTO);
   C(EACCES); C(EFAULT); C(ELOOP); C(ENOSPC);
   C(POLLIN); C(POLLPRI); C(POLLOUT); C(POLLERR); C(POLLHUP); C(POLLNVAL); C(POLLRDNORM);
-  C(POLLRDBAND); C(POLLWRNORM); C(POLLWRBAND); C(POLLMSG); C(POLLRDHUP); C(FD_SETSIZE);
+  C(POLLRDBAND); C(POLLWRNORM); C(POLLWRBAND); C(POLLMSG); C(POLLRDHUP); C(FD_SETSIZE); C(F_DUPFD_CLOEXEC);
   /* clang-format on */
   set_const(env, consts, "sizeof_sockaddr_storage", sizeof(struct sockaddr_storage));
   set_const(env, consts, "sizeof_sockaddr_un", sizeof(struct sockaddr_un));

@@ -26,6 +26,7 @@ napi_value w_epoll_create1(napi_env env, napi_callback_info info);
 napi_value w_epoll_ctl(napi_env env, napi_callback_info info);
 napi_value w_epoll_wait(napi_env env, napi_callback_info info);
 napi_value w_socket(napi_env env, napi_callback_info info);
+napi_value w_socketpair(napi_env env, napi_callback_info info);
 napi_value w_setsockopt(napi_env env, napi_callback_info info);
 napi_value w_getsockopt(napi_env env, napi_callback_info info);
 napi_value w_bind(napi_env env, napi_callback_info info);

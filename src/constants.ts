@@ -119,6 +119,7 @@ export const POLLMSG: number = c['POLLMSG']!;
 export const POLLRDHUP: number = c['POLLRDHUP']!;
 /** The number of fds a `fd_set` holds (1024): `select()` refuses any fd at or above it, as Python does. */
 export const FD_SETSIZE: number = c['FD_SETSIZE']!;
+export const F_DUPFD_CLOEXEC: number = c['F_DUPFD_CLOEXEC']!;
 /** Size of `struct pollfd` (8): the stride of the array `sys.poll` reads and rewrites. */
 export const POLLFD_SIZE: number = c['sizeof_pollfd']!;
 /** Size of one word of an `fd_set` (an `unsigned long`, 8): fd sets for `sys.select` are whole words. */

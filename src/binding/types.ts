@@ -19,6 +19,8 @@ export interface NativeBinding {
   /** Fills `events` with [fd, mask] pairs; returns the count or -errno. */
   readonly epoll_wait: (epfd: number, events: Uint32Array | Int32Array, maxevents: number, timeoutMs: number) => number;
   readonly socket: (family: number, type: number, proto: number) => number;
+  /** socketpair(2): the two fds are written to `sv[0]` and `sv[1]`; returns 0 or -errno. */
+  readonly socketpair: (family: number, type: number, proto: number, sv: Int32Array) => number;
   readonly setsockopt: (fd: number, level: number, option: number, value: Uint8Array) => number;
   readonly getsockopt: (fd: number, level: number, option: number, out: Uint8Array | Uint32Array) => number;
   readonly bind: (fd: number, address: Uint8Array) => number;
