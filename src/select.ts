@@ -140,7 +140,8 @@ function pollTimeoutMs(timeout: unknown): number {
   if (timeout === undefined || timeout === null) return -1;
   if (typeof timeout !== 'number') throw typeError('timeout', 'a number of milliseconds, null or undefined', timeout);
   if (Number.isNaN(timeout)) throw rangeError('timeout', 'a number of milliseconds, not NaN', timeout);
-  const ms = Math.ceil(timeout);
+  // Python rounds away from zero: -1e-100 is still negative, so it blocks, as -1 does.
+  const ms = timeout < 0 ? Math.floor(timeout) : Math.ceil(timeout);
   // Python: OverflowError "timeout is too large" beyond a C int.
   if (ms > INT_MAX || ms < -INT_MAX - 1) throw rangeError('timeout', `>= ${-INT_MAX - 1} and <= ${INT_MAX}`, timeout);
   return ms < 0 ? -1 : ms;
