@@ -313,7 +313,7 @@ function unixPeerName(fd: number): Address {
 /**
  * Python's `socket.socketpair()`: two connected sockets (socketpair(2)), created with
  * SOCK_CLOEXEC and blocking unless `type` has SOCK_NONBLOCK. Linux makes pairs of AF_UNIX
- * sockets only; another family fails with `EOPNOTSUPP`.
+ * sockets only; another family fails with errno EOPNOTSUPP (code `ENOTSUP`, as Node names 95).
  */
 export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM, proto = 0): [Socket, Socket] {
   integer(family, 'family', 0, 0xffff);
