@@ -26,24 +26,20 @@ export function describeFileObject(fileobj: unknown, fd?: number): string {
 }
 
 /**
- * A timeout in seconds to a deadline on `performance.now()`: undefined/null is forever
- * (Infinity); NaN and a negative value are RangeErrors, as Python's ValueError.
+ * select()'s timeout, seconds, to whole microseconds rounded up (CPython's ROUND_TIMEOUT);
+ * -1 for undefined/null (forever). NaN and a negative value are RangeErrors, as Python's
+ * ValueError; so is one too large for the kernel's timeval.
  */
-function selectDeadline(timeout: unknown): number {
-  if (timeout === undefined || timeout === null) return Infinity;
+function selectTimeoutUs(timeout: unknown): number {
+  if (timeout === undefined || timeout === null) return -1;
   if (typeof timeout !== 'number') throw typeError('timeout', 'a number of seconds, null or undefined', timeout);
   if (Number.isNaN(timeout)) throw rangeError('timeout', 'a number of seconds, not NaN', timeout);
   if (timeout < 0) throw rangeError('timeout', 'non-negative', timeout);
-  if (!Number.isFinite(timeout) || timeout * 1e6 > Number.MAX_SAFE_INTEGER) {
+  const us = Math.ceil(timeout * 1e6);
+  if (!Number.isSafeInteger(us)) {
     throw rangeError('timeout', `at most ${Math.floor(Number.MAX_SAFE_INTEGER / 1e6)} seconds`, timeout);
   }
-  return performance.now() + timeout * 1000;
-}
-
-/** Microseconds left until `deadline` (rounded up, as CPython's ROUND_TIMEOUT), -1 for forever. */
-function microsecondsLeft(deadline: number): number {
-  if (deadline === Infinity) return -1;
-  return Math.max(0, Math.ceil((deadline - performance.now()) * 1000));
+  return us;
 }
 
 /** The entries of one of select()'s lists: each object and its fd, in order. */
@@ -113,13 +109,13 @@ export function select<R extends FileObject, W extends FileObject, X extends Fil
   const r = entriesOf(rlist, 'rlist');
   const w = entriesOf(wlist, 'wlist');
   const x = entriesOf(xlist, 'xlist');
-  const deadline = selectDeadline(timeout);
+  let us = selectTimeoutUs(timeout);
+  const deadline = us >= 0 ? performance.now() + us / 1000 : 0;
   let nfds = 0;
   for (const e of [r, w, x]) for (const fd of e.fds) nfds = Math.max(nfds, fd + 1);
   const bytes = sys.fd_set_bytes(nfds);
   const sets = [r, w, x].map((e) => (e.fds.length > 0 ? new Uint8Array(bytes) : null));
   const [rs = null, ws = null, xs = null] = sets;
-  let us = microsecondsLeft(deadline);
   for (;;) {
     // The kernel rewrites the sets to the ready fds, so each try fills them afresh.
     fill(rs, r);
@@ -128,8 +124,8 @@ export function select<R extends FileObject, W extends FileObject, X extends Fil
     const n = sys.select(nfds, rs, ws, xs, us);
     if (n >= 0) return [ready<R>(rs, r), ready<W>(ws, w), ready<X>(xs, x)];
     if (n !== -EINTR) throw new EtltSystemError(n, 'select');
-    if (deadline !== Infinity) {
-      us = microsecondsLeft(deadline);
+    if (us >= 0) {
+      us = Math.max(0, Math.ceil((deadline - performance.now()) * 1000));
       if (us === 0) return [[], [], []];
     }
   }
