@@ -284,7 +284,11 @@ abstract class PollLikeSelector<T> extends BaseSelector<T> {
   }
 }
 
-/** A selector over `Poll` (Python's `PollSelector`): no FD_SETSIZE limit. */
+/**
+ * A selector over `Poll` (Python's `PollSelector`): no FD_SETSIZE limit. An fd closed while
+ * registered is reported ready (poll(2) gives POLLNVAL, which maps to both events) until it
+ * is unregistered.
+ */
 export class PollSelector<T = unknown> extends PollLikeSelector<T> {
   constructor() {
     const poll = new Poll();
@@ -293,7 +297,14 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T> {
   }
 }
 
-/** A selector over `Epoll` (Python's `EpollSelector`, the `DefaultSelector` on Linux). */
+/**
+ * A selector over `Epoll` (Python's `EpollSelector`, the `DefaultSelector` on Linux). The
+ * kernel drops an fd from the set when its file is closed, so a file object closed while
+ * registered reports nothing, and `unregister` ignores epoll_ctl's EBADF (the fd is closed)
+ * or ENOENT (the number was reused by a file not in the set), as CPython ignores the OSError.
+ * Its key stays until then: registering the new file under the reused number first is an
+ * {@link EtltAlreadyRegisteredError}, as Python's KeyError.
+ */
 export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
   readonly #epoll: Epoll;
 

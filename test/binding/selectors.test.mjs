@@ -127,6 +127,26 @@ for (const [name, S] of Object.entries(SELECTORS)) {
       assert.equal(s.getMap().size, 0);
     });
 
+    test('register after close and fd reuse: the stale key holds the number until unregistered', (t) => {
+      const s = selector(t, S);
+      const [rd, wr] = pair(t);
+      const fd = rd.fileno();
+      const stale = s.register(rd, EVENT_READ);
+      const [rd2, wr2] = pair(t);
+      rd.close();
+      wr.close();
+      // The number now names another socket, as when open() or accept() reuses it.
+      dupOnto(rd2.fileno(), fd, F_DUPFD_CLOEXEC);
+      t.after(() => sys.close(fd));
+      const reused = { fileno: () => fd };
+      assert.throws(() => s.register(reused, EVENT_READ), alreadyRegistered);
+      assert.equal(s.getKey(fd), stale);
+      assert.equal(s.unregister(rd), stale);
+      const fresh = s.register(reused, EVENT_READ, 'new');
+      wr2.send(Buffer.from('x'));
+      assert.deepEqual(s.select(1), [[fresh, EVENT_READ]]);
+    });
+
     test('test_unregister_after_socket_close', (t) => {
       const s = selector(t, S);
       const [rd, wr] = pair(t);
