@@ -20,9 +20,10 @@ import {
   POLLERR,
   POLLRDHUP,
   ENOENT,
+  MSG_OOB,
 } from 'etlt';
 import { closedFd, helperThread, pair, pythonLines } from '../lib/select.mjs';
-import { noFdLeak, throwsArg, throwsSys } from '../lib/util.mjs';
+import { noFdLeak, tcpPair, throwsArg, throwsSys } from '../lib/util.mjs';
 
 class Nope {}
 class Almost {
@@ -188,6 +189,15 @@ describe('Poll (CPython test_poll)', () => {
     assert.equal(fd, rd.fileno());
     assert.equal(events & (POLLIN | POLLRDHUP | POLLHUP), POLLIN | POLLRDHUP | POLLHUP);
     assert.equal(events & POLLERR, 0);
+  });
+
+  test('POLLPRI: urgent (out-of-band) TCP data, as select() reports it in xlist', (t) => {
+    const { client, server } = tcpPair(t);
+    const p = new Poll();
+    p.register(server, POLLPRI);
+    assert.deepEqual(p.poll(0), []);
+    client.send(Buffer.from('!'), MSG_OOB);
+    assert.deepEqual(p.poll(1000), [[server.fileno(), POLLPRI]]);
   });
 
   test('registration order is the order of the results; fractions of a millisecond round up', (t) => {

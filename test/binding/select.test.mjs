@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { select, Socket, FD_SETSIZE, EBADF, SOCK_STREAM, AF_INET } from 'etlt';
+import { select, Socket, FD_SETSIZE, EBADF, SOCK_STREAM, AF_INET, MSG_OOB } from 'etlt';
 import { closedFd, helperThread, pair, pythonLines } from '../lib/select.mjs';
 import { noFdLeak, tcpPair, throwsArg, throwsSys } from '../lib/util.mjs';
 
@@ -107,6 +107,17 @@ describe('select() (CPython test_select)', () => {
     // Any iterable will do, as any sequence does in Python.
     const [r2] = select(new Set([rd, server]), [], [], 0);
     assert.deepEqual(r2, [rd, server]);
+  });
+
+  test('xlist: urgent (out-of-band) TCP data is the exceptional condition', (t) => {
+    const { client, server } = tcpPair(t);
+    assert.deepEqual(select([], [], [server], 0), [[], [], []]);
+    client.send(Buffer.from('!'), MSG_OOB);
+    const [r, w, x] = select([server], [], [server, client], 1);
+    assert.deepEqual(x, [server]);
+    assert.equal(x[0], server);
+    assert.deepEqual(w, []);
+    assert.ok(r.length <= 1);
   });
 
   test('timeouts: 0 polls, fractions of a second wait at least that long, null and undefined block', async (t) => {
