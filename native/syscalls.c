@@ -91,6 +91,25 @@ napi_value w_socket(napi_env env, napi_callback_info info) {
   return num(env, RET_ERRNO(r));
 }
 
+/* socketpair(family, type, proto, sv): the two fds land in sv[0] and sv[1], an Int32Array. */
+napi_value w_socketpair(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  int32_t domain, type, protocol;
+  uint8_t *data;
+  size_t len;
+  if (!arg_i32(env, argv[0], "family", &domain) || !arg_i32(env, argv[1], "type", &type) ||
+      !arg_i32(env, argv[2], "proto", &protocol) || !arg_bytes(env, argv[3], "sv", &data, &len))
+    return NULL;
+  int sv[2];
+  if (len < sizeof sv) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "sv must hold two int32 fds");
+    return NULL;
+  }
+  int r = socketpair(domain, type, protocol, sv);
+  if (r == 0) memcpy(data, sv, sizeof sv);
+  return num(env, RET_ERRNO(r));
+}
+
 /*
  * A buffer's length as an option length. A cast wraps at 2**32 (a 4 GiB buffer passed 0);
  * the kernel reads the length as an int, and never goes past it, so cap it at INT_MAX.

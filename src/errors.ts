@@ -91,7 +91,7 @@ export class EtltNotBuiltError extends EtltError {
   }
 }
 
-/** An epoll object used after `close()`. */
+/** An epoll object or a selector used after `close()`. */
 export class EtltClosedError extends EtltError {
   declare readonly code: 'ERR_ETLT_CLOSED';
   constructor(what = 'object', operation = 'operation') {
@@ -104,6 +104,25 @@ export class EtltAddressError extends EtltError {
   declare readonly code: 'ERR_ETLT_ADDRESS';
   constructor(message = 'not a numeric address (etlt does no DNS look-ups)') {
     super('ERR_ETLT_ADDRESS', message);
+  }
+}
+
+/**
+ * A file object or fd that is not registered with a `Poll` or a selector (Python's
+ * KeyError from `unregister`, `modify`, `getKey`).
+ */
+export class EtltNotRegisteredError extends EtltError {
+  declare readonly code: 'ERR_ETLT_NOT_REGISTERED';
+  constructor(message = 'the file object is not registered') {
+    super('ERR_ETLT_NOT_REGISTERED', message);
+  }
+}
+
+/** A file object (or its fd) registered a second time with a selector (Python's KeyError). */
+export class EtltAlreadyRegisteredError extends EtltError {
+  declare readonly code: 'ERR_ETLT_ALREADY_REGISTERED';
+  constructor(message = 'the file object is already registered') {
+    super('ERR_ETLT_ALREADY_REGISTERED', message);
   }
 }
 

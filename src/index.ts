@@ -7,6 +7,20 @@ export { Socket } from './socket.js';
 export type { Address } from './socket.js';
 export type { HasFileno } from './validate.js';
 export { sys } from './sys.js';
+export { select, Poll } from './select.js';
+export type { FileObject, PollEvent } from './select.js';
+export {
+  BaseSelector,
+  DefaultSelector,
+  EpollSelector,
+  PollSelector,
+  SelectSelector,
+  SelectorKey,
+  EVENT_READ,
+  EVENT_WRITE,
+} from './selectors.js';
+export type { SelectorEvent, SelectorMapping } from './selectors.js';
+export { socketpair } from './socket.js';
 export {
   EtltError,
   EtltArgTypeError,
@@ -24,6 +38,8 @@ export {
   EtltOutputError,
   EtltLabError,
   EtltAbortedError,
+  EtltNotRegisteredError,
+  EtltAlreadyRegisteredError,
 } from './errors.js';
 export * from './constants.js';
 export { HttpServer } from './http/server.js';

@@ -309,3 +309,21 @@ function unixPeerName(fd: number): Address {
   const n = native.getpeername(fd, sa);
   return n < 0 ? '' : decodeAddress(sa, n);
 }
+
+/**
+ * Python's `socket.socketpair()`: two connected sockets (socketpair(2)), created with
+ * SOCK_CLOEXEC and blocking unless `type` has SOCK_NONBLOCK. Linux makes pairs of AF_UNIX
+ * sockets only; another family fails with errno EOPNOTSUPP (code `ENOTSUP`, as Node names 95).
+ */
+export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM, proto = 0): [Socket, Socket] {
+  integer(family, 'family', 0, 0xffff);
+  integer(type, 'type', 0, 0x7fffffff);
+  integer(proto, 'proto', 0, 0x7fffffff);
+  // The families a Socket accepts, checked before any fd exists, so adopting both cannot fail.
+  if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
+    throw rangeError('family', 'AF_INET, AF_INET6 or AF_UNIX', family);
+  }
+  const sv = new Int32Array(2);
+  check(native.socketpair(family, type | SOCK_CLOEXEC, proto, sv), 'socketpair');
+  return [Socket.fromFd(sv[0]!, family, type, proto), Socket.fromFd(sv[1]!, family, type, proto)];
+}

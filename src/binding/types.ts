@@ -19,6 +19,8 @@ export interface NativeBinding {
   /** Fills `events` with [fd, mask] pairs; returns the count or -errno. */
   readonly epoll_wait: (epfd: number, events: Uint32Array | Int32Array, maxevents: number, timeoutMs: number) => number;
   readonly socket: (family: number, type: number, proto: number) => number;
+  /** socketpair(2): the two fds are written to `sv[0]` and `sv[1]`; returns 0 or -errno. */
+  readonly socketpair: (family: number, type: number, proto: number, sv: Int32Array) => number;
   readonly setsockopt: (fd: number, level: number, option: number, value: Uint8Array) => number;
   readonly getsockopt: (fd: number, level: number, option: number, out: Uint8Array | Uint32Array) => number;
   readonly bind: (fd: number, address: Uint8Array) => number;
@@ -34,6 +36,24 @@ export interface NativeBinding {
   readonly shutdown: (fd: number, how: number) => number;
   readonly close: (fd: number) => number;
   readonly fcntl: (fd: number, cmd: number, arg: number) => number;
+  /**
+   * poll(2) over `fds`, nfds struct pollfd of 8 bytes each (int32 fd, int16 events, int16
+   * revents, native byte order) that the kernel rewrites in place; null only with nfds 0.
+   * Returns the count of entries with a nonzero revents, or -errno. Negative timeout: forever.
+   */
+  readonly poll: (fds: ArrayBufferView | null, nfds: number, timeoutMs: number) => number;
+  /**
+   * select(2) over caller-owned fd sets (the kernel's fd_set layout: bit fd % 64 of the
+   * 64-bit word fd / 64), each null or holding nfds bits rounded up to whole words, which
+   * the kernel rewrites in place. Returns the count of bits set, or -errno. timeoutUs -1: forever.
+   */
+  readonly select: (
+    nfds: number,
+    readfds: ArrayBufferView | null,
+    writefds: ArrayBufferView | null,
+    exceptfds: ArrayBufferView | null,
+    timeoutUs: number,
+  ) => number;
   readonly inet_pton: (af: number, src: string, dst: Uint8Array) => number;
   readonly inet_ntop: (af: number, src: Uint8Array) => string | number;
   /**

@@ -24,6 +24,8 @@ const {
   EtltOutputError,
   EtltLabError,
   EtltAbortedError,
+  EtltNotRegisteredError,
+  EtltAlreadyRegisteredError,
 } = etlt;
 
 /** [class, how to build one with no message of ours, code, built-in base, name]. */
@@ -55,6 +57,20 @@ const TABLE = [
   [EtltOutputError, () => new EtltOutputError(), 'ERR_ETLT_OUTPUT', Error, 'EtltOutputError'],
   [EtltLabError, () => new EtltLabError(), 'ERR_ETLT_LAB', Error, 'EtltLabError'],
   [EtltAbortedError, () => new EtltAbortedError(), 'ABORT_ERR', Error, 'EtltAbortedError'],
+  [
+    EtltNotRegisteredError,
+    () => new EtltNotRegisteredError(),
+    'ERR_ETLT_NOT_REGISTERED',
+    Error,
+    'EtltNotRegisteredError',
+  ],
+  [
+    EtltAlreadyRegisteredError,
+    () => new EtltAlreadyRegisteredError(),
+    'ERR_ETLT_ALREADY_REGISTERED',
+    Error,
+    'EtltAlreadyRegisteredError',
+  ],
 ];
 
 test('every exported error class is in the table', () => {

@@ -1,0 +1,237 @@
+/**
+ * Python's `select.select()` and `select.poll()`, faithfully: the objects passed in come
+ * back, timeouts are seconds for `select` and milliseconds for `poll`, EINTR is retried with
+ * the time that remains (PEP 475). Both block the thread, as Python's do.
+ */
+import { EINTR, ENOENT, FD_SETSIZE, POLLFD_SIZE, POLLIN, POLLOUT, POLLPRI } from './constants.js';
+import { EtltNotRegisteredError, EtltSystemError } from './errors.js';
+import { sys } from './sys.js';
+import { fileDescriptor, integer, rangeError, typeError } from './validate.js';
+import type { HasFileno } from './validate.js';
+
+/** What `select()`, `Poll` and the selectors accept: an fd, or an object with `fileno()`. */
+export type FileObject = number | HasFileno;
+
+/** A ready fd and its `revents` (a non-negative mask of POLL* bits). */
+export type PollEvent = [fd: number, events: number];
+
+/** The largest poll(2) timeout: an int of milliseconds. */
+const INT_MAX = 0x7fffffff;
+
+/** How an object is shown in a message: the fd, or the class and its fd. */
+export function describeFileObject(fileobj: unknown, fd?: number): string {
+  if (typeof fileobj === 'number') return String(fileobj);
+  const name = (fileobj as { constructor?: { name?: string } } | null)?.constructor?.name ?? typeof fileobj;
+  return fd === undefined ? `<${name}>` : `<${name} fd=${fd}>`;
+}
+
+/**
+ * select()'s timeout, seconds, to whole microseconds rounded up (CPython's ROUND_TIMEOUT);
+ * -1 for undefined/null (forever). NaN and a negative value are RangeErrors, as Python's
+ * ValueError; so is one too large for the kernel's timeval.
+ */
+function selectTimeoutUs(timeout: unknown): number {
+  if (timeout === undefined || timeout === null) return -1;
+  if (typeof timeout !== 'number') throw typeError('timeout', 'a number of seconds, null or undefined', timeout);
+  if (Number.isNaN(timeout)) throw rangeError('timeout', 'a number of seconds, not NaN', timeout);
+  if (timeout < 0) throw rangeError('timeout', 'non-negative', timeout);
+  const us = Math.ceil(timeout * 1e6);
+  if (!Number.isSafeInteger(us)) {
+    throw rangeError('timeout', `at most ${Math.floor(Number.MAX_SAFE_INTEGER / 1e6)} seconds`, timeout);
+  }
+  return us;
+}
+
+/** The entries of one of select()'s lists: each object and its fd, in order. */
+interface Entries {
+  objects: unknown[];
+  fds: number[];
+}
+
+/*
+ * An array is read live, index by index, as CPython reads a list: a fileno() that mutates
+ * the list it is in changes what is read next (test_select_mutated). Other iterables are
+ * taken whole first.
+ */
+function entriesOf(list: unknown, name: string): Entries {
+  if (typeof list !== 'object' || list === null || typeof (list as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw typeError(name, 'an array or another iterable of fds or objects with a fileno() method', list);
+  }
+  const items = Array.isArray(list) ? list : Array.from(list as Iterable<unknown>);
+  const out: Entries = { objects: [], fds: [] };
+  for (let i = 0; i < items.length; i++) {
+    const item: unknown = items[i];
+    const fd = fileDescriptor(item, `${name}[${i}]`);
+    // Python: "filedescriptor out of range in select()": an fd_set holds FD_SETSIZE bits.
+    if (fd >= FD_SETSIZE) {
+      throw rangeError(
+        `${name}[${i}]`,
+        `a file descriptor below FD_SETSIZE (${FD_SETSIZE}): filedescriptor out of range in select(); use Poll or a selector other than SelectSelector`,
+        fd,
+      );
+    }
+    out.objects.push(item);
+    out.fds.push(fd);
+  }
+  return out;
+}
+
+function fill(set: Uint8Array | null, entries: Entries): void {
+  if (set === null) return;
+  sys.FD_ZERO(set);
+  for (const fd of entries.fds) sys.FD_SET(fd, set);
+}
+
+function ready<T>(set: Uint8Array | null, entries: Entries): T[] {
+  const out: T[] = [];
+  if (set === null) return out;
+  for (let i = 0; i < entries.fds.length; i++) {
+    if (sys.FD_ISSET(entries.fds[i]!, set)) out.push(entries.objects[i] as T);
+  }
+  return out;
+}
+
+/**
+ * Python's `select.select(rlist, wlist, xlist, timeout=None)`: waits until some fds are
+ * ready for reading, writing or an exceptional condition, and returns three new arrays of
+ * the very objects passed in (fds or objects with `fileno()`) that are ready, in the order
+ * given. `timeout` is in seconds (fractions allowed, rounded up to microseconds); omitted or
+ * null blocks; 0 polls; negative is a RangeError. An fd at or above FD_SETSIZE (1024) is a
+ * RangeError naming it; a negative fd a RangeError; a closed fd throws `EBADF`. EINTR is
+ * retried with the time that remains (PEP 475). Blocks the thread while it waits.
+ */
+export function select<R extends FileObject, W extends FileObject, X extends FileObject>(
+  rlist: Iterable<R>,
+  wlist: Iterable<W>,
+  xlist: Iterable<X>,
+  timeout?: number | null,
+): [R[], W[], X[]] {
+  const r = entriesOf(rlist, 'rlist');
+  const w = entriesOf(wlist, 'wlist');
+  const x = entriesOf(xlist, 'xlist');
+  let us = selectTimeoutUs(timeout);
+  const deadline = us >= 0 ? performance.now() + us / 1000 : 0;
+  let nfds = 0;
+  for (const e of [r, w, x]) for (const fd of e.fds) nfds = Math.max(nfds, fd + 1);
+  const bytes = sys.fd_set_bytes(nfds);
+  const sets = [r, w, x].map((e) => (e.fds.length > 0 ? new Uint8Array(bytes) : null));
+  const [rs = null, ws = null, xs = null] = sets;
+  for (;;) {
+    // The kernel rewrites the sets to the ready fds, so each try fills them afresh.
+    fill(rs, r);
+    fill(ws, w);
+    fill(xs, x);
+    const n = sys.select(nfds, rs, ws, xs, us);
+    if (n >= 0) return [ready<R>(rs, r), ready<W>(ws, w), ready<X>(xs, x)];
+    if (n !== -EINTR) throw new EtltSystemError(n, 'select');
+    if (us >= 0) {
+      us = Math.max(0, Math.ceil((deadline - performance.now()) * 1000));
+      if (us === 0) return [[], [], []];
+    }
+  }
+}
+
+/** Poll's `timeout`, milliseconds (fractions rounded up), to a whole count; -1 for forever. */
+function pollTimeoutMs(timeout: unknown): number {
+  if (timeout === undefined || timeout === null) return -1;
+  if (typeof timeout !== 'number') throw typeError('timeout', 'a number of milliseconds, null or undefined', timeout);
+  if (Number.isNaN(timeout)) throw rangeError('timeout', 'a number of milliseconds, not NaN', timeout);
+  // Python rounds away from zero: -1e-100 is still negative, so it blocks, as -1 does.
+  const ms = timeout < 0 ? Math.floor(timeout) : Math.ceil(timeout);
+  // Python: OverflowError "timeout is too large" beyond a C int.
+  if (ms > INT_MAX || ms < -INT_MAX - 1) throw rangeError('timeout', `>= ${-INT_MAX - 1} and <= ${INT_MAX}`, timeout);
+  return ms < 0 ? -1 : ms;
+}
+
+/** A poll event mask: an unsigned short, as Python's `register` and `modify` take it. */
+function pollMask(value: unknown): number {
+  return integer(value, 'eventmask', 0, 0xffff);
+}
+
+/**
+ * Python's `select.poll()` object: a set of fds and the events to wait for on each, polled
+ * with poll(2). Registering an fd again replaces its mask. Unlike `Epoll` it holds no fd,
+ * so it has no `close()`.
+ */
+export class Poll {
+  /** fd to mask, in registration order: poll() reports in this order. */
+  readonly #masks = new Map<number, number>();
+  #ab = new ArrayBuffer(0);
+  #fdView = new Int32Array(this.#ab);
+  #eventView = new Int16Array(this.#ab);
+  /** False when #masks changed since the pollfd array was last written (CPython's ufd_uptodate). */
+  #upToDate = false;
+
+  /** Adds `fd` (or replaces its mask). Default mask: POLLIN | POLLPRI | POLLOUT. */
+  register(fd: FileObject, eventmask: number = POLLIN | POLLPRI | POLLOUT): void {
+    const n = fileDescriptor(fd);
+    this.#masks.set(n, pollMask(eventmask));
+    this.#upToDate = false;
+  }
+
+  /** Replaces the mask of a registered `fd`; `ENOENT` if it is not registered, as in Python. */
+  modify(fd: FileObject, eventmask: number): void {
+    const n = fileDescriptor(fd);
+    const mask = pollMask(eventmask);
+    if (!this.#masks.has(n)) throw new EtltSystemError(-ENOENT, 'modify');
+    this.#masks.set(n, mask);
+    this.#upToDate = false;
+  }
+
+  /** Removes `fd`; {@link EtltNotRegisteredError} (Python's KeyError) if it is not registered. */
+  unregister(fd: FileObject): void {
+    const n = fileDescriptor(fd);
+    if (!this.#masks.delete(n)) throw new EtltNotRegisteredError(`${describeFileObject(fd, n)} is not registered`);
+    this.#upToDate = false;
+  }
+
+  /**
+   * Waits up to `timeout` **milliseconds** (as in Python; fractions rounded up; omitted, null
+   * or negative: forever) and returns the `[fd, revents]` pairs of the fds with events, in
+   * registration order. A closed fd reports POLLNVAL; POLLERR and POLLHUP come unasked.
+   * EINTR is retried with the time that remains (PEP 475). Blocks the thread while it waits.
+   */
+  poll(timeout?: number | null): PollEvent[] {
+    let ms = pollTimeoutMs(timeout);
+    const deadline = ms >= 0 ? performance.now() + ms : 0;
+    const nfds = this.#masks.size;
+    for (;;) {
+      // poll(2) writes revents only: the array is rewritten when the set changed.
+      if (!this.#upToDate) this.#writeArray();
+      const n = sys.poll(nfds > 0 ? this.#fdView : null, nfds, ms);
+      if (n >= 0) return this.#events(n);
+      if (n !== -EINTR) throw new EtltSystemError(n, 'poll');
+      if (ms >= 0) {
+        ms = Math.max(0, Math.ceil(deadline - performance.now()));
+        if (ms === 0) return [];
+      }
+    }
+  }
+
+  #writeArray(): void {
+    const bytes = this.#masks.size * POLLFD_SIZE;
+    if (this.#ab.byteLength < bytes || this.#ab.byteLength > 4 * bytes) {
+      this.#ab = new ArrayBuffer(bytes);
+      this.#fdView = new Int32Array(this.#ab);
+      this.#eventView = new Int16Array(this.#ab);
+    }
+    let i = 0;
+    for (const [fd, mask] of this.#masks) {
+      this.#fdView[2 * i] = fd;
+      this.#eventView[4 * i + 2] = mask;
+      this.#eventView[4 * i + 3] = 0;
+      i++;
+    }
+    this.#upToDate = true;
+  }
+
+  #events(count: number): PollEvent[] {
+    const out: PollEvent[] = [];
+    const nfds = this.#masks.size;
+    for (let i = 0; i < nfds && out.length < count; i++) {
+      const revents = this.#eventView[4 * i + 3]! & 0xffff;
+      if (revents !== 0) out.push([this.#fdView[2 * i]!, revents]);
+    }
+    return out;
+  }
+}
