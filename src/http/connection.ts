@@ -18,6 +18,7 @@ import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contrac
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
 import { Phase, processInput, requestLineIsHttp11 } from './exchange.js';
 import { Buffers } from './buffers.js';
+import { SENDFILE_MAX_CHUNK } from './file-output.js';
 import type { ExchangeConn, ExchangeHost } from './exchange.js';
 import type { ChunkedDecoder } from './chunked.js';
 import type { PendingRequest, Persistence } from './handler.js';
@@ -274,15 +275,22 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.close(CloseReason.Aborted);
   }
 
-  /** Sends the pending output, at most `maxWrites` send calls. */
+  /**
+   * Sends the pending output, at most `maxWrites` send calls, and at most about
+   * SENDFILE_MAX_CHUNK bytes of files: a fast reader of a large file must not starve the rest.
+   */
   write(maxWrites: number): WriteResult {
     const c = this.engine.counters;
+    let fileBytes = 0;
     for (let i = 0; i < maxWrites; i++) {
       if (this.out0 === null) return WriteResult.Done;
+      if (fileBytes >= SENDFILE_MAX_CHUNK) return WriteResult.Budget;
       c.send++;
       this.sendCalls++;
+      const files = this.outFiles > 0;
       const n = this.sendSome(this.engine.gather);
       if (n >= 0) {
+        if (files) fileBytes += n;
         c.bytesOut += n;
         this.bytesOut += n;
         // Progress on a response not yet out restarts its idle clock; once all is out,
