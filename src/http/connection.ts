@@ -22,6 +22,7 @@ import { SENDFILE_MAX_CHUNK } from './file-output.js';
 import type { ExchangeConn, ExchangeHost } from './exchange.js';
 import type { ChunkedDecoder } from './chunked.js';
 import type { PendingRequest, Persistence } from './handler.js';
+import type { StaticRequest } from './static/request.js';
 
 /** What a connection needs of its server beyond what strategies see. */
 export interface ConnectionHost extends Engine, ExchangeHost {
@@ -78,6 +79,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   bodyLeft = 0;
   chunks: ChunkedDecoder | null = null;
   pending: PendingRequest | null = null;
+  staticRequest: StaticRequest | null = null;
   body: Buffer | null = null;
   bodyBytes = 0;
   /** Lingering ends at this time (performance.now()) even if the peer keeps sending. */
@@ -410,6 +412,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.dropInput();
     this.dropOutput();
     this.pending = null;
+    this.staticRequest = null;
     if (this.body !== null) this.engine.held(-this.body.length);
     this.body = null;
     this.chunks = null;
