@@ -25,7 +25,7 @@ import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
-import { HOST, MODES, Scope, run, startCli } from '../lib/http.mjs';
+import { CLI, HOST, MODES, Scope, run, startCli } from '../lib/http.mjs';
 
 const MiB = 1024 * 1024;
 const CHROMIUM = '/usr/bin/chromium';
@@ -257,3 +257,15 @@ for (const mode of MODES) {
     });
   });
 }
+
+test('etlt serve --root: a missing root, and --root with --body, fail with a clear message', async () => {
+  let r = await run(process.execPath, [CLI, 'serve', '--root', join(dir, 'missing'), '--port', '0', '--host', HOST]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^etlt: open ENOENT: .*\(root .*missing\)$/m);
+  r = await run(process.execPath, [CLI, 'serve', '--root', dir, '--body', join(dir, 'page.html'), '--port', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--root and --body cannot be used together/);
+  r = await run(process.execPath, [CLI, 'serve', '--root', dir, '--dotfiles', 'maybe']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--dotfiles must be one of deny, allow/);
+});

@@ -217,3 +217,28 @@ for (const mode of MODES) {
     });
   });
 }
+
+describe('static options', () => {
+  test('bad options name themselves; a root that cannot be opened fails listen() with its path', async () => {
+    const { HttpServer, EtltSystemError } = await import('../../dist/src/index.js');
+    assert.throws(() => new HttpServer({ root: tree.root, handler: () => ({}) }), /"root" option/);
+    assert.throws(
+      () => new HttpServer({ root: 42 }),
+      (e) => e instanceof TypeError && /"root"/.test(e.message),
+    );
+    assert.throws(() => new HttpServer({ root: tree.root, dotfiles: 'yes' }), /"dotfiles" option.*'deny', 'allow'/);
+    assert.throws(() => new HttpServer({ root: tree.root, index: '../x' }), /"index" option/);
+    assert.throws(() => new HttpServer({ root: tree.root, followSymlinks: 1 }), /"followSymlinks"/);
+    const missing = new HttpServer({ host: '127.0.0.1', port: 0, root: `${tree.root}/nope` });
+    assert.throws(
+      () => missing.listen(),
+      (e) => e instanceof EtltSystemError && e.code === 'ENOENT' && e.message.includes(`${tree.root}/nope`),
+    );
+    assert.equal(missing.listening, false);
+    const file = new HttpServer({ host: '127.0.0.1', port: 0, root: `${tree.root}/hello.txt` });
+    assert.throws(
+      () => file.listen(),
+      (e) => e.code === 'ENOTDIR',
+    );
+  });
+});
