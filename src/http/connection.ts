@@ -277,10 +277,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.close(CloseReason.Aborted);
   }
 
-  /**
-   * Sends the pending output, at most `maxWrites` send calls, and at most about
-   * SENDFILE_MAX_CHUNK bytes of files: a fast reader of a large file must not starve the rest.
-   */
+  /** Sends the pending output: at most `maxWrites` send calls, and SENDFILE_MAX_CHUNK of files. */
   write(maxWrites: number): WriteResult {
     const c = this.engine.counters;
     let fileBytes = 0;
@@ -298,21 +295,17 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
         // Progress on a response not yet out restarts its idle clock; once all is out,
         // finish() places the connection (kept alive, lingering or closed) itself.
         if (this.out0 !== null) this.engine.touch(this);
-        if (this.sendShort) {
-          // A short sendfile: the socket is full, as EAGAIN would say one syscall later.
-          this.sendShort = false;
-          c.sendAgain++;
-          this.sendAgain++;
-          return WriteResult.Blocked;
-        }
-      } else if (n === -EAGAIN) {
-        c.sendAgain++;
-        this.sendAgain++;
-        return WriteResult.Blocked;
-      } else if (n !== -EINTR) {
+        // A short sendfile: the socket is full, as EAGAIN would say one syscall later.
+        if (!this.sendShort) continue;
+        this.sendShort = false;
+      } else if (n !== -EAGAIN) {
+        if (n === -EINTR) continue;
         this.close(CloseReason.Aborted);
         return WriteResult.Closed;
       }
+      c.sendAgain++;
+      this.sendAgain++;
+      return WriteResult.Blocked;
     }
     return this.out0 === null ? WriteResult.Done : WriteResult.Budget;
   }

@@ -52,6 +52,8 @@ export const enum Phase {
 
 /** Unsent bytes past which a connection stops answering pipelined requests until they drain. */
 export const OUTPUT_LIMIT = 64 * 1024;
+/** Files queued past which it stops too: tiny files pipelined must not take an fd each by the thousand. */
+export const FILES_LIMIT = 16;
 
 /** What the exchange uses of a connection. */
 export interface ExchangeConn {
@@ -64,8 +66,9 @@ export interface ExchangeConn {
   /** The queued response ends the connection; `lingerNeeded`: half-close and drain first. */
   closeAfter: boolean;
   lingerNeeded: boolean;
-  /** Unsent output bytes. */
+  /** Unsent output bytes, and the files among them. */
   readonly outBytes: number;
+  readonly outFiles: number;
   // The request in progress.
   reqHttp11: boolean;
   reqIsHead: boolean;
@@ -125,7 +128,7 @@ export function processInput(c: ExchangeConn, buf: Buffer, start: number, end: n
       continue;
     }
     if (c.phase === Phase.Closing) return end;
-    if (c.outBytes > OUTPUT_LIMIT) return pos;
+    if (c.outBytes > OUTPUT_LIMIT || c.outFiles >= FILES_LIMIT) return pos;
     if (pos >= end) return pos;
     const from = pos + c.headScanned;
     // An offset past the head's end, or a HeadState (0 and below).

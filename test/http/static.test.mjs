@@ -1,14 +1,26 @@
 /**
  * Static files over raw sockets, both trigger modes: the traversal list (clients normalise
  * paths, so it is sent raw), symlinks, dotfiles, FIFOs and devices, directories, methods,
- * HEAD, ranges and conditional requests, pipelining, and the ends of a transfer: aborted,
+ * HEAD, ranges and conditional requests, pipelining (at most 16 files open per connection), and the ends of a transfer: aborted,
  * timed out, or a file that shrinks while it is sent. Every test's Scope checks that no fd
  * (socket or file) is left open afterwards.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { MODES, Scope, connected, req, responsesFrom, responsesIn, run, show } from './helpers.mjs';
+import {
+  MODES,
+  Scope,
+  connected,
+  req,
+  responsesFrom,
+  responsesIn,
+  run,
+  show,
+  statsReach,
+  waitFor,
+} from './helpers.mjs';
+import { openFds } from '../lib/util.mjs';
 import { SECRET, makeRoot } from './static-fixture.mjs';
 
 let tree;
@@ -156,6 +168,30 @@ for (const mode of MODES) {
         rs.reduce((n, r) => n + r.raw.length, 0),
         'nothing after the three responses',
       );
+    });
+
+    test('tiny files pipelined to a reader that does not read hold at most 16 files open', async (t) => {
+      const scope = new Scope(t);
+      const { server, port } = scope.server({ mode, root: tree.root, maxRequests: 100_000 });
+      const c = await connected(scope, port, { paused: true });
+      void c.write(Buffer.concat(Array.from({ length: 20_000 }, () => req('/hello.txt'))));
+      // Until the socket is full and the server waits for it (LT: for an EPOLLOUT that the
+      // reader's silence withholds, with or without an EAGAIN first).
+      let sent = -1;
+      await waitFor(
+        () => {
+          const { bytesOut } = server.stats();
+          const still = bytesOut === sent && bytesOut > 0;
+          sent = bytesOut;
+          return still;
+        },
+        { timeout: 10_000, interval: 100, message: 'the server to stop sending' },
+      );
+      const open = [...openFds().values()].filter((target) => target.endsWith('/hello.txt')).length;
+      assert.ok(open <= 16, `${open} files open for one connection`);
+      c.socket.resume();
+      await statsReach(server, (s) => s.responses === 20_000, 'every response', 20_000);
+      c.destroy();
     });
 
     test('ranges: single, open, suffix; 416 with bytes */SIZE; several ranges give the whole file', async (t) => {
