@@ -6,6 +6,7 @@
         "native/args.c",
         "native/syscalls.c",
         "native/select.c",
+        "native/files.c",
         "native/watch.c",
         "native/constants.c",
         "native/module.c"

@@ -12,8 +12,8 @@
  * No threads, no globals: the only state is the per-watcher struct, owned by its handle and libuv.
  *
  * Layout: args.c (argument and result helpers), syscalls.c (the wrappers), select.c (the
- * select and poll wrappers), watch.c (the uv_poll watcher), constants.c (the constants
- * object), module.c (registers them all).
+ * select and poll wrappers), files.c (the file wrappers), watch.c (the uv_poll watcher),
+ * constants.c (the constants object), module.c (registers them all).
  * This header declares what each file gives module.c; everything else stays static.
  */
 #ifndef ETLT_H
@@ -47,6 +47,12 @@ napi_value w_inet_ntop(napi_env env, napi_callback_info info);
 /* select.c */
 napi_value w_poll(napi_env env, napi_callback_info info);
 napi_value w_select(napi_env env, napi_callback_info info);
+
+/* files.c */
+napi_value w_openat(napi_env env, napi_callback_info info);
+napi_value w_openat2(napi_env env, napi_callback_info info);
+napi_value w_fstat(napi_env env, napi_callback_info info);
+napi_value w_sendfile(napi_env env, napi_callback_info info);
 
 /* watch.c */
 napi_value w_watch_start(napi_env env, napi_callback_info info);

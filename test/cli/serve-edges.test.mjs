@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,6 +219,8 @@ describe('npx etlt without a built addon', () => {
     cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
     cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     cpSync(join(ROOT, 'binding.gyp'), join(pkg, 'binding.gyp'));
+    // An installed package has its dependencies (mime-types); only the addon is missing.
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
     const r = await run(process.execPath, [join(pkg, 'dist', 'src', 'cli', 'main.js'), 'serve'], { timeout: 10_000 });
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stderr.trimEnd().split('\n');
