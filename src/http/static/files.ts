@@ -134,6 +134,9 @@ export class StaticFiles {
       if (fd < 0) return simple(start, statusOf(fd), '', end, head);
       if (sys.fstat(fd, st) < 0) return closed(fd, simple(start, 500, '', end, head));
       if ((st[0]! & S_IFMT) !== S_IFREG) return closed(fd, simple(start, 404, '', end, head));
+    } else if (target.directory) {
+      // '/file.txt/' names a directory that is not there.
+      return closed(fd, simple(start, 404, '', end, head));
     } else if ((st[0]! & S_IFMT) !== S_IFREG) {
       // A FIFO, socket or device under the root: opened without blocking, never read.
       return closed(fd, simple(start, 403, '', end, head));
