@@ -6,21 +6,9 @@
  * (socket or file) is left open afterwards.
  */
 import assert from 'node:assert/strict';
-import { truncateSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
-import {
-  MODES,
-  Scope,
-  connected,
-  req,
-  responsesFrom,
-  responsesIn,
-  run,
-  show,
-  statsReach,
-  waitFor,
-} from './helpers.mjs';
+import { MODES, Scope, connected, req, responsesFrom, responsesIn, run, show } from './helpers.mjs';
 import { SECRET, makeRoot } from './static-fixture.mjs';
 
 let tree;
