@@ -5,6 +5,7 @@
  * loading a page with its stylesheet, script and images over keep-alive (a screenshot is
  * saved in a temporary directory; the images must have rendered and every asset be 200).
  */
+/* global document, getComputedStyle -- page.evaluate runs its function in the browser */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
