@@ -298,6 +298,13 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
         // Progress on a response not yet out restarts its idle clock; once all is out,
         // finish() places the connection (kept alive, lingering or closed) itself.
         if (this.out0 !== null) this.engine.touch(this);
+        if (this.sendShort) {
+          // A short sendfile: the socket is full, as EAGAIN would say one syscall later.
+          this.sendShort = false;
+          c.sendAgain++;
+          this.sendAgain++;
+          return WriteResult.Blocked;
+        }
       } else if (n === -EAGAIN) {
         c.sendAgain++;
         this.sendAgain++;

@@ -56,6 +56,13 @@ export interface FileOutputQueue {
   outBytes: number;
   /** File segments queued. */
   outFiles: number;
+  /**
+   * The last sendfile sent less than asked: the socket is full (man 7 epoll counts a short
+   * write on a stream as EAGAIN, and the kernel set SOCK_NOSPACE, so the writable edge will
+   * come). Saves the syscall that would only say EAGAIN. If the file ended instead, the
+   * next sendfile, on the next writable event or at the idle timeout, ends the connection.
+   */
+  sendShort: boolean;
   /** Drops `n` sent bytes of memory segments from the front of the queue. */
   advanceOutput(n: number): void;
 }
@@ -69,8 +76,10 @@ export interface FileOutputQueue {
 export function sendWithFiles(q: FileOutputQueue): number {
   const front = q.out0!;
   if (front instanceof FileSegment) {
-    const n = sys.sendfile(q.fd, front.fd, front.offset, Math.min(front.end - front.offset, SENDFILE_MAX_CHUNK));
+    const count = Math.min(front.end - front.offset, SENDFILE_MAX_CHUNK);
+    const n = sys.sendfile(q.fd, front.fd, front.offset, count);
     if (n > 0) {
+      q.sendShort = n < count;
       q.outBytes -= n;
       front.offset += n;
       if (front.offset === front.end) nextSegment(q, front);
