@@ -8,6 +8,7 @@
       "sources": [
         "native/args.c",
         "native/syscalls.c",
+        "native/files.c",
         "native/watch.c",
         "native/constants.c",
         "native/module.c"

@@ -10,6 +10,7 @@
 //   keepalive  wrk over HTTP/1.1 connections kept for the whole run
 //   pipelined  the same with 16 requests per write (bench/pipeline.lua)
 //   idle       memory per idle keep-alive connection (bench/idle.mjs)
+//   static     files of 1 KiB, 64 KiB, 16 MiB over keep-alive: etlt --root, nginx sendfile, sirv (bench/static.mjs)
 //
 // It never fails because the machine was slow: it exits non-zero only when it
 // could not run at all (no load generator, no build of etlt's CPU measure in
@@ -28,6 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { runIdle } from './idle.mjs';
+import { runStatic, staticReport } from './static.mjs';
 import { CONFIG, NOISY_PERCENT, ONLY, OUT, QUICK, SUITES, UNKNOWN_SUITES } from './lib/config.mjs';
 import { CLK_TCK, cpuUnavailable, settle } from './lib/cpu.mjs';
 import { CLIENT_CPU, CPUS, PIN, SERVER_CPU, ensureTools, have } from './lib/machine.mjs';
@@ -112,7 +114,9 @@ async function main() {
   const t0 = Date.now();
   fs.mkdirSync(OUT, { recursive: true });
   if (UNKNOWN_SUITES.length > 0)
-    console.error(`bench: no suite named ${UNKNOWN_SUITES.join(', ')} (known: close, keepalive, pipelined, idle)`);
+    console.error(
+      `bench: no suite named ${UNKNOWN_SUITES.join(', ')} (known: close, keepalive, pipelined, idle, static)`,
+    );
   if (SUITES.length === 0) {
     console.error('bench: no suite to run');
     return 1;
@@ -139,6 +143,10 @@ async function main() {
     console.error('idle:');
     suites.idle = await runIdle();
   }
+  if (SUITES.includes('static')) {
+    console.error('static:');
+    suites.static = await runStatic();
+  }
   const elapsedS = (Date.now() - t0) / 1000;
   const doc = {
     date: new Date().toISOString(),
@@ -160,12 +168,14 @@ async function main() {
     keepalive: suites.keepalive,
     pipelined: suites.pipelined,
     idle: suites.idle,
+    static: suites.static,
   };
   fs.writeFileSync(path.join(OUT, 'results.json'), `${JSON.stringify(doc, null, 2)}\n`);
   const printed = [];
   if (SUITES.includes('close')) printed.push(report(results));
   for (const name of persistent) printed.push(persistentReport(PERSISTENT_SUITES[name], suites[name]));
   if (suites.idle) printed.push(idleReport(suites.idle, CONFIG.idle.connections));
+  if (suites.static) printed.push(staticReport(suites.static));
   console.log(printed.join('\n\n'));
   console.log(
     `\n${QUICK ? 'quick' : 'full'} run, ${elapsedS.toFixed(0)} s, ${CONFIG.rounds} round(s) per row; figures are medians over the rounds; ` +
@@ -181,7 +191,8 @@ async function main() {
     console.log('! see the problems listed in results.json (errors, timeouts)');
   }
   const idleRan = (suites.idle ?? []).some((s) => !s.skipped && !s.error);
-  return all.some(measured) || idleRan ? 0 : 1;
+  const staticRan = (suites.static ?? []).some((s) => !s.skipped && s.runs.some((r) => r.requests > 0));
+  return all.some(measured) || idleRan || staticRan ? 0 : 1;
 }
 
 let code = 1;

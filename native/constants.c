@@ -3,11 +3,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "etlt.h"
@@ -45,6 +47,11 @@ napi_value make_constants(napi_env env) {
   C(ENETUNREACH); C(EADDRINUSE); C(EADDRNOTAVAIL); C(EMFILE); C(ENFILE); C(ENOBUFS); C(ENOMEM);
   C(EBADF); C(EEXIST); C(ENOENT); C(EPERM); C(EINVAL); C(ENOTSOCK); C(EOPNOTSUPP); C(EPROTO);
   C(EACCES); C(EFAULT); C(ELOOP); C(ENOSPC);
+  /* files: openat2, fstat, sendfile */
+  C(AT_FDCWD); C(O_RDONLY); C(O_NOFOLLOW); C(O_CLOEXEC); C(O_NOCTTY); C(O_DIRECTORY); C(O_PATH);
+  C(RESOLVE_BENEATH); C(RESOLVE_NO_MAGICLINKS); C(RESOLVE_NO_SYMLINKS); C(RESOLVE_IN_ROOT);
+  C(S_IFMT); C(S_IFREG); C(S_IFDIR); C(MSG_MORE); C(TCP_CORK);
+  C(ENOTDIR); C(ENAMETOOLONG); C(EXDEV); C(ENOSYS); C(ENXIO); C(EISDIR); C(ENODATA); C(EIO);
   /* clang-format on */
   set_const(env, consts, "sizeof_sockaddr_storage", sizeof(struct sockaddr_storage));
   set_const(env, consts, "sizeof_sockaddr_un", sizeof(struct sockaddr_un));

@@ -11,7 +11,7 @@
  * Policy (retries, mask merging, ET versus LT, blocking) lives in TypeScript.
  * No threads, no globals: the only state is the per-watcher struct, owned by its handle and libuv.
  *
- * Layout: args.c (argument and result helpers), syscalls.c (the wrappers), watch.c (the
+ * Layout: args.c (argument and result helpers), syscalls.c (the wrappers), files.c (the file wrappers), watch.c (the
  * uv_poll watcher), constants.c (the constants object), module.c (registers them all).
  * This header declares what each file gives module.c; everything else stays static.
  */
@@ -41,6 +41,12 @@ napi_value w_close(napi_env env, napi_callback_info info);
 napi_value w_fcntl(napi_env env, napi_callback_info info);
 napi_value w_inet_pton(napi_env env, napi_callback_info info);
 napi_value w_inet_ntop(napi_env env, napi_callback_info info);
+
+/* files.c */
+napi_value w_openat(napi_env env, napi_callback_info info);
+napi_value w_openat2(napi_env env, napi_callback_info info);
+napi_value w_fstat(napi_env env, napi_callback_info info);
+napi_value w_sendfile(napi_env env, napi_callback_info info);
 
 /* watch.c */
 napi_value w_watch_start(napi_env env, napi_callback_info info);

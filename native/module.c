@@ -12,6 +12,7 @@ NAPI_MODULE_INIT() {
     FN("getsockname", w_getsockname), FN("getpeername", w_getpeername),
     FN("recv", w_recv), FN("send", w_send), FN("sendmsg", w_sendmsg), FN("shutdown", w_shutdown), FN("close", w_close),
     FN("fcntl", w_fcntl), FN("inet_pton", w_inet_pton), FN("inet_ntop", w_inet_ntop),
+    FN("openat", w_openat), FN("openat2", w_openat2), FN("fstat", w_fstat), FN("sendfile", w_sendfile),
     FN("watch_start", w_watch_start), FN("watch_stop", w_watch_stop), FN("watch_ref", w_watch_ref),
   };
   /* clang-format on */

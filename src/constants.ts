@@ -106,6 +106,32 @@ export const EFAULT: number = c['EFAULT']!;
 export const ELOOP: number = c['ELOOP']!;
 export const ENOSPC: number = c['ENOSPC']!;
 
+// Files: openat2(2), fstat(2), sendfile(2).
+export const AT_FDCWD: number = c['AT_FDCWD']!;
+export const O_RDONLY: number = c['O_RDONLY']!;
+export const O_NOFOLLOW: number = c['O_NOFOLLOW']!;
+export const O_CLOEXEC: number = c['O_CLOEXEC']!;
+export const O_NOCTTY: number = c['O_NOCTTY']!;
+export const O_DIRECTORY: number = c['O_DIRECTORY']!;
+export const O_PATH: number = c['O_PATH']!;
+export const RESOLVE_BENEATH: number = c['RESOLVE_BENEATH']!;
+export const RESOLVE_NO_MAGICLINKS: number = c['RESOLVE_NO_MAGICLINKS']!;
+export const RESOLVE_NO_SYMLINKS: number = c['RESOLVE_NO_SYMLINKS']!;
+export const RESOLVE_IN_ROOT: number = c['RESOLVE_IN_ROOT']!;
+export const S_IFMT: number = c['S_IFMT']!;
+export const S_IFREG: number = c['S_IFREG']!;
+export const S_IFDIR: number = c['S_IFDIR']!;
+export const MSG_MORE: number = c['MSG_MORE']!;
+export const TCP_CORK: number = c['TCP_CORK']!;
+export const ENOTDIR: number = c['ENOTDIR']!;
+export const ENAMETOOLONG: number = c['ENAMETOOLONG']!;
+export const EXDEV: number = c['EXDEV']!;
+export const ENOSYS: number = c['ENOSYS']!;
+export const ENXIO: number = c['ENXIO']!;
+export const EISDIR: number = c['EISDIR']!;
+export const ENODATA: number = c['ENODATA']!;
+export const EIO: number = c['EIO']!;
+
 /** Size of `struct sockaddr_storage`: room for any socket address. */
 export const SOCKADDR_STORAGE_SIZE: number = c['sizeof_sockaddr_storage']!;
 /** Size of `struct sockaddr_un`. */

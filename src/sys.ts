@@ -14,6 +14,9 @@
  * - `epoll_create1(flags)`, `epoll_ctl(epfd, op, fd, events)`, `close(fd)`, `shutdown(fd, how)`.
  * - `setsockopt(fd, level, option, bytes)`, `getsockopt(fd, level, option, out)` (returns
  *   the option's length), `fcntl(fd, cmd, arg)` for the integer commands.
+ * - `openat(dirfd, path, flags, mode)`, `openat2(dirfd, path, flags, mode, resolve)` (the
+ *   fields of struct open_how), `fstat(fd, out)` into a Float64Array of 6 ([mode, size, mtime
+ *   s, mtime ns, ino, dev]), `sendfile(outFd, inFd, offset, count)` (the file position untouched).
  * - `watch_start(epfd, events, maxevents, listener)`, `watch_stop(handle)`,
  *   `watch_ref(handle, ref)`: libuv watches an epoll fd on Node's loop; each wake-up drains
  *   up to `maxevents` events into `events` and tells `listener` their count (see Epoll.watch).
@@ -37,6 +40,10 @@ export const sys = {
   setsockopt: native.setsockopt,
   getsockopt: native.getsockopt,
   fcntl: native.fcntl,
+  openat: native.openat,
+  openat2: native.openat2,
+  fstat: native.fstat,
+  sendfile: native.sendfile,
   watch_start: native.watch_start,
   watch_stop: native.watch_stop,
   watch_ref: native.watch_ref,

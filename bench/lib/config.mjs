@@ -7,7 +7,7 @@ export const OUT = path.join(ROOT, 'bench', 'out');
 export const QUICK = process.env.BENCH_QUICK === '1';
 export const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : null;
 
-export const ALL_SUITES = ['close', 'keepalive', 'pipelined', 'idle'];
+export const ALL_SUITES = ['close', 'keepalive', 'pipelined', 'idle', 'static'];
 const asked = process.env.BENCH_SUITES
   ? process.env.BENCH_SUITES.split(',')
       .map((s) => s.trim())

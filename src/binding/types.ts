@@ -34,6 +34,14 @@ export interface NativeBinding {
   readonly shutdown: (fd: number, how: number) => number;
   readonly close: (fd: number) => number;
   readonly fcntl: (fd: number, cmd: number, arg: number) => number;
+  /** openat(2): the path as a string (UTF-8); -EINVAL for an embedded NUL. */
+  readonly openat: (dirfd: number, path: string, flags: number, mode: number) => number;
+  /** openat2(2) with struct open_how's flags, mode and resolve; -ENOSYS before Linux 5.6. */
+  readonly openat2: (dirfd: number, path: string, flags: number, mode: number, resolve: number) => number;
+  /** fstat(2) into `out`: [st_mode, st_size, mtime seconds, mtime nanoseconds, st_ino, st_dev]; 0 or -errno. */
+  readonly fstat: (fd: number, out: Float64Array) => number;
+  /** sendfile(2) of `count` bytes of `inFd` from `offset` (the file position untouched); the bytes sent or -errno. */
+  readonly sendfile: (outFd: number, inFd: number, offset: number, count: number) => number;
   readonly inet_pton: (af: number, src: string, dst: Uint8Array) => number;
   readonly inet_ntop: (af: number, src: Uint8Array) => string | number;
   /**

@@ -41,6 +41,18 @@ export const SERVE: CommandSpec = {
     { name: 'quiet', short: 'q', help: 'do not print each request' },
     { name: 'body', value: 'FILE', help: 'serve FILE\'s bytes instead of "Hello, world!"' },
     {
+      name: 'root',
+      value: 'DIR',
+      help: 'serve the files under DIR instead (GET and HEAD, ranges, conditional\nrequests; sent with sendfile(2))',
+    },
+    {
+      name: 'index',
+      value: 'FILE',
+      help: "with --root: what a directory request gets (default index.html; '' for none)",
+    },
+    { name: 'dotfiles', value: 'deny|allow', help: "with --root: serve names starting with '.' (default deny: 404)" },
+    { name: 'follow-symlinks', help: 'with --root: let symlinks lead outside DIR (default: such files are 404)' },
+    {
       name: 'max-head',
       value: 'BYTES',
       help: 'longest request head (default 8192; longer gets 431, a longer request line 414)',
@@ -103,6 +115,10 @@ export interface ServeArgs {
   backlog: number;
   quiet: boolean;
   body: string | undefined;
+  root: string | undefined;
+  index: string;
+  dotfiles: 'deny' | 'allow';
+  followSymlinks: boolean;
   maxHead: number;
   maxBody: number;
   maxRequests: number;
@@ -127,6 +143,10 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     backlog: integerOption(v, 'backlog', 4096, 1, 1 << 30),
     quiet: flagOption(v, 'quiet'),
     body: stringOption(v, 'body'),
+    root: stringOption(v, 'root'),
+    index: typeof v['index'] === 'string' ? v['index'] : 'index.html',
+    dotfiles: choiceOption(v, 'dotfiles', 'deny', ['deny', 'allow'] as const),
+    followSymlinks: flagOption(v, 'follow-symlinks'),
     maxHead: integerOption(v, 'max-head', 8192, 16, 1 << 20),
     maxBody: integerOption(v, 'max-body', 1 << 20, 0, 2 ** 40),
     maxRequests: integerOption(v, 'max-requests', 1000, 1, 0x7fffffff),
@@ -178,7 +198,7 @@ export function formatStats(s: HttpServerStats): string {
 }
 
 /** The start line: where, which trigger, and for the seed's and the pitfall strategies, a warning. */
-function startLine(host: string, port: number, mode: Mode): string {
+function startLine(host: string, port: number, mode: Mode, root: string | undefined): string {
   const facts = FACTS[mode];
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   const warning =
@@ -187,7 +207,8 @@ function startLine(host: string, port: number, mode: Mode): string {
       : facts.family === 'pitfall'
         ? ': a deliberate pitfall; not for traffic'
         : '';
-  return `etlt: serving on ${url} (${facts.trigger}-triggered, mode ${mode}${warning})`;
+  const what = root === undefined ? '' : ` the files of ${root}`;
+  return `etlt: serving${what} on ${url} (${facts.trigger}-triggered, mode ${mode}${warning})`;
 }
 
 /** Opens an output file now, so a bad path fails before serving, not at exit. */
@@ -237,6 +258,13 @@ async function run(
     deferAccept: args.deferAccept,
     traceConnections: args.trace,
   };
+  if (args.root !== undefined) {
+    if (args.body !== undefined) throw new EtltUsageError('--root and --body cannot be used together');
+    options.root = args.root;
+    options.index = args.index;
+    options.dotfiles = args.dotfiles;
+    options.followSymlinks = args.followSymlinks;
+  }
   if (args.body !== undefined) {
     try {
       options.body = readFileSync(args.body);
@@ -265,7 +293,7 @@ async function run(
   });
   usr1.handler = () => err.line(formatStats(server.stats()));
   const { host, port } = server.listen();
-  out.line(startLine(host, port, args.mode));
+  out.line(startLine(host, port, args.mode, server.root));
   const first = await signals;
   let forced = false;
   const again = (signal: string) => {

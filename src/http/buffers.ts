@@ -8,26 +8,32 @@
  * Output: response segments in order, the first sent from `outOffset`, nothing copied when
  * they are queued (the fixed responses are shared by every connection). Sending tries to
  * make it one syscall: several small segments are gathered into one buffer and sent
- * together; large ones go out as sendmsg(2)'s iovecs.
+ * together; large ones go out as sendmsg(2)'s iovecs. A range of a file (a static file's
+ * content) goes out with sendfile(2), in file-output.ts.
  *
  * A base class rather than objects of their own: an idle connection then costs no extra
  * allocation, and the hot fields stay in the connection's own object.
  */
 import { MSG_NOSIGNAL } from '../constants.js';
 import { sys } from '../sys.js';
+import { FileSegment, closeQueuedFiles, sendWithFiles } from './file-output.js';
+import type { FileOutputQueue, OutSegment } from './file-output.js';
 
 /** Most segments in one sendmsg (IOV_MAX is 1024 on Linux). */
 const MAX_IOVECS = 1024;
 
-export abstract class Buffers {
+export abstract class Buffers implements FileOutputQueue {
   abstract readonly fd: number;
   inbuf: Buffer | null = null;
   inStart = 0;
   inEnd = 0;
-  out0: Uint8Array | null = null;
-  outRest: Uint8Array[] | null = null;
+  out0: OutSegment | null = null;
+  outRest: OutSegment[] | null = null;
   outOffset = 0;
   outBytes = 0;
+  /** File segments queued: while there are any, sending goes through file-output.ts. */
+  outFiles = 0;
+  sendShort = false;
   /** Responses queued and not yet all sent (interim 100s aside): counted once the output drains. */
   unsent = 0;
 
@@ -72,8 +78,8 @@ export abstract class Buffers {
     this.inEnd = 0;
   }
 
-  /** Queues a response's segments (sent in order). */
-  queue(first: Uint8Array, body: Uint8Array | null): void {
+  /** Queues a response's segments (sent in order); a file segment is the queue's to close from now on. */
+  queue(first: Uint8Array, body: Uint8Array | FileSegment | null): void {
     this.unsent++;
     this.#push(first, body);
   }
@@ -83,7 +89,7 @@ export abstract class Buffers {
     this.#push(bytes, null);
   }
 
-  #push(first: Uint8Array, body: Uint8Array | null): void {
+  #push(first: Uint8Array, body: Uint8Array | FileSegment | null): void {
     if (this.out0 === null) {
       this.out0 = first;
       this.outOffset = 0;
@@ -91,7 +97,11 @@ export abstract class Buffers {
       (this.outRest ??= []).push(first);
     }
     this.outBytes += first.byteLength;
-    if (body !== null) {
+    if (body instanceof FileSegment) {
+      (this.outRest ??= []).push(body);
+      this.outBytes += body.end - body.offset;
+      this.outFiles++;
+    } else if (body !== null) {
       (this.outRest ??= []).push(body);
       this.outBytes += body.byteLength;
     }
@@ -102,11 +112,13 @@ export abstract class Buffers {
    * drops them from the queue), or -errno (EAGAIN, EINTR or the peer's error).
    */
   sendSome(gather: Buffer): number {
-    const out = this.out0!;
-    const rest = this.outRest;
+    if (this.outFiles > 0) return sendWithFiles(this);
+    // No file queued: every segment is in memory.
+    const out = this.out0 as Uint8Array;
+    const rest = this.outRest as Uint8Array[] | null;
     if (rest === null) {
       const n = sys.send(this.fd, out, this.outOffset, out.byteLength - this.outOffset, MSG_NOSIGNAL);
-      if (n > 0) this.#advance(n);
+      if (n > 0) this.advanceOutput(n);
       return n;
     }
     if (this.outBytes <= gather.length) {
@@ -118,12 +130,13 @@ export abstract class Buffers {
     const iov: Uint8Array[] = [this.outOffset === 0 ? out : out.subarray(this.outOffset)];
     for (let i = 0; i < rest.length && iov.length < MAX_IOVECS; i++) iov.push(rest[i]!);
     const n = sys.sendmsg(this.fd, iov, iov.length, MSG_NOSIGNAL);
-    if (n > 0) this.#advance(n);
+    if (n > 0) this.advanceOutput(n);
     return n;
   }
 
-  /** Drops everything pending (the connection is closing). */
+  /** Drops everything pending, closing the files queued (the connection is closing). */
   dropOutput(): void {
+    if (this.outFiles > 0) closeQueuedFiles(this);
     this.out0 = null;
     this.outRest = null;
     this.outOffset = 0;
@@ -132,10 +145,10 @@ export abstract class Buffers {
 
   /** Copies every pending segment into the shared gather buffer: several responses, one send. */
   #gather(g: Buffer): Buffer {
-    const first = this.out0!;
+    const first = this.out0 as Uint8Array;
     let at = first.byteLength - this.outOffset;
     g.set(this.outOffset === 0 ? first : first.subarray(this.outOffset), 0);
-    for (const seg of this.outRest!) {
+    for (const seg of this.outRest as Uint8Array[]) {
       g.set(seg, at);
       at += seg.byteLength;
     }
@@ -151,12 +164,12 @@ export abstract class Buffers {
     this.out0 = left === 0 ? null : Buffer.from(g.subarray(n, n + left));
   }
 
-  /** Drops `n` sent bytes from the front of the queue, segment by segment. */
-  #advance(n: number): void {
+  /** Drops `n` sent bytes from the front of the queue, segment by segment (memory segments only). */
+  advanceOutput(n: number): void {
     this.outBytes -= n;
     let left = n;
     while (left > 0) {
-      const first = this.out0!;
+      const first = this.out0 as Uint8Array;
       const inFirst = first.byteLength - this.outOffset;
       if (left < inFirst) {
         this.outOffset += left;

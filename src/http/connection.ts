@@ -18,9 +18,11 @@ import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contrac
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
 import { Phase, processInput, requestLineIsHttp11 } from './exchange.js';
 import { Buffers } from './buffers.js';
+import { SENDFILE_MAX_CHUNK } from './file-output.js';
 import type { ExchangeConn, ExchangeHost } from './exchange.js';
 import type { ChunkedDecoder } from './chunked.js';
 import type { PendingRequest, Persistence } from './handler.js';
+import type { StaticRequest } from './static/request.js';
 
 /** What a connection needs of its server beyond what strategies see. */
 export interface ConnectionHost extends Engine, ExchangeHost {
@@ -77,6 +79,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   bodyLeft = 0;
   chunks: ChunkedDecoder | null = null;
   pending: PendingRequest | null = null;
+  staticRequest: StaticRequest | null = null;
   body: Buffer | null = null;
   bodyBytes = 0;
   /** Lingering ends at this time (performance.now()) even if the peer keeps sending. */
@@ -274,20 +277,34 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.close(CloseReason.Aborted);
   }
 
-  /** Sends the pending output, at most `maxWrites` send calls. */
+  /**
+   * Sends the pending output, at most `maxWrites` send calls, and at most about
+   * SENDFILE_MAX_CHUNK bytes of files: a fast reader of a large file must not starve the rest.
+   */
   write(maxWrites: number): WriteResult {
     const c = this.engine.counters;
+    let fileBytes = 0;
     for (let i = 0; i < maxWrites; i++) {
       if (this.out0 === null) return WriteResult.Done;
+      if (fileBytes >= SENDFILE_MAX_CHUNK) return WriteResult.Budget;
       c.send++;
       this.sendCalls++;
+      const files = this.outFiles > 0;
       const n = this.sendSome(this.engine.gather);
       if (n >= 0) {
+        if (files) fileBytes += n;
         c.bytesOut += n;
         this.bytesOut += n;
         // Progress on a response not yet out restarts its idle clock; once all is out,
         // finish() places the connection (kept alive, lingering or closed) itself.
         if (this.out0 !== null) this.engine.touch(this);
+        if (this.sendShort) {
+          // A short sendfile: the socket is full, as EAGAIN would say one syscall later.
+          this.sendShort = false;
+          c.sendAgain++;
+          this.sendAgain++;
+          return WriteResult.Blocked;
+        }
       } else if (n === -EAGAIN) {
         c.sendAgain++;
         this.sendAgain++;
@@ -402,6 +419,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.dropInput();
     this.dropOutput();
     this.pending = null;
+    this.staticRequest = null;
     if (this.body !== null) this.engine.held(-this.body.length);
     this.body = null;
     this.chunks = null;

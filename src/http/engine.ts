@@ -30,6 +30,7 @@ import type { TriggerStrategy } from './contract.js';
 import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from './deferred-accept.js';
 import type { RequestHandler } from './handler.js';
 import { IdleSweep } from './idle-sweep.js';
+import type { StaticFiles } from './static/files.js';
 import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from './responses.js';
 
 /** What the engine is built from: the facade's checked options. */
@@ -37,6 +38,8 @@ export interface EngineConfig {
   strategy: TriggerStrategy;
   body: Uint8Array | undefined;
   handler: RequestHandler | undefined;
+  /** Files served instead of the fixed response; opened by start(), closed by shutdown(). */
+  statics: StaticFiles | undefined;
   maxHeadBytes: number;
   maxBodyBytes: number;
   maxRequests: number;
@@ -65,6 +68,7 @@ export class ServerEngine implements ConnectionHost {
   readonly fixed: FixedResponses;
   readonly errors: ErrorResponses;
   readonly handler: RequestHandler | undefined;
+  readonly statics: StaticFiles | undefined;
   readonly maxHeadBytes: number;
   readonly maxBodyBytes: number;
   readonly maxRequests: number;
@@ -99,6 +103,7 @@ export class ServerEngine implements ConnectionHost {
     this.maxRequests = config.maxRequests;
     this.keepAlive = config.strategy.keepAlive;
     this.handler = config.handler;
+    this.statics = config.statics;
     this.onRequest = config.onRequest;
     this.#eagerRead = config.eagerRead;
     this.#traceConnections = config.traceConnections;
@@ -289,6 +294,7 @@ export class ServerEngine implements ConnectionHost {
 
   /** Stops the timers and closes the epoll set and the spare fd. */
   shutdown(): void {
+    this.statics?.close();
     this.#sweep.stop();
     this.#guard.close();
     this.reactor.close();

@@ -11,6 +11,10 @@ import type { HttpRequest, HttpResponse, PendingRequest, RequestHandler } from '
 import { Expect, Framing, HeadState, Method, RequestHead, parseHead, requestLineLonger, scanHead } from './parser.js';
 import { CONTINUE, Variant } from './responses.js';
 import type { DateClock, ErrorResponses, FixedResponses } from './responses.js';
+import type { FileSegment } from './file-output.js';
+import type { StaticFiles } from './static/files.js';
+import { readStaticRequest } from './static/request.js';
+import type { StaticRequest } from './static/request.js';
 
 /** What an exchange needs of the server (the engine provides it). */
 export interface ExchangeHost {
@@ -18,6 +22,8 @@ export interface ExchangeHost {
   readonly errors: ErrorResponses;
   readonly clock: DateClock;
   readonly handler: RequestHandler | undefined;
+  /** The files served instead of the fixed response (`--root`). */
+  readonly statics: StaticFiles | undefined;
   readonly maxHeadBytes: number;
   readonly maxBodyBytes: number;
   readonly maxRequests: number;
@@ -70,11 +76,13 @@ export interface ExchangeConn {
   bodyLeft: number;
   chunks: ChunkedDecoder | null;
   pending: PendingRequest | null;
+  /** The request for a file, read at its head (static files only). */
+  staticRequest: StaticRequest | null;
   /** The body collected for a handler (one buffer, grown by doubling), and its length. */
   body: Buffer | null;
   bodyBytes: number;
-  /** Queues a response's segments (sent in order). */
-  queue(first: Uint8Array, body: Uint8Array | null): void;
+  /** Queues a response's segments (sent in order); a file segment is the queue's to close. */
+  queue(first: Uint8Array, body: Uint8Array | FileSegment | null): void;
   /** Queues an interim response (100 Continue): sent in order, not counted as a response. */
   interim(bytes: Uint8Array): void;
   /** A head's first bytes arrived: its idle clock starts now. */
@@ -203,6 +211,7 @@ function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: numb
   const handled = host.handler !== undefined;
   c.reqStatus = head.method === Method.CONNECT || (!handled && !fixedAnswers(head.method)) ? 501 : 200;
   c.pending = handled && c.reqStatus === 200 ? pendingRequest(buf, head) : null;
+  if (host.statics !== undefined && c.reqStatus === 200) c.staticRequest = readStaticRequest(buf, head);
   if (head.framing === Framing.None) {
     answer(c);
     return;
@@ -299,6 +308,13 @@ function answer(c: ExchangeConn): void {
   c.phase = c.closeAfter ? Phase.Closing : Phase.Head;
   if (c.reqStatus !== 200) {
     queueError(c, c.reqStatus);
+    return;
+  }
+  const file = c.staticRequest;
+  if (file !== null) {
+    c.staticRequest = null;
+    const r = host.statics!.respond(file, c.reqHttp11, c.reqPersistence, c.reqIsHead, host.clock.text);
+    c.queue(r.first, r.body);
     return;
   }
   const pending = c.pending;

@@ -5,14 +5,16 @@
  * options, `listen`, `address`, `close`, `stats`, and `net.Server`'s events.
  */
 import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
 import { AF_INET, AF_INET6, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR } from '../constants.js';
 import { EtltAlreadyListeningError, EtltNotListeningError, EtltServerClosedError, EtltSystemError } from '../errors.js';
 import type { WaitRecorder } from '../reactor/reactor.js';
 import { Socket } from '../socket.js';
 import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../trace/counters.js';
-import { boolean, bytes, func, integer, options as checkOptions, string } from '../validate.js';
+import { boolean, bytes, func, integer, oneOf, options as checkOptions, rangeError, string } from '../validate.js';
 import { DEFER_ACCEPT_S, enableDeferredAccept } from './deferred-accept.js';
 import { ServerEngine } from './engine.js';
+import { StaticFiles } from './static/files.js';
 import type { RequestHandler } from './handler.js';
 import type { Mode, Trigger } from './trigger/catalog.js';
 import { strategyFor } from './trigger/index.js';
@@ -36,6 +38,18 @@ export interface HttpServerOptions {
    * client a 500 (and the server a 'handlerError' event), the server goes on.
    */
   handler?: RequestHandler;
+  /**
+   * Serve the files under this directory instead of the fixed response (GET and HEAD,
+   * ranges, conditional requests; the content sent with sendfile(2)). Not with `handler`.
+   * The root is opened by `listen()`, which throws an EtltSystemError naming it if it cannot be.
+   */
+  root?: string;
+  /** The file a request for a directory ('/dir/') gets; default 'index.html'; '' for none (404). */
+  index?: string;
+  /** 'deny' (default): names starting with '.' are 404; 'allow': served. */
+  dotfiles?: 'deny' | 'allow';
+  /** Let a symlink under the root lead outside it; default false (such a file is 404). */
+  followSymlinks?: boolean;
   /** Longest accepted request head in bytes; default 8192. Longer: 431 (a request line alone: 414), then close. */
   maxHeadBytes?: number;
   /** Largest accepted request body in bytes; default 1 MiB. Larger: 413, then close. */
@@ -84,6 +98,10 @@ const OPTION_NAMES = [
   'backlog',
   'body',
   'handler',
+  'root',
+  'index',
+  'dotfiles',
+  'followSymlinks',
   'maxHeadBytes',
   'maxBodyBytes',
   'maxRequests',
@@ -146,10 +164,12 @@ export class HttpServer extends EventEmitter {
     this.#deferAccept =
       boolean(o.deferAccept ?? true, 'deferAccept', 'option') && eagerRead && idleTimeoutMs >= DEFER_ACCEPT_S * 1000;
     this.#holdMs = integer(o.holdMs ?? 0, 'holdMs', 0, 1000, 'option');
+    const statics = staticFiles(o);
     this.#engine = new ServerEngine({
       strategy,
       body: o.body === undefined ? undefined : bytes(o.body, 'body', 'option'),
       handler: o.handler === undefined ? undefined : func<RequestHandler>(o.handler, 'handler', 'option'),
+      statics,
       maxHeadBytes: integer(o.maxHeadBytes ?? 8192, 'maxHeadBytes', 16, 1 << 20, 'option'),
       maxBodyBytes: integer(o.maxBodyBytes ?? 1 << 20, 'maxBodyBytes', 0, 2 ** 40, 'option'),
       maxRequests: integer(o.maxRequests ?? 1000, 'maxRequests', 1, 0x7fffffff, 'option'),
@@ -165,6 +185,11 @@ export class HttpServer extends EventEmitter {
         if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err);
       },
     });
+  }
+
+  /** The directory served (`root`), or undefined. */
+  get root(): string | undefined {
+    return this.#engine.statics?.root;
   }
 
   /** The trigger strategy's name. */
@@ -194,6 +219,7 @@ export class HttpServer extends EventEmitter {
   listen(): ServerAddress {
     if (this.#closing) throw new EtltServerClosedError();
     if (this.#socket) throw new EtltAlreadyListeningError();
+    this.#engine.statics?.open();
     const family = this.#host.includes(':') ? AF_INET6 : AF_INET;
     const sock = new Socket(family, SOCK_STREAM | SOCK_NONBLOCK);
     try {
@@ -202,6 +228,7 @@ export class HttpServer extends EventEmitter {
       sock.listen(this.#backlog);
     } catch (err) {
       sock.close();
+      this.#engine.statics?.close();
       if (!(err instanceof EtltSystemError)) throw err;
       // A link-local address is ambiguous without its interface: bind(2) says only EINVAL.
       const zoneless = family === AF_INET6 && /^fe[89ab]/i.test(this.#host) && !this.#host.includes('%');
@@ -214,6 +241,7 @@ export class HttpServer extends EventEmitter {
     const r = this.#engine.start(sock.fileno(), deferred, this.#holdMs);
     if (r < 0) {
       sock.close();
+      this.#engine.statics?.close();
       throw new EtltSystemError(r, 'epoll_ctl');
     }
     this.#socket = sock;
@@ -286,4 +314,19 @@ export class HttpServer extends EventEmitter {
     process.nextTick(() => this.emit('close'));
     done?.();
   }
+}
+
+/** The static files the options ask for, checked (not opened yet), or undefined. */
+function staticFiles(o: Partial<HttpServerOptions>): StaticFiles | undefined {
+  const index = string(o.index ?? 'index.html', 'index', 'option');
+  const dotfiles = oneOf(o.dotfiles ?? 'deny', 'dotfiles', ['deny', 'allow'], 'option');
+  const followSymlinks = boolean(o.followSymlinks ?? false, 'followSymlinks', 'option');
+  if (o.root === undefined) return undefined;
+  const root = string(o.root, 'root', 'option');
+  if (root === '' || root.includes('\0')) throw rangeError('root', 'a directory path', root, 'option');
+  if (o.handler !== undefined) throw rangeError('root', 'given without a handler', root, 'option');
+  if (index.includes('/') || index.startsWith('.')) {
+    throw rangeError('index', 'a file name (no /, not starting with .)', index, 'option');
+  }
+  return new StaticFiles({ root: resolve(root), index, dotfiles: dotfiles === 'allow', followSymlinks });
 }
