@@ -36,6 +36,11 @@ export function check(t, property, scale = 1) {
   fc.assert(property, { seed: SEED, numRuns, ...(path ? { path } : {}) });
 }
 
+/** Mostly `common`, now and then one of `rare`: for parts that should usually be well-formed. */
+export function usually(common, ...rare) {
+  return fc.oneof({ weight: 6, arbitrary: fc.constant(common) }, fc.constantFrom(...rare));
+}
+
 /** Bytes a parser treats specially: controls, delimiters, the high half. */
 const SPECIAL = [0x00, 0x09, 0x0a, 0x0d, 0x20, 0x22, 0x2c, 0x3a, 0x3b, 0x3d, 0x5c, 0x7f, 0x80, 0xc3, 0xff];
 const mutationByte = fc.oneof(fc.constantFrom(...SPECIAL), fc.integer({ min: 0, max: 255 }));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { MAX_FIELDS, RequestHead, parseHead, scanHead } from '../../dist/src/http/parser.js';
-import { check, cutFractions, cutsOf, damaged, fc } from '../lib/fuzz.mjs';
+import { check, cutFractions, cutsOf, damaged, fc, usually } from '../lib/fuzz.mjs';
 
 /** What scanHead may answer short of an end: HeadState Partial, Garbage, Invalid. */
 const STATES = [0, -1, -2];
@@ -15,8 +15,6 @@ const STATES = [0, -1, -2];
 const STATUSES = [0, 400, 431, 501, 505];
 const TCHARS = "!#$%&'*+.^_`|~0-9A-Za-z-";
 
-/** Mostly the first, now and then one of the rest. */
-const usually = (common, ...rare) => fc.oneof({ weight: 6, arbitrary: fc.constant(common) }, fc.constantFrom(...rare));
 const token = (max) => fc.stringMatching(new RegExp(`^[${TCHARS}]{1,${max}}$`));
 
 const method = fc.oneof(
