@@ -304,9 +304,9 @@ export function lingerBytes(onoff, seconds) {
 
 /**
  * How much longer a child process may take: ETLT_TEST_SLOWDOWN (`npm run test:asan` sets
- * it), since a Node that starts with the sanitizer runtime preloaded starts about 3x slower.
+ * it), since a Node with the sanitizer runtime preloaded starts about 3x slower.
  */
-const SLOWDOWN = Math.max(1, Number(process.env.ETLT_TEST_SLOWDOWN) || 1);
+export const SLOWDOWN = Math.max(1, Number(process.env.ETLT_TEST_SLOWDOWN) || 1);
 
 /**
  * Runs `source` as an ES module in a child Node process (cwd: the repository, so `etlt`
