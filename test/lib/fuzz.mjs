@@ -25,15 +25,11 @@ function envInt(name, fallback) {
 export const SEED = envInt('FUZZ_SEED', DEFAULT_SEED);
 export const RUNS = envInt('FUZZ_RUNS', DEFAULT_RUNS);
 
-/**
- * Asserts `property` for RUNS inputs from SEED (`runs` scales RUNS for costly properties),
- * telling the test's output the seed first.
- */
-export function check(t, property, scale = 1) {
-  const numRuns = Math.max(1, Math.round(RUNS * scale));
-  t.diagnostic(`fast-check seed ${SEED}, ${numRuns} runs`);
+/** Asserts `property` for RUNS inputs from SEED (FUZZ_PATH: only the one it names), telling the test's output the seed. */
+export function check(t, property) {
+  t.diagnostic(`fast-check seed ${SEED}, ${RUNS} runs`);
   const path = process.env.FUZZ_PATH;
-  fc.assert(property, { seed: SEED, numRuns, ...(path ? { path } : {}) });
+  fc.assert(property, { seed: SEED, numRuns: RUNS, ...(path ? { path } : {}) });
 }
 
 /** Mostly `common`, now and then one of `rare`: for parts that should usually be well-formed. */
@@ -45,8 +41,9 @@ export function usually(common, ...rare) {
 const SPECIAL = [0x00, 0x09, 0x0a, 0x0d, 0x20, 0x22, 0x2c, 0x3a, 0x3b, 0x3d, 0x5c, 0x7f, 0x80, 0xc3, 0xff];
 const mutationByte = fc.oneof(fc.constantFrom(...SPECIAL), fc.integer({ min: 0, max: 255 }));
 
-/** One edit at a relative position (0..1 of the length): insert, delete or replace a byte. */
+/** A position as a fraction of a length, unbiased (fast-check's numbers lean to the ends of their range). */
 const fraction = fc.noBias(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }));
+/** One edit at a relative position: insert, delete or replace a byte. */
 const mutation = fc.record({
   at: fraction,
   kind: fc.constantFrom('insert', 'delete', 'replace'),
@@ -88,7 +85,7 @@ export function cutsOf(length, fractions) {
   return [...cuts.sort((a, b) => a - b), length];
 }
 
-/** How to cut for cutsOf: 2 to 9 reads anywhere (unbiased: not only at the ends), or (one time in five) a byte a read. */
+/** How to cut for cutsOf: up to 9 reads, cut anywhere, or (one time in five) a byte a read. */
 export const cutFractions = fc.oneof(
   { weight: 4, arbitrary: fc.array(fraction, { minLength: 1, maxLength: 8 }) },
   { weight: 1, arbitrary: fc.constant('bytes') },
