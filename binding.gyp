@@ -1,4 +1,7 @@
 {
+  # etlt_sanitize=1 (`npm run test:asan` sets it, building in build-asan/): ASan and UBSan,
+  # every UB report fatal, frames kept for the reports' stacks.
+  "variables": {"etlt_sanitize%": 0},
   "targets": [
     {
       "target_name": "etlt",
@@ -16,7 +19,14 @@
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11",
                  "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8"],
-      "conditions": [["OS!='linux'", {"type": "none", "sources": []}]]
+      "conditions": [
+        ["OS!='linux'", {"type": "none", "sources": []}],
+        ["etlt_sanitize==1", {
+          "cflags": ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                     "-fno-omit-frame-pointer", "-g"],
+          "ldflags": ["-fsanitize=address,undefined"]
+        }]
+      ]
     }
   ]
 }

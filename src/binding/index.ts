@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EtltNotBuiltError, EtltUnsupportedPlatformError } from '../errors.js';
 import type { NativeBinding } from './types.js';
@@ -25,8 +25,16 @@ function packageRoot(): string {
 
 function load(): NativeBinding {
   if (process.platform !== 'linux') throw new EtltUnsupportedPlatformError();
-  const root = packageRoot();
   const require = createRequire(import.meta.url);
+  // ETLT_ADDON names another build of the addon to load instead (the sanitized one of
+  // `npm run test:asan`); a name that is not there is an error, never a quiet fallback.
+  const override = process.env.ETLT_ADDON;
+  if (override !== undefined && override !== '') {
+    const file = resolve(override);
+    if (!existsSync(file)) throw new EtltNotBuiltError(`etlt: ETLT_ADDON names no file: ${file}`);
+    return require(file) as NativeBinding;
+  }
+  const root = packageRoot();
   const candidates = [join(root, 'build', 'Release', 'etlt.node'), join(root, 'build', 'Debug', 'etlt.node')];
   for (const file of candidates) {
     if (existsSync(file)) return require(file) as NativeBinding;

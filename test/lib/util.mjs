@@ -303,9 +303,15 @@ export function lingerBytes(onoff, seconds) {
 // ---------------------------------------------------------------------------------------
 
 /**
+ * How much longer a child process may take: ETLT_TEST_SLOWDOWN (`npm run test:asan` sets
+ * it), since a Node with the sanitizer runtime preloaded starts about 3x slower.
+ */
+export const SLOWDOWN = Math.max(1, Number(process.env.ETLT_TEST_SLOWDOWN) || 1);
+
+/**
  * Runs `source` as an ES module in a child Node process (cwd: the repository, so `etlt`
  * resolves). Resolves with { code, signal, stdout, stderr, timedOut } when it exits, or
- * kills it after `timeout` ms (timedOut: true). `onSpawn(child)` sees the process.
+ * kills it after `timeout` ms (times SLOWDOWN; timedOut: true). `onSpawn(child)` sees the process.
  */
 export function runNode(source, { args = [], timeout = 10000, onSpawn, nodeArgs = [] } = {}) {
   return new Promise((resolvePromise, reject) => {
@@ -321,7 +327,7 @@ export function runNode(source, { args = [], timeout = 10000, onSpawn, nodeArgs 
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, timeout);
+    }, timeout * SLOWDOWN);
     child.on('error', (err) => {
       clearTimeout(timer);
       reject(err);

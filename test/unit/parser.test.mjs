@@ -74,6 +74,16 @@ describe('scanHead', () => {
     }
   });
 
+  test('a byte no method has is Garbage however the reads fall (found by fuzz-head)', () => {
+    for (const input of ['!!!\x7f', 'GET\x80 / HTTP/1.1\r\nHost: a\r\n\r\n']) {
+      const buf = bytes(input);
+      assert.equal(scanHead(buf, 0, 0, buf.length), GARBAGE);
+      for (let split = 1; split < buf.length; split++) {
+        assert.equal(scanHead(buf, 0, split, buf.length), GARBAGE, `${JSON.stringify(input)} resumed at ${split}`);
+      }
+    }
+  });
+
   test('a head that starts past the buffer start', () => {
     const buf = bytes(`xxxx${H}`);
     assert.equal(scanHead(buf, 4, 4, buf.length), buf.length);
