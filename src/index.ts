@@ -24,6 +24,7 @@ export {
   EtltOutputError,
   EtltLabError,
   EtltAbortedError,
+  EtltWorkerError,
 } from './errors.js';
 export * from './constants.js';
 export { HttpServer } from './http/server.js';

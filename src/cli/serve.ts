@@ -159,6 +159,11 @@ function escapeControl(ch: string): string {
   return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }
 
+/** The seed's print of a request: 40 dashes, then the request decoded, minus its last two characters. */
+export function requestLines(request: Buffer): string {
+  return DASHES + '\n' + request.toString('utf8').slice(0, -2).replace(CONTROLS, escapeControl);
+}
+
 /** A few lines summarising a server's counters, for exit and SIGUSR1. */
 export function formatStats(s: HttpServerStats): string {
   const per = (n: number) => (s.requests > 0 ? (n / s.requests).toFixed(2) : '-');
@@ -244,11 +249,7 @@ async function run(
       throw new EtltUsageError(`--body ${args.body}: ${(e as Error).message}`);
     }
   }
-  if (!args.quiet) {
-    // The seed prints 40 dashes, then the request decoded, minus its last two characters.
-    options.onRequest = (request) =>
-      out.line(DASHES + '\n' + request.toString('utf8').slice(0, -2).replace(CONTROLS, escapeControl));
-  }
+  if (!args.quiet) options.onRequest = (request) => out.line(requestLines(request));
   const server = new HttpServer(options);
   server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));
   const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;

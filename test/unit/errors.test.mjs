@@ -24,6 +24,7 @@ const {
   EtltOutputError,
   EtltLabError,
   EtltAbortedError,
+  EtltWorkerError,
 } = etlt;
 
 /** [class, how to build one with no message of ours, code, built-in base, name]. */
@@ -55,6 +56,7 @@ const TABLE = [
   [EtltOutputError, () => new EtltOutputError(), 'ERR_ETLT_OUTPUT', Error, 'EtltOutputError'],
   [EtltLabError, () => new EtltLabError(), 'ERR_ETLT_LAB', Error, 'EtltLabError'],
   [EtltAbortedError, () => new EtltAbortedError(), 'ABORT_ERR', Error, 'EtltAbortedError'],
+  [EtltWorkerError, () => new EtltWorkerError(), 'ERR_ETLT_WORKER', Error, 'EtltWorkerError'],
 ];
 
 test('every exported error class is in the table', () => {
