@@ -12,6 +12,8 @@ import { WaitTrace } from '../trace/timeline.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
 import { choiceOption, flagOption, integerOption, onOffOption, secondsOption, stringOption } from './options.js';
 import type { Printer } from './printer.js';
+import type { Balance } from '../cluster/balance.js';
+import { WORKER_OPTIONS, serveWorkers, workerArgs } from './serve-workers.js';
 
 const others = (family: string) =>
   STRATEGY_CATALOG.filter((s) => s.family === family)
@@ -88,10 +90,11 @@ export const SERVE: CommandSpec = {
       value: 'N',
       help: 'record the first N epoll_wait returns that had events, and\nwhat each of the first N connections cost (into --stats-json)',
     },
+    ...WORKER_OPTIONS,
   ],
   notes: [
     'Signals: SIGINT/SIGTERM stop gracefully (a second one cuts off at once) and print the',
-    'counters; SIGUSR1 prints them.',
+    'counters; SIGUSR1 prints them (with --workers, per worker and in total).',
   ],
 };
 
@@ -116,6 +119,9 @@ export interface ServeArgs {
   statsJson: string | undefined;
   trace: number;
   stopOnStdinEof: boolean;
+  /** Worker processes (1: this process serves, as always). */
+  workers: number;
+  balance: Balance;
 }
 
 /** Checks `serve`'s parsed options; an EtltUsageError names the first bad one. */
@@ -140,6 +146,7 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     statsJson: stringOption(v, 'stats-json'),
     trace: integerOption(v, 'trace', 0, 0, 100000),
     stopOnStdinEof: flagOption(v, 'stop-on-stdin-eof'),
+    ...workerArgs(v),
   };
 }
 
@@ -183,7 +190,7 @@ export function formatStats(s: HttpServerStats): string {
 }
 
 /** The start line: where, which trigger, and for the seed's and the pitfall strategies, a warning. */
-function startLine(host: string, port: number, mode: Mode): string {
+export function startLine(host: string, port: number, mode: Mode, workers = ''): string {
   const facts = FACTS[mode];
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   const warning =
@@ -192,7 +199,7 @@ function startLine(host: string, port: number, mode: Mode): string {
       : facts.family === 'pitfall'
         ? ': a deliberate pitfall; not for traffic'
         : '';
-  return `etlt: serving on ${url} (${facts.trigger}-triggered, mode ${mode}${warning})`;
+  return `etlt: serving on ${url} (${facts.trigger}-triggered, mode ${mode}${workers}${warning})`;
 }
 
 /** Opens an output file now, so a bad path fails before serving, not at exit. */
@@ -219,13 +226,8 @@ export async function serve(
   }
 }
 
-async function run(
-  args: ServeArgs,
-  out: Printer,
-  err: Printer,
-  statsFd: number,
-  usr1: { handler: () => void },
-): Promise<number> {
+/** The server's options from the command line (the body read, request printing aside). */
+export function serverOptions(args: ServeArgs): HttpServerOptions {
   const options: HttpServerOptions = {
     mode: args.mode,
     host: args.host,
@@ -249,6 +251,18 @@ async function run(
       throw new EtltUsageError(`--body ${args.body}: ${(e as Error).message}`);
     }
   }
+  return options;
+}
+
+async function run(
+  args: ServeArgs,
+  out: Printer,
+  err: Printer,
+  statsFd: number,
+  usr1: { handler: () => void },
+): Promise<number> {
+  const options = serverOptions(args);
+  if (args.workers > 1) return serveWorkers(args, options, { out, err, statsFd, usr1, formatStats, startLine });
   if (!args.quiet) options.onRequest = (request) => out.line(requestLines(request));
   const server = new HttpServer(options);
   server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));

@@ -109,7 +109,7 @@ export class WorkerPool extends EventEmitter {
   constructor(options: WorkerPoolOptions) {
     super();
     const o = checkOptions<WorkerPoolOptions>(options, 'WorkerPool options', OPTION_NAMES);
-    this.workers = integer(o.workers as unknown, 'workers', 1, 1024, 'option');
+    this.workers = integer(o.workers, 'workers', 1, 1024, 'option');
     this.balance = oneOf(o.balance ?? 'reuseport', 'balance', BALANCES, 'option');
     if (o.printRequests !== undefined) boolean(o.printRequests, 'printRequests', 'option');
     if (o.tagResponses !== undefined) boolean(o.tagResponses, 'tagResponses', 'option');
