@@ -17,7 +17,7 @@ export const LAB_BALANCE: CommandSpec = {
   summary:
     'N workers under one load for each way of sharing the accept load (shared-lt, shared-et, exclusive, reuseport)',
   options: [
-    { name: 'quick', help: 'a short run (2000 requests per kind and scenario instead of 20000)' },
+    { name: 'quick', help: 'a short run (1000 requests per kind and scenario instead of 20000)' },
     { name: 'workers', value: 'N', help: 'worker processes (default 4)' },
     { name: 'json', value: 'FILE|-', help: 'write the report as JSON (-: to standard output, and nothing else there)' },
     { name: 'out', value: 'FILE.html', help: 'write a self-contained HTML report: per-worker shares and latencies' },
