@@ -5,6 +5,7 @@
  * bar per worker as wide as its share, a latency bar per worker, no error, nothing fetched.
  * Also: `etlt lab trigger` is today's lab, and the experiment's usage errors.
  */
+/* global document -- the functions passed to page.evaluate run in the page */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
