@@ -45,3 +45,9 @@ export {
 } from './reactor/readiness.js';
 export { syscallsByKind } from './trace/counters.js';
 export type { AllCounters, ServerCounters, ReactorCounters, ConnectionRecord } from './trace/counters.js';
+export { WorkerPool } from './cluster/pool.js';
+export type { WorkerPoolOptions, WorkerExit } from './cluster/pool.js';
+export { BALANCES } from './cluster/balance.js';
+export type { Balance } from './cluster/balance.js';
+export type { WorkerServerOptions, CpuUsage } from './cluster/protocol.js';
+export type { WorkerPoolStats, WorkerStats } from './cluster/stats.js';
