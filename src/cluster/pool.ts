@@ -41,6 +41,11 @@ export interface WorkerPoolOptions {
   slowWorker?: { index: number; busyMs: number };
   /** The lab's tag: worker N answers `worker N` instead of the body, so a client sees who served it. */
   tagResponses?: boolean;
+  /**
+   * A worker that dies sooner than this after it began serving counts as a crash loop: its
+   * replacement waits 100 ms, doubling with each such death up to 10 s. Default 1000 ms.
+   */
+  healthyMs?: number;
 }
 
 const OPTION_NAMES = [
@@ -52,6 +57,7 @@ const OPTION_NAMES = [
   'startTimeoutMs',
   'slowWorker',
   'tagResponses',
+  'healthyMs',
 ] as const;
 
 /** A worker that exited, as the 'exit' event tells it. */
@@ -62,11 +68,10 @@ export interface WorkerExit {
   signal: NodeJS.Signals | null;
   /** "exit code 1", "killed by SIGKILL". */
   cause: string;
-  /** When a replacement starts; undefined when the pool is stopping (or the worker never served). */
+  /** When a replacement starts; undefined when the pool is stopping or still starting. */
   restartInMs: number | undefined;
 }
 
-/** A worker that lived less than this before dying counts towards the backoff. */
 const HEALTHY_MS = 1000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
@@ -102,6 +107,8 @@ export class WorkerPool extends EventEmitter {
   #replaced = 0;
   #stopping: Promise<WorkerPoolStats> | undefined;
   #started = false;
+  /** Every worker served once: from then on, a worker that exits is replaced. */
+  #serving = false;
   #statsId = 0;
   readonly #pendingStats = new Map<number, (s: { stats: HttpServerStats; cpu: CpuUsage }) => void>();
   #cutOff = false;
@@ -115,6 +122,7 @@ export class WorkerPool extends EventEmitter {
     if (o.tagResponses !== undefined) boolean(o.tagResponses, 'tagResponses', 'option');
     if (o.closeTimeoutMs !== undefined) integer(o.closeTimeoutMs, 'closeTimeoutMs', 0, 0x7fffffff, 'option');
     if (o.startTimeoutMs !== undefined) integer(o.startTimeoutMs, 'startTimeoutMs', 1, 0x7fffffff, 'option');
+    if (o.healthyMs !== undefined) integer(o.healthyMs, 'healthyMs', 0, 0x7fffffff, 'option');
     if (o.slowWorker !== undefined) {
       integer(o.slowWorker.index, 'slowWorker.index', 0, this.workers - 1, 'option');
       integer(o.slowWorker.busyMs, 'slowWorker.busyMs', 0, 60_000, 'option');
@@ -157,6 +165,7 @@ export class WorkerPool extends EventEmitter {
     }
     try {
       await Promise.all(this.#slots.map((slot) => this.#spawn(slot)));
+      this.#serving = true;
     } catch (err) {
       await this.stop(0);
       throw err;
@@ -243,6 +252,7 @@ export class WorkerPool extends EventEmitter {
       const onMessage = (msg: FromWorker) => {
         if (msg.type === 'ready') {
           ready = true;
+          slot.startedAt = performance.now();
           clearTimeout(timeout);
           child.off('message', onMessage);
           resolve();
@@ -268,7 +278,7 @@ export class WorkerPool extends EventEmitter {
         if (!ready) reject(new EtltWorkerError(`worker ${slot.index} exited before serving (${cause(code, signal)})`));
       });
     });
-    child.once('exit', (code, signal) => this.#onExit(slot, child, ready, code, signal));
+    child.once('exit', (code, signal) => this.#onExit(slot, child, code, signal));
     this.#send(slot, { type: 'start', config: this.#config(slot) });
     return serving;
   }
@@ -293,15 +303,16 @@ export class WorkerPool extends EventEmitter {
     }
   }
 
-  #onExit(slot: Slot, child: ChildProcess, ready: boolean, code: number | null, signal: NodeJS.Signals | null): void {
+  #onExit(slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (slot.child !== child) return;
     slot.child = undefined;
     if (slot.last !== undefined) this.#retired.push({ ...slot.last, live: false });
     slot.last = undefined;
     let restartInMs: number | undefined;
-    if (this.#stopping === undefined && ready) {
+    // A replacement that fails before serving (a bind that fails now) is tried again, later each time.
+    if (this.#stopping === undefined && this.#serving) {
       const lived = performance.now() - slot.startedAt;
-      slot.failures = lived < HEALTHY_MS ? slot.failures + 1 : 0;
+      slot.failures = lived < (this.#options.healthyMs ?? HEALTHY_MS) ? slot.failures + 1 : 0;
       restartInMs = slot.failures === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (slot.failures - 1));
       slot.restart = setTimeout(() => {
         slot.restart = undefined;

@@ -222,3 +222,48 @@ test('WorkerPool: a worker that cannot bind rejects start() with the bind error,
     [],
   );
 });
+
+test(
+  'WorkerPool: a worker that keeps dying young is replaced after a growing backoff',
+  { timeout: 30_000 },
+  async (t) => {
+    // Every death counts as young, however slow the machine: the backoff is then certain.
+    const pool = new WorkerPool({
+      workers: 1,
+      balance: 'reuseport',
+      server: { host: HOST, port: 0 },
+      healthyMs: 600_000,
+    });
+    t.after(() => pool.stop(0));
+    const exits = [];
+    pool.on('exit', (e) => exits.push(e));
+    const { port } = await pool.start();
+    for (let i = 0; i < 3; i++) {
+      const pid = await waitFor(() => (pool.pids[0] && stat(pool.pids[0]) ? pool.pids[0] : null), {
+        timeout: 10_000,
+        message: 'a worker',
+      });
+      // Serving (its own listener bound) before it is killed: a replacement is only made for a worker that served.
+      await waitFor(() => listeningPorts(pid).includes(port), { timeout: 10_000, message: 'the worker listening' });
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => exits.length === i + 1, { timeout: 5000, message: 'the exit event' });
+    }
+    assert.deepEqual(
+      exits.map((e) => [e.cause, e.restartInMs]),
+      [
+        ['killed by SIGKILL', 100],
+        ['killed by SIGKILL', 200],
+        ['killed by SIGKILL', 400],
+      ],
+    );
+    const res = await waitFor(
+      () =>
+        fetch(`http://${HOST}:${port}/`, { headers: { connection: 'close' } }).then(
+          (r) => r.text(),
+          () => null,
+        ),
+      { timeout: 10_000, message: 'the fourth worker serving' },
+    );
+    assert.equal(res, 'Hello, world!');
+  },
+);
