@@ -51,6 +51,34 @@ async function startWorkers(t, mode, balance, extra = []) {
   return { ...p, port: Number(m[1]), workers, statsFile, marker };
 }
 
+/**
+ * `n` requests with Node's fetch, `c` at a time, each on a new connection; `action` runs once
+ * `at` of them have been answered. Resolves with the counts answered in full and failed.
+ */
+async function fetchLoad(port, n, c, at, action) {
+  let started = 0;
+  let ok = 0;
+  let failed = 0;
+  const client = async () => {
+    while (started < n) {
+      started++;
+      try {
+        const res = await fetch(`http://${HOST}:${port}/`, {
+          headers: { connection: 'close' },
+          signal: AbortSignal.timeout(10_000),
+        });
+        if ((await res.text()) === 'Hello, world!') ok++;
+        else failed++;
+      } catch {
+        failed++;
+      }
+      if (ok + failed === at) action();
+    }
+  };
+  await Promise.all(Array.from({ length: c }, client));
+  return { ok, failed };
+}
+
 function connects(port) {
   return new Promise((resolve) => {
     const s = net.connect({ host: HOST, port }, () => {
@@ -77,8 +105,9 @@ for (const balance of BALANCES) {
         assert.equal(first.complete, 600);
         assert.equal(first.failed, 0);
 
+        // Killed under load: after 200 of 1500 requests (fetch, 8 at a time), the first worker.
         const [victim, survivor] = s.workers().map((w) => w.pid);
-        process.kill(victim, 'SIGKILL');
+        const under = await fetchLoad(s.port, 1500, 8, 200, () => process.kill(victim, 'SIGKILL'));
         await waitFor(() => /worker \d \(pid \d+\) killed by SIGKILL; replacing it in \d+ ms/.test(s.out.stderr), {
           timeout: 5000,
           message: 'the replacement logged',
@@ -93,6 +122,9 @@ for (const balance of BALANCES) {
           { timeout: 10_000, message: 'a replacement worker' },
         );
         assert.ok(now.includes(survivor), 'the other worker went on');
+        assert.equal(under.ok + under.failed, 1500);
+        // At most the requests in flight at the kill (8 at once) can fail; the rest are served meanwhile.
+        assert.ok(under.failed <= 8, `${under.failed} failed requests while a worker was killed`);
         const second = await ab(s.port, { n: 300, c: 8 });
         assert.equal(second.complete, 300);
         assert.equal(second.failed, 0, 'serving goes on after the replacement');
