@@ -24,8 +24,10 @@ let cutOff = false;
 /** Standard output, shared with the parent and the other workers: made only when requests are printed. */
 let out: Printer | undefined;
 
+// With a callback, a send that fails (the parent gone meanwhile) is not an 'error' event,
+// which would be an uncaught exception: the channel's 'disconnect' handles a gone parent.
 const say = (msg: FromWorker): void => {
-  if (process.connected) process.send!(msg);
+  if (process.connected) process.send!(msg, undefined, {}, () => {});
 };
 
 function start(c: WorkerConfig): void {
@@ -65,9 +67,12 @@ function start(c: WorkerConfig): void {
             ...(err.address === undefined ? {} : { address: err.address, port: err.port }),
           }
         : {};
-    say({ type: 'failed', message: err.message, ...sys });
     process.exitCode = 1;
-    process.disconnect();
+    // Let go of the channel once the failure is sent: nothing else keeps the process alive.
+    if (process.connected)
+      process.send!({ type: 'failed', message: err.message, ...sys } satisfies FromWorker, undefined, {}, () =>
+        process.disconnect(),
+      );
   }
 }
 
