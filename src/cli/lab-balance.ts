@@ -14,8 +14,7 @@ import type { Printer } from './printer.js';
 /** `etlt lab balance`'s options. */
 export const LAB_BALANCE: CommandSpec = {
   name: 'lab balance',
-  summary:
-    'N workers under one load for each way of sharing the accept load (shared-lt, shared-et, exclusive, reuseport)',
+  summary: 'N workers under one load, for each way of sharing the accept load (docs/balance.md)',
   options: [
     { name: 'quick', help: 'a short run (1000 requests per kind and scenario instead of 20000)' },
     { name: 'workers', value: 'N', help: 'worker processes (default 4)' },

@@ -5,7 +5,7 @@
  */
 import { writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { BALANCES, BALANCE_DESCRIPTIONS } from '../cluster/balance.js';
+import { BALANCES } from '../cluster/balance.js';
 import type { Balance } from '../cluster/balance.js';
 import { WorkerPool } from '../cluster/pool.js';
 import type { WorkerExit } from '../cluster/pool.js';
@@ -28,7 +28,10 @@ export const WORKER_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'balance',
     value: 'KIND',
-    help: `how workers share the port (default reuseport):\n${BALANCES.map((b) => `  ${b}: ${BALANCE_DESCRIPTIONS[b]}`).join('\n')}`,
+    help:
+      'how workers share the port: reuseport (default; a listener each, SO_REUSEPORT),\n' +
+      'exclusive (one inherited listener, EPOLLEXCLUSIVE) or shared (one inherited\n' +
+      'listener, every worker woken: the thundering herd); see docs/balance.md',
   },
 ];
 
