@@ -14,6 +14,8 @@ import type { SafeHtml } from './html.js';
 /** One colour per worker index (colour-blind-friendly), repeating past eight. */
 const WORKER_COLORS = ['#0b5cad', '#e76f51', '#2a9d8f', '#e9c46a', '#8d6e63', '#577590', '#90be6d', '#b5838d'];
 const color = (i: number) => WORKER_COLORS[i % WORKER_COLORS.length]!;
+/** Text on a worker's colour: dark on the light ones. */
+const ink = (i: number) => (['#e9c46a', '#90be6d'].includes(color(i)) ? '#1c2128' : '#fff');
 
 const WIDTH = 1150;
 const LABEL = 110;
@@ -31,7 +33,7 @@ function sharesSvg(rows: readonly BalanceRow[]): SafeHtml {
     const segs = per.map((n, w) => {
       const share = total > 0 && Number.isFinite(n) ? n / total : 0;
       const width = share * plot;
-      const seg = html`<rect class="share" data-balance="${r.balance}" data-worker="${w}" data-value="${n}" x="${px(x)}" y="${px(y)}" width="${px(width)}" height="${ROW_H - 8}" fill="${color(w)}"><title>${r.balance}: worker ${w} accepted ${fmt(n, true)} (${fmt(share * 100)}%)</title></rect>${width > 34 ? html`<text class="value" x="${px(x + width / 2)}" y="${px(y + ROW_H / 2)}" text-anchor="middle" fill="#fff">${fmt(share * 100)}%</text>` : ''}`;
+      const seg = html`<rect class="share" data-balance="${r.balance}" data-worker="${w}" data-value="${n}" x="${px(x)}" y="${px(y)}" width="${px(width)}" height="${ROW_H - 8}" fill="${color(w)}"><title>${r.balance}: worker ${w} accepted ${fmt(n, true)} (${fmt(share * 100)}%)</title></rect>${width > 34 ? html`<text class="share-label" x="${px(x + width / 2)}" y="${px(y + ROW_H / 2)}" text-anchor="middle" style="fill:${ink(w)};font-size:10.5px">${fmt(share * 100)}%</text>` : ''}`;
       x += width;
       return seg;
     });
@@ -88,8 +90,8 @@ export function renderBalanceHtml(report: BalanceReport): string {
     const mine = rows.filter((r) => r.scenario === sc.name);
     return joinHtml([
       html`<section class="workload" data-scenario="${sc.name}"><h2>Scenario “${sc.name}”</h2><p class="note">${sc.description}.</p>`,
-      html`<figure><h3>Share of connections accepted, per worker</h3>${legend(num(report.workers))}${sharesSvg(mine)}</figure>`,
-      html`<figure><h3>p99 latency of the requests each worker answered</h3>${latencySvg(mine)}</figure>`,
+      html`<figure style="margin:16px 0"><h3>Share of connections accepted, per worker</h3>${legend(num(report.workers))}${sharesSvg(mine)}</figure>`,
+      html`<figure style="margin:16px 0"><h3>p99 latency of the requests each worker answered</h3>${latencySvg(mine)}</figure>`,
       table(mine),
       html`</section>`,
     ]);
