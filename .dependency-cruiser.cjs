@@ -31,6 +31,8 @@ module.exports = {
     layer('trace-knows-no-server', '^src/trace/', '^src/(http|lab|cli|reactor)/'),
     layer('http-is-below-cli-and-lab', '^src/http/', '^src/(cli|lab)/'),
     layer('lab-is-beside-cli', '^src/lab/', '^src/cli/'),
+    layer('cluster-is-below-cli-and-lab', '^src/cluster/', '^src/(cli|lab|binding)/'),
+    layer('http-knows-no-cluster', '^src/(http|reactor|trace)/', '^src/cluster/'),
     {
       name: 'parser-is-pure',
       severity: 'error',

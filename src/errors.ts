@@ -259,3 +259,15 @@ export class EtltAbortedError extends EtltError {
     super('ABORT_ERR', message);
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// Worker processes
+// ---------------------------------------------------------------------------------------
+
+/** A worker process that could not start serving (it exited, or failed, before its first 'ready'). */
+export class EtltWorkerError extends EtltError {
+  declare readonly code: 'ERR_ETLT_WORKER';
+  constructor(message = 'a worker process could not start serving') {
+    super('ERR_ETLT_WORKER', message);
+  }
+}

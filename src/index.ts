@@ -40,6 +40,7 @@ export {
   EtltAbortedError,
   EtltNotRegisteredError,
   EtltAlreadyRegisteredError,
+  EtltWorkerError,
 } from './errors.js';
 export * from './constants.js';
 export { HttpServer } from './http/server.js';
@@ -60,3 +61,9 @@ export {
 } from './reactor/readiness.js';
 export { syscallsByKind } from './trace/counters.js';
 export type { AllCounters, ServerCounters, ReactorCounters, ConnectionRecord } from './trace/counters.js';
+export { WorkerPool } from './cluster/pool.js';
+export type { WorkerPoolOptions, WorkerExit } from './cluster/pool.js';
+export { BALANCES } from './cluster/balance.js';
+export type { Balance } from './cluster/balance.js';
+export type { WorkerServerOptions, CpuUsage } from './cluster/protocol.js';
+export type { WorkerPoolStats, WorkerStats } from './cluster/stats.js';

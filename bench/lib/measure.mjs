@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 
 import { HARD_TIMEOUT_S, NOISY_PERCENT, STRACE_TIMEOUT_S } from './config.mjs';
-import { CLK_TCK, otherTicks, serverCpuNs, settle, snapshot, stealTicks } from './cpu.mjs';
+import { CLK_TCK, otherTicks, processTree, serverCpuNs, settle, snapshot, stealTicks } from './cpu.mjs';
 import { CLIENT_CPU, pinned, tcpCounters } from './machine.mjs';
 import { killGroup, run, sleep, start, stop, tail } from './processes.mjs';
 import { alive } from './servers.mjs';
@@ -83,12 +83,25 @@ function allTraced(pid) {
  */
 export async function straceRun(outFile, serverPid, tool, argv) {
   fs.rmSync(outFile, { force: true });
-  const tracer = start(['strace', '-c', '-f', '-U', 'name,calls', '-o', outFile, '-p', String(serverPid)]);
+  // Every process of the server's tree: -f follows only children forked after attaching,
+  // and `--workers N` forks its workers at start.
+  const pids = processTree(serverPid);
+  const tracer = start([
+    'strace',
+    '-c',
+    '-f',
+    '-U',
+    'name,calls',
+    '-o',
+    outFile,
+    ...pids.flatMap((p) => ['-p', String(p)]),
+  ]);
   let stderr = '';
   tracer.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
   const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && !allTraced(serverPid) && tracer.exitCode === null) await sleep(20);
-  if (!allTraced(serverPid)) {
+  const traced = () => pids.every((p) => allTraced(p));
+  while (Date.now() < deadline && !traced() && tracer.exitCode === null) await sleep(20);
+  if (!traced()) {
     await stop(tracer);
     return { error: `strace did not attach: ${tail(stderr, 3)}` };
   }

@@ -128,6 +128,15 @@ export const CLOSE_SERVERS = [
     prepare: () => built(ETLT_MAIN),
     command: (port) => etltServe(mode, port, ['--defer-accept', defer]),
   })),
+  // Two worker processes per balance kind. Pinned with the rest of the server to one CPU,
+  // as on this 2-core machine the load generator has the other: req/s cannot show scaling
+  // here, the CPU per request over both workers (and their epoll_wait calls) can.
+  ...['reuseport', 'exclusive', 'shared'].map((balance) => ({
+    name: `etlt-w2-${balance}`,
+    label: `etlt --workers 2 --balance ${balance} (both workers on the server's CPU)`,
+    prepare: () => built(ETLT_MAIN),
+    command: (port) => etltServe('et', port, ['--workers', '2', '--balance', balance]),
+  })),
 ];
 
 /** The persistent-connection suites' servers: every connection kept open. */

@@ -28,7 +28,11 @@ export const LAB: CommandSpec = {
     { name: 'json', value: 'FILE|-', help: 'write the report as JSON (-: to standard output, and nothing else there)' },
     { name: 'out', value: 'FILE.html', help: 'write a self-contained HTML report with charts and timelines' },
   ],
-  notes: ['Signals: SIGINT/SIGTERM stop the run, its processes and its files; SIGUSR1 prints the progress.'],
+  notes: [
+    'Experiments: etlt lab [trigger|balance] [options]; trigger (this one) is the default;',
+    "'etlt lab balance --help' tells the other.",
+    'Signals: SIGINT/SIGTERM stop the run, its processes and its files; SIGUSR1 prints the progress.',
+  ],
 };
 
 /** Options `etlt lab` takes, checked. */
@@ -93,14 +97,15 @@ export function formatTables(report: LabReport): string {
 }
 
 /** Where the lab's output goes, opened before the run. */
-interface Outputs {
+export interface Outputs {
   /** The tables: stdout, or stderr when stdout carries the JSON. */
   tablesFd: number;
   jsonFd: number | undefined;
   outFd: number | undefined;
 }
 
-function openOutputs(args: LabArgs): Outputs {
+/** Opens an experiment's outputs (`--json`, `--out`) before it runs, so that a bad path fails first. */
+export function openOutputs(args: { json: string | undefined; out: string | undefined }): Outputs {
   const outputs: Outputs = { tablesFd: args.json === '-' ? 2 : 1, jsonFd: undefined, outFd: undefined };
   if (args.json !== undefined) outputs.jsonFd = args.json === '-' ? 1 : openOutput(args.json, 'json');
   try {
@@ -126,10 +131,31 @@ export async function lab(
   const outputs = openOutputs(args);
   try {
     const report = await measure(args, err, isTTY, signal, state);
-    return await write(report, args, outputs, err);
+    return await write(
+      {
+        tables: () => formatTables(report),
+        json: () => JSON.stringify(report, null, 2),
+        html: () => renderHtml(report),
+      },
+      args,
+      outputs,
+      err,
+    );
   } finally {
-    for (const fd of [outputs.jsonFd, outputs.outFd]) if (fd !== undefined && fd > 2) closeSync(fd);
+    closeOutputs(outputs);
   }
+}
+
+/** Closes the files `openOutputs` opened. */
+export function closeOutputs(outputs: Outputs): void {
+  for (const fd of [outputs.jsonFd, outputs.outFd]) if (fd !== undefined && fd > 2) closeSync(fd);
+}
+
+/** An experiment's report in its three forms. */
+export interface Rendered {
+  tables: () => string;
+  json: () => string;
+  html: () => string;
 }
 
 function measure(
@@ -170,7 +196,12 @@ function measure(
 }
 
 /** Writes every output; one that fails does not keep the others from being written. */
-async function write(report: LabReport, args: LabArgs, outputs: Outputs, err: Printer): Promise<number> {
+export async function write(
+  report: Rendered,
+  args: { json: string | undefined; out: string | undefined },
+  outputs: Outputs,
+  err: Printer,
+): Promise<number> {
   const failures: string[] = [];
   const attempt = async (what: string, fd: number | undefined, text: () => string) => {
     if (fd === undefined) return;
@@ -180,13 +211,13 @@ async function write(report: LabReport, args: LabArgs, outputs: Outputs, err: Pr
       failures.push(e instanceof EtltOutputError ? e.message : String(e));
     }
   };
-  await attempt('the tables', outputs.tablesFd, () => formatTables(report) + '\n');
+  await attempt('the tables', outputs.tablesFd, () => report.tables() + '\n');
   await attempt(
     args.json === '-' ? 'the JSON report on standard output' : `--json ${args.json}`,
     outputs.jsonFd,
-    () => JSON.stringify(report, null, 2) + '\n',
+    () => report.json() + '\n',
   );
-  await attempt(`--out ${args.out}`, outputs.outFd, () => renderHtml(report));
+  await attempt(`--out ${args.out}`, outputs.outFd, () => report.html());
   if (args.out !== undefined && !failures.some((f) => f.startsWith('--out')))
     err.line(`etlt: report written to ${args.out}`);
   for (const f of failures) err.line(`etlt: ${f}`);

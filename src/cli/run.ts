@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { EtltAbortedError, EtltUsageError } from '../errors.js';
-import { LAB, lab, labArgs } from './lab.js';
+import { experimentOf } from './experiments.js';
+import { LAB } from './lab.js';
 import type { CommandSpec } from './options.js';
 import { helpFor, parse } from './options.js';
 import { Printer } from './printer.js';
@@ -87,13 +88,15 @@ async function dispatch(
   const command = COMMANDS.find((c) => c.name === first);
   if (!command)
     throw new EtltUsageError(first.startsWith('-') ? `'${first}' before a command` : `unknown command '${first}'`);
-  const values = parse(command, rest);
+  // `etlt lab [EXPERIMENT] [options]`: the experiment's own options table.
+  const { experiment, rest: options } = command === LAB ? experimentOf(rest) : { experiment: undefined, rest };
+  const spec = experiment?.spec ?? command;
+  const values = parse(spec, options);
   if (values['help'] === true) {
-    out.line(helpFor(command));
+    out.line(helpFor(spec));
     return 0;
   }
   if (command === SERVE) return serve(serveArgs(values), out, err, usr1);
-  const args = labArgs(values);
   const stop = new AbortController();
   const state = { progress: 'starting' };
   usr1.handler = () => err.line(`etlt lab: ${state.progress}`);
@@ -104,7 +107,7 @@ async function dispatch(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    return await lab(args, err, process.stderr.isTTY === true, stop.signal, state);
+    return await experiment!.run({ values, err, isTTY: process.stderr.isTTY === true, signal: stop.signal, state });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

@@ -12,6 +12,8 @@ import { WaitTrace } from '../trace/timeline.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
 import { choiceOption, flagOption, integerOption, onOffOption, secondsOption, stringOption } from './options.js';
 import type { Printer } from './printer.js';
+import type { Balance } from '../cluster/balance.js';
+import { WORKER_OPTIONS, serveWorkers, workerArgs } from './serve-workers.js';
 
 const others = (family: string) =>
   STRATEGY_CATALOG.filter((s) => s.family === family)
@@ -100,10 +102,11 @@ export const SERVE: CommandSpec = {
       value: 'N',
       help: 'record the first N epoll_wait returns that had events, and\nwhat each of the first N connections cost (into --stats-json)',
     },
+    ...WORKER_OPTIONS,
   ],
   notes: [
     'Signals: SIGINT/SIGTERM stop gracefully (a second one cuts off at once) and print the',
-    'counters; SIGUSR1 prints them.',
+    'counters; SIGUSR1 prints them (with --workers, per worker and in total).',
   ],
 };
 
@@ -132,6 +135,9 @@ export interface ServeArgs {
   statsJson: string | undefined;
   trace: number;
   stopOnStdinEof: boolean;
+  /** Worker processes (1: this process serves, as always). */
+  workers: number;
+  balance: Balance;
 }
 
 /** Checks `serve`'s parsed options; an EtltUsageError names the first bad one. */
@@ -160,6 +166,7 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     statsJson: stringOption(v, 'stats-json'),
     trace: integerOption(v, 'trace', 0, 0, 100000),
     stopOnStdinEof: flagOption(v, 'stop-on-stdin-eof'),
+    ...workerArgs(v),
   };
 }
 
@@ -177,6 +184,11 @@ const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 /** Shows a control character as \xNN. */
 function escapeControl(ch: string): string {
   return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+}
+
+/** The seed's print of a request: 40 dashes, then the request decoded, minus its last two characters. */
+export function requestLines(request: Buffer): string {
+  return DASHES + '\n' + request.toString('utf8').slice(0, -2).replace(CONTROLS, escapeControl);
 }
 
 /** A few lines summarising a server's counters, for exit and SIGUSR1. */
@@ -198,7 +210,7 @@ export function formatStats(s: HttpServerStats): string {
 }
 
 /** The start line: where, which trigger, and for the seed's and the pitfall strategies, a warning. */
-function startLine(host: string, port: number, mode: Mode, root: string | undefined): string {
+export function startLine(host: string, port: number, mode: Mode, root: string | undefined, workers = ''): string {
   const facts = FACTS[mode];
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   const warning =
@@ -208,7 +220,7 @@ function startLine(host: string, port: number, mode: Mode, root: string | undefi
         ? ': a deliberate pitfall; not for traffic'
         : '';
   const what = root === undefined ? '' : ` the files of ${root}`;
-  return `etlt: serving${what} on ${url} (${facts.trigger}-triggered, mode ${mode}${warning})`;
+  return `etlt: serving${what} on ${url} (${facts.trigger}-triggered, mode ${mode}${workers}${warning})`;
 }
 
 /** Opens an output file now, so a bad path fails before serving, not at exit. */
@@ -235,13 +247,8 @@ export async function serve(
   }
 }
 
-async function run(
-  args: ServeArgs,
-  out: Printer,
-  err: Printer,
-  statsFd: number,
-  usr1: { handler: () => void },
-): Promise<number> {
+/** The server's options from the command line (the body read, request printing aside). */
+export function serverOptions(args: ServeArgs): HttpServerOptions {
   const options: HttpServerOptions = {
     mode: args.mode,
     host: args.host,
@@ -272,11 +279,19 @@ async function run(
       throw new EtltUsageError(`--body ${args.body}: ${(e as Error).message}`);
     }
   }
-  if (!args.quiet) {
-    // The seed prints 40 dashes, then the request decoded, minus its last two characters.
-    options.onRequest = (request) =>
-      out.line(DASHES + '\n' + request.toString('utf8').slice(0, -2).replace(CONTROLS, escapeControl));
-  }
+  return options;
+}
+
+async function run(
+  args: ServeArgs,
+  out: Printer,
+  err: Printer,
+  statsFd: number,
+  usr1: { handler: () => void },
+): Promise<number> {
+  const options = serverOptions(args);
+  if (args.workers > 1) return serveWorkers(args, options, { out, err, statsFd, usr1, formatStats, startLine });
+  if (!args.quiet) options.onRequest = (request) => out.line(requestLines(request));
   const server = new HttpServer(options);
   server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));
   const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;

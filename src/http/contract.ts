@@ -83,6 +83,11 @@ export interface Engine {
   readonly counters: ServerCounters;
   /** The listening socket's pollable. */
   readonly listener: Pollable;
+  /**
+   * The listener is shared with other processes and registered with EPOLLEXCLUSIVE: its
+   * interest can be withdrawn and added again, never modified (see trigger/listener.ts).
+   */
+  readonly exclusiveListener?: boolean;
   /** Accepts up to `max` connections, handing each to the strategy's `onAccepted`. */
   accept(max: number): AcceptResult;
   /**

@@ -31,6 +31,7 @@ import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from './deferred-accept.js';
 import type { RequestHandler } from './handler.js';
 import { IdleSweep } from './idle-sweep.js';
 import type { StaticFiles } from './static/files.js';
+import { listenerInterest } from './trigger/listener.js';
 import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from './responses.js';
 
 /** What the engine is built from: the facade's checked options. */
@@ -75,6 +76,9 @@ export class ServerEngine implements ConnectionHost {
   readonly keepAlive: boolean;
   readonly onRequest: ((request: Buffer) => void) | undefined;
   readonly listener: Pollable;
+  exclusiveListener = false;
+  /** The listener came from another process, which holds the same socket (see stopAccepting). */
+  #inheritedListener = false;
   draining = false;
   /** Bytes held by partial input over all connections, and the most they may hold. */
   #heldBytes = 0;
@@ -127,9 +131,15 @@ export class ServerEngine implements ConnectionHost {
     this.listener = {
       fd: -1,
       onEvents: () => {
-        const before = this.counters.connections + this.counters.shed;
+        const c = this.counters;
+        const before = c.connections + c.shed;
+        c.listenerEvents++;
         strategy.onListener(this);
-        if (this.counters.connections + this.counters.shed === before) this.counters.useless++;
+        if (c.connections + c.shed === before) {
+          c.useless++;
+          // Woken for a connection another process took first: the thundering herd.
+          c.listenerEmpty++;
+        }
       },
       onReady: () => strategy.onListener(this),
     };
@@ -137,12 +147,15 @@ export class ServerEngine implements ConnectionHost {
 
   /**
    * Starts serving the listening socket `fd` (non-blocking) on Node's loop. `deferred`: it
-   * has TCP_DEFER_ACCEPT. Returns 0, or -errno when epoll refused it.
+   * has TCP_DEFER_ACCEPT; `shared`: the socket is another process's too (inherited), and
+   * `exclusive` registers it with EPOLLEXCLUSIVE. Returns 0, or -errno when epoll refused it.
    */
-  start(fd: number, deferred: boolean, holdMs: number): number {
+  start(fd: number, deferred: boolean, holdMs: number, shared?: { exclusive: boolean }): number {
     this.#deferred = deferred;
+    this.#inheritedListener = shared !== undefined;
+    this.exclusiveListener = shared?.exclusive === true;
     (this.listener as { fd: number }).fd = fd;
-    const r = this.reactor.add(this.listener, this.strategy.listenerMask);
+    const r = this.reactor.add(this.listener, listenerInterest(this, this.strategy));
     if (r < 0) return r;
     this.#guard.openSpare();
     this.#sweep.start();
@@ -152,14 +165,19 @@ export class ServerEngine implements ConnectionHost {
   }
 
   /**
-   * Stops accepting (the caller closes the listening socket); `onDrained` runs once the
-   * last open connection is gone, at once when there is none.
+   * Stops accepting (the caller closes the listening socket after); `onDrained` runs once
+   * the last open connection is gone, at once when there is none.
    */
   stopAccepting(onDrained: () => void): void {
     this.#closing = true;
     this.draining = true;
     this.#guard.close();
-    this.reactor.forget(this.listener);
+    // epoll watches the open socket, not the fd number: while another process still holds
+    // an inherited listener, closing ours leaves it in the set (epoll(7), Q6), and a
+    // level-triggered one would then be reported at every poll. It must leave explicitly.
+    if (this.#inheritedListener && this.reactor.handler(this.listener.fd) === this.listener)
+      this.reactor.remove(this.listener);
+    else this.reactor.forget(this.listener);
     this.#onDrained = onDrained;
     // Idle between requests: nothing in flight to finish, closed at once.
     for (const conn of this.#sweep.keptAlive()) conn.close(CloseReason.Done);

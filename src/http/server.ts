@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
-import { AF_INET, AF_INET6, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR } from '../constants.js';
+import { AF_INET, AF_INET6, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT } from '../constants.js';
 import { EtltAlreadyListeningError, EtltNotListeningError, EtltServerClosedError, EtltSystemError } from '../errors.js';
 import type { WaitRecorder } from '../reactor/reactor.js';
 import { Socket } from '../socket.js';
@@ -89,6 +89,16 @@ export interface HttpServerOptions {
   traceConnections?: number;
   /** Called with the bytes of each complete request (valid only during the call). */
   onRequest?: (request: Buffer) => void;
+  /**
+   * Serve this listening socket (bound and listening already, non-blocking, inherited from
+   * a parent process) instead of binding one; `host` must be of its family. The server
+   * owns the fd and closes it. `port` and `backlog` are then unused.
+   */
+  fd?: number;
+  /** With `fd`: register the listener with EPOLLEXCLUSIVE (Linux 4.5+), so that a connection wakes one of the processes sharing it. */
+  exclusive?: boolean;
+  /** Set SO_REUSEPORT before binding: several processes then bind the same port, and the kernel spreads connections among them. */
+  reusePort?: boolean;
 }
 
 const OPTION_NAMES = [
@@ -113,6 +123,9 @@ const OPTION_NAMES = [
   'holdMs',
   'traceConnections',
   'onRequest',
+  'fd',
+  'exclusive',
+  'reusePort',
 ] as const;
 
 /** Where a server listens. */
@@ -145,6 +158,9 @@ export class HttpServer extends EventEmitter {
   readonly #backlog: number;
   readonly #deferAccept: boolean;
   readonly #holdMs: number;
+  readonly #fd: number | undefined;
+  readonly #exclusive: boolean;
+  readonly #reusePort: boolean;
   #socket: Socket | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
@@ -165,6 +181,9 @@ export class HttpServer extends EventEmitter {
       boolean(o.deferAccept ?? true, 'deferAccept', 'option') && eagerRead && idleTimeoutMs >= DEFER_ACCEPT_S * 1000;
     this.#holdMs = integer(o.holdMs ?? 0, 'holdMs', 0, 1000, 'option');
     const statics = staticFiles(o);
+    this.#fd = o.fd === undefined ? undefined : integer(o.fd, 'fd', 0, 0x7fffffff, 'option');
+    this.#exclusive = boolean(o.exclusive ?? false, 'exclusive', 'option');
+    this.#reusePort = boolean(o.reusePort ?? false, 'reusePort', 'option');
     this.#engine = new ServerEngine({
       strategy,
       body: o.body === undefined ? undefined : bytes(o.body, 'body', 'option'),
@@ -221,11 +240,29 @@ export class HttpServer extends EventEmitter {
     if (this.#socket) throw new EtltAlreadyListeningError();
     this.#engine.statics?.open();
     const family = this.#host.includes(':') ? AF_INET6 : AF_INET;
+    const sock = this.#fd === undefined ? this.#bind(family) : Socket.fromFd(this.#fd, family, SOCK_STREAM);
+    // An optimisation only: a kernel that refuses it leaves an ordinary listener.
+    const deferred = this.#deferAccept && enableDeferredAccept(sock.fileno());
+    const shared = this.#fd === undefined ? undefined : { exclusive: this.#exclusive };
+    const r = this.#engine.start(sock.fileno(), deferred, this.#holdMs, shared);
+    if (r < 0) {
+      sock.close();
+      this.#engine.statics?.close();
+      throw new EtltSystemError(r, 'epoll_ctl');
+    }
+    this.#socket = sock;
+    process.nextTick(() => this.emit('listening'));
+    return this.address();
+  }
+
+  #bind(family: number): Socket {
     const sock = new Socket(family, SOCK_STREAM | SOCK_NONBLOCK);
     try {
       sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+      if (this.#reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
       sock.bind([this.#host, this.#port]);
       sock.listen(this.#backlog);
+      return sock;
     } catch (err) {
       sock.close();
       this.#engine.statics?.close();
@@ -236,17 +273,6 @@ export class HttpServer extends EventEmitter {
         zoneless && err.code === 'EINVAL' ? `a link-local address needs its interface: ${this.#host}%eth0` : undefined;
       throw new EtltSystemError(err.errno, err.syscall, hint, { address: this.#host, port: this.#port });
     }
-    // An optimisation only: a kernel that refuses it leaves an ordinary listener.
-    const deferred = this.#deferAccept && enableDeferredAccept(sock.fileno());
-    const r = this.#engine.start(sock.fileno(), deferred, this.#holdMs);
-    if (r < 0) {
-      sock.close();
-      this.#engine.statics?.close();
-      throw new EtltSystemError(r, 'epoll_ctl');
-    }
-    this.#socket = sock;
-    process.nextTick(() => this.emit('listening'));
-    return this.address();
   }
 
   /** The bound address; throws ERR_SERVER_NOT_RUNNING before `listen()`. */
@@ -278,11 +304,12 @@ export class HttpServer extends EventEmitter {
     this.#closing = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
+    // The listener leaves the epoll set before it is closed (an inherited one must, see stopAccepting).
+    this.#engine.stopAccepting(() => this.#finish());
     if (this.#socket) {
       this.#socket.close();
       this.#engine.counters.close++;
     }
-    this.#engine.stopAccepting(() => this.#finish());
     if (this.#resolveClosed !== undefined) this.#setDeadline(deadlineMs);
     return this.#closing;
   }

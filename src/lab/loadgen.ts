@@ -40,6 +40,8 @@ export interface LoadConfig {
   seed?: number;
   /** Persistent: connections opened first, one request each, then held idle until the lab ends. */
   idleConnections?: number;
+  /** A connection per request: group latencies by the response's body (the balance lab's workers answer `worker N`). */
+  byBody?: boolean;
 }
 
 /** What the load generator measured. */
@@ -56,6 +58,8 @@ export interface LoadResult {
   reconnects: number;
   /** The idle connections, when the workload has any: their requests are not in the figures above. */
   idle?: IdleTally;
+  /** With `byBody`: the latencies of `latenciesMs` by the body that answered them. */
+  byBody?: Record<string, number[]>;
 }
 
 /** The idle connections a persistent run holds open after its result, until the lab ends. */
@@ -83,7 +87,16 @@ function complete(data: Buffer): boolean {
   return m !== null && data.length - end - 4 >= Number(m[1]);
 }
 
-function oneRequest(cfg: LoadConfig, payload: Buffer): Promise<'ok' | 'stalled' | 'error'> {
+/** The body of a complete response. */
+function bodyOf(data: Buffer): string {
+  return data.subarray(data.indexOf('\r\n\r\n') + 4).toString('latin1');
+}
+
+function oneRequest(
+  cfg: LoadConfig,
+  payload: Buffer,
+  answered?: (response: Buffer) => void,
+): Promise<'ok' | 'stalled' | 'error'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -119,8 +132,14 @@ function oneRequest(cfg: LoadConfig, payload: Buffer): Promise<'ok' | 'stalled' 
         timers.push(setTimeout(() => sock.resume(), cfg.slowReadMs));
       }
     });
-    sock.on('end', () => done(complete(Buffer.concat(chunks, size)) ? 'ok' : 'error'));
-    sock.on('error', () => done(size > 0 && complete(Buffer.concat(chunks, size)) ? 'ok' : 'error'));
+    const ended = () => {
+      const data = Buffer.concat(chunks, size);
+      const ok = size > 0 && complete(data);
+      if (ok && !settled) answered?.(data);
+      done(ok ? 'ok' : 'error');
+    };
+    sock.on('end', ended);
+    sock.on('error', ended);
   });
 }
 
@@ -231,15 +250,20 @@ export async function runLoad(cfg: LoadConfig, progress: (finished: number) => v
   const start = performance.now();
   const stopAt = start + cfg.seconds * 1000;
   let finished = 0;
+  const byBody: Record<string, number[]> | undefined = cfg.byBody === true ? {} : undefined;
+  if (byBody) result.byBody = byBody;
   const worker = async () => {
     while (result.attempted < cfg.requests && performance.now() < stopAt) {
       result.attempted++;
       result.connections++;
       const t0 = performance.now();
-      const r = await oneRequest(cfg, payload);
+      let body = '';
+      const r = await oneRequest(cfg, payload, byBody && ((data) => (body = bodyOf(data))));
       if (r === 'ok') {
+        const ms = performance.now() - t0;
         result.completed++;
-        result.latenciesMs.push(performance.now() - t0);
+        result.latenciesMs.push(ms);
+        if (byBody) (byBody[body] ??= []).push(ms);
       } else if (r === 'stalled') result.stalled++;
       else result.errors++;
       finished++;

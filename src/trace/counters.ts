@@ -74,6 +74,9 @@ export interface ServerCounters {
   useless: number;
   /** Times the listener's turn ended with accepts left for a later turn (bounded work). */
   deferred: number;
+  /** Events for the listener, and those of them that found no connection to accept (EAGAIN at once). */
+  listenerEvents: number;
+  listenerEmpty: number;
 }
 
 /** Everything a server counts: its reactor's counters and its own. */
@@ -122,6 +125,8 @@ export function newServerCounters(): ServerCounters {
     shed: 0,
     fdExhausted: 0,
     deferred: 0,
+    listenerEvents: 0,
+    listenerEmpty: 0,
     useless: 0,
     eagerHits: 0,
     eagerMisses: 0,

@@ -26,6 +26,7 @@ const {
   EtltAbortedError,
   EtltNotRegisteredError,
   EtltAlreadyRegisteredError,
+  EtltWorkerError,
 } = etlt;
 
 /** [class, how to build one with no message of ours, code, built-in base, name]. */
@@ -71,6 +72,7 @@ const TABLE = [
     Error,
     'EtltAlreadyRegisteredError',
   ],
+  [EtltWorkerError, () => new EtltWorkerError(), 'ERR_ETLT_WORKER', Error, 'EtltWorkerError'],
 ];
 
 test('every exported error class is in the table', () => {

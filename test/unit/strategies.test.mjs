@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from 'etlt';
+import { EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from 'etlt';
 import { edge } from '../../dist/src/http/trigger/edge.js';
 import { level } from '../../dist/src/http/trigger/level.js';
 import { edgeNoDrain, levelAlwaysOut } from '../../dist/src/http/trigger/pitfalls.js';
@@ -38,6 +38,11 @@ function fakeReactor() {
     setInterest(p, mask) {
       if (interest.get(p) === mask >>> 0) return 0;
       return r.modify(p, mask);
+    },
+    remove(p) {
+      r.calls.push(['remove']);
+      interest.delete(p);
+      return 0;
     },
     later(p) {
       r.ready.push(p);
@@ -184,6 +189,15 @@ describe('level-triggered', () => {
       ['modify', 0],
       ['modify', EPOLLIN],
     ]);
+    assert.deepEqual(engine.accepts, [64]);
+  });
+
+  test('an exclusive listener is removed and added again, never modified (EPOLL_CTL_MOD fails with EINVAL)', () => {
+    const engine = fakeEngine();
+    engine.exclusiveListener = true;
+    level.pauseListener(engine);
+    level.resumeListener(engine);
+    assert.deepEqual(engine.reactor.calls, [['remove'], ['add', (EPOLLIN | EPOLLEXCLUSIVE) >>> 0]]);
     assert.deepEqual(engine.accepts, [64]);
   });
 });

@@ -1,0 +1,47 @@
+/**
+ * What the supervising parent and a worker process say to each other over the IPC channel
+ * (Node's, with the structured-clone serialization, so a body's bytes cross as they are).
+ */
+import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
+
+/** Server options that can cross to another process: no functions, and the listener is the pool's affair. */
+export type WorkerServerOptions = Omit<HttpServerOptions, 'handler' | 'onRequest' | 'fd' | 'exclusive' | 'reusePort'>;
+
+/** The fd number at which a worker finds an inherited listener (after stdin, stdout, stderr and the IPC channel). */
+export const INHERITED_FD = 4;
+
+/** How a worker gets its listener. */
+export type WorkerListen = { kind: 'inherited'; fd: number; exclusive: boolean } | { kind: 'reuseport'; port: number };
+
+/** Everything a worker needs to serve, sent as its first message. */
+export interface WorkerConfig {
+  /** The worker's slot, 0 to N-1; a replacement takes the slot of the worker it replaces. */
+  index: number;
+  server: WorkerServerOptions;
+  listen: WorkerListen;
+  /** Print each request to standard output, as `etlt serve` without `--quiet`. */
+  printRequests: boolean;
+  /** How long responses in flight may take when the parent is gone or sends SIGTERM. */
+  closeTimeoutMs: number;
+  /** Spin this long for each request: the lab's slow worker. */
+  busyMs: number;
+  /** Answer `worker N` instead of the body: the lab's load generator tells the workers apart. */
+  tagResponses: boolean;
+}
+
+/** CPU time of a process, in microseconds (process.cpuUsage()). */
+export interface CpuUsage {
+  user: number;
+  system: number;
+}
+
+/** Parent to worker. */
+export type ToWorker =
+  { type: 'start'; config: WorkerConfig } | { type: 'stats'; id: number } | { type: 'stop'; deadlineMs: number };
+
+/** Worker to parent. */
+export type FromWorker =
+  | { type: 'ready'; host: string; port: number; stats: HttpServerStats; cpu: CpuUsage }
+  | { type: 'failed'; message: string; errno?: number; syscall?: string; address?: string; port?: number }
+  | { type: 'stats'; id: number; stats: HttpServerStats; cpu: CpuUsage }
+  | { type: 'final'; stats: HttpServerStats; cpu: CpuUsage; cutOff: boolean };

@@ -1,0 +1,301 @@
+/**
+ * `etlt serve --workers N --balance KIND` in both modes and every balance kind: two workers
+ * serve real clients (curl, ab), a worker killed with SIGKILL is replaced and serving goes
+ * on, SIGTERM stops them all (exit 0, no worker left, the port closed), a parent killed with
+ * SIGKILL leaves no worker behind, the counters add up; and the library's WorkerPool. Every
+ * process a test starts is marked (TMPDIR) and killed after it, pass or fail.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { WorkerPool } from '../../dist/src/cluster/pool.js';
+import { HOST, MODES, ab, run } from '../lib/http.mjs';
+import { childrenOf, etlt, family, killFamily, listeningPorts, stat, waitFor } from '../lib/procs.mjs';
+
+const BALANCES = ['reuseport', 'exclusive', 'shared'];
+const START =
+  /^etlt: serving on http:\/\/127\.0\.0\.1:(\d+)\/ \((edge|level)-triggered, mode (et|lt), 2 workers, balance (\w+)\)$/m;
+
+/** A private TMPDIR: it marks every process of the test, and holds its files. */
+function privateDir(t) {
+  const dir = mkdtempSync(join(tmpdir(), 'etlt-workers-test-'));
+  const marker = `TMPDIR=${dir}`;
+  t.after(() => {
+    killFamily(marker);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, marker };
+}
+
+/** Starts `etlt serve --workers 2`; resolves with the process, its port and its two workers' pids. */
+async function startWorkers(t, mode, balance, extra = []) {
+  const { dir, marker } = privateDir(t);
+  const statsFile = join(dir, 'stats.json');
+  const args = ['serve', '--mode', mode, '--host', HOST, '--port', '0', '--workers', '2', '--balance', balance];
+  const p = etlt([...args, '--quiet', '--stats-json', statsFile, ...extra], { env: { TMPDIR: dir } });
+  t.after(() => p.child.kill('SIGKILL'));
+  const m = await waitFor(() => START.exec(p.out.stdout), { timeout: 10_000, message: 'the start line' }).catch(
+    (err) => {
+      err.message += `; stderr: ${p.out.stderr}`;
+      throw err;
+    },
+  );
+  assert.equal(m[3], mode);
+  assert.equal(m[4], balance);
+  const workers = () => childrenOf(p.child.pid).filter((c) => c.cmd.includes('worker.js'));
+  assert.equal(workers().length, 2, 'two worker processes');
+  return { ...p, port: Number(m[1]), workers, statsFile, marker };
+}
+
+/**
+ * `n` requests with Node's fetch, `c` at a time, each on a new connection; `action` runs once
+ * `at` of them have been answered. Resolves with the counts answered in full and failed.
+ */
+async function fetchLoad(port, n, c, at, action) {
+  let started = 0;
+  let ok = 0;
+  let failed = 0;
+  const client = async () => {
+    while (started < n) {
+      started++;
+      try {
+        const res = await fetch(`http://${HOST}:${port}/`, {
+          headers: { connection: 'close' },
+          signal: AbortSignal.timeout(10_000),
+        });
+        if ((await res.text()) === 'Hello, world!') ok++;
+        else failed++;
+      } catch {
+        failed++;
+      }
+      if (ok + failed === at) action();
+    }
+  };
+  await Promise.all(Array.from({ length: c }, client));
+  return { ok, failed };
+}
+
+function connects(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: HOST, port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+for (const balance of BALANCES) {
+  for (const mode of MODES) {
+    test(
+      `--workers 2 --balance ${balance} (${mode}): serves, replaces a killed worker, stops on SIGTERM`,
+      {
+        timeout: 60_000,
+      },
+      async (t) => {
+        const s = await startWorkers(t, mode, balance);
+        const curl = await run('curl', ['-s', '--max-time', '5', `http://${HOST}:${s.port}/`]);
+        assert.equal(curl.stdout, 'Hello, world!');
+        // Enough connections that a hash leaving one worker without any is out of the question.
+        const first = await ab(s.port, { n: 600, c: 8 });
+        assert.equal(first.complete, 600);
+        assert.equal(first.failed, 0);
+
+        // Killed under load: after 200 of 1500 requests (fetch, 8 at a time), the first worker.
+        const [victim, survivor] = s.workers().map((w) => w.pid);
+        const under = await fetchLoad(s.port, 1500, 8, 200, () => process.kill(victim, 'SIGKILL'));
+        await waitFor(() => /worker \d \(pid \d+\) killed by SIGKILL; replacing it in \d+ ms/.test(s.out.stderr), {
+          timeout: 5000,
+          message: 'the replacement logged',
+        });
+        const now = await waitFor(
+          () => {
+            const pids = s.workers().map((w) => w.pid);
+            // Listening: its own socket bound (reuseport), or the inherited one.
+            const fresh = pids.find((pid) => pid !== survivor);
+            return pids.length === 2 && !pids.includes(victim) && listeningPorts(fresh).includes(s.port) ? pids : null;
+          },
+          { timeout: 10_000, message: 'a replacement worker' },
+        );
+        assert.ok(now.includes(survivor), 'the other worker went on');
+        assert.equal(under.ok + under.failed, 1500);
+        // At most the requests in flight at the kill (8 at once) can fail; the rest are served meanwhile.
+        assert.ok(under.failed <= 8, `${under.failed} failed requests while a worker was killed`);
+        const second = await ab(s.port, { n: 300, c: 8 });
+        assert.equal(second.complete, 300);
+        assert.equal(second.failed, 0, 'serving goes on after the replacement');
+
+        s.child.kill('SIGTERM');
+        const { code, signal } = await s.exited;
+        assert.deepEqual({ code, signal }, { code: 0, signal: null }, s.out.stderr);
+        for (const pid of now) assert.equal(stat(pid), null, `worker ${pid} has exited`);
+        assert.deepEqual(family(s.marker), [], 'no process of the test is left');
+        assert.equal(await connects(s.port), false, 'the port is closed');
+
+        const json = JSON.parse(readFileSync(s.statsFile, 'utf8'));
+        assert.equal(json.balance, balance);
+        assert.equal(json.replaced, 1);
+        const sum = (key) => json.workers.reduce((a, w) => a + w.stats[key], 0);
+        for (const key of ['requests', 'connections', 'accept', 'wakeups', 'listenerEvents', 'listenerEmpty'])
+          assert.equal(json.stats[key], sum(key), `total ${key} is the sum over the workers`);
+        // The killed worker's last counters came with its start (zero); the survivor's and its replacement's are final.
+        const finals = json.workers.filter((w) => w.pid !== victim);
+        assert.equal(finals.length, 2);
+        assert.ok(
+          finals.reduce((a, w) => a + w.stats.requests, 0) >= 301,
+          'the requests after the kill are counted (and the survivor’s before it)',
+        );
+        if (balance === 'reuseport') {
+          const survivorStats = finals.find((w) => w.pid === survivor);
+          const replacement = finals.find((w) => w.pid !== survivor);
+          assert.ok(survivorStats.stats.connections > 0 && replacement.stats.connections > 0, 'load reached both');
+        }
+        assert.match(s.out.stderr, /etlt: 3 workers' counters \(balance \w+, replaced 1\), in total:\netlt: mode=/);
+      },
+    );
+  }
+}
+
+for (const balance of BALANCES) {
+  test(
+    `--balance ${balance}: SIGUSR1 gives per-worker and total counters; workers exit when the parent is SIGKILLed`,
+    {
+      timeout: 30_000,
+    },
+    async (t) => {
+      const s = await startWorkers(t, balance === 'shared' ? 'lt' : 'et', balance);
+      const r = await ab(s.port, { n: 200, c: 4 });
+      assert.equal(r.complete, 200);
+      s.child.kill('SIGUSR1');
+      const block = await waitFor(
+        () =>
+          /((?:etlt: worker \d pid=\d+: .*\n){2})etlt: 2 workers' counters .*\netlt: mode=\S+ connections=(\d+) open=\d+ requests=(\d+)/.exec(
+            s.out.stderr,
+          ),
+        { timeout: 5000, message: 'the counters after SIGUSR1' },
+      );
+      const perWorker = [...block[1].matchAll(/requests=(\d+)/g)].map((m) => Number(m[1]));
+      assert.equal(Number(block[3]), perWorker[0] + perWorker[1], 'the total is the sum');
+      assert.ok(Number(block[3]) >= 200);
+
+      const pids = s.workers().map((w) => w.pid);
+      s.child.kill('SIGKILL');
+      await s.exited;
+      await waitFor(() => pids.every((pid) => stat(pid) === null), {
+        timeout: 10_000,
+        message: 'every worker to exit after its parent was killed',
+      });
+      assert.deepEqual(family(s.marker), []);
+    },
+  );
+}
+
+test('--workers 0, --workers x, --balance nope and --trace with workers are usage errors', async () => {
+  for (const [args, message] of [
+    [['--workers', '0'], /--workers must be an integer from 1 to 256 \(got '0'\)/],
+    [['--workers', 'x'], /--workers must be an integer/],
+    [['--balance', 'nope'], /--balance must be one of reuseport, exclusive, shared \(got 'nope'\)/],
+    [['--workers', '2', '--trace', '5'], /--trace records one event loop: it needs --workers 1/],
+  ]) {
+    const p = etlt(['serve', '--port', '0', '--host', HOST, ...args]);
+    const { code } = await p.exited;
+    assert.equal(code, 2, `${args.join(' ')}: ${p.out.stderr}`);
+    assert.match(p.out.stderr, message);
+    assert.match(p.out.stderr, /Run 'etlt serve --help' for usage/);
+  }
+});
+
+test('WorkerPool: the library starts workers, counts them and stops them', { timeout: 30_000 }, async (t) => {
+  const pool = new WorkerPool({
+    workers: 2,
+    balance: 'exclusive',
+    server: { host: HOST, port: 0, mode: 'lt' },
+    tagResponses: true,
+  });
+  t.after(() => pool.stop(0));
+  const { port } = await pool.start();
+  const pids = pool.pids;
+  assert.equal(pids.length, 2);
+  const seen = new Set();
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(`http://${HOST}:${port}/`, { headers: { connection: 'close' } });
+    seen.add(await res.text());
+  }
+  for (const body of seen) assert.match(body, /^worker [01]\n$/);
+  const live = await pool.stats();
+  assert.equal(live.total.requests, 50);
+  assert.equal(
+    live.workers.reduce((a, w) => a + w.stats.requests, 0),
+    50,
+  );
+  const final = await pool.stop();
+  assert.equal(final.total.requests, 50);
+  for (const pid of pids) assert.equal(stat(pid), null);
+  assert.throws(() => new WorkerPool({ workers: 0 }), { code: 'ERR_OUT_OF_RANGE', message: /"workers"/ });
+  assert.throws(() => new WorkerPool({ workers: 2, balance: 'nope' }), {
+    code: 'ERR_OUT_OF_RANGE',
+    message: /"balance"/,
+  });
+  assert.throws(() => new WorkerPool({ workers: 2, wrokers: 1 }), { code: 'ERR_ETLT_UNKNOWN_OPTION' });
+});
+
+test('WorkerPool: a worker that cannot bind rejects start() with the bind error, and leaves nothing running', async (t) => {
+  const taken = net.createServer().listen(0, HOST);
+  await new Promise((resolve) => taken.once('listening', resolve));
+  t.after(() => taken.close());
+  const pool = new WorkerPool({ workers: 2, balance: 'shared', server: { host: HOST, port: taken.address().port } });
+  await assert.rejects(pool.start(), { code: 'EADDRINUSE', syscall: 'bind' });
+  assert.deepEqual(
+    pool.pids.filter((pid) => pid !== 0 && stat(pid) !== null),
+    [],
+  );
+});
+
+test(
+  'WorkerPool: a worker that keeps dying young is replaced after a growing backoff',
+  { timeout: 30_000 },
+  async (t) => {
+    // Every death counts as young, however slow the machine: the backoff is then certain.
+    const pool = new WorkerPool({
+      workers: 1,
+      balance: 'reuseport',
+      server: { host: HOST, port: 0 },
+      healthyMs: 600_000,
+    });
+    t.after(() => pool.stop(0));
+    const exits = [];
+    pool.on('exit', (e) => exits.push(e));
+    const { port } = await pool.start();
+    for (let i = 0; i < 3; i++) {
+      const pid = await waitFor(() => (pool.pids[0] && stat(pool.pids[0]) ? pool.pids[0] : null), {
+        timeout: 10_000,
+        message: 'a worker',
+      });
+      // Serving (its own listener bound) before it is killed: a replacement is only made for a worker that served.
+      await waitFor(() => listeningPorts(pid).includes(port), { timeout: 10_000, message: 'the worker listening' });
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => exits.length === i + 1, { timeout: 5000, message: 'the exit event' });
+    }
+    assert.deepEqual(
+      exits.map((e) => [e.cause, e.restartInMs]),
+      [
+        ['killed by SIGKILL', 100],
+        ['killed by SIGKILL', 200],
+        ['killed by SIGKILL', 400],
+      ],
+    );
+    const res = await waitFor(
+      () =>
+        fetch(`http://${HOST}:${port}/`, { headers: { connection: 'close' } }).then(
+          (r) => r.text(),
+          () => null,
+        ),
+      { timeout: 10_000, message: 'the fourth worker serving' },
+    );
+    assert.equal(res, 'Hello, world!');
+  },
+);
