@@ -123,7 +123,15 @@ export async function serveWorkers(
   io.usr1.handler = () => {
     void pool.stats().then((s) => err.line(formatPoolStats(s, io.formatStats)));
   };
-  out.line(io.startLine(host, port, args.mode, server.root === undefined ? undefined : resolve(server.root), `, ${args.workers} workers, balance ${args.balance}`));
+  out.line(
+    io.startLine(
+      host,
+      port,
+      args.mode,
+      server.root === undefined ? undefined : resolve(server.root),
+      `, ${args.workers} workers, balance ${args.balance}`,
+    ),
+  );
   const first = await signals;
   stopping = true;
   const again = (signal: string) => {
