@@ -6,6 +6,7 @@
         "native/args.c",
         "native/syscalls.c",
         "native/watch.c",
+        "native/turn.c",
         "native/constants.c",
         "native/module.c"
       ],

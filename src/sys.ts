@@ -17,12 +17,16 @@
  * - `watch_start(epfd, events, maxevents, listener)`, `watch_stop(handle)`,
  *   `watch_ref(handle, ref)`: libuv watches an epoll fd on Node's loop; each wake-up drains
  *   up to `maxevents` events into `events` and tells `listener` their count (see Epoll.watch).
+ * - `turn_start(listener)`, `turn_stop(handle)`, `turn_ref(handle, ref)`, `uv_backend_fd()`,
+ *   `uv_backend_timeout()`: a hook that lets a backend without a watchable fd (poll,
+ *   select) block in libuv's place on every turn of Node's loop (see native/turn.c).
  *
  * Arguments are not validated beyond what keeps the kernel inside the buffers.
  */
 import { native } from './binding/index.js';
 
 export type { WatchHandle } from './binding/index.js';
+export type { TurnHandle } from './binding/index.js';
 
 export const sys = {
   epoll_create1: native.epoll_create1,
@@ -40,4 +44,9 @@ export const sys = {
   watch_start: native.watch_start,
   watch_stop: native.watch_stop,
   watch_ref: native.watch_ref,
+  turn_start: native.turn_start,
+  turn_stop: native.turn_stop,
+  turn_ref: native.turn_ref,
+  uv_backend_fd: native.uv_backend_fd,
+  uv_backend_timeout: native.uv_backend_timeout,
 } as const;

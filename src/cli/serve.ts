@@ -7,6 +7,8 @@ import { HttpServer } from '../http/server.js';
 import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
 import { FACTS, MODES, STRATEGY_CATALOG } from '../http/trigger/catalog.js';
 import type { Mode } from '../http/trigger/catalog.js';
+import { BACKENDS, unsupportedBackend } from '../http/trigger/catalog.js';
+import type { Backend } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import { WaitTrace } from '../trace/timeline.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
@@ -30,6 +32,13 @@ export const SERVE: CommandSpec = {
         "et (edge-triggered, default) or lt (level-triggered); also the lab's\n" +
         `${others('seed')} (the seed's own loops, flaws included: not for traffic)\n` +
         `and ${others('pitfall')} (deliberate pitfalls)`,
+    },
+    {
+      name: 'backend',
+      value: 'NAME',
+      help:
+        'epoll (default), poll or select: poll(2) and select(2) are level-triggered\n' +
+        '(--mode lt) and scan every fd on every wait; select serves fds below 1024 only',
     },
     {
       name: 'host',
@@ -98,6 +107,7 @@ export const SERVE: CommandSpec = {
 /** Options `etlt serve` takes, checked. */
 export interface ServeArgs {
   mode: Mode;
+  backend: Backend;
   host: string;
   port: number;
   backlog: number;
@@ -120,8 +130,13 @@ export interface ServeArgs {
 
 /** Checks `serve`'s parsed options; an EtltUsageError names the first bad one. */
 export function serveArgs(v: ParsedOptions): ServeArgs {
+  const mode = choiceOption(v, 'mode', 'et', MODES);
+  const backend = choiceOption(v, 'backend', 'epoll', BACKENDS);
+  const unsupported = unsupportedBackend(mode, backend);
+  if (unsupported !== undefined) throw new EtltUsageError(`--mode ${mode} --backend ${backend}: ${unsupported}`);
   return {
-    mode: choiceOption(v, 'mode', 'et', MODES),
+    mode,
+    backend,
     host: stringOption(v, 'host') ?? '0.0.0.0',
     port: integerOption(v, 'port', 8080, 0, 65535),
     backlog: integerOption(v, 'backlog', 4096, 1, 1 << 30),
@@ -167,7 +182,8 @@ export function formatStats(s: HttpServerStats): string {
   return [
     `etlt: mode=${s.mode} connections=${s.connections} open=${s.open} requests=${s.requests} responses=${s.responses} ` +
       `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed} ` +
-      `keepalive-timeouts=${s.keepAliveTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}`,
+      `keepalive-timeouts=${s.keepAliveTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}` +
+      (s.backend === 'epoll' ? '' : ` backend=${s.backend} over-fd-limit=${s.overFdLimit}`),
     `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
       `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}; idle-timer turns ${s.timerTurns} apart) ` +
       `epoll_ctl add=${s.ctlAdd} mod=${s.ctlMod} del=${s.ctlDel}`,
@@ -178,7 +194,7 @@ export function formatStats(s: HttpServerStats): string {
 }
 
 /** The start line: where, which trigger, and for the seed's and the pitfall strategies, a warning. */
-function startLine(host: string, port: number, mode: Mode): string {
+function startLine(host: string, port: number, mode: Mode, backend: Backend): string {
   const facts = FACTS[mode];
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   const warning =
@@ -187,7 +203,8 @@ function startLine(host: string, port: number, mode: Mode): string {
       : facts.family === 'pitfall'
         ? ': a deliberate pitfall; not for traffic'
         : '';
-  return `etlt: serving on ${url} (${facts.trigger}-triggered, mode ${mode}${warning})`;
+  const on = backend === 'epoll' ? '' : `, backend ${backend}`;
+  return `etlt: serving on ${url} (${facts.trigger}-triggered, mode ${mode}${on}${warning})`;
 }
 
 /** Opens an output file now, so a bad path fails before serving, not at exit. */
@@ -223,6 +240,7 @@ async function run(
 ): Promise<number> {
   const options: HttpServerOptions = {
     mode: args.mode,
+    backend: args.backend,
     host: args.host,
     port: args.port,
     backlog: args.backlog,
@@ -265,7 +283,7 @@ async function run(
   });
   usr1.handler = () => err.line(formatStats(server.stats()));
   const { host, port } = server.listen();
-  out.line(startLine(host, port, args.mode));
+  out.line(startLine(host, port, args.mode, args.backend));
   const first = await signals;
   let forced = false;
   const again = (signal: string) => {

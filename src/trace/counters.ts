@@ -67,6 +67,8 @@ export interface ServerCounters {
   shed: number;
   /** Times the process or system ran out of fds in accept (EMFILE/ENFILE). */
   fdExhausted: number;
+  /** Of `shed`: connections whose fd the backend cannot watch (select: 1024 and up). */
+  overFdLimit: number;
   /** Reads right after accept that found data, and that found none (EAGAIN). */
   eagerHits: number;
   eagerMisses: number;
@@ -121,6 +123,7 @@ export function newServerCounters(): ServerCounters {
     cutOff: 0,
     shed: 0,
     fdExhausted: 0,
+    overFdLimit: 0,
     deferred: 0,
     useless: 0,
     eagerHits: 0,
