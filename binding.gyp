@@ -5,6 +5,7 @@
       "sources": [
         "native/args.c",
         "native/syscalls.c",
+        "native/select.c",
         "native/watch.c",
         "native/turn.c",
         "native/constants.c",

@@ -31,6 +31,13 @@ int arg_i32(napi_env env, napi_value v, const char *name, int32_t *out) {
   return 1;
 }
 
+int arg_i64(napi_env env, napi_value v, const char *name, int64_t min, int64_t *out) {
+  double d;
+  if (!arg_int(env, v, name, (double)min, 9007199254740992.0, &d)) return 0;
+  *out = (int64_t)d;
+  return 1;
+}
+
 /* A 32-bit mask, signed or unsigned: EPOLLIN | EPOLLET is negative in JavaScript. */
 int arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out) {
   double d;

@@ -11,6 +11,8 @@
 
 /* An int32: a number that is an integer in [INT32_MIN, INT32_MAX] (see arg_int in args.c). */
 int arg_i32(napi_env env, napi_value v, const char *name, int32_t *out);
+/* An integer in [min, 2**53]: a count of microseconds, say. */
+int arg_i64(napi_env env, napi_value v, const char *name, int64_t min, int64_t *out);
 /* A uint32 mask, also accepted as the negative int32 of the same bits. */
 int arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out);
 /* Any TypedArray (Buffer included), as a pointer and a length in bytes. */

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -45,8 +47,12 @@ napi_value make_constants(napi_env env) {
   C(ENETUNREACH); C(EADDRINUSE); C(EADDRNOTAVAIL); C(EMFILE); C(ENFILE); C(ENOBUFS); C(ENOMEM);
   C(EBADF); C(EEXIST); C(ENOENT); C(EPERM); C(EINVAL); C(ENOTSOCK); C(EOPNOTSUPP); C(EPROTO);
   C(EACCES); C(EFAULT); C(ELOOP); C(ENOSPC);
+  C(POLLIN); C(POLLPRI); C(POLLOUT); C(POLLERR); C(POLLHUP); C(POLLNVAL); C(POLLRDNORM);
+  C(POLLRDBAND); C(POLLWRNORM); C(POLLWRBAND); C(POLLMSG); C(POLLRDHUP); C(FD_SETSIZE);
   /* clang-format on */
   set_const(env, consts, "sizeof_sockaddr_storage", sizeof(struct sockaddr_storage));
   set_const(env, consts, "sizeof_sockaddr_un", sizeof(struct sockaddr_un));
+  set_const(env, consts, "sizeof_pollfd", sizeof(struct pollfd));
+  set_const(env, consts, "sizeof_fd_mask", sizeof(unsigned long));
   return consts;
 }

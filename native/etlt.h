@@ -11,8 +11,9 @@
  * Policy (retries, mask merging, ET versus LT, blocking) lives in TypeScript.
  * No threads, no globals: the only state is the per-watcher struct, owned by its handle and libuv.
  *
- * Layout: args.c (argument and result helpers), syscalls.c (the wrappers), watch.c (the
- * uv_poll watcher), constants.c (the constants object), module.c (registers them all).
+ * Layout: args.c (argument and result helpers), syscalls.c (the wrappers), select.c (the
+ * select and poll wrappers), watch.c (the uv_poll watcher), constants.c (the constants
+ * object), module.c (registers them all).
  * This header declares what each file gives module.c; everything else stays static.
  */
 #ifndef ETLT_H
@@ -41,6 +42,10 @@ napi_value w_close(napi_env env, napi_callback_info info);
 napi_value w_fcntl(napi_env env, napi_callback_info info);
 napi_value w_inet_pton(napi_env env, napi_callback_info info);
 napi_value w_inet_ntop(napi_env env, napi_callback_info info);
+
+/* select.c */
+napi_value w_poll(napi_env env, napi_callback_info info);
+napi_value w_select(napi_env env, napi_callback_info info);
 
 /* watch.c */
 napi_value w_watch_start(napi_env env, napi_callback_info info);

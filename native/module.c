@@ -12,6 +12,7 @@ NAPI_MODULE_INIT() {
     FN("getsockname", w_getsockname), FN("getpeername", w_getpeername),
     FN("recv", w_recv), FN("send", w_send), FN("sendmsg", w_sendmsg), FN("shutdown", w_shutdown), FN("close", w_close),
     FN("fcntl", w_fcntl), FN("inet_pton", w_inet_pton), FN("inet_ntop", w_inet_ntop),
+    FN("poll", w_poll), FN("select", w_select),
     FN("watch_start", w_watch_start), FN("watch_stop", w_watch_stop), FN("watch_ref", w_watch_ref),
     FN("turn_start", w_turn_start), FN("turn_stop", w_turn_stop), FN("turn_ref", w_turn_ref),
     FN("uv_backend_fd", w_uv_backend_fd), FN("uv_backend_timeout", w_uv_backend_timeout),

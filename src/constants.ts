@@ -105,6 +105,24 @@ export const EACCES: number = c['EACCES']!;
 export const EFAULT: number = c['EFAULT']!;
 export const ELOOP: number = c['ELOOP']!;
 export const ENOSPC: number = c['ENOSPC']!;
+export const POLLIN: number = c['POLLIN']!;
+export const POLLPRI: number = c['POLLPRI']!;
+export const POLLOUT: number = c['POLLOUT']!;
+export const POLLERR: number = c['POLLERR']!;
+export const POLLHUP: number = c['POLLHUP']!;
+export const POLLNVAL: number = c['POLLNVAL']!;
+export const POLLRDNORM: number = c['POLLRDNORM']!;
+export const POLLRDBAND: number = c['POLLRDBAND']!;
+export const POLLWRNORM: number = c['POLLWRNORM']!;
+export const POLLWRBAND: number = c['POLLWRBAND']!;
+export const POLLMSG: number = c['POLLMSG']!;
+export const POLLRDHUP: number = c['POLLRDHUP']!;
+/** The number of fds a `fd_set` holds (1024): `select()` refuses any fd at or above it, as Python does. */
+export const FD_SETSIZE: number = c['FD_SETSIZE']!;
+/** Size of `struct pollfd` (8): the stride of the array `sys.poll` reads and rewrites. */
+export const POLLFD_SIZE: number = c['sizeof_pollfd']!;
+/** Size of one word of an `fd_set` (an `unsigned long`, 8): fd sets for `sys.select` are whole words. */
+export const FD_MASK_SIZE: number = c['sizeof_fd_mask']!;
 
 /** Size of `struct sockaddr_storage`: room for any socket address. */
 export const SOCKADDR_STORAGE_SIZE: number = c['sizeof_sockaddr_storage']!;

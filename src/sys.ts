@@ -17,6 +17,21 @@
  * - `watch_start(epfd, events, maxevents, listener)`, `watch_stop(handle)`,
  *   `watch_ref(handle, ref)`: libuv watches an epoll fd on Node's loop; each wake-up drains
  *   up to `maxevents` events into `events` and tells `listener` their count (see Epoll.watch).
+ * - `poll(fds, nfds, timeoutMs)`: poll(2) over a caller-owned array of `nfds` struct pollfd,
+ *   `POLLFD_SIZE` (8) bytes each: an int32 fd, then int16 events and int16 revents, in the
+ *   machine's byte order, which the kernel rewrites in place. Views over one ArrayBuffer
+ *   address them: `fd = new Int32Array(ab)[2 * i]`, `events = new Int16Array(ab)[4 * i + 2]`,
+ *   `revents = new Int16Array(ab)[4 * i + 3]` (`& 0xffff` for the unsigned mask). A negative
+ *   fd is skipped (revents 0); a closed one reports POLLNVAL. `timeoutMs` < 0 blocks. Returns
+ *   the count of entries with a nonzero revents, or -errno (-EINTR: retry with the time left).
+ *   Throws only when `fds` is shorter than `nfds * 8` bytes.
+ * - `select(nfds, readfds, writefds, exceptfds, timeoutUs)`: select(2) over caller-owned fd
+ *   sets, each a Uint8Array of at least `fd_set_bytes(nfds)` bytes or null, filled and read
+ *   with `FD_ZERO`, `FD_SET`, `FD_CLR`, `FD_ISSET` (the C macros, argument order included)
+ *   and rewritten by the kernel to the ready fds. `timeoutUs`: microseconds, or -1 to block.
+ *   Returns the count of ready bits, or -errno (-EBADF for a closed fd, -EINTR). The kernel
+ *   takes fds above FD_SETSIZE when the sets are big enough; `select()` refuses them as
+ *   Python does, and a backend that wants Python's limit must check it itself.
  * - `turn_start(listener)`, `turn_stop(handle)`, `turn_ref(handle, ref)`, `uv_backend_fd()`,
  *   `uv_backend_timeout()`: a hook that lets a backend without a watchable fd (poll,
  *   select) block in libuv's place on every turn of Node's loop (see native/turn.c).
@@ -24,6 +39,7 @@
  * Arguments are not validated beyond what keeps the kernel inside the buffers.
  */
 import { native } from './binding/index.js';
+import { FD_CLR, FD_ISSET, FD_SET, FD_ZERO, fd_set_bytes } from './fdset.js';
 
 export type { WatchHandle } from './binding/index.js';
 export type { TurnHandle } from './binding/index.js';
@@ -41,6 +57,13 @@ export const sys = {
   setsockopt: native.setsockopt,
   getsockopt: native.getsockopt,
   fcntl: native.fcntl,
+  poll: native.poll,
+  select: native.select,
+  FD_SET,
+  FD_CLR,
+  FD_ISSET,
+  FD_ZERO,
+  fd_set_bytes,
   watch_start: native.watch_start,
   watch_stop: native.watch_stop,
   watch_ref: native.watch_ref,

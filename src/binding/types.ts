@@ -39,6 +39,24 @@ export interface NativeBinding {
   readonly shutdown: (fd: number, how: number) => number;
   readonly close: (fd: number) => number;
   readonly fcntl: (fd: number, cmd: number, arg: number) => number;
+  /**
+   * poll(2) over `fds`, nfds struct pollfd of 8 bytes each (int32 fd, int16 events, int16
+   * revents, native byte order) that the kernel rewrites in place; null only with nfds 0.
+   * Returns the count of entries with a nonzero revents, or -errno. Negative timeout: forever.
+   */
+  readonly poll: (fds: ArrayBufferView | null, nfds: number, timeoutMs: number) => number;
+  /**
+   * select(2) over caller-owned fd sets (the kernel's fd_set layout: bit fd % 64 of the
+   * 64-bit word fd / 64), each null or holding nfds bits rounded up to whole words, which
+   * the kernel rewrites in place. Returns the count of bits set, or -errno. timeoutUs -1: forever.
+   */
+  readonly select: (
+    nfds: number,
+    readfds: ArrayBufferView | null,
+    writefds: ArrayBufferView | null,
+    exceptfds: ArrayBufferView | null,
+    timeoutUs: number,
+  ) => number;
   readonly inet_pton: (af: number, src: string, dst: Uint8Array) => number;
   readonly inet_ntop: (af: number, src: Uint8Array) => string | number;
   /**

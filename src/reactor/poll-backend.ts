@@ -5,13 +5,11 @@
  * fds watched, idle or not, which is what `etlt lab scaling` measures against epoll.
  * Linux's poll bits are epoll's (POLLIN is EPOLLIN, and so on), so masks pass unchanged.
  */
-import { EEXIST, EINVAL, ENOENT, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN } from '../constants.js';
+import { EEXIST, EINVAL, ENOENT, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, POLLNVAL } from '../constants.js';
 import { sys } from '../sys.js';
 import type { BackendName } from './backend.js';
 import { BlockingBackend } from './blocking-backend.js';
 
-/** poll(2)'s "fd not open" bit (asm-generic/poll.h), reported whatever the interest. */
-const POLLNVAL = 0x20;
 
 /** A poll(2) set (named so beside the `PollBackend` interface). Level-triggered only: EPOLLET is refused with EINVAL. */
 export class PollSetBackend extends BlockingBackend {

@@ -9,13 +9,12 @@
  * then reads the EOF or the error), and an fd watched for nothing is not watched at all,
  * so its hang-up is noticed only when its interest comes back.
  */
-import { EEXIST, EINVAL, ENOENT, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLPRI } from '../constants.js';
+import { EEXIST, EINVAL, ENOENT, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLPRI, FD_SETSIZE } from '../constants.js';
 import { sys } from '../sys.js';
 import type { BackendName } from './backend.js';
 import { BlockingBackend } from './blocking-backend.js';
 
-/** glibc's FD_SETSIZE: the bits in an fd_set, so the highest fd select can watch is 1023. */
-export const FD_SETSIZE = 1024;
+/** 32-bit words in an fd_set of FD_SETSIZE (glibc's 1024) bits: the highest fd select can watch is 1023. */
 const WORDS = FD_SETSIZE / 32;
 
 /** A select(2) set over fds below FD_SETSIZE. Level-triggered only: EPOLLET is refused with EINVAL. */
