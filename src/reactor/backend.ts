@@ -44,9 +44,11 @@ export interface PollBackend {
   wait(out: Uint32Array, max: number, timeoutMs: number): number;
   /**
    * Runs on Node's loop: on each wake-up, up to `max` pairs are collected into `out` and
-   * `listener` gets their count. Returns 0 or -errno.
+   * `listener` gets their count. A backend that blocks on Node's behalf (poll, select) calls
+   * `onIdle` instead for a wait that found none of its fds ready (Node's own I/O, a timer or
+   * a signal ended it): the server did not wake. Returns 0 or -errno.
    */
-  watch(out: Uint32Array, max: number, listener: WakeListener): number;
+  watch(out: Uint32Array, max: number, listener: WakeListener, onIdle?: () => void): number;
   /** Stops `watch`. Safe to call when not watching. */
   unwatch(): void;
   /** Whether a running watch keeps the process alive. */

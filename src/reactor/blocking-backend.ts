@@ -48,15 +48,15 @@ export abstract class BlockingBackend implements PollBackend {
   /** The name of the syscall `waitWith` makes, for errors. */
   protected abstract readonly syscall: string;
 
-  watch(out: Uint32Array, max: number, listener: WakeListener): number {
+  watch(out: Uint32Array, max: number, listener: WakeListener, onIdle?: () => void): number {
     if (this.#turn || this.#closed) return 0;
     const loopFd = sys.uv_backend_fd();
     const syscall = this.syscall;
     this.#turn = sys.turn_start((timeoutMs) => {
       const n = this.waitWith(out, max, timeoutMs, loopFd);
       // EINTR: a signal arrived; its handler runs in this same turn of Node's loop.
-      if (n === -EINTR) return;
-      if (n < 0) listener(n, syscall);
+      if (n === 0 || n === -EINTR) onIdle?.();
+      else if (n < 0) listener(n, syscall);
       else listener(n);
     });
     if (!this.#keepAlive) sys.turn_ref(this.#turn, false);

@@ -195,7 +195,7 @@ export class Reactor {
   start(options: { holdMs?: number } = {}): void {
     this.#holdMs = options.holdMs ?? 0;
     if (this.#running) return;
-    const r = this.#backend.watch(this.#events, this.#batch, this.#onWake);
+    const r = this.#backend.watch(this.#events, this.#batch, this.#onWake, this.#onIdleTurn);
     if (r < 0) throw new EtltSystemError(r, 'uv_poll_start');
     this.#running = true;
   }
@@ -269,6 +269,11 @@ export class Reactor {
       if (mask !== 0) h.onEvents(mask);
     }
   }
+
+  /** A poll or select wait on one of Node's turns that found none of our fds ready. */
+  #onIdleTurn = (): void => {
+    this.counters.turnWaits++;
+  };
 
   /** Called by the watcher with the batch it already drained (our first epoll_wait). */
   #onWake = (n: number, failed?: string): void => {

@@ -7,18 +7,18 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
-import { MODES, Scope, connected, expectRefused, req, responsesFrom, run, statsReach, waitFor } from './helpers.mjs';
+import { VARIANTS, Scope, connected, expectRefused, req, responsesFrom, run, statsReach, waitFor } from './helpers.mjs';
 
 before(async () => {
   await run('true', []);
 });
 
-for (const mode of MODES) {
-  describe(`handler edges, mode ${mode}`, { timeout: 60_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`handler edges, ${label}`, { timeout: 60_000 }, () => {
     test('a body of 200,000 one-byte chunks arrives whole, held as one buffer', { timeout: 30_000 }, async (t) => {
       const scope = new Scope(t);
       let got = -1;
-      const { server, port } = scope.server({ mode, handler: (r) => ((got = r.body.length), { body: 'ok' }) });
+      const { server, port } = scope.server({ mode, backend, handler: (r) => ((got = r.body.length), { body: 'ok' }) });
       const c = await connected(scope, port);
       await c.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
       const heap0 = process.memoryUsage().heapUsed + process.memoryUsage().external;
@@ -45,6 +45,7 @@ for (const mode of MODES) {
         const scope = new Scope(t);
         const { server, port } = scope.server({
           mode,
+          backend,
           handler: (r) =>
             r.target === '/throw'
               ? {
@@ -80,7 +81,7 @@ for (const mode of MODES) {
     test('a peer that resets while its handler runs is let go at once', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
       const never = new Promise(() => {});
-      const { server, port } = scope.server({ mode, handler: () => never });
+      const { server, port } = scope.server({ mode, backend, handler: () => never });
       const clients = [];
       for (let i = 0; i < 20; i++) {
         const c = await connected(scope, port);
@@ -94,7 +95,7 @@ for (const mode of MODES) {
 
     test('expectations combine over field lines: any one etlt cannot meet is 417', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode, handler: () => ({ body: 'x' }) });
+      const { port } = scope.server({ mode, backend, handler: () => ({ body: 'x' }) });
       const body = { headers: [['Content-Length', '1']] };
       const two = [
         ['Expect', 'foo'],
@@ -113,6 +114,7 @@ for (const mode of MODES) {
       const scope = new Scope(t);
       const { port } = scope.server({
         mode,
+        backend,
         handler: (r) =>
           r.target === '/205' ? { status: 205, body: 'not sent' } : { headers: { 'X-U': undefined }, body: 'x' },
       });
@@ -133,7 +135,11 @@ for (const mode of MODES) {
 
     test("a handler's Connection: close ends the connection after its answer", { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode, handler: () => ({ headers: { Connection: 'close' }, body: 'bye' }) });
+      const { port } = scope.server({
+        mode,
+        backend,
+        handler: () => ({ headers: { Connection: 'close' }, body: 'bye' }),
+      });
       const c = await connected(scope, port);
       await c.write(Buffer.concat([req('/a'), req('/b')]));
       const r = await c.closedWithin(5000, 'the server to close after the handler said so');
@@ -148,7 +154,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { port } = scope.server({ mode, idleTimeoutMs: 300 });
+        const { port } = scope.server({ mode, backend, idleTimeoutMs: 300 });
         const c = await connected(scope, port);
         await c.write('GET / HTTP/1.1\r\nHost: x\r\n');
         const r = await c.closedWithin(3000, 'the idle timeout');
