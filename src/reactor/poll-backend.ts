@@ -10,7 +10,6 @@ import { sys } from '../sys.js';
 import type { BackendName } from './backend.js';
 import { BlockingBackend } from './blocking-backend.js';
 
-
 /** A poll(2) set (named so beside the `PollBackend` interface). Level-triggered only: EPOLLET is refused with EINVAL. */
 export class PollSetBackend extends BlockingBackend {
   readonly name: BackendName = 'poll';

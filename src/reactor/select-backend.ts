@@ -82,39 +82,44 @@ export class SelectBackend extends BlockingBackend {
     const n = sys.select(nfds, read, this.#write, this.#except, timeoutMs < 0 ? -1 : timeoutMs * 1000);
     if (n <= 0) return n;
     if (extraFd >= 0) read[extraFd >>> 5]! &= ~(1 << (extraFd & 31));
-    return this.#collect(out, max);
+    return this.#highest < 0 ? 0 : this.#collect(out, max);
   }
 
-  /** The ready fds, from the cursor's word round to it again; at most `max`. */
+  /**
+   * The ready fds, from the cursor round to it again, at most `max`; the cursor then rests
+   * just past the last one reported, so a full batch cannot starve the fds after it.
+   */
   #collect(out: Uint32Array, max: number): number {
     const read = this.#read;
     const write = this.#write;
     const except = this.#except;
     const words = (this.#highest >>> 5) + 1;
+    const start = this.#cursor < words * 32 ? this.#cursor : 0;
+    const first = start >>> 5;
+    // Bits of the first word at or after the cursor now, the ones below it last.
+    const above = (~0 << (start & 31)) >>> 0;
     let found = 0;
-    let w = this.#cursor < words ? this.#cursor : 0;
-    for (let k = 0; k < words; k++, w = w + 1 === words ? 0 : w + 1) {
+    for (let k = 0; k <= words; k++) {
+      const w = (first + k) % words;
       let bits = (read[w]! | write[w]! | except[w]!) >>> 0;
-      if (bits === 0) continue;
+      if (k === 0) bits &= above;
+      else if (k === words) bits &= ~above;
       while (bits !== 0) {
-        if (found === max) {
-          // The rest of this word comes first on the next wait (level-triggered: still ready).
-          this.#cursor = w;
-          return found;
-        }
-        const bit = 31 - Math.clz32(bits);
-        bits &= ~(1 << bit);
-        const m = 1 << bit;
-        const fd = (w << 5) | bit;
+        const low = (bits & -bits) >>> 0;
+        bits = (bits & ~low) >>> 0;
+        const fd = (w << 5) | (31 - Math.clz32(low));
         out[2 * found] = fd;
         out[2 * found + 1] =
-          ((read[w]! & m) !== 0 ? EPOLLIN : 0) |
-          ((write[w]! & m) !== 0 ? EPOLLOUT : 0) |
-          ((except[w]! & m) !== 0 ? EPOLLPRI : 0);
-        found++;
+          ((read[w]! & low) !== 0 ? EPOLLIN : 0) |
+          ((write[w]! & low) !== 0 ? EPOLLOUT : 0) |
+          ((except[w]! & low) !== 0 ? EPOLLPRI : 0);
+        if (++found === max) {
+          this.#cursor = fd + 1;
+          return found;
+        }
       }
     }
-    this.#cursor = w;
+    this.#cursor = 0;
     return found;
   }
 

@@ -226,9 +226,9 @@ export async function statsReach(server, check, message, timeout = 5000) {
   }
 }
 
-/** epoll_wait calls made so far, libuv's wake-ups included. */
+/** epoll_wait calls made so far, libuv's wake-ups included (on poll and select: their waits on Node's turns too). */
 export function waits(stats) {
-  return stats.wakeups + stats.epollWait;
+  return stats.wakeups + stats.epollWait + stats.turnWaits;
 }
 
 /**
