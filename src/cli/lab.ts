@@ -28,7 +28,10 @@ export const LAB: CommandSpec = {
     { name: 'json', value: 'FILE|-', help: 'write the report as JSON (-: to standard output, and nothing else there)' },
     { name: 'out', value: 'FILE.html', help: 'write a self-contained HTML report with charts and timelines' },
   ],
-  notes: ['Signals: SIGINT/SIGTERM stop the run, its processes and its files; SIGUSR1 prints the progress.'],
+  notes: [
+    'Signals: SIGINT/SIGTERM stop the run, its processes and its files; SIGUSR1 prints the progress.',
+    "etlt lab scaling: epoll, poll and select as idle connections grow ('etlt lab scaling --help').",
+  ],
 };
 
 /** Options `etlt lab` takes, checked. */

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { EtltAbortedError, EtltUsageError } from '../errors.js';
 import { LAB, lab, labArgs } from './lab.js';
+import { LAB_SCALING, labScaling } from './lab-scaling.js';
 import type { CommandSpec } from './options.js';
 import { helpFor, parse } from './options.js';
 import { Printer } from './printer.js';
@@ -87,13 +88,16 @@ async function dispatch(
   const command = COMMANDS.find((c) => c.name === first);
   if (!command)
     throw new EtltUsageError(first.startsWith('-') ? `'${first}' before a command` : `unknown command '${first}'`);
-  const values = parse(command, rest);
+  // `etlt lab scaling [options]`: an experiment with its own options table.
+  const scaling = command === LAB && rest[0] === 'scaling';
+  const spec = scaling ? LAB_SCALING : command;
+  const values = parse(spec, scaling ? rest.slice(1) : rest);
   if (values['help'] === true) {
-    out.line(helpFor(command));
+    out.line(helpFor(spec));
     return 0;
   }
   if (command === SERVE) return serve(serveArgs(values), out, err, usr1);
-  const args = labArgs(values);
+  const args = scaling ? undefined : labArgs(values);
   const stop = new AbortController();
   const state = { progress: 'starting' };
   usr1.handler = () => err.line(`etlt lab: ${state.progress}`);
@@ -104,6 +108,7 @@ async function dispatch(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    if (args === undefined) return await labScaling(values, err, stop.signal, state);
     return await lab(args, err, process.stderr.isTTY === true, stop.signal, state);
   } finally {
     process.removeListener('SIGINT', onSignal);
