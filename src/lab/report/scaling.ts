@@ -6,7 +6,7 @@
  * class="point" data-backend data-idle data-value>` per row that ran), this machine's
  * figures beside Kerrisk's TLPI table 63-9, and the rows as a table with their errors.
  */
-import type { ScalingReport, ScalingRow } from '../scaling-types.js';
+import type { PublishedTable, ScalingReport, ScalingRow } from '../scaling-types.js';
 import { CSS } from './css.js';
 import { fmt, fmtShort, formatDate, num, px } from './format.js';
 import { html, joinHtml, scriptJson } from './html.js';
@@ -103,10 +103,13 @@ function publishedTable(report: ScalingReport, rows: readonly ScalingRow[]): Saf
   const pub = report.published;
   const ops = num(pub?.operations);
   const mine = (b: string, fds: number) => {
-    const r = rows.find((x) => x.backend === b && x.idle === fds && x.error === undefined);
-    return r && r.usPerWait !== null ? fmt((num(r.usPerWait) * ops) / 1e6) : r?.error !== undefined ? 'refused' : '—';
+    const r = rows.find((x) => x.backend === b && x.idle === fds);
+    if (r === undefined) return 'not run';
+    if (r.error !== undefined) return 'refused';
+    return r.usPerWait === null ? 'n/a' : fmt((num(r.usPerWait) * ops) / 1e6);
   };
-  const body = (Array.isArray(pub?.rows) ? pub.rows : []).map(
+  const published: PublishedTable['rows'] = Array.isArray(pub?.rows) ? pub.rows : [];
+  const body = published.map(
     (p) =>
       html`<tr><th class="left">${fmt(num(p.fds), true)}</th><td>${fmt(num(p.poll))}</td><td>${fmt(num(p.select))}</td><td>${fmt(num(p.epoll))}</td><td>${mine('poll', p.fds)}</td><td>${mine('select', p.fds)}</td><td>${mine('epoll', p.fds)}</td></tr>`,
   );
