@@ -308,5 +308,15 @@ async function measureRow(
     );
   }
   const m = await runOnce(children, backend, idle, requests, seconds, join(dir, `${backend}-${idle}.json`));
+  // The busy clients' fds come after the idle ones': they may be the ones past the limit.
+  const shedBusy = m.counters['overFdLimit'] ?? 0;
+  if (shedBusy > 0) {
+    return errorRow(
+      backend,
+      idle,
+      `select(2) cannot watch an fd of FD_SETSIZE (${FD_SETSIZE}) or more: the server shed ${shedBusy} connections of the busy clients beside ${idle} idle ones`,
+      shedBusy,
+    );
+  }
   return row(backend, idle, m, base);
 }
