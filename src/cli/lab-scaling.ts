@@ -24,7 +24,7 @@ export const LAB_SCALING: CommandSpec = {
     {
       name: 'idle',
       value: 'N,N',
-      help: 'idle connection counts (default 10,100,1000,10000, and 100000 when\nulimit -Hn allows it)',
+      help: 'idle connection counts (default 10,100,300,1000,3000,10000, and 100000\nwhen ulimit -Hn allows it)',
     },
     { name: 'backends', value: 'a,b', help: `${BACKENDS.join(', ')} (default: all)` },
     { name: 'json', value: 'FILE|-', help: 'write the report as JSON (-: to standard output, and nothing else there)' },

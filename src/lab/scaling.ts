@@ -32,7 +32,7 @@ import type { ScalingReport, ScalingRow } from './scaling-types.js';
 export type { ScalingReport, ScalingRow } from './scaling-types.js';
 
 /** Idle connection counts of a full run; one more decade when the fd limit allows it. */
-const FULL_IDLE = [10, 100, 1000, 10_000, 100_000];
+const FULL_IDLE = [10, 100, 300, 1000, 3000, 10_000, 100_000];
 /** A quick run: one count below FD_SETSIZE, one past it (select's row is an error). */
 const QUICK_IDLE = [10, 1100];
 /** Busy keep-alive clients beside the idle ones. */

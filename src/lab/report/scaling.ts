@@ -8,7 +8,7 @@
  */
 import type { PublishedTable, ScalingReport, ScalingRow } from '../scaling-types.js';
 import { CSS } from './css.js';
-import { fmt, fmtShort, formatDate, num, px } from './format.js';
+import { fmt, formatDate, num, px } from './format.js';
 import { html, joinHtml, scriptJson } from './html.js';
 import type { SafeHtml } from './html.js';
 
@@ -22,6 +22,13 @@ const LEFT = 64;
 const RIGHT = 16;
 const TOP = 16;
 const BOTTOM = 44;
+
+/** A decade's label: 10, 100, 1k, 10k, 0.1. */
+function decadeLabel(d: number): string {
+  if (d >= 6) return `${10 ** (d - 6)}M`;
+  if (d >= 3) return `${10 ** (d - 3)}k`;
+  return d >= 0 ? String(10 ** d) : (10 ** d).toFixed(-d);
+}
 
 /** Decades from 10^lo to 10^hi covering [min, max] of the positive finite values. */
 function decades(values: readonly number[]): [number, number] {
@@ -51,13 +58,13 @@ function logLogSvg(
   for (let d = xlo; d <= xhi; d++) {
     const gx = x(10 ** d);
     grid.push(
-      html`<line class="grid" x1="${px(gx)}" y1="${TOP}" x2="${px(gx)}" y2="${TOP + plotH}" stroke="#d0d7de"/><text class="tick" x="${px(gx)}" y="${TOP + plotH + 16}" text-anchor="middle">${fmtShort(10 ** d)}</text>`,
+      html`<line class="grid" x1="${px(gx)}" y1="${TOP}" x2="${px(gx)}" y2="${TOP + plotH}" stroke="#d0d7de"/><text class="tick" x="${px(gx)}" y="${TOP + plotH + 16}" text-anchor="middle">${decadeLabel(d)}</text>`,
     );
   }
   for (let d = ylo; d <= yhi; d++) {
     const gy = y(10 ** d);
     grid.push(
-      html`<line class="grid" x1="${LEFT}" y1="${px(gy)}" x2="${LEFT + plotW}" y2="${px(gy)}" stroke="#d0d7de"/><text class="tick" x="${LEFT - 6}" y="${px(gy + 4)}" text-anchor="end">${fmtShort(10 ** d)}</text>`,
+      html`<line class="grid" x1="${LEFT}" y1="${px(gy)}" x2="${LEFT + plotW}" y2="${px(gy)}" stroke="#d0d7de"/><text class="tick" x="${LEFT - 6}" y="${px(gy + 4)}" text-anchor="end">${decadeLabel(d)}</text>`,
     );
   }
   const series = backends.map((b) => {
