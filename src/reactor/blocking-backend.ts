@@ -7,17 +7,82 @@
  * the same turn, and the next turn waits again: SIGINT and SIGTERM handlers run at once,
  * in-process clients and timers keep working, and an idle server sleeps in one poll(2) or
  * select(2) per turn instead of spinning.
+ *
+ * One hook serves every blocking backend of the process: with one (the usual case) it
+ * blocks in that backend's own wait; with several (two servers in one program), each is
+ * polled without waiting, and when none had anything the hook blocks in one poll(2) over
+ * all their fds and libuv's, so no server waits on another's timeout.
  */
-import { EINTR } from '../constants.js';
+import { EINTR, EPOLLIN } from '../constants.js';
 import { sys } from '../sys.js';
 import type { TurnHandle } from '../sys.js';
 import type { BackendName, PollBackend, WakeListener } from './backend.js';
+
+/** A backend's watch: where its batches go. */
+interface Watcher {
+  readonly out: Uint32Array;
+  readonly max: number;
+  readonly listener: WakeListener;
+  readonly onIdle: (() => void) | undefined;
+  readonly syscall: string;
+  keepAlive: boolean;
+}
+
+const watchers = new Map<BlockingBackend, Watcher>();
+let turn: TurnHandle | undefined;
+let loopFd = -1;
+/** The pollfd array of the combined wait (struct pollfd: int fd, short events, short revents). */
+let union = new Int32Array(2 * 64);
+let unionMasks = new Int16Array(union.buffer);
+
+function deliver(w: Watcher, n: number): void {
+  // EINTR: a signal arrived; its handler runs in this same turn of Node's loop.
+  if (n === 0 || n === -EINTR) w.onIdle?.();
+  else if (n < 0) w.listener(n, w.syscall);
+  else w.listener(n);
+}
+
+function onTurn(timeoutMs: number): void {
+  if (watchers.size === 1) {
+    for (const [backend, w] of watchers) deliver(w, backend.waitWith(w.out, w.max, timeoutMs, loopFd));
+    return;
+  }
+  let ready = false;
+  for (const [backend, w] of watchers) {
+    const n = backend.waitWith(w.out, w.max, 0, -1);
+    if (n !== 0) ready = true;
+    deliver(w, n);
+  }
+  if (ready || timeoutMs === 0 || watchers.size === 0) return;
+  // Nothing ready anywhere: sleep on all of them at once. What wakes this is collected on
+  // the next turn, which comes at once (libuv's own poll does not sleep while we run).
+  let count = 0;
+  for (const backend of watchers.keys()) {
+    const need = 2 * (count + backend.size + 1);
+    if (need > union.length) {
+      const grown = new Int32Array(Math.max(need, 2 * union.length));
+      grown.set(union);
+      union = grown;
+      unionMasks = new Int16Array(union.buffer);
+    }
+    count = backend.fillPollfds(union, unionMasks, count);
+  }
+  union[2 * count] = loopFd;
+  unionMasks[4 * count + 2] = EPOLLIN;
+  sys.poll(union, count + 1, timeoutMs);
+}
+
+function refTurn(): void {
+  if (turn === undefined) return;
+  let keepAlive = false;
+  for (const w of watchers.values()) keepAlive ||= w.keepAlive;
+  sys.turn_ref(turn, keepAlive);
+}
 
 /** A level-triggered backend that blocks in its own syscall; subclasses keep the set. */
 export abstract class BlockingBackend implements PollBackend {
   abstract readonly name: BackendName;
   abstract readonly fdLimit: number;
-  #turn: TurnHandle | undefined;
   #keepAlive = true;
   #closed = false;
 
@@ -29,6 +94,9 @@ export abstract class BlockingBackend implements PollBackend {
   get closed(): boolean {
     return this.#closed;
   }
+
+  /** Fds in the set. */
+  abstract readonly size: number;
 
   abstract add(fd: number, mask: number): number;
   abstract modify(fd: number, mask: number): number;
@@ -43,35 +111,44 @@ export abstract class BlockingBackend implements PollBackend {
    * One wait of up to `timeoutMs` over the set plus `extraFd` (watched for input, never
    * reported; -1: none): [fd, events] pairs into `out`, at most `max`; the count or -errno.
    */
-  protected abstract waitWith(out: Uint32Array, max: number, timeoutMs: number, extraFd: number): number;
+  abstract waitWith(out: Uint32Array, max: number, timeoutMs: number, extraFd: number): number;
+
+  /**
+   * Writes the set as pollfd entries from entry `at` of `fds` (fd at [2i]) and `masks`
+   * (events at [4i+2]), which have room for `size` more; returns the entry after the last.
+   */
+  abstract fillPollfds(fds: Int32Array, masks: Int16Array, at: number): number;
 
   /** The name of the syscall `waitWith` makes, for errors. */
   protected abstract readonly syscall: string;
 
   watch(out: Uint32Array, max: number, listener: WakeListener, onIdle?: () => void): number {
-    if (this.#turn || this.#closed) return 0;
-    const loopFd = sys.uv_backend_fd();
-    const syscall = this.syscall;
-    this.#turn = sys.turn_start((timeoutMs) => {
-      const n = this.waitWith(out, max, timeoutMs, loopFd);
-      // EINTR: a signal arrived; its handler runs in this same turn of Node's loop.
-      if (n === 0 || n === -EINTR) onIdle?.();
-      else if (n < 0) listener(n, syscall);
-      else listener(n);
-    });
-    if (!this.#keepAlive) sys.turn_ref(this.#turn, false);
+    if (watchers.has(this) || this.#closed) return 0;
+    watchers.set(this, { out, max, listener, onIdle, syscall: this.syscall, keepAlive: this.#keepAlive });
+    if (turn === undefined) {
+      loopFd = sys.uv_backend_fd();
+      turn = sys.turn_start(onTurn);
+    }
+    refTurn();
     return 0;
   }
 
   unwatch(): void {
-    const turn = this.#turn;
-    this.#turn = undefined;
-    if (turn) sys.turn_stop(turn);
+    if (!watchers.delete(this)) return;
+    if (watchers.size > 0) {
+      refTurn();
+      return;
+    }
+    const t = turn;
+    turn = undefined;
+    if (t) sys.turn_stop(t);
   }
 
   ref(keepAlive: boolean): void {
     this.#keepAlive = keepAlive;
-    if (this.#turn) sys.turn_ref(this.#turn, keepAlive);
+    const w = watchers.get(this);
+    if (w) w.keepAlive = keepAlive;
+    refTurn();
   }
 
   close(): void {

@@ -66,7 +66,19 @@ export class PollSetBackend extends BlockingBackend {
     this.remove(fd);
   }
 
-  protected waitWith(out: Uint32Array, max: number, timeoutMs: number, extraFd: number): number {
+  get size(): number {
+    return this.#count;
+  }
+
+  fillPollfds(fds: Int32Array, masks: Int16Array, at: number): number {
+    for (let i = 0; i < this.#count; i++, at++) {
+      fds[2 * at] = this.#fds[2 * i]!;
+      masks[4 * at + 2] = this.#masks[4 * i + 2]!;
+    }
+    return at;
+  }
+
+  waitWith(out: Uint32Array, max: number, timeoutMs: number, extraFd: number): number {
     const count = this.#count;
     let nfds = count;
     if (extraFd >= 0) {

@@ -33,6 +33,7 @@ export class SelectBackend extends BlockingBackend {
   /** Registered fds (whatever their interest), and the highest, for select's nfds. */
   readonly #registered = new Uint8Array(FD_SETSIZE);
   #highest = -1;
+  #size = 0;
   /** Where the next scan starts, so a long run of ready fds cannot starve the ones after it. */
   #cursor = 0;
 
@@ -40,6 +41,7 @@ export class SelectBackend extends BlockingBackend {
     if ((mask & EPOLLET) !== 0 || fd < 0 || fd >= FD_SETSIZE) return -EINVAL;
     if (this.#registered[fd] !== 0) return -EEXIST;
     this.#registered[fd] = 1;
+    this.#size++;
     if (fd > this.#highest) this.#highest = fd;
     this.#setMask(fd, mask);
     return 0;
@@ -55,6 +57,7 @@ export class SelectBackend extends BlockingBackend {
   remove(fd: number): number {
     if (fd < 0 || fd >= FD_SETSIZE || this.#registered[fd] === 0) return -ENOENT;
     this.#registered[fd] = 0;
+    this.#size--;
     this.#setMask(fd, 0);
     if (fd === this.#highest) {
       let h = fd - 1;
@@ -68,7 +71,30 @@ export class SelectBackend extends BlockingBackend {
     this.remove(fd);
   }
 
-  protected waitWith(out: Uint32Array, max: number, timeoutMs: number, extraFd: number): number {
+  get size(): number {
+    return this.#size;
+  }
+
+  fillPollfds(fds: Int32Array, masks: Int16Array, at: number): number {
+    for (let fd = 0; fd <= this.#highest; fd++) {
+      if (this.#registered[fd] === 0) continue;
+      const w = fd >>> 5;
+      const bit = 1 << (fd & 31);
+      const events =
+        ((this.#wantRead[w]! & bit) !== 0 ? EPOLLIN : 0) |
+        ((this.#wantWrite[w]! & bit) !== 0 ? EPOLLOUT : 0) |
+        ((this.#wantExcept[w]! & bit) !== 0 ? EPOLLPRI : 0);
+      // Watched for nothing is not watched by select: poll would report its hang-up at
+      // every wait, and select's own wait never would, a busy loop.
+      if (events === 0) continue;
+      fds[2 * at] = fd;
+      masks[4 * at + 2] = events;
+      at++;
+    }
+    return at;
+  }
+
+  waitWith(out: Uint32Array, max: number, timeoutMs: number, extraFd: number): number {
     const read = this.#read;
     read.set(this.#wantRead);
     this.#write.set(this.#wantWrite);
@@ -137,5 +163,6 @@ export class SelectBackend extends BlockingBackend {
     this.#wantWrite.fill(0);
     this.#wantExcept.fill(0);
     this.#highest = -1;
+    this.#size = 0;
   }
 }

@@ -131,3 +131,25 @@ for (const backend of ['poll', 'select']) {
     await assertNoBusyLoop(server);
   });
 }
+
+test('several blocking servers in one process: none waits on another', { timeout: 30_000 }, async (t) => {
+  const scope = new Scope(t);
+  // Long timeouts: a server starved by another's blocking wait would answer only when that
+  // wait times out (its idle sweep, once a second), and 60 exchanges would outlast the test.
+  const servers = ['poll', 'select', 'poll'].map((backend) =>
+    scope.server({ mode: 'lt', backend, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 60_000 }),
+  );
+  for (let i = 0; i < 60; i++) {
+    const { port } = servers[i % servers.length];
+    assertBytes((await exchange(scope, port)).data, SEED_RESPONSE);
+  }
+  for (const { server } of servers) {
+    const s = await statsReach(server, (st) => st.responses === 20 && st.open === 0, 'twenty responses each');
+    assert.equal(s.aborted, 0);
+    await assertNoBusyLoop(server);
+  }
+  await Promise.all(servers.map(({ server }) => server.close()));
+  // The last one stopped: the hook is gone, and a new server starts it again.
+  const again = scope.server({ mode: 'lt', backend: 'poll' });
+  assertBytes((await exchange(scope, again.port)).data, SEED_RESPONSE);
+});
