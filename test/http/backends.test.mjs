@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { closeSync, openSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import { HttpServer, FD_SETSIZE } from 'etlt';
 import { FACTS, STRATEGY_CATALOG } from '../../dist/src/http/trigger/catalog.js';
@@ -21,6 +22,20 @@ import {
   exchange,
   statsReach,
 } from './helpers.mjs';
+
+/**
+ * Asserts a blocking backend is not spinning: over 200 ms with no traffic, its waits
+ * (turnWaits, one per turn of Node's loop, included) grow by a few: the test's own timer,
+ * the idle sweep. A spin grows them by thousands (two hooks that saw each other's idle
+ * handle once made 14,527).
+ */
+async function assertNoSpin(server) {
+  const all = (s) => s.wakeups + s.epollWait + s.turnWaits;
+  const before = all(server.stats());
+  await delay(200); // a sampling window, not a wait for a condition
+  const grew = all(server.stats()) - before;
+  assert.ok(grew <= 20, `${grew} waits in 200 ms with no traffic (a spin)`);
+}
 
 /** Opens /dev/null until the next fd would be at least `fd`; returns a function closing them all. */
 function holdFdsBelow(fd) {
@@ -129,6 +144,7 @@ for (const backend of ['poll', 'select']) {
     assert.equal(s.backend, backend);
     assert.ok(s.turnWaits > 0, 'the server waited in its own syscall on Node turns');
     await assertNoBusyLoop(server);
+    await assertNoSpin(server);
   });
 }
 
@@ -147,6 +163,7 @@ test('several blocking servers in one process: none waits on another', { timeout
     const s = await statsReach(server, (st) => st.responses === 20 && st.open === 0, 'twenty responses each');
     assert.equal(s.aborted, 0);
     await assertNoBusyLoop(server);
+    await assertNoSpin(server);
   }
   await Promise.all(servers.map(({ server }) => server.close()));
   // The last one stopped: the hook is gone, and a new server starts it again.
