@@ -11,6 +11,7 @@
         "native/select.c",
         "native/files.c",
         "native/watch.c",
+        "native/turn.c",
         "native/constants.c",
         "native/module.c"
       ],

@@ -59,6 +59,13 @@ napi_value w_watch_start(napi_env env, napi_callback_info info);
 napi_value w_watch_stop(napi_env env, napi_callback_info info);
 napi_value w_watch_ref(napi_env env, napi_callback_info info);
 
+/* turn.c */
+napi_value w_turn_start(napi_env env, napi_callback_info info);
+napi_value w_turn_stop(napi_env env, napi_callback_info info);
+napi_value w_turn_ref(napi_env env, napi_callback_info info);
+napi_value w_uv_backend_fd(napi_env env, napi_callback_info info);
+napi_value w_uv_backend_timeout(napi_env env, napi_callback_info info);
+
 /* constants.c */
 napi_value make_constants(napi_env env);
 

@@ -35,6 +35,9 @@
  *   Returns the count of ready bits, or -errno (-EBADF for a closed fd, -EINTR). The kernel
  *   takes fds above FD_SETSIZE when the sets are big enough; `select()` refuses them as
  *   Python does, and a backend that wants Python's limit must check it itself.
+ * - `turn_start(listener)`, `turn_stop(handle)`, `turn_ref(handle, ref)`, `uv_backend_fd()`,
+ *   `uv_backend_timeout()`: a hook that lets a backend without a watchable fd (poll,
+ *   select) block in libuv's place on every turn of Node's loop (see native/turn.c).
  *
  * Arguments are not validated beyond what keeps the kernel inside the buffers.
  */
@@ -42,6 +45,7 @@ import { native } from './binding/index.js';
 import { FD_CLR, FD_ISSET, FD_SET, FD_ZERO, fd_set_bytes } from './fdset.js';
 
 export type { WatchHandle } from './binding/index.js';
+export type { TurnHandle } from './binding/index.js';
 
 export const sys = {
   epoll_create1: native.epoll_create1,
@@ -70,4 +74,9 @@ export const sys = {
   watch_start: native.watch_start,
   watch_stop: native.watch_stop,
   watch_ref: native.watch_ref,
+  turn_start: native.turn_start,
+  turn_stop: native.turn_stop,
+  turn_ref: native.turn_ref,
+  uv_backend_fd: native.uv_backend_fd,
+  uv_backend_timeout: native.uv_backend_timeout,
 } as const;

@@ -10,6 +10,7 @@ import { EtltNotBuiltError, EtltUnsupportedPlatformError } from '../errors.js';
 import type { NativeBinding } from './types.js';
 
 export type { NativeBinding, NativeConstants, WatchHandle } from './types.js';
+export type { TurnHandle } from './types.js';
 
 function packageRoot(): string {
   // Compiled to dist/src/binding/index.js; the sources sit at src/binding/index.ts.

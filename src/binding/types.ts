@@ -3,6 +3,11 @@ export interface WatchHandle {
   readonly __etltWatchHandle: unique symbol;
 }
 
+/** Opaque handle of a hook into every turn of Node's loop (see `turn_start`). */
+export interface TurnHandle {
+  readonly __etltTurnHandle: unique symbol;
+}
+
 /** Linux's values for the constants etlt uses, read from the system headers at build time. */
 export interface NativeConstants {
   readonly [name: string]: number;
@@ -79,5 +84,18 @@ export interface NativeBinding {
   ) => WatchHandle | number;
   readonly watch_stop: (handle: WatchHandle) => void;
   readonly watch_ref: (handle: WatchHandle, ref: boolean) => void;
+  /**
+   * Calls `listener(timeoutMs)` on every turn of Node's loop, just before libuv's poll
+   * phase, with the time libuv would have slept (-1: no limit, 0: work is pending); libuv's
+   * own poll then returns at once, so the listener may block in its place for up to that
+   * long, with `uv_backend_fd()` in its set (the poll and select backends do).
+   */
+  readonly turn_start: (listener: (timeoutMs: number) => void) => TurnHandle;
+  readonly turn_stop: (handle: TurnHandle) => void;
+  readonly turn_ref: (handle: TurnHandle, ref: boolean) => void;
+  /** libuv's uv_backend_fd: the epoll fd Node's loop polls, readable while Node has I/O (a signal included). */
+  readonly uv_backend_fd: () => number;
+  /** libuv's uv_backend_timeout: how long its next poll would sleep, in ms (-1: no limit). */
+  readonly uv_backend_timeout: () => number;
   readonly constants: NativeConstants;
 }

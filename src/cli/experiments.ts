@@ -3,6 +3,7 @@
  * (its options table and its run), nothing else in the command line.
  */
 import { LAB_BALANCE, labBalance } from './lab-balance.js';
+import { LAB_SCALING, labScaling } from './lab-scaling.js';
 import { LAB, lab, labArgs } from './lab.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
 import type { Printer } from './printer.js';
@@ -31,6 +32,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
     run: (c) => lab(labArgs(c.values), c.err, c.isTTY, c.signal, c.state),
   },
   { name: 'balance', spec: LAB_BALANCE, run: (c) => labBalance(c.values, c.err, c.signal, c.state) },
+  { name: 'scaling', spec: LAB_SCALING, run: (c) => labScaling(c.values, c.err, c.signal, c.state) },
 ];
 
 /** The experiment `argv` (after `lab`) names, and the arguments left for its options. */

@@ -14,7 +14,7 @@ import type { WorkerServerOptions } from '../cluster/protocol.js';
 import type { WorkerPoolStats } from '../cluster/stats.js';
 import { EtltUsageError } from '../errors.js';
 import type { HttpServerStats } from '../http/server.js';
-import type { Mode } from '../http/trigger/catalog.js';
+import type { Backend, Mode } from '../http/trigger/catalog.js';
 import type { OptionSpec, ParsedOptions } from './options.js';
 import { choiceOption, integerOption } from './options.js';
 import type { Printer } from './printer.js';
@@ -68,7 +68,14 @@ export interface WorkerServeIo {
   statsFd: number;
   usr1: { handler: () => void };
   formatStats: (s: HttpServerStats) => string;
-  startLine: (host: string, port: number, mode: Mode, root: string | undefined, workers: string) => string;
+  startLine: (
+    host: string,
+    port: number,
+    mode: Mode,
+    root: string | undefined,
+    backend: Backend,
+    workers: string,
+  ) => string;
 }
 
 /** Each worker's counters on a line, then the totals in `serve`'s own format. */
@@ -129,6 +136,7 @@ export async function serveWorkers(
       port,
       args.mode,
       server.root === undefined ? undefined : resolve(server.root),
+      server.backend ?? 'epoll',
       `, ${args.workers} workers, balance ${args.balance}`,
     ),
   );

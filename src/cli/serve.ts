@@ -7,6 +7,8 @@ import { HttpServer } from '../http/server.js';
 import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
 import { FACTS, MODES, STRATEGY_CATALOG } from '../http/trigger/catalog.js';
 import type { Mode } from '../http/trigger/catalog.js';
+import { BACKENDS, unsupportedBackend } from '../http/trigger/catalog.js';
+import type { Backend } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import { WaitTrace } from '../trace/timeline.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
@@ -32,6 +34,13 @@ export const SERVE: CommandSpec = {
         "et (edge-triggered, default) or lt (level-triggered); also the lab's\n" +
         `${others('seed')} (the seed's own loops, flaws included: not for traffic)\n` +
         `and ${others('pitfall')} (deliberate pitfalls)`,
+    },
+    {
+      name: 'backend',
+      value: 'NAME',
+      help:
+        'epoll (default), poll or select: poll(2) and select(2) are level-triggered\n' +
+        '(--mode lt) and scan every fd on every wait; select serves fds below 1024 only',
     },
     {
       name: 'host',
@@ -113,6 +122,7 @@ export const SERVE: CommandSpec = {
 /** Options `etlt serve` takes, checked. */
 export interface ServeArgs {
   mode: Mode;
+  backend: Backend;
   host: string;
   port: number;
   backlog: number;
@@ -142,8 +152,13 @@ export interface ServeArgs {
 
 /** Checks `serve`'s parsed options; an EtltUsageError names the first bad one. */
 export function serveArgs(v: ParsedOptions): ServeArgs {
+  const mode = choiceOption(v, 'mode', 'et', MODES);
+  const backend = choiceOption(v, 'backend', 'epoll', BACKENDS);
+  const unsupported = unsupportedBackend(mode, backend);
+  if (unsupported !== undefined) throw new EtltUsageError(`--mode ${mode} --backend ${backend}: ${unsupported}`);
   return {
-    mode: choiceOption(v, 'mode', 'et', MODES),
+    mode,
+    backend,
     host: stringOption(v, 'host') ?? '0.0.0.0',
     port: integerOption(v, 'port', 8080, 0, 65535),
     backlog: integerOption(v, 'backlog', 4096, 1, 1 << 30),
@@ -199,7 +214,8 @@ export function formatStats(s: HttpServerStats): string {
   return [
     `etlt: mode=${s.mode} connections=${s.connections} open=${s.open} requests=${s.requests} responses=${s.responses} ` +
       `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed} ` +
-      `keepalive-timeouts=${s.keepAliveTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}`,
+      `keepalive-timeouts=${s.keepAliveTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}` +
+      (s.backend === 'epoll' ? '' : ` backend=${s.backend} over-fd-limit=${s.overFdLimit}`),
     `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
       `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}; idle-timer turns ${s.timerTurns} apart) ` +
       `epoll_ctl add=${s.ctlAdd} mod=${s.ctlMod} del=${s.ctlDel}`,
@@ -210,7 +226,14 @@ export function formatStats(s: HttpServerStats): string {
 }
 
 /** The start line: where, which trigger, and for the seed's and the pitfall strategies, a warning. */
-export function startLine(host: string, port: number, mode: Mode, root: string | undefined, workers = ''): string {
+export function startLine(
+  host: string,
+  port: number,
+  mode: Mode,
+  root: string | undefined,
+  backend: Backend,
+  workers = '',
+): string {
   const facts = FACTS[mode];
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   const warning =
@@ -220,7 +243,8 @@ export function startLine(host: string, port: number, mode: Mode, root: string |
         ? ': a deliberate pitfall; not for traffic'
         : '';
   const what = root === undefined ? '' : ` the files of ${root}`;
-  return `etlt: serving${what} on ${url} (${facts.trigger}-triggered, mode ${mode}${workers}${warning})`;
+  const on = backend === 'epoll' ? '' : `, backend ${backend}`;
+  return `etlt: serving${what} on ${url} (${facts.trigger}-triggered, mode ${mode}${on}${workers}${warning})`;
 }
 
 /** Opens an output file now, so a bad path fails before serving, not at exit. */
@@ -251,6 +275,7 @@ export async function serve(
 export function serverOptions(args: ServeArgs): HttpServerOptions {
   const options: HttpServerOptions = {
     mode: args.mode,
+    backend: args.backend,
     host: args.host,
     port: args.port,
     backlog: args.backlog,
@@ -308,7 +333,7 @@ async function run(
   });
   usr1.handler = () => err.line(formatStats(server.stats()));
   const { host, port } = server.listen();
-  out.line(startLine(host, port, args.mode, server.root));
+  out.line(startLine(host, port, args.mode, server.root, args.backend));
   const first = await signals;
   let forced = false;
   const again = (signal: string) => {

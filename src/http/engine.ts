@@ -18,6 +18,8 @@ import {
   SOCK_NONBLOCK,
 } from '../constants.js';
 import { EtltSystemError } from '../errors.js';
+import type { BackendName } from '../reactor/backend.js';
+import { createBackend } from '../reactor/backends.js';
 import { Reactor } from '../reactor/reactor.js';
 import type { Pollable } from '../reactor/reactor.js';
 import { newServerCounters } from '../trace/counters.js';
@@ -37,6 +39,8 @@ import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from './response
 /** What the engine is built from: the facade's checked options. */
 export interface EngineConfig {
   strategy: TriggerStrategy;
+  /** The polling backend (the strategy supports it). */
+  backend: BackendName;
   body: Uint8Array | undefined;
   handler: RequestHandler | undefined;
   /** Files served instead of the fixed response; opened by start(), closed by shutdown(). */
@@ -116,7 +120,7 @@ export class ServerEngine implements ConnectionHost {
     this.#onHandlerError = config.onHandlerError;
     this.fixed = new FixedResponses(config.body ?? SEED_BODY, this.clock);
     this.errors = new ErrorResponses(this.clock);
-    this.reactor = new Reactor({ onError: config.onError });
+    this.reactor = new Reactor({ onError: config.onError, backend: createBackend(config.backend) });
     this.#sweep = new IdleSweep(
       config.idleTimeoutMs,
       config.keepAliveTimeoutMs,
@@ -213,7 +217,8 @@ export class ServerEngine implements ConnectionHost {
       c.accept++;
       const fd = sys.accept4(lfd, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
-        this.#adopt(fd);
+        if (fd < this.reactor.fdLimit) this.#adopt(fd);
+        else this.#refuse(fd);
         continue;
       }
       if (fd === -EAGAIN) {
@@ -324,6 +329,18 @@ export class ServerEngine implements ConnectionHost {
     const done = this.#onDrained;
     this.#onDrained = undefined;
     done?.();
+  }
+
+  /**
+   * A connection whose fd the backend cannot watch (select: FD_SETSIZE and up). Closed at
+   * once, before a byte is read: it was never served, and the client sees a reset or EOF
+   * instead of a hang; counted, so the operator sees why.
+   */
+  #refuse(fd: number): void {
+    sys.close(fd);
+    this.counters.close++;
+    this.counters.shed++;
+    this.counters.overFdLimit++;
   }
 
   #adopt(fd: number): void {

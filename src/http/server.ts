@@ -7,7 +7,13 @@
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { AF_INET, AF_INET6, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT } from '../constants.js';
-import { EtltAlreadyListeningError, EtltNotListeningError, EtltServerClosedError, EtltSystemError } from '../errors.js';
+import {
+  EtltAlreadyListeningError,
+  EtltNotListeningError,
+  EtltOutOfRangeError,
+  EtltServerClosedError,
+  EtltSystemError,
+} from '../errors.js';
 import type { WaitRecorder } from '../reactor/reactor.js';
 import { Socket } from '../socket.js';
 import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../trace/counters.js';
@@ -16,13 +22,21 @@ import { DEFER_ACCEPT_S, enableDeferredAccept } from './deferred-accept.js';
 import { ServerEngine } from './engine.js';
 import { StaticFiles } from './static/files.js';
 import type { RequestHandler } from './handler.js';
-import type { Mode, Trigger } from './trigger/catalog.js';
+import type { Backend, Mode, Trigger } from './trigger/catalog.js';
+import { BACKENDS, unsupportedBackend } from './trigger/catalog.js';
 import { strategyFor } from './trigger/index.js';
 
 /** Options of {@link HttpServer}; every one has a default. Times are in milliseconds (`Ms`). */
 export interface HttpServerOptions {
   /** Trigger strategy: 'et' (default) or 'lt'; the lab's strategies are accepted too (not for traffic). */
   mode?: Mode;
+  /**
+   * Polling backend: 'epoll' (default), 'poll' or 'select'. poll and select are
+   * level-triggered (mode 'lt'), block in their own syscall on each turn of Node's loop,
+   * and cost time with every fd they watch; select cannot watch fds from 1024 up, and sheds
+   * the connections that get them (counted in `overFdLimit`).
+   */
+  backend?: Backend;
   /** Address to bind; default '0.0.0.0' (the seed's). Numeric IPv4/IPv6 or 'localhost'. */
   host?: string;
   /** Port; default 8080 (the seed's); 0 picks a free one. */
@@ -103,6 +117,7 @@ export interface HttpServerOptions {
 
 const OPTION_NAMES = [
   'mode',
+  'backend',
   'host',
   'port',
   'backlog',
@@ -137,6 +152,8 @@ export interface ServerAddress {
 /** A snapshot of a server's counters and live state. */
 export interface HttpServerStats extends ReactorCounters, ServerCounters {
   mode: Mode;
+  /** The polling backend. */
+  backend: Backend;
   /** Connections open now. */
   open: number;
 }
@@ -171,6 +188,9 @@ export class HttpServer extends EventEmitter {
     super();
     const o = checkOptions<HttpServerOptions>(options, 'HttpServer options', OPTION_NAMES);
     const strategy = strategyFor(o.mode ?? 'et');
+    const backend = oneOf(o.backend ?? 'epoll', 'backend', BACKENDS, 'option');
+    const unsupported = unsupportedBackend(strategy.name, backend);
+    if (unsupported !== undefined) throw new EtltOutOfRangeError(unsupported);
     // "[::1]" as pasted from a URL: the brackets are URL syntax, not part of the address.
     this.#host = string(o.host ?? '0.0.0.0', 'host', 'option').replace(/^\[(.*)\]$/, '$1');
     this.#port = integer(o.port ?? 8080, 'port', 0, 65535, 'option');
@@ -186,6 +206,7 @@ export class HttpServer extends EventEmitter {
     this.#reusePort = boolean(o.reusePort ?? false, 'reusePort', 'option');
     this.#engine = new ServerEngine({
       strategy,
+      backend,
       body: o.body === undefined ? undefined : bytes(o.body, 'body', 'option'),
       handler: o.handler === undefined ? undefined : func<RequestHandler>(o.handler, 'handler', 'option'),
       statics,
@@ -214,6 +235,11 @@ export class HttpServer extends EventEmitter {
   /** The trigger strategy's name. */
   get mode(): Mode {
     return this.#engine.strategy.name;
+  }
+
+  /** The polling backend: 'epoll', 'poll' or 'select'. */
+  get backend(): Backend {
+    return this.#engine.reactor.backend;
   }
 
   /** Whether the strategy is edge- or level-triggered. */
@@ -322,7 +348,13 @@ export class HttpServer extends EventEmitter {
   /** Counters since start, plus the mode and the number of open connections. */
   stats(): HttpServerStats {
     const e = this.#engine;
-    return { mode: e.strategy.name, ...e.reactor.counters, ...e.counters, open: e.openCount() };
+    return {
+      mode: e.strategy.name,
+      backend: e.reactor.backend,
+      ...e.reactor.counters,
+      ...e.counters,
+      open: e.openCount(),
+    };
   }
 
   /** (Re)arms the timer that closes every connection still open when close() runs out of time. */

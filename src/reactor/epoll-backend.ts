@@ -7,10 +7,12 @@ import { sys } from '../sys.js';
 import type { WatchHandle } from '../sys.js';
 import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../constants.js';
 import { check } from '../errors.js';
-import type { PollBackend, WakeListener } from './backend.js';
+import type { BackendName, PollBackend, WakeListener } from './backend.js';
 
 /** An epoll set, created with EPOLL_CLOEXEC. */
 export class EpollBackend implements PollBackend {
+  readonly name: BackendName = 'epoll';
+  readonly fdLimit = Infinity;
   #fd: number;
   #watch: WatchHandle | undefined;
 
@@ -20,6 +22,10 @@ export class EpollBackend implements PollBackend {
 
   get fd(): number {
     return this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
   }
 
   add(fd: number, mask: number): number {
@@ -32,6 +38,10 @@ export class EpollBackend implements PollBackend {
 
   remove(fd: number): number {
     return sys.epoll_ctl(this.#fd, EPOLL_CTL_DEL, fd, 0);
+  }
+
+  forget(): void {
+    // close(2) already took the fd out of the set (epoll(7): once every duplicate is closed).
   }
 
   wait(out: Uint32Array, max: number, timeoutMs: number): number {

@@ -9,7 +9,7 @@ import { EINTR } from '../constants.js';
 import { EtltSystemError } from '../errors.js';
 import type { ReactorCounters } from '../trace/counters.js';
 import { newReactorCounters } from '../trace/counters.js';
-import type { PollBackend } from './backend.js';
+import type { BackendName, PollBackend } from './backend.js';
 import { EpollBackend } from './epoll-backend.js';
 import { ALWAYS_REPORTED } from './readiness.js';
 
@@ -95,6 +95,16 @@ export class Reactor {
     return this.#backend.fd;
   }
 
+  /** The backend's name: 'epoll', 'poll' or 'select'. */
+  get backend(): BackendName {
+    return this.#backend.name;
+  }
+
+  /** The lowest fd the backend cannot watch (select: 1024); Infinity when there is none. */
+  get fdLimit(): number {
+    return this.#backend.fdLimit;
+  }
+
   /** Number of fds currently registered. */
   get size(): number {
     return this.#registered;
@@ -142,9 +152,10 @@ export class Reactor {
     return r;
   }
 
-  /** Drops the handler of an fd that was closed (close(2) already removed it from the set). */
+  /** Drops the handler of an fd that was closed (close(2) removed it from an epoll set; poll and select are told). */
   forget(p: Pollable): void {
     if (this.#handlers[p.fd] === p) {
+      this.#backend.forget(p.fd);
       this.#handlers[p.fd] = undefined;
       this.#interest[p.fd] = 0;
       this.#registered--;
@@ -184,7 +195,7 @@ export class Reactor {
   start(options: { holdMs?: number } = {}): void {
     this.#holdMs = options.holdMs ?? 0;
     if (this.#running) return;
-    const r = this.#backend.watch(this.#events, this.#batch, this.#onWake);
+    const r = this.#backend.watch(this.#events, this.#batch, this.#onWake, this.#onIdleTurn);
     if (r < 0) throw new EtltSystemError(r, 'uv_poll_start');
     this.#running = true;
   }
@@ -209,7 +220,7 @@ export class Reactor {
 
   /** Stops and closes the backend (its fd is -1 from then on). Registered fds are not closed. */
   close(): void {
-    if (this.#backend.fd < 0) return;
+    if (this.#backend.closed) return;
     this.#running = false;
     this.#backend.close();
     this.#handlers = [];
@@ -258,6 +269,11 @@ export class Reactor {
       if (mask !== 0) h.onEvents(mask);
     }
   }
+
+  /** A poll or select wait on one of Node's turns that found none of our fds ready. */
+  #onIdleTurn = (): void => {
+    this.counters.turnWaits++;
+  };
 
   /** Called by the watcher with the batch it already drained (our first epoll_wait). */
   #onWake = (n: number, failed?: string): void => {

@@ -29,6 +29,12 @@ export interface ReactorCounters {
   ctlAdd: number;
   ctlMod: number;
   ctlDel: number;
+  /**
+   * poll(2) or select(2) waits that ended with none of the server's fds ready (Node's own
+   * I/O, a timer or a signal ended them; those backends block on each turn of Node's loop
+   * in its place). Always 0 on epoll, whose idle waits are libuv's.
+   */
+  turnWaits: number;
 }
 
 /** What a server counts: the socket side, and the requests. */
@@ -67,6 +73,8 @@ export interface ServerCounters {
   shed: number;
   /** Times the process or system ran out of fds in accept (EMFILE/ENFILE). */
   fdExhausted: number;
+  /** Of `shed`: connections whose fd the backend cannot watch (select: 1024 and up). */
+  overFdLimit: number;
   /** Reads right after accept that found data, and that found none (EAGAIN). */
   eagerHits: number;
   eagerMisses: number;
@@ -95,6 +103,7 @@ export function newReactorCounters(): ReactorCounters {
     ctlAdd: 0,
     ctlMod: 0,
     ctlDel: 0,
+    turnWaits: 0,
   };
 }
 
@@ -124,6 +133,7 @@ export function newServerCounters(): ServerCounters {
     cutOff: 0,
     shed: 0,
     fdExhausted: 0,
+    overFdLimit: 0,
     deferred: 0,
     listenerEvents: 0,
     listenerEmpty: 0,
@@ -140,7 +150,8 @@ export function newServerCounters(): ServerCounters {
  */
 export function syscallsByKind(c: AllCounters): Record<string, number> {
   return {
-    epoll_wait: c.wakeups + c.readyTurns + c.epollWait,
+    // On poll and select, a wait on one of Node's turns (turnWaits) is a poll(2) or select(2).
+    epoll_wait: c.wakeups + c.readyTurns + c.epollWait + c.turnWaits,
     epoll_ctl: c.ctlAdd + c.ctlMod + c.ctlDel,
     accept4: c.accept,
     recvfrom: c.recv,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 
-import { HOST, ROOT, Scope, ab, run, statsReach, wrk, MODES } from './helpers.mjs';
+import { HOST, ROOT, Scope, ab, run, statsReach, wrk, VARIANTS } from './helpers.mjs';
 
 before(async () => {
   await run('true', []);
@@ -50,14 +50,14 @@ c.close()
 print(json.dumps(out))
 `;
 
-for (const mode of MODES) {
-  describe(`real clients, mode ${mode}`, { timeout: 120_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`real clients, ${label}`, { timeout: 120_000 }, () => {
     test(
       'curl: several URLs on one connection, with bodies, chunked and 100-continue',
       { timeout: 20_000 },
       async (t) => {
         const scope = new Scope(t);
-        const fixed = scope.server({ mode });
+        const fixed = scope.server({ mode, backend });
         const url = (p, port = fixed.port) => `http://${HOST}:${port}${p}`;
         let r = await run('curl', [
           '-v',
@@ -80,7 +80,7 @@ for (const mode of MODES) {
           'three requests on one connection',
         );
         const big = 'q'.repeat(300_000);
-        const file = join(tmpdir(), `etlt-curl-${process.pid}-${mode}.txt`);
+        const file = join(tmpdir(), `etlt-curl-${process.pid}-${mode}-${backend}.txt`);
         writeFileSync(file, big);
         t.after(() => rmSync(file, { force: true }));
         // 100-continue to the fixed response, then another URL: curl sends its body only after a
@@ -108,7 +108,7 @@ for (const mode of MODES) {
         const s = await statsReach(fixed.server, (st) => st.open === 0 && st.requests === 5, 'five requests');
         assert.equal(s.connections, 2, 'the 100-continue exchange and the next URL on one connection');
         assert.equal(s.timedOut, 0);
-        const handled = scope.server({ mode, handler: echo });
+        const handled = scope.server({ mode, backend, handler: echo });
         r = await run('curl', [
           '-v',
           '-s',
@@ -155,7 +155,7 @@ for (const mode of MODES) {
       { timeout: 20_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, handler: echo });
+        const { server, port } = scope.server({ mode, backend, handler: echo });
         const out = await python(PY_CLIENT, port);
         assert.deepEqual(
           out.map((x) => [x.status, x.version, x.echo]),
@@ -182,7 +182,7 @@ for (const mode of MODES) {
 
     test("Node's fetch keeps connections alive; bodies by length and streamed", { timeout: 20_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, handler: echo, keepAliveTimeoutMs: 200 });
+      const { server, port } = scope.server({ mode, backend, handler: echo, keepAliveTimeoutMs: 200 });
       const base = `http://${HOST}:${port}`;
       for (let i = 0; i < 10; i++) {
         const res = await fetch(`${base}/n${i}`);
@@ -221,6 +221,7 @@ for (const mode of MODES) {
         const scope = new Scope(t);
         const { server, port } = scope.server({
           mode,
+          backend,
           maxRequests: 3,
           keepAliveTimeoutMs: 200,
           handler: (r) => {
@@ -249,7 +250,7 @@ for (const mode of MODES) {
 
     test('ab -k: every request answered on kept-alive connections', { timeout: 40_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      const { server, port } = scope.server({ mode, backend });
       const r = await ab(port, { n: 5000, c: 10, extra: ['-k'] });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.complete, 5000, r.stdout);
@@ -267,7 +268,7 @@ for (const mode of MODES) {
       async (t) => {
         const scope = new Scope(t);
         // maxRequests out of reach first (one connection each), then the default (closes every 1000).
-        const { server, port } = scope.server({ mode, maxRequests: 1e9 });
+        const { server, port } = scope.server({ mode, backend, maxRequests: 1e9 });
         let r = await wrk(port, ['-t1', '-c10', '-d1s']);
         assert.equal(r.code, 0, r.stderr);
         assert.ok(r.requests > 100, r.stdout);
@@ -276,7 +277,7 @@ for (const mode of MODES) {
         let s = await statsReach(server, (st) => st.open === 0, 'wrk to close');
         // wrk tries the address once at start (a connection closed at once), then keeps its 10.
         assert.ok(s.connections <= 11, `one connection each: ${JSON.stringify(s)}`);
-        const pipelined = scope.server({ mode });
+        const pipelined = scope.server({ mode, backend });
         const before = pipelined.server.stats();
         // pipeline.lua's depth defaults to 16 (the helper puts the URL last, so no '-- 16').
         r = await wrk(pipelined.port, ['-t1', '-c4', '-d1s', '-s', join(ROOT, 'bench', 'pipeline.lua')]);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
 import {
-  MODES,
+  VARIANTS,
   Scope,
   assertOk11,
   chunked,
@@ -35,16 +35,16 @@ function echo(r) {
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
 const post = (headers, body = '') => req('/', { method: 'POST', headers, body });
 
-for (const mode of MODES) {
+for (const { mode, backend, label } of VARIANTS) {
   for (const handler of [undefined, echo]) {
     const kind = handler ? 'handler' : 'fixed response';
-    describe(`framing, mode ${mode}, ${kind}`, { timeout: 60_000 }, () => {
+    describe(`framing, ${label}, ${kind}`, { timeout: 60_000 }, () => {
       test(
         'bodies that look like requests are consumed, never answered; the connection goes on',
         { timeout: 10_000 },
         async (t) => {
           const scope = new Scope(t);
-          const { server, port } = scope.server({ mode, handler });
+          const { server, port } = scope.server({ mode, backend, handler });
           const bodies = [
             post({ 'Content-Length': SMUGGLED.length }, SMUGGLED),
             post({ 'Content-Length': `${SMUGGLED.length}, ${SMUGGLED.length}` }, SMUGGLED),
@@ -88,7 +88,7 @@ for (const mode of MODES) {
         { timeout: 10_000 },
         async (t) => {
           const scope = new Scope(t);
-          const { server, port } = scope.server({ mode, handler });
+          const { server, port } = scope.server({ mode, backend, handler });
           const body = Buffer.from(Array.from({ length: 600 }, (_, i) => i & 0xff));
           for (const whole of [
             post({ 'Content-Length': body.length }, body),
@@ -118,7 +118,7 @@ for (const mode of MODES) {
         { timeout: 15_000 },
         async (t) => {
           const scope = new Scope(t);
-          const { server, port } = scope.server({ mode, handler });
+          const { server, port } = scope.server({ mode, backend, handler });
           const cases = [
             [
               post(
@@ -201,7 +201,7 @@ for (const mode of MODES) {
         { timeout: 15_000 },
         async (t) => {
           const scope = new Scope(t);
-          const { server, port } = scope.server({ mode, handler });
+          const { server, port } = scope.server({ mode, backend, handler });
           // The default limit, 1 MiB: exactly that is fine, one byte more is not.
           const mib = Buffer.alloc(1 << 20, 0x61);
           let c = await connected(scope, port);
@@ -222,7 +222,7 @@ for (const mode of MODES) {
           assert.equal(rs[0].status, 413);
           assert.equal(rs[0].headers.connection, 'close');
           // Chunked: the decoded size counts.
-          const small = await scope.server({ mode, handler, maxBodyBytes: 1000 });
+          const small = await scope.server({ mode, backend, handler, maxBodyBytes: 1000 });
           c = await connected(scope, small.port);
           c.socket.write(post({ 'Transfer-Encoding': 'chunked' }, chunked(['a'.repeat(600), 'b'.repeat(401)])));
           r = await c.closedWithin(5000, 'the chunked 413');
@@ -251,7 +251,7 @@ for (const mode of MODES) {
 
       test('malformed chunked framing: exactly one response, a 400, and close', { timeout: 15_000 }, async (t) => {
         const scope = new Scope(t);
-        const { port } = scope.server({ mode, handler });
+        const { port } = scope.server({ mode, backend, handler });
         const te = { 'Transfer-Encoding': 'chunked' };
         const cases = [
           ['fffffffffffffffff\r\n', 'chunk-size overflow'],
@@ -291,7 +291,7 @@ for (const mode of MODES) {
         { timeout: 10_000 },
         async (t) => {
           const scope = new Scope(t);
-          const { port } = scope.server({ mode, handler });
+          const { port } = scope.server({ mode, backend, handler });
           const c = await connected(scope, port);
           await c.write(
             Buffer.concat([
@@ -318,13 +318,13 @@ for (const mode of MODES) {
     });
   }
 
-  describe(`Expect, mode ${mode}`, { timeout: 30_000 }, () => {
+  describe(`Expect, ${label}`, { timeout: 30_000 }, () => {
     test(
       '100-continue with a handler: 100 before the body is read, then the answer',
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, handler: echo });
+        const { server, port } = scope.server({ mode, backend, handler: echo });
         const c = await connected(scope, port);
         for (const te of [false, true]) {
           const n = te ? 2 : 1;
@@ -352,7 +352,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const fixed = scope.server({ mode });
+        const fixed = scope.server({ mode, backend });
         const c = await connected(scope, fixed.port);
         await c.write(post({ Expect: '100-continue', 'Content-Length': 5 }));
         const rs = await responsesFrom(c, 1);
@@ -375,7 +375,7 @@ for (const mode of MODES) {
         assertOk11(last[2]);
         c.end();
         await c.closedWithin();
-        const handled = scope.server({ mode, handler: echo });
+        const handled = scope.server({ mode, backend, handler: echo });
         const old = await connected(scope, handled.port);
         await old.write(
           req('/', {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 
 import {
-  MODES,
+  VARIANTS,
   Scope,
   assertNoBusyLoop,
   chunked,
@@ -39,8 +39,8 @@ function deferred() {
   return { promise, resolve, reject };
 }
 
-for (const mode of MODES) {
-  describe(`handler, mode ${mode}`, { timeout: 60_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`handler, ${label}`, { timeout: 60_000 }, () => {
     test(
       'gets method, target, version, lower-case headers (repeats joined) and the body as a Buffer',
       { timeout: 10_000 },
@@ -49,6 +49,7 @@ for (const mode of MODES) {
         const seen = [];
         const { port } = scope.server({
           mode,
+          backend,
           handler: (r) => (seen.push(r), { status: 201, headers: { 'X-Seen': seen.length }, body: 'ok' }),
         });
         const c = await connected(scope, port);
@@ -115,6 +116,7 @@ for (const mode of MODES) {
         const started = [];
         const { server, port } = scope.server({
           mode,
+          backend,
           handler: async (r) => {
             started.push(r.target);
             await gates.get(r.target).promise;
@@ -148,6 +150,7 @@ for (const mode of MODES) {
         const gate = deferred();
         const { port } = scope.server({
           mode,
+          backend,
           handler: async (r) => (r.target === '/wait' ? gate.promise.then(() => ({ body: 'late' })) : { body: 'now' }),
         });
         const slow = await connected(scope, port);
@@ -192,6 +195,7 @@ for (const mode of MODES) {
         const errors = [];
         const { server, port } = scope.server({
           mode,
+          backend,
           handler: (r) => (failures[r.target] ?? (() => ({ body: 'fine' })))(),
         });
         server.on('handlerError', (err) => errors.push(err));
@@ -228,6 +232,7 @@ for (const mode of MODES) {
         const scope = new Scope(t);
         const { port } = scope.server({
           mode,
+          backend,
           handler: (r) => {
             if (r.target === '/204') return { status: 204, body: 'dropped' };
             if (r.target === '/304') return { status: 304, headers: { ETag: '"x"' } };
@@ -277,7 +282,11 @@ for (const mode of MODES) {
       async (t) => {
         const scope = new Scope(t);
         const got = [];
-        const { server, port } = scope.server({ mode, handler: (r) => (got.push(r.body), { body: sha256(r.body) }) });
+        const { server, port } = scope.server({
+          mode,
+          backend,
+          handler: (r) => (got.push(r.body), { body: sha256(r.body) }),
+        });
         const big = randomBytes((1 << 20) - 7);
         const mid = randomBytes(200_000);
         const parts = [];
@@ -319,6 +328,7 @@ for (const mode of MODES) {
         const gate = deferred();
         const { port } = scope.server({
           mode,
+          backend,
           handler: async (r) =>
             r.target === '/first' ? gate.promise.then(() => ({ body: 'first' })) : { body: r.body },
         });
@@ -352,7 +362,7 @@ for (const mode of MODES) {
       async (t) => {
         const scope = new Scope(t);
         const gate = deferred();
-        const { server, port } = scope.server({ mode, handler: () => gate.promise });
+        const { server, port } = scope.server({ mode, backend, handler: () => gate.promise });
         const c = await connected(scope, port);
         await c.write(req('/never'));
         await statsReach(server, (s) => s.requests === 1, 'the request');
@@ -373,6 +383,7 @@ for (const mode of MODES) {
         const gates = [];
         const { server, port } = scope.server({
           mode,
+          backend,
           handler: () => {
             const g = deferred();
             gates.push(g);

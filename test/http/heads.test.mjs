@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
 import {
-  MODES,
+  VARIANTS,
   Scope,
   assertOk11,
   connected,
@@ -27,11 +27,11 @@ before(async () => {
 
 const raw = (s) => Buffer.from(s, 'latin1');
 
-for (const mode of MODES) {
-  describe(`heads, mode ${mode}`, { timeout: 60_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`heads, ${label}`, { timeout: 60_000 }, () => {
     test('HTTP/1.1 needs exactly one valid Host; HTTP/1.0 needs none', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      const { server, port } = scope.server({ mode, backend });
       const bad = [
         ['GET / HTTP/1.1\r\n\r\n', 'no Host'],
         ['GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n', 'two Hosts'],
@@ -64,7 +64,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { port } = scope.server({ mode });
+        const { port } = scope.server({ mode, backend });
         await expectRefused(
           scope,
           port,
@@ -77,7 +77,7 @@ for (const mode of MODES) {
 
     test('malformed field lines: 400 and close', { timeout: 15_000 }, async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode });
+      const { port } = scope.server({ mode, backend });
       const cases = [
         ['Host : x', 'a space before the colon'],
         ['Host\t: x', 'a tab before the colon'],
@@ -108,7 +108,7 @@ for (const mode of MODES) {
 
     test('control characters other than NUL in a text head: 400 and close', { timeout: 15_000 }, async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode });
+      const { port } = scope.server({ mode, backend });
       // Not binary input: a request line and fields, one control byte among them (RFC 9110
       // section 5.5: invalid; the project's rule is 400, keeping the silent close for NUL and binary).
       const cases = [
@@ -123,7 +123,7 @@ for (const mode of MODES) {
 
     test('NUL and binary bytes in a head close the connection without a response', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      const { server, port } = scope.server({ mode, backend });
       const cases = [
         'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n',
         'GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n',
@@ -143,7 +143,7 @@ for (const mode of MODES) {
       { timeout: 15_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { port } = scope.server({ mode });
+        const { port } = scope.server({ mode, backend });
         for (const request of [
           'GET / HTTP/2.0\r\nHost: x\r\n\r\n',
           'GET / HTTP/3.0\r\nHost: x\r\n\r\n',
@@ -181,7 +181,7 @@ for (const mode of MODES) {
       { timeout: 15_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, maxHeadBytes: 1024 });
+        const { server, port } = scope.server({ mode, backend, maxHeadBytes: 1024 });
         const line = (n) => `GET /${'a'.repeat(n - 'GET / HTTP/1.1'.length)} HTTP/1.1`;
         assert.equal(line(1024).length, 1024);
         const headOf = (n) => {
@@ -216,7 +216,7 @@ for (const mode of MODES) {
         await c.closedWithin();
         // 101 fields is too many, whatever their size.
         const many = `GET / HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 100 }, (_, i) => `A${i}:\r\n`).join('')}\r\n`;
-        const big = scope.server({ mode });
+        const big = scope.server({ mode, backend });
         await expectRefused(scope, big.port, many, 431, '101 fields');
         await statsReach(server, (s) => s.open === 0, 'all closed');
       },
@@ -224,7 +224,7 @@ for (const mode of MODES) {
 
     test('empty lines before a request are skipped; LF line ends are accepted', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      const { server, port } = scope.server({ mode, backend });
       const c = await connected(scope, port);
       const requests = [
         '\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n',

@@ -10,7 +10,7 @@ import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
 
 import {
-  MODES,
+  VARIANTS,
   Scope,
   assertNoBusyLoop,
   assertOk11,
@@ -59,8 +59,8 @@ const VECTORS = [
   ['chunk data longer than its size', head(['Transfer-Encoding: chunked']) + '2\r\nabcdef\r\n0\r\n\r\n', 400],
 ];
 
-for (const mode of MODES) {
-  describe(`hostile clients, mode ${mode}`, { timeout: 120_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`hostile clients, ${label}`, { timeout: 120_000 }, () => {
     test('smuggling vectors: one response, a 400 or 501, then close', { timeout: 20_000 }, async (t) => {
       const scope = new Scope(t);
       const handler = (r) => ({ body: `${r.method} ${r.target} ${r.body.length}` });
@@ -69,7 +69,7 @@ for (const mode of MODES) {
         [handler, true],
         [undefined, false],
       ]) {
-        const { server, port } = scope.server({ mode, handler: h, eagerRead });
+        const { server, port } = scope.server({ mode, backend, handler: h, eagerRead });
         for (const [what, bytes, status] of VECTORS) {
           const c = await connected(scope, port);
           await c.write(Buffer.from(bytes + SMUGGLED, 'latin1'));
@@ -95,7 +95,7 @@ for (const mode of MODES) {
       { timeout: 60_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, idleTimeoutMs: 2000 });
+        const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 2000 });
         const rand = prng(20240601);
         const alphabet = Buffer.from('GET /HTTP1.\r\n: \t\0Host,chunked0123456789abcdef;"=', 'latin1');
         for (let i = 0; i < 150; i++) {
@@ -134,6 +134,7 @@ for (const mode of MODES) {
         const scope = new Scope(t);
         const { server, port } = scope.server({
           mode,
+          backend,
           idleTimeoutMs: 2000,
           handler: (r) => ({ body: `${r.method} ${r.body.length}` }),
         });
@@ -199,7 +200,7 @@ for (const mode of MODES) {
       { timeout: 20_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, inputBudgetBytes: 1 << 16, maxHeadBytes: 16 << 10 });
+        const { server, port } = scope.server({ mode, backend, inputBudgetBytes: 1 << 16, maxHeadBytes: 16 << 10 });
         const clients = [];
         const partial = Buffer.from(`GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(8000)}`, 'latin1');
         for (let i = 0; i < 12; i++) {
@@ -229,7 +230,7 @@ for (const mode of MODES) {
       { timeout: 20_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, body: 'b'.repeat(3000), maxRequests: 10_000 });
+        const { server, port } = scope.server({ mode, backend, body: 'b'.repeat(3000), maxRequests: 10_000 });
         for (let i = 0; i < 10; i++) {
           const c = await connected(scope, port);
           c.socket.write(Buffer.concat(Array.from({ length: 2000 }, () => req('/'))));
@@ -251,14 +252,14 @@ for (const mode of MODES) {
   });
 }
 
-for (const mode of MODES) {
-  describe(`input budget accounting, mode ${mode}`, { timeout: 30_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`input budget accounting, ${label}`, { timeout: 30_000 }, () => {
     test(
       'a head shed while it grows does not leak the budget: later partial heads are still kept',
       { timeout: 15_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, inputBudgetBytes: 1 << 16, maxHeadBytes: 60_000 });
+        const { server, port } = scope.server({ mode, backend, inputBudgetBytes: 1 << 16, maxHeadBytes: 60_000 });
         for (let round = 0; round < 3; round++) {
           // One head that alone outgrows the budget: shed, as the only partial head there is.
           const big = await connected(scope, port);
@@ -291,8 +292,8 @@ for (const mode of MODES) {
   });
 }
 
-for (const mode of MODES) {
-  describe(`chunk extensions, mode ${mode}`, { timeout: 30_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`chunk extensions, ${label}`, { timeout: 30_000 }, () => {
     test(
       'an endless chunk extension is refused, not read for ever (cf. CVE-2024-22019)',
       { timeout: 15_000 },
@@ -300,7 +301,13 @@ for (const mode of MODES) {
         const scope = new Scope(t);
         for (const handler of [undefined, (r) => ({ body: String(r.body.length) })]) {
           // Limits of 8 KiB heads and 64 KiB bodies: 1 MiB of extension is far past anything allowed.
-          const { server, port } = scope.server({ mode, handler, maxBodyBytes: 1 << 16, idleTimeoutMs: 30_000 });
+          const { server, port } = scope.server({
+            mode,
+            backend,
+            handler,
+            maxBodyBytes: 1 << 16,
+            idleTimeoutMs: 30_000,
+          });
           for (const line of [`1;${'e'.repeat(1 << 20)}`, `1;e=${'v'.repeat(1 << 20)}`, `1${' '.repeat(1 << 20)}`]) {
             const c = await connected(scope, port);
             c.socket.write(

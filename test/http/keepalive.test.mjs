@@ -8,7 +8,7 @@ import { before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import {
-  MODES,
+  VARIANTS,
   REQUEST,
   SEED_RESPONSE,
   Scope,
@@ -30,11 +30,11 @@ before(async () => {
   await run('true', []);
 });
 
-for (const mode of MODES) {
-  describe(`keep-alive, mode ${mode}`, { timeout: 60_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`keep-alive, ${label}`, { timeout: 60_000 }, () => {
     test('HTTP/1.0 without keep-alive: the seed bytes exactly, then FIN', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      const { server, port } = scope.server({ mode, backend });
       for (const request of [REQUEST, 'GET / HTTP/1.0\r\nHost: x\r\nConnection: close\r\n\r\n', 'GET /\r\n\r\n']) {
         const c = await connected(scope, port);
         await c.write(request);
@@ -51,7 +51,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode });
+        const { server, port } = scope.server({ mode, backend });
         const c = await connected(scope, port);
         const ka = 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n';
         await c.write(ka);
@@ -75,7 +75,7 @@ for (const mode of MODES) {
 
     test('HTTP/1.1 persists; Connection: close is repeated and the server closes', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      const { server, port } = scope.server({ mode, backend });
       const c = await connected(scope, port);
       for (let i = 1; i <= 3; i++) {
         await c.write(req(`/n${i}`));
@@ -100,7 +100,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { port } = scope.server({ mode });
+        const { port } = scope.server({ mode, backend });
         let c = await connected(scope, port);
         await c.write(req('/', { headers: { Connection: 'Upgrade' } }));
         assertOk11((await responsesFrom(c, 1))[0]);
@@ -132,7 +132,7 @@ for (const mode of MODES) {
 
     test('keepAliveTimeoutMs closes a connection idle between requests, not before', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, keepAliveTimeoutMs: 300, idleTimeoutMs: 10_000 });
+      const { server, port } = scope.server({ mode, backend, keepAliveTimeoutMs: 300, idleTimeoutMs: 10_000 });
       const c = await connected(scope, port);
       await c.write(req());
       await responsesFrom(c, 1);
@@ -149,7 +149,7 @@ for (const mode of MODES) {
 
     test('the keep-alive timeout also follows a body that ended after its answer', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, keepAliveTimeoutMs: 300, idleTimeoutMs: 20_000 });
+      const { server, port } = scope.server({ mode, backend, keepAliveTimeoutMs: 300, idleTimeoutMs: 20_000 });
       const c = await connected(scope, port);
       await c.write(req('/', { method: 'POST', headers: { 'Content-Length': 100 }, body: 'x'.repeat(10) }));
       await responsesFrom(c, 1);
@@ -164,7 +164,7 @@ for (const mode of MODES) {
       { timeout: 15_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, idleTimeoutMs: 400, keepAliveTimeoutMs: 10_000 });
+        const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 400, keepAliveTimeoutMs: 10_000 });
         for (const earlier of [0, 1]) {
           const c = await connected(scope, port);
           for (let i = 0; i < earlier; i++) await c.write(req());
@@ -200,7 +200,7 @@ for (const mode of MODES) {
       { timeout: 15_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, maxRequests: 3 });
+        const { server, port } = scope.server({ mode, backend, maxRequests: 3 });
         // Sequential: the third response closes.
         let c = await connected(scope, port);
         for (let i = 1; i <= 2; i++) {
@@ -236,7 +236,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode });
+        const { server, port } = scope.server({ mode, backend });
         for (const depth of [1, 3, 20]) {
           const c = await connected(scope, port);
           await c.write(Buffer.concat(Array.from({ length: depth }, (_, i) => req(`/h${i}`))));
@@ -248,7 +248,7 @@ for (const mode of MODES) {
           assert.equal(r.code, null);
         }
         // Past the output limit: the server pauses, and still answers all after the FIN.
-        const big = scope.server({ mode, body: 'b'.repeat(1000), maxRequests: 10_000 });
+        const big = scope.server({ mode, backend, body: 'b'.repeat(1000), maxRequests: 10_000 });
         const many = await connected(scope, big.port);
         many.socket.write(Buffer.concat(Array.from({ length: 3000 }, (_, i) => req(`/m${i}`))));
         many.end();
@@ -276,6 +276,7 @@ for (const mode of MODES) {
         });
         const { server, port } = scope.server({
           mode,
+          backend,
           handler: async (r) => {
             if (r.target === '/slow') await gate;
             return { body: r.target };
@@ -325,7 +326,7 @@ for (const mode of MODES) {
       { timeout: 15_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, keepAliveTimeoutMs: 30_000, idleTimeoutMs: 30_000 });
+        const { server, port } = scope.server({ mode, backend, keepAliveTimeoutMs: 30_000, idleTimeoutMs: 30_000 });
         const c = await connected(scope, port);
         await c.write(req('/', { method: 'POST', headers: { 'Content-Length': 1000 }, body: 'x'.repeat(10) }));
         assertOk11((await responsesFrom(c, 1))[0]);
@@ -344,7 +345,7 @@ for (const mode of MODES) {
       { timeout: 20_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, inputBudgetBytes: 1 << 16, maxHeadBytes: 32 << 10 });
+        const { server, port } = scope.server({ mode, backend, inputBudgetBytes: 1 << 16, maxHeadBytes: 32 << 10 });
         const pad = 'x'.repeat(3000);
         const clients = [];
         // Each connection buffers a split head (and a pipelined split one) then goes idle.

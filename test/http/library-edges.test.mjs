@@ -8,17 +8,17 @@ import http from 'node:http';
 import { describe, test } from 'node:test';
 
 import { EtltError, HttpServer, syscallsByKind } from 'etlt';
-import { HOST, MODES, Scope, waitFor } from '../lib/http.mjs';
+import { HOST, VARIANTS, Scope, waitFor } from '../lib/http.mjs';
 import { runNode } from '../lib/util.mjs';
 
-for (const mode of MODES) {
-  describe(`library edges, mode ${mode}`, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`library edges, ${label}`, () => {
     test(
       "HEAD through Node's http.request: the GET's headers, no content, no client error",
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { port } = scope.server({ mode, keepAliveTimeoutMs: 300 });
+        const { port } = scope.server({ mode, backend, keepAliveTimeoutMs: 300 });
         const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
         t.after(() => agent.destroy());
         const ask = (method) =>
@@ -54,6 +54,7 @@ for (const mode of MODES) {
         const budget = 1 << 20;
         const { server, port } = scope.server({
           mode,
+          backend,
           maxHeadBytes: 1 << 20,
           inputBudgetBytes: budget,
           idleTimeoutMs: 15_000,

@@ -10,7 +10,7 @@ import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
 
 import {
-  MODES,
+  VARIANTS,
   ResponseCounter,
   Scope,
   assertNoBusyLoop,
@@ -85,15 +85,15 @@ function cutAt(buf, cuts) {
   return parts;
 }
 
-for (const mode of MODES) {
-  describe(`pipelining, mode ${mode}`, { timeout: 120_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`pipelining, ${label}`, { timeout: 120_000 }, () => {
     test(
       'a mixed pipeline is answered in order: bodies consumed, HEAD bodiless, close last',
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
         for (const handler of [undefined, echo]) {
-          const { server, port } = scope.server({ mode, handler });
+          const { server, port } = scope.server({ mode, backend, handler });
           const c = await connected(scope, port);
           await c.write(PIPELINE);
           const r = await c.closedWithin();
@@ -126,7 +126,7 @@ for (const mode of MODES) {
 
     test('the responses to one read leave in one send (16-deep pipelines)', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      const { server, port } = scope.server({ mode, backend });
       const c = await connected(scope, port);
       const batch = Buffer.concat(Array.from({ length: 16 }, (_, i) => req(`/b${i}`)));
       const rounds = 50;
@@ -151,6 +151,7 @@ for (const mode of MODES) {
         const body = 'z'.repeat(4096);
         const { server, port } = scope.server({
           mode,
+          backend,
           maxRequests: 100_000,
           idleTimeoutMs: 60_000,
           handler: (r) => ({ headers: { 'X-Target': r.target }, body }),
@@ -218,7 +219,7 @@ for (const mode of MODES) {
         [echo, true],
         [echo, false],
       ]) {
-        const { server, port } = scope.server({ mode, handler, eagerRead });
+        const { server, port } = scope.server({ mode, backend, handler, eagerRead });
         const want = normalized(await sendSplit(scope, server, port, [PIPELINE]));
         assert.equal(want.length, 5);
         for (let at = 1; at < PIPELINE.length; at++) {
@@ -231,7 +232,7 @@ for (const mode of MODES) {
 
     test('random splits of a pipeline (fast-check, seeded) give the same responses', { timeout: 60_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, handler: echo });
+      const { server, port } = scope.server({ mode, backend, handler: echo });
       const long = Buffer.concat([
         req('/a', {
           method: 'POST',
@@ -265,7 +266,7 @@ for (const mode of MODES) {
       { timeout: 90_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, handler: echo, maxRequests: 1e6 });
+        const { server, port } = scope.server({ mode, backend, handler: echo, maxRequests: 1e6 });
         const bodyArb = fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a));
         const one = fc.record({
           method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE'),

@@ -14,7 +14,7 @@ import { HttpServer } from 'etlt';
 
 import {
   HOST,
-  MODES,
+  VARIANTS,
   REQUEST,
   SEED_RESPONSE,
   Scope,
@@ -89,13 +89,18 @@ function slowRead(client, pauseMs = 2) {
   });
 }
 
-for (const mode of MODES) {
-  describe(`HttpServer, mode ${mode}`, { timeout: 60_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`HttpServer, ${label}`, { timeout: 60_000 }, () => {
     test('answers with the seed response byte for byte, eager read on and off', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
       for (const eagerRead of [true, false]) {
         const seen = [];
-        const { server, port } = scope.server({ mode, eagerRead, onRequest: (r) => seen.push(Buffer.from(r)) });
+        const { server, port } = scope.server({
+          mode,
+          backend,
+          eagerRead,
+          onRequest: (r) => seen.push(Buffer.from(r)),
+        });
         for (let i = 0; i < 3; i++) {
           const r = await exchange(scope, port);
           assertBytes(r.data, SEED_RESPONSE);
@@ -121,7 +126,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode });
+        const { server, port } = scope.server({ mode, backend });
         // FIN at once; FIN after the server has surely accepted; close (destroy) at once.
         const ways = [
           async (c) => c.end(),
@@ -156,7 +161,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode });
+        const { server, port } = scope.server({ mode, backend });
         for (const [i, close] of [(c) => c.end(), (c) => c.destroy()].entries()) {
           const c = scope.client(port);
           await sendStepwise(server, c, ['GET /half HTTP/1.0\r\nHost: 127.0.0.1\r\n']);
@@ -173,7 +178,7 @@ for (const mode of MODES) {
 
     test('survives resets (RST) before, during and right after the request', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      const { server, port } = scope.server({ mode, backend });
       const cases = {
         'before sending': async (c) => {
           await c.connect();
@@ -213,7 +218,7 @@ for (const mode of MODES) {
 
     test('survives a reset while a large response is in flight', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, body: BIG_BODY });
+      const { server, port } = scope.server({ mode, backend, body: BIG_BODY });
       const c = await stuckClient(scope, server, port);
       c.reset();
       await statsReach(server, (s) => s.open === 0 && s.aborted === 1, 'the reset connection to be forgotten');
@@ -226,7 +231,7 @@ for (const mode of MODES) {
     test('assembles a request sent one byte every 5 ms', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
       const seen = [];
-      const { server, port } = scope.server({ mode, onRequest: (r) => seen.push(Buffer.from(r)) });
+      const { server, port } = scope.server({ mode, backend, onRequest: (r) => seen.push(Buffer.from(r)) });
       const request = 'GET /split HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: etlt-test\r\n\r\n';
       const r = await exchange(scope, port, [...request], { gap: 5 });
       assertBytes(r.data, SEED_RESPONSE);
@@ -245,7 +250,7 @@ for (const mode of MODES) {
       async (t) => {
         const scope = new Scope(t);
         const seen = [];
-        const { server, port } = scope.server({ mode, onRequest: (r) => seen.push(r.toString('latin1')) });
+        const { server, port } = scope.server({ mode, backend, onRequest: (r) => seen.push(r.toString('latin1')) });
         const whole = ['GET / HTTP/1.0\n\n', 'GET / HTTP/1.0\r\nHost: x\n\r\n', 'GET /\r\n\r\n'];
         for (const request of whole) {
           assertBytes((await exchange(scope, port, request)).data, SEED_RESPONSE, JSON.stringify(request));
@@ -270,7 +275,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode });
+        const { server, port } = scope.server({ mode, backend });
         const body = randomBytes(256 << 10);
         const request = Buffer.concat([Buffer.from(`POST / HTTP/1.0\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
         // The client reads nothing until the server has sent the response: a server that closed
@@ -302,7 +307,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode });
+        const { server, port } = scope.server({ mode, backend });
         const head = 'POST / HTTP/1.0\r\nContent-Length: 65536\r\n\r\n';
         // The head alone, answered; then, once the response is out, the body in a later write.
         const c = scope.client(port, { paused: true });
@@ -329,7 +334,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, idleTimeoutMs: 300 });
+        const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 300 });
         // Reads nothing until it has sent everything, as many clients do; sends for ~1 s,
         // three idle timeouts, never pausing longer than 50 ms.
         const c = scope.client(port, { paused: true });
@@ -350,21 +355,23 @@ for (const mode of MODES) {
       },
     );
 
-    test('1,000 concurrent connections all get the response', { timeout: 20_000 }, async (t) => {
+    // select(2) watches fds below 1024 only, and this process holds both ends of every
+    // connection: 400 stay below it (backends.test.mjs shows what happens past it).
+    const many = backend === 'select' ? 400 : 1000;
+    test(`${many.toLocaleString('en')} concurrent connections all get the response`, { timeout: 20_000 }, async (t) => {
       const limit = maxOpenFiles();
-      // This process holds both ends of every connection.
       assert.ok(limit >= 2200, `ulimit -n is ${limit}; this test needs 2200 (1,000 connections, both ends)`);
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
-      const clients = Array.from({ length: 1000 }, () => scope.client(port));
+      const { server, port } = scope.server({ mode, backend });
+      const clients = Array.from({ length: many }, () => scope.client(port));
       await Promise.all(clients.map((c) => c.connect()));
-      await statsReach(server, (s) => s.open === 1000, 'all 1,000 connections to be accepted', 10_000);
+      await statsReach(server, (s) => s.open === many, `all ${many} connections to be accepted`, 10_000);
       for (const c of clients) c.socket.write(REQUEST);
       const results = await Promise.all(clients.map((c) => c.closedWithin(10_000)));
       const bad = results.filter((r) => !r.data.equals(SEED_RESPONSE));
       assert.equal(bad.length, 0, `${bad.length} bad responses, e.g. ${bad[0] && show(bad[0].data)} ${bad[0]?.code}`);
       const s = await statsReach(server, (st) => st.open === 0, 'all connections to close');
-      assert.equal(s.responses, 1000);
+      assert.equal(s.responses, many);
       assert.equal(s.aborted, 0);
     });
 
@@ -373,7 +380,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, body: BIG_BODY, idleTimeoutMs: 300 });
+        const { server, port } = scope.server({ mode, backend, body: BIG_BODY, idleTimeoutMs: 300 });
         await stuckClient(scope, server, port);
         const blockedAt = performance.now();
         // Others are served meanwhile, in full.
@@ -400,7 +407,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, body: BIG_BODY });
+        const { server, port } = scope.server({ mode, backend, body: BIG_BODY });
         // Unread bytes wait in the kernel while the response is blocked: in LT, watching
         // EPOLLIN then would report them at every poll.
         const extra = Buffer.concat([
@@ -424,7 +431,7 @@ for (const mode of MODES) {
       async (t) => {
         const scope = new Scope(t);
         for (const body of [undefined, BIG_BODY]) {
-          const { server, port } = scope.server({ mode, ...(body ? { body } : {}) });
+          const { server, port } = scope.server({ mode, backend, ...(body ? { body } : {}) });
           const c = scope.client(port);
           await c.connect();
           c.socket.end(REQUEST);
@@ -442,7 +449,7 @@ for (const mode of MODES) {
 
     test('a slow reader gets every byte of a large response', { timeout: 20_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, body: BIG_BODY, idleTimeoutMs: 2000 });
+      const { server, port } = scope.server({ mode, backend, body: BIG_BODY, idleTimeoutMs: 2000 });
       const c = scope.client(port);
       slowRead(c);
       await c.connect();
@@ -464,7 +471,7 @@ for (const mode of MODES) {
 
     test('answers a head over the limit with 431 and closes', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      const { server, port } = scope.server({ mode, backend });
       const headOf = (size) => {
         const start = 'GET / HTTP/1.0\r\nX-Pad: ';
         return start + 'a'.repeat(size - start.length - 4) + '\r\n\r\n';
@@ -500,7 +507,7 @@ for (const mode of MODES) {
 
     test('closes on binary garbage without a response', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, idleTimeoutMs: 10_000 });
+      const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 10_000 });
       const garbage = [
         Buffer.from([0x00, 0x01, 0xff, 0xfe, 0x80, 0x7f]),
         Buffer.from([0xff, 0x00, 0x01, 0x02]),
@@ -524,7 +531,7 @@ for (const mode of MODES) {
 
     test('answers a request line that is not HTTP with 400', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode });
+      const { server, port } = scope.server({ mode, backend });
       const requests = [
         'hello\r\n\r\n',
         'GET\r\n\r\n',
@@ -549,7 +556,7 @@ for (const mode of MODES) {
 
     test('closes an idle connection after the idle timeout', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, idleTimeoutMs: 300 });
+      const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 300 });
       const silent = scope.client(port);
       const partial = scope.client(port);
       await Promise.all([silent.connect(), partial.connect()]);
@@ -581,7 +588,7 @@ for (const mode of MODES) {
         // 1.5 s >= the 1 s defer period: the listener gets TCP_DEFER_ACCEPT. The kernel hands
         // a silent connection over after about 1 s; that second counts as idle time. Twenty of
         // them: a run of reads that find nothing must not stop the server measuring silences.
-        const { server, port } = scope.server({ mode, idleTimeoutMs: 1500 });
+        const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 1500 });
         const clients = Array.from({ length: 20 }, () => scope.client(port));
         await Promise.all(clients.map((c) => c.connect()));
         const t0 = performance.now();
@@ -609,7 +616,7 @@ for (const mode of MODES) {
       async (t) => {
         const scope = new Scope(t);
         for (const deferAccept of [true, false]) {
-          const { server, port } = scope.server({ mode, idleTimeoutMs: 2000, deferAccept });
+          const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 2000, deferAccept });
           // The client waits before writing, so without deferral the connection is always
           // accepted (and registered) before its request exists.
           for (let i = 0; i < 5; i++) {
@@ -635,7 +642,7 @@ for (const mode of MODES) {
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, idleTimeoutMs: 300 });
+        const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 300 });
         const c = scope.client(port);
         await c.connect();
         const t0 = performance.now();
@@ -658,7 +665,7 @@ for (const mode of MODES) {
 
     test('close(): stops accepting and finishes a response in flight', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, body: BIG_BODY });
+      const { server, port } = scope.server({ mode, backend, body: BIG_BODY });
       const c = await stuckClient(scope, server, port);
       const closed = server.close(5000);
       let resolved = false;
@@ -685,7 +692,7 @@ for (const mode of MODES) {
 
     test('close(deadline) cuts off a client that never reads', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, body: BIG_BODY });
+      const { server, port } = scope.server({ mode, backend, body: BIG_BODY });
       await stuckClient(scope, server, port);
       const t0 = performance.now();
       await server.close(200);
@@ -698,7 +705,7 @@ for (const mode of MODES) {
 
     test('close() called again can only bring the deadline closer', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, body: BIG_BODY });
+      const { server, port } = scope.server({ mode, backend, body: BIG_BODY });
       await stuckClient(scope, server, port);
       const t0 = performance.now();
       const first = server.close(60_000);
@@ -715,7 +722,7 @@ for (const mode of MODES) {
     test('real clients: curl -0, Python http.client, Node fetch', { timeout: 20_000 }, async (t) => {
       const scope = new Scope(t);
       // fetch keeps its connections alive: the server's keep-alive timeout closes them.
-      const { server, port } = scope.server({ mode, keepAliveTimeoutMs: 300 });
+      const { server, port } = scope.server({ mode, backend, keepAliveTimeoutMs: 300 });
       for (let i = 0; i < 3; i++) {
         const r = await curl(port);
         assert.equal(r.code, 0, r.stderr);

@@ -9,8 +9,20 @@ import { join } from 'node:path';
 
 import { ROOT } from './util.mjs';
 
-/** Every integration test runs once per trigger mode. */
+/** The trigger modes meant for traffic (the CLI tests that are about modes only use these). */
 export const MODES = ['et', 'lt'];
+/**
+ * Every integration test runs once per variant: each trigger mode on epoll, and the
+ * level-triggered mode on the poll(2) and select(2) backends (edge triggering exists only
+ * in epoll). `label` names the variant in test titles; pass `mode` and `backend` to the
+ * server. A new server test loops over this list and gets every backend.
+ */
+export const VARIANTS = [
+  { mode: 'et', backend: 'epoll', label: 'mode et' },
+  { mode: 'lt', backend: 'epoll', label: 'mode lt' },
+  { mode: 'lt', backend: 'poll', label: 'mode lt, backend poll' },
+  { mode: 'lt', backend: 'select', label: 'mode lt, backend select' },
+];
 /** Tests listen on loopback only. */
 export const HOST = '127.0.0.1';
 /** The seed's response, byte for byte. */

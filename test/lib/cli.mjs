@@ -76,13 +76,15 @@ export async function startCli(scope, mode, args = [], { port, readStdout = true
     const m = await waitFor(
       () => {
         if (cli.exited) throw new Error(`etlt serve exited early (${cli.exitCode ?? cli.signal}): ${cli.stderr}`);
-        return /^etlt: serving (?:the files of .+ )?on http:\/\/127\.0\.0\.1:(\d+)\/ \((edge|level)-triggered, mode (et|lt)\)$/m.exec(
+        return /^etlt: serving (?:the files of .+ )?on http:\/\/127\.0\.0\.1:(\d+)\/ \((edge|level)-triggered, mode (et|lt)(, backend (poll|select))?\)$/m.exec(
           cli.stdout,
         );
       },
       { timeout: 5000, interval: 5, message: 'the start line on stdout' },
     );
     assert.equal(m[3], mode);
+    const backendAt = args.indexOf('--backend');
+    assert.equal(m[5] ?? 'epoll', backendAt < 0 ? 'epoll' : args[backendAt + 1], 'the backend in the start line');
     cli.port = Number(m[1]);
   } else {
     // Nothing to parse: ready once it accepts a connection (closed at once; counted as aborted).

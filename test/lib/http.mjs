@@ -226,7 +226,12 @@ export async function statsReach(server, check, message, timeout = 5000) {
   }
 }
 
-/** epoll_wait calls made so far, libuv's wake-ups included. */
+/**
+ * epoll_wait calls made so far, libuv's wake-ups included. On poll and select, the waits
+ * that found nothing of the server's (turnWaits: one per turn of Node's loop, which the
+ * test's own clients and timers make) are left out, as libuv's waits for them are on epoll;
+ * backends.test.mjs checks those for a spin on their own.
+ */
 export function waits(stats) {
   return stats.wakeups + stats.epollWait;
 }

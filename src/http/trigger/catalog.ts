@@ -13,6 +13,19 @@ export type Trigger = 'edge' | 'level';
  */
 export type StrategyFamily = 'mode' | 'seed' | 'pitfall';
 
+/**
+ * The polling mechanisms a strategy may run on (the reactor's `BackendName`, spelled out
+ * here because the catalog imports nothing).
+ */
+export type Backend = 'epoll' | 'poll' | 'select';
+
+/** Every backend, as `--backend` and the `backend` option take it; epoll first, the default. */
+export const BACKENDS: readonly Backend[] = ['epoll', 'poll', 'select'];
+
+/** Level-triggered strategies run anywhere; edge triggering exists only in epoll(7). */
+const EVERY_BACKEND: readonly Backend[] = BACKENDS;
+const EPOLL_ONLY: readonly Backend[] = ['epoll'];
+
 /** The name of every strategy, as `--mode` and the `mode` option take it. */
 export type Mode = 'et' | 'lt' | 'seed-lt' | 'seed-et' | 'et-no-drain' | 'lt-always-out';
 
@@ -25,6 +38,12 @@ export interface StrategyFacts {
   readonly description: string;
   /** Whether its connections may persist (HTTP/1.1 keep-alive); the seed's loops close after each response. */
   readonly keepAlive: boolean;
+  /**
+   * The backends it runs on: edge-triggered strategies need epoll (poll(2) and select(2)
+   * report readiness, never its edges); the seed's LT loop waits for an EPOLLHUP while
+   * watched for nothing, which select cannot report.
+   */
+  readonly backends: readonly Backend[];
   /** The lab's colour for it: level-triggered blues and purple, edge-triggered oranges and red. */
   readonly color: string;
 }
@@ -38,6 +57,7 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     description:
       "the seed's LT loop: EPOLLIN, modify to EPOLLOUT, modify to 0 + shutdown, close on EPOLLHUP (its hangs fixed)",
     keepAlive: false,
+    backends: ['epoll', 'poll'],
     color: '#74a9d8',
   },
   {
@@ -46,6 +66,7 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     family: 'seed',
     description: "the seed's ET loop: the same modify pattern with EPOLLET, draining each edge (its hangs fixed)",
     keepAlive: false,
+    backends: EPOLL_ONLY,
     color: '#f4a259',
   },
   {
@@ -55,6 +76,7 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     description:
       'etlt serve --mode lt: EPOLLIN for life, EPOLLOUT only while a send would block, kept alive between requests',
     keepAlive: true,
+    backends: EVERY_BACKEND,
     color: '#1f5fa8',
   },
   {
@@ -64,6 +86,7 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     description:
       'etlt serve --mode et: registered once with IN|OUT|RDHUP|ET, never modified, drained with bounded turns',
     keepAlive: true,
+    backends: EPOLL_ONLY,
     color: '#d9541e',
   },
   {
@@ -73,6 +96,7 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     description:
       'pitfall: ET but one accept and one recv(1024) per edge: data left behind waits for an edge that never comes',
     keepAlive: true,
+    backends: EPOLL_ONLY,
     color: '#9e1b32',
   },
   {
@@ -81,6 +105,7 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     family: 'pitfall',
     description: 'pitfall: LT with EPOLLOUT armed from accept to close: every wait reports every idle writable socket',
     keepAlive: true,
+    backends: EVERY_BACKEND,
     color: '#7b4fb5',
   },
 ];
@@ -92,6 +117,19 @@ export const FACTS = Object.fromEntries(STRATEGY_CATALOG.map((s) => [s.name, s])
 
 /** Every strategy name, in the lab's order. */
 export const MODES: readonly Mode[] = STRATEGY_CATALOG.map((s) => s.name);
+
+/**
+ * Why `mode` cannot run on `backend`, for a usage error; undefined when it can.
+ */
+export function unsupportedBackend(mode: Mode, backend: Backend): string | undefined {
+  const facts = FACTS[mode];
+  if (facts.backends.includes(backend)) return undefined;
+  const why =
+    facts.trigger === 'edge'
+      ? `${backend}(2) is level-triggered only: edge triggering (EPOLLET) exists only in epoll(7)`
+      : `${backend}(2) cannot report the hang-up of an fd watched for nothing, which '${mode}' waits for`;
+  return `mode '${mode}' cannot run on the ${backend} backend: ${why}; it runs on ${facts.backends.join(', ')}`;
+}
 
 /** The facts of `name`, or undefined for a name that is not a strategy (a report may hold any). */
 export function factsOf(name: string): StrategyFacts | undefined {
