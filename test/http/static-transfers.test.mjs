@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { HOST, MODES, Scope, connected, req, run, startCli, statsReach, waitFor } from './helpers.mjs';
+import { HOST, VARIANTS, Scope, connected, req, run, startCli, statsReach, waitFor } from './helpers.mjs';
 import { pattern } from './static-fixture.mjs';
 
 const MiB = 1024 * 1024;
@@ -67,8 +67,8 @@ function headOf(buf) {
   };
 }
 
-for (const mode of MODES) {
-  describe(`static transfers, mode ${mode}`, { timeout: 120_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`static transfers, ${label}`, { timeout: 120_000 }, () => {
     test('a file that shrinks while it is sent ends the connection short of the promised length', async (t) => {
       const scope = new Scope(t);
       const own = mkdtempSync(join(tmpdir(), 'etlt-shrink-'));
@@ -76,7 +76,7 @@ for (const mode of MODES) {
       const fd = openSync(join(own, 'f.bin'), 'w');
       for (let i = 0; i < 16; i++) writeSync(fd, pattern(MiB, i));
       closeSync(fd);
-      const { server, port } = scope.server({ mode, root: own });
+      const { server, port } = scope.server({ mode, backend, root: own });
       const c = await connected(scope, port, { paused: true });
       await c.write(req('/f.bin'));
       // Sent what the socket takes, then blocked: the reader is not reading.
@@ -93,7 +93,7 @@ for (const mode of MODES) {
 
     test('a reader that stops: closed at the idle timeout, its file with it', async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, root: dir, idleTimeoutMs: 300 });
+      const { server, port } = scope.server({ mode, backend, root: dir, idleTimeoutMs: 300 });
       const c = await connected(scope, port, { paused: true });
       await c.write(req('/64m.bin'));
       await statsReach(server, (s) => s.timedOut === 1 && s.open === 0, 'the idle timeout to close it');
@@ -101,7 +101,7 @@ for (const mode of MODES) {
 
     test('downloads aborted midway (reset and FIN) leave no fd in this process', async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, root: dir });
+      const { server, port } = scope.server({ mode, backend, root: dir });
       for (let i = 0; i < 6; i++) {
         const c = await connected(scope, port);
         await c.write(req('/64m.bin'));
@@ -114,7 +114,7 @@ for (const mode of MODES) {
 
     test('etlt serve --root: a slow reader of 64 MiB costs no RSS and no CPU while it does not read', async (t) => {
       const scope = new Scope(t);
-      const cli = await startCli(scope, mode, ['--root', dir, '-q', '--idle-timeout', '30']);
+      const cli = await startCli(scope, mode, ['--backend', backend, '--root', dir, '-q', '--idle-timeout', '30']);
       const pid = cli.child.pid;
       assert.match(cli.stdout, new RegExp(`serving the files of ${dir} on`));
       const before = usage(pid);
@@ -169,7 +169,7 @@ for (const mode of MODES) {
 
     test('etlt serve --root: 100 concurrent downloads, byte for byte; aborted ones leave no fd', async (t) => {
       const scope = new Scope(t);
-      const cli = await startCli(scope, mode, ['--root', dir, '-q']);
+      const cli = await startCli(scope, mode, ['--backend', backend, '--root', dir, '-q']);
       const pid = cli.child.pid;
       const baseline = fds(pid);
       const agent = new http.Agent({ keepAlive: true, maxSockets: 100 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  MODES,
+  VARIANTS,
   Scope,
   connected,
   req,
@@ -73,11 +73,11 @@ const HOSTILE = [
   '/%c0%ae%c0%ae/secret.txt',
 ];
 
-for (const mode of MODES) {
-  describe(`static files, mode ${mode}`, { timeout: 60_000 }, () => {
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`static files, ${label}`, { timeout: 60_000 }, () => {
     test('the traversal list: every target is 400 or 404, none shows a byte outside the root', async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode, root: tree.root });
+      const { port } = scope.server({ mode, backend, root: tree.root });
       for (const target of HOSTILE) {
         const c = await connected(scope, port);
         await c.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
@@ -90,7 +90,7 @@ for (const mode of MODES) {
 
     test('files, types, validators; a directory: 301 to add the slash, its index, or 404', async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode, root: tree.root });
+      const { port } = scope.server({ mode, backend, root: tree.root });
       const hello = await get(scope, port, '/hello.txt');
       assert.equal(hello.status, 200);
       assert.deepEqual(hello.body, tree.files['hello.txt']);
@@ -120,7 +120,7 @@ for (const mode of MODES) {
 
     test('other methods: 405 with Allow, and the connection goes on', async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode, root: tree.root });
+      const { port } = scope.server({ mode, backend, root: tree.root });
       const c = await connected(scope, port);
       await c.write(Buffer.concat([req('/hello.txt', { method: 'POST', body: 'x', length: true }), req('/hello.txt')]));
       const [post, getRes] = await responsesFrom(c, 2);
@@ -134,7 +134,7 @@ for (const mode of MODES) {
 
     test('a FIFO and a device under the root are refused (403) without blocking the loop', async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode, root: tree.root });
+      const { port } = scope.server({ mode, backend, root: tree.root });
       assert.equal((await get(scope, port, '/fifo')).status, 403);
       assert.equal((await get(scope, port, '/null')).status, 403);
       assert.equal((await get(scope, port, '/hello.txt')).status, 200);
@@ -142,18 +142,18 @@ for (const mode of MODES) {
 
     test('dotfiles: allow serves them; --follow-symlinks follows a link out of the root', async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode, root: tree.root, dotfiles: 'allow', followSymlinks: true });
+      const { port } = scope.server({ mode, backend, root: tree.root, dotfiles: 'allow', followSymlinks: true });
       assert.deepEqual((await get(scope, port, '/.env')).body, tree.files['.env']);
       assert.equal((await get(scope, port, '/link-out.txt')).body.toString(), SECRET);
       // Still never through '..' in the path itself.
       assert.equal((await get(scope, port, '/../secret.txt')).status, 400);
-      const noIndex = scope.server({ mode, root: tree.root, index: '' });
+      const noIndex = scope.server({ mode, backend, root: tree.root, index: '' });
       assert.equal((await get(scope, noIndex.port, '/')).status, 404);
     });
 
     test('HEAD: the fields of GET without the content, over keep-alive, pipelined', async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode, root: tree.root });
+      const { port } = scope.server({ mode, backend, root: tree.root });
       const c = await connected(scope, port);
       await c.write(Buffer.concat([req('/data.bin', { method: 'HEAD' }), req('/hello.txt'), req('/sub/style.css')]));
       const rs = await responsesFrom(c, 3, { isHead: (i) => i === 0 });
@@ -172,7 +172,7 @@ for (const mode of MODES) {
 
     test('tiny files pipelined to a reader that does not read hold at most 16 files open', async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, root: tree.root, maxRequests: 100_000 });
+      const { server, port } = scope.server({ mode, backend, root: tree.root, maxRequests: 100_000 });
       const c = await connected(scope, port, { paused: true });
       void c.write(Buffer.concat(Array.from({ length: 20_000 }, () => req('/hello.txt'))));
       // Until the socket is full and the server waits for it (LT: for an EPOLLOUT that the
@@ -196,7 +196,7 @@ for (const mode of MODES) {
 
     test('ranges: single, open, suffix; 416 with bytes */SIZE; several ranges give the whole file', async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode, root: tree.root });
+      const { port } = scope.server({ mode, backend, root: tree.root });
       const data = tree.files['data.bin'];
       const range = (v) => get(scope, port, '/data.bin', { headers: [['Range', v]] });
       let r = await range('bytes=10-19');
@@ -234,7 +234,7 @@ for (const mode of MODES) {
 
     test('conditional requests: 304 without a body, 412 when a precondition fails', async (t) => {
       const scope = new Scope(t);
-      const { port } = scope.server({ mode, root: tree.root });
+      const { port } = scope.server({ mode, backend, root: tree.root });
       const first = await get(scope, port, '/hello.txt');
       const { etag } = first.headers;
       const lastModified = first.headers['last-modified'];
