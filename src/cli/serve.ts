@@ -1,7 +1,7 @@
 /**
  * `etlt serve`: runs the HTTP server from the command line, with the seed's printing.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { EtltUsageError } from '../errors.js';
 import { HttpServer } from '../http/server.js';
 import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
@@ -156,6 +156,15 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
   const backend = choiceOption(v, 'backend', 'epoll', BACKENDS);
   const unsupported = unsupportedBackend(mode, backend);
   if (unsupported !== undefined) throw new EtltUsageError(`--mode ${mode} --backend ${backend}: ${unsupported}`);
+  const workers = workerArgs(v);
+  if (workers.workers > 1 && workers.balance === 'exclusive' && backend !== 'epoll')
+    throw new EtltUsageError(
+      `--balance exclusive --backend ${backend}: EPOLLEXCLUSIVE exists only in epoll(7); use --balance shared or reuseport`,
+    );
+  const root = stringOption(v, 'root');
+  // Checked here, before any worker starts: a pool of workers failing one by one says less.
+  const notDirectory = root === undefined ? undefined : whyNotDirectory(root);
+  if (notDirectory !== undefined) throw new EtltUsageError(`--root ${root}: ${notDirectory}`);
   return {
     mode,
     backend,
@@ -164,7 +173,7 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     backlog: integerOption(v, 'backlog', 4096, 1, 1 << 30),
     quiet: flagOption(v, 'quiet'),
     body: stringOption(v, 'body'),
-    root: stringOption(v, 'root'),
+    root,
     index: typeof v['index'] === 'string' ? v['index'] : 'index.html',
     dotfiles: choiceOption(v, 'dotfiles', 'deny', ['deny', 'allow'] as const),
     followSymlinks: flagOption(v, 'follow-symlinks'),
@@ -181,8 +190,16 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     statsJson: stringOption(v, 'stats-json'),
     trace: integerOption(v, 'trace', 0, 0, 100000),
     stopOnStdinEof: flagOption(v, 'stop-on-stdin-eof'),
-    ...workerArgs(v),
+    ...workers,
   };
+}
+
+function whyNotDirectory(path: string): string | undefined {
+  try {
+    return statSync(path).isDirectory() ? undefined : 'not a directory';
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 const DASHES = '-'.repeat(40);

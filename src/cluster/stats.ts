@@ -26,12 +26,13 @@ export interface WorkerPoolStats {
   cpu: CpuUsage;
 }
 
-/** Adds counters field by field (the mode is the first one's). */
+/** Adds counters field by field; the other fields (the backend) are the first one's. */
 export function sumStats(all: readonly HttpServerStats[], mode: HttpServerStats['mode']): HttpServerStats {
   const total: Record<string, unknown> = { mode };
   for (const s of all) {
     for (const [k, v] of Object.entries(s)) {
       if (typeof v === 'number') total[k] = ((total[k] as number | undefined) ?? 0) + v;
+      else if (!(k in total)) total[k] = v;
     }
   }
   return total as unknown as HttpServerStats;

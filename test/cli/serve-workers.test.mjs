@@ -194,20 +194,28 @@ for (const balance of BALANCES) {
   );
 }
 
-test('--workers 0, --workers x, --balance nope and --trace with workers are usage errors', async () => {
-  for (const [args, message] of [
-    [['--workers', '0'], /--workers must be an integer from 1 to 256 \(got '0'\)/],
-    [['--workers', 'x'], /--workers must be an integer/],
-    [['--balance', 'nope'], /--balance must be one of reuseport, exclusive, shared \(got 'nope'\)/],
-    [['--workers', '2', '--trace', '5'], /--trace records one event loop: it needs --workers 1/],
-  ]) {
-    const p = etlt(['serve', '--port', '0', '--host', HOST, ...args]);
-    const { code } = await p.exited;
-    assert.equal(code, 2, `${args.join(' ')}: ${p.out.stderr}`);
-    assert.match(p.out.stderr, message);
-    assert.match(p.out.stderr, /Run 'etlt serve --help' for usage/);
-  }
-});
+test(
+  '--workers 0, --workers x, --balance nope, --trace with workers and exclusive off epoll are usage errors',
+  { timeout: 30_000 },
+  async () => {
+    for (const [args, message] of [
+      [['--workers', '0'], /--workers must be an integer from 1 to 256 \(got '0'\)/],
+      [['--workers', 'x'], /--workers must be an integer/],
+      [['--balance', 'nope'], /--balance must be one of reuseport, exclusive, shared \(got 'nope'\)/],
+      [['--workers', '2', '--trace', '5'], /--trace records one event loop: it needs --workers 1/],
+      [
+        ['--workers', '2', '--balance', 'exclusive', '--mode', 'lt', '--backend', 'poll'],
+        /--balance exclusive --backend poll: EPOLLEXCLUSIVE exists only in epoll\(7\)/,
+      ],
+    ]) {
+      const p = etlt(['serve', '--port', '0', '--host', HOST, ...args]);
+      const { code } = await p.exited;
+      assert.equal(code, 2, `${args.join(' ')}: ${p.out.stderr}`);
+      assert.match(p.out.stderr, message);
+      assert.match(p.out.stderr, /Run 'etlt serve --help' for usage/);
+    }
+  },
+);
 
 test('WorkerPool: the library starts workers, counts them and stops them', { timeout: 30_000 }, async (t) => {
   const pool = new WorkerPool({

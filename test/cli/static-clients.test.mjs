@@ -259,9 +259,16 @@ for (const mode of MODES) {
 }
 
 test('etlt serve --root: a missing root, and --root with --body, fail with a clear message', async () => {
-  let r = await run(process.execPath, [CLI, 'serve', '--root', join(dir, 'missing'), '--port', '0', '--host', HOST]);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /^etlt: open ENOENT: .*\(root .*missing\)$/m);
+  for (const workers of ['1', '2']) {
+    const missing = join(dir, 'missing');
+    const r = await run(process.execPath, [CLI, 'serve', '--root', missing, '--workers', workers, '--port', '0']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^etlt: --root .*missing: ENOENT: no such file or directory/m);
+    assert.doesNotMatch(r.stderr, /worker/);
+  }
+  let r = await run(process.execPath, [CLI, 'serve', '--root', join(dir, 'page.html'), '--port', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^etlt: --root .*page\.html: not a directory$/m);
   r = await run(process.execPath, [CLI, 'serve', '--root', dir, '--body', join(dir, 'page.html'), '--port', '0']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--root and --body cannot be used together/);
