@@ -33,7 +33,6 @@ export abstract class Buffers implements FileOutputQueue {
   outBytes = 0;
   /** File segments queued: while there are any, sending goes through file-output.ts. */
   outFiles = 0;
-  sendShort = false;
   /** Responses queued and not yet all sent (interim 100s aside): counted once the output drains. */
   unsent = 0;
 

@@ -295,9 +295,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
         // Progress on a response not yet out restarts its idle clock; once all is out,
         // finish() places the connection (kept alive, lingering or closed) itself.
         if (this.out0 !== null) this.engine.touch(this);
-        // A short sendfile: the socket is full, as EAGAIN would say one syscall later.
-        if (!this.sendShort) continue;
-        this.sendShort = false;
+        continue;
       } else if (n !== -EAGAIN) {
         if (n === -EINTR) continue;
         this.close(CloseReason.Aborted);

@@ -56,13 +56,6 @@ export interface FileOutputQueue {
   outBytes: number;
   /** File segments queued. */
   outFiles: number;
-  /**
-   * The last sendfile sent less than asked: the socket is full (man 7 epoll counts a short
-   * write on a stream as EAGAIN, and the kernel set SOCK_NOSPACE, so the writable edge will
-   * come). Saves the syscall that would only say EAGAIN. If the file ended instead, the
-   * next sendfile, on the next writable event or at the idle timeout, ends the connection.
-   */
-  sendShort: boolean;
   /** Drops `n` sent bytes of memory segments from the front of the queue. */
   advanceOutput(n: number): void;
 }
@@ -74,12 +67,15 @@ export interface FileOutputQueue {
  * shrank while being sent: the connection must end, never send a wrong length).
  */
 export function sendWithFiles(q: FileOutputQueue): number {
+  // A short sendfile is not taken for a full socket: a pending signal (SIGUSR1, say) ends
+  // the splice loop early with room left, so the kernel set no SOCK_NOSPACE and no writable
+  // edge would come for ET (the soak saw downloads stall to the idle timeout and reset).
+  // The caller sends again: EAGAIN then proves the socket full, 0 proves the file shrank.
   const front = q.out0!;
   if (front instanceof FileSegment) {
     const count = Math.min(front.end - front.offset, SENDFILE_MAX_CHUNK);
     const n = sys.sendfile(q.fd, front.fd, front.offset, count);
     if (n > 0) {
-      q.sendShort = n < count;
       q.outBytes -= n;
       front.offset += n;
       if (front.offset === front.end) nextSegment(q, front);
