@@ -8,6 +8,7 @@ import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
 import { FACTS, MODES, STRATEGY_CATALOG } from '../http/trigger/catalog.js';
 import type { Mode } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
+import { memoryLine } from './memory.js';
 import { WaitTrace } from '../trace/timeline.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
 import { choiceOption, flagOption, integerOption, onOffOption, secondsOption, stringOption } from './options.js';
@@ -91,7 +92,7 @@ export const SERVE: CommandSpec = {
   ],
   notes: [
     'Signals: SIGINT/SIGTERM stop gracefully (a second one cuts off at once) and print the',
-    'counters; SIGUSR1 prints them.',
+    'counters; SIGUSR1 prints them, and the memory (RSS, V8 heap).',
   ],
 };
 
@@ -263,7 +264,7 @@ async function run(
       process.stdin.resume();
     }
   });
-  usr1.handler = () => err.line(formatStats(server.stats()));
+  usr1.handler = () => err.line(`${formatStats(server.stats())}\n${memoryLine()}`);
   const { host, port } = server.listen();
   out.line(startLine(host, port, args.mode));
   const first = await signals;
@@ -291,6 +292,7 @@ async function run(
       cpu: process.cpuUsage(),
       timeline: trace?.waits ?? [],
       connections: server.connectionRecords(),
+      memory: process.memoryUsage(),
     });
     writeSync(statsFd, json);
   }

@@ -121,6 +121,10 @@ for (const mode of MODES) {
         const c = await cli.counters();
         assert.equal(c.requests, 2);
         assert.equal(c.responses, 2);
+        // ...and the memory, for a soak to watch from outside.
+        await waitFor(() => /^etlt: memory rss=[1-9]\d* heap-used=[1-9]\d* heap-total=[1-9]\d* /m.test(cli.stderr), {
+          message: 'the memory line after SIGUSR1',
+        });
         assertBytes((await exchange(scope, cli.port)).data, SEED_RESPONSE, 'after SIGUSR1');
         const end = await stopGracefully(cli);
         assert.equal(end.responses, 3);
