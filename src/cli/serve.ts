@@ -8,7 +8,7 @@ import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
 import { FACTS, MODES, STRATEGY_CATALOG } from '../http/trigger/catalog.js';
 import type { Mode } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
-import { memoryLine } from './memory.js';
+import { memoryFigures, memoryLine } from './memory.js';
 import { WaitTrace } from '../trace/timeline.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
 import { choiceOption, flagOption, integerOption, onOffOption, secondsOption, stringOption } from './options.js';
@@ -292,7 +292,7 @@ async function run(
       cpu: process.cpuUsage(),
       timeline: trace?.waits ?? [],
       connections: server.connectionRecords(),
-      memory: process.memoryUsage(),
+      memory: memoryFigures(),
     });
     writeSync(statsFd, json);
   }
