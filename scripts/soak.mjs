@@ -23,7 +23,7 @@ import { emfilePhase } from './soak/emfile.mjs';
 import { renderSoakHtml } from './soak/report.mjs';
 import { soakVariant } from './soak/runner.mjs';
 import { CLI } from './soak/server.mjs';
-import { BOUNDS, checks } from './soak/verdict.mjs';
+import { BOUNDS, checks, figures, figuresLine } from './soak/verdict.mjs';
 import { VARIANTS, missingFlags, serveFlags } from './soak/variants.mjs';
 import { spawnSync } from 'node:child_process';
 
@@ -138,7 +138,9 @@ async function main() {
       const cs = checks(record);
       const held = cs.every((c) => c.ok);
       for (const c of cs) log(`${v.name}: ${c.ok ? 'held' : 'FAILED'}: ${c.name}: ${c.detail}`);
-      variants.push({ variant: v.name, status: 'ran', held, checks: cs, record });
+      const f = figures(record);
+      log(`${v.name}: ${figuresLine(f)}`);
+      variants.push({ variant: v.name, status: 'ran', held, checks: cs, figures: f, record });
     } catch (e) {
       log(`${v.name}: ERROR: ${e.stack ?? e}`);
       variants.push({ variant: v.name, status: 'error', held: false, error: String(e.message ?? e) });

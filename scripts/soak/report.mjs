@@ -4,6 +4,7 @@
 // lab report's escaping `html` template and its axis arithmetic.
 import { html, joinHtml, raw, scriptJson } from '../../dist/src/lab/report/html.js';
 import { fmt, niceAxis, px, tickLabel } from '../../dist/src/lab/report/format.js';
+import { figuresLine } from './verdict.mjs';
 
 const MiB = 1 << 20;
 
@@ -114,7 +115,7 @@ function variantSection(v) {
   const r = v.record;
   return html`<section data-variant="${v.variant}" class="${v.held ? 'held' : 'failed'}">
 <h2>${v.variant}: ${v.held ? 'held' : 'DID NOT HOLD'}</h2>
-<p><code>etlt ${r.args.join(' ')}</code>, ${r.loadedS} s under load</p>
+<p><code>etlt ${r.args.join(' ')}</code>, ${r.loadedS} s under load: ${v.figures ? figuresLine(v.figures) : ''}</p>
 ${checksTable(v.checks)}
 <div class="charts">
 ${joinHtml(

@@ -126,3 +126,39 @@ export function checks(rec) {
   }
   return out;
 }
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+/** The headline figures of one variant's record (what docs/reliability.md quotes). */
+export function figures(rec) {
+  const loaded = rec.samples.filter((s) => s.t <= rec.loadedS);
+  const rps = loaded.map((s) => s.rps).filter((v) => v !== null);
+  const probe = loaded.map((s) => s.probeMs).filter((v) => v !== null);
+  const sources = Object.values(rec.honest.sources);
+  return {
+    honestOk: sources.reduce((a, s) => a + s.ok, 0),
+    honestResent: sources.reduce((a, s) => a + s.resent, 0),
+    hostileAttempts: Object.values(rec.hostile.kinds).reduce((a, k) => a + k.attempts, 0),
+    meanRps: rps.length === 0 ? NaN : rps.reduce((a, b) => a + b, 0) / rps.length,
+    probeP50Ms: quantile(probe, 0.5),
+    probeP99Ms: quantile(probe, 0.99),
+    probeMaxMs: quantile(probe, 1),
+    rssMaxMiB: maxOf(loaded.map((s) => s.rssBytes)) / MiB,
+    heapMaxMiB: maxOf(loaded.map((s) => s.heapUsed ?? 0)) / MiB,
+    fdsMax: maxOf(loaded.map((s) => s.fds)),
+    openMax: maxOf(loaded.map((s) => s.open ?? 0)),
+  };
+}
+
+/** The figures as one line. */
+export function figuresLine(f) {
+  const n = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+  return (
+    `${f.honestOk} honest responses checked (${f.honestResent} resent after a close), ${f.hostileAttempts} hostile connections, ` +
+    `${n(f.meanRps)} req/s on average; probe p50 ${n(f.probeP50Ms, 1)} ms, p99 ${n(f.probeP99Ms, 1)} ms, max ${n(f.probeMaxMs, 1)} ms; ` +
+    `peak RSS ${n(f.rssMaxMiB, 1)} MiB, heap ${n(f.heapMaxMiB, 1)} MiB, ${f.fdsMax} fds, ${f.openMax} connections`
+  );
+}
