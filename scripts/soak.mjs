@@ -10,6 +10,7 @@
 //   npm run soak                      SOAK_S seconds of load in all (default 600), split over the variants
 //   npm run soak -- --quick           60 s
 //   npm run soak -- --seconds 120 --variants et,lt --out /tmp/soak
+//   --variants et-no-drain            a deliberately broken server (a pitfall strategy): the soak must fail it
 //   --require-all                     a variant this build cannot run fails the soak (default: reported, not failed)
 //   --seed N                          the seed of every random choice (default 14)
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -24,7 +25,7 @@ import { renderSoakHtml } from './soak/report.mjs';
 import { soakVariant } from './soak/runner.mjs';
 import { CLI } from './soak/server.mjs';
 import { BOUNDS, checks, figures, figuresLine } from './soak/verdict.mjs';
-import { VARIANTS, missingFlags, serveFlags } from './soak/variants.mjs';
+import { PITFALLS, VARIANTS, missingFlags, serveFlags } from './soak/variants.mjs';
 import { spawnSync } from 'node:child_process';
 
 /** A variant gets at least this many seconds of load, or its flatness cannot be judged. */
@@ -57,7 +58,7 @@ function options() {
   }
   if (values.help) {
     process.stdout.write(
-      `npm run soak -- [options]\n  --quick            60 s of load in all (else SOAK_S, default 600)\n  --seconds N        N s of load in all, split over the variants (at least ${MIN_VARIANT_S} s each)\n  --variants LIST    some of ${VARIANTS.map((v) => v.name).join(', ')} (default all)\n  --out DIR          where soak.json and soak.html go (default the current directory)\n  --require-all      a variant this build cannot run fails the soak\n  --seed N           seed of every random choice (default 14)\n`,
+      `npm run soak -- [options]\n  --quick            60 s of load in all (else SOAK_S, default 600)\n  --seconds N        N s of load in all, split over the variants (at least ${MIN_VARIANT_S} s each)\n  --variants LIST    some of ${VARIANTS.map((v) => v.name).join(', ')} (default all of those);\n                     ${PITFALLS.map((v) => v.name).join(', ')}: a deliberately broken server, which must fail\n  --out DIR          where soak.json and soak.html go (default the current directory)\n  --require-all      a variant this build cannot run fails the soak\n  --seed N           seed of every random choice (default 14)\n`,
     );
     process.exit(0);
   }
@@ -71,13 +72,14 @@ function options() {
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean);
-  const unknown = names.filter((n) => !VARIANTS.some((v) => v.name === n));
+  const known = [...VARIANTS, ...PITFALLS];
+  const unknown = names.filter((n) => !known.some((v) => v.name === n));
   if (names.length === 0 || unknown.length > 0) usage(`unknown variant ${unknown.join(', ') || '(empty list)'}`);
   const seed = values.seed ?? '14';
   if (!/^[0-9]+$/.test(seed)) usage(`--seed must be an integer (got '${seed}')`);
   return {
     seconds: Number(secondsText),
-    variants: VARIANTS.filter((v) => names.includes(v.name)),
+    variants: known.filter((v) => names.includes(v.name)),
     out: path.resolve(values.out ?? '.'),
     requireAll: Boolean(values['require-all']),
     seed: Number(seed),

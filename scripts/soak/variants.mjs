@@ -165,6 +165,20 @@ export const VARIANTS = [
   },
 ];
 
+/**
+ * Deliberately broken servers (the lab's pitfall strategies), run only when named in
+ * --variants: the soak must fail them, which shows it can.
+ */
+export const PITFALLS = [
+  {
+    name: 'et-no-drain',
+    pitfall: true,
+    needs: [],
+    args: (dir) => ['--mode', 'et-no-drain', '--body', path.join(dir, 'body.txt')],
+    traffic: fixedTraffic,
+  },
+];
+
 /** The flags this build's `etlt serve --help` lists. */
 export function serveFlags() {
   const r = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8', timeout: 10_000 });

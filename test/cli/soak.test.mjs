@@ -42,31 +42,37 @@ function readdirSafe(dir) {
   }
 }
 
+/** Runs scripts/soak.mjs with `args` in its own process group; resolves with { code, stdout, stderr, pgid }. */
+async function soak(t, args, timeoutMs) {
+  // Its own process group, so that anything it left behind can be found (and killed) after.
+  const child = spawn(process.execPath, ['scripts/soak.mjs', ...args], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => {
+    for (const pid of groupMembers(child.pid)) process.kill(pid, 'SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  const killer = setTimeout(() => process.kill(-child.pid, 'SIGKILL'), timeoutMs);
+  const code = await new Promise((resolve) => child.on('close', (c, s) => resolve(c ?? s)));
+  clearTimeout(killer);
+  return { code, stdout, stderr, pgid: child.pid };
+}
+
 test(
   'npm run soak, 30 s: every variant this build has held; soak.json and soak.html written',
   { timeout: 300_000 },
   async (t) => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'etlt-soak-test-'));
     t.after(() => rmSync(out, { recursive: true, force: true }));
-    // Its own process group, so that anything it left behind can be found (and killed) after.
-    const child = spawn(process.execPath, ['scripts/soak.mjs', '--seconds', '30', '--out', out], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    t.after(() => {
-      for (const pid of groupMembers(child.pid)) process.kill(pid, 'SIGKILL');
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    const killer = setTimeout(() => process.kill(-child.pid, 'SIGKILL'), 280_000);
-    const code = await new Promise((resolve) => child.on('close', (c, s) => resolve(c ?? s)));
-    clearTimeout(killer);
+    const { code, stdout, stderr, pgid } = await soak(t, ['--seconds', '30', '--out', out], 280_000);
     assert.equal(code, 0, `soak exited ${code}\n${stdout}\n${stderr.slice(-4000)}`);
     assert.match(stdout, /^soak: HELD: /m);
-    assert.deepEqual(groupMembers(child.pid), [], 'processes the soak left running');
+    assert.deepEqual(groupMembers(pgid), [], 'processes the soak left running');
 
     const result = JSON.parse(readFileSync(path.join(out, 'soak.json'), 'utf8'));
     assert.equal(result.held, true);
@@ -115,5 +121,30 @@ test(
       for (const [id] of SERIES)
         assert.match(section[1], new RegExp(`<figure data-chart="${id}">[\\s\\S]*?<polyline `), `${name}: ${id}`);
     }
+  },
+);
+
+test(
+  'a deliberately broken server (et-no-drain) does not hold: exit 1, and the checks say why',
+  { timeout: 200_000 },
+  async (t) => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'etlt-soak-test-'));
+    t.after(() => rmSync(out, { recursive: true, force: true }));
+    const { code, stdout, stderr, pgid } = await soak(
+      t,
+      ['--seconds', '10', '--variants', 'et-no-drain', '--out', out],
+      180_000,
+    );
+    assert.equal(code, 1, `${stdout}\n${stderr.slice(-3000)}`);
+    assert.match(stdout, /^soak: DID NOT HOLD: et-no-drain: .*no honest request failed or came back different/m);
+    assert.deepEqual(groupMembers(pgid), [], 'processes the soak left running');
+    const result = JSON.parse(readFileSync(path.join(out, 'soak.json'), 'utf8'));
+    assert.equal(result.held, false);
+    const [v] = result.variants;
+    assert.equal(v.status, 'ran');
+    assert.equal(v.held, false);
+    const failed = v.checks.filter((c) => !c.ok).map((c) => c.name);
+    assert.ok(failed.includes('no honest request failed or came back different'), failed.join('; '));
+    assert.match(readFileSync(path.join(out, 'soak.html'), 'utf8'), /<title>etlt soak: DID NOT HOLD<\/title>/);
   },
 );
