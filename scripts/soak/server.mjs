@@ -73,7 +73,7 @@ class Server {
     this.usr1Seen = 0;
     child.stdout.setEncoding('utf8').on('data', (d) => {
       this.stdout = (this.stdout + d).slice(-8192);
-      const m = /serving on http:\/\/127\.0\.0\.1:(\d+)\//.exec(this.stdout);
+      const m = /^etlt: .*\bhttp:\/\/127\.0\.0\.1:(\d+)\//m.exec(this.stdout);
       if (m && this.port === 0) this.port = Number(m[1]);
     });
     child.stderr.setEncoding('utf8').on('data', (d) => {
