@@ -134,6 +134,7 @@ ${joinHtml(
 </div>
 ${tallyTable(r.honest)}
 ${hostileTable(r.hostile)}
+${r.emfile ? html`<p class="emfile">EMFILE phase: <code>prlimit --nofile=${r.emfile.nofile}:${r.emfile.nofile}</code>, ${r.emfile.holders} connections held, ${r.emfile.shed} shed, ${r.emfile.exhaustedCpuPct.toFixed(1)}% of a core while out of fds; afterwards ${r.emfile.recovered.ok} answered right, ${r.emfile.recovered.failed} not</p>` : ''}
 </section>`;
 }
 

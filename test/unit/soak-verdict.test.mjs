@@ -168,4 +168,5 @@ test('soak.html: a chart per series per variant, the verdict, unavailable varian
   assert.ok(!page.includes('<script>x'), 'a value from the record is escaped');
   assert.match(page, /&lt;script&gt;x/);
   assert.equal((page.match(/<tr class="ok">/g) ?? []).length, cs.length);
+  assert.match(page, /EMFILE phase: <code>prlimit --nofile=64:64<\/code>, 104 connections held, 40 shed/);
 });
