@@ -28,7 +28,8 @@ export function lineChart(id, title, unit, points, integer, loadedS) {
   const finite = points.filter(([, v]) => Number.isFinite(v));
   const tMax = Math.max(1, ...points.map(([t]) => t));
   const y = niceAxis(Math.max(0, ...finite.map(([, v]) => v)), integer);
-  const x = niceAxis(tMax, true);
+  // The time axis ends where the samples end; only its tick step is rounded.
+  const x = { top: tMax, step: niceAxis(tMax, true).step };
   const sx = (t) => PAD.l + (t / x.top) * (W - PAD.l - PAD.r);
   const sy = (v) => H - PAD.b - (v / y.top) * (H - PAD.t - PAD.b);
   const runs = [];
