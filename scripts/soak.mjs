@@ -13,20 +13,27 @@
 //   --variants et-no-drain            a deliberately broken server (a pitfall strategy): the soak must fail it
 //   --require-all                     a variant this build cannot run fails the soak (default: reported, not failed)
 //   --seed N                          the seed of every random choice (default 14)
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { cleanupSync } from '../bench/lib/processes.mjs';
-import { seeded } from '../dist/src/lab/persistent.js';
-import { emfilePhase } from './soak/emfile.mjs';
-import { renderSoakHtml } from './soak/report.mjs';
-import { soakVariant } from './soak/runner.mjs';
-import { CLI } from './soak/server.mjs';
-import { BOUNDS, checks, figures, figuresLine } from './soak/verdict.mjs';
-import { PITFALLS, VARIANTS, missingFlags, serveFlags } from './soak/variants.mjs';
-import { spawnSync } from 'node:child_process';
+// The soak drives the built CLI and uses the built lab's PRNG and report helpers: say so
+// plainly before importing them.
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'src', 'cli', 'main.js');
+if (!existsSync(CLI)) {
+  process.stderr.write(`soak: ${path.relative(process.cwd(), CLI)} not found: run npm run build first\n`);
+  process.exit(2);
+}
+const { cleanupSync } = await import('../bench/lib/processes.mjs');
+const { seeded } = await import('../dist/src/lab/persistent.js');
+const { emfilePhase } = await import('./soak/emfile.mjs');
+const { renderSoakHtml } = await import('./soak/report.mjs');
+const { soakVariant } = await import('./soak/runner.mjs');
+const { BOUNDS, checks, figures, figuresLine } = await import('./soak/verdict.mjs');
+const { PITFALLS, VARIANTS, missingFlags, serveFlags } = await import('./soak/variants.mjs');
 
 /** A variant gets at least this many seconds of load, or its flatness cannot be judged. */
 const MIN_VARIANT_S = 10;
@@ -89,7 +96,6 @@ function options() {
 const log = (line) => process.stderr.write(`soak: ${line}\n`);
 
 function preflight() {
-  if (!existsSync(CLI)) usage(`${path.relative(process.cwd(), CLI)} not found: run npm run build first`);
   const missing = ['wrk', 'ab', 'curl', 'prlimit'].filter(
     (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
   );
