@@ -107,15 +107,22 @@ class Server {
       return null;
     }
     const deadline = performance.now() + timeoutMs;
+    // The answer is complete once a memory line (or, from a build without one, the last
+    // counters line) is in and stderr has been quiet for a moment: a server with workers
+    // may answer in several blocks, one per process.
+    let seenAt = -1;
+    let length = -1;
     while (performance.now() < deadline) {
       const text = this.stderr.slice(from);
-      // The memory line comes last in each process's answer; with workers, wait a moment
-      // for the others after the first.
-      if (/^etlt: .*memory rss=.*\n/m.test(text)) {
-        await sleep(text.includes('worker') ? 50 : 0);
-        const got = parseUsr1(this.stderr.slice(from));
-        this.usr1Seen++;
-        return got;
+      if (seenAt < 0 && /^etlt: .*(memory rss=|per request:).*\n/m.test(text)) seenAt = performance.now();
+      if (seenAt >= 0) {
+        if (text.length !== length) {
+          length = text.length;
+          seenAt = performance.now();
+        } else if (performance.now() - seenAt >= 30) {
+          this.usr1Seen++;
+          return parseUsr1(text);
+        }
       }
       if (this.exit !== null) return null;
       await sleep(5);

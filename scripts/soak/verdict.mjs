@@ -79,7 +79,10 @@ export function checks(rec) {
   );
   const rss = flat(rec.samples, rec.loadedS, 'rssBytes', BOUNDS.rssGrowthMiB, MiB, 'MiB');
   add('RSS flat after warm-up', rss.ok, rss.detail);
-  const heap = flat(rec.samples, rec.loadedS, 'heapUsed', BOUNDS.heapGrowthMiB, MiB, 'MiB');
+  const heapless = rec.samples.some((s) => s.answered && s.heapUsed === null);
+  const heap = heapless
+    ? { ok: false, detail: 'the server printed no memory line on SIGUSR1' }
+    : flat(rec.samples, rec.loadedS, 'heapUsed', BOUNDS.heapGrowthMiB, MiB, 'MiB');
   add('V8 heap flat after warm-up', heap.ok, heap.detail);
   const fds = flat(rec.samples, rec.loadedS, 'fds', BOUNDS.fdGrowth, 1, 'fds');
   add('open fds flat after warm-up', fds.ok, fds.detail);

@@ -87,6 +87,7 @@ test('each fault fails the check named for it, and only that one', () => {
     [{ at: (t) => ({ heapUsed: (8 + t / 2) * MiB }) }, 'V8 heap flat after warm-up'],
     [{ at: (t) => ({ fds: 50 + t }) }, 'open fds flat after warm-up'],
     [{ at: (t) => ({ answered: t % 3 === 0 }) }, 'the server answered SIGUSR1 every second'],
+    [{ at: () => ({ heapUsed: null }) }, 'V8 heap flat after warm-up'],
     [
       {
         honest: {
