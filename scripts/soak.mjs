@@ -11,7 +11,8 @@
 //   npm run soak -- --quick           60 s
 //   npm run soak -- --seconds 120 --variants et,lt --out /tmp/soak
 //   --variants et-no-drain            a deliberately broken server (a pitfall strategy): the soak must fail it
-//   --require-all                     a variant this build cannot run fails the soak (default: reported, not failed)
+//   --require-all                     a variant this build cannot run, or a figure not measured, fails the soak
+//                                     (default: reported loudly, not failed, never counted as passed)
 //   --seed N                          the seed of every random choice (default 14)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -65,7 +66,7 @@ function options() {
   }
   if (values.help) {
     process.stdout.write(
-      `npm run soak -- [options]\n  --quick            60 s of load in all (else SOAK_S, default 600)\n  --seconds N        N s of load in all, split over the variants (at least ${MIN_VARIANT_S} s each)\n  --variants LIST    some of ${VARIANTS.map((v) => v.name).join(', ')} (default all of those);\n                     ${PITFALLS.map((v) => v.name).join(', ')}: a deliberately broken server, which must fail\n  --out DIR          where soak.json and soak.html go (default the current directory)\n  --require-all      a variant this build cannot run fails the soak\n  --seed N           seed of every random choice (default 14)\n`,
+      `npm run soak -- [options]\n  --quick            60 s of load in all (else SOAK_S, default 600)\n  --seconds N        N s of load in all, split over the variants (at least ${MIN_VARIANT_S} s each)\n  --variants LIST    some of ${VARIANTS.map((v) => v.name).join(', ')} (default all of those);\n                     ${PITFALLS.map((v) => v.name).join(', ')}: a deliberately broken server, which must fail\n  --out DIR          where soak.json and soak.html go (default the current directory)\n  --require-all      a variant this build cannot run, or a figure it cannot measure, fails the soak\n  --seed N           seed of every random choice (default 14)\n`,
     );
     process.exit(0);
   }
@@ -144,8 +145,9 @@ async function main() {
       log(`${v.name}: EMFILE phase`);
       record.emfile = await emfilePhase(v, ctx);
       const cs = checks(record);
-      const held = cs.every((c) => c.ok);
-      for (const c of cs) log(`${v.name}: ${c.ok ? 'held' : 'FAILED'}: ${c.name}: ${c.detail}`);
+      const held = cs.every((c) => c.ok !== false);
+      for (const c of cs)
+        log(`${v.name}: ${c.ok === null ? 'NOT MEASURED' : c.ok ? 'held' : 'FAILED'}: ${c.name}: ${c.detail}`);
       const f = figures(record);
       log(`${v.name}: ${figuresLine(f)}`);
       variants.push({ variant: v.name, status: 'ran', held, checks: cs, figures: f, record });
@@ -157,9 +159,13 @@ async function main() {
   const ran = variants.filter((v) => v.status === 'ran');
   const unavailable = variants.filter((v) => v.status === 'unavailable').map((v) => v.variant);
   const broken = variants.filter((v) => v.status !== 'unavailable' && !v.held);
-  const held = broken.length === 0 && ran.length > 0 && (!opts.requireAll || unavailable.length === 0);
+  const unmeasured = ran.flatMap((v) => v.checks.filter((c) => c.ok === null).map((c) => `${v.variant}: ${c.name}`));
+  const held =
+    broken.length === 0 &&
+    ran.length > 0 &&
+    (!opts.requireAll || (unavailable.length === 0 && unmeasured.length === 0));
   const summary =
-    broken.length > 0
+    (broken.length > 0
       ? `${broken
           .map(
             (v) =>
@@ -167,14 +173,15 @@ async function main() {
                 v.status === 'error'
                   ? v.error
                   : v.checks
-                      .filter((c) => !c.ok)
+                      .filter((c) => c.ok === false)
                       .map((c) => c.name)
                       .join('; ')
               }`,
           )
           .join(' / ')}`
       : `${ran.map((v) => v.variant).join(', ')} held` +
-        (unavailable.length > 0 ? `; NOT AVAILABLE in this build: ${unavailable.join(', ')}` : '');
+        (unavailable.length > 0 ? `; NOT AVAILABLE in this build: ${unavailable.join(', ')}` : '')) +
+    (unmeasured.length > 0 ? `; NOT MEASURED: ${unmeasured.join(', ')}` : '');
   const result = {
     held,
     summary,
@@ -185,6 +192,7 @@ async function main() {
     machine: `${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.versions.node}`,
     bounds: BOUNDS,
     unavailable,
+    unmeasured,
     variants,
   };
   mkdirSync(opts.out, { recursive: true });
@@ -194,6 +202,8 @@ async function main() {
   process.stdout.write(`soak: ${held ? 'HELD' : 'DID NOT HOLD'}: ${summary}\n`);
   if (unavailable.length > 0)
     process.stdout.write(`soak: NOT AVAILABLE in this build (not counted as passed): ${unavailable.join(', ')}\n`);
+  if (unmeasured.length > 0)
+    process.stdout.write(`soak: NOT MEASURED (not counted as passed): ${unmeasured.join(', ')}\n`);
   return held ? 0 : 1;
 }
 

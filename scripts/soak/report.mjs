@@ -75,7 +75,7 @@ function checksTable(checks) {
 ${joinHtml(
   checks.map(
     (c) =>
-      html`<tr class="${c.ok ? 'ok' : 'bad'}"><td>${c.name}</td><td>${c.ok ? 'yes' : 'NO'}</td><td>${c.detail}</td></tr>`,
+      html`<tr class="${c.ok === null ? 'unmeasured' : c.ok ? 'ok' : 'bad'}"><td>${c.name}</td><td>${c.ok === null ? 'NOT MEASURED' : c.ok ? 'yes' : 'NO'}</td><td>${c.detail}</td></tr>`,
   ),
   '\n',
 )}
@@ -142,7 +142,7 @@ ${r.emfile ? html`<p class="emfile">EMFILE phase: <code>prlimit --nofile=${r.emf
 const CSS = raw(`body { font: 15px/1.5 system-ui, sans-serif; color: #1c2128; margin: 0; }
 main { max-width: 1200px; margin: 0 auto; padding: 32px 24px; }
 h1 { font-size: 28px; margin: 0 0 8px; } h2 { font-size: 20px; margin: 36px 0 8px; }
-.verdict { font-size: 18px; font-weight: 600; } .verdict.bad, .bad td:nth-child(2), .unavailable h2, .failed h2 { color: #b3261e; }
+.verdict { font-size: 18px; font-weight: 600; } .verdict.bad, .bad td:nth-child(2), .unmeasured td:nth-child(2), .unavailable h2, .failed h2 { color: #b3261e; }
 table { border-collapse: collapse; margin: 12px 0; font-size: 14px; } td, th { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; } figcaption { font-weight: 600; font-size: 14px; }
 .grid { stroke: #eaeef2; } .tick, .unit { font-size: 11px; fill: #57606a; } .series { fill: none; stroke: #0b5cad; stroke-width: 1.5; }

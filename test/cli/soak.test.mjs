@@ -99,9 +99,14 @@ test(
       // The stored verdict is what the bounds make of the stored samples.
       assert.deepEqual(checks(r), v.checks, v.variant);
       assert.ok(
-        v.checks.every((c) => c.ok),
-        JSON.stringify(v.checks.filter((c) => !c.ok)),
+        v.checks.every((c) => c.ok !== false),
+        JSON.stringify(v.checks.filter((c) => c.ok === false)),
       );
+      // A figure not measured is said so, never passed: on stdout and in the JSON.
+      for (const c of v.checks.filter((x) => x.ok === null)) {
+        assert.ok(result.unmeasured.includes(`${v.variant}: ${c.name}`), c.name);
+        assert.match(stdout, new RegExp(`NOT MEASURED \\(not counted as passed\\): .*${v.variant}: ${c.name}`));
+      }
       assert.ok(r.samples.length >= r.loadedS - 2, `${v.variant}: ${r.samples.length} samples in ${r.loadedS} s`);
       for (const s of r.samples.filter((x) => x.answered)) {
         assert.ok(s.rssBytes > 0 && s.heapUsed > 0 && s.fds > 0 && s.open >= 0, JSON.stringify(s));
