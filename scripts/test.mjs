@@ -20,6 +20,7 @@ const TOOLS = [
   ['strace', 'strace'],
   ['python3', 'python3'],
   ['chromium', 'chromium'],
+  ['prlimit', 'util-linux'],
 ];
 
 function have(command) {

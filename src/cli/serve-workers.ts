@@ -83,10 +83,13 @@ export function formatPoolStats(s: WorkerPoolStats, formatStats: (s: HttpServerS
   const lines = s.workers.map((w) => {
     const t = w.stats;
     const cpuMs = ((w.cpu.user + w.cpu.system) / 1000).toFixed(0);
-    return (
+    const line =
       `etlt: worker ${w.index} pid=${w.pid}${w.live ? '' : ' (exited)'}: connections=${t.connections} requests=${t.requests} ` +
-      `wake-ups=${t.wakeups} listener-events=${t.listenerEvents} empty-accepts=${t.listenerEmpty} cpu-ms=${cpuMs}`
-    );
+      `wake-ups=${t.wakeups} listener-events=${t.listenerEvents} empty-accepts=${t.listenerEmpty} cpu-ms=${cpuMs}`;
+    const m = w.live ? w.memory : undefined;
+    return m === undefined
+      ? line
+      : `${line}\netlt: worker ${w.index} memory rss=${m.rss} heap-used=${m.heapUsed} heap-total=${m.heapTotal} external=${m.external}`;
   });
   lines.push(`etlt: ${s.workers.length} workers' counters (balance ${s.balance}, replaced ${s.replaced}), in total:`);
   return [...lines, formatStats(s.total)].join('\n');

@@ -10,6 +10,7 @@ import type { Mode } from '../http/trigger/catalog.js';
 import { BACKENDS, unsupportedBackend } from '../http/trigger/catalog.js';
 import type { Backend } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
+import { memoryFigures, memoryLine } from './memory.js';
 import { WaitTrace } from '../trace/timeline.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
 import { choiceOption, flagOption, integerOption, onOffOption, secondsOption, stringOption } from './options.js';
@@ -115,7 +116,7 @@ export const SERVE: CommandSpec = {
   ],
   notes: [
     'Signals: SIGINT/SIGTERM stop gracefully (a second one cuts off at once) and print the',
-    'counters; SIGUSR1 prints them (with --workers, per worker and in total).',
+    'counters; SIGUSR1 prints them and the memory (RSS, V8 heap); with --workers, per worker and in total.',
   ],
 };
 
@@ -348,7 +349,7 @@ async function run(
       process.stdin.resume();
     }
   });
-  usr1.handler = () => err.line(formatStats(server.stats()));
+  usr1.handler = () => err.line(`${formatStats(server.stats())}\n${memoryLine()}`);
   const { host, port } = server.listen();
   out.line(startLine(host, port, args.mode, server.root, args.backend));
   const first = await signals;
@@ -376,6 +377,7 @@ async function run(
       cpu: process.cpuUsage(),
       timeline: trace?.waits ?? [],
       connections: server.connectionRecords(),
+      memory: memoryFigures(),
     });
     writeSync(statsFd, json);
   }

@@ -10,6 +10,7 @@ import { EtltSystemError } from '../errors.js';
 import { HttpServer } from '../http/server.js';
 import type { HttpServerOptions } from '../http/server.js';
 import { Printer } from './printer.js';
+import { memoryFigures } from './memory.js';
 import { requestLines } from './serve.js';
 
 // No signal may open Node's inspector (see main.ts). SIGINT from a terminal reaches the
@@ -105,7 +106,7 @@ function stop(deadlineMs: number): void {
 process.on('message', (msg: ToWorker) => {
   if (msg.type === 'start' && config === undefined) start(msg.config);
   else if (msg.type === 'stats' && server !== undefined)
-    say({ type: 'stats', id: msg.id, stats: server.stats(), cpu: process.cpuUsage() });
+    say({ type: 'stats', id: msg.id, stats: server.stats(), cpu: process.cpuUsage(), memory: memoryFigures() });
   else if (msg.type === 'stop') stop(msg.deadlineMs);
 });
 process.on('SIGTERM', () => stop(stopping ? 0 : (config?.closeTimeoutMs ?? 5000)));

@@ -291,6 +291,7 @@ export class WorkerPool extends EventEmitter {
         live: msg.type === 'stats',
         stats: msg.stats,
         cpu: msg.cpu,
+        ...(msg.type === 'stats' && msg.memory !== undefined ? { memory: msg.memory } : {}),
       };
       if (msg.type === 'stats') {
         const done = this.#pendingStats.get(msg.id);

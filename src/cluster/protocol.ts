@@ -35,6 +35,14 @@ export interface CpuUsage {
   system: number;
 }
 
+/** A worker's memory in bytes, as `etlt serve` prints it (rss -1 when it could not be read). */
+export interface WorkerMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
 /** Parent to worker. */
 export type ToWorker =
   { type: 'start'; config: WorkerConfig } | { type: 'stats'; id: number } | { type: 'stop'; deadlineMs: number };
@@ -43,5 +51,5 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; host: string; port: number; stats: HttpServerStats; cpu: CpuUsage }
   | { type: 'failed'; message: string; errno?: number; syscall?: string; address?: string; port?: number }
-  | { type: 'stats'; id: number; stats: HttpServerStats; cpu: CpuUsage }
+  | { type: 'stats'; id: number; stats: HttpServerStats; cpu: CpuUsage; memory?: WorkerMemory }
   | { type: 'final'; stats: HttpServerStats; cpu: CpuUsage; cutOff: boolean };

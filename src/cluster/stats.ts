@@ -3,7 +3,7 @@
  */
 import type { HttpServerStats } from '../http/server.js';
 import type { Balance } from './balance.js';
-import type { CpuUsage } from './protocol.js';
+import type { CpuUsage, WorkerMemory } from './protocol.js';
 
 /** One worker's counters, as it last reported them. */
 export interface WorkerStats {
@@ -14,6 +14,8 @@ export interface WorkerStats {
   live: boolean;
   stats: HttpServerStats;
   cpu: CpuUsage;
+  /** Its memory when it last answered a stats request (none before the first). */
+  memory?: WorkerMemory;
 }
 
 /** The pool's counters: per worker (those that have exited included), and the totals. */

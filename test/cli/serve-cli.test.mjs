@@ -121,6 +121,10 @@ for (const mode of MODES) {
         const c = await cli.counters();
         assert.equal(c.requests, 2);
         assert.equal(c.responses, 2);
+        // ...and the memory, for a soak to watch from outside.
+        await waitFor(() => /^etlt: memory rss=[1-9]\d* heap-used=[1-9]\d* heap-total=[1-9]\d* /m.test(cli.stderr), {
+          message: 'the memory line after SIGUSR1',
+        });
         assertBytes((await exchange(scope, cli.port)).data, SEED_RESPONSE, 'after SIGUSR1');
         const end = await stopGracefully(cli);
         assert.equal(end.responses, 3);
@@ -215,6 +219,8 @@ for (const mode of MODES) {
         assert.ok(shed > 0, `nothing shed: ${JSON.stringify(c)}`);
         assert.ok(held > 10, `only ${held} held`);
         assert.equal(c.open, held);
+        // The memory line too, though reading /proc needs an fd: the heap from V8, the RSS -1 if unreadable.
+        assert.match(cli.stderr, /^etlt: memory rss=(-1|[1-9]\d*) heap-used=[1-9]\d* /m);
         // The shed clients saw the connection closed, not a hang; the others are still open.
         await waitFor(() => clients.filter((x) => x.closed).length === shed, {
           timeout: 3000,
