@@ -173,12 +173,14 @@ for (const balance of BALANCES) {
       s.child.kill('SIGUSR1');
       const block = await waitFor(
         () =>
-          /((?:etlt: worker \d pid=\d+: .*\n){2})etlt: 2 workers' counters .*\netlt: mode=\S+ connections=(\d+) open=\d+ requests=(\d+)/.exec(
+          /((?:etlt: worker \d pid=\d+: .*\netlt: worker \d memory rss=\d+ heap-used=\d+ .*\n){2})etlt: 2 workers' counters .*\netlt: mode=\S+ connections=(\d+) open=\d+ requests=(\d+)/.exec(
             s.out.stderr,
           ),
         { timeout: 5000, message: 'the counters after SIGUSR1' },
       );
       const perWorker = [...block[1].matchAll(/requests=(\d+)/g)].map((m) => Number(m[1]));
+      const heaps = [...block[1].matchAll(/heap-used=(\d+)/g)].map((m) => Number(m[1]));
+      assert.ok(heaps.length === 2 && heaps.every((h) => h > 0), 'each worker reports its memory');
       assert.equal(Number(block[3]), perWorker[0] + perWorker[1], 'the total is the sum');
       assert.ok(Number(block[3]) >= 200);
 
