@@ -18,6 +18,7 @@ import type { Backend, Mode } from '../http/trigger/catalog.js';
 import type { OptionSpec, ParsedOptions } from './options.js';
 import { choiceOption, integerOption } from './options.js';
 import type { Printer } from './printer.js';
+import { stopRequested } from './stop-signals.js';
 
 /** The options `serve` takes for worker processes (in its table). */
 export const WORKER_OPTIONS: readonly OptionSpec[] = [
@@ -120,15 +121,7 @@ export async function serveWorkers(
   });
   pool.on('error', (e: Error) => err.line(`etlt: ${e.message}`));
   // Signal handlers go in before the start line: whoever reads that line may signal at once.
-  const signals = new Promise<string>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    if (args.stopOnStdinEof) {
-      process.stdin.once('end', () => resolve('end of standard input'));
-      process.stdin.once('error', () => resolve('end of standard input'));
-      process.stdin.resume();
-    }
-  });
+  const signals = stopRequested(args.stopOnStdinEof);
   const { host, port } = await pool.start();
   io.usr1.handler = () => {
     void pool.stats().then((s) => err.line(formatPoolStats(s, io.formatStats)));

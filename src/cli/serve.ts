@@ -17,6 +17,7 @@ import { choiceOption, flagOption, integerOption, onOffOption, secondsOption, st
 import type { Printer } from './printer.js';
 import type { Balance } from '../cluster/balance.js';
 import { WORKER_OPTIONS, serveWorkers, workerArgs } from './serve-workers.js';
+import { stopRequested } from './stop-signals.js';
 
 const others = (family: string) =>
   STRATEGY_CATALOG.filter((s) => s.family === family)
@@ -340,15 +341,7 @@ async function run(
   const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;
   if (trace) server.setRecorder(trace.record);
   // Signal handlers go in before the start line: whoever reads that line may signal at once.
-  const signals = new Promise<string>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    if (args.stopOnStdinEof) {
-      process.stdin.once('end', () => resolve('end of standard input'));
-      process.stdin.once('error', () => resolve('end of standard input'));
-      process.stdin.resume();
-    }
-  });
+  const signals = stopRequested(args.stopOnStdinEof);
   usr1.handler = () => err.line(`${formatStats(server.stats())}\n${memoryLine()}`);
   const { host, port } = server.listen();
   out.line(startLine(host, port, args.mode, server.root, args.backend));

@@ -16,11 +16,8 @@
  */
 import { MSG_NOSIGNAL } from '../constants.js';
 import { sys } from '../sys.js';
-import { FileSegment, closeQueuedFiles, sendWithFiles } from './file-output.js';
+import { FileSegment, MAX_IOVECS, closeQueuedFiles, sendWithFiles } from './file-output.js';
 import type { FileOutputQueue, OutSegment } from './file-output.js';
-
-/** Most segments in one sendmsg (IOV_MAX is 1024 on Linux). */
-const MAX_IOVECS = 1024;
 
 export abstract class Buffers implements FileOutputQueue {
   abstract readonly fd: number;

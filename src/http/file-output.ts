@@ -14,8 +14,8 @@ import { sys } from '../sys.js';
  */
 export const SENDFILE_MAX_CHUNK = 2 * 1024 * 1024;
 
-/** Most memory segments in one sendmsg (IOV_MAX). */
-const MAX_IOVECS = 1024;
+/** Most segments in one sendmsg (IOV_MAX is 1024 on Linux). */
+export const MAX_IOVECS = 1024;
 
 /**
  * `[offset, end)` of the open file `fd`, owned by the output queue from the moment it is
