@@ -5,6 +5,7 @@
  * they fail); If-None-Match, else If-Modified-Since (304 when the client's copy is
  * current); then If-Range decides whether Range applies.
  */
+import { parseHttpDate } from './http-date.js';
 import { UNSATISFIABLE, WHOLE, parseRange } from './range.js';
 
 /** The request fields that matter, as sent (repeated fields joined with ', '). */
@@ -34,20 +35,29 @@ const UNSATISFIABLE_416 = { status: 416 } as const;
 
 /**
  * Decides the response to a GET (`get`: true) or HEAD of a file of `size` bytes. Range and
- * If-Range apply to GET only; a date that does not parse is ignored, as the RFC says.
+ * If-Range apply to GET only; a field that is not a valid HTTP-date (http-date.ts) is
+ * ignored, as the RFC says, and so is an If-Modified-Since later than `nowS` (the server's
+ * clock, in seconds): a client cannot know the file will not change before then.
  */
-export function evaluate(fields: ConditionalFields, v: Validators, size: number, get: boolean): Outcome {
+export function evaluate(
+  fields: ConditionalFields,
+  v: Validators,
+  size: number,
+  get: boolean,
+  nowS: number = Date.now() / 1000,
+): Outcome {
   if (fields.ifMatch !== undefined) {
     if (!matches(fields.ifMatch, v.etag, true)) return FAILED;
   } else if (fields.ifUnmodifiedSince !== undefined) {
-    const since = httpDateSeconds(fields.ifUnmodifiedSince);
+    const since = parseHttpDate(fields.ifUnmodifiedSince, nowS);
     if (since !== null && v.mtimeS > since) return FAILED;
   }
   if (fields.ifNoneMatch !== undefined) {
     if (matches(fields.ifNoneMatch, v.etag, false)) return NOT_MODIFIED;
   } else if (fields.ifModifiedSince !== undefined) {
-    const since = httpDateSeconds(fields.ifModifiedSince);
-    if (since !== null && v.mtimeS <= since) return NOT_MODIFIED;
+    // RFC 9110 section 13.1.3; RFC 7232 section 3.3 named the future date invalid outright.
+    const since = parseHttpDate(fields.ifModifiedSince, nowS);
+    if (since !== null && since <= nowS && v.mtimeS <= since) return NOT_MODIFIED;
   }
   if (!get || fields.range === undefined) return OK;
   if (fields.ifRange !== undefined && !ifRangeHolds(fields.ifRange, v)) return OK;
@@ -79,12 +89,6 @@ export function matches(list: string, etag: string, strong: boolean): boolean {
 function ifRangeHolds(value: string, v: Validators): boolean {
   const t = value.trim();
   if (t.startsWith('"') || t.startsWith('W/')) return t === v.etag;
-  const date = httpDateSeconds(t);
+  const date = parseHttpDate(t);
   return date !== null && date === v.mtimeS;
-}
-
-/** An HTTP-date (IMF-fixdate, or the obsolete forms Date.parse reads) in seconds, or null. */
-export function httpDateSeconds(value: string): number | null {
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
 }
