@@ -5,11 +5,31 @@
  * fd_set: such fds are refused (EINVAL), never written past the sets, and the server sheds
  * the connections it cannot watch (see `fdLimit`).
  *
- * select has no hang-up or error bits of its own: a closed peer shows as readable (recv
- * then reads the EOF or the error), and an fd watched for nothing is not watched at all,
- * so its hang-up is noticed only when its interest comes back.
+ * select has no hang-up or error bits of its own: a closed or reset peer shows as readable
+ * (recv then reads the EOF or the error). epoll and poll report an error or a hang-up
+ * whatever the interest, and the server relies on it: a connection waiting for its handler
+ * is watched for nothing, and a peer that resets meanwhile must be let go at once (a reset
+ * storm against a slow handler otherwise holds every fd until the handlers answer). So an
+ * fd watched for neither input nor output stays in the read set here, for its errors only:
+ * when select reports it, SO_ERROR says whether the peer reset (reported as ERR | HUP, as
+ * epoll would). If not, the readability is data or a FIN the owner does not want yet, which
+ * select would report at every wait: the fd leaves the read set until its interest changes
+ * (a reset after that is noticed when it does, as before). One getsockopt per such report.
  */
-import { EEXIST, EINVAL, ENOENT, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLPRI, FD_SETSIZE } from '../constants.js';
+import {
+  EEXIST,
+  EINVAL,
+  ENOENT,
+  EPOLLERR,
+  EPOLLET,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLPRI,
+  FD_SETSIZE,
+  SOL_SOCKET,
+  SO_ERROR,
+} from '../constants.js';
 import { sys } from '../sys.js';
 import type { BackendName } from './backend.js';
 import { BlockingBackend } from './blocking-backend.js';
@@ -27,6 +47,9 @@ export class SelectBackend extends BlockingBackend {
   readonly #wantRead = new Uint32Array(WORDS);
   readonly #wantWrite = new Uint32Array(WORDS);
   readonly #wantExcept = new Uint32Array(WORDS);
+  /** Fds watched for neither input nor output: in the read set for their errors only (see above). */
+  readonly #errorsOnly = new Uint32Array(WORDS);
+  readonly #soError = new Uint32Array(1);
   readonly #read = new Uint32Array(WORDS);
   readonly #write = new Uint32Array(WORDS);
   readonly #except = new Uint32Array(WORDS);
@@ -83,9 +106,10 @@ export class SelectBackend extends BlockingBackend {
       const events =
         ((this.#wantRead[w]! & bit) !== 0 ? EPOLLIN : 0) |
         ((this.#wantWrite[w]! & bit) !== 0 ? EPOLLOUT : 0) |
-        ((this.#wantExcept[w]! & bit) !== 0 ? EPOLLPRI : 0);
-      // Watched for nothing is not watched by select: poll would report its hang-up at
-      // every wait, and select's own wait never would, a busy loop.
+        ((this.#wantExcept[w]! & bit) !== 0 ? EPOLLPRI : 0) |
+        ((this.#errorsOnly[w]! & bit) !== 0 ? EPOLLIN : 0);
+      // Watched for nothing (and out of the read set) is not watched by select: poll would
+      // report its hang-up at every wait, and select's own wait never would, a busy loop.
       if (events === 0) continue;
       fds[2 * at] = fd;
       masks[4 * at + 2] = events;
@@ -96,7 +120,8 @@ export class SelectBackend extends BlockingBackend {
 
   waitWith(out: Uint32Array, max: number, timeoutMs: number, extraFd: number): number {
     const read = this.#read;
-    read.set(this.#wantRead);
+    const errorsOnly = this.#errorsOnly;
+    for (let w = 0, words = (this.#highest >>> 5) + 1; w < words; w++) read[w] = this.#wantRead[w]! | errorsOnly[w]!;
     this.#write.set(this.#wantWrite);
     this.#except.set(this.#wantExcept);
     let nfds = this.#highest + 1;
@@ -134,11 +159,16 @@ export class SelectBackend extends BlockingBackend {
         const low = (bits & -bits) >>> 0;
         bits = (bits & ~low) >>> 0;
         const fd = (w << 5) | (31 - Math.clz32(low));
-        out[2 * found] = fd;
-        out[2 * found + 1] =
+        let events =
           ((read[w]! & low) !== 0 ? EPOLLIN : 0) |
           ((write[w]! & low) !== 0 ? EPOLLOUT : 0) |
           ((except[w]! & low) !== 0 ? EPOLLPRI : 0);
+        if ((this.#errorsOnly[w]! & low) !== 0 && (events & EPOLLIN) !== 0) {
+          events = this.#peerFailed(fd, w, low) ? (EPOLLERR | EPOLLHUP) >>> 0 : events & ~EPOLLIN;
+          if (events === 0) continue;
+        }
+        out[2 * found] = fd;
+        out[2 * found + 1] = events;
         if (++found === max) {
           this.#cursor = fd + 1;
           return found;
@@ -149,9 +179,23 @@ export class SelectBackend extends BlockingBackend {
     return found;
   }
 
+  /**
+   * An fd watched for its errors only was reported readable: true when the socket has an
+   * error (a reset; reading SO_ERROR clears it, and the owner closes on ERR | HUP as it
+   * would on epoll's report). Otherwise the fd leaves the read set until its interest changes.
+   */
+  #peerFailed(fd: number, w: number, bit: number): boolean {
+    const r = sys.getsockopt(fd, SOL_SOCKET, SO_ERROR, this.#soError);
+    if (r > 0 && this.#soError[0] !== 0) return true;
+    this.#errorsOnly[w] = this.#errorsOnly[w]! & ~bit;
+    return false;
+  }
+
   #setMask(fd: number, mask: number): void {
     const w = fd >>> 5;
     const bit = 1 << (fd & 31);
+    const watched = this.#registered[fd] !== 0 && (mask & (EPOLLIN | EPOLLOUT)) === 0;
+    this.#errorsOnly[w] = watched ? this.#errorsOnly[w]! | bit : this.#errorsOnly[w]! & ~bit;
     this.#wantRead[w] = (mask & EPOLLIN) !== 0 ? this.#wantRead[w]! | bit : this.#wantRead[w]! & ~bit;
     this.#wantWrite[w] = (mask & EPOLLOUT) !== 0 ? this.#wantWrite[w]! | bit : this.#wantWrite[w]! & ~bit;
     this.#wantExcept[w] = (mask & EPOLLPRI) !== 0 ? this.#wantExcept[w]! | bit : this.#wantExcept[w]! & ~bit;
@@ -162,6 +206,7 @@ export class SelectBackend extends BlockingBackend {
     this.#wantRead.fill(0);
     this.#wantWrite.fill(0);
     this.#wantExcept.fill(0);
+    this.#errorsOnly.fill(0);
     this.#highest = -1;
     this.#size = 0;
   }
