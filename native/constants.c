@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,6 +57,7 @@ napi_value make_constants(napi_env env) {
   C(AT_FDCWD); C(O_RDONLY); C(O_NOFOLLOW); C(O_CLOEXEC); C(O_NOCTTY); C(O_DIRECTORY); C(O_PATH);
   C(RESOLVE_BENEATH); C(RESOLVE_NO_MAGICLINKS); C(RESOLVE_NO_SYMLINKS); C(RESOLVE_IN_ROOT);
   C(S_IFMT); C(S_IFREG); C(S_IFDIR); C(MSG_MORE); C(TCP_CORK);
+  C(SIOCOUTQ); C(SIOCOUTQNSD); C(SIOCINQ);
   C(ENOTDIR); C(ENAMETOOLONG); C(EXDEV); C(ENOSYS); C(ENXIO); C(EISDIR); C(ENODATA); C(EIO);
   /* clang-format on */
   set_const(env, consts, "sizeof_sockaddr_storage", sizeof(struct sockaddr_storage));

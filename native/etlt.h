@@ -54,6 +54,9 @@ napi_value w_openat2(napi_env env, napi_callback_info info);
 napi_value w_fstat(napi_env env, napi_callback_info info);
 napi_value w_sendfile(napi_env env, napi_callback_info info);
 
+/* ioctl.c */
+napi_value w_ioctl_int(napi_env env, napi_callback_info info);
+
 /* watch.c */
 napi_value w_watch_start(napi_env env, napi_callback_info info);
 napi_value w_watch_stop(napi_env env, napi_callback_info info);

@@ -14,6 +14,7 @@ NAPI_MODULE_INIT() {
     FN("fcntl", w_fcntl), FN("inet_pton", w_inet_pton), FN("inet_ntop", w_inet_ntop),
     FN("poll", w_poll), FN("select", w_select), FN("socketpair", w_socketpair),
     FN("openat", w_openat), FN("openat2", w_openat2), FN("fstat", w_fstat), FN("sendfile", w_sendfile),
+    FN("ioctl_int", w_ioctl_int),
     FN("watch_start", w_watch_start), FN("watch_stop", w_watch_stop), FN("watch_ref", w_watch_ref),
     FN("turn_start", w_turn_start), FN("turn_stop", w_turn_stop), FN("turn_ref", w_turn_ref),
     FN("uv_backend_fd", w_uv_backend_fd), FN("uv_backend_timeout", w_uv_backend_timeout),

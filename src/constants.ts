@@ -142,6 +142,10 @@ export const S_IFREG: number = c['S_IFREG']!;
 export const S_IFDIR: number = c['S_IFDIR']!;
 export const MSG_MORE: number = c['MSG_MORE']!;
 export const TCP_CORK: number = c['TCP_CORK']!;
+/** ioctl(2) requests on a socket (linux/sockios.h): bytes unacknowledged, of those unsent, and unread. */
+export const SIOCOUTQ: number = c['SIOCOUTQ']!;
+export const SIOCOUTQNSD: number = c['SIOCOUTQNSD']!;
+export const SIOCINQ: number = c['SIOCINQ']!;
 export const ENOTDIR: number = c['ENOTDIR']!;
 export const ENAMETOOLONG: number = c['ENAMETOOLONG']!;
 export const EXDEV: number = c['EXDEV']!;

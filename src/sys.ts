@@ -17,6 +17,8 @@
  * - `openat(dirfd, path, flags, mode)`, `openat2(dirfd, path, flags, mode, resolve)` (the
  *   fields of struct open_how), `fstat(fd, out)` into a Float64Array of 6 ([mode, size, mtime
  *   s, mtime ns, ino, dev]), `sendfile(outFd, inFd, offset, count)` (the file position untouched).
+ * - `ioctl_int(fd, request)` for SIOCOUTQ, SIOCOUTQNSD and SIOCINQ: the int it reports (bytes
+ *   not yet acknowledged by the peer, of those not yet sent, bytes unread); other requests -EINVAL.
  * - `watch_start(epfd, events, maxevents, listener)`, `watch_stop(handle)`,
  *   `watch_ref(handle, ref)`: libuv watches an epoll fd on Node's loop; each wake-up drains
  *   up to `maxevents` events into `events` and tells `listener` their count (see Epoll.watch).
@@ -71,6 +73,7 @@ export const sys = {
   openat2: native.openat2,
   fstat: native.fstat,
   sendfile: native.sendfile,
+  ioctl_int: native.ioctl_int,
   watch_start: native.watch_start,
   watch_stop: native.watch_stop,
   watch_ref: native.watch_ref,

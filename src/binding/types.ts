@@ -67,6 +67,8 @@ export interface NativeBinding {
   readonly fstat: (fd: number, out: Float64Array) => number;
   /** sendfile(2) of `count` bytes of `inFd` from `offset` (the file position untouched); the bytes sent or -errno. */
   readonly sendfile: (outFd: number, inFd: number, offset: number, count: number) => number;
+  /** ioctl(2) of SIOCOUTQ, SIOCOUTQNSD or SIOCINQ: the int it reports, or -errno (-EINVAL for any other request). */
+  readonly ioctl_int: (fd: number, request: number) => number;
   readonly inet_pton: (af: number, src: string, dst: Uint8Array) => number;
   readonly inet_ntop: (af: number, src: Uint8Array) => string | number;
   /**
