@@ -89,7 +89,12 @@ export const SERVE: CommandSpec = {
     {
       name: 'idle-timeout',
       value: 'SECONDS',
-      help: 'close connections that make no progress this long (default 5); a request\nhead must arrive in full within this time of its first byte',
+      help: 'close connections that make no progress this long (default 5); a request\nhead must arrive in full within this time of its first byte (a response\nbeing sent has --send-timeout instead)',
+    },
+    {
+      name: 'send-timeout',
+      value: 'SECONDS',
+      help: 'reset a connection whose response has not moved this long (default 60);\nthe peer reading counts, so a slow download is never cut off',
     },
     { name: 'close-timeout', value: 'SECONDS', help: 'on SIGINT/SIGTERM, time for responses in flight (default 5)' },
     {
@@ -140,6 +145,7 @@ export interface ServeArgs {
   keepAliveTimeoutMs: number;
   inputBudget: number;
   idleTimeoutMs: number;
+  sendTimeoutMs: number;
   closeTimeoutMs: number;
   holdMs: number;
   eagerRead: boolean;
@@ -185,6 +191,7 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     keepAliveTimeoutMs: secondsOption(v, 'keepalive-timeout', 5, 0.001, 86400),
     inputBudget: integerOption(v, 'input-budget', 64 << 20, 1 << 16, 2 ** 40),
     idleTimeoutMs: secondsOption(v, 'idle-timeout', 5, 0.001, 86400),
+    sendTimeoutMs: secondsOption(v, 'send-timeout', 60, 0.001, 86400),
     closeTimeoutMs: secondsOption(v, 'close-timeout', 5, 0, 86400),
     holdMs: integerOption(v, 'hold', 0, 0, 1000),
     eagerRead: onOffOption(v, 'eager-read', true),
@@ -233,7 +240,7 @@ export function formatStats(s: HttpServerStats): string {
   return [
     `etlt: mode=${s.mode} connections=${s.connections} open=${s.open} requests=${s.requests} responses=${s.responses} ` +
       `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed} ` +
-      `keepalive-timeouts=${s.keepAliveTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}` +
+      `keepalive-timeouts=${s.keepAliveTimeouts} send-timeouts=${s.sendTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}` +
       (s.backend === 'epoll' ? '' : ` backend=${s.backend} over-fd-limit=${s.overFdLimit}`),
     `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
       `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}; idle-timer turns ${s.timerTurns} apart) ` +
@@ -304,6 +311,7 @@ export function serverOptions(args: ServeArgs): HttpServerOptions {
     keepAliveTimeoutMs: args.keepAliveTimeoutMs,
     inputBudgetBytes: args.inputBudget,
     idleTimeoutMs: args.idleTimeoutMs,
+    sendTimeoutMs: args.sendTimeoutMs,
     holdMs: args.holdMs,
     eagerRead: args.eagerRead,
     deferAccept: args.deferAccept,

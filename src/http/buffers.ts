@@ -14,7 +14,7 @@
  * A base class rather than objects of their own: an idle connection then costs no extra
  * allocation, and the hot fields stay in the connection's own object.
  */
-import { MSG_NOSIGNAL } from '../constants.js';
+import { MSG_NOSIGNAL, SIOCOUTQ } from '../constants.js';
 import { sys } from '../sys.js';
 import { FileSegment, MAX_IOVECS, closeQueuedFiles, sendWithFiles } from './file-output.js';
 import type { FileOutputQueue, OutSegment } from './file-output.js';
@@ -32,6 +32,10 @@ export abstract class Buffers implements FileOutputQueue {
   outFiles = 0;
   /** Responses queued and not yet all sent (interim 100s aside): counted once the output drains. */
   unsent = 0;
+  /** When the output last moved (our send, or the peer taking bytes off the socket's queue): the send timeout's clock. */
+  outputMovedAt = 0;
+  /** The socket's send queue (SIOCOUTQ) when last looked at; -1: not looked at since our last send. */
+  kernelQueued = -1;
 
   /** Tells the server's budget that `delta` more (or fewer) bytes of input are held. */
   protected abstract holdBytes(delta: number): void;
@@ -128,6 +132,15 @@ export abstract class Buffers implements FileOutputQueue {
     const n = sys.sendmsg(this.fd, iov, iov.length, MSG_NOSIGNAL);
     if (n > 0) this.advanceOutput(n);
     return n;
+  }
+
+  /**
+   * Bytes the peer has not acknowledged yet (SIOCOUTQ): sent by us, still in the kernel.
+   * While they shrink, a slow reader is making progress even though we cannot send (EPOLLOUT
+   * waits until about a third of a multi-megabyte send buffer has drained). -errno on failure.
+   */
+  unacknowledged(): number {
+    return sys.ioctl_int(this.fd, SIOCOUTQ);
   }
 
   /** Drops everything pending, closing the files queued (the connection is closing). */

@@ -52,6 +52,8 @@ export interface EngineConfig {
   inputBudgetBytes: number;
   idleTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Longest a connection with output pending may go without its output moving (ours or the peer's reading). */
+  sendTimeoutMs: number;
   eagerRead: boolean;
   traceConnections: number;
   onRequest: ((request: Buffer) => void) | undefined;
@@ -124,8 +126,13 @@ export class ServerEngine implements ConnectionHost {
     this.#sweep = new IdleSweep(
       config.idleTimeoutMs,
       config.keepAliveTimeoutMs,
+      config.sendTimeoutMs,
       MAX_SYNACK_RETRANSMITS,
       () => this.counters.timerTurns++,
+      (conn) => {
+        this.counters.sendTimeouts++;
+        conn.timeOut();
+      },
     );
     const strategy = this.strategy;
     this.#guard = new AcceptGuard(
@@ -260,7 +267,9 @@ export class ServerEngine implements ConnectionHost {
   }
 
   touch(conn: Connection): void {
-    this.#sweep.touch(conn, this.now());
+    // Output pending: progress on it (our send) restarts the send timeout, not the idle one.
+    if (conn.outBytes > 0) this.#sweep.sent(conn, this.now());
+    else this.#sweep.touch(conn, this.now());
   }
 
   idle(conn: Connection): void {

@@ -1,14 +1,28 @@
 /**
  * The idle timeouts: open connections in lists ordered by last activity, one list per
  * timeout, and a timer that closes the ones idle too long. A connection making progress
- * (a head arriving, a body, a response, a linger) has the idle timeout; one waiting between
- * requests has the keep-alive timeout; one waiting for its handler has none. Connections
- * handed over by TCP_DEFER_ACCEPT after a silence sit in lists of their own (see
- * `credit`), so every list stays ordered and the sweep, which stops at a list's first
- * connection not yet idle, finds every idle one on time.
+ * (a head arriving, a body, a linger) has the idle timeout; one waiting between requests
+ * has the keep-alive timeout; one waiting for its handler has none. Connections handed
+ * over by TCP_DEFER_ACCEPT after a silence sit in lists of their own (see `credit`), so
+ * every list stays ordered and the sweep, which stops at a list's first connection not yet
+ * idle, finds every idle one on time.
+ *
+ * A connection with output pending has the send timeout instead (nginx's send_timeout,
+ * 60 s by default), and it counts the peer's progress, not only ours: a slow reader of a
+ * large response may take many seconds to drain enough of a multi-megabyte send buffer for
+ * EPOLLOUT to come back, and an idle timeout that saw only our sends cut every such
+ * download off. Such a connection is looked at every eighth of the send timeout (its list
+ * is ordered by that look), and the socket's send queue (SIOCOUTQ) shrinking since the
+ * last look counts as progress; one that took nothing for the whole send timeout is closed.
+ * A kept-alive connection whose last responses are still in the kernel's queue, shrinking,
+ * is not idle either: its keep-alive timeout starts again, and it is closed (normally: its
+ * queued responses are complete and still delivered) once the queue stands still.
  */
 import { ActivityList } from './activity.js';
 import type { Connection } from './connection.js';
+
+/** Looks at a sending connection's queue this many times per send timeout. */
+const LOOKS_PER_SEND_TIMEOUT = 8;
 
 export class IdleSweep {
   readonly #active = new ActivityList<Connection>();
@@ -17,13 +31,30 @@ export class IdleSweep {
   /** One list per credited silence (by SYN-ACK retransmits): within a list the credit is the same. */
   readonly #silent: ActivityList<Connection>[];
   readonly #timed: [ActivityList<Connection>, number][];
+  /** Connections with output pending, ordered by when their send queue was last looked at. */
+  readonly #sending = new ActivityList<Connection>();
   readonly #timeoutMs: number;
+  readonly #sendTimeoutMs: number;
+  readonly #lookEveryMs: number;
   readonly #onTurn: () => void;
+  readonly #onSendTimeout: (conn: Connection) => void;
   #timer: NodeJS.Timeout | undefined;
 
-  /** `onTurn` is told of each timer turn (each costs libuv an epoll_wait). */
-  constructor(timeoutMs: number, keepAliveMs: number, silences: number, onTurn: () => void) {
+  /**
+   * `onTurn` is told of each timer turn (each costs libuv an epoll_wait); `onSendTimeout`
+   * closes a connection whose peer took nothing for `sendTimeoutMs`.
+   */
+  constructor(
+    timeoutMs: number,
+    keepAliveMs: number,
+    sendTimeoutMs: number,
+    silences: number,
+    onTurn: () => void,
+    onSendTimeout: (conn: Connection) => void,
+  ) {
     this.#timeoutMs = timeoutMs;
+    this.#sendTimeoutMs = sendTimeoutMs;
+    this.#lookEveryMs = Math.max(1, sendTimeoutMs / LOOKS_PER_SEND_TIMEOUT);
     this.#silent = Array.from({ length: silences + 1 }, () => new ActivityList<Connection>());
     this.#timed = [
       [this.#active, timeoutMs],
@@ -31,12 +62,13 @@ export class IdleSweep {
       ...this.#silent.map((l) => [l, timeoutMs] as [ActivityList<Connection>, number]),
     ];
     this.#onTurn = onTurn;
+    this.#onSendTimeout = onSendTimeout;
   }
 
   /** Starts the timer: a quarter of the shorter timeout, within 25 ms and 1 s; it never keeps the process alive. */
   start(): void {
     if (this.#timer) return;
-    const shortest = Math.min(...this.#timed.map(([, ms]) => ms));
+    const shortest = Math.min(this.#lookEveryMs * 4, ...this.#timed.map(([, ms]) => ms));
     this.#timer = setInterval(this.#sweep, Math.max(25, Math.min(1000, shortest / 4)));
     this.#timer.unref();
   }
@@ -55,7 +87,16 @@ export class IdleSweep {
   /** `conn` waits for its next request from now: the keep-alive timeout. */
   idle(conn: Connection, now: number): void {
     conn.lastActive = now;
+    conn.kernelQueued = -1;
     this.#keptAlive.touch(conn);
+  }
+
+  /** `conn` sent some of its pending output now: the send timeout counts from now. */
+  sent(conn: Connection, now: number): void {
+    conn.lastActive = now;
+    conn.outputMovedAt = now;
+    conn.kernelQueued = -1;
+    this.#sending.touch(conn);
   }
 
   /** `conn` waits for its handler: no timeout, but it is still open. */
@@ -74,14 +115,14 @@ export class IdleSweep {
 
   /** Connections open now. */
   get size(): number {
-    let n = this.#waiting.size;
+    let n = this.#waiting.size + this.#sending.size;
     for (const [list] of this.#timed) n += list.size;
     return n;
   }
 
   /** A copy of every open connection (safe to close them while iterating). */
   all(): Connection[] {
-    return [this.#waiting, ...this.#timed.map(([l]) => l)].flatMap((list) => list.toArray());
+    return [this.#waiting, this.#sending, ...this.#timed.map(([l]) => l)].flatMap((list) => list.toArray());
   }
 
   /** A copy of the connections waiting between requests. */
@@ -104,10 +145,69 @@ export class IdleSweep {
     const now = performance.now();
     for (const [list, limit] of this.#timed) {
       for (let conn = list.oldest; conn !== null && now - conn.lastActive >= limit; conn = list.oldest) {
+        if (list === this.#keptAlive && this.#stillDelivering(conn)) {
+          conn.lastActive = now;
+          list.touch(conn);
+          continue;
+        }
+        if (conn.outBytes > 0) {
+          // Output pending (a response queued behind a send that blocked at once): the
+          // send timeout decides, from the last progress this connection made.
+          this.#startSending(conn, now);
+          continue;
+        }
         conn.timeOut();
         // Closing removes it from the list; never loop on one that somehow stayed.
         list.remove(conn);
       }
     }
+    this.#lookAtSending(now);
   };
+
+  /**
+   * A kept-alive connection whose responses are still leaving the kernel's queue: true when
+   * the first look finds bytes queued, or a later one finds fewer than the look before. The
+   * look that finds the queue emptied still counts: the peer may be reading the last of it
+   * from its own buffer and then send its next request, which deserves a whole keep-alive
+   * timeout from then.
+   */
+  #stillDelivering(conn: Connection): boolean {
+    const before = conn.kernelQueued;
+    const queued = conn.unacknowledged();
+    conn.kernelQueued = queued;
+    return before < 0 ? queued > 0 : queued < before;
+  }
+
+  #startSending(conn: Connection, now: number): void {
+    conn.outputMovedAt = conn.lastActive;
+    conn.lastActive = now;
+    conn.kernelQueued = conn.unacknowledged();
+    this.#sending.touch(conn);
+  }
+
+  /**
+   * Looks at each sending connection due for a look: progress if its send queue shrank (or
+   * emptied) since the last one; closed when nothing moved for the send timeout.
+   */
+  #lookAtSending(now: number): void {
+    const list = this.#sending;
+    for (let conn = list.oldest; conn !== null && now - conn.lastActive >= this.#lookEveryMs; conn = list.oldest) {
+      if (conn.outBytes === 0) {
+        // Its output drained and it stayed here (a partial next head was buffered): the
+        // idle timeout again, from now.
+        this.touch(conn, now);
+        continue;
+      }
+      const queued = conn.unacknowledged();
+      if (conn.kernelQueued >= 0 && (queued < conn.kernelQueued || queued === 0)) conn.outputMovedAt = now;
+      conn.kernelQueued = queued;
+      if (now - conn.outputMovedAt >= this.#sendTimeoutMs) {
+        this.#onSendTimeout(conn);
+        list.remove(conn);
+        continue;
+      }
+      conn.lastActive = now;
+      list.touch(conn);
+    }
+  }
 }

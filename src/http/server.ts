@@ -80,8 +80,18 @@ export interface HttpServerOptions {
   /**
    * Milliseconds without progress after which a connection is closed; default 5000. The
    * request head must arrive in full within this time of accept (no trickling it in).
+   * A connection with a response pending has `sendTimeoutMs` instead.
    */
   idleTimeoutMs?: number;
+  /**
+   * Milliseconds a connection with a response pending may go without its output moving;
+   * default 60000 (nginx's send_timeout). The peer reading counts, not only our sends: the
+   * socket's send queue shrinking (SIOCOUTQ) is progress, so a slow reader of a large file
+   * keeps its download however long it takes. A peer that took nothing for this long is
+   * reset: the response cannot be completed, and the kernel frees the data queued for it
+   * at once (up to several MiB per connection) instead of retrying for minutes.
+   */
+  sendTimeoutMs?: number;
   /**
    * Read right after accept, before registering with epoll, while that usually finds the
    * request (default true). false: never.
@@ -133,6 +143,7 @@ const OPTION_NAMES = [
   'inputBudgetBytes',
   'idleTimeoutMs',
   'keepAliveTimeoutMs',
+  'sendTimeoutMs',
   'eagerRead',
   'deferAccept',
   'holdMs',
@@ -216,6 +227,7 @@ export class HttpServer extends EventEmitter {
       inputBudgetBytes: integer(o.inputBudgetBytes ?? 64 << 20, 'inputBudgetBytes', 1 << 16, 2 ** 40, 'option'),
       idleTimeoutMs,
       keepAliveTimeoutMs: integer(o.keepAliveTimeoutMs ?? 5000, 'keepAliveTimeoutMs', 1, 0x7fffffff, 'option'),
+      sendTimeoutMs: integer(o.sendTimeoutMs ?? 60_000, 'sendTimeoutMs', 1, 0x7fffffff, 'option'),
       eagerRead,
       traceConnections: integer(o.traceConnections ?? 0, 'traceConnections', 0, 1_000_000, 'option'),
       onRequest:

@@ -59,10 +59,12 @@ export interface ServerCounters {
   aborted: number;
   /** Requests answered with an error status (400, 431). */
   rejected: number;
-  /** Connections closed by the idle timeout (a head, body or response too slow). */
+  /** Connections closed by the idle or the send timeout (a head or body too slow, a response not taken). */
   timedOut: number;
   /** Kept-alive connections closed after waiting the keep-alive timeout for another request. */
   keepAliveTimeouts: number;
+  /** Of `timedOut`: connections whose peer took none of their pending output for the send timeout. */
+  sendTimeouts: number;
   /** Connections with partial heads closed because all partial heads together held too much memory. */
   headsShed: number;
   /** Handlers that threw, rejected, or answered something that cannot be sent (each got a 500). */
@@ -128,6 +130,7 @@ export function newServerCounters(): ServerCounters {
     rejected: 0,
     timedOut: 0,
     keepAliveTimeouts: 0,
+    sendTimeouts: 0,
     headsShed: 0,
     handlerErrors: 0,
     cutOff: 0,

@@ -376,11 +376,17 @@ for (const { mode, backend, label } of VARIANTS) {
     });
 
     test(
-      'keeps serving while a client never reads a large response; the idle timeout closes it',
+      'keeps serving while a client never reads a large response; the send timeout closes it',
       { timeout: 10_000 },
       async (t) => {
         const scope = new Scope(t);
-        const { server, port } = scope.server({ mode, backend, body: BIG_BODY, idleTimeoutMs: 300 });
+        const { server, port } = scope.server({
+          mode,
+          backend,
+          body: BIG_BODY,
+          idleTimeoutMs: 300,
+          sendTimeoutMs: 300,
+        });
         await stuckClient(scope, server, port);
         const blockedAt = performance.now();
         // Others are served meanwhile, in full.
@@ -390,13 +396,13 @@ for (const { mode, backend, label } of VARIANTS) {
         }
         const s = await statsReach(
           server,
-          (st) => st.timedOut === 1 && st.open === 0,
+          (st) => st.sendTimeouts === 1 && st.timedOut === 1 && st.open === 0,
           'the stuck client to time out',
           5000,
         );
         const elapsed = performance.now() - blockedAt;
-        assert.ok(elapsed >= 250, `closed after ${elapsed.toFixed(0)} ms, before the 300 ms idle timeout`);
-        assert.ok(elapsed <= 2500, `closed after ${elapsed.toFixed(0)} ms, long after the 300 ms idle timeout`);
+        assert.ok(elapsed >= 250, `closed after ${elapsed.toFixed(0)} ms, before the 300 ms send timeout`);
+        assert.ok(elapsed <= 2500, `closed after ${elapsed.toFixed(0)} ms, long after the 300 ms send timeout`);
         assert.equal(s.responses, 2);
         await assertNoBusyLoop(server);
       },

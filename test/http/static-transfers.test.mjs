@@ -91,12 +91,12 @@ for (const { mode, backend, label } of VARIANTS) {
       await statsReach(server, (s) => s.aborted === 1 && s.open === 0, 'the connection counted as aborted');
     });
 
-    test('a reader that stops: closed at the idle timeout, its file with it', async (t) => {
+    test('a reader that stops: closed at the send timeout, its file with it', async (t) => {
       const scope = new Scope(t);
-      const { server, port } = scope.server({ mode, backend, root: dir, idleTimeoutMs: 300 });
+      const { server, port } = scope.server({ mode, backend, root: dir, idleTimeoutMs: 300, sendTimeoutMs: 300 });
       const c = await connected(scope, port, { paused: true });
       await c.write(req('/64m.bin'));
-      await statsReach(server, (s) => s.timedOut === 1 && s.open === 0, 'the idle timeout to close it');
+      await statsReach(server, (s) => s.sendTimeouts === 1 && s.open === 0, 'the send timeout to close it');
     });
 
     test('downloads aborted midway (reset and FIN) leave no fd in this process', async (t) => {
