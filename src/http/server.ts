@@ -85,11 +85,9 @@ export interface HttpServerOptions {
   idleTimeoutMs?: number;
   /**
    * Milliseconds a connection with a response pending may go without its output moving;
-   * default 60000 (nginx's send_timeout). The peer reading counts, not only our sends: the
-   * socket's send queue shrinking (SIOCOUTQ) is progress, so a slow reader of a large file
-   * keeps its download however long it takes. A peer that took nothing for this long is
-   * reset: the response cannot be completed, and the kernel frees the data queued for it
-   * at once (up to several MiB per connection) instead of retrying for minutes.
+   * default 60000 (nginx's send_timeout). The peer's reading counts (the send queue
+   * shrinking, SIOCOUTQ), so a slow reader keeps its download however long it takes; one
+   * that took nothing for this long is reset, which frees what the kernel queued for it.
    */
   sendTimeoutMs?: number;
   /**
