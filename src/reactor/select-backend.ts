@@ -120,8 +120,11 @@ export class SelectBackend extends BlockingBackend {
 
   waitWith(out: Uint32Array, max: number, timeoutMs: number, extraFd: number): number {
     const read = this.#read;
+    // Every word, not only those up to the highest fd: a stale bit above it (an fd since
+    // removed) would reach the kernel when libuv's fd (extraFd) is higher still.
+    read.set(this.#wantRead);
     const errorsOnly = this.#errorsOnly;
-    for (let w = 0, words = (this.#highest >>> 5) + 1; w < words; w++) read[w] = this.#wantRead[w]! | errorsOnly[w]!;
+    for (let w = 0, words = (this.#highest >>> 5) + 1; w < words; w++) read[w] = read[w]! | errorsOnly[w]!;
     this.#write.set(this.#wantWrite);
     this.#except.set(this.#wantExcept);
     let nfds = this.#highest + 1;
