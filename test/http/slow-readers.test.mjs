@@ -196,3 +196,16 @@ for (const { mode, backend, label } of VARIANTS) {
     });
   });
 }
+
+test('sendTimeoutMs is checked like the other timeouts', async () => {
+  const { HttpServer } = await import('etlt');
+  assert.throws(
+    () => new HttpServer({ sendTimeoutMs: 0 }),
+    (e) => e instanceof RangeError && /sendTimeoutMs/.test(e.message),
+  );
+  assert.throws(
+    () => new HttpServer({ sendTimeoutMs: '60' }),
+    (e) => e instanceof TypeError && /sendTimeoutMs/.test(e.message),
+  );
+  assert.throws(() => new HttpServer({ sendTimeout: 60 }), /sendTimeoutMs/);
+});
