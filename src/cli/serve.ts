@@ -94,7 +94,7 @@ export const SERVE: CommandSpec = {
     {
       name: 'send-timeout',
       value: 'SECONDS',
-      help: 'reset a connection whose response has not moved this long (default 60);\nthe peer reading counts, so a slow download is never cut off',
+      help: 'reset a connection whose response has not moved this long (default 60);\nthe peer reading counts, so a download that keeps moving is never cut off',
     },
     { name: 'close-timeout', value: 'SECONDS', help: 'on SIGINT/SIGTERM, time for responses in flight (default 5)' },
     {
