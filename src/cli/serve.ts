@@ -43,7 +43,9 @@ export const SERVE: CommandSpec = {
       o.name === 'mode'
         ? {
             ...o,
-            help: `${o.help}\n(the seed's own loops: ${others('seed')}; deliberate pitfalls: ${others('pitfall')})`,
+            help:
+              `${o.help}\n${others('seed')} (the seed's own loops, flaws included: not for traffic)\n` +
+              `and ${others('pitfall')} (deliberate pitfalls)`,
           }
         : o,
     ),
@@ -121,13 +123,15 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
   };
 }
 
-/** A host that is no numeric address is a usage error that names `--host`. */
+/** A host that is no numeric address is a usage error (exit 2) that names `--host`. */
 function checkHost(host: string): void {
   try {
     encodeAddress(familyOf(host), [host, 0]);
   } catch (e) {
-    if (e instanceof EtltAddressError) throw new EtltUsageError(`--host ${host}: ${e.message}`);
-    throw e;
+    if (!(e instanceof EtltAddressError)) throw e;
+    // A zone naming no interface of this machine is the machine's fact, not a malformed address.
+    if (/network interface/.test(e.message)) throw new Error(`--host ${host}: ${e.message}`);
+    throw new EtltUsageError(`--host ${host}: ${e.message}`);
   }
 }
 
