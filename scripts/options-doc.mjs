@@ -24,7 +24,11 @@ export function markdown(table) {
     const unit = row.cli?.unit === 'seconds' ? ' (in seconds)' : '';
     return `| \`${name}\` | ${row.kind} | ${cell(defaultShown(row) ?? '')} | ${cell(rangeShown(row) ?? '')} | ${cell(row.doc)} | ${cell(flag)}${unit} |`;
   });
-  return ['| option | kind | default | range | what it does | `etlt serve` |', '|---|---|---|---|---|---|', ...rows].join('\n');
+  return [
+    '| option | kind | default | range | what it does | `etlt serve` |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 /** `text` with every marked section regenerated. */

@@ -3,7 +3,8 @@
  * process, or a WorkerPool.
  */
 import { resolve } from 'node:path';
-import { WorkerPool, extendWorkers } from '../cluster/pool.js';
+import { extendWorkers } from '../cluster/extension.js';
+import { WorkerPool } from '../cluster/pool.js';
 import type { WorkerExit } from '../cluster/pool.js';
 import type { WorkerPoolOptions } from '../cluster/options.js';
 import type { HttpServerOptions } from '../http/options.js';

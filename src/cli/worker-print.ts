@@ -4,7 +4,7 @@
  * imports this module; see WorkerExtension in cluster/pool.ts).
  */
 import { fileURLToPath } from 'node:url';
-import type { WorkerExtension } from '../cluster/pool.js';
+import type { WorkerExtension } from '../cluster/extension.js';
 import type { WorkerSetup } from '../cluster/protocol.js';
 import { Printer } from './printer.js';
 import { requestLines } from './request-lines.js';

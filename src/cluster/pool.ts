@@ -10,11 +10,11 @@ import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EtltServerClosedError, EtltSystemError, EtltWorkerError } from '../errors.js';
+import { EtltServerClosedError, EtltWorkerError } from '../errors.js';
 import type { HttpServerStats, ServerAddress } from '../http/server.js';
 import type { Socket } from '../socket.js';
 import { resolve as resolvePath } from 'node:path';
-import { EtltAppError, EtltArgTypeError, EtltOutOfRangeError } from '../errors.js';
+import { EtltArgTypeError, EtltOutOfRangeError } from '../errors.js';
 import { HTTP_SERVER_OPTIONS, resolveServerOptions } from '../http/options.js';
 import type { Mode } from '../http/trigger/catalog.js';
 import { unsupportedBackend } from '../http/trigger/catalog.js';
@@ -26,6 +26,8 @@ import { WORKER_POOL_OPTIONS } from './options.js';
 import type { WorkerPoolOptions } from './options.js';
 
 export type { WorkerPoolOptions } from './options.js';
+import { extensionOf } from './extension.js';
+import { cause, failure } from './failure.js';
 import { INHERITED_FD } from './protocol.js';
 import type { CpuUsage, FromWorker, ToWorker, WorkerConfig, WorkerListen } from './protocol.js';
 import { sumCpu, sumStats } from './stats.js';
@@ -33,27 +35,6 @@ import type { WorkerPoolStats, WorkerStats } from './stats.js';
 
 /** The worker's entry point, beside this file: a worker is a process of this layer. */
 const WORKER_MAIN = join(fileURLToPath(new URL('.', import.meta.url)), 'worker-main.js');
-
-/**
- * How a layer above adds to every worker (the lab's slow and tagged workers, the CLI's
- * request printing) without a knob in the public options: a module each worker imports,
- * whose default export is a {@link WorkerSetup}, and the data it gets, per worker. Not
- * exported from the package.
- */
-export interface WorkerExtension {
-  /** An absolute path or file: URL. */
-  readonly module: string;
-  /** Structured-cloneable data for the worker at `index`. */
-  readonly data: (index: number) => unknown;
-}
-
-const extensions = new WeakMap<WorkerPool, WorkerExtension>();
-
-/** Adds `extension` to every worker `pool` starts from now on; returns the pool. */
-export function extendWorkers(pool: WorkerPool, extension: WorkerExtension): WorkerPool {
-  extensions.set(pool, extension);
-  return pool;
-}
 
 /** The server options a pool keeps for itself, or that cannot cross a process. */
 const NOT_FOR_WORKERS = new Set(['fd', 'exclusive', 'reusePort']);
@@ -254,7 +235,7 @@ export class WorkerPool extends EventEmitter {
   // ---- internals ----
 
   #config(slot: Slot): WorkerConfig {
-    const ext = extensions.get(this);
+    const ext = extensionOf(this);
     return {
       index: slot.index,
       server: this.#options.server ?? {},
@@ -405,29 +386,4 @@ export class WorkerPool extends EventEmitter {
       cpu: sumCpu(workers.map((w) => w.cpu)),
     };
   }
-}
-
-/**
- * The error a worker's 'failed' message stands for: the bind error as the worker saw it
- * (code, errno, syscall, address, and its message, which names the path or address), an
- * application that cannot be served, or an EtltWorkerError with the worker's reason.
- */
-function failure(index: number, msg: Extract<FromWorker, { type: 'failed' }>): Error {
-  if (msg.errno !== undefined && msg.syscall !== undefined) {
-    const where =
-      msg.address === undefined
-        ? undefined
-        : { address: msg.address, ...(msg.port === undefined ? {} : { port: msg.port }) };
-    const err = new EtltSystemError(msg.errno, msg.syscall, undefined, where);
-    // The worker's own message: it names what failed ("(root /srv/www)").
-    err.message = msg.message;
-    return err;
-  }
-  if (msg.code === 'ERR_ETLT_APP') return new EtltAppError(msg.message);
-  return new EtltWorkerError(`worker ${index}: ${msg.message}`);
-}
-
-/** "exit code 1", "killed by SIGKILL". */
-function cause(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal !== null ? `killed by ${signal}` : `exit code ${code ?? '?'}`;
 }

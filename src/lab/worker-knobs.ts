@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { WorkerSetup } from '../cluster/protocol.js';
-import type { WorkerExtension } from '../cluster/pool.js';
+import type { WorkerExtension } from '../cluster/extension.js';
 
 /** What each worker gets. */
 interface Knobs {
