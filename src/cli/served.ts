@@ -77,7 +77,7 @@ export function servePool(options: WorkerPoolOptions, quiet: boolean, io: Lifecy
         serving = true;
         const root = server.root === undefined ? undefined : resolve(server.root);
         const workers = `, ${pool.workers} workers, balance ${pool.balance}`;
-        return startLine(host, port, pool.mode, root, server.backend ?? 'epoll', workers);
+        return startLine(host, port, pool.mode, root, pool.backend, workers);
       },
       statsNow: async () => formatPoolStats(await pool.stats()),
       stopping: (ms) => {

@@ -16,7 +16,7 @@ import type { Socket } from '../socket.js';
 import { resolve as resolvePath } from 'node:path';
 import { EtltArgTypeError, EtltOutOfRangeError } from '../errors.js';
 import { HTTP_SERVER_OPTIONS, resolveServerOptions } from '../http/options.js';
-import type { Mode } from '../http/trigger/catalog.js';
+import type { Backend, Mode } from '../http/trigger/catalog.js';
 import { unsupportedBackend } from '../http/trigger/catalog.js';
 import { crossesProcess, resolveOptions } from '../option-table.js';
 import { integer, rangeError } from '../validate.js';
@@ -91,6 +91,7 @@ export class WorkerPool extends EventEmitter {
   readonly #pendingStats = new Map<number, (s: { stats: HttpServerStats; cpu: CpuUsage }) => void>();
   #cutOff = false;
   readonly #mode: Mode;
+  readonly #backend: Backend;
   readonly #host: string;
   readonly #port: number;
   readonly #backlog: number;
@@ -133,6 +134,7 @@ export class WorkerPool extends EventEmitter {
         'option',
       );
     this.#mode = resolved.mode;
+    this.#backend = resolved.backend;
     this.#host = resolved.host;
     this.#port = resolved.port;
     this.#backlog = resolved.backlog;
@@ -230,6 +232,11 @@ export class WorkerPool extends EventEmitter {
   /** The trigger strategy every worker runs (the server's `mode`, or the backend's default). */
   get mode(): Mode {
     return this.#mode;
+  }
+
+  /** The polling backend every worker runs. */
+  get backend(): Backend {
+    return this.#backend;
   }
 
   // ---- internals ----
