@@ -337,6 +337,23 @@ test(
       timeout: 10_000,
     });
     assert.equal(single.code, 1, single.stderr);
+    // The kernel keys a reuseport group by effective uid: another user's SO_REUSEPORT socket
+    // cannot join it (checked where the test can become another user).
+    if (process.getuid() === 0) {
+      const py = [
+        'import os, socket, sys',
+        'os.setgid(65534); os.setuid(65534)',
+        's = socket.socket()',
+        's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+        's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)',
+        'try:',
+        `    s.bind(('${HOST}', ${first.port})); s.listen(); print('joined')`,
+        'except OSError as e:',
+        '    print(e.errno == 98 and "EADDRINUSE" or e)',
+      ].join('\n');
+      const other = await run('python3', ['-c', py], { timeout: 10_000 });
+      assert.equal(other.stdout.trim(), 'EADDRINUSE', other.stderr);
+    }
     // Every request reaches the first pool's two workers.
     const { ok, failed } = await fetchLoad(first.port, 20, 4, -1, () => {});
     assert.deepEqual({ ok, failed }, { ok: 20, failed: 0 });
