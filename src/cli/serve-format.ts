@@ -67,6 +67,7 @@ export function formatPoolStats(s: WorkerPoolStats): string {
   return [...lines, formatStats(s.total)].join('\n');
 }
 
+/** A worker's exit, and when its replacement starts. */
 export function describeExit(e: WorkerExit): string {
   const then = e.restartInMs === undefined ? '' : `; replacing it in ${e.restartInMs} ms`;
   return `etlt: worker ${e.index} (pid ${e.pid}) ${e.cause}${then}`;

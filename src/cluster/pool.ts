@@ -158,7 +158,8 @@ export class WorkerPool extends EventEmitter {
   /**
    * Makes the listener (or, for reuseport, takes the port), starts the workers and resolves
    * with the address once every one serves. A worker that fails to start stops them all and
-   * rejects (an EtltSystemError for a failed bind, an EtltWorkerError otherwise).
+   * rejects: an EtltSystemError for a failed bind or root (its message names the address or
+   * path), an EtltAppError for an `app` that cannot be served, an EtltWorkerError otherwise.
    */
   async start(): Promise<ServerAddress> {
     if (this.#started) throw new EtltServerClosedError('start(): a WorkerPool starts once');
