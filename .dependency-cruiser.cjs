@@ -1,7 +1,9 @@
 /**
  * The layer rules, checked by `npm run lint` (docs/architecture.md explains them):
  * native <- binding <- the Python-faithful API (epoll, socket, sys, address, constants)
- * <- reactor <- http <- cli, with lab beside cli, trace for counters, and no cycles.
+ * <- reactor <- http <- cluster <- cli, with lab beside cli, trace for counters, and no cycles.
+ * A worker process's entry point is cluster/worker-main.ts; what the layers above add to a
+ * worker (the lab's knobs, the CLI's printing) reaches it as a module path, never an import.
  */
 const layer = (name, path, forbidden) => ({ name, severity: 'error', from: { path }, to: { path: forbidden } });
 
@@ -24,8 +26,8 @@ module.exports = {
     layer('binding-knows-no-policy', '^src/binding/', '^src/(?!binding/|errors\\.ts)'),
     layer(
       'api-knows-no-server',
-      '^src/(epoll|socket|sys|address|constants|finalizer|validate|errors|fdset|select|selectors)\\.ts$',
-      '^src/(reactor|http|trace|lab|cli)/',
+      '^src/(epoll|socket|sys|address|constants|finalizer|validate|option-table|errors|fdset|select|selectors)\\.ts$',
+      '^src/(reactor|http|trace|lab|cli|cluster)/',
     ),
     layer('reactor-knows-fds-not-http', '^src/reactor/', '^src/(http|lab|cli|binding)/'),
     layer('trace-knows-no-server', '^src/trace/', '^src/(http|lab|cli|reactor)/'),
@@ -33,6 +35,7 @@ module.exports = {
     layer('lab-is-beside-cli', '^src/lab/', '^src/cli/'),
     layer('cluster-is-below-cli-and-lab', '^src/cluster/', '^src/(cli|lab|binding)/'),
     layer('http-knows-no-cluster', '^src/(http|reactor|trace)/', '^src/cluster/'),
+    layer('option-table-is-data', '^src/option-table\\.ts$', '^src/(?!option-table\\.ts$|validate\\.ts$|errors\\.ts$)'),
     {
       name: 'parser-is-pure',
       severity: 'error',

@@ -48,8 +48,9 @@ export default tseslint.config(
     },
   },
   {
-    // The command line, and the entry points of the processes the lab starts.
-    files: ['src/cli/**/*.ts', 'examples/**/*.ts'],
+    // The command line, the entry points of the processes the lab starts, and a worker
+    // process's entry point, which owns its process's signals and exit code.
+    files: ['src/cli/**/*.ts', 'examples/**/*.ts', 'src/cluster/worker-main.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -271,3 +271,14 @@ export class EtltWorkerError extends EtltError {
     super('ERR_ETLT_WORKER', message);
   }
 }
+
+/**
+ * An application module (`etlt serve --app`, `WorkerPool`'s `app`) that cannot be served:
+ * missing, not importable (TypeScript on Node 20), or without a function as its default export.
+ */
+export class EtltAppError extends EtltError {
+  declare readonly code: 'ERR_ETLT_APP';
+  constructor(message = 'the application module cannot be served') {
+    super('ERR_ETLT_APP', message);
+  }
+}

@@ -41,6 +41,7 @@ export {
   EtltNotRegisteredError,
   EtltAlreadyRegisteredError,
   EtltWorkerError,
+  EtltAppError,
 } from './errors.js';
 export * from './constants.js';
 export { HttpServer } from './http/server.js';
@@ -62,7 +63,8 @@ export {
 export { syscallsByKind } from './trace/counters.js';
 export type { AllCounters, ServerCounters, ReactorCounters, ConnectionRecord } from './trace/counters.js';
 export { WorkerPool } from './cluster/pool.js';
-export type { WorkerPoolOptions, WorkerExit } from './cluster/pool.js';
+export type { WorkerExit } from './cluster/pool.js';
+export type { WorkerPoolOptions } from './cluster/options.js';
 export { BALANCES } from './cluster/balance.js';
 export type { Balance } from './cluster/balance.js';
 export type { WorkerServerOptions, CpuUsage } from './cluster/protocol.js';

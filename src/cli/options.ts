@@ -6,6 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { EtltUsageError } from '../errors.js';
+import type { OptionRow, OptionTable } from '../option-table.js';
+import { defaultShown, rangeShown } from '../option-table.js';
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -43,7 +45,8 @@ export function parse(spec: CommandSpec, argv: readonly string[]): ParsedOptions
         : { type: o.value ? 'string' : 'boolean', short: o.short };
   }
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    const args = joinDashValues(argv, options);
+    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
     if (positionals.length > 0) throw new EtltUsageError(`etlt ${spec.name}: unexpected argument '${positionals[0]}'`);
     return values;
   } catch (e) {
@@ -56,6 +59,42 @@ export function parse(spec: CommandSpec, argv: readonly string[]): ParsedOptions
     }
     throw e;
   }
+}
+
+/**
+ * `--port -1` as `--port=-1`: parseArgs takes a value that begins with a dash for an option
+ * ("argument is ambiguous"), so a negative number would never reach the check that says
+ * what the option takes. A following word that is one of the command's options is left
+ * alone: `--root --quiet` is still a missing value.
+ */
+function joinDashValues(
+  argv: readonly string[],
+  options: Record<string, { type: 'string' | 'boolean'; short?: string }>,
+): string[] {
+  const known = new Set(
+    Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]),
+  );
+  const longOf = (word: string): string | undefined => {
+    if (word.startsWith('--')) return word.slice(2);
+    return Object.entries(options).find(([, o]) => o.short !== undefined && word === `-${o.short}`)?.[0];
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    const next = argv[i + 1];
+    const name = word.includes('=') ? undefined : longOf(word);
+    if (
+      name !== undefined &&
+      options[name]?.type === 'string' &&
+      next !== undefined &&
+      next.startsWith('-') &&
+      !known.has(next.split('=')[0]!)
+    ) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(word);
+  }
+  return out;
 }
 
 /** The help of one command, generated from its table. */
@@ -158,4 +197,105 @@ export function stringOption(values: ParsedOptions, name: string): string | unde
 /** A flag's value. */
 export function flagOption(values: ParsedOptions, name: string): boolean {
   return values[name] === true;
+}
+
+// ---- flags made from a class's option table (src/option-table.ts) ----
+
+/** The help of a table row: its doc line, more lines, and its default and range in the flag's unit. */
+function rowHelp(row: OptionRow): string {
+  const seconds = row.cli?.unit === 'seconds';
+  const inUnit = (ms: number) => String(seconds ? ms / 1000 : ms);
+  const bareFlag = row.kind === 'boolean' && row.cli?.value === undefined;
+  const shownDefault = bareFlag
+    ? undefined
+    : seconds && typeof row.default === 'number'
+      ? inUnit(row.default)
+      : row.kind === 'boolean' && row.cli?.value !== undefined && typeof row.default === 'boolean'
+        ? row.default
+          ? 'on'
+          : 'off'
+        : defaultShown(row);
+  const range =
+    row.kind === 'integer' && row.min !== undefined && row.max !== undefined
+      ? `${inUnit(row.min)} to ${inUnit(row.max)}`
+      : row.kind === 'choice'
+        ? undefined
+        : rangeShown(row);
+  const facts = [
+    ...(shownDefault === undefined ? [] : [`default ${shownDefault}`]),
+    ...(range === undefined || row.cli?.value === 'N|auto' ? [] : [range]),
+  ];
+  const doc = row.doc.replace(/^milliseconds /, seconds ? 'seconds ' : 'milliseconds ');
+  return [`${doc}${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`, ...(row.cli?.more ? [row.cli.more] : [])]
+    .map((line) => wrap(line, HELP_WIDTH))
+    .join('\n');
+}
+
+/** The width of a help column: the flags take about 30 of a terminal's 100. */
+const HELP_WIDTH = 72;
+
+/** `text` broken at spaces into lines of at most `width` characters. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
+
+/** The command-line options of `table`'s rows that have a flag. */
+export function tableFlags<T>(table: OptionTable<T>): OptionSpec[] {
+  return Object.values<OptionRow>(table).flatMap((row) => {
+    const cli = row.cli;
+    if (cli === undefined) return [];
+    const spec: OptionSpec = {
+      name: cli.flag,
+      help: rowHelp(row),
+      ...(cli.short === undefined ? {} : { short: cli.short }),
+      ...(cli.value === undefined ? {} : { value: cli.value }),
+    };
+    return [spec];
+  });
+}
+
+/**
+ * The options the user gave on the command line, as `table`'s class takes them (seconds to
+ * milliseconds, on/off to booleans), checked against the row's range in the flag's unit:
+ * nothing that was not given, so the class's own defaults apply.
+ */
+export function tableValues<T>(table: OptionTable<T>, values: ParsedOptions): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const [name, row] of Object.entries<OptionRow>(table)) {
+    const cli = row.cli;
+    if (cli === undefined || values[cli.flag] === undefined) continue;
+    out[name] = flagValue(row, cli.flag, values);
+  }
+  return out as Partial<T>;
+}
+
+function flagValue(row: OptionRow, flag: string, values: ParsedOptions): unknown {
+  const v = values[flag];
+  const min = row.min ?? 0;
+  const max = row.max ?? Number.MAX_SAFE_INTEGER;
+  switch (row.kind) {
+    case 'integer':
+      if (row.cli?.unit === 'seconds') return secondsOption(values, flag, 0, min / 1000, max / 1000);
+      return integerOption(values, flag, 0, min, max);
+    case 'boolean':
+      return row.cli?.value === undefined ? v === true : onOffOption(values, flag, false);
+    case 'choice':
+      return choiceOption(values, flag, '', row.choices ?? []);
+    case 'string':
+      if (typeof v !== 'string') throw new EtltUsageError(`--${flag} needs a value`);
+      return v;
+    case 'bytes':
+    case 'function':
+    case 'object':
+      throw new EtltUsageError(`--${flag}: not an option the command line can give`);
+  }
 }

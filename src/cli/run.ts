@@ -9,7 +9,7 @@ import { LAB } from './lab.js';
 import type { CommandSpec } from './options.js';
 import { helpFor, parse } from './options.js';
 import { Printer } from './printer.js';
-import { SERVE, serve, serveArgs } from './serve.js';
+import { EXIT_CODES, SERVE, serve, serveArgs } from './serve.js';
 
 const COMMANDS: readonly CommandSpec[] = [SERVE, LAB];
 
@@ -21,6 +21,8 @@ function overview(): string {
     ...COMMANDS.map((c) => `  etlt ${c.name} [options]`.padEnd(27) + c.summary),
     "  etlt help [COMMAND]      this help, or one command's",
     '  etlt --version',
+    '',
+    ...EXIT_CODES,
     '',
     ...COMMANDS.map((c) => helpFor(c))
       .join('\n\n')

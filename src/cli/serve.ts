@@ -1,113 +1,56 @@
 /**
- * `etlt serve`: runs the HTTP server from the command line, with the seed's printing.
+ * `etlt serve`: runs the HTTP server (or a pool of worker processes) from the command line,
+ * with the seed's printing. Its flags come from two option tables, HttpServer's and
+ * WorkerPool's, plus the few that are the command's own; it passes on only what the user
+ * gave, so the classes' defaults are the only defaults.
  */
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { EtltUsageError } from '../errors.js';
-import { HttpServer } from '../http/server.js';
-import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
-import { FACTS, MODES, STRATEGY_CATALOG } from '../http/trigger/catalog.js';
-import type { Mode } from '../http/trigger/catalog.js';
-import { BACKENDS, unsupportedBackend } from '../http/trigger/catalog.js';
-import type { Backend } from '../http/trigger/catalog.js';
-import { syscallsByKind } from '../trace/counters.js';
-import { memoryFigures, memoryLine } from './memory.js';
-import { WaitTrace } from '../trace/timeline.js';
+import { accessSync, closeSync, constants as fsConstants, openSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { encodeAddress } from '../address.js';
+import { WORKER_POOL_OPTIONS, MAX_WORKERS } from '../cluster/options.js';
+import type { WorkerPoolOptions } from '../cluster/options.js';
+import { EtltAddressError, EtltAppError, EtltUsageError } from '../errors.js';
+import { loadApp } from '../http/app.js';
+import { familyOf } from '../http/bind.js';
+import { HTTP_SERVER_OPTIONS, resolveServerOptions } from '../http/options.js';
+import type { HttpServerOptions } from '../http/options.js';
+import { STRATEGY_CATALOG, unsupportedBackend } from '../http/trigger/catalog.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
-import { choiceOption, flagOption, integerOption, onOffOption, secondsOption, stringOption } from './options.js';
+import { flagOption, integerOption, stringOption, tableFlags, tableValues } from './options.js';
 import type { Printer } from './printer.js';
-import type { Balance } from '../cluster/balance.js';
-import { WORKER_OPTIONS, serveWorkers, workerArgs } from './serve-workers.js';
-import { stopRequested } from './stop-signals.js';
+import { serveOne, servePool } from './served.js';
+import { asUsage } from './usage.js';
 
 const others = (family: string) =>
   STRATEGY_CATALOG.filter((s) => s.family === family)
     .map((s) => s.name)
     .join(', ');
 
+/** The exit-code rule, in `--help` and the README. */
+export const EXIT_CODES = [
+  'Exit codes: 0 stopped by SIGINT/SIGTERM (or the end of stdin) after finishing; 130 cut off by',
+  'a second signal; 2 the command line is wrong (an unknown option, a malformed or out-of-range',
+  'value, options that cannot go together); 1 it could not run (a file or directory missing or',
+  'unreadable, an address in use or not on this machine, an app or a worker that could not start).',
+];
+
 /** `etlt serve`'s options: its parser and its help both come from this table. */
 export const SERVE: CommandSpec = {
   name: 'serve',
   summary: 'serve the seed\'s "Hello, world!" over HTTP/1.1 and 1.0 (default 0.0.0.0:8080, edge-triggered)',
   options: [
-    {
-      name: 'mode',
-      value: 'MODE',
-      help:
-        "et (edge-triggered, default) or lt (level-triggered); also the lab's\n" +
-        `${others('seed')} (the seed's own loops, flaws included: not for traffic)\n` +
-        `and ${others('pitfall')} (deliberate pitfalls)`,
-    },
-    {
-      name: 'backend',
-      value: 'NAME',
-      help:
-        'epoll (default), poll or select: poll(2) and select(2) are level-triggered\n' +
-        '(--mode lt) and scan every fd on every wait; select serves fds below 1024 only',
-    },
-    {
-      name: 'host',
-      value: 'ADDR',
-      help: 'address to bind (default 0.0.0.0; numeric IPv4/IPv6, [::1] or localhost;\na link-local IPv6 address with its interface: fe80::1%eth0)',
-    },
-    { name: 'port', short: 'p', value: 'N', help: 'port (default 8080; 0 picks a free one)' },
-    { name: 'backlog', value: 'N', help: 'listen backlog (default 4096)' },
+    ...tableFlags(HTTP_SERVER_OPTIONS).map((o) =>
+      o.name === 'mode'
+        ? {
+            ...o,
+            help:
+              `${o.help}\n${others('seed')} (the seed's own loops, flaws included: not for traffic)\n` +
+              `and ${others('pitfall')} (deliberate pitfalls)`,
+          }
+        : o,
+    ),
     { name: 'quiet', short: 'q', help: 'do not print each request' },
     { name: 'body', value: 'FILE', help: 'serve FILE\'s bytes instead of "Hello, world!"' },
-    {
-      name: 'root',
-      value: 'DIR',
-      help: 'serve the files under DIR instead (GET and HEAD, ranges, conditional\nrequests; sent with sendfile(2))',
-    },
-    {
-      name: 'index',
-      value: 'FILE',
-      help: "with --root: what a directory request gets (default index.html; '' for none)",
-    },
-    { name: 'dotfiles', value: 'deny|allow', help: "with --root: serve names starting with '.' (default deny: 404)" },
-    { name: 'follow-symlinks', help: 'with --root: let symlinks lead outside DIR (default: such files are 404)' },
-    {
-      name: 'max-head',
-      value: 'BYTES',
-      help: 'longest request head (default 8192; longer gets 431, a longer request line 414)',
-    },
-    { name: 'max-body', value: 'BYTES', help: 'largest request body (default 1048576; larger gets 413)' },
-    {
-      name: 'max-requests',
-      value: 'N',
-      help: 'requests per connection (default 1000); the last response says\nConnection: close',
-    },
-    {
-      name: 'keepalive-timeout',
-      value: 'SECONDS',
-      help: 'close a kept-alive connection idle this long between requests (default 5)',
-    },
-    {
-      name: 'input-budget',
-      value: 'BYTES',
-      help: 'most bytes all partial requests may hold together (default 67108864);\nover it, the connections with the oldest partial heads are closed',
-    },
-    {
-      name: 'idle-timeout',
-      value: 'SECONDS',
-      help: 'close connections that make no progress this long (default 5); a request\nhead must arrive in full within this time of its first byte (a response\nbeing sent has --send-timeout instead)',
-    },
-    {
-      name: 'send-timeout',
-      value: 'SECONDS',
-      help: 'reset a connection whose response has not moved this long (default 60);\nthe peer reading counts, so a download that keeps moving is never cut off',
-    },
-    { name: 'close-timeout', value: 'SECONDS', help: 'on SIGINT/SIGTERM, time for responses in flight (default 5)' },
-    {
-      name: 'hold',
-      value: 'MS',
-      help: "after a wake-up, keep waiting on the server's own epoll set up to\nMS ms while events keep coming (default 0: back to Node each batch)",
-    },
-    { name: 'eager-read', value: 'on|off', help: 'recv right after accept, before registering (default on)' },
-    {
-      name: 'defer-accept',
-      value: 'on|off',
-      help: 'accept a connection only once its request has begun to arrive\n(TCP_DEFER_ACCEPT; default on, used when --idle-timeout >= 1)',
-    },
     { name: 'stats-json', value: 'FILE', help: 'on exit, write the counters (and the trace) to FILE as JSON' },
     {
       name: 'stop-on-stdin-eof',
@@ -116,272 +59,140 @@ export const SERVE: CommandSpec = {
     {
       name: 'trace',
       value: 'N',
-      help: 'record the first N epoll_wait returns that had events, and\nwhat each of the first N connections cost (into --stats-json)',
+      help: 'record the first N epoll_wait returns that had events, and\nwhat each of the first N connections cost (into --stats-json; --workers 1 only)',
     },
-    ...WORKER_OPTIONS,
+    ...tableFlags(WORKER_POOL_OPTIONS),
   ],
   notes: [
+    'Times on the command line are in seconds; the library takes milliseconds.',
     'Signals: SIGINT/SIGTERM stop gracefully (a second one cuts off at once) and print the',
     'counters; SIGUSR1 prints them and the memory (RSS, V8 heap); with --workers, per worker and in total.',
+    ...EXIT_CODES,
   ],
 };
 
-/** Options `etlt serve` takes, checked. */
+/** `serve`'s command line, checked: what the user gave each class, and the command's own options. */
 export interface ServeArgs {
-  mode: Mode;
-  backend: Backend;
-  host: string;
-  port: number;
-  backlog: number;
+  /** The HttpServer options given (no defaults filled in). */
+  server: HttpServerOptions;
+  /** The WorkerPool options given, `workers` always (1: this process serves). */
+  pool: WorkerPoolOptions;
   quiet: boolean;
   body: string | undefined;
-  root: string | undefined;
-  index: string;
-  dotfiles: 'deny' | 'allow';
-  followSymlinks: boolean;
-  maxHead: number;
-  maxBody: number;
-  maxRequests: number;
-  keepAliveTimeoutMs: number;
-  inputBudget: number;
-  idleTimeoutMs: number;
-  sendTimeoutMs: number;
-  closeTimeoutMs: number;
-  holdMs: number;
-  eagerRead: boolean;
-  deferAccept: boolean;
   statsJson: string | undefined;
   trace: number;
   stopOnStdinEof: boolean;
-  /** Worker processes (1: this process serves, as always). */
-  workers: number;
-  balance: Balance;
 }
 
 /** Checks `serve`'s parsed options; an EtltUsageError names the first bad one. */
 export function serveArgs(v: ParsedOptions): ServeArgs {
-  const mode = choiceOption(v, 'mode', 'et', MODES);
-  const backend = choiceOption(v, 'backend', 'epoll', BACKENDS);
-  const unsupported = unsupportedBackend(mode, backend);
-  if (unsupported !== undefined) throw new EtltUsageError(`--mode ${mode} --backend ${backend}: ${unsupported}`);
-  const workers = workerArgs(v);
-  if (workers.workers > 1 && workers.balance === 'exclusive' && backend !== 'epoll')
+  const workersAuto = v['workers'] === 'auto';
+  const server = tableValues(HTTP_SERVER_OPTIONS, v);
+  const pool = tableValues(WORKER_POOL_OPTIONS, workersAuto ? { ...v, workers: undefined } : v);
+  const workers = workersAuto ? Math.min(MAX_WORKERS, availableParallelism()) : (pool.workers ?? 1);
+  const resolved = asUsage(() => resolveServerOptions(server));
+  const unsupported = unsupportedBackend(resolved.mode, resolved.backend);
+  if (unsupported !== undefined)
+    throw new EtltUsageError(`--mode ${resolved.mode} --backend ${resolved.backend}: ${unsupported}`);
+  checkHost(resolved.host);
+  const trace = integerOption(v, 'trace', 0, 0, HTTP_SERVER_OPTIONS.traceConnections.max!);
+  if (workers > 1 && v['trace'] !== undefined)
+    throw new EtltUsageError('--trace records one event loop: it needs --workers 1');
+  if (workers > 1 && pool.balance === 'exclusive' && resolved.backend !== 'epoll')
     throw new EtltUsageError(
-      `--balance exclusive --backend ${backend}: EPOLLEXCLUSIVE exists only in epoll(7); use --balance shared or reuseport`,
+      `--balance exclusive --backend ${resolved.backend}: EPOLLEXCLUSIVE exists only in epoll(7); use --balance shared or reuseport`,
     );
-  const root = stringOption(v, 'root');
+  const body = stringOption(v, 'body');
+  if (server.root !== undefined && body !== undefined)
+    throw new EtltUsageError('--root and --body cannot be used together');
+  if (server.root !== undefined && pool.app !== undefined)
+    throw new EtltUsageError('--root and --app cannot be used together');
+  if (body !== undefined && pool.app !== undefined)
+    throw new EtltUsageError('--body and --app cannot be used together');
   // Checked here, before any worker starts: a pool of workers failing one by one says less.
-  const notDirectory = root === undefined ? undefined : whyNotDirectory(root);
-  if (notDirectory !== undefined) throw new EtltUsageError(`--root ${root}: ${notDirectory}`);
+  if (server.root !== undefined) checkDirectory(server.root);
+  if (trace > 0) server.traceConnections = trace;
   return {
-    mode,
-    backend,
-    host: stringOption(v, 'host') ?? '0.0.0.0',
-    port: integerOption(v, 'port', 8080, 0, 65535),
-    backlog: integerOption(v, 'backlog', 4096, 1, 1 << 30),
+    server,
+    pool: { ...pool, workers },
     quiet: flagOption(v, 'quiet'),
-    body: stringOption(v, 'body'),
-    root,
-    index: typeof v['index'] === 'string' ? v['index'] : 'index.html',
-    dotfiles: choiceOption(v, 'dotfiles', 'deny', ['deny', 'allow'] as const),
-    followSymlinks: flagOption(v, 'follow-symlinks'),
-    maxHead: integerOption(v, 'max-head', 8192, 16, 1 << 20),
-    maxBody: integerOption(v, 'max-body', 1 << 20, 0, 2 ** 40),
-    maxRequests: integerOption(v, 'max-requests', 1000, 1, 0x7fffffff),
-    keepAliveTimeoutMs: secondsOption(v, 'keepalive-timeout', 5, 0.001, 86400),
-    inputBudget: integerOption(v, 'input-budget', 64 << 20, 1 << 16, 2 ** 40),
-    idleTimeoutMs: secondsOption(v, 'idle-timeout', 5, 0.001, 86400),
-    sendTimeoutMs: secondsOption(v, 'send-timeout', 60, 0.001, 86400),
-    closeTimeoutMs: secondsOption(v, 'close-timeout', 5, 0, 86400),
-    holdMs: integerOption(v, 'hold', 0, 0, 1000),
-    eagerRead: onOffOption(v, 'eager-read', true),
-    deferAccept: onOffOption(v, 'defer-accept', true),
+    body,
     statsJson: stringOption(v, 'stats-json'),
-    trace: integerOption(v, 'trace', 0, 0, 100000),
+    trace,
     stopOnStdinEof: flagOption(v, 'stop-on-stdin-eof'),
-    ...workers,
   };
 }
 
-function whyNotDirectory(path: string): string | undefined {
+/** A host that is no numeric address is a usage error (exit 2) that names `--host`. */
+function checkHost(host: string): void {
   try {
-    return statSync(path).isDirectory() ? undefined : 'not a directory';
+    encodeAddress(familyOf(host), [host, 0]);
   } catch (e) {
-    return (e as Error).message;
+    if (!(e instanceof EtltAddressError)) throw e;
+    // A zone naming no interface of this machine is the machine's fact, not a malformed address.
+    if (/network interface/.test(e.message)) throw new Error(`--host ${host}: ${e.message}`);
+    throw new EtltUsageError(`--host ${host}: ${e.message}`);
   }
 }
 
-const DASHES = '-'.repeat(40);
-
-/**
- * Control characters other than tab, CR and LF (C0, DEL and C1): a client's bytes must not
- * drive the terminal (ESC sequences can retitle it, move the cursor, rewrite earlier lines).
- * The head scanner refuses C0 in the head, but bytes past the head are printed too, and
- * UTF-8 in the head can decode to C1 (U+009B is CSI).
- */
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
-
-/** Shows a control character as \xNN. */
-function escapeControl(ch: string): string {
-  return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+/** A root that is missing, not a directory or unreadable: the command cannot run (exit 1). */
+function checkDirectory(path: string): void {
+  let problem: string | undefined;
+  try {
+    if (!statSync(path).isDirectory()) problem = 'not a directory';
+    else accessSync(path, fsConstants.R_OK | fsConstants.X_OK);
+  } catch (e) {
+    problem = (e as Error).message;
+  }
+  if (problem !== undefined) throw new Error(`--root ${path}: ${problem}`);
 }
 
-/** The seed's print of a request: 40 dashes, then the request decoded, minus its last two characters. */
-export function requestLines(request: Buffer): string {
-  return DASHES + '\n' + request.toString('utf8').slice(0, -2).replace(CONTROLS, escapeControl);
-}
-
-/** A few lines summarising a server's counters, for exit and SIGUSR1. */
-export function formatStats(s: HttpServerStats): string {
-  const per = (n: number) => (s.requests > 0 ? (n / s.requests).toFixed(2) : '-');
-  const sys = syscallsByKind(s);
-  const total = Object.values(sys).reduce((a, b) => a + b, 0);
-  return [
-    `etlt: mode=${s.mode} connections=${s.connections} open=${s.open} requests=${s.requests} responses=${s.responses} ` +
-      `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed} ` +
-      `keepalive-timeouts=${s.keepAliveTimeouts} send-timeouts=${s.sendTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}` +
-      (s.backend === 'epoll' ? '' : ` backend=${s.backend} over-fd-limit=${s.overFdLimit}`),
-    `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
-      `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}; idle-timer turns ${s.timerTurns} apart) ` +
-      `epoll_ctl add=${s.ctlAdd} mod=${s.ctlMod} del=${s.ctlDel}`,
-    `etlt: accept=${s.accept} (EAGAIN ${s.acceptAgain}) recv=${s.recv} (EAGAIN ${s.recvAgain}) send=${s.send} (EAGAIN ${s.sendAgain}) ` +
-      `bytes in=${s.bytesIn} out=${s.bytesOut}`,
-    `etlt: per request: syscalls=${per(total)} epoll_wait=${per(sys.epoll_wait!)} epoll_ctl=${per(sys.epoll_ctl!)}`,
-  ].join('\n');
-}
-
-/** The start line: where, which trigger, and for the seed's and the pitfall strategies, a warning. */
-export function startLine(
-  host: string,
-  port: number,
-  mode: Mode,
-  root: string | undefined,
-  backend: Backend,
-  workers = '',
-): string {
-  const facts = FACTS[mode];
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
-  const warning =
-    facts.family === 'seed'
-      ? ": the seed's own loop, flaws included; not for traffic"
-      : facts.family === 'pitfall'
-        ? ': a deliberate pitfall; not for traffic'
-        : '';
-  const what = root === undefined ? '' : ` the files of ${root}`;
-  const on = backend === 'epoll' ? '' : `, backend ${backend}`;
-  return `etlt: serving${what} on ${url} (${facts.trigger}-triggered, mode ${mode}${on}${workers}${warning})`;
-}
-
-/** Opens an output file now, so a bad path fails before serving, not at exit. */
+/** Opens an output file now, so a bad path fails before serving, not at exit (exit 1). */
 export function openOutput(path: string, option: string): number {
   try {
     return openSync(path, 'w');
   } catch (e) {
-    throw new EtltUsageError(`--${option} ${path}: ${(e as Error).message}`);
+    throw new Error(`--${option} ${path}: ${(e as Error).message}`);
   }
 }
 
-/** Starts the server; resolves with the exit code once it has stopped on SIGINT/SIGTERM. */
+/** Reads `--body FILE` (exit 1 when it cannot be read). */
+function readBody(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`--body ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Starts the server or the pool; resolves with the exit code once it has stopped on SIGINT/SIGTERM. */
 export async function serve(
   args: ServeArgs,
   out: Printer,
   err: Printer,
   usr1: { handler: () => void },
 ): Promise<number> {
+  const server: HttpServerOptions = { ...args.server };
+  if (args.body !== undefined) server.body = readBody(args.body);
   const statsFd = args.statsJson === undefined ? -1 : openOutput(args.statsJson, 'stats-json');
   try {
-    return await run(args, out, err, statsFd, usr1);
+    const closeTimeoutMs = args.pool.closeTimeoutMs ?? WORKER_POOL_OPTIONS.closeTimeoutMs.default;
+    const io = {
+      out,
+      err,
+      statsFd,
+      usr1,
+      closeTimeoutMs: closeTimeoutMs as number,
+      stopOnStdinEof: args.stopOnStdinEof,
+    };
+    if (args.pool.workers > 1) return await servePool({ ...args.pool, server }, args.quiet, io);
+    if (args.pool.app !== undefined) server.handler = await loadApp(args.pool.app);
+    return await serveOne(server, { quiet: args.quiet, trace: args.trace }, io);
+  } catch (e) {
+    // The library says `app PATH: ...`; the command line's option is --app.
+    if (e instanceof EtltAppError) e.message = `--${e.message}`;
+    throw e;
   } finally {
     if (statsFd >= 0) closeSync(statsFd);
   }
-}
-
-/** The server's options from the command line (the body read, request printing aside). */
-export function serverOptions(args: ServeArgs): HttpServerOptions {
-  const options: HttpServerOptions = {
-    mode: args.mode,
-    backend: args.backend,
-    host: args.host,
-    port: args.port,
-    backlog: args.backlog,
-    maxHeadBytes: args.maxHead,
-    maxBodyBytes: args.maxBody,
-    maxRequests: args.maxRequests,
-    keepAliveTimeoutMs: args.keepAliveTimeoutMs,
-    inputBudgetBytes: args.inputBudget,
-    idleTimeoutMs: args.idleTimeoutMs,
-    sendTimeoutMs: args.sendTimeoutMs,
-    holdMs: args.holdMs,
-    eagerRead: args.eagerRead,
-    deferAccept: args.deferAccept,
-    traceConnections: args.trace,
-  };
-  if (args.root !== undefined) {
-    if (args.body !== undefined) throw new EtltUsageError('--root and --body cannot be used together');
-    options.root = args.root;
-    options.index = args.index;
-    options.dotfiles = args.dotfiles;
-    options.followSymlinks = args.followSymlinks;
-  }
-  if (args.body !== undefined) {
-    try {
-      options.body = readFileSync(args.body);
-    } catch (e) {
-      throw new EtltUsageError(`--body ${args.body}: ${(e as Error).message}`);
-    }
-  }
-  return options;
-}
-
-async function run(
-  args: ServeArgs,
-  out: Printer,
-  err: Printer,
-  statsFd: number,
-  usr1: { handler: () => void },
-): Promise<number> {
-  const options = serverOptions(args);
-  if (args.workers > 1) return serveWorkers(args, options, { out, err, statsFd, usr1, formatStats, startLine });
-  if (!args.quiet) options.onRequest = (request) => out.line(requestLines(request));
-  const server = new HttpServer(options);
-  server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));
-  const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;
-  if (trace) server.setRecorder(trace.record);
-  // Signal handlers go in before the start line: whoever reads that line may signal at once.
-  const signals = stopRequested(args.stopOnStdinEof);
-  usr1.handler = () => err.line(`${formatStats(server.stats())}\n${memoryLine()}`);
-  const { host, port } = server.listen();
-  out.line(startLine(host, port, args.mode, server.root, args.backend));
-  const first = await signals;
-  let forced = false;
-  const again = (signal: string) => {
-    // Cut off the responses still in flight: until they are gone the loop stays alive.
-    err.line(`etlt: ${signal} again: exiting now`);
-    forced = true;
-    void server.close(0);
-  };
-  process.on('SIGINT', again);
-  process.on('SIGTERM', again);
-  err.line(`etlt: ${first}: no longer accepting; finishing responses in flight (up to ${args.closeTimeoutMs} ms)`);
-  const code = await server.close(args.closeTimeoutMs).then(
-    () => (forced ? 130 : 0),
-    () => 1,
-  );
-  usr1.handler = () => {};
-  if (args.stopOnStdinEof) process.stdin.destroy();
-  const stats = server.stats();
-  err.line(formatStats(stats));
-  if (statsFd >= 0) {
-    const json = JSON.stringify({
-      stats,
-      cpu: process.cpuUsage(),
-      timeline: trace?.waits ?? [],
-      connections: server.connectionRecords(),
-      memory: memoryFigures(),
-    });
-    writeSync(statsFd, json);
-  }
-  if (out.dropped > 0) err.line(`etlt: ${out.dropped} request lines were dropped: stdout was too slow`);
-  return code;
 }

@@ -2,9 +2,8 @@
  * The three ways worker processes share the accept load, and the listening sockets the
  * supervising parent makes for them.
  */
-import { AF_INET, AF_INET6, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT } from '../constants.js';
-import { EtltSystemError } from '../errors.js';
-import { Socket } from '../socket.js';
+import { bindListener } from '../http/bind.js';
+import type { Socket } from '../socket.js';
 
 /** How workers share the accept load. */
 export type Balance = 'reuseport' | 'exclusive' | 'shared';
@@ -20,45 +19,29 @@ export const BALANCE_DESCRIPTIONS: Readonly<Record<Balance, string>> = {
     'one inherited listener registered plainly by every worker: each connection wakes them all (the thundering herd)',
 };
 
-function familyOf(host: string): number {
-  return host.includes(':') ? AF_INET6 : AF_INET;
-}
-
-function bound(host: string, port: number, reusePort: boolean, backlog?: number): Socket {
-  const sock = new Socket(familyOf(host), SOCK_STREAM | SOCK_NONBLOCK);
-  try {
-    sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-    if (reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
-    sock.bind([host, port]);
-    if (backlog !== undefined) sock.listen(backlog);
-    return sock;
-  } catch (err) {
-    sock.close();
-    if (err instanceof EtltSystemError)
-      throw new EtltSystemError(err.errno, err.syscall, undefined, { address: host, port });
-    throw err;
-  }
-}
-
 /**
  * The listener the workers inherit (`exclusive`, `shared`): bound, listening, non-blocking;
  * every worker accepts from its one queue.
  */
 export function sharedListener(host: string, port: number, backlog: number): Socket {
-  return bound(host, port, false, backlog);
+  return bindListener(host, port, { reusePort: false, backlog });
 }
 
 /**
- * For `reuseport`: a socket bound with SO_REUSEPORT but never listening. It resolves port 0
- * to the port every worker then binds, and holds that port for the pool's life, so that a
- * replaced worker gets it back; a socket that does not listen is not in the group the
- * kernel spreads connections over, so it takes none.
+ * For `reuseport`: the socket that holds the port for the pool's life, bound with
+ * SO_REUSEADDR but not SO_REUSEPORT, and never listening. It resolves port 0 to the port
+ * every worker then binds (SO_REUSEADDR and SO_REUSEPORT: a bound socket that does not
+ * listen does not conflict with sockets that both set SO_REUSEADDR), and a replaced worker
+ * gets that port back. Without SO_REUSEPORT it is also what keeps another server out: the
+ * holder of a second pool (or any socket without SO_REUSEPORT) conflicts with our listening
+ * workers, so its bind fails with EADDRINUSE, where a holder with SO_REUSEPORT used to let
+ * the second pool's workers join our group and split the traffic. The kernel admits only
+ * sockets of the same effective uid to a group (net/core/sock_reuseport.c), so another
+ * user can never join; a process of our own user that sets SO_REUSEPORT itself still can,
+ * as with any SO_REUSEPORT server (docs/balance.md).
  */
 export function portHolder(host: string, port: number): Socket {
-  return bound(host, port, true);
+  return bindListener(host, port, { reusePort: false, backlog: undefined });
 }
 
-/** The port a socket is bound to. */
-export function boundPort(sock: Socket): number {
-  return (sock.getsockname() as [string, number])[1];
-}
+export { boundPort } from '../http/bind.js';

@@ -10,55 +10,34 @@ import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EtltServerClosedError, EtltSystemError, EtltWorkerError } from '../errors.js';
+import { EtltServerClosedError, EtltWorkerError } from '../errors.js';
 import type { HttpServerStats, ServerAddress } from '../http/server.js';
 import type { Socket } from '../socket.js';
-import { boolean, integer, oneOf, options as checkOptions, string } from '../validate.js';
-import { BALANCES, boundPort, portHolder, sharedListener } from './balance.js';
+import { resolve as resolvePath } from 'node:path';
+import { EtltArgTypeError, EtltOutOfRangeError } from '../errors.js';
+import { HTTP_SERVER_OPTIONS, resolveServerOptions } from '../http/options.js';
+import type { Backend, Mode } from '../http/trigger/catalog.js';
+import { unsupportedBackend } from '../http/trigger/catalog.js';
+import { crossesProcess, resolveOptions } from '../option-table.js';
+import { integer, rangeError } from '../validate.js';
+import { boundPort, portHolder, sharedListener } from './balance.js';
 import type { Balance } from './balance.js';
+import { WORKER_POOL_OPTIONS } from './options.js';
+import type { WorkerPoolOptions } from './options.js';
+
+export type { WorkerPoolOptions } from './options.js';
+import { extensionOf } from './extension.js';
+import { cause, failure } from './failure.js';
 import { INHERITED_FD } from './protocol.js';
-import type { CpuUsage, FromWorker, ToWorker, WorkerConfig, WorkerListen, WorkerServerOptions } from './protocol.js';
+import type { CpuUsage, FromWorker, ToWorker, WorkerConfig, WorkerListen } from './protocol.js';
 import { sumCpu, sumStats } from './stats.js';
 import type { WorkerPoolStats, WorkerStats } from './stats.js';
 
-const WORKER_MAIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'worker.js');
+/** The worker's entry point, beside this file: a worker is a process of this layer. */
+const WORKER_MAIN = join(fileURLToPath(new URL('.', import.meta.url)), 'worker-main.js');
 
-/** Options of {@link WorkerPool}. */
-export interface WorkerPoolOptions {
-  /** Worker processes, at least 1. */
-  workers: number;
-  /** How they share the accept load; default 'reuseport'. */
-  balance?: Balance;
-  /** Each worker's HttpServer options (host, port, mode, limits...); functions cannot cross processes. */
-  server?: WorkerServerOptions;
-  /** Workers print each request to their standard output (inherited), as `etlt serve` does. */
-  printRequests?: boolean;
-  /** What a worker gets to finish responses in flight when its parent dies; default 5000 ms. */
-  closeTimeoutMs?: number;
-  /** Milliseconds a worker may take to start serving; default 10000. */
-  startTimeoutMs?: number;
-  /** The lab's slow worker: the worker at `index` spins `busyMs` ms on every request. */
-  slowWorker?: { index: number; busyMs: number };
-  /** The lab's tag: worker N answers `worker N` instead of the body, so a client sees who served it. */
-  tagResponses?: boolean;
-  /**
-   * A worker that dies sooner than this after it began serving counts as a crash loop: its
-   * replacement waits 100 ms, doubling with each such death up to 10 s. Default 1000 ms.
-   */
-  healthyMs?: number;
-}
-
-const OPTION_NAMES = [
-  'workers',
-  'balance',
-  'server',
-  'printRequests',
-  'closeTimeoutMs',
-  'startTimeoutMs',
-  'slowWorker',
-  'tagResponses',
-  'healthyMs',
-] as const;
+/** The server options a pool keeps for itself, or that cannot cross a process. */
+const NOT_FOR_WORKERS = new Set(['fd', 'exclusive', 'reusePort']);
 
 /** A worker that exited, as the 'exit' event tells it. */
 export interface WorkerExit {
@@ -72,7 +51,6 @@ export interface WorkerExit {
   restartInMs: number | undefined;
 }
 
-const HEALTHY_MS = 1000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
 /** After stop()'s deadline, how long workers get to exit before SIGKILL. */
@@ -112,23 +90,59 @@ export class WorkerPool extends EventEmitter {
   #statsId = 0;
   readonly #pendingStats = new Map<number, (s: { stats: HttpServerStats; cpu: CpuUsage }) => void>();
   #cutOff = false;
+  readonly #mode: Mode;
+  readonly #backend: Backend;
+  readonly #host: string;
+  readonly #port: number;
+  readonly #backlog: number;
+  readonly #closeTimeoutMs: number;
+  readonly #startTimeoutMs: number;
+  readonly #healthyMs: number;
+  readonly #app: string | undefined;
 
+  /**
+   * Checks every option now, the server's included (a wrong value throws here, not in N
+   * workers); a function among them is refused at once: it cannot cross to a process.
+   */
   constructor(options: WorkerPoolOptions) {
     super();
-    const o = checkOptions<WorkerPoolOptions>(options, 'WorkerPool options', OPTION_NAMES);
-    this.workers = integer(o.workers, 'workers', 1, 1024, 'option');
-    this.balance = oneOf(o.balance ?? 'reuseport', 'balance', BALANCES, 'option');
-    if (o.printRequests !== undefined) boolean(o.printRequests, 'printRequests', 'option');
-    if (o.tagResponses !== undefined) boolean(o.tagResponses, 'tagResponses', 'option');
-    if (o.closeTimeoutMs !== undefined) integer(o.closeTimeoutMs, 'closeTimeoutMs', 0, 0x7fffffff, 'option');
-    if (o.startTimeoutMs !== undefined) integer(o.startTimeoutMs, 'startTimeoutMs', 1, 0x7fffffff, 'option');
-    if (o.healthyMs !== undefined) integer(o.healthyMs, 'healthyMs', 0, 0x7fffffff, 'option');
-    if (o.slowWorker !== undefined) {
-      integer(o.slowWorker.index, 'slowWorker.index', 0, this.workers - 1, 'option');
-      integer(o.slowWorker.busyMs, 'slowWorker.busyMs', 0, 60_000, 'option');
+    const o = resolveOptions(WORKER_POOL_OPTIONS, options, 'WorkerPool options');
+    this.workers = o.workers as number;
+    this.balance = o.balance as Balance;
+    const server = (o.server ?? {}) as Record<string, unknown>;
+    for (const [name, row] of Object.entries(HTTP_SERVER_OPTIONS)) {
+      if (server[name] === undefined) continue;
+      if (!crossesProcess(row)) {
+        throw new EtltArgTypeError(
+          `The "server.${name}" option cannot be given to a WorkerPool: a function cannot cross to a worker process. ` +
+            (name === 'handler'
+              ? 'Give the "app" option the path of a module whose default export is the handler; every worker imports it'
+              : 'Every worker runs in a process of its own'),
+        );
+      }
+      if (NOT_FOR_WORKERS.has(name))
+        throw rangeError(`server.${name}`, 'left to the pool (it makes the listeners)', server[name], 'option');
     }
-    if (o.server?.host !== undefined) string(o.server.host, 'server.host', 'option');
-    this.#options = o as WorkerPoolOptions;
+    const resolved = resolveServerOptions(server);
+    const unsupported = unsupportedBackend(resolved.mode, resolved.backend);
+    if (unsupported !== undefined) throw new EtltOutOfRangeError(unsupported);
+    if (this.balance === 'exclusive' && resolved.backend !== 'epoll')
+      throw rangeError(
+        'balance',
+        "'reuseport' or 'shared' off epoll (EPOLLEXCLUSIVE is epoll's)",
+        this.balance,
+        'option',
+      );
+    this.#mode = resolved.mode;
+    this.#backend = resolved.backend;
+    this.#host = resolved.host;
+    this.#port = resolved.port;
+    this.#backlog = resolved.backlog;
+    this.#options = { ...options, server };
+    this.#closeTimeoutMs = o.closeTimeoutMs as number;
+    this.#startTimeoutMs = o.startTimeoutMs as number;
+    this.#healthyMs = o.healthyMs as number;
+    this.#app = o.app === undefined ? undefined : resolvePath(o.app as string);
   }
 
   /** Where the pool listens (after `start()`). */
@@ -144,19 +158,19 @@ export class WorkerPool extends EventEmitter {
   /**
    * Makes the listener (or, for reuseport, takes the port), starts the workers and resolves
    * with the address once every one serves. A worker that fails to start stops them all and
-   * rejects (an EtltSystemError for a failed bind, an EtltWorkerError otherwise).
+   * rejects: an EtltSystemError for a failed bind or root (its message names the address or
+   * path), an EtltAppError for an `app` that cannot be served, an EtltWorkerError otherwise.
    */
   async start(): Promise<ServerAddress> {
     if (this.#started) throw new EtltServerClosedError('start(): a WorkerPool starts once');
     this.#started = true;
-    const server = this.#options.server ?? {};
-    const host = (server.host ?? '0.0.0.0').replace(/^\[(.*)\]$/, '$1');
-    const port = server.port ?? 8080;
+    const host = this.#host;
+    const port = this.#port;
     if (this.balance === 'reuseport') {
       this.#socket = portHolder(host, port);
       this.#listen = { kind: 'reuseport', port: boundPort(this.#socket) };
     } else {
-      this.#socket = sharedListener(host, port, server.backlog ?? 4096);
+      this.#socket = sharedListener(host, port, this.#backlog);
       this.#listen = { kind: 'inherited', fd: INHERITED_FD, exclusive: this.balance === 'exclusive' };
     }
     this.#address = { host, port: boundPort(this.#socket) };
@@ -186,7 +200,7 @@ export class WorkerPool extends EventEmitter {
    * final counters once every worker has exited. A second call can only cut off sooner
    * (`stop(0)`: at once).
    */
-  stop(deadlineMs = this.#options.closeTimeoutMs ?? 5000): Promise<WorkerPoolStats> {
+  stop(deadlineMs = this.#closeTimeoutMs): Promise<WorkerPoolStats> {
     integer(deadlineMs, 'deadlineMs', 0, 0x7fffffff);
     if (this.#stopping) {
       if (deadlineMs === 0) this.#cutOff = true;
@@ -216,18 +230,27 @@ export class WorkerPool extends EventEmitter {
     return this.#cutOff;
   }
 
+  /** The trigger strategy every worker runs (the server's `mode`, or the backend's default). */
+  get mode(): Mode {
+    return this.#mode;
+  }
+
+  /** The polling backend every worker runs. */
+  get backend(): Backend {
+    return this.#backend;
+  }
+
   // ---- internals ----
 
   #config(slot: Slot): WorkerConfig {
-    const o = this.#options;
+    const ext = extensionOf(this);
     return {
       index: slot.index,
-      server: o.server ?? {},
+      server: this.#options.server ?? {},
       listen: this.#listen!,
-      printRequests: o.printRequests ?? false,
-      closeTimeoutMs: o.closeTimeoutMs ?? 5000,
-      busyMs: o.slowWorker !== undefined && o.slowWorker.index === slot.index ? o.slowWorker.busyMs : 0,
-      tagResponses: o.tagResponses ?? false,
+      closeTimeoutMs: this.#closeTimeoutMs,
+      ...(this.#app === undefined ? {} : { app: this.#app }),
+      ...(ext === undefined ? {} : { extension: { module: ext.module, data: ext.data(slot.index) } }),
     };
   }
 
@@ -248,7 +271,7 @@ export class WorkerPool extends EventEmitter {
       const timeout = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new EtltWorkerError(`worker ${slot.index} did not start serving`));
-      }, this.#options.startTimeoutMs ?? 10_000);
+      }, this.#startTimeoutMs);
       const onMessage = (msg: FromWorker) => {
         if (msg.type === 'ready') {
           ready = true;
@@ -258,18 +281,7 @@ export class WorkerPool extends EventEmitter {
           resolve();
         } else if (msg.type === 'failed') {
           clearTimeout(timeout);
-          reject(
-            msg.errno !== undefined && msg.syscall !== undefined
-              ? new EtltSystemError(
-                  msg.errno,
-                  msg.syscall,
-                  undefined,
-                  msg.address === undefined
-                    ? undefined
-                    : { address: msg.address, ...(msg.port === undefined ? {} : { port: msg.port }) },
-                )
-              : new EtltWorkerError(`worker ${slot.index}: ${msg.message}`),
-          );
+          reject(failure(slot.index, msg));
         }
       };
       child.on('message', onMessage);
@@ -313,7 +325,7 @@ export class WorkerPool extends EventEmitter {
     // A replacement that fails before serving (a bind that fails now) is tried again, later each time.
     if (this.#stopping === undefined && this.#serving) {
       const lived = performance.now() - slot.startedAt;
-      slot.failures = lived < (this.#options.healthyMs ?? HEALTHY_MS) ? slot.failures + 1 : 0;
+      slot.failures = lived < this.#healthyMs ? slot.failures + 1 : 0;
       restartInMs = slot.failures === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (slot.failures - 1));
       slot.restart = setTimeout(() => {
         slot.restart = undefined;
@@ -370,7 +382,7 @@ export class WorkerPool extends EventEmitter {
   #collect(): WorkerPoolStats {
     const current = this.#slots.flatMap((s) => (s.last === undefined ? [] : [s.last]));
     const workers = [...this.#retired, ...current].sort((a, b) => a.index - b.index);
-    const mode = workers[0]?.stats.mode ?? this.#options.server?.mode ?? 'et';
+    const mode = workers[0]?.stats.mode ?? this.#mode;
     return {
       balance: this.balance,
       replaced: this.#replaced,
@@ -382,9 +394,4 @@ export class WorkerPool extends EventEmitter {
       cpu: sumCpu(workers.map((w) => w.cpu)),
     };
   }
-}
-
-/** "exit code 1", "killed by SIGKILL". */
-function cause(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal !== null ? `killed by ${signal}` : `exit code ${code ?? '?'}`;
 }

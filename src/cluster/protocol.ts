@@ -19,15 +19,23 @@ export interface WorkerConfig {
   index: number;
   server: WorkerServerOptions;
   listen: WorkerListen;
-  /** Print each request to standard output, as `etlt serve` without `--quiet`. */
-  printRequests: boolean;
   /** How long responses in flight may take when the parent is gone or sends SIGTERM. */
   closeTimeoutMs: number;
-  /** Spin this long for each request: the lab's slow worker. */
-  busyMs: number;
-  /** Answer `worker N` instead of the body: the lab's load generator tells the workers apart. */
-  tagResponses: boolean;
+  /** The absolute path of the application module whose default export is the handler. */
+  app?: string;
+  /** A module of the layer above that adds to the worker (see WorkerExtension in pool.ts), and its data. */
+  extension?: { module: string; data: unknown };
 }
+
+/**
+ * The default export of a worker extension module: it may change the server's options
+ * before the server is made (its onRequest, its body), and may return a function the
+ * worker awaits before it exits (output to flush).
+ */
+export type WorkerSetup = (
+  options: HttpServerOptions,
+  worker: { index: number; data: unknown },
+) => { beforeExit?: () => Promise<void> } | undefined;
 
 /** CPU time of a process, in microseconds (process.cpuUsage()). */
 export interface CpuUsage {
@@ -50,6 +58,14 @@ export type ToWorker =
 /** Worker to parent. */
 export type FromWorker =
   | { type: 'ready'; host: string; port: number; stats: HttpServerStats; cpu: CpuUsage }
-  | { type: 'failed'; message: string; errno?: number; syscall?: string; address?: string; port?: number }
+  | {
+      type: 'failed';
+      message: string;
+      code?: string;
+      errno?: number;
+      syscall?: string;
+      address?: string;
+      port?: number;
+    }
   | { type: 'stats'; id: number; stats: HttpServerStats; cpu: CpuUsage; memory?: WorkerMemory }
   | { type: 'final'; stats: HttpServerStats; cpu: CpuUsage; cutOff: boolean };

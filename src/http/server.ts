@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
-import { AF_INET, AF_INET6, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT } from '../constants.js';
+import { SOCK_STREAM } from '../constants.js';
 import {
   EtltAlreadyListeningError,
   EtltNotListeningError,
@@ -17,140 +17,18 @@ import {
 import type { WaitRecorder } from '../reactor/reactor.js';
 import { Socket } from '../socket.js';
 import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../trace/counters.js';
-import { boolean, bytes, func, integer, oneOf, options as checkOptions, rangeError, string } from '../validate.js';
+import { func, integer, rangeError } from '../validate.js';
+import { bindListener, familyOf } from './bind.js';
 import { DEFER_ACCEPT_S, enableDeferredAccept } from './deferred-accept.js';
 import { ServerEngine } from './engine.js';
 import { StaticFiles } from './static/files.js';
-import type { RequestHandler } from './handler.js';
+import type { HttpServerOptions, ResolvedServerOptions } from './options.js';
+import { resolveServerOptions } from './options.js';
 import type { Backend, Mode, Trigger } from './trigger/catalog.js';
-import { BACKENDS, unsupportedBackend } from './trigger/catalog.js';
+import { unsupportedBackend } from './trigger/catalog.js';
 import { strategyFor } from './trigger/index.js';
 
-/** Options of {@link HttpServer}; every one has a default. Times are in milliseconds (`Ms`). */
-export interface HttpServerOptions {
-  /** Trigger strategy: 'et' (default) or 'lt'; the lab's strategies are accepted too (not for traffic). */
-  mode?: Mode;
-  /**
-   * Polling backend: 'epoll' (default), 'poll' or 'select'. poll and select are
-   * level-triggered (mode 'lt'), block in their own syscall on each turn of Node's loop,
-   * and cost time with every fd they watch; select cannot watch fds from 1024 up, and sheds
-   * the connections that get them (counted in `overFdLimit`).
-   */
-  backend?: Backend;
-  /** Address to bind; default '0.0.0.0' (the seed's). Numeric IPv4/IPv6 or 'localhost'. */
-  host?: string;
-  /** Port; default 8080 (the seed's); 0 picks a free one. */
-  port?: number;
-  /** listen(2) backlog; default 4096 (the seed's 1 stalls clients for seconds under load). */
-  backlog?: number;
-  /** Response body instead of "Hello, world!" (sent with the seed's headers); a string is sent as UTF-8. */
-  body?: Uint8Array | string;
-  /**
-   * Answers each request instead of the fixed response: gets the request (method, target,
-   * version, lower-case headers, body), returns status, headers and body, now or as a
-   * Promise. Responses leave in request order; a handler that throws or rejects gets the
-   * client a 500 (and the server a 'handlerError' event), the server goes on.
-   */
-  handler?: RequestHandler;
-  /**
-   * Serve the files under this directory instead of the fixed response (GET and HEAD,
-   * ranges, conditional requests; the content sent with sendfile(2)). Not with `handler`.
-   * The root is opened by `listen()`, which throws an EtltSystemError naming it if it cannot be.
-   */
-  root?: string;
-  /** The file a request for a directory ('/dir/') gets; default 'index.html'; '' for none (404). */
-  index?: string;
-  /** 'deny' (default): names starting with '.' are 404; 'allow': served. */
-  dotfiles?: 'deny' | 'allow';
-  /** Let a symlink under the root lead outside it; default false (such a file is 404). */
-  followSymlinks?: boolean;
-  /** Longest accepted request head in bytes; default 8192. Longer: 431 (a request line alone: 414), then close. */
-  maxHeadBytes?: number;
-  /** Largest accepted request body in bytes; default 1 MiB. Larger: 413, then close. */
-  maxBodyBytes?: number;
-  /** Requests per connection; default 1000. The last response says `Connection: close`. */
-  maxRequests?: number;
-  /**
-   * Most bytes all partial requests together may hold (heads arriving slowly, pipelined
-   * input); default 64 MiB. Over it, the connections with the oldest partial heads are closed.
-   */
-  inputBudgetBytes?: number;
-  /** Milliseconds a kept-alive connection may wait for its next request; default 5000. */
-  keepAliveTimeoutMs?: number;
-  /**
-   * Milliseconds without progress after which a connection is closed; default 5000. The
-   * request head must arrive in full within this time of accept (no trickling it in).
-   * A connection with a response pending has `sendTimeoutMs` instead.
-   */
-  idleTimeoutMs?: number;
-  /**
-   * Milliseconds a connection with a response pending may go without its output moving;
-   * default 60000 (nginx's send_timeout). The peer's reading counts (the send queue
-   * shrinking, SIOCOUTQ), so a slow reader keeps its download however long it takes; one
-   * that took nothing for this long is reset, which frees what the kernel queued for it.
-   */
-  sendTimeoutMs?: number;
-  /**
-   * Read right after accept, before registering with epoll, while that usually finds the
-   * request (default true). false: never.
-   */
-  eagerRead?: boolean;
-  /**
-   * Let the kernel hand over a connection only once its first bytes have arrived
-   * (TCP_DEFER_ACCEPT, as nginx's `deferred` and Apache httpd's default on Linux): the
-   * request is then read right after accept, answered and closed, and the connection never
-   * costs an epoll registration or a wake-up of its own. Default true; used only with an
-   * idle timeout of at least 1 s and eagerRead, so that a client that sends nothing is
-   * still closed on time (it is handed over after about 1 s of silence, measured from the
-   * socket and counted towards its idle timeout). false: accept at once, as the seed does.
-   */
-  deferAccept?: boolean;
-  /** Milliseconds to keep waiting on this server's epoll set after a wake-up; default 0 (see `etlt serve --hold`). */
-  holdMs?: number;
-  /** Keep a ConnectionRecord for each of the first N connections (default 0); see connectionRecords(). */
-  traceConnections?: number;
-  /** Called with the bytes of each complete request (valid only during the call). */
-  onRequest?: (request: Buffer) => void;
-  /**
-   * Serve this listening socket (bound and listening already, non-blocking, inherited from
-   * a parent process) instead of binding one; `host` must be of its family. The server
-   * owns the fd and closes it. `port` and `backlog` are then unused.
-   */
-  fd?: number;
-  /** With `fd`: register the listener with EPOLLEXCLUSIVE (Linux 4.5+), so that a connection wakes one of the processes sharing it. */
-  exclusive?: boolean;
-  /** Set SO_REUSEPORT before binding: several processes then bind the same port, and the kernel spreads connections among them. */
-  reusePort?: boolean;
-}
-
-const OPTION_NAMES = [
-  'mode',
-  'backend',
-  'host',
-  'port',
-  'backlog',
-  'body',
-  'handler',
-  'root',
-  'index',
-  'dotfiles',
-  'followSymlinks',
-  'maxHeadBytes',
-  'maxBodyBytes',
-  'maxRequests',
-  'inputBudgetBytes',
-  'idleTimeoutMs',
-  'keepAliveTimeoutMs',
-  'sendTimeoutMs',
-  'eagerRead',
-  'deferAccept',
-  'holdMs',
-  'traceConnections',
-  'onRequest',
-  'fd',
-  'exclusive',
-  'reusePort',
-] as const;
+export type { HttpServerOptions } from './options.js';
 
 /** Where a server listens. */
 export interface ServerAddress {
@@ -167,8 +45,8 @@ export interface HttpServerStats extends ReactorCounters, ServerCounters {
   open: number;
 }
 
-/** How long close() lets responses in flight finish, by default. */
-const DEFAULT_CLOSE_DEADLINE_MS = 5000;
+/** How long close() lets responses in flight finish, by default (the pool's and `--close-timeout`'s default too). */
+export const DEFAULT_CLOSE_DEADLINE_MS = 5000;
 
 /**
  * The server. `listen()` binds and starts serving on Node's event loop (and emits
@@ -195,41 +73,33 @@ export class HttpServer extends EventEmitter {
 
   constructor(options?: HttpServerOptions) {
     super();
-    const o = checkOptions<HttpServerOptions>(options, 'HttpServer options', OPTION_NAMES);
-    const strategy = strategyFor(o.mode ?? 'et');
-    const backend = oneOf(o.backend ?? 'epoll', 'backend', BACKENDS, 'option');
-    const unsupported = unsupportedBackend(strategy.name, backend);
+    const o = resolveServerOptions(options);
+    const unsupported = unsupportedBackend(o.mode, o.backend);
     if (unsupported !== undefined) throw new EtltOutOfRangeError(unsupported);
-    // "[::1]" as pasted from a URL: the brackets are URL syntax, not part of the address.
-    this.#host = string(o.host ?? '0.0.0.0', 'host', 'option').replace(/^\[(.*)\]$/, '$1');
-    this.#port = integer(o.port ?? 8080, 'port', 0, 65535, 'option');
-    this.#backlog = integer(o.backlog ?? 4096, 'backlog', 1, 0x7fffffff, 'option');
-    const idleTimeoutMs = integer(o.idleTimeoutMs ?? 5000, 'idleTimeoutMs', 1, 0x7fffffff, 'option');
-    const eagerRead = boolean(o.eagerRead ?? true, 'eagerRead', 'option');
-    this.#deferAccept =
-      boolean(o.deferAccept ?? true, 'deferAccept', 'option') && eagerRead && idleTimeoutMs >= DEFER_ACCEPT_S * 1000;
-    this.#holdMs = integer(o.holdMs ?? 0, 'holdMs', 0, 1000, 'option');
-    const statics = staticFiles(o);
-    this.#fd = o.fd === undefined ? undefined : integer(o.fd, 'fd', 0, 0x7fffffff, 'option');
-    this.#exclusive = boolean(o.exclusive ?? false, 'exclusive', 'option');
-    this.#reusePort = boolean(o.reusePort ?? false, 'reusePort', 'option');
+    this.#host = o.host;
+    this.#port = o.port;
+    this.#backlog = o.backlog;
+    this.#deferAccept = o.deferAccept && o.eagerRead && o.idleTimeoutMs >= DEFER_ACCEPT_S * 1000;
+    this.#holdMs = o.holdMs;
+    this.#fd = o.fd;
+    this.#exclusive = o.exclusive;
+    this.#reusePort = o.reusePort;
     this.#engine = new ServerEngine({
-      strategy,
-      backend,
-      body: o.body === undefined ? undefined : bytes(o.body, 'body', 'option'),
-      handler: o.handler === undefined ? undefined : func<RequestHandler>(o.handler, 'handler', 'option'),
-      statics,
-      maxHeadBytes: integer(o.maxHeadBytes ?? 8192, 'maxHeadBytes', 16, 1 << 20, 'option'),
-      maxBodyBytes: integer(o.maxBodyBytes ?? 1 << 20, 'maxBodyBytes', 0, 2 ** 40, 'option'),
-      maxRequests: integer(o.maxRequests ?? 1000, 'maxRequests', 1, 0x7fffffff, 'option'),
-      inputBudgetBytes: integer(o.inputBudgetBytes ?? 64 << 20, 'inputBudgetBytes', 1 << 16, 2 ** 40, 'option'),
-      idleTimeoutMs,
-      keepAliveTimeoutMs: integer(o.keepAliveTimeoutMs ?? 5000, 'keepAliveTimeoutMs', 1, 0x7fffffff, 'option'),
-      sendTimeoutMs: integer(o.sendTimeoutMs ?? 60_000, 'sendTimeoutMs', 1, 0x7fffffff, 'option'),
-      eagerRead,
-      traceConnections: integer(o.traceConnections ?? 0, 'traceConnections', 0, 1_000_000, 'option'),
-      onRequest:
-        o.onRequest === undefined ? undefined : func<(request: Buffer) => void>(o.onRequest, 'onRequest', 'option'),
+      strategy: strategyFor(o.mode),
+      backend: o.backend,
+      body: o.body,
+      handler: o.handler,
+      statics: staticFiles(o),
+      maxHeadBytes: o.maxHeadBytes,
+      maxBodyBytes: o.maxBodyBytes,
+      maxRequests: o.maxRequests,
+      inputBudgetBytes: o.inputBudgetBytes,
+      idleTimeoutMs: o.idleTimeoutMs,
+      keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+      sendTimeoutMs: o.sendTimeoutMs,
+      eagerRead: o.eagerRead,
+      traceConnections: o.traceConnections,
+      onRequest: o.onRequest,
       onError: (err) => this.emit('error', err),
       onHandlerError: (err) => {
         if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err);
@@ -275,8 +145,7 @@ export class HttpServer extends EventEmitter {
     if (this.#closing) throw new EtltServerClosedError();
     if (this.#socket) throw new EtltAlreadyListeningError();
     this.#engine.statics?.open();
-    const family = this.#host.includes(':') ? AF_INET6 : AF_INET;
-    const sock = this.#fd === undefined ? this.#bind(family) : Socket.fromFd(this.#fd, family, SOCK_STREAM);
+    const sock = this.#fd === undefined ? this.#bind() : Socket.fromFd(this.#fd, familyOf(this.#host), SOCK_STREAM);
     // An optimisation only: a kernel that refuses it leaves an ordinary listener.
     const deferred = this.#deferAccept && enableDeferredAccept(sock.fileno());
     const shared = this.#fd === undefined ? undefined : { exclusive: this.#exclusive };
@@ -291,23 +160,12 @@ export class HttpServer extends EventEmitter {
     return this.address();
   }
 
-  #bind(family: number): Socket {
-    const sock = new Socket(family, SOCK_STREAM | SOCK_NONBLOCK);
+  #bind(): Socket {
     try {
-      sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-      if (this.#reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
-      sock.bind([this.#host, this.#port]);
-      sock.listen(this.#backlog);
-      return sock;
+      return bindListener(this.#host, this.#port, { reusePort: this.#reusePort, backlog: this.#backlog });
     } catch (err) {
-      sock.close();
       this.#engine.statics?.close();
-      if (!(err instanceof EtltSystemError)) throw err;
-      // A link-local address is ambiguous without its interface: bind(2) says only EINVAL.
-      const zoneless = family === AF_INET6 && /^fe[89ab]/i.test(this.#host) && !this.#host.includes('%');
-      const hint =
-        zoneless && err.code === 'EINVAL' ? `a link-local address needs its interface: ${this.#host}%eth0` : undefined;
-      throw new EtltSystemError(err.errno, err.syscall, hint, { address: this.#host, port: this.#port });
+      throw err;
     }
   }
 
@@ -386,16 +244,18 @@ export class HttpServer extends EventEmitter {
 }
 
 /** The static files the options ask for, checked (not opened yet), or undefined. */
-function staticFiles(o: Partial<HttpServerOptions>): StaticFiles | undefined {
-  const index = string(o.index ?? 'index.html', 'index', 'option');
-  const dotfiles = oneOf(o.dotfiles ?? 'deny', 'dotfiles', ['deny', 'allow'], 'option');
-  const followSymlinks = boolean(o.followSymlinks ?? false, 'followSymlinks', 'option');
+function staticFiles(o: ResolvedServerOptions): StaticFiles | undefined {
   if (o.root === undefined) return undefined;
-  const root = string(o.root, 'root', 'option');
+  const root = o.root;
   if (root === '' || root.includes('\0')) throw rangeError('root', 'a directory path', root, 'option');
   if (o.handler !== undefined) throw rangeError('root', 'given without a handler', root, 'option');
-  if (index.includes('/') || index.startsWith('.')) {
-    throw rangeError('index', 'a file name (no /, not starting with .)', index, 'option');
+  if (o.index.includes('/') || o.index.startsWith('.')) {
+    throw rangeError('index', 'a file name (no /, not starting with .)', o.index, 'option');
   }
-  return new StaticFiles({ root: resolve(root), index, dotfiles: dotfiles === 'allow', followSymlinks });
+  return new StaticFiles({
+    root: resolve(root),
+    index: o.index,
+    dotfiles: o.dotfiles === 'allow',
+    followSymlinks: o.followSymlinks,
+  });
 }

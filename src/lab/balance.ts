@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BALANCE_DESCRIPTIONS } from '../cluster/balance.js';
 import type { Balance } from '../cluster/balance.js';
+import { extendWorkers } from '../cluster/extension.js';
 import { WorkerPool } from '../cluster/pool.js';
+import { labKnobs } from './worker-knobs.js';
 import { EtltAbortedError } from '../errors.js';
 import type { Mode } from '../http/trigger/catalog.js';
 import type { BalanceReport, BalanceRow, BalanceScenario, BalanceWorker } from './balance-types.js';
@@ -109,10 +111,10 @@ async function runOne(
       idleTimeoutMs: 2000,
       ...(kind.holdMs === undefined ? {} : { holdMs: kind.holdMs }),
     },
-    tagResponses: true,
     closeTimeoutMs: 1000,
-    ...(scenario.busyMs > 0 ? { slowWorker: { index: 0, busyMs: scenario.busyMs } } : {}),
   });
+  // The lab's knobs: each worker tags its answers, and the scenario's slow worker spins.
+  extendWorkers(pool, labKnobs(scenario.busyMs > 0 ? { index: 0, busyMs: scenario.busyMs } : undefined));
   let load: ReturnType<ChildSet['startLoad']> | undefined;
   try {
     const { port } = await pool.start();

@@ -6,14 +6,15 @@
  * process a test starts is marked (TMPDIR) and killed after it, pass or fail.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import { WorkerPool } from '../../dist/src/cluster/pool.js';
-import { HOST, MODES, ab, run } from '../lib/http.mjs';
+import { CLI, HOST, MODES, ab, run } from '../lib/http.mjs';
 import { childrenOf, etlt, family, killFamily, listeningPorts, stat, waitFor } from '../lib/procs.mjs';
 
 const BALANCES = ['reuseport', 'exclusive', 'shared'];
@@ -46,7 +47,7 @@ async function startWorkers(t, mode, balance, extra = []) {
   );
   assert.equal(m[3], mode);
   assert.equal(m[4], balance);
-  const workers = () => childrenOf(p.child.pid).filter((c) => c.cmd.includes('worker.js'));
+  const workers = () => childrenOf(p.child.pid).filter((c) => c.cmd.includes('worker-main.js'));
   assert.equal(workers().length, 2, 'two worker processes');
   return { ...p, port: Number(m[1]), workers, statsFile, marker };
 }
@@ -201,7 +202,7 @@ test(
   { timeout: 30_000 },
   async () => {
     for (const [args, message] of [
-      [['--workers', '0'], /--workers must be an integer from 1 to 256 \(got '0'\)/],
+      [['--workers', '0'], /--workers must be an integer from 1 to 1024 \(got '0'\)/],
       [['--workers', 'x'], /--workers must be an integer/],
       [['--balance', 'nope'], /--balance must be one of reuseport, exclusive, shared \(got 'nope'\)/],
       [['--workers', '2', '--trace', '5'], /--trace records one event loop: it needs --workers 1/],
@@ -220,11 +221,14 @@ test(
 );
 
 test('WorkerPool: the library starts workers, counts them and stops them', { timeout: 30_000 }, async (t) => {
+  const { dir } = privateDir(t);
+  const app = join(dir, 'app.mjs');
+  writeFileSync(app, 'export default () => ({ body: `pid ${process.pid}` });\n');
   const pool = new WorkerPool({
     workers: 2,
     balance: 'exclusive',
     server: { host: HOST, port: 0, mode: 'lt' },
-    tagResponses: true,
+    app,
   });
   t.after(() => pool.stop(0));
   const { port } = await pool.start();
@@ -235,7 +239,8 @@ test('WorkerPool: the library starts workers, counts them and stops them', { tim
     const res = await fetch(`http://${HOST}:${port}/`, { headers: { connection: 'close' } });
     seen.add(await res.text());
   }
-  for (const body of seen) assert.match(body, /^worker [01]\n$/);
+  // Every answer came from the app module, in one of the two workers.
+  for (const body of seen) assert.ok(pids.map((pid) => `pid ${pid}`).includes(body), body);
   const live = await pool.stats();
   assert.equal(live.total.requests, 50);
   assert.equal(
@@ -307,5 +312,94 @@ test(
       { timeout: 10_000, message: 'the fourth worker serving' },
     );
     assert.equal(res, 'Hello, world!');
+  },
+);
+
+test(
+  'two unrelated etlt serve --workers 2 on one port: the second fails with EADDRINUSE and the first keeps every request (issue 18 item 5)',
+  { timeout: 40_000 },
+  async (t) => {
+    const first = await startWorkers(t, 'et', 'reuseport');
+    const { dir } = privateDir(t);
+    for (const balance of ['reuseport', 'exclusive']) {
+      const second = etlt(
+        ['serve', '--host', HOST, '--port', String(first.port), '--workers', '2', '--balance', balance, '--quiet'],
+        { env: { TMPDIR: dir } },
+      );
+      t.after(() => second.child.kill('SIGKILL'));
+      // Bounded: on a kernel or a build that lets it join, it would serve until killed.
+      const { code } = await Promise.race([second.exited, delay(10_000).then(() => ({ code: 'still serving' }))]);
+      assert.equal(code, 1, `the second pool (${balance}) started: ${second.out.stdout}${second.out.stderr}`);
+      assert.match(second.out.stderr, new RegExp(`EADDRINUSE: address already in use ${HOST}:${first.port}`));
+    }
+    // A single server without SO_REUSEPORT, as before.
+    const single = await run(process.execPath, [CLI, 'serve', '--host', HOST, '--port', String(first.port)], {
+      timeout: 10_000,
+    });
+    assert.equal(single.code, 1, single.stderr);
+    // The kernel keys a reuseport group by effective uid: another user's SO_REUSEPORT socket
+    // cannot join it (checked where the test can become another user).
+    if (process.getuid() === 0) {
+      const py = [
+        'import os, socket, sys',
+        'os.setgid(65534); os.setuid(65534)',
+        's = socket.socket()',
+        's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+        's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)',
+        'try:',
+        `    s.bind(('${HOST}', ${first.port})); s.listen(); print('joined')`,
+        'except OSError as e:',
+        '    print(e.errno == 98 and "EADDRINUSE" or e)',
+      ].join('\n');
+      const other = await run('python3', ['-c', py], { timeout: 10_000 });
+      assert.equal(other.stdout.trim(), 'EADDRINUSE', other.stderr);
+    }
+    // Every request reaches the first pool's two workers.
+    const { ok, failed } = await fetchLoad(first.port, 20, 4, -1, () => {});
+    assert.deepEqual({ ok, failed }, { ok: 20, failed: 0 });
+    const counted = await waitFor(
+      () => {
+        first.child.kill('SIGUSR1');
+        const m = [...first.out.stderr.matchAll(/in total:\netlt: mode=\w+ connections=\d+ open=\d+ requests=(\d+)/g)];
+        return m.length > 0 ? Number(m[m.length - 1][1]) : null;
+      },
+      { timeout: 5000, message: "the first pool's counters" },
+    );
+    assert.equal(counted, 20);
+  },
+);
+
+test(
+  'a replacement worker that cannot start says what failed, with the path, and its real exit code (issue 18 item 9)',
+  { timeout: 40_000 },
+  async (t) => {
+    const { dir, marker } = privateDir(t);
+    const root = join(dir, 'www');
+    mkdirSync(root);
+    writeFileSync(join(root, 'index.html'), 'hi\n');
+    const p = etlt(['serve', '--host', HOST, '--port', '0', '--workers', '2', '--root', root, '--quiet'], {
+      env: { TMPDIR: dir },
+    });
+    t.after(() => p.child.kill('SIGKILL'));
+    await waitFor(() => /^etlt: serving the files of/m.test(p.out.stdout), {
+      timeout: 10_000,
+      message: 'the start line',
+    });
+    rmSync(root, { recursive: true });
+    const victim = childrenOf(p.child.pid).find((c) => c.cmd.includes('worker-main.js'));
+    process.kill(victim.pid, 'SIGKILL');
+    await waitFor(() => /exit code \d+; replacing it/.test(p.out.stderr), {
+      timeout: 10_000,
+      message: `the failed replacement's exit; stderr: ${p.out.stderr}`,
+    });
+    assert.match(
+      p.out.stderr,
+      new RegExp(`could not start: open ENOENT: no such file or directory \\(root ${root}\\)`),
+    );
+    assert.match(p.out.stderr, /^etlt: worker \d \(pid \d+\) exit code 1; replacing it in \d+ ms$/m);
+    assert.doesNotMatch(p.out.stderr, /exit code 0/);
+    p.child.kill('SIGTERM');
+    assert.equal((await p.exited).code, 0, p.out.stderr);
+    assert.deepEqual(family(marker), []);
   },
 );

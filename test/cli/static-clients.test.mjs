@@ -262,12 +262,13 @@ test('etlt serve --root: a missing root, and --root with --body, fail with a cle
   for (const workers of ['1', '2']) {
     const missing = join(dir, 'missing');
     const r = await run(process.execPath, [CLI, 'serve', '--root', missing, '--workers', workers, '--port', '0']);
-    assert.equal(r.code, 2, r.stderr);
+    // Runtime, not usage: the command line is right, the directory is not there (exit 1).
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^etlt: --root .*missing: ENOENT: no such file or directory/m);
     assert.doesNotMatch(r.stderr, /worker/);
   }
   let r = await run(process.execPath, [CLI, 'serve', '--root', join(dir, 'page.html'), '--port', '0']);
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 1);
   assert.match(r.stderr, /^etlt: --root .*page\.html: not a directory$/m);
   r = await run(process.execPath, [CLI, 'serve', '--root', dir, '--body', join(dir, 'page.html'), '--port', '0']);
   assert.equal(r.code, 2);

@@ -27,6 +27,7 @@ const {
   EtltNotRegisteredError,
   EtltAlreadyRegisteredError,
   EtltWorkerError,
+  EtltAppError,
 } = etlt;
 
 /** [class, how to build one with no message of ours, code, built-in base, name]. */
@@ -73,6 +74,7 @@ const TABLE = [
     'EtltAlreadyRegisteredError',
   ],
   [EtltWorkerError, () => new EtltWorkerError(), 'ERR_ETLT_WORKER', Error, 'EtltWorkerError'],
+  [EtltAppError, () => new EtltAppError(), 'ERR_ETLT_APP', Error, 'EtltAppError'],
 ];
 
 test('every exported error class is in the table', () => {

@@ -135,3 +135,11 @@ export function unsupportedBackend(mode: Mode, backend: Backend): string | undef
 export function factsOf(name: string): StrategyFacts | undefined {
   return Object.hasOwn(FACTS, name) ? FACTS[name as Mode] : undefined;
 }
+
+/**
+ * The mode a backend gets when none is given: 'et' where edge triggering exists (epoll),
+ * 'lt' elsewhere (poll and select report readiness, never its edges).
+ */
+export function defaultMode(backend: Backend): Mode {
+  return FACTS.et.backends.includes(backend) ? 'et' : 'lt';
+}

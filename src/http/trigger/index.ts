@@ -1,8 +1,6 @@
 /** The one place a trigger strategy is chosen by name. */
 import type { TriggerStrategy } from '../contract.js';
-import { oneOf } from '../../validate.js';
 import type { Mode } from './catalog.js';
-import { MODES } from './catalog.js';
 import { edge } from './edge.js';
 import { level } from './level.js';
 import { edgeNoDrain, levelAlwaysOut } from './pitfalls.js';
@@ -17,7 +15,7 @@ const BY_NAME: Readonly<Record<Mode, TriggerStrategy>> = {
   'lt-always-out': levelAlwaysOut,
 };
 
-/** The strategy for `mode`; a TypeError or RangeError naming the option otherwise. */
-export function strategyFor(mode: unknown): TriggerStrategy {
-  return BY_NAME[oneOf(mode, 'mode', MODES, 'option')];
+/** The strategy for `mode` (checked by the option table before it gets here). */
+export function strategyFor(mode: Mode): TriggerStrategy {
+  return BY_NAME[mode];
 }

@@ -1,0 +1,74 @@
+/**
+ * What `etlt serve` prints about its server or its pool: the start line, the counters (on
+ * exit and SIGUSR1), each worker's line, and a worker's exit.
+ */
+import type { WorkerExit } from '../cluster/pool.js';
+import type { WorkerPoolStats } from '../cluster/stats.js';
+import type { HttpServerStats } from '../http/server.js';
+import { FACTS } from '../http/trigger/catalog.js';
+import type { Backend, Mode } from '../http/trigger/catalog.js';
+import { syscallsByKind } from '../trace/counters.js';
+
+/** A few lines summarising a server's counters, for exit and SIGUSR1. */
+export function formatStats(s: HttpServerStats): string {
+  const per = (n: number) => (s.requests > 0 ? (n / s.requests).toFixed(2) : '-');
+  const sys = syscallsByKind(s);
+  const total = Object.values(sys).reduce((a, b) => a + b, 0);
+  return [
+    `etlt: mode=${s.mode} connections=${s.connections} open=${s.open} requests=${s.requests} responses=${s.responses} ` +
+      `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed} ` +
+      `keepalive-timeouts=${s.keepAliveTimeouts} send-timeouts=${s.sendTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}` +
+      (s.backend === 'epoll' ? '' : ` backend=${s.backend} over-fd-limit=${s.overFdLimit}`),
+    `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
+      `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}; idle-timer turns ${s.timerTurns} apart) ` +
+      `epoll_ctl add=${s.ctlAdd} mod=${s.ctlMod} del=${s.ctlDel}`,
+    `etlt: accept=${s.accept} (EAGAIN ${s.acceptAgain}) recv=${s.recv} (EAGAIN ${s.recvAgain}) send=${s.send} (EAGAIN ${s.sendAgain}) ` +
+      `bytes in=${s.bytesIn} out=${s.bytesOut}`,
+    `etlt: per request: syscalls=${per(total)} epoll_wait=${per(sys.epoll_wait!)} epoll_ctl=${per(sys.epoll_ctl!)}`,
+  ].join('\n');
+}
+
+/** The start line: where, which trigger, and for the seed's and the pitfall strategies, a warning. */
+export function startLine(
+  host: string,
+  port: number,
+  mode: Mode,
+  root: string | undefined,
+  backend: Backend,
+  workers = '',
+): string {
+  const facts = FACTS[mode];
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  const warning =
+    facts.family === 'seed'
+      ? ": the seed's own loop, flaws included; not for traffic"
+      : facts.family === 'pitfall'
+        ? ': a deliberate pitfall; not for traffic'
+        : '';
+  const what = root === undefined ? '' : ` the files of ${root}`;
+  const on = backend === 'epoll' ? '' : `, backend ${backend}`;
+  return `etlt: serving${what} on ${url} (${facts.trigger}-triggered, mode ${mode}${on}${workers}${warning})`;
+}
+
+/** Each worker's counters on a line, then the totals in `serve`'s own format. */
+export function formatPoolStats(s: WorkerPoolStats): string {
+  const lines = s.workers.map((w) => {
+    const t = w.stats;
+    const cpuMs = ((w.cpu.user + w.cpu.system) / 1000).toFixed(0);
+    const line =
+      `etlt: worker ${w.index} pid=${w.pid}${w.live ? '' : ' (exited)'}: connections=${t.connections} requests=${t.requests} ` +
+      `wake-ups=${t.wakeups} listener-events=${t.listenerEvents} empty-accepts=${t.listenerEmpty} cpu-ms=${cpuMs}`;
+    const m = w.live ? w.memory : undefined;
+    return m === undefined
+      ? line
+      : `${line}\netlt: worker ${w.index} memory rss=${m.rss} heap-used=${m.heapUsed} heap-total=${m.heapTotal} external=${m.external}`;
+  });
+  lines.push(`etlt: ${s.workers.length} workers' counters (balance ${s.balance}, replaced ${s.replaced}), in total:`);
+  return [...lines, formatStats(s.total)].join('\n');
+}
+
+/** A worker's exit, and when its replacement starts. */
+export function describeExit(e: WorkerExit): string {
+  const then = e.restartInMs === undefined ? '' : `; replacing it in ${e.restartInMs} ms`;
+  return `etlt: worker ${e.index} (pid ${e.pid}) ${e.cause}${then}`;
+}

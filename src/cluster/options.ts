@@ -1,0 +1,87 @@
+/**
+ * `WorkerPool`'s options and their table (see src/option-table.ts for who reads it): the
+ * interface carries the TSDoc, the table the kind, default, range, doc line and flag.
+ */
+import { DEFAULT_CLOSE_DEADLINE_MS } from '../http/server.js';
+import type { OptionTable } from '../option-table.js';
+import { BALANCES } from './balance.js';
+import type { Balance } from './balance.js';
+import type { WorkerServerOptions } from './protocol.js';
+
+/** Options of {@link WorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Worker processes, at least 1. */
+  workers: number;
+  /** How they share the accept load; default 'reuseport'. */
+  balance?: Balance;
+  /**
+   * Each worker's HttpServer options (host, port, mode, limits...). Functions cannot cross
+   * to another process: a handler comes from `app`.
+   */
+  server?: WorkerServerOptions;
+  /**
+   * The path of an ES module (`.mjs`, or `.js` in a `"type": "module"` package) whose default
+   * export is the request handler; every worker imports it. Relative paths are resolved
+   * against the current directory.
+   */
+  app?: string;
+  /** What a worker gets to finish responses in flight when it is stopped or its parent dies; default 5000 ms. */
+  closeTimeoutMs?: number;
+  /** Milliseconds a worker may take to start serving; default 10000. */
+  startTimeoutMs?: number;
+  /**
+   * A worker that dies sooner than this after it began serving counts as a crash loop: its
+   * replacement waits 100 ms, doubling with each such death up to 10 s. Default 1000 ms.
+   */
+  healthyMs?: number;
+}
+
+/** The most workers a pool takes. */
+export const MAX_WORKERS = 1024;
+
+/** The rows, in the order they resolve. */
+export const WORKER_POOL_OPTIONS: OptionTable<WorkerPoolOptions> = {
+  workers: {
+    kind: 'integer',
+    min: 1,
+    max: MAX_WORKERS,
+    default: 1,
+    doc: 'worker processes, each with its own event loop and epoll set (the CLI: 1 serves in its own process; auto: one per CPU)',
+    cli: { flag: 'workers', value: 'N|auto' },
+  },
+  balance: {
+    kind: 'choice',
+    choices: BALANCES,
+    default: 'reuseport',
+    doc: 'how workers share the port: a listener each (SO_REUSEPORT), one with EPOLLEXCLUSIVE, or one woken in every worker',
+    cli: { flag: 'balance', value: 'KIND', more: 'see docs/balance.md' },
+  },
+  server: { kind: 'object', doc: "each worker's HttpServer options, functions excepted" },
+  app: {
+    kind: 'string',
+    doc: "an ES module whose default export is the request handler, imported by every worker (a '.ts' file needs compiling first)",
+    cli: { flag: 'app', value: 'MODULE' },
+  },
+  closeTimeoutMs: {
+    kind: 'integer',
+    min: 0,
+    max: 0x7fffffff,
+    default: DEFAULT_CLOSE_DEADLINE_MS,
+    doc: 'milliseconds responses in flight get on SIGINT/SIGTERM (or when the parent dies); a second signal cuts off',
+    cli: { flag: 'close-timeout', value: 'SECONDS', unit: 'seconds' },
+  },
+  startTimeoutMs: {
+    kind: 'integer',
+    min: 1,
+    max: 0x7fffffff,
+    default: 10_000,
+    doc: 'milliseconds a worker may take to start serving',
+  },
+  healthyMs: {
+    kind: 'integer',
+    min: 0,
+    max: 0x7fffffff,
+    default: 1000,
+    doc: 'a worker that dies sooner after it began serving is replaced after a backoff (100 ms doubling to 10 s)',
+  },
+};
