@@ -9,10 +9,13 @@
 #include <poll.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "etlt.h"
 
@@ -56,6 +59,11 @@ napi_value make_constants(napi_env env) {
   C(RESOLVE_BENEATH); C(RESOLVE_NO_MAGICLINKS); C(RESOLVE_NO_SYMLINKS); C(RESOLVE_IN_ROOT);
   C(S_IFMT); C(S_IFREG); C(S_IFDIR); C(MSG_MORE); C(TCP_CORK);
   C(ENOTDIR); C(ENAMETOOLONG); C(EXDEV); C(ENOSYS); C(ENXIO); C(EISDIR); C(ENODATA); C(EIO);
+  /* os: pipe2, eventfd, timerfd */
+  C(O_DIRECT); C(EFD_CLOEXEC); C(EFD_NONBLOCK); C(EFD_SEMAPHORE);
+  C(TFD_CLOEXEC); C(TFD_NONBLOCK); C(TFD_TIMER_ABSTIME); C(TFD_TIMER_CANCEL_ON_SET);
+  C(CLOCK_REALTIME); C(CLOCK_MONOTONIC); C(CLOCK_BOOTTIME); C(CLOCK_REALTIME_ALARM); C(CLOCK_BOOTTIME_ALARM);
+  C(ECANCELED); C(EMSGSIZE); C(EDESTADDRREQ);
   /* clang-format on */
   set_const(env, consts, "sizeof_sockaddr_storage", sizeof(struct sockaddr_storage));
   set_const(env, consts, "sizeof_sockaddr_un", sizeof(struct sockaddr_un));
