@@ -150,6 +150,22 @@ export const ENXIO: number = c['ENXIO']!;
 export const EISDIR: number = c['EISDIR']!;
 export const ENODATA: number = c['ENODATA']!;
 export const EIO: number = c['EIO']!;
+export const O_DIRECT: number = c['O_DIRECT']!;
+export const EFD_CLOEXEC: number = c['EFD_CLOEXEC']!;
+export const EFD_NONBLOCK: number = c['EFD_NONBLOCK']!;
+export const EFD_SEMAPHORE: number = c['EFD_SEMAPHORE']!;
+export const TFD_CLOEXEC: number = c['TFD_CLOEXEC']!;
+export const TFD_NONBLOCK: number = c['TFD_NONBLOCK']!;
+export const TFD_TIMER_ABSTIME: number = c['TFD_TIMER_ABSTIME']!;
+export const TFD_TIMER_CANCEL_ON_SET: number = c['TFD_TIMER_CANCEL_ON_SET']!;
+export const CLOCK_REALTIME: number = c['CLOCK_REALTIME']!;
+export const CLOCK_MONOTONIC: number = c['CLOCK_MONOTONIC']!;
+export const CLOCK_BOOTTIME: number = c['CLOCK_BOOTTIME']!;
+export const CLOCK_REALTIME_ALARM: number = c['CLOCK_REALTIME_ALARM']!;
+export const CLOCK_BOOTTIME_ALARM: number = c['CLOCK_BOOTTIME_ALARM']!;
+export const ECANCELED: number = c['ECANCELED']!;
+export const EMSGSIZE: number = c['EMSGSIZE']!;
+export const EDESTADDRREQ: number = c['EDESTADDRREQ']!;
 
 /** Size of `struct sockaddr_storage`: room for any socket address. */
 export const SOCKADDR_STORAGE_SIZE: number = c['sizeof_sockaddr_storage']!;

@@ -82,6 +82,7 @@ export class Epoll implements Disposable {
   /** Wraps an existing epoll fd; the object owns it from now on and closes it on `close()`. */
   static fromFd(fd: number): Epoll {
     adoptFd = fileDescriptor(fd, 'fd');
+    native.fd_adopt(adoptFd);
     return new Epoll();
   }
 

@@ -7,6 +7,8 @@ export { Socket } from './socket.js';
 export type { Address } from './socket.js';
 export type { HasFileno } from './validate.js';
 export { sys } from './sys.js';
+export * as os from './os.js';
+export type { EventfdReadOptions, TimerfdCreateOptions, TimerfdSettimeOptions, TimerfdSettimeNsOptions } from './os.js';
 export { select, Poll } from './select.js';
 export type { FileObject, PollEvent } from './select.js';
 export {

@@ -80,6 +80,8 @@ export class Socket implements Disposable {
   /** Wraps an existing socket fd of the given family and type; the object owns it from now on. */
   static fromFd(fd: number, family: number = AF_INET, type: number = SOCK_STREAM, proto = 0): Socket {
     adoptFd = fileDescriptor(fd, 'fd');
+    // Owned from now on: closed at the environment's teardown (a Worker's end) if not before.
+    native.fd_adopt(adoptFd);
     try {
       return new Socket(family, type, proto);
     } finally {
@@ -105,6 +107,7 @@ export class Socket implements Disposable {
     const fd = this.#fd;
     this.#fd = -1;
     release(this);
+    if (fd >= 0) native.fd_forget(fd);
     return fd;
   }
 
