@@ -22,7 +22,8 @@ export {
   EVENT_WRITE,
 } from './selectors.js';
 export type { SelectorEvent, SelectorMapping } from './selectors.js';
-export { socketpair } from './socket.js';
+export { socketpair, create_connection, create_server } from './socket-create.js';
+export type { CreateConnectionOptions, CreateServerOptions } from './socket-create.js';
 export {
   EtltError,
   EtltArgTypeError,
