@@ -65,7 +65,8 @@ export {
 export { syscallsByKind } from './trace/counters.js';
 export type { AllCounters, ServerCounters, ReactorCounters, ConnectionRecord } from './trace/counters.js';
 export { WorkerPool } from './cluster/pool.js';
-export type { WorkerPoolOptions, WorkerExit } from './cluster/pool.js';
+export type { WorkerPoolOptions, WorkerExit, WorkerPoolEvents } from './cluster/pool.js';
+export type { HttpServerEvents } from './http/server-events.js';
 export { BALANCES } from './cluster/balance.js';
 export type { Balance } from './cluster/balance.js';
 export type { WorkerServerOptions, CpuUsage } from './cluster/protocol.js';

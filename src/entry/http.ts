@@ -5,6 +5,7 @@ export type { HttpRequest, HttpResponse, RequestHandler } from '../http/handler.
 export { STRATEGY_CATALOG } from '../http/trigger/catalog.js';
 export type { Mode, Trigger, StrategyFamily, StrategyFacts } from '../http/trigger/catalog.js';
 export { WorkerPool } from '../cluster/pool.js';
-export type { WorkerPoolOptions, WorkerExit } from '../cluster/pool.js';
+export type { WorkerPoolOptions, WorkerExit, WorkerPoolEvents } from '../cluster/pool.js';
+export type { HttpServerEvents } from '../http/server-events.js';
 export { BALANCES } from '../cluster/balance.js';
 export type { Balance } from '../cluster/balance.js';
