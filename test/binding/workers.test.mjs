@@ -120,7 +120,7 @@ describe('worker threads', () => {
     assert.deepEqual(rounds, [20000, 20000]);
   });
 
-  test('terminate() closes every fd the Worker opened (none left in /proc/self/fd)', async (t) => {
+  test('terminate() closes every fd the Worker opened (none left in /proc/self/fd)', async () => {
     const w0 = worker('post({ up: true });');
     await message(w0);
     await w0.terminate();
