@@ -14,6 +14,7 @@
         "native/fdtable.c",
         "native/os.c",
         "native/dgram.c",
+        "native/gpio.c",
         "native/watch.c",
         "native/turn.c",
         "native/constants.c",

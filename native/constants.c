@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/gpio.h>
 #include <linux/openat2.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -63,11 +64,17 @@ napi_value make_constants(napi_env env) {
   C(O_DIRECT); C(EFD_CLOEXEC); C(EFD_NONBLOCK); C(EFD_SEMAPHORE);
   C(TFD_CLOEXEC); C(TFD_NONBLOCK); C(TFD_TIMER_ABSTIME); C(TFD_TIMER_CANCEL_ON_SET);
   C(CLOCK_REALTIME); C(CLOCK_MONOTONIC); C(CLOCK_BOOTTIME); C(CLOCK_REALTIME_ALARM); C(CLOCK_BOOTTIME_ALARM);
-  C(ECANCELED); C(EMSGSIZE); C(EDESTADDRREQ);
+  C(ECANCELED); C(EMSGSIZE); C(EDESTADDRREQ); C(ENOTTY);
+  /* the GPIO character device (gpio.c) */
+  C(GPIO_V2_LINE_FLAG_ACTIVE_LOW); C(GPIO_V2_LINE_FLAG_INPUT); C(GPIO_V2_LINE_FLAG_EDGE_RISING);
+  C(GPIO_V2_LINE_FLAG_EDGE_FALLING); C(GPIO_V2_LINE_FLAG_BIAS_PULL_UP); C(GPIO_V2_LINE_FLAG_BIAS_PULL_DOWN);
+  C(GPIO_V2_LINE_FLAG_BIAS_DISABLED); C(GPIO_V2_LINE_FLAG_EVENT_CLOCK_REALTIME);
+  C(GPIO_V2_LINE_EVENT_RISING_EDGE); C(GPIO_V2_LINE_EVENT_FALLING_EDGE);
   /* clang-format on */
   set_const(env, consts, "sizeof_sockaddr_storage", sizeof(struct sockaddr_storage));
   set_const(env, consts, "sizeof_sockaddr_un", sizeof(struct sockaddr_un));
   set_const(env, consts, "sizeof_pollfd", sizeof(struct pollfd));
   set_const(env, consts, "sizeof_fd_mask", sizeof(unsigned long));
+  set_const(env, consts, "sizeof_gpio_v2_line_event", sizeof(struct gpio_v2_line_event));
   return consts;
 }

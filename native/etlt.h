@@ -79,6 +79,9 @@ napi_value w_timerfd_gettime(napi_env env, napi_callback_info info);
 napi_value w_read(napi_env env, napi_callback_info info);
 napi_value w_write(napi_env env, napi_callback_info info);
 
+/* gpio.c */
+napi_value w_gpio_v2_get_line(napi_env env, napi_callback_info info);
+
 /* dgram.c */
 napi_value w_sendto(napi_env env, napi_callback_info info);
 napi_value w_recvfrom(napi_env env, napi_callback_info info);

@@ -20,7 +20,7 @@ NAPI_MODULE_INIT() {
     FN("pipe2", w_pipe2), FN("eventfd", w_eventfd), FN("timerfd_create", w_timerfd_create),
     FN("timerfd_settime", w_timerfd_settime), FN("timerfd_gettime", w_timerfd_gettime),
     FN("read", w_read), FN("write", w_write), FN("sendto", w_sendto), FN("recvfrom", w_recvfrom),
-    FN("fd_forget", w_fd_forget), FN("fd_adopt", w_fd_adopt),
+    FN("fd_forget", w_fd_forget), FN("gpio_v2_get_line", w_gpio_v2_get_line), FN("fd_adopt", w_fd_adopt),
   };
   /* clang-format on */
   fd_table_init(env);

@@ -135,6 +135,12 @@ export interface NativeBinding {
    * `fd_adopt` takes one in (Epoll.fromFd, Socket.fromFd).
    */
   readonly fd_forget: (fd: number) => void;
+  /**
+   * ioctl(chipfd, GPIO_V2_GET_LINE_IOCTL): requests the lines at `offsets` (1 to 64) of a
+   * /dev/gpiochipN fd with GPIO_V2_LINE_FLAG_* `flags`; the line fd, or -errno (-ENOTTY for
+   * an fd that is not a GPIO chip).
+   */
+  readonly gpio_v2_get_line: (chipfd: number, offsets: Uint32Array, consumer: string, flags: number) => number;
   readonly fd_adopt: (fd: number) => void;
   readonly constants: NativeConstants;
 }

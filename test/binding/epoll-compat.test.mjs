@@ -208,3 +208,23 @@ describe("the epoll package's own examples, with the import changed", () => {
     assert.ok(result.perSecond > 0 && result.perSecond < 10_000_000, `${result.perSecond}/s`);
   });
 });
+
+describe('the GPIO character device (no hardware here: the request path and the record size)', () => {
+  test('sys.gpio_v2_get_line: ENOTTY on an fd that is not a chip, EBADF on none; events are 48 bytes', async () => {
+    const { sys, GPIO_V2_LINE_FLAG_INPUT, GPIO_V2_LINE_FLAG_EDGE_RISING, GPIO_V2_LINE_EVENT_SIZE, ENOTTY, EBADF } =
+      await import('etlt');
+    const { openSync, closeSync } = await import('node:fs');
+    const fd = openSync('/dev/null', 'r');
+    try {
+      const flags = GPIO_V2_LINE_FLAG_INPUT | GPIO_V2_LINE_FLAG_EDGE_RISING;
+      assert.equal(sys.gpio_v2_get_line(fd, new Uint32Array([4]), 'etlt', flags), -ENOTTY);
+      assert.equal(sys.gpio_v2_get_line(0x7ffffff0, new Uint32Array([4]), 'etlt', flags), -EBADF);
+      assert.throws(() => sys.gpio_v2_get_line(fd, new Uint32Array(0), 'etlt', flags), RangeError);
+      assert.throws(() => sys.gpio_v2_get_line(fd, new Uint32Array(65), 'etlt', flags), RangeError);
+      assert.throws(() => sys.gpio_v2_get_line(fd, new Uint32Array([4]), 42, flags), TypeError);
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(GPIO_V2_LINE_EVENT_SIZE, 48);
+  });
+});
