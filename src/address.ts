@@ -156,3 +156,15 @@ export function socketRepr(fd: number, family: number, type: number, proto: numb
   }
   return `${text}>`;
 }
+
+/*
+ * An AF_UNIX peer's name needs its exact length: an unnamed peer is the bare family (2
+ * bytes, which Python reports as ''), an abstract one is '\0' plus exactly its bytes.
+ * accept4's native wrapper does not return the length, so ask getpeername(2), which
+ * reports the same address accept(2) does (Linux: unix_getname with peer set).
+ */
+export function unixPeerName(fd: number): Address {
+  const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+  const n = native.getpeername(fd, sa);
+  return n < 0 ? '' : decodeAddress(sa, n);
+}

@@ -1,9 +1,9 @@
 /**
- * `Socket`: the part of Python's `socket.socket` that servers (and the seed) need.
+ * `Socket`: Python's `socket.socket`: TCP, UDP and AF_UNIX, blocking, non-blocking or with a timeout.
  */
 import { inspect } from 'node:util';
 import { native } from './binding/index.js';
-import { decodeAddress, encodeAddress, socketRepr } from './address.js';
+import { decodeAddress, encodeAddress, socketRepr, unixPeerName } from './address.js';
 import type { Address } from './address.js';
 import {
   AF_INET,
@@ -13,9 +13,6 @@ import {
   EINPROGRESS,
   EINTR,
   ETIMEDOUT,
-  EPOLLOUT,
-  EPOLL_CLOEXEC,
-  EPOLL_CTL_ADD,
   F_GETFL,
   F_SETFL,
   MSG_NOSIGNAL,
@@ -174,21 +171,14 @@ export class Socket implements Disposable {
    */
   #connect(sa: Uint8Array): number {
     const r = native.connect(this.#fd, sa);
-    if (this.#timeoutMs > 0 && (r === -EINPROGRESS || r === -EINTR)) {
-      // Python's timeout mode: wait for the handshake up to the timeout, then read its outcome.
+    const timed = this.#timeoutMs > 0 && (r === -EINPROGRESS || r === -EINTR);
+    if (!timed && (r !== -EINTR || !this.getBlocking())) return r;
+    if (timed) {
+      // Python's timeout mode: wait for the handshake up to the timeout.
       const w = this.#io(POLLOUT, () => -EAGAIN, performance.now() + this.#timeoutMs, true);
       if (w < 0) return w;
-      const err = this.getsockopt(SOL_SOCKET, SO_ERROR);
-      return err === 0 ? 0 : -err;
-    }
-    if (r !== -EINTR || !this.getBlocking()) return r;
-    const epfd = check(native.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
-    try {
-      check(native.epoll_ctl(epfd, EPOLL_CTL_ADD, this.#fd, EPOLLOUT), 'epoll_ctl');
-      const events = new Uint32Array(2);
-      while (native.epoll_wait(epfd, events, 1, -1) === -EINTR);
-    } finally {
-      native.close(epfd);
+    } else {
+      while (waitReady(this.#fd, POLLOUT, -1) === -EINTR);
     }
     const err = this.getsockopt(SOL_SOCKET, SO_ERROR);
     return err === 0 ? 0 : -err;
@@ -422,16 +412,4 @@ export class Socket implements Disposable {
     const n = check(native.getpeername(this.#fd, sa), 'getpeername');
     return decodeAddress(sa, n);
   }
-}
-
-/*
- * An AF_UNIX peer's name needs its exact length: an unnamed peer is the bare family (2
- * bytes, which Python reports as ''), an abstract one is '\0' plus exactly its bytes.
- * accept4's native wrapper does not return the length, so ask getpeername(2), which
- * reports the same address accept(2) does (Linux: unix_getname with peer set).
- */
-function unixPeerName(fd: number): Address {
-  const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
-  const n = native.getpeername(fd, sa);
-  return n < 0 ? '' : decodeAddress(sa, n);
 }
