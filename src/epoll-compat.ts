@@ -76,7 +76,9 @@ export class Epoll {
     const n = integer(fd, 'fd', 0, 0x7fffffff);
     epoll.unregister(n);
     this.#fds.delete(n);
-    if (this.#fds.size === 0) epoll.unwatch();
+    // With nothing registered it holds no fd either (the package's set is process-wide and
+    // never closed); the next add makes a new one.
+    if (this.#fds.size === 0) this.#release();
     return this;
   }
 
@@ -84,11 +86,15 @@ export class Epoll {
   close(): this {
     this.#live('close');
     this.#callback = undefined;
+    this.#release();
+    return this;
+  }
+
+  #release(): void {
     this.#fds.clear();
     const epoll = this.#epoll;
     this.#epoll = undefined;
     epoll?.close();
-    return this;
   }
 
   #live(operation: string): PyEpoll {

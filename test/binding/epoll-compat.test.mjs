@@ -109,6 +109,27 @@ describe('etlt/epoll-compat: the npm epoll contract', () => {
     }
   });
 
+  test('with no fd registered it holds no epoll fd; the next add makes one', async (t) => {
+    const { readdirSync } = await import('node:fs');
+    const count = () => readdirSync('/proc/self/fd').length;
+    const fd = efd(t);
+    await ticks(5); // earlier tests' watchers finish closing first
+    const before = count();
+    const poller = new Epoll(() => {});
+    t.after(() => poller.close());
+    poller.add(fd, Epoll.EPOLLIN);
+    assert.ok(count() > before, "an epoll fd (and libuv's duplicate) while registered");
+    poller.remove(fd);
+    await waitFor(() => count() <= before, { message: 'the epoll fds closed' });
+    let calls = 0;
+    const again = new Epoll(() => calls++);
+    t.after(() => again.close());
+    poller.add(fd, Epoll.EPOLLIN);
+    os.eventfd_write(fd, 1);
+    await waitFor(() => count() > before);
+    assert.equal(calls, 0);
+  });
+
   test('failed syscalls throw Node-style errors: add twice (EEXIST), remove unknown (ENOENT), a bad fd (EBADF)', (t) => {
     const fd = efd(t);
     const poller = new Epoll(() => {});
