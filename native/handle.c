@@ -3,6 +3,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include "args.h"
 
 int handle_init(etlt_handle_t *h, napi_env env, const char *name, napi_value callback) {
   napi_value resource, str;
@@ -88,17 +91,42 @@ etlt_handle_t *handle_unwrap(napi_env env, napi_value v, const napi_type_tag *ta
   bool tagged = false;
   napi_check_object_type_tag(env, v, tag, &tagged);
   if (!tagged || napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);
+    char msg[96];
+    snprintf(msg, sizeof msg, "The \"handle\" argument must be a %s handle", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
     return NULL;
   }
   return p;
 }
 
-void handle_stop(etlt_handle_t *h) {
+static void handle_stop(etlt_handle_t *h) {
   if (h->stopped) return;
   if (h->hook != NULL) napi_remove_async_cleanup_hook(h->hook);
   h->hook = NULL;
   handle_release(h);
+}
+
+napi_value handle_stop_js(napi_env env, napi_callback_info info, const napi_type_tag *tag, const char *what) {
+  ARGS(1);
+  etlt_handle_t *h = handle_unwrap(env, argv[0], tag, what);
+  if (h != NULL) handle_stop(h);
+  return NULL;
+}
+
+napi_value handle_ref_js(napi_env env, napi_callback_info info, const napi_type_tag *tag, const char *what) {
+  ARGS(2);
+  etlt_handle_t *h = handle_unwrap(env, argv[0], tag, what);
+  bool on = true;
+  if (h == NULL) return NULL;
+  if (napi_get_value_bool(env, argv[1], &on) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "The \"ref\" argument must be a boolean");
+    return NULL;
+  }
+  if (!h->stopped) {
+    if (on) uv_ref(h->keepalive);
+    else uv_unref(h->keepalive);
+  }
+  return NULL;
 }
 
 void handle_call(etlt_handle_t *h, size_t argc, const napi_value *argv) {
@@ -124,17 +152,4 @@ uv_loop_t *handle_loop(napi_env env) {
     return NULL;
   }
   return loop;
-}
-
-napi_value handle_set_ref(etlt_handle_t *h, uv_handle_t *uv, napi_value ref) {
-  bool on = true;
-  if (napi_get_value_bool(h->env, ref, &on) != napi_ok) {
-    napi_throw_type_error(h->env, "ERR_INVALID_ARG_TYPE", "The \"ref\" argument must be a boolean");
-    return NULL;
-  }
-  if (!h->stopped) {
-    if (on) uv_ref(uv);
-    else uv_unref(uv);
-  }
-  return NULL;
 }

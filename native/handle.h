@@ -30,6 +30,8 @@ struct etlt_handle {
   int open;     /* uv handles whose close callback has not run yet */
   int orphaned; /* no JS handle points here any more (finalized, or never made) */
   napi_async_cleanup_hook_handle hook;
+  /* The uv handle whose ref keeps the process alive (ref/unref act on it). */
+  uv_handle_t *keepalive;
   /* Stops and uv_close()s each uv handle with handle_on_close (the owner's part of a release). */
   void (*close_uv)(etlt_handle_t *h);
   /* Runs once all uv handles are closed, before a possible free (watch.c closes its fd). */
@@ -47,17 +49,16 @@ napi_value handle_wrap(etlt_handle_t *h, const napi_type_tag *tag);
  * exception is pending (a NULL code throws nothing: the caller returns -errno instead).
  */
 napi_value handle_abandon(etlt_handle_t *h, const char *code, const char *what);
-/* The handle a JS value wraps, or NULL after a TypeError naming `what`. */
+/* The handle a JS value wraps, or NULL after a TypeError saying it is not a `what` handle. */
 etlt_handle_t *handle_unwrap(napi_env env, napi_value v, const napi_type_tag *tag, const char *what);
-/* The user's stop: safe to call again. */
-void handle_stop(etlt_handle_t *h);
+/* The JS functions `stop(handle)` (safe to call again) and `ref(handle, ref)` for a kind of handle. */
+napi_value handle_stop_js(napi_env env, napi_callback_info info, const napi_type_tag *tag, const char *what);
+napi_value handle_ref_js(napi_env env, napi_callback_info info, const napi_type_tag *tag, const char *what);
 /* Marks a close request on one uv handle; pass this as the uv_close callback. */
 void handle_on_close(uv_handle_t *uv);
 /* Calls the JS callback through make_callback; an exception becomes an uncaught exception. */
 void handle_call(etlt_handle_t *h, size_t argc, const napi_value *argv);
 /* The libuv loop of `env`, or NULL after an error. */
 uv_loop_t *handle_loop(napi_env env);
-/* Reads a boolean `ref` argument and applies uv_ref/uv_unref to `uv` unless stopped. */
-napi_value handle_set_ref(etlt_handle_t *h, uv_handle_t *uv, napi_value ref);
 
 #endif

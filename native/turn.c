@@ -90,6 +90,7 @@ napi_value w_turn_start(napi_env env, napi_callback_info info) {
   t->idle.data = &t->base;
   t->base.open = 2;
   t->base.env = env;
+  t->base.keepalive = (uv_handle_t *)&t->prepare;
   t->base.close_uv = turn_close_uv;
   t->base.destroy = turn_destroy;
   if (!handle_init(&t->base, env, "ETLT_LOOP_TURN", argv[0]))
@@ -100,23 +101,14 @@ napi_value w_turn_start(napi_env env, napi_callback_info info) {
   return handle_wrap(&t->base, &turn_tag);
 }
 
-static turn_t *arg_turn(napi_env env, napi_value v) {
-  return (turn_t *)handle_unwrap(env, v, &turn_tag, "The \"handle\" argument must be a turn handle");
-}
-
 /* turn_stop(handle): stops calling the listener; safe to call again. */
 napi_value w_turn_stop(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  turn_t *t = arg_turn(env, argv[0]);
-  if (t != NULL) handle_stop(&t->base);
-  return NULL;
+  return handle_stop_js(env, info, &turn_tag, "turn");
 }
 
 /* turn_ref(handle, ref): whether the hook keeps the process alive. */
 napi_value w_turn_ref(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  turn_t *t = arg_turn(env, argv[0]);
-  return t == NULL ? NULL : handle_set_ref(&t->base, (uv_handle_t *)&t->prepare, argv[1]);
+  return handle_ref_js(env, info, &turn_tag, "turn");
 }
 
 /* uv_backend_fd(): the fd libuv's loop polls (its epoll set), readable while Node has I/O to handle. */

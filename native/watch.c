@@ -165,6 +165,7 @@ napi_value w_watch_start(napi_env env, napi_callback_info info) {
   w->handle.data = &w->base;
   w->fd = fd;
   w->base.open = 1;
+  w->base.keepalive = (uv_handle_t *)&w->handle;
   w->base.close_uv = watcher_close_uv;
   w->base.on_closed = watcher_on_closed;
   w->base.destroy = watcher_destroy;
@@ -179,21 +180,12 @@ napi_value w_watch_start(napi_env env, napi_callback_info info) {
   return handle_wrap(&w->base, &watcher_tag);
 }
 
-static watcher_t *arg_watcher(napi_env env, napi_value v) {
-  return (watcher_t *)handle_unwrap(env, v, &watcher_tag, "The \"handle\" argument must be a watch handle");
-}
-
 /* watch_stop(handle): stops the watcher; safe to call again (a stopped handle does nothing). */
 napi_value w_watch_stop(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  watcher_t *w = arg_watcher(env, argv[0]);
-  if (w != NULL) handle_stop(&w->base);
-  return NULL;
+  return handle_stop_js(env, info, &watcher_tag, "watch");
 }
 
 /* watch_ref(handle, ref): whether the watcher keeps the process alive. */
 napi_value w_watch_ref(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  watcher_t *w = arg_watcher(env, argv[0]);
-  return w == NULL ? NULL : handle_set_ref(&w->base, (uv_handle_t *)&w->handle, argv[1]);
+  return handle_ref_js(env, info, &watcher_tag, "watch");
 }
