@@ -24,6 +24,7 @@
 #define ETLT_H
 
 #include <node_api.h>
+#include <stdint.h>
 
 /* syscalls.c */
 napi_value w_epoll_create1(napi_env env, napi_callback_info info);
@@ -92,6 +93,8 @@ void fd_track(napi_env env, int fd);
 void fd_untrack(napi_env env, int fd);
 /* A syscall's new fd (tracked) or -errno, as a JS number. */
 napi_value fd_result(napi_env env, int r);
+/* Two new fds (pipe2, socketpair) into `out` (from arg_fd_pair), tracked; 0, or -errno. */
+napi_value fd_pair_result(napi_env env, int r, const int fds[2], uint8_t *out);
 napi_value w_fd_forget(napi_env env, napi_callback_info info);
 napi_value w_fd_adopt(napi_env env, napi_callback_info info);
 

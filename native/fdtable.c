@@ -59,6 +59,14 @@ napi_value fd_result(napi_env env, int r) {
   return num(env, r);
 }
 
+napi_value fd_pair_result(napi_env env, int r, const int fds[2], uint8_t *out) {
+  if (r < 0) return num(env, -errno);
+  memcpy(out, fds, 2 * sizeof fds[0]);
+  fd_track(env, fds[0]);
+  fd_track(env, fds[1]);
+  return num(env, 0);
+}
+
 static void fd_table_close_all(void *arg) {
   fd_table_t *t = arg;
   for (size_t w = 0; w < t->words; w++) {

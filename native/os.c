@@ -21,20 +21,11 @@
 napi_value w_pipe2(napi_env env, napi_callback_info info) {
   ARGS(2);
   int32_t flags;
-  uint8_t *data;
-  size_t len;
-  if (!arg_i32(env, argv[0], "flags", &flags) || !arg_bytes(env, argv[1], "fds", &data, &len)) return NULL;
+  uint8_t *out;
+  if (!arg_i32(env, argv[0], "flags", &flags) || !arg_fd_pair(env, argv[1], "fds", &out)) return NULL;
   int fds[2];
-  if (len < sizeof fds) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "fds must hold two int32 fds");
-    return NULL;
-  }
   int r = pipe2(fds, flags);
-  if (r < 0) return num(env, -errno);
-  memcpy(data, fds, sizeof fds);
-  fd_track(env, fds[0]);
-  fd_track(env, fds[1]);
-  return num(env, 0);
+  return fd_pair_result(env, r, fds, out);
 }
 
 /* eventfd(initval, flags) */

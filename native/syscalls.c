@@ -95,23 +95,13 @@ napi_value w_socket(napi_env env, napi_callback_info info) {
 napi_value w_socketpair(napi_env env, napi_callback_info info) {
   ARGS(4);
   int32_t domain, type, protocol;
-  uint8_t *data;
-  size_t len;
+  uint8_t *out;
   if (!arg_i32(env, argv[0], "family", &domain) || !arg_i32(env, argv[1], "type", &type) ||
-      !arg_i32(env, argv[2], "proto", &protocol) || !arg_bytes(env, argv[3], "sv", &data, &len))
+      !arg_i32(env, argv[2], "proto", &protocol) || !arg_fd_pair(env, argv[3], "sv", &out))
     return NULL;
   int sv[2];
-  if (len < sizeof sv) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "sv must hold two int32 fds");
-    return NULL;
-  }
   int r = socketpair(domain, type, protocol, sv);
-  if (r == 0) {
-    memcpy(data, sv, sizeof sv);
-    fd_track(env, sv[0]);
-    fd_track(env, sv[1]);
-  }
-  return num(env, RET_ERRNO(r));
+  return fd_pair_result(env, r, sv, out);
 }
 
 /*
