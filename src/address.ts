@@ -138,7 +138,8 @@ function pyString(text: string): string {
 
 /** An address as Python's str() shows it in a socket's repr: `('127.0.0.1', 8080)`, or a bare path. */
 export function formatAddress(address: Address): string {
-  if (typeof address === 'string') return address;
+  // An abstract AF_UNIX name is bytes to Python (b'\x00name'); a path prints bare.
+  if (typeof address === 'string') return address.startsWith('\0') ? `b${pyString(address)}` : address;
   return `(${address.map((part) => (typeof part === 'string' ? pyString(part) : String(part))).join(', ')})`;
 }
 

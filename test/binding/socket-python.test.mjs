@@ -73,6 +73,12 @@ describe('socket repr (test_socket GeneralModuleTests.test_repr)', () => {
     const unix = new Socket(AF_UNIX, SOCK_STREAM);
     cleanup(t, unix);
     assert.equal(String(unix), `<socket.socket fd=${unix.fileno()}, family=1, type=1, proto=0>`);
+    const name = `\0etlt-repr-${process.pid}`;
+    unix.bind(name);
+    assert.equal(
+      String(unix),
+      `<socket.socket fd=${unix.fileno()}, family=1, type=1, proto=0, laddr=b'\\x00etlt-repr-${process.pid}'>`,
+    );
   });
 });
 
