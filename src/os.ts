@@ -137,7 +137,10 @@ export interface TimerfdSettimeNsOptions {
 /** Seconds as whole nanoseconds; NaN and infinities are Python's ValueError/OverflowError. */
 function secondsToNs(value: unknown, name: string): bigint {
   if (typeof value !== 'number') throw typeError(name, 'a number of seconds', value, 'option');
-  if (!Number.isFinite(value)) throw rangeError(name, 'a finite number of seconds', value, 'option');
+  // A 64-bit time_t holds about 9.2e18 s; beyond it Python raises OverflowError.
+  if (!Number.isFinite(value) || Math.abs(value) > 9.2e18) {
+    throw rangeError(name, 'a finite number of seconds within a 64-bit time_t', value, 'option');
+  }
   return BigInt(Math.round(value * 1e9));
 }
 
