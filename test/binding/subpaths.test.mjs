@@ -77,7 +77,7 @@ describe('subpath exports', () => {
             module: 'nodenext',
             moduleResolution: 'nodenext',
             target: 'es2022',
-            lib: ['es2022', 'esnext.disposable'],
+            lib: ['es2022'],
             types: ['node'],
             exactOptionalPropertyTypes: true,
             noUncheckedIndexedAccess: true,
