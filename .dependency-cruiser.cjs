@@ -20,13 +20,21 @@ module.exports = {
       name: 'only-the-binding-layer-loads-the-addon',
       severity: 'error',
       comment: 'Above the Python-faithful API, the kernel is reached through sys.ts.',
-      from: { pathNot: '^src/(binding/|sys\\.ts|constants\\.ts|address\\.ts|epoll\\.ts|socket\\.ts|finalizer\\.ts)' },
+      from: {
+        pathNot:
+          '^src/(binding/|sys\\.ts|constants\\.ts|address\\.ts|epoll\\.ts|socket\\.ts|socket-wait\\.ts|socket-create\\.ts|os\\.ts|finalizer\\.ts)',
+      },
       to: { path: '^src/binding/' },
     },
     layer('binding-knows-no-policy', '^src/binding/', '^src/(?!binding/|errors\\.ts)'),
     layer(
       'api-knows-no-server',
-      '^src/(epoll|socket|sys|address|constants|finalizer|validate|option-table|errors|fdset|select|selectors)\\.ts$',
+      '^src/(epoll|socket|socket-wait|socket-create|sys|os|address|constants|finalizer|validate|option-table|errors|fdset|select|selectors|selector-map|epoll-compat)\\.ts$',
+      '^src/(reactor|http|trace|lab|cli|cluster)/',
+    ),
+    layer(
+      'binding-entries-load-no-server',
+      '^src/entry/(select|socket)\\.ts$',
       '^src/(reactor|http|trace|lab|cli|cluster)/',
     ),
     layer('reactor-knows-fds-not-http', '^src/reactor/', '^src/(http|lab|cli|binding)/'),

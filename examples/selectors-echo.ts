@@ -15,7 +15,7 @@ const port = Number(process.argv[3] ?? 1234);
 const kinds = { epoll: EpollSelector, poll: PollSelector, select: SelectSelector };
 const kind = (process.argv[4] ?? 'epoll') as keyof typeof kinds;
 
-const sel: BaseSelector<Callback> = new kinds[kind]<Callback>();
+const sel: BaseSelector<Callback, Socket> = new kinds[kind]<Callback, Socket>();
 
 function accept(sock: Socket): void {
   const [conn, addr] = sock.accept(); // Should be ready
@@ -47,6 +47,6 @@ for (;;) {
   const events = sel.select();
   for (const [key, mask] of events) {
     const callback = key.data!;
-    callback(key.fileobj as Socket, mask);
+    callback(key.fileobj, mask); // key.fileobj is a Socket: the selector says so
   }
 }

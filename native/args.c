@@ -116,6 +116,18 @@ int arg_iovecs(napi_env env, napi_value array, const char *name, uint32_t count,
   return 0;
 }
 
+int arg_fd_pair(napi_env env, napi_value v, const char *name, uint8_t **out) {
+  size_t len;
+  if (!arg_bytes(env, v, name, out, &len)) return 0;
+  if (len < 2 * sizeof(int32_t)) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "%s must hold two int32 fds", name);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+    return 0;
+  }
+  return 1;
+}
+
 /* An [offset, offset+length) slice of a buffer, checked so the kernel stays inside it. */
 int arg_slice(napi_env env, napi_value *argv, const char *name, uint8_t **p, size_t *n) {
   uint8_t *data;

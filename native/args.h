@@ -17,6 +17,8 @@ int arg_i64(napi_env env, napi_value v, const char *name, int64_t min, int64_t *
 int arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out);
 /* Any TypedArray (Buffer included), as a pointer and a length in bytes. */
 int arg_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size_t *len);
+/* A TypedArray with room for two int32 fds (pipe2's and socketpair's result). */
+int arg_fd_pair(napi_env env, napi_value v, const char *name, uint8_t **out);
 /* A JS array, and its length. */
 int arg_array(napi_env env, napi_value v, const char *name, uint32_t *length);
 /* array[0..count) as iovecs: TypedArrays, named as name[i] when one is not (see args.c). */

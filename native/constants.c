@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/gpio.h>
 #include <linux/openat2.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -11,10 +12,13 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "etlt.h"
 
@@ -59,10 +63,21 @@ napi_value make_constants(napi_env env) {
   C(S_IFMT); C(S_IFREG); C(S_IFDIR); C(MSG_MORE); C(TCP_CORK);
   C(SIOCOUTQ); C(SIOCOUTQNSD); C(SIOCINQ);
   C(ENOTDIR); C(ENAMETOOLONG); C(EXDEV); C(ENOSYS); C(ENXIO); C(EISDIR); C(ENODATA); C(EIO);
+  /* os: pipe2, eventfd, timerfd */
+  C(O_DIRECT); C(EFD_CLOEXEC); C(EFD_NONBLOCK); C(EFD_SEMAPHORE);
+  C(TFD_CLOEXEC); C(TFD_NONBLOCK); C(TFD_TIMER_ABSTIME); C(TFD_TIMER_CANCEL_ON_SET);
+  C(CLOCK_REALTIME); C(CLOCK_MONOTONIC); C(CLOCK_BOOTTIME); C(CLOCK_REALTIME_ALARM); C(CLOCK_BOOTTIME_ALARM);
+  C(ECANCELED); C(EMSGSIZE); C(EDESTADDRREQ); C(ENOTTY);
+  /* the GPIO character device (gpio.c) */
+  C(GPIO_V2_LINE_FLAG_ACTIVE_LOW); C(GPIO_V2_LINE_FLAG_INPUT); C(GPIO_V2_LINE_FLAG_EDGE_RISING);
+  C(GPIO_V2_LINE_FLAG_EDGE_FALLING); C(GPIO_V2_LINE_FLAG_BIAS_PULL_UP); C(GPIO_V2_LINE_FLAG_BIAS_PULL_DOWN);
+  C(GPIO_V2_LINE_FLAG_BIAS_DISABLED); C(GPIO_V2_LINE_FLAG_EVENT_CLOCK_REALTIME);
+  C(GPIO_V2_LINE_EVENT_RISING_EDGE); C(GPIO_V2_LINE_EVENT_FALLING_EDGE);
   /* clang-format on */
   set_const(env, consts, "sizeof_sockaddr_storage", sizeof(struct sockaddr_storage));
   set_const(env, consts, "sizeof_sockaddr_un", sizeof(struct sockaddr_un));
   set_const(env, consts, "sizeof_pollfd", sizeof(struct pollfd));
   set_const(env, consts, "sizeof_fd_mask", sizeof(unsigned long));
+  set_const(env, consts, "sizeof_gpio_v2_line_event", sizeof(struct gpio_v2_line_event));
   return consts;
 }

@@ -9,10 +9,14 @@
  * buffer ranges that would let the kernel write outside a buffer (programming errors).
  *
  * Policy (retries, mask merging, ET versus LT, blocking) lives in TypeScript.
- * No threads, no globals: the only state is the per-watcher struct, owned by its handle and libuv.
+ * No threads, no globals: the state is the per-handle structs (handle.h: owned by their JS
+ * handle and libuv) and each environment's table of the fds it opened (fdtable.c), so the
+ * addon is context-aware: the main thread and every Worker have their own.
  *
  * Layout: args.c (argument and result helpers), syscalls.c (the wrappers), select.c (the
- * select and poll wrappers), files.c (the file wrappers), watch.c (the uv_poll watcher),
+ * select and poll wrappers), files.c (the file wrappers), os.c (pipe2, eventfd, timerfd,
+ * read, write), dgram.c (sendto, recvfrom), fdtable.c (the fds an environment opened),
+ * handle.c (the lifecycle of libuv-backed handles), watch.c (the uv_poll watcher), turn.c (the loop hook),
  * constants.c (the constants object), module.c (registers them all).
  * This header declares what each file gives module.c; everything else stays static.
  */
@@ -20,6 +24,7 @@
 #define ETLT_H
 
 #include <node_api.h>
+#include <stdint.h>
 
 /* syscalls.c */
 napi_value w_epoll_create1(napi_env env, napi_callback_info info);
@@ -68,6 +73,33 @@ napi_value w_turn_stop(napi_env env, napi_callback_info info);
 napi_value w_turn_ref(napi_env env, napi_callback_info info);
 napi_value w_uv_backend_fd(napi_env env, napi_callback_info info);
 napi_value w_uv_backend_timeout(napi_env env, napi_callback_info info);
+
+/* os.c */
+napi_value w_pipe2(napi_env env, napi_callback_info info);
+napi_value w_eventfd(napi_env env, napi_callback_info info);
+napi_value w_timerfd_create(napi_env env, napi_callback_info info);
+napi_value w_timerfd_settime(napi_env env, napi_callback_info info);
+napi_value w_timerfd_gettime(napi_env env, napi_callback_info info);
+napi_value w_read(napi_env env, napi_callback_info info);
+napi_value w_write(napi_env env, napi_callback_info info);
+
+/* gpio.c */
+napi_value w_gpio_v2_get_line(napi_env env, napi_callback_info info);
+
+/* dgram.c */
+napi_value w_sendto(napi_env env, napi_callback_info info);
+napi_value w_recvfrom(napi_env env, napi_callback_info info);
+
+/* fdtable.c: the fds each environment opened, closed at its teardown (a Worker's end) */
+void fd_table_init(napi_env env);
+void fd_track(napi_env env, int fd);
+void fd_untrack(napi_env env, int fd);
+/* A syscall's new fd (tracked) or -errno, as a JS number. */
+napi_value fd_result(napi_env env, int r);
+/* Two new fds (pipe2, socketpair) into `out` (from arg_fd_pair), tracked; 0, or -errno. */
+napi_value fd_pair_result(napi_env env, int r, const int fds[2], uint8_t *out);
+napi_value w_fd_forget(napi_env env, napi_callback_info info);
+napi_value w_fd_adopt(napi_env env, napi_callback_info info);
 
 /* constants.c */
 napi_value make_constants(napi_env env);

@@ -45,7 +45,7 @@ napi_value w_openat(napi_env env, napi_callback_info info) {
   if (!arg_i32(env, argv[2], "flags", &flags) || !arg_i32(env, argv[3], "mode", &mode)) return NULL;
   if (ok < 0) return num(env, ok);
   int r = (int)syscall(SYS_openat, dirfd, path, flags, (mode_t)mode);
-  return num(env, RET_ERRNO(r));
+  return fd_result(env, r);
 }
 
 /*
@@ -71,7 +71,7 @@ napi_value w_openat2(napi_env env, napi_callback_info info) {
   how.mode = (uint64_t)(uint32_t)mode;
   how.resolve = resolve;
   int r = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-  return num(env, RET_ERRNO(r));
+  return fd_result(env, r);
 #else
   return num(env, -ENOSYS);
 #endif

@@ -18,8 +18,13 @@ NAPI_MODULE_INIT() {
     FN("watch_start", w_watch_start), FN("watch_stop", w_watch_stop), FN("watch_ref", w_watch_ref),
     FN("turn_start", w_turn_start), FN("turn_stop", w_turn_stop), FN("turn_ref", w_turn_ref),
     FN("uv_backend_fd", w_uv_backend_fd), FN("uv_backend_timeout", w_uv_backend_timeout),
+    FN("pipe2", w_pipe2), FN("eventfd", w_eventfd), FN("timerfd_create", w_timerfd_create),
+    FN("timerfd_settime", w_timerfd_settime), FN("timerfd_gettime", w_timerfd_gettime),
+    FN("read", w_read), FN("write", w_write), FN("sendto", w_sendto), FN("recvfrom", w_recvfrom),
+    FN("fd_forget", w_fd_forget), FN("gpio_v2_get_line", w_gpio_v2_get_line), FN("fd_adopt", w_fd_adopt),
   };
   /* clang-format on */
+  fd_table_init(env);
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value consts = make_constants(env);
   napi_set_named_property(env, exports, "constants", consts);

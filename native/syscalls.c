@@ -27,7 +27,7 @@ napi_value w_epoll_create1(napi_env env, napi_callback_info info) {
   int32_t flags;
   if (!arg_i32(env, argv[0], "flags", &flags)) return NULL;
   int r = epoll_create1(flags);
-  return num(env, RET_ERRNO(r));
+  return fd_result(env, r);
 }
 
 napi_value w_epoll_ctl(napi_env env, napi_callback_info info) {
@@ -88,26 +88,20 @@ napi_value w_socket(napi_env env, napi_callback_info info) {
       !arg_i32(env, argv[2], "proto", &protocol))
     return NULL;
   int r = socket(domain, type, protocol);
-  return num(env, RET_ERRNO(r));
+  return fd_result(env, r);
 }
 
 /* socketpair(family, type, proto, sv): the two fds land in sv[0] and sv[1], an Int32Array. */
 napi_value w_socketpair(napi_env env, napi_callback_info info) {
   ARGS(4);
   int32_t domain, type, protocol;
-  uint8_t *data;
-  size_t len;
+  uint8_t *out;
   if (!arg_i32(env, argv[0], "family", &domain) || !arg_i32(env, argv[1], "type", &type) ||
-      !arg_i32(env, argv[2], "proto", &protocol) || !arg_bytes(env, argv[3], "sv", &data, &len))
+      !arg_i32(env, argv[2], "proto", &protocol) || !arg_fd_pair(env, argv[3], "sv", &out))
     return NULL;
   int sv[2];
-  if (len < sizeof sv) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "sv must hold two int32 fds");
-    return NULL;
-  }
   int r = socketpair(domain, type, protocol, sv);
-  if (r == 0) memcpy(data, sv, sizeof sv);
-  return num(env, RET_ERRNO(r));
+  return fd_pair_result(env, r, sv, out);
 }
 
 /*
@@ -218,7 +212,7 @@ napi_value w_accept4(napi_env env, napi_callback_info info) {
       !arg_i32(env, argv[2], "flags", &flags))
     return NULL;
   int r = (int)sys_accept4(fd, sa, sa ? &salen : NULL, flags);
-  return num(env, RET_ERRNO(r));
+  return fd_result(env, r);
 }
 
 napi_value w_getsockname(napi_env env, napi_callback_info info) {
@@ -325,8 +319,11 @@ napi_value w_close(napi_env env, napi_callback_info info) {
   ARGS(1);
   int32_t fd;
   if (!arg_i32(env, argv[0], "fd", &fd)) return NULL;
+  /* close(2) releases the fd even when it fails (EINTR included): no longer ours either way. */
   int r = (int)sys_close(fd);
-  return num(env, RET_ERRNO(r));
+  int64_t result = RET_ERRNO(r);
+  fd_untrack(env, fd);
+  return num(env, result);
 }
 
 /*

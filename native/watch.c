@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "etlt.h"
+#include "handle.h"
 #include "sys.h"
 
 /*
@@ -24,74 +25,33 @@
  * I/O had a turn.
  */
 typedef struct {
+  etlt_handle_t base; /* first: the uv handle's data points here (see handle.h) */
   uv_poll_t handle;
-  napi_env env;
-  napi_ref callback;
-  napi_ref resource;
-  napi_ref events; /* the JS TypedArray each batch is copied into, as [fd, events] pairs */
-  napi_async_context context;
+  napi_ref events;           /* the JS TypedArray each batch is copied into, as [fd, events] pairs */
   struct epoll_event *batch; /* maxevents entries, for the kernel to write into */
   int maxevents;
-  int fd;       /* libuv's own duplicate of epfd, closed once uv_close is done with it */
-  int stopped;  /* watcher_release ran: references gone, uv_close requested */
-  int closed;   /* uv_close's callback ran */
-  int orphaned; /* no JS handle points here any more (finalized, or never made) */
-  /* Set while Node may tear the environment down with this watcher live (see watcher_env_cleanup). */
-  napi_async_cleanup_hook_handle hook;
+  int fd; /* libuv's own duplicate of epfd, closed once uv_close is done with it */
 } watcher_t;
 
 /* Marks our externals, so watch_stop/watch_ref refuse another addon's external. */
 static const napi_type_tag watcher_tag = {0x9c1e0f5a6b3d4e21ULL, 0x7f02d8c4a5b61e93ULL};
 
-/*
- * The struct has two owners: libuv, until the close callback, and the JS handle, until its
- * finalizer. The last to let go frees it, so a handle used again after watch_stop (or a
- * second watch_stop) reads a stopped watcher instead of freed memory.
- */
-static void watcher_free(watcher_t *w) {
+static void watcher_destroy(etlt_handle_t *h) {
+  watcher_t *w = (watcher_t *)h;
   free(w->batch);
   free(w);
 }
 
-static void watcher_on_close(uv_handle_t *h) {
-  watcher_t *w = h->data;
-  napi_async_cleanup_hook_handle hook = w->hook;
-  w->hook = NULL;
-  close(w->fd);
-  w->closed = 1;
-  if (w->orphaned) watcher_free(w);
-  /* Last: this tells Node the teardown may go on, up to unloading this very code. */
-  if (hook != NULL) napi_remove_async_cleanup_hook(hook);
-}
-
-static void watcher_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  watcher_t *w = data;
-  w->orphaned = 1;
-  if (w->closed) watcher_free(w);
-}
-
-static void watcher_release(watcher_t *w) {
-  if (w->stopped) return;
-  w->stopped = 1;
+static void watcher_close_uv(etlt_handle_t *h) {
+  watcher_t *w = (watcher_t *)h;
   uv_poll_stop(&w->handle);
-  napi_async_destroy(w->env, w->context);
-  napi_delete_reference(w->env, w->callback);
-  napi_delete_reference(w->env, w->resource);
-  napi_delete_reference(w->env, w->events);
-  uv_close((uv_handle_t *)&w->handle, watcher_on_close);
+  if (w->events != NULL) napi_delete_reference(h->env, w->events);
+  w->events = NULL;
+  uv_close((uv_handle_t *)&w->handle, handle_on_close);
 }
 
-/*
- * An environment torn down with the watcher live (a Worker ending, say). The hook is
- * asynchronous because uv_close completes on a later loop turn: a synchronous hook let Node
- * unload the addon first, and libuv then called watcher_on_close at an unmapped address.
- */
-static void watcher_env_cleanup(napi_async_cleanup_hook_handle hook, void *arg) {
-  watcher_t *w = arg;
-  w->hook = hook;
-  watcher_release(w);
+static void watcher_on_closed(etlt_handle_t *h) {
+  close(((watcher_t *)h)->fd);
 }
 
 /* watcher_drain's result when the events array can no longer take a batch. */
@@ -120,11 +80,11 @@ static int32_t watcher_drain(napi_env env, watcher_t *w) {
 
 static void watcher_on_poll(uv_poll_t *h, int status, int events) {
   (void)events;
-  watcher_t *w = h->data;
-  napi_env env = w->env;
+  watcher_t *w = (watcher_t *)h->data;
+  napi_env env = w->base.env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value cb = NULL, resource = NULL, argv[2], result;
+  napi_value argv[2];
   size_t argc = 1;
   const char *failed = "uv_poll";
   int32_t n = status;
@@ -138,34 +98,14 @@ static void watcher_on_poll(uv_poll_t *h, int status, int events) {
       n = -EINVAL;
     }
   }
-  napi_get_reference_value(env, w->callback, &cb);
-  napi_get_reference_value(env, w->resource, &resource);
   napi_create_int32(env, n, &argv[0]);
   if (n < 0) {
     /* Which call failed, so the listener can raise a Node-style error naming it. */
     napi_create_string_utf8(env, failed, NAPI_AUTO_LENGTH, &argv[1]);
     argc = 2;
   }
-  /* make_callback runs nextTick and microtasks after the listener, as Node's own I/O does. */
-  napi_status s = napi_make_callback(env, w->context, resource, cb, argc, argv, &result);
-  if (s != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value err;
-      napi_get_and_clear_last_exception(env, &err);
-      napi_fatal_exception(env, err);
-    }
-  }
+  handle_call(&w->base, argc, argv);
   napi_close_handle_scope(env, scope);
-}
-
-/* A Node-API call failed in watch_start (a broken environment): throw, unless it already did. */
-static napi_value watch_start_failed(napi_env env) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, "ERR_ETLT_WATCH", "watch_start: a Node-API call failed");
-  return NULL;
 }
 
 /*
@@ -198,11 +138,8 @@ napi_value w_watch_start(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "The \"listener\" argument must be a function");
     return NULL;
   }
-  uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
-    napi_throw_error(env, "ERR_ETLT_NO_LOOP", "no libuv loop for this environment");
-    return NULL;
-  }
+  uv_loop_t *loop = handle_loop(env);
+  if (loop == NULL) return NULL;
   /*
    * libuv polls a private duplicate: closing epfd while it is watched would otherwise make
    * libuv abort() (epoll_ctl EBADF in uv__io_poll when the close comes in the same tick), or
@@ -214,6 +151,7 @@ napi_value w_watch_start(napi_env env, napi_callback_info info) {
   if (w != NULL) w->batch = malloc(sizeof(struct epoll_event) * (size_t)maxevents);
   if (w == NULL || w->batch == NULL) {
     close(fd);
+    if (w != NULL) free(w->batch);
     free(w);
     return num(env, -ENOMEM);
   }
@@ -221,87 +159,33 @@ napi_value w_watch_start(napi_env env, napi_callback_info info) {
   int r = uv_poll_init(loop, &w->handle, fd);
   if (r < 0) {
     close(fd);
-    watcher_free(w);
+    watcher_destroy(&w->base);
     return num(env, r);
   }
-  w->handle.data = w;
-  w->env = env;
+  w->handle.data = &w->base;
   w->fd = fd;
-  napi_value resource, name, handle;
-  /* Checked: a failure here would leave a NULL reference for watcher_on_poll to call. */
-  if (napi_create_object(env, &resource) != napi_ok ||
-      napi_create_string_utf8(env, "ETLT_EPOLL_WATCH", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_async_init(env, resource, name, &w->context) != napi_ok ||
-      napi_create_reference(env, resource, 1, &w->resource) != napi_ok ||
-      napi_create_reference(env, argv[1], 1, &w->events) != napi_ok ||
-      napi_create_reference(env, argv[3], 1, &w->callback) != napi_ok) {
-    w->orphaned = 1;
-    watcher_release(w);
-    return watch_start_failed(env);
-  }
+  w->base.open = 1;
+  w->base.keepalive = (uv_handle_t *)&w->handle;
+  w->base.close_uv = watcher_close_uv;
+  w->base.on_closed = watcher_on_closed;
+  w->base.destroy = watcher_destroy;
+  if (!handle_init(&w->base, env, "ETLT_EPOLL_WATCH", argv[3]) ||
+      napi_create_reference(env, argv[1], 1, &w->events) != napi_ok)
+    return handle_abandon(&w->base, "ERR_ETLT_WATCH", "watch_start: a Node-API call failed");
   r = uv_poll_start(&w->handle, UV_READABLE, watcher_on_poll);
   if (r < 0) {
-    w->orphaned = 1;
-    watcher_release(w);
+    handle_abandon(&w->base, NULL, NULL);
     return num(env, r);
   }
-  if (napi_create_external(env, w, watcher_finalize, NULL, &handle) != napi_ok) {
-    w->orphaned = 1;
-    watcher_release(w);
-    return watch_start_failed(env);
-  }
-  /*
-   * The handle exists now, so its finalizer frees the struct after a failure. Untagged, the
-   * handle could never be stopped; without the hook, a Worker's teardown would unload this
-   * code before libuv's close callback ran (see watcher_env_cleanup).
-   */
-  if (napi_type_tag_object(env, handle, &watcher_tag) != napi_ok ||
-      napi_add_async_cleanup_hook(env, watcher_env_cleanup, w, &w->hook) != napi_ok) {
-    w->hook = NULL;
-    watcher_release(w);
-    return watch_start_failed(env);
-  }
-  return handle;
-}
-
-static int arg_watcher(napi_env env, napi_value v, watcher_t **w) {
-  void *p = NULL;
-  bool tagged = false;
-  napi_check_object_type_tag(env, v, &watcher_tag, &tagged);
-  if (!tagged || napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "The \"handle\" argument must be a watch handle");
-    return 0;
-  }
-  *w = p;
-  return 1;
+  return handle_wrap(&w->base, &watcher_tag);
 }
 
 /* watch_stop(handle): stops the watcher; safe to call again (a stopped handle does nothing). */
 napi_value w_watch_stop(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  watcher_t *w;
-  if (!arg_watcher(env, argv[0], &w)) return NULL;
-  if (!w->stopped) {
-    if (w->hook != NULL) napi_remove_async_cleanup_hook(w->hook);
-    w->hook = NULL;
-    watcher_release(w);
-  }
-  return NULL;
+  return handle_stop_js(env, info, &watcher_tag, "watch");
 }
 
 /* watch_ref(handle, ref): whether the watcher keeps the process alive. */
 napi_value w_watch_ref(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  watcher_t *w;
-  bool ref = true;
-  if (!arg_watcher(env, argv[0], &w)) return NULL;
-  if (napi_get_value_bool(env, argv[1], &ref) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "The \"ref\" argument must be a boolean");
-    return NULL;
-  }
-  if (!w->stopped) {
-    if (ref) uv_ref((uv_handle_t *)&w->handle);
-    else uv_unref((uv_handle_t *)&w->handle);
-  }
-  return NULL;
+  return handle_ref_js(env, info, &watcher_tag, "watch");
 }

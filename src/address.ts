@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { native } from './binding/index.js';
-import { AF_INET, AF_INET6, AF_UNIX, SOCKADDR_UN_SIZE } from './constants.js';
+import { AF_INET, AF_INET6, AF_UNIX, SOCKADDR_STORAGE_SIZE, SOCKADDR_UN_SIZE } from './constants.js';
 import { EtltAddressError } from './errors.js';
 import { integer, rangeError, typeError } from './validate.js';
 
@@ -121,4 +121,51 @@ export function decodeAddress(buf: Buffer, length: number): Address {
     return path.subarray(0, nul < 0 ? path.length : nul).toString();
   }
   return `<family ${family}>`;
+}
+
+/** A string as Python's repr() shows it: single quotes, backslash escapes. */
+function pyString(text: string): string {
+  const escaped = text.replace(/[\\']|[^\x20-\x7e]/g, (ch) => {
+    if (ch === '\\' || ch === "'") return `\\${ch}`;
+    const code = ch.charCodeAt(0);
+    if (ch === '\n') return '\\n';
+    if (ch === '\r') return '\\r';
+    if (ch === '\t') return '\\t';
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : ch;
+  });
+  return `'${escaped}'`;
+}
+
+/** An address as Python's str() shows it in a socket's repr: `('127.0.0.1', 8080)`, or a bare path. */
+export function formatAddress(address: Address): string {
+  // An abstract AF_UNIX name is bytes to Python (b'\x00name'); a path prints bare.
+  if (typeof address === 'string') return address.startsWith('\0') ? `b${pyString(address)}` : address;
+  return `(${address.map((part) => (typeof part === 'string' ? pyString(part) : String(part))).join(', ')})`;
+}
+
+/** CPython's repr of a socket: `<socket.socket fd=5, family=2, type=1, proto=0, laddr=('127.0.0.1', 8080)>`. */
+export function socketRepr(fd: number, family: number, type: number, proto: number): string {
+  let text = `<socket.socket${fd < 0 ? ' [closed]' : ''} fd=${fd}, family=${family}, type=${type}, proto=${proto}`;
+  if (fd >= 0) {
+    const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+    let n = native.getsockname(fd, sa);
+    const local = n >= 0 ? decodeAddress(sa, n) : '';
+    if (local !== '') text += `, laddr=${formatAddress(local)}`;
+    n = native.getpeername(fd, sa);
+    const remote = n >= 0 ? decodeAddress(sa, n) : '';
+    if (remote !== '') text += `, raddr=${formatAddress(remote)}`;
+  }
+  return `${text}>`;
+}
+
+/*
+ * An AF_UNIX peer's name needs its exact length: an unnamed peer is the bare family (2
+ * bytes, which Python reports as ''), an abstract one is '\0' plus exactly its bytes.
+ * accept4's native wrapper does not return the length, so ask getpeername(2), which
+ * reports the same address accept(2) does (Linux: unix_getname with peer set).
+ */
+export function unixPeerName(fd: number): Address {
+  const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+  const n = native.getpeername(fd, sa);
+  return n < 0 ? '' : decodeAddress(sa, n);
 }

@@ -154,8 +154,37 @@ export const ENXIO: number = c['ENXIO']!;
 export const EISDIR: number = c['EISDIR']!;
 export const ENODATA: number = c['ENODATA']!;
 export const EIO: number = c['EIO']!;
+export const O_DIRECT: number = c['O_DIRECT']!;
+export const EFD_CLOEXEC: number = c['EFD_CLOEXEC']!;
+export const EFD_NONBLOCK: number = c['EFD_NONBLOCK']!;
+export const EFD_SEMAPHORE: number = c['EFD_SEMAPHORE']!;
+export const TFD_CLOEXEC: number = c['TFD_CLOEXEC']!;
+export const TFD_NONBLOCK: number = c['TFD_NONBLOCK']!;
+export const TFD_TIMER_ABSTIME: number = c['TFD_TIMER_ABSTIME']!;
+export const TFD_TIMER_CANCEL_ON_SET: number = c['TFD_TIMER_CANCEL_ON_SET']!;
+export const CLOCK_REALTIME: number = c['CLOCK_REALTIME']!;
+export const CLOCK_MONOTONIC: number = c['CLOCK_MONOTONIC']!;
+export const CLOCK_BOOTTIME: number = c['CLOCK_BOOTTIME']!;
+export const CLOCK_REALTIME_ALARM: number = c['CLOCK_REALTIME_ALARM']!;
+export const CLOCK_BOOTTIME_ALARM: number = c['CLOCK_BOOTTIME_ALARM']!;
+export const ECANCELED: number = c['ECANCELED']!;
+export const EMSGSIZE: number = c['EMSGSIZE']!;
+export const EDESTADDRREQ: number = c['EDESTADDRREQ']!;
+export const ENOTTY: number = c['ENOTTY']!;
+export const GPIO_V2_LINE_FLAG_ACTIVE_LOW: number = c['GPIO_V2_LINE_FLAG_ACTIVE_LOW']!;
+export const GPIO_V2_LINE_FLAG_INPUT: number = c['GPIO_V2_LINE_FLAG_INPUT']!;
+export const GPIO_V2_LINE_FLAG_EDGE_RISING: number = c['GPIO_V2_LINE_FLAG_EDGE_RISING']!;
+export const GPIO_V2_LINE_FLAG_EDGE_FALLING: number = c['GPIO_V2_LINE_FLAG_EDGE_FALLING']!;
+export const GPIO_V2_LINE_FLAG_BIAS_PULL_UP: number = c['GPIO_V2_LINE_FLAG_BIAS_PULL_UP']!;
+export const GPIO_V2_LINE_FLAG_BIAS_PULL_DOWN: number = c['GPIO_V2_LINE_FLAG_BIAS_PULL_DOWN']!;
+export const GPIO_V2_LINE_FLAG_BIAS_DISABLED: number = c['GPIO_V2_LINE_FLAG_BIAS_DISABLED']!;
+export const GPIO_V2_LINE_FLAG_EVENT_CLOCK_REALTIME: number = c['GPIO_V2_LINE_FLAG_EVENT_CLOCK_REALTIME']!;
+export const GPIO_V2_LINE_EVENT_RISING_EDGE: number = c['GPIO_V2_LINE_EVENT_RISING_EDGE']!;
+export const GPIO_V2_LINE_EVENT_FALLING_EDGE: number = c['GPIO_V2_LINE_EVENT_FALLING_EDGE']!;
 
 /** Size of `struct sockaddr_storage`: room for any socket address. */
 export const SOCKADDR_STORAGE_SIZE: number = c['sizeof_sockaddr_storage']!;
 /** Size of `struct sockaddr_un`. */
 export const SOCKADDR_UN_SIZE: number = c['sizeof_sockaddr_un']!;
+/** Size of `struct gpio_v2_line_event`: one edge event read from a GPIO line fd. */
+export const GPIO_V2_LINE_EVENT_SIZE: number = c['sizeof_gpio_v2_line_event']!;

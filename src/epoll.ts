@@ -82,6 +82,7 @@ export class Epoll implements Disposable {
   /** Wraps an existing epoll fd; the object owns it from now on and closes it on `close()`. */
   static fromFd(fd: number): Epoll {
     adoptFd = fileDescriptor(fd, 'fd');
+    native.fd_adopt(adoptFd);
     return new Epoll();
   }
 
@@ -163,16 +164,22 @@ export class Epoll implements Disposable {
    * without a thread: libuv watches the epoll fd, and each wake-up drains up to 256 events
    * with a zero-timeout epoll_wait. Microtasks and `nextTick` run after each batch. Trigger
    * semantics are exactly `poll()`'s. A watched epoll keeps the process alive (see `ref`).
-   * An exception thrown by the listener is an uncaught exception. Replaces any earlier listener.
+   * An exception thrown by the listener is an uncaught exception; so is a failed wait, unless
+   * `onError` takes it. Replaces any earlier listener.
    */
-  watch(listener: EpollListener): this {
+  watch(listener: EpollListener, onError?: (err: EtltSystemError) => void): this {
     const epfd = this.#live('watch');
     func(listener, 'listener');
+    if (onError !== undefined) func(onError, 'onError');
     this.#stopWatch();
     const buf = this.#buffer(WATCH_BATCH);
     const handle = native.watch_start(epfd, buf, WATCH_BATCH, (n, failed) => {
       if (n > 0) listener(toPairs(buf, n));
-      else if (n < 0 && n !== -EINTR) throw new EtltSystemError(n, failed ?? 'epoll_wait');
+      else if (n < 0 && n !== -EINTR) {
+        const err = new EtltSystemError(n, failed ?? 'epoll_wait');
+        if (onError === undefined) throw err;
+        onError(err);
+      }
     });
     if (typeof handle === 'number') throw new EtltSystemError(handle, 'uv_poll_start');
     // Each watch() makes a new libuv handle, referenced by default: apply an earlier unref().

@@ -7,6 +7,8 @@ export { Socket } from './socket.js';
 export type { Address } from './socket.js';
 export type { HasFileno } from './validate.js';
 export { sys } from './sys.js';
+export * as os from './os.js';
+export type { EventfdReadOptions, TimerfdCreateOptions, TimerfdSettimeOptions, TimerfdSettimeNsOptions } from './os.js';
 export { select, Poll } from './select.js';
 export type { FileObject, PollEvent } from './select.js';
 export {
@@ -20,7 +22,8 @@ export {
   EVENT_WRITE,
 } from './selectors.js';
 export type { SelectorEvent, SelectorMapping } from './selectors.js';
-export { socketpair } from './socket.js';
+export { socketpair, create_connection, create_server } from './socket-create.js';
+export type { CreateConnectionOptions, CreateServerOptions } from './socket-create.js';
 export {
   EtltError,
   EtltArgTypeError,
@@ -63,8 +66,9 @@ export {
 export { syscallsByKind } from './trace/counters.js';
 export type { AllCounters, ServerCounters, ReactorCounters, ConnectionRecord } from './trace/counters.js';
 export { WorkerPool } from './cluster/pool.js';
-export type { WorkerExit } from './cluster/pool.js';
+export type { WorkerExit, WorkerPoolEvents } from './cluster/pool.js';
 export type { WorkerPoolOptions } from './cluster/options.js';
+export type { HttpServerEvents } from './http/server-events.js';
 export { BALANCES } from './cluster/balance.js';
 export type { Balance } from './cluster/balance.js';
 export type { WorkerServerOptions, CpuUsage } from './cluster/protocol.js';

@@ -13,10 +13,10 @@ import { fileDescriptor } from './validate.js';
  * the events (EVENT_READ | EVENT_WRITE) it is watched for, and the caller's data. Immutable:
  * `modify` returns a new key.
  */
-export class SelectorKey<T = unknown> {
+export class SelectorKey<T = unknown, F extends FileObject = FileObject> {
   constructor(
     /** The file object registered: an fd, or the very object with `fileno()`. */
-    readonly fileobj: FileObject,
+    readonly fileobj: F,
     /** Its file descriptor, as it was at registration. */
     readonly fd: number,
     /** EVENT_READ, EVENT_WRITE or both. */
@@ -29,23 +29,26 @@ export class SelectorKey<T = unknown> {
 }
 
 /** A ready key and the events (EVENT_READ | EVENT_WRITE, within its key's) that fired. */
-export type SelectorEvent<T = unknown> = [key: SelectorKey<T>, events: number];
+export type SelectorEvent<T = unknown, F extends FileObject = FileObject> = [key: SelectorKey<T, F>, events: number];
 
 /**
  * The read-only, live view of a selector's registrations (Python's `get_map()`): fd to key,
  * as a `ReadonlyMap` whose `get` and `has` also take the file object itself, and whose
  * `keys()` are the fds in registration order. Empty once its selector is closed.
  */
-export interface SelectorMapping<T = unknown> extends ReadonlyMap<number, SelectorKey<T>> {
+export interface SelectorMapping<T = unknown, F extends FileObject = FileObject> extends ReadonlyMap<
+  number,
+  SelectorKey<T, F>
+> {
   /** The key of a registered fd or file object, or undefined. */
-  get(fileobj: FileObject): SelectorKey<T> | undefined;
+  get(fileobj: FileObject): SelectorKey<T, F> | undefined;
   /** Whether an fd or file object is registered. */
   has(fileobj: FileObject): boolean;
 }
 
 /** A selector's registrations: fd to key, and the lookup of a file object's fd. */
-export class Registry<T> {
-  readonly keys = new Map<number, SelectorKey<T>>();
+export class Registry<T, F extends FileObject = FileObject> {
+  readonly keys = new Map<number, SelectorKey<T, F>>();
 
   /*
    * Python's `_fileobj_lookup`: the fileno(), or, when that is not a valid fd (a closed
@@ -64,24 +67,24 @@ export class Registry<T> {
     }
   }
 
-  keyOf(fileobj: FileObject): SelectorKey<T> {
+  keyOf(fileobj: FileObject): SelectorKey<T, F> {
     const fd = this.lookup(fileobj, true);
     const key = this.keys.get(fd);
     if (key === undefined) throw new EtltNotRegisteredError(`${describeFileObject(fileobj, fd)} is not registered`);
     return key;
   }
 
-  remove(fileobj: FileObject): SelectorKey<T> {
+  remove(fileobj: FileObject): SelectorKey<T, F> {
     const key = this.keyOf(fileobj);
     this.keys.delete(key.fd);
     return key;
   }
 }
 
-export class LiveMapping<T> implements SelectorMapping<T> {
-  readonly #registry: Registry<T>;
+export class LiveMapping<T, F extends FileObject = FileObject> implements SelectorMapping<T, F> {
+  readonly #registry: Registry<T, F>;
 
-  constructor(registry: Registry<T>) {
+  constructor(registry: Registry<T, F>) {
     this.#registry = registry;
   }
 
@@ -89,7 +92,7 @@ export class LiveMapping<T> implements SelectorMapping<T> {
     return this.#registry.keys.size;
   }
 
-  get(fileobj: FileObject): SelectorKey<T> | undefined {
+  get(fileobj: FileObject): SelectorKey<T, F> | undefined {
     const fd = this.#registry.lookup(fileobj, false);
     return fd === undefined ? undefined : this.#registry.keys.get(fd);
   }
@@ -98,11 +101,11 @@ export class LiveMapping<T> implements SelectorMapping<T> {
     return this.get(fileobj) !== undefined;
   }
 
-  forEach(callback: (key: SelectorKey<T>, fd: number, map: ReadonlyMap<number, SelectorKey<T>>) => void): void {
+  forEach(callback: (key: SelectorKey<T, F>, fd: number, map: ReadonlyMap<number, SelectorKey<T, F>>) => void): void {
     for (const [fd, key] of this.#registry.keys) callback(key, fd, this);
   }
 
-  entries(): MapIterator<[number, SelectorKey<T>]> {
+  entries(): MapIterator<[number, SelectorKey<T, F>]> {
     return this.#registry.keys.entries();
   }
 
@@ -110,11 +113,11 @@ export class LiveMapping<T> implements SelectorMapping<T> {
     return this.#registry.keys.keys();
   }
 
-  values(): MapIterator<SelectorKey<T>> {
+  values(): MapIterator<SelectorKey<T, F>> {
     return this.#registry.keys.values();
   }
 
-  [Symbol.iterator](): MapIterator<[number, SelectorKey<T>]> {
+  [Symbol.iterator](): MapIterator<[number, SelectorKey<T, F>]> {
     return this.#registry.keys.entries();
   }
 }

@@ -40,19 +40,19 @@ function checkTimeout(timeout: unknown): number | null {
 }
 
 /** The registrations of a selector, for its subclasses in this module (set in BaseSelector's static block). */
-let registryOf: <T>(selector: BaseSelector<T>) => Registry<T>;
+let registryOf: <T, F extends FileObject>(selector: BaseSelector<T, F>) => Registry<T, F>;
 
 /**
  * What every selector shares (Python's `BaseSelector` with `_BaseSelectorImpl`): the fd to
  * key table, the lookup of a file object's fd, `getKey`, `getMap`, `close` and dispose.
  * Subclasses add the polling mechanism.
  */
-export abstract class BaseSelector<T = unknown> implements Disposable {
-  readonly #registry = new Registry<T>();
-  #map: SelectorMapping<T> | null = new LiveMapping(this.#registry);
+export abstract class BaseSelector<T = unknown, F extends FileObject = FileObject> implements Disposable {
+  readonly #registry = new Registry<T, F>();
+  #map: SelectorMapping<T, F> | null = new LiveMapping<T, F>(this.#registry);
 
   static {
-    registryOf = <U>(selector: BaseSelector<U>): Registry<U> => {
+    registryOf = <U, G extends FileObject>(selector: BaseSelector<U, G>): Registry<U, G> => {
       if (selector.#map === null) throw new EtltClosedError('selector', 'select');
       return selector.#registry;
     };
@@ -63,14 +63,14 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * returns its key. RangeError for events that are 0 or outside READ | WRITE or for a
    * negative fd; {@link EtltAlreadyRegisteredError} if it, or its fd, is already registered.
    */
-  register(fileobj: FileObject, events: number, data?: T): SelectorKey<T> {
+  register(fileobj: F, events: number, data?: T): SelectorKey<T, F> {
     this.#live('register');
     const ev = checkEvents(events);
     const fd = this.#registry.lookup(fileobj, true);
     if (this.#registry.keys.has(fd)) {
       throw new EtltAlreadyRegisteredError(`${describeFileObject(fileobj, fd)} (FD ${fd}) is already registered`);
     }
-    const key = new SelectorKey<T>(fileobj, fd, ev, data);
+    const key = new SelectorKey<T, F>(fileobj, fd, ev, data);
     this.#registry.keys.set(fd, key);
     return key;
   }
@@ -80,7 +80,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * registered. A file object closed since it was registered is unregistered all the same
    * (found by identity when its `fileno()` is no longer valid), without a system error.
    */
-  unregister(fileobj: FileObject): SelectorKey<T> {
+  unregister(fileobj: FileObject): SelectorKey<T, F> {
     this.#live('unregister');
     return this.#registry.remove(fileobj);
   }
@@ -89,16 +89,17 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * Changes the events or the data of a registered `fileobj`, returning the new key (the
    * same key when neither changed); {@link EtltNotRegisteredError} if it is not registered.
    */
-  modify(fileobj: FileObject, events: number, data?: T): SelectorKey<T> {
+  modify(fileobj: FileObject, events: number, data?: T): SelectorKey<T, F> {
     this.#live('modify');
     const key = this.#registry.keyOf(fileobj);
     const ev = checkEvents(events);
     if (ev !== key.events) {
       this.unregister(fileobj);
-      return this.register(fileobj, ev, data);
+      // The key keeps the object first registered, so key.fileobj stays what the caller's type says.
+      return this.register(key.fileobj, ev, data);
     }
     if (data === key.data) return key;
-    const changed = new SelectorKey<T>(key.fileobj, key.fd, key.events, data);
+    const changed = new SelectorKey<T, F>(key.fileobj, key.fd, key.events, data);
     this.#registry.keys.set(key.fd, changed);
     return changed;
   }
@@ -109,7 +110,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * `[key, events]` for each ready one, `events` within its key's. EINTR is retried with the
    * time that remains (PEP 475). Blocks the thread while it waits.
    */
-  abstract select(timeout?: number | null): SelectorEvent<T>[];
+  abstract select(timeout?: number | null): SelectorEvent<T, F>[];
 
   /** Closes the selector and forgets every registration; safe to call more than once. */
   close(): void {
@@ -122,13 +123,13 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   }
 
   /** The key of a registered `fileobj`; {@link EtltNotRegisteredError} if none, ERR_ETLT_CLOSED once closed. */
-  getKey(fileobj: FileObject): SelectorKey<T> {
+  getKey(fileobj: FileObject): SelectorKey<T, F> {
     this.#live('getKey');
     return this.#registry.keyOf(fileobj);
   }
 
   /** The live, read-only map of the registrations; null once closed, as Python's None. */
-  getMap(): SelectorMapping<T> | null {
+  getMap(): SelectorMapping<T, F> | null {
     return this.#map;
   }
 
@@ -147,31 +148,31 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
  * FD_SETSIZE (1024) succeeds, as in Python, but `select()` then throws the RangeError that
  * names it: use `EpollSelector` or `PollSelector` for more fds.
  */
-export class SelectSelector<T = unknown> extends BaseSelector<T> {
+export class SelectSelector<T = unknown, F extends FileObject = FileObject> extends BaseSelector<T, F> {
   readonly #readers = new Set<number>();
   readonly #writers = new Set<number>();
 
-  override register(fileobj: FileObject, events: number, data?: T): SelectorKey<T> {
+  override register(fileobj: F, events: number, data?: T): SelectorKey<T, F> {
     const key = super.register(fileobj, events, data);
     if (events & EVENT_READ) this.#readers.add(key.fd);
     if (events & EVENT_WRITE) this.#writers.add(key.fd);
     return key;
   }
 
-  override unregister(fileobj: FileObject): SelectorKey<T> {
+  override unregister(fileobj: FileObject): SelectorKey<T, F> {
     const key = super.unregister(fileobj);
     this.#readers.delete(key.fd);
     this.#writers.delete(key.fd);
     return key;
   }
 
-  override select(timeout?: number | null): SelectorEvent<T>[] {
+  override select(timeout?: number | null): SelectorEvent<T, F>[] {
     const registry = registryOf(this);
     const seconds = checkTimeout(timeout);
     const [r, w] = select(this.#readers, this.#writers, [], seconds === null ? null : Math.max(seconds, 0));
     const readable = new Set(r);
     const writable = new Set(w);
-    const ready: SelectorEvent<T>[] = [];
+    const ready: SelectorEvent<T, F>[] = [];
     for (const fd of new Set([...r, ...w])) {
       const events = (readable.has(fd) ? EVENT_READ : 0) | (writable.has(fd) ? EVENT_WRITE : 0);
       const key = registry.keys.get(fd);
@@ -202,7 +203,7 @@ type Wait = (seconds: number | null, maxevents: number) => (readonly [number, nu
  * mapped to the mechanism's masks, a registration undone when the mechanism refuses it, and
  * an unregister that tolerates a file object closed since (epoll_ctl's EBADF or ENOENT).
  */
-abstract class PollLikeSelector<T> extends BaseSelector<T> {
+abstract class PollLikeSelector<T, F extends FileObject = FileObject> extends BaseSelector<T, F> {
   readonly #poller: Poller;
   readonly #readMask: number;
   readonly #writeMask: number;
@@ -216,7 +217,7 @@ abstract class PollLikeSelector<T> extends BaseSelector<T> {
     this.#wait = wait;
   }
 
-  override register(fileobj: FileObject, events: number, data?: T): SelectorKey<T> {
+  override register(fileobj: F, events: number, data?: T): SelectorKey<T, F> {
     const key = super.register(fileobj, events, data);
     try {
       this.#poller.register(key.fd, this.#mask(events));
@@ -227,7 +228,7 @@ abstract class PollLikeSelector<T> extends BaseSelector<T> {
     return key;
   }
 
-  override unregister(fileobj: FileObject): SelectorKey<T> {
+  override unregister(fileobj: FileObject): SelectorKey<T, F> {
     const key = super.unregister(fileobj);
     try {
       this.#poller.unregister(key.fd);
@@ -239,7 +240,7 @@ abstract class PollLikeSelector<T> extends BaseSelector<T> {
     return key;
   }
 
-  override modify(fileobj: FileObject, events: number, data?: T): SelectorKey<T> {
+  override modify(fileobj: FileObject, events: number, data?: T): SelectorKey<T, F> {
     const key = this.getKey(fileobj);
     const registry = registryOf(this);
     const ev = checkEvents(events);
@@ -256,19 +257,19 @@ abstract class PollLikeSelector<T> extends BaseSelector<T> {
     }
     if (data !== key.data) changed = true;
     if (!changed) return key;
-    const next = new SelectorKey<T>(key.fileobj, key.fd, ev, data);
+    const next = new SelectorKey<T, F>(key.fileobj, key.fd, ev, data);
     registry.keys.set(key.fd, next);
     return next;
   }
 
-  override select(timeout?: number | null): SelectorEvent<T>[] {
+  override select(timeout?: number | null): SelectorEvent<T, F>[] {
     const registry = registryOf(this);
     const seconds = checkTimeout(timeout);
     // maxevents must be positive: select() works with nothing registered too.
     const pairs = this.#wait(seconds === null ? null : Math.max(seconds, 0), Math.max(registry.keys.size, 1));
     // As Python maps them: any bit but the read one (OUT, ERR, HUP, NVAL) is WRITE, any but
     // the write one is READ, then masked with the key's events.
-    const out: SelectorEvent<T>[] = [];
+    const out: SelectorEvent<T, F>[] = [];
     for (const [fd, event] of pairs) {
       let events = 0;
       if (event & ~this.#readMask) events |= EVENT_WRITE;
@@ -289,7 +290,7 @@ abstract class PollLikeSelector<T> extends BaseSelector<T> {
  * registered is reported ready (poll(2) gives POLLNVAL, which maps to both events) until it
  * is unregistered.
  */
-export class PollSelector<T = unknown> extends PollLikeSelector<T> {
+export class PollSelector<T = unknown, F extends FileObject = FileObject> extends PollLikeSelector<T, F> {
   constructor() {
     const poll = new Poll();
     // poll() has a resolution of 1 ms: round up, to wait at least the timeout.
@@ -305,7 +306,7 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T> {
  * Its key stays until then: registering the new file under the reused number first is an
  * {@link EtltAlreadyRegisteredError}, as Python's KeyError.
  */
-export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
+export class EpollSelector<T = unknown, F extends FileObject = FileObject> extends PollLikeSelector<T, F> {
   readonly #epoll: Epoll;
 
   constructor() {
@@ -330,4 +331,4 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
 /** The best selector on Linux: {@link EpollSelector}, as in Python. */
 export const DefaultSelector = EpollSelector;
 /** The best selector on Linux: {@link EpollSelector}, as in Python. */
-export type DefaultSelector<T = unknown> = EpollSelector<T>;
+export type DefaultSelector<T = unknown, F extends FileObject = FileObject> = EpollSelector<T, F>;

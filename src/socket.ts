@@ -1,21 +1,24 @@
 /**
- * `Socket`: the part of Python's `socket.socket` that servers (and the seed) need.
+ * `Socket`: Python's `socket.socket`: TCP, UDP and AF_UNIX, blocking, non-blocking or with a timeout.
  */
+import { inspect } from 'node:util';
 import { native } from './binding/index.js';
-import { decodeAddress, encodeAddress } from './address.js';
+import { decodeAddress, encodeAddress, socketRepr, unixPeerName } from './address.js';
 import type { Address } from './address.js';
 import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  EAGAIN,
+  EINPROGRESS,
   EINTR,
-  EPOLLOUT,
-  EPOLL_CLOEXEC,
-  EPOLL_CTL_ADD,
+  ETIMEDOUT,
   F_GETFL,
   F_SETFL,
   MSG_NOSIGNAL,
   O_NONBLOCK,
+  POLLIN,
+  POLLOUT,
   SOL_SOCKET,
   SO_ERROR,
   SOCKADDR_STORAGE_SIZE,
@@ -25,6 +28,7 @@ import {
 } from './constants.js';
 import { EtltSystemError, check } from './errors.js';
 import { closeOnCollect, release } from './finalizer.js';
+import { timeoutArg, waitReady } from './socket-wait.js';
 import { bytes, fileDescriptor, flag, integer, rangeError, typeError, writableBytes } from './validate.js';
 
 export type { Address } from './address.js';
@@ -32,14 +36,6 @@ export type { Address } from './address.js';
 const TYPE_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
 /** Set by `Socket.fromFd` and `accept()` for the one constructor call that adopts an fd. */
 let adoptFd = -1;
-
-/** Repeats a native call while it fails with EINTR (PEP 475). */
-function retry(call: () => number): number {
-  for (;;) {
-    const r = call();
-    if (r !== -EINTR) return r;
-  }
-}
 
 /**
  * A socket (socket(2)), created with SOCK_CLOEXEC and blocking by default, as in Python.
@@ -51,6 +47,8 @@ function retry(call: () => number): number {
  */
 export class Socket implements Disposable {
   #fd: number;
+  /** settimeout's positive timeout in ms (the fd is then O_NONBLOCK); 0: none, as fcntl says. */
+  #timeoutMs = 0;
   /** The address family: AF_INET, AF_INET6 or AF_UNIX. */
   readonly family: number;
   /** The socket type without SOCK_NONBLOCK/SOCK_CLOEXEC, as Python reports it. */
@@ -80,6 +78,8 @@ export class Socket implements Disposable {
   /** Wraps an existing socket fd of the given family and type; the object owns it from now on. */
   static fromFd(fd: number, family: number = AF_INET, type: number = SOCK_STREAM, proto = 0): Socket {
     adoptFd = fileDescriptor(fd, 'fd');
+    // Owned from now on: closed at the environment's teardown (a Worker's end) if not before.
+    native.fd_adopt(adoptFd);
     try {
       return new Socket(family, type, proto);
     } finally {
@@ -105,6 +105,7 @@ export class Socket implements Disposable {
     const fd = this.#fd;
     this.#fd = -1;
     release(this);
+    if (fd >= 0) native.fd_forget(fd);
     return fd;
   }
 
@@ -170,37 +171,91 @@ export class Socket implements Disposable {
    */
   #connect(sa: Uint8Array): number {
     const r = native.connect(this.#fd, sa);
-    if (r !== -EINTR || !this.getBlocking()) return r;
-    const epfd = check(native.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
-    try {
-      check(native.epoll_ctl(epfd, EPOLL_CTL_ADD, this.#fd, EPOLLOUT), 'epoll_ctl');
-      const events = new Uint32Array(2);
-      while (native.epoll_wait(epfd, events, 1, -1) === -EINTR);
-    } finally {
-      native.close(epfd);
+    const timed = this.#timeoutMs > 0 && (r === -EINPROGRESS || r === -EINTR);
+    if (!timed && (r !== -EINTR || !this.getBlocking())) return r;
+    if (timed) {
+      // Python's timeout mode: wait for the handshake up to the timeout.
+      const w = this.#io(POLLOUT, () => -EAGAIN, performance.now() + this.#timeoutMs, true);
+      if (w < 0) return w;
+    } else {
+      while (waitReady(this.#fd, POLLOUT, -1) === -EINTR);
     }
     const err = this.getsockopt(SOL_SOCKET, SO_ERROR);
     return err === 0 ? 0 : -err;
   }
 
-  /** Sets (true/1) or clears (false/0) blocking mode, with fcntl O_NONBLOCK. */
+  /** Sets (true/1) or clears (false/0) blocking mode, with fcntl O_NONBLOCK; drops any timeout. */
   setBlocking(blocking: boolean | number): void {
     const on = flag(blocking, 'flag');
+    this.#setNonBlocking(!on);
+    this.#timeoutMs = 0;
+  }
+
+  #setNonBlocking(nonBlocking: boolean): void {
+    const on = !nonBlocking;
     const flags = check(native.fcntl(this.#fd, F_GETFL, 0), 'fcntl');
     const next = on ? flags & ~O_NONBLOCK : flags | O_NONBLOCK;
     if (next !== flags) check(native.fcntl(this.#fd, F_SETFL, next), 'fcntl');
   }
 
-  /** True unless the socket is in non-blocking mode. */
+  /** True unless the socket is in non-blocking mode (Python: `gettimeout() != 0`). */
   getBlocking(): boolean {
-    return (check(native.fcntl(this.#fd, F_GETFL, 0), 'fcntl') & O_NONBLOCK) === 0;
+    return this.#timeoutMs > 0 || (check(native.fcntl(this.#fd, F_GETFL, 0), 'fcntl') & O_NONBLOCK) === 0;
+  }
+
+  /**
+   * Python's `settimeout(value)`: null blocks, 0 is non-blocking, seconds make every blocking
+   * call (accept, connect, recv*, send*, sendall as a whole) wait at most that long and then
+   * throw {@link EtltSystemError} `ETIMEDOUT` (Python's TimeoutError). As in Python, the fd
+   * itself is then O_NONBLOCK. The wait is poll(2) in this thread: it holds Node's loop for up
+   * to the timeout, as any blocking call does.
+   */
+  settimeout(value: number | null): void {
+    const timeout = timeoutArg(value);
+    if (timeout === null || timeout === 0) return this.setBlocking(timeout === null);
+    this.#setNonBlocking(true);
+    // Whole milliseconds, rounded up: poll(2)'s unit; a timeout never ends early.
+    this.#timeoutMs = Math.ceil(timeout * 1000);
+  }
+
+  /** Python's `gettimeout()`: seconds, 0 when non-blocking, null when blocking. */
+  gettimeout(): number | null {
+    if (this.#timeoutMs > 0) return this.#timeoutMs / 1000;
+    return this.getBlocking() ? null : 0;
+  }
+
+  /**
+   * A call that may block: retried on EINTR (PEP 475); with a timeout, on EAGAIN after
+   * waiting for `events` until `deadline` (ETIMEDOUT past it). `waitFirst`: wait before calling.
+   */
+  #io(events: number, call: () => number, deadline = 0, waitFirst = false): number {
+    if (this.#timeoutMs > 0 && deadline === 0) deadline = performance.now() + this.#timeoutMs;
+    let r = waitFirst ? -EAGAIN : call();
+    for (;;) {
+      if (r === -EINTR) {
+        r = call();
+        continue;
+      }
+      if (r !== -EAGAIN || this.#timeoutMs === 0) return r;
+      const left = Math.ceil(deadline - performance.now());
+      if (left <= 0) return this.#timedOut();
+      const n = waitReady(this.#fd, events, left);
+      if (n === 0) return this.#timedOut();
+      if (n < 0 && n !== -EINTR) return n;
+      if (waitFirst && n > 0) return 0;
+      r = call();
+    }
+  }
+
+  #timedOut(): never {
+    throw new EtltSystemError(-ETIMEDOUT, 'poll', `timed out after ${this.#timeoutMs / 1000} s`);
   }
 
   /** Accepts a connection: a new blocking socket (SOCK_CLOEXEC) and the peer's address. */
   accept(): [Socket, Address] {
     const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
     const fd = check(
-      retry(() => native.accept4(this.#fd, sa, SOCK_CLOEXEC)),
+      this.#io(POLLIN, () => native.accept4(this.#fd, sa, SOCK_CLOEXEC)),
       'accept4',
     );
     const peer = Socket.fromFd(fd, this.family, this.type, this.proto);
@@ -214,7 +269,7 @@ export class Socket implements Disposable {
     integer(flags, 'flags', 0, 0x7fffffff);
     const buf = Buffer.allocUnsafe(bufsize);
     const n = check(
-      retry(() => native.recv(this.#fd, buf, 0, bufsize, flags)),
+      this.#io(POLLIN, () => native.recv(this.#fd, buf, 0, bufsize, flags)),
       'recv',
     );
     // A short read keeps only its own bytes, not a mostly empty bufsize allocation.
@@ -228,7 +283,7 @@ export class Socket implements Disposable {
     integer(flags, 'flags', 0, 0x7fffffff);
     const len = nbytes === 0 ? out.byteLength : nbytes;
     return check(
-      retry(() => native.recv(this.#fd, out, 0, len, flags)),
+      this.#io(POLLIN, () => native.recv(this.#fd, out, 0, len, flags)),
       'recv',
     );
   }
@@ -238,7 +293,7 @@ export class Socket implements Disposable {
     const buf = bytes(data, 'data');
     integer(flags, 'flags', 0, 0x7fffffff);
     return check(
-      retry(() => native.send(this.#fd, buf, 0, buf.byteLength, flags | MSG_NOSIGNAL)),
+      this.#io(POLLOUT, () => native.send(this.#fd, buf, 0, buf.byteLength, flags | MSG_NOSIGNAL)),
       'send',
     );
   }
@@ -251,8 +306,14 @@ export class Socket implements Disposable {
     const buf = bytes(data, 'data');
     integer(flags, 'flags', 0, 0x7fffffff);
     let off = 0;
+    // With a timeout, it bounds the whole call, as Python's sendall (3.5+).
+    const deadline = this.#timeoutMs > 0 ? performance.now() + this.#timeoutMs : 0;
     while (off < buf.byteLength) {
-      const n = retry(() => native.send(this.#fd, buf, off, buf.byteLength - off, flags | MSG_NOSIGNAL));
+      const n = this.#io(
+        POLLOUT,
+        () => native.send(this.#fd, buf, off, buf.byteLength - off, flags | MSG_NOSIGNAL),
+        deadline,
+      );
       if (n < 0) {
         const err = new EtltSystemError(n, 'send');
         Object.defineProperty(err, 'bytesSent', { value: off, enumerable: true });
@@ -260,6 +321,61 @@ export class Socket implements Disposable {
       }
       off += n;
     }
+  }
+
+  /**
+   * Python's `sendto(data, address)` or `sendto(data, flags, address)`: one datagram to
+   * `address` (or bytes, on a stream socket that ignores it); returns the count sent.
+   */
+  sendto(data: Uint8Array | string, address: Address): number;
+  sendto(data: Uint8Array | string, flags: number, address: Address): number;
+  sendto(data: Uint8Array | string, flagsOrAddress: number | Address, address?: Address): number {
+    const buf = bytes(data, 'data');
+    const withFlags = arguments.length > 2;
+    const flags = withFlags ? integer(flagsOrAddress, 'flags', 0, 0x7fffffff) : 0;
+    const sa = encodeAddress(this.family, withFlags ? address : flagsOrAddress);
+    return check(
+      this.#io(POLLOUT, () => native.sendto(this.#fd, buf, 0, buf.byteLength, flags | MSG_NOSIGNAL, sa)),
+      'sendto',
+    );
+  }
+
+  /**
+   * Python's `recvfrom(bufsize, flags=0)`: one datagram (at most `bufsize` bytes, the rest of a
+   * longer one discarded, as recvfrom(2) does) and its sender's address.
+   */
+  recvfrom(bufsize: number, flags = 0): [data: Buffer, address: Address] {
+    integer(bufsize, 'bufsize', 0, 0x7fffffff);
+    const buf = Buffer.allocUnsafe(bufsize);
+    const [n, address] = this.#recvfrom(buf, bufsize, flags);
+    return [n === bufsize ? buf : Buffer.from(buf.subarray(0, n)), address];
+  }
+
+  /** Python's `recvfrom_into(buffer, nbytes=0, flags=0)`: `[count, address]`, into the caller's buffer. */
+  recvfromInto(buffer: Uint8Array, nbytes = 0, flags = 0): [count: number, address: Address] {
+    const out = writableBytes(buffer, 'buffer');
+    integer(nbytes, 'nbytes', 0, out.byteLength);
+    return this.#recvfrom(out, nbytes === 0 ? out.byteLength : nbytes, flags);
+  }
+
+  #recvfrom(out: Uint8Array, length: number, flags: number): [number, Address] {
+    integer(flags, 'flags', 0, 0x7fffffff);
+    const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+    const salen = new Int32Array(1);
+    const n = check(
+      this.#io(POLLIN, () => native.recvfrom(this.#fd, out, 0, length, flags, sa, salen)),
+      'recvfrom',
+    );
+    return [n, decodeAddress(sa, salen[0]!)];
+  }
+
+  /** CPython's repr: `<socket.socket fd=5, family=2, type=1, proto=0, laddr=('127.0.0.1', 8080)>`. */
+  toString(): string {
+    return socketRepr(this.#fd, this.family, this.type, this.proto);
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
   }
 
   /** Shuts down one or both halves: SHUT_RD, SHUT_WR or SHUT_RDWR. */
@@ -296,34 +412,4 @@ export class Socket implements Disposable {
     const n = check(native.getpeername(this.#fd, sa), 'getpeername');
     return decodeAddress(sa, n);
   }
-}
-
-/*
- * An AF_UNIX peer's name needs its exact length: an unnamed peer is the bare family (2
- * bytes, which Python reports as ''), an abstract one is '\0' plus exactly its bytes.
- * accept4's native wrapper does not return the length, so ask getpeername(2), which
- * reports the same address accept(2) does (Linux: unix_getname with peer set).
- */
-function unixPeerName(fd: number): Address {
-  const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
-  const n = native.getpeername(fd, sa);
-  return n < 0 ? '' : decodeAddress(sa, n);
-}
-
-/**
- * Python's `socket.socketpair()`: two connected sockets (socketpair(2)), created with
- * SOCK_CLOEXEC and blocking unless `type` has SOCK_NONBLOCK. Linux makes pairs of AF_UNIX
- * sockets only; another family fails with errno EOPNOTSUPP (code `ENOTSUP`, as Node names 95).
- */
-export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM, proto = 0): [Socket, Socket] {
-  integer(family, 'family', 0, 0xffff);
-  integer(type, 'type', 0, 0x7fffffff);
-  integer(proto, 'proto', 0, 0x7fffffff);
-  // The families a Socket accepts, checked before any fd exists, so adopting both cannot fail.
-  if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
-    throw rangeError('family', 'AF_INET, AF_INET6 or AF_UNIX', family);
-  }
-  const sv = new Int32Array(2);
-  check(native.socketpair(family, type | SOCK_CLOEXEC, proto, sv), 'socketpair');
-  return [Socket.fromFd(sv[0]!, family, type, proto), Socket.fromFd(sv[1]!, family, type, proto)];
 }

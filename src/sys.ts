@@ -40,6 +40,9 @@
  * - `turn_start(listener)`, `turn_stop(handle)`, `turn_ref(handle, ref)`, `uv_backend_fd()`,
  *   `uv_backend_timeout()`: a hook that lets a backend without a watchable fd (poll,
  *   select) block in libuv's place on every turn of Node's loop (see native/turn.c).
+ * - `gpio_v2_get_line(chipfd, offsets, consumer, flags)`: a line request on a GPIO
+ *   character device (/dev/gpiochipN): the line fd, readable (EPOLLIN) while edge events
+ *   (`GPIO_V2_LINE_EVENT_SIZE`-byte struct gpio_v2_line_event records) are queued.
  *
  * Arguments are not validated beyond what keeps the kernel inside the buffers.
  */
@@ -82,4 +85,5 @@ export const sys = {
   turn_ref: native.turn_ref,
   uv_backend_fd: native.uv_backend_fd,
   uv_backend_timeout: native.uv_backend_timeout,
+  gpio_v2_get_line: native.gpio_v2_get_line,
 } as const;

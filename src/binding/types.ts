@@ -99,5 +99,50 @@ export interface NativeBinding {
   readonly uv_backend_fd: () => number;
   /** libuv's uv_backend_timeout: how long its next poll would sleep, in ms (-1: no limit). */
   readonly uv_backend_timeout: () => number;
+  /** pipe2(2): the read end lands in `fds[0]`, the write end in `fds[1]`; returns 0 or -errno. */
+  readonly pipe2: (flags: number, fds: Int32Array) => number;
+  readonly eventfd: (initval: number, flags: number) => number;
+  readonly timerfd_create: (clockid: number, flags: number) => number;
+  /**
+   * timerfd_settime(2): `spec` and `old` are struct itimerspec as a BigInt64Array of 4
+   * (it_value's tv_sec and tv_nsec, then it_interval's); the previous setting lands in `old`.
+   */
+  readonly timerfd_settime: (fd: number, flags: number, spec: BigInt64Array, old: BigInt64Array) => number;
+  /** timerfd_gettime(2) into `out`, laid out as timerfd_settime's `spec`. */
+  readonly timerfd_gettime: (fd: number, out: BigInt64Array) => number;
+  readonly read: (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
+  readonly write: (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
+  /** sendto(2) with an encoded sockaddr. */
+  readonly sendto: (
+    fd: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    flags: number,
+    address: Uint8Array,
+  ) => number;
+  /** recvfrom(2): the sender's sockaddr into `address`, its length into `addrlen[0]`. */
+  readonly recvfrom: (
+    fd: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    flags: number,
+    address: Uint8Array,
+    addrlen: Int32Array,
+  ) => number;
+  /**
+   * Each environment (the main thread, each Worker) closes the fds the addon opened for it and
+   * its `close` did not, when it is torn down. `fd_forget` gives one up (Socket.detach);
+   * `fd_adopt` takes one in (Epoll.fromFd, Socket.fromFd).
+   */
+  readonly fd_forget: (fd: number) => void;
+  /**
+   * ioctl(chipfd, GPIO_V2_GET_LINE_IOCTL): requests the lines at `offsets` (1 to 64) of a
+   * /dev/gpiochipN fd with GPIO_V2_LINE_FLAG_* `flags`; the line fd, or -errno (-ENOTTY for
+   * an fd that is not a GPIO chip).
+   */
+  readonly gpio_v2_get_line: (chipfd: number, offsets: Uint32Array, consumer: string, flags: number) => number;
+  readonly fd_adopt: (fd: number) => void;
   readonly constants: NativeConstants;
 }

@@ -67,12 +67,18 @@ interface Slot {
   last: WorkerStats | undefined;
 }
 
+/** The events a `WorkerPool` emits, typed for `on`, `once`, `off` and `emit`. */
+export interface WorkerPoolEvents {
+  exit: [exit: WorkerExit];
+  error: [err: Error];
+}
+
 /**
  * A pool of worker processes serving one address. `start()` resolves once every worker
  * serves; `stop()` once every worker has exited. Emits 'exit' (a {@link WorkerExit}) for
  * each worker that exits, and 'error' for a replacement that could not be started.
  */
-export class WorkerPool extends EventEmitter {
+export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncDisposable {
   readonly workers: number;
   readonly balance: Balance;
   readonly #options: WorkerPoolOptions;
@@ -192,6 +198,11 @@ export class WorkerPool extends EventEmitter {
     const live = this.#slots.filter((s) => s.child?.connected === true && s.last !== undefined);
     await Promise.all(live.map((slot) => this.#askStats(slot)));
     return this.#collect();
+  }
+
+  /** `await using pool = new WorkerPool(...)`: stop() with its default deadline. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
   }
 
   /**

@@ -27,6 +27,7 @@ import { resolveServerOptions } from './options.js';
 import type { Backend, Mode, Trigger } from './trigger/catalog.js';
 import { unsupportedBackend } from './trigger/catalog.js';
 import { strategyFor } from './trigger/index.js';
+import type { HttpServerEvents } from './server-events.js';
 
 export type { HttpServerOptions } from './options.js';
 
@@ -55,7 +56,7 @@ export const DEFAULT_CLOSE_DEADLINE_MS = 5000;
  * itself, never for a client's misbehaviour; 'handlerError' (when listened to) for a handler
  * that failed.
  */
-export class HttpServer extends EventEmitter {
+export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncDisposable {
   readonly #engine: ServerEngine;
   readonly #host: string;
   readonly #port: number;
@@ -206,6 +207,11 @@ export class HttpServer extends EventEmitter {
     }
     if (this.#resolveClosed !== undefined) this.#setDeadline(deadlineMs);
     return this.#closing;
+  }
+
+  /** `await using server = new HttpServer(...)`: close() with its default deadline. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** The records of the first `traceConnections` connections that have closed. */
