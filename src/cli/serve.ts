@@ -1,7 +1,7 @@
 /**
  * `etlt serve`: runs the HTTP server from the command line, with the seed's printing.
  */
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { EtltUsageError } from '../errors.js';
 import { HttpServer } from '../http/server.js';
 import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
@@ -103,7 +103,11 @@ export const SERVE: CommandSpec = {
       value: 'on|off',
       help: 'accept a connection only once its request has begun to arrive\n(TCP_DEFER_ACCEPT; default on, used when --idle-timeout >= 1)',
     },
-    { name: 'stats-json', value: 'FILE', help: 'on exit, write the counters (and the trace) to FILE as JSON' },
+    {
+      name: 'stats-json',
+      value: 'FILE',
+      help: 'on exit, write the counters (and the trace) to FILE as JSON;\nSIGUSR1 writes the counters so far to it too',
+    },
     {
       name: 'stop-on-stdin-eof',
       help: 'stop as on SIGTERM when standard input ends: a supervisor that holds\nthe other end of a pipe (the lab does) never leaves this server behind',
@@ -275,6 +279,12 @@ export function openOutput(path: string, option: string): number {
   }
 }
 
+/** Replaces the whole content of the file open as `fd` by `text`. */
+export function rewrite(fd: number, text: string): void {
+  ftruncateSync(fd, 0);
+  writeSync(fd, text, 0);
+}
+
 /** Starts the server; resolves with the exit code once it has stopped on SIGINT/SIGTERM. */
 export async function serve(
   args: ServeArgs,
@@ -342,7 +352,12 @@ async function run(
   if (trace) server.setRecorder(trace.record);
   // Signal handlers go in before the start line: whoever reads that line may signal at once.
   const signals = stopRequested(args.stopOnStdinEof);
-  usr1.handler = () => err.line(`${formatStats(server.stats())}\n${memoryLine()}`);
+  usr1.handler = () => {
+    const stats = server.stats();
+    // The lab's snapshot: counters are monotonic, so a later snapshot less this one cannot be negative.
+    if (statsFd >= 0) rewrite(statsFd, JSON.stringify({ snapshot: true, stats }));
+    err.line(`${formatStats(stats)}\n${memoryLine()}`);
+  };
   const { host, port } = server.listen();
   out.line(startLine(host, port, args.mode, server.root, args.backend));
   const first = await signals;
@@ -372,7 +387,7 @@ async function run(
       connections: server.connectionRecords(),
       memory: memoryFigures(),
     });
-    writeSync(statsFd, json);
+    rewrite(statsFd, json);
   }
   if (out.dropped > 0) err.line(`etlt: ${out.dropped} request lines were dropped: stdout was too slow`);
   return code;

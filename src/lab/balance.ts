@@ -132,7 +132,12 @@ async function runOne(
         timeoutMs: 5000,
         byBody: true,
       },
-      { progress: () => {}, busy: () => (cpu0 = pids.map((pid) => cpuTimeNs(pid))) },
+      {
+        progress: () => {},
+        busy: () => {
+          cpu0 = pids.map((pid) => cpuTimeNs(pid));
+        },
+      },
     );
     const result: LoadResult = await load.result;
     const cpuMs = pids.map((pid, i) => (cpuTimeNs(pid) - cpu0[i]!) / 1e6);

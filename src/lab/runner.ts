@@ -2,7 +2,8 @@
  * `etlt lab`: every strategy under every workload, each pair on a fresh server process
  * (pinned to CPU 0 when there are two) with the load generator in its own process (CPU 1).
  * Server CPU comes from the kernel's per-thread run time (/proc/PID/task/TID/schedstat,
- * nanoseconds), syscalls from the server's own counters.
+ * nanoseconds), syscalls from the server's own counters. A result whose figures cannot be
+ * true (below zero, a share above 100%) is kept but marked `unreliable`, with the reason.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, release, tmpdir } from 'node:os';
@@ -14,7 +15,8 @@ import type { Mode } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import type { AllCounters } from '../trace/counters.js';
 import { oneOf } from '../validate.js';
-import { ChildSet, canPin, checkFiles, waitExit } from './children.js';
+import { ChildSet, canPin, checkFiles, snapshotCounters, waitExit } from './children.js';
+import { RESULT_CONTEXT, counterDelta, impossibleFigures } from './plausible.js';
 import type { LoadConfig, LoadResult } from './loadgen.js';
 import { cpuTimeNs as cpuNs } from './cpu.js';
 import type { ConnectionCost, LabReport, LabResult, TimelineWait } from './types.js';
@@ -65,7 +67,10 @@ const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10
 /** What one server process measured: its counters, and the load's own figures. */
 interface Measured {
   load: LoadResult;
+  /** The counters at the end of the measured load. */
   counters: Record<string, number>;
+  /** With idle connections: the counters when the measured load began (they were all open and answered). */
+  atStart?: Record<string, number>;
   /** Server CPU and the machine's ticks over the measured load (from the load generator's "busy" to its result). */
   cpuNs: number;
   ticks: { steal: number; total: number };
@@ -108,9 +113,11 @@ function serverArgv(strategy: Mode, w: Workload, dir: string, statsFile: string)
 }
 
 /**
- * Runs `cfg` against a fresh server for `strategy` under `w`. The server is stopped
- * before the load generator lets go of the idle connections it holds, so that their
- * closing is the same in a run and in its baseline.
+ * Runs `cfg` against a fresh server for `strategy` under `w`. With idle connections, the
+ * server's counters are read twice, from the same process: when the idle connections are
+ * all open and the measured load is about to begin, and when it has ended (before the server
+ * stops and closes the idle connections). Their difference is what the measured load cost
+ * beside the idle connections: it cannot be negative, as a separate baseline run's could.
  */
 async function measure(
   children: ChildSet,
@@ -118,21 +125,23 @@ async function measure(
   w: Workload,
   cfg: Omit<LoadConfig, 'port'>,
   dir: string,
-  tag: string,
   progress: (n: number) => void,
 ): Promise<Measured> {
-  const statsFile = join(dir, `${strategy}-${w.name}${tag}.json`);
+  const statsFile = join(dir, `${strategy}-${w.name}.json`);
   const { child, port } = await children.startServer(serverArgv(strategy, w, dir, statsFile), w.fds ?? 0);
   const pid = child.pid!;
+  const idle = (cfg.idleConnections ?? 0) > 0;
   let load: ReturnType<ChildSet['startLoad']> | undefined;
   try {
+    let atStart: Record<string, number> | undefined;
     let cpu0 = cpuNs(pid);
     let ticks0 = cpuTicks();
     load = children.startLoad(
-      { ...cfg, port },
+      { ...cfg, port, gated: idle },
       {
         progress,
-        busy: () => {
+        busy: async () => {
+          if (idle) atStart = await snapshotCounters(child, statsFile);
           cpu0 = cpuNs(pid);
           ticks0 = cpuTicks();
         },
@@ -142,6 +151,7 @@ async function measure(
     const result = await load.result;
     const cpu1 = cpuNs(pid);
     const ticks1 = cpuTicks();
+    const atEnd = idle ? await snapshotCounters(child, statsFile) : undefined;
     child.kill('SIGTERM');
     await waitExit(child, 5000);
     const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as {
@@ -151,7 +161,8 @@ async function measure(
     };
     return {
       load: result,
-      counters: saved.stats,
+      counters: atEnd ?? saved.stats,
+      ...(atStart ? { atStart } : {}),
       cpuNs: cpu1 - cpu0,
       ticks: { steal: ticks1.steal - ticks0.steal, total: ticks1.total - ticks0.total },
       timeline: saved.timeline ?? [],
@@ -164,18 +175,10 @@ async function measure(
   }
 }
 
-/** `a - b` for every numeric counter (what the measured load alone cost). */
-function minus(a: Record<string, number>, b: Record<string, number> | undefined): Record<string, number> {
-  if (b === undefined) return a;
-  return Object.fromEntries(
-    Object.entries(a).map(([k, v]) => [k, typeof v === 'number' && typeof b[k] === 'number' ? v - b[k] : v]),
-  );
-}
-
-/** The result of `strategy` under `w` from a run `m`, less its baseline (the idle connections alone) if any. */
-function toResult(strategy: Mode, w: Workload, m: Measured, base: Measured | undefined): LabResult {
+/** The result of `strategy` under `w` from a run `m`: with idle connections, what the measured load alone cost. */
+function toResult(strategy: Mode, w: Workload, m: Measured): LabResult {
   const { load } = m;
-  const c = minus(m.counters, base?.counters);
+  const { delta: c, fell } = m.atStart ? counterDelta(m.counters, m.atStart) : { delta: m.counters, fell: [] };
   // Per completed request; a strategy that completed none is charged per attempt instead.
   const n = Math.max(1, load.completed > 0 ? load.completed : load.attempted);
   const get = (k: string) => c[k] ?? 0;
@@ -217,15 +220,19 @@ function toResult(strategy: Mode, w: Workload, m: Measured, base: Measured | und
     counters: m.counters,
   };
   if (load.idle !== undefined) result.idle = load.idle;
-  if (base !== undefined) result.baselineCounters = base.counters;
+  if (m.atStart !== undefined) result.countersAtStart = m.atStart;
+  const why = [
+    ...fell.map((k) => `the counter ${k} fell during the run`),
+    ...impossibleFigures(result, RESULT_CONTEXT),
+  ];
+  if (why.length > 0) result.unreliable = why.join('; ');
   return result;
 }
 
 /**
- * Runs one strategy under one workload on a fresh server process. A workload with idle
- * connections runs twice: once with them alone (the baseline: opening, one request each,
- * holding, closing), once with the busy clients beside them; its figures are the
- * difference, per busy request.
+ * Runs one strategy under one workload on a fresh server process. With idle connections,
+ * the figures are those of the busy load beside them (opening them, their one request each
+ * and their closing are not counted), per busy request.
  */
 async function runPair(
   children: ChildSet,
@@ -238,12 +245,8 @@ async function runPair(
   const planned = quick ? w.load.quickRequests : w.load.requests;
   const { quickRequests: _q, requests: _r, ...shape } = w.load;
   const cfg = { ...shape, host: '127.0.0.1', requests: planned, seconds: quick ? 3 : 6 };
-  const base =
-    (w.load.idleConnections ?? 0) > 0
-      ? await measure(children, strategy, w, { ...cfg, requests: 0 }, dir, '-baseline', () => {})
-      : undefined;
-  const m = await measure(children, strategy, w, cfg, dir, '', (n) => progress(n, planned));
-  return { result: toResult(strategy, w, m, base), timeline: m.timeline, connections: m.connections };
+  const m = await measure(children, strategy, w, cfg, dir, (n) => progress(n, planned));
+  return { result: toResult(strategy, w, m), timeline: m.timeline, connections: m.connections };
 }
 
 /** Runs the lab and returns its report. */

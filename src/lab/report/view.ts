@@ -6,6 +6,7 @@
 import type { LabReport, LabResult } from '../types.js';
 import { assignColors } from './colors.js';
 import { formatDate, unique } from './format.js';
+import { whyUnreliable } from '../plausible.js';
 
 /** The result of one strategy under one workload, if the report has it. */
 export type Lookup = (strategy: string, workload: string) => LabResult | undefined;
@@ -24,6 +25,11 @@ export interface ReportView {
   readonly colors: ReadonlyMap<string, string>;
   /** The result of a strategy under a workload, if the report has one. */
   readonly lookup: Lookup;
+  /**
+   * Why a result's figures cannot be trusted (one below zero, a share above 100%), or
+   * undefined: such a result is shown greyed with the reason, never as a best value or a bar.
+   */
+  readonly unreliable: (r: LabResult) => string | undefined;
   /** A strategy's description, or '' when the report has none. */
   readonly describe: (strategy: string) => string;
   /** A workload's description, or ''. */
@@ -57,6 +63,7 @@ export function viewOf(report: LabReport): ReportView {
   // Joined with a NUL, which no real strategy or workload name contains, so keys cannot collide.
   const byKey = new Map<string, LabResult>();
   for (const r of results) byKey.set(`${String(r.strategy)}\u0000${String(r.workload)}`, r);
+  const reasons = new Map(results.map((r) => [r, whyUnreliable(r)]));
   return {
     strategies,
     workloads,
@@ -64,6 +71,7 @@ export function viewOf(report: LabReport): ReportView {
     timelines,
     colors: assignColors(unique([...strategies, ...timelineNames])),
     lookup: (s, w) => byKey.get(`${s}\u0000${w}`),
+    unreliable: (r) => reasons.get(r),
     describe: (s) => (Object.hasOwn(descriptions, s) ? String(descriptions[s]) : ''),
     workloadDescription: (name) => workloadInfo.find((w) => w.name === name)?.description ?? '',
     machine: isObject(report.machine) ? report.machine : { cpus: Number.NaN, node: '?', kernel: '?', pinned: false },
