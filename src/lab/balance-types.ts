@@ -2,6 +2,7 @@
  * The balance lab's report: what `etlt lab balance` measured, as JSON (`--json`) and as the
  * input of its HTML report. Types only, so the report renders without the addon.
  */
+import type { BalanceFinding } from './balance-findings.js';
 
 /** One worker of one run. */
 export interface BalanceWorker {
@@ -31,7 +32,10 @@ export interface BalanceRow {
   workers: number;
   /** Connections accepted by each worker, by index. */
   perWorker: number[];
-  /** Event-loop wake-ups over all workers per accepted connection (1 is the floor for a connection per request). */
+  /**
+   * Event-loop wake-ups over all workers per accepted connection: one wake-up may serve several
+   * ready connections, so it can be below 1.
+   */
   wakeupsPerAccept: number;
   /** Listener events that found nothing to accept, over all workers. */
   acceptEagain: number;
@@ -48,6 +52,8 @@ export interface BalanceRow {
   /** CPU of all workers per completed request, in microseconds. */
   cpuUsPerRequest: number;
   detail: BalanceWorker[];
+  /** Why the row's figures cannot be trusted (one below zero), when they cannot. */
+  unreliable?: string;
 }
 
 /** A scenario: the same load, and what differs. */
@@ -71,4 +77,6 @@ export interface BalanceReport {
   /** The kinds, with a sentence each. */
   balances: { name: string; description: string }[];
   rows: BalanceRow[];
+  /** Each claim of the report, checked against the rows (the report recomputes them for an older file). */
+  findings?: BalanceFinding[];
 }

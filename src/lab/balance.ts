@@ -14,7 +14,9 @@ import type { Balance } from '../cluster/balance.js';
 import { WorkerPool } from '../cluster/pool.js';
 import { EtltAbortedError } from '../errors.js';
 import type { Mode } from '../http/trigger/catalog.js';
+import { balanceFindings } from './balance-findings.js';
 import type { BalanceReport, BalanceRow, BalanceScenario, BalanceWorker } from './balance-types.js';
+import { impossibleFigures } from './plausible.js';
 import { ChildSet } from './children.js';
 import { cpuTimeNs } from './cpu.js';
 import type { LoadResult } from './loadgen.js';
@@ -32,7 +34,13 @@ export const BALANCE_KINDS: readonly {
 }[] = [
   { name: 'shared-lt', balance: 'shared', mode: 'lt', description: `${BALANCE_DESCRIPTIONS.shared}; level-triggered` },
   { name: 'shared-et', balance: 'shared', mode: 'et', description: `${BALANCE_DESCRIPTIONS.shared}; edge-triggered` },
-  { name: 'exclusive', balance: 'exclusive', mode: 'et', description: BALANCE_DESCRIPTIONS.exclusive },
+  {
+    name: 'exclusive',
+    balance: 'exclusive',
+    mode: 'et',
+    description:
+      'one inherited listener, registered with EPOLLEXCLUSIVE, meant to wake one worker per connection (whether it does here: the finding beside its row)',
+  },
   // EPOLLEXCLUSIVE stops the wake-ups at the first epoll set with a thread waiting in
   // epoll_wait on it (fs/eventpoll.c, ep_poll_callback). A worker's set is nested in libuv's,
   // which waits on it only through poll: then every exclusive entry is woken, as if shared.
@@ -42,7 +50,7 @@ export const BALANCE_KINDS: readonly {
     balance: 'exclusive',
     mode: 'et',
     holdMs: HOLD_MS,
-    description: `${BALANCE_DESCRIPTIONS.exclusive}, with --hold ${HOLD_MS}: each worker waits in epoll_wait on its own set`,
+    description: `the same, with --hold ${HOLD_MS}: each worker waits in epoll_wait on its own set while busy`,
   },
   { name: 'reuseport', balance: 'reuseport', mode: 'et', description: BALANCE_DESCRIPTIONS.reuseport },
 ];
@@ -155,7 +163,7 @@ async function runOne(
     });
     const accepted = detail.reduce((a, w) => a + w.accepted, 0);
     const n = Math.max(1, result.completed);
-    return {
+    const row: BalanceRow = {
       scenario: scenario.name,
       balance: kind.name,
       serveBalance: kind.balance,
@@ -173,6 +181,9 @@ async function runOne(
       cpuUsPerRequest: round((cpuMs.reduce((a, b) => a + b, 0) * 1000) / n, 1),
       detail,
     };
+    const impossible = impossibleFigures(row, new Set(['scenario', 'balance', 'serveBalance', 'mode']));
+    if (impossible.length > 0) row.unreliable = impossible.join('; ');
+    return row;
   } finally {
     await pool.stop(0);
     await load?.stop();
@@ -228,5 +239,6 @@ export async function runBalance(options: BalanceOptions): Promise<BalanceReport
     signal?.removeEventListener('abort', onAbort);
     await children.stopAll();
   }
+  report.findings = balanceFindings(report);
   return report;
 }
