@@ -211,7 +211,7 @@ function toResult(strategy: Mode, w: Workload, m: Measured): LabResult {
       close: per(sys.close),
     },
     idleWaitsPerRequest: per(get('idleWaits')),
-    eventsPerWait: round(get('events') / Math.max(1, get('epollWait'))),
+    eventsPerWait: round(get('events') / Math.max(1, get('waits'))),
     uselessEventsPerRequest: per(get('useless')),
     stealPercent: round((100 * m.ticks.steal) / Math.max(1, m.ticks.total), 1),
     connections: get('connections'),

@@ -189,16 +189,16 @@ async function runOnce(
   }
 }
 
-/** The waits a backend itself made (epoll_wait, poll or select): the ones whose cost may grow with N. */
+/** The waits a backend itself made (epoll_wait, poll or select): the ones whose cost may grow with N. `c` in today's names. */
 function backendWaits(c: Record<string, number>): number {
-  return (c['epollWait'] ?? 0) + (c['turnWaits'] ?? 0);
+  return (c['waits'] ?? 0) + (c['turnWaits'] ?? 0);
 }
 
 function row(backend: Backend, idle: number, m: Run): ScalingRow {
   const { delta: c, fell } = counterDelta(m.counters, m.atStart);
   const n = Math.max(1, m.load.completed);
   const waits = backendWaits(c);
-  const kinds = syscallsByKind(c as unknown as AllCounters);
+  const kinds = syscallsByKind(c as unknown as AllCounters, backend);
   const syscalls = Object.values(kinds).reduce((a, b) => a + b, 0);
   const r: ScalingRow = {
     backend,
@@ -212,7 +212,7 @@ function row(backend: Backend, idle: number, m: Run): ScalingRow {
     usPerRequest: round(m.cpuNs / 1000 / n, 1),
     usPerWait: round(m.cpuNs / 1000 / Math.max(1, waits), 2),
     waitsPerRequest: round(waits / n),
-    eventsPerWait: round((c['events'] ?? 0) / Math.max(1, c['epollWait'] ?? 0)),
+    eventsPerWait: round((c['events'] ?? 0) / Math.max(1, c['waits'] ?? 0)),
     syscallsPerRequest: round(syscalls / n),
     // Below a thousand connections the heap's own growth (JIT, buffers) drowns theirs.
     rssBytesPerConnection: idle >= 1000 ? Math.max(0, Math.round((m.rssIdle - m.rssBefore) / idle)) : null,

@@ -56,7 +56,7 @@ test('pipelined: kept alive, the seed reconnected to, et-no-drain stalled', { ti
   assert.equal(lt.connections, 4, 'one connection per client');
   assert.ok(lt.requestsPerConnection >= 100, `requests per connection: ${lt.requestsPerConnection}`);
   // Registrations per connection, not per request: counted exactly, not held against a ratio.
-  const ctl = lt.counters.ctlAdd + lt.counters.ctlMod + lt.counters.ctlDel;
+  const ctl = lt.counters.interestAdds + lt.counters.interestMods + lt.counters.interestDels;
   assert.ok(ctl <= 3 * lt.connections, `epoll_ctl calls ${ctl} for ${lt.connections} connections`);
 
   const seed = get('seed-lt', 'pipelined');
@@ -109,8 +109,8 @@ test(
       assert.equal(during('requests'), r.completed, `${s}: busy requests alone`);
       assert.equal(r.requestsPerConnection, r.completed / 10);
       // One registration per busy connection, none per request: counted, not a ratio against a threshold.
-      assert.equal(during('ctlAdd'), r.connections, `${s}: epoll_ctl ADD once per busy connection`);
-      assert.ok(during('ctlDel') <= r.connections, `${s}: at most one DEL per busy connection`);
+      assert.equal(during('interestAdds'), r.connections, `${s}: epoll_ctl ADD once per busy connection`);
+      assert.ok(during('interestDels') <= r.connections, `${s}: at most one DEL per busy connection`);
     }
     const lt = get('lt', 'idle-keepalive');
     const bad = get('lt-always-out', 'idle-keepalive');

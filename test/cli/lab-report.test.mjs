@@ -350,7 +350,7 @@ async function measureOwn() {
           ...Object.entries(sys).map(([k, v]) => [k, per(v)]),
         ]),
         idleWaitsPerRequest: per(c.idleWaits),
-        eventsPerWait: round(c.events / Math.max(1, c.epollWait)),
+        eventsPerWait: round(c.events / Math.max(1, c.waits)),
         uselessEventsPerRequest: per(c.useless ?? 0),
         counters,
       });

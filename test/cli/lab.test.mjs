@@ -213,8 +213,8 @@ for (const mode of ['et', 'lt', 'seed-lt']) {
     near('recvfrom', s.recv, k.calls.recvfrom ?? 0);
     near('sendto', s.send, k.calls.sendto ?? 0);
     near('shutdown', s.shutdown, k.calls.shutdown ?? 0);
-    near('epoll_ctl on our set', s.ctlAdd + s.ctlMod + s.ctlDel, k.ctlOnOurSet);
-    near('our epoll_wait', s.epollWait, k.calls.epoll_wait ?? 0);
+    near('epoll_ctl on our set', s.interestAdds + s.interestMods + s.interestDels, k.ctlOnOurSet);
+    near('our epoll_wait', s.waits, k.calls.epoll_wait ?? 0);
     near("libuv's wake-ups for our set", s.wakeups, k.wakeups);
     near('close', s.close - idle.stats.close, (k.calls.close ?? 0) - (idle.strace.calls.close ?? 0));
     assert.ok(s.accept >= 2000 && s.send >= 2000, 'the counters saw the load');

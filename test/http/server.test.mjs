@@ -112,7 +112,7 @@ for (const { mode, backend, label } of VARIANTS) {
         assert.equal(s.requests, 3);
         assert.equal(s.aborted + s.rejected + s.timedOut, 0);
         // A response that fits the socket buffer never needs EPOLLOUT: no epoll_ctl MOD in either mode.
-        assert.equal(s.ctlMod, 0, 'no epoll_ctl MOD for small responses');
+        assert.equal(s.interestMods, 0, 'no epoll_ctl MOD for small responses');
         assert.deepEqual(
           seen.map((b) => b.toString('latin1')),
           [REQUEST, REQUEST, REQUEST],
@@ -461,11 +461,11 @@ for (const { mode, backend, label } of VARIANTS) {
       assert.ok(s.sendAgain > 0, 'the send blocked at least once (otherwise this tested nothing)');
       if (mode === 'et') {
         // Registered once with IN|OUT|RDHUP|ET, never modified.
-        assert.equal(s.ctlMod, 0, 'ET never modifies a registration');
-        assert.ok(s.ctlAdd <= 2, `epoll_ctl ADD ${s.ctlAdd} (listener + one connection at most)`);
+        assert.equal(s.interestMods, 0, 'ET never modifies a registration');
+        assert.ok(s.interestAdds <= 2, `epoll_ctl ADD ${s.interestAdds} (listener + one connection at most)`);
       } else {
         // EPOLLOUT armed once when the send blocked, disarmed at most once: no per-EAGAIN churn.
-        assert.ok(s.ctlMod <= 2, `epoll_ctl MOD ${s.ctlMod} for ${s.sendAgain} blocked sends`);
+        assert.ok(s.interestMods <= 2, `epoll_ctl MOD ${s.interestMods} for ${s.sendAgain} blocked sends`);
       }
     });
 
@@ -628,10 +628,11 @@ for (const { mode, backend, label } of VARIANTS) {
             assert.equal(r.data.toString('latin1'), SEED_RESPONSE.toString('latin1'));
           }
           const s = await statsReach(server, (st) => st.open === 0 && st.responses === 5, 'the responses');
-          const connectionAdds = s.ctlAdd - 1; // the listener's own
+          const connectionAdds = s.interestAdds - 1; // the listener's own
           if (deferAccept)
-            assert.equal(connectionAdds, 0, `with deferral no connection is registered (ADD ${s.ctlAdd})`);
-          else assert.equal(connectionAdds, 5, `without deferral each connection is registered (ADD ${s.ctlAdd})`);
+            assert.equal(connectionAdds, 0, `with deferral no connection is registered (ADD ${s.interestAdds})`);
+          else
+            assert.equal(connectionAdds, 5, `without deferral each connection is registered (ADD ${s.interestAdds})`);
           await server.close();
         }
       },

@@ -7,6 +7,7 @@ import type { LabReport, LabResult } from '../types.js';
 import { assignColors } from './colors.js';
 import { formatDate, unique } from './format.js';
 import { whyUnreliable } from '../plausible.js';
+import { withCurrentNames } from '../../trace/counters.js';
 
 /** The result of one strategy under one workload, if the report has it. */
 export type Lookup = (strategy: string, workload: string) => LabResult | undefined;
@@ -51,7 +52,10 @@ function isObject(v: unknown): v is object {
  * empty (or a placeholder), so a partial report still renders.
  */
 export function viewOf(report: LabReport): ReportView {
-  const results: LabResult[] = Array.isArray(report.results) ? report.results.filter(isObject) : [];
+  // Counters under the names an older etlt gave them (epollWait, ctlAdd...) read as today's.
+  const results: LabResult[] = (Array.isArray(report.results) ? report.results.filter(isObject) : []).map((r) =>
+    isObject(r.counters) ? { ...r, counters: withCurrentNames(r.counters) } : r,
+  );
   const timelines: Record<string, unknown> = isObject(report.timelines) ? report.timelines : {};
   const descriptions: Record<string, string> = isObject(report.descriptions) ? report.descriptions : {};
   const workloadInfo = Array.isArray(report.workloads) ? report.workloads : [];
