@@ -10,6 +10,22 @@
 import { ActivityList } from './activity.js';
 import type { Connection } from './connection.js';
 
+/** Where the sweep reads the time and gets its turns: Node's clock and timers, or a test's. */
+export interface SweepClock {
+  now(): number;
+  /** Calls `turn` every `ms` until the returned function is called; never keeps the process alive. */
+  every(ms: number, turn: () => void): () => void;
+}
+
+const NODE_CLOCK: SweepClock = {
+  now: () => performance.now(),
+  every(ms, turn) {
+    const timer = setInterval(turn, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
 export class IdleSweep {
   readonly #active = new ActivityList<Connection>();
   readonly #keptAlive = new ActivityList<Connection>();
@@ -19,10 +35,12 @@ export class IdleSweep {
   readonly #timed: [ActivityList<Connection>, number][];
   readonly #timeoutMs: number;
   readonly #onTurn: () => void;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: SweepClock;
+  #stopTimer: (() => void) | undefined;
 
-  /** `onTurn` is told of each timer turn (each costs libuv an epoll_wait). */
-  constructor(timeoutMs: number, keepAliveMs: number, silences: number, onTurn: () => void) {
+  /** `onTurn` is told of each timer turn (each costs libuv an epoll_wait); `clock` is Node's unless a test gives one. */
+  constructor(timeoutMs: number, keepAliveMs: number, silences: number, onTurn: () => void, clock = NODE_CLOCK) {
+    this.#clock = clock;
     this.#timeoutMs = timeoutMs;
     this.#silent = Array.from({ length: silences + 1 }, () => new ActivityList<Connection>());
     this.#timed = [
@@ -35,15 +53,14 @@ export class IdleSweep {
 
   /** Starts the timer: a quarter of the shorter timeout, within 25 ms and 1 s; it never keeps the process alive. */
   start(): void {
-    if (this.#timer) return;
+    if (this.#stopTimer) return;
     const shortest = Math.min(...this.#timed.map(([, ms]) => ms));
-    this.#timer = setInterval(this.#sweep, Math.max(25, Math.min(1000, shortest / 4)));
-    this.#timer.unref();
+    this.#stopTimer = this.#clock.every(Math.max(25, Math.min(1000, shortest / 4)), this.#sweep);
   }
 
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopTimer?.();
+    this.#stopTimer = undefined;
   }
 
   /** `conn` made progress now: the idle timeout counts from now. */
@@ -101,7 +118,7 @@ export class IdleSweep {
 
   #sweep = (): void => {
     this.#onTurn();
-    const now = performance.now();
+    const now = this.#clock.now();
     for (const [list, limit] of this.#timed) {
       for (let conn = list.oldest; conn !== null && now - conn.lastActive >= limit; conn = list.oldest) {
         conn.timeOut();
