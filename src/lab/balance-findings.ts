@@ -4,22 +4,9 @@
  * "not shown in this run", with the numbers that fail it. Types and arithmetic only, so the
  * report renders from a file (an older report gets its findings too).
  */
-import type { BalanceReport, BalanceRow } from './balance-types.js';
+import type { BalanceFinding, BalanceReport, BalanceRow } from './balance-types.js';
 
-/** One claim of the report, beside the row that shows it (or fails to). */
-export interface BalanceFinding {
-  id: string;
-  scenario: string;
-  /** The row the finding is printed beside. */
-  balance: string;
-  /** What is claimed, as theory or the published figures have it. */
-  claim: string;
-  shown: boolean;
-  /** This run's numbers for and against the claim. */
-  evidence: string;
-  /** Why it is so, or why it may not show: printed whatever the verdict. */
-  why?: string;
-}
+export type { BalanceFinding } from './balance-types.js';
 
 /** The verdict as the report prints it. */
 export const verdict = (f: BalanceFinding) => (f.shown ? 'shown in this run' : 'not shown in this run');

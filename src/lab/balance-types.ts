@@ -2,7 +2,6 @@
  * The balance lab's report: what `etlt lab balance` measured, as JSON (`--json`) and as the
  * input of its HTML report. Types only, so the report renders without the addon.
  */
-import type { BalanceFinding } from './balance-findings.js';
 
 /** One worker of one run. */
 export interface BalanceWorker {
@@ -79,4 +78,19 @@ export interface BalanceReport {
   rows: BalanceRow[];
   /** Each claim of the report, checked against the rows (the report recomputes them for an older file). */
   findings?: BalanceFinding[];
+}
+
+/** One claim of the report, beside the row that shows it (or fails to). */
+export interface BalanceFinding {
+  id: string;
+  scenario: string;
+  /** The row the finding is printed beside. */
+  balance: string;
+  /** What is claimed, as theory or the published figures have it. */
+  claim: string;
+  shown: boolean;
+  /** This run's numbers for and against the claim. */
+  evidence: string;
+  /** Why it is so, or why it may not show: printed whatever the verdict. */
+  why?: string;
 }
