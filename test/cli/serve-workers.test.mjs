@@ -200,7 +200,8 @@ test(
   '--workers 0, --workers x, --balance nope, --trace with workers and exclusive off epoll are usage errors',
   { timeout: 30_000 },
   async () => {
-    for (const [args, message] of [
+    // The processes run at once: each is a usage error that exits at start.
+    const cases = [
       [['--workers', '0'], /--workers must be an integer from 1 to 256 \(got '0'\)/],
       [['--workers', 'x'], /--workers must be an integer/],
       [['--balance', 'nope'], /--balance must be one of reuseport, exclusive, shared \(got 'nope'\)/],
@@ -209,13 +210,15 @@ test(
         ['--workers', '2', '--balance', 'exclusive', '--mode', 'lt', '--backend', 'poll'],
         /--balance exclusive --backend poll: EPOLLEXCLUSIVE exists only in epoll\(7\)/,
       ],
-    ]) {
-      const p = etlt(['serve', '--port', '0', '--host', HOST, ...args]);
-      const { code } = await p.exited;
-      assert.equal(code, 2, `${args.join(' ')}: ${p.out.stderr}`);
+    ];
+    const runs = cases.map(([args]) => etlt(['serve', '--port', '0', '--host', HOST, ...args]));
+    const codes = await Promise.all(runs.map((p) => p.exited));
+    cases.forEach(([args, message], i) => {
+      const p = runs[i];
+      assert.equal(codes[i].code, 2, `${args.join(' ')}: ${p.out.stderr}`);
       assert.match(p.out.stderr, message);
       assert.match(p.out.stderr, /Run 'etlt serve --help' for usage/);
-    }
+    });
   },
 );
 
