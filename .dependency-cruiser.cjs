@@ -24,7 +24,7 @@ module.exports = {
     layer('binding-knows-no-policy', '^src/binding/', '^src/(?!binding/|errors\\.ts)'),
     layer(
       'api-knows-no-server',
-      '^src/(epoll|socket|sys|address|constants|finalizer|validate|errors|fdset|select|selectors)\\.ts$',
+      '^src/(epoll|socket|sys|address|constants|finalizer|validate|errors|fdset|pollfds|select|selectors)\\.ts$',
       '^src/(reactor|http|trace|lab|cli)/',
     ),
     layer('reactor-knows-fds-not-http', '^src/reactor/', '^src/(http|lab|cli|binding)/'),
