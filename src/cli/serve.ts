@@ -106,7 +106,7 @@ export const SERVE: CommandSpec = {
     {
       name: 'stats-json',
       value: 'FILE',
-      help: 'on exit, write the counters (and the trace) to FILE as JSON;\nSIGUSR1 writes the counters so far to it too',
+      help: 'on exit, write the counters (and the trace) to FILE as JSON;\nwithout --workers, SIGUSR1 writes the counters so far to it too',
     },
     {
       name: 'stop-on-stdin-eof',
