@@ -72,7 +72,7 @@ const COLUMNS = 11;
 
 /** A finding as a row under the table row it concerns: the claim, the verdict, this run's numbers, and why. */
 function findingRow(f: BalanceFinding): SafeHtml {
-  return html`<tr class="finding" data-finding="${f.id}" data-shown="${String(f.shown)}"><td colspan="${COLUMNS}" class="left wrap"><b>${f.shown ? '✓' : '–'} ${verdict(f)}:</b> ${f.claim} <span class="evidence">${f.evidence}.</span>${f.why !== undefined && html` <span class="why">${f.why}</span>`}</td></tr>`;
+  return html`<tr class="finding" data-finding="${f.id}" data-shown="${String(f.shown)}"><td colspan="${COLUMNS}" class="left wrap"><b>${f.shown ? '✓' : '–'} ${verdict(f)}:</b> ${f.claim} <span class="evidence">This run: ${f.evidence}.</span>${f.why !== undefined && html` <span class="why">Why: ${f.why}</span>`}</td></tr>`;
 }
 
 function table(rows: readonly BalanceRow[], findings: readonly BalanceFinding[]): SafeHtml {
