@@ -5,19 +5,16 @@
  * nothing to accept, and the latency of the requests it answered. The workers are a
  * `WorkerPool` of this process; the load generator runs in its own process.
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism, release } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BALANCE_DESCRIPTIONS } from '../cluster/balance.js';
 import type { Balance } from '../cluster/balance.js';
 import { WorkerPool } from '../cluster/pool.js';
-import { EtltAbortedError } from '../errors.js';
 import type { Mode } from '../http/trigger/catalog.js';
 import { balanceFindings } from './balance-findings.js';
 import type { BalanceReport, BalanceRow, BalanceScenario, BalanceWorker } from './balance-types.js';
 import { impossibleFigures } from './plausible.js';
-import { ChildSet } from './children.js';
+import type { ChildSet } from './children.js';
+import { labVersion, runSteps } from './steps.js';
 import { cpuTimeNs } from './cpu.js';
 import type { LoadResult } from './loadgen.js';
 
@@ -69,7 +66,6 @@ export interface BalanceOptions {
   signal?: AbortSignal;
 }
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 /** Connections in flight at once: more than the workers, so that several wait in the accept queue. */
 const CONCURRENCY = 32;
 /** The slow worker's busy time per request. */
@@ -201,10 +197,9 @@ export async function runBalance(options: BalanceOptions): Promise<BalanceReport
       busyMs: SLOW_MS,
     },
   ];
-  const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   const report: BalanceReport = {
     experiment: 'balance',
-    version: pkg.version,
+    version: labVersion(),
     startedAt: new Date().toISOString(),
     machine: { cpus: availableParallelism(), node: process.version, kernel: release() },
     workers: options.workers,
@@ -214,31 +209,14 @@ export async function runBalance(options: BalanceOptions): Promise<BalanceReport
     balances: BALANCE_KINDS.map((k) => ({ name: k.name, description: k.description })),
     rows: [],
   };
-  const signal = options.signal;
-  if (signal?.aborted) throw new EtltAbortedError('the lab was stopped before it started');
-  const children = new ChildSet();
-  const onAbort = () => void children.stopAll();
-  signal?.addEventListener('abort', onAbort);
-  const total = scenarios.length * BALANCE_KINDS.length;
-  let index = 0;
-  try {
-    for (const scenario of scenarios) {
-      for (const kind of BALANCE_KINDS) {
-        index++;
-        options.onProgress?.({ kind: 'start', index, total, scenario: scenario.name, balance: kind.name });
-        const row = await runOne(kind, scenario, options.workers, requests, children);
-        if (signal?.aborted) throw new EtltAbortedError();
-        report.rows.push(row);
-        options.onProgress?.({ kind: 'done', index, total, row });
-      }
-    }
-  } catch (e) {
-    if (signal?.aborted) throw new EtltAbortedError(`the lab was stopped (${String(signal.reason ?? 'aborted')})`);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await children.stopAll();
-  }
+  const runs = scenarios.flatMap((scenario) => BALANCE_KINDS.map((kind) => ({ scenario, kind })));
+  await runSteps(runs, options.signal, undefined, async ({ scenario, kind }, { children, index, total }) => {
+    options.onProgress?.({ kind: 'start', index, total, scenario: scenario.name, balance: kind.name });
+    const row = await runOne(kind, scenario, options.workers, requests, children);
+    if (options.signal?.aborted) return;
+    report.rows.push(row);
+    options.onProgress?.({ kind: 'done', index, total, row });
+  });
   report.findings = balanceFindings(report);
   return report;
 }

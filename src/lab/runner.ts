@@ -5,17 +5,17 @@
  * nanoseconds), syscalls from the server's own counters. A result whose figures cannot be
  * true (below zero, a share above 100%) is kept but marked `unreliable`, with the reason.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, release, tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, release } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { EtltAbortedError } from '../errors.js';
 import { FACTS } from '../http/trigger/catalog.js';
 import type { Mode } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import type { AllCounters } from '../trace/counters.js';
 import { oneOf } from '../validate.js';
-import { ChildSet, canPin, checkFiles, snapshotCounters, waitExit } from './children.js';
+import { canPin, checkFiles, snapshotCounters, waitExit } from './children.js';
+import type { ChildSet } from './children.js';
+import { labVersion, runSteps } from './steps.js';
 import { RESULT_CONTEXT, counterDelta, impossibleFigures } from './plausible.js';
 import type { LoadConfig, LoadResult } from './loadgen.js';
 import { cpuTimeNs as cpuNs } from './cpu.js';
@@ -48,8 +48,6 @@ export interface LabOptions {
   /** Aborting stops every child process, removes the run's files and rejects with ABORT_ERR. */
   signal?: AbortSignal;
 }
-
-const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** The machine's steal and total CPU ticks so far (/proc/stat, first line). */
 function cpuTicks(): { steal: number; total: number } {
@@ -256,9 +254,8 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   );
   for (const s of options.strategies) oneOf(s, 'strategies', Object.keys(FACTS));
   for (const w of workloads) if (w.fds !== undefined) checkFiles(w.fds, `the ${w.name} workload`);
-  const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   const report: LabReport = {
-    version: pkg.version,
+    version: labVersion(),
     startedAt: new Date().toISOString(),
     machine: { cpus: availableParallelism(), node: process.version, kernel: release(), pinned: canPin() },
     strategies: [...options.strategies],
@@ -267,47 +264,27 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     timelines: {},
     descriptions: Object.fromEntries(options.strategies.map((s) => [s, FACTS[s].description])),
   };
-  const signal = options.signal;
-  if (signal?.aborted) throw new EtltAbortedError('the lab was stopped before it started');
-  const children = new ChildSet();
-  const onAbort = () => void children.stopAll();
-  signal?.addEventListener('abort', onAbort);
-  const dir = mkdtempSync(join(tmpdir(), 'etlt-lab-'));
-  const total = workloads.length * options.strategies.length;
-  let index = 0;
-  try {
-    for (const w of workloads) {
-      for (const strategy of options.strategies) {
-        index++;
-        options.onProgress?.({ kind: 'start', index, total, strategy, workload: w.name });
-        const { result, timeline, connections } = await runPair(
-          children,
-          strategy,
-          w,
-          options.quick,
-          dir,
-          (finished, planned) =>
-            options.onProgress?.({ kind: 'progress', index, total, strategy, workload: w.name, finished, planned }),
-        );
-        if (signal?.aborted) throw new EtltAbortedError();
-        report.results.push(result);
-        if (w.timeline) {
-          report.timelines[strategy] = timeline;
-          (report.connections ??= {})[strategy] = connections;
-        } else if (w.load.persistent) {
-          ((report.connectionsByWorkload ??= {})[w.name] ??= {})[strategy] = connections;
-        }
-        options.onProgress?.({ kind: 'done', index, total, result });
-      }
+  const pairs = workloads.flatMap((w) => options.strategies.map((strategy) => ({ w, strategy })));
+  await runSteps(pairs, options.signal, 'etlt-lab-', async ({ w, strategy }, { children, dir, index, total }) => {
+    options.onProgress?.({ kind: 'start', index, total, strategy, workload: w.name });
+    const { result, timeline, connections } = await runPair(
+      children,
+      strategy,
+      w,
+      options.quick,
+      dir,
+      (finished, planned) =>
+        options.onProgress?.({ kind: 'progress', index, total, strategy, workload: w.name, finished, planned }),
+    );
+    if (options.signal?.aborted) return;
+    report.results.push(result);
+    if (w.timeline) {
+      report.timelines[strategy] = timeline;
+      (report.connections ??= {})[strategy] = connections;
+    } else if (w.load.persistent) {
+      ((report.connectionsByWorkload ??= {})[w.name] ??= {})[strategy] = connections;
     }
-  } catch (e) {
-    // A child killed by the abort fails its step; say why the run really ended.
-    if (signal?.aborted) throw new EtltAbortedError(`the lab was stopped (${String(signal.reason ?? 'aborted')})`);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await children.stopAll();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    options.onProgress?.({ kind: 'done', index, total, result });
+  });
   return report;
 }

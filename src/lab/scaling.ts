@@ -16,17 +16,17 @@
  * busy load's alone, and cannot be negative. A row whose figures still cannot be true is
  * marked `unreliable`, with the reason.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, release, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, release } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FD_SETSIZE } from '../constants.js';
-import { EtltAbortedError } from '../errors.js';
 import { BACKENDS } from '../http/trigger/catalog.js';
 import type { Backend } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import type { AllCounters } from '../trace/counters.js';
-import { ChildSet, canPin, fileLimit, snapshotCounters, waitExit } from './children.js';
+import { canPin, fileLimit, snapshotCounters, waitExit } from './children.js';
+import type { ChildSet } from './children.js';
+import { labVersion, runSteps } from './steps.js';
 import { cpuTimeNs } from './cpu.js';
 import type { LoadConfig, LoadResult } from './loadgen.js';
 import { counterDelta, impossibleFigures } from './plausible.js';
@@ -70,7 +70,6 @@ export type ScalingProgress =
   | { kind: 'start'; index: number; total: number; backend: Backend; idle: number }
   | { kind: 'done'; index: number; total: number; row: ScalingRow };
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : 0);
 
 /** The idle counts a full run can hold: each process needs N fds and some more. */
@@ -257,10 +256,9 @@ export async function runScaling(options: ScalingOptions): Promise<ScalingReport
   // rows with few of them must not be the colder ones.
   const warmup = options.quick ? 3000 : 10_000;
   const seconds = options.quick ? 1 : 5;
-  const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   const report: ScalingReport = {
     experiment: 'scaling',
-    version: pkg.version,
+    version: labVersion(),
     startedAt: new Date().toISOString(),
     machine: { cpus: availableParallelism(), node: process.version, kernel: release(), pinned: canPin() },
     quick: options.quick,
@@ -273,33 +271,14 @@ export async function runScaling(options: ScalingOptions): Promise<ScalingReport
     rows: [],
     published: TLPI_TABLE_63_9,
   };
-  const signal = options.signal;
-  if (signal?.aborted) throw new EtltAbortedError('the lab was stopped before it started');
-  const children = new ChildSet();
-  const onAbort = () => void children.stopAll();
-  signal?.addEventListener('abort', onAbort);
-  const dir = mkdtempSync(join(tmpdir(), 'etlt-scaling-'));
-  const total = idleCounts.length * backends.length;
-  let index = 0;
-  try {
-    for (const idle of idleCounts) {
-      for (const backend of backends) {
-        index++;
-        options.onProgress?.({ kind: 'start', index, total, backend, idle });
-        const r = await measureRow(children, backend, idle, requests, warmup, seconds, dir);
-        if (signal?.aborted) throw new EtltAbortedError();
-        report.rows.push(r);
-        options.onProgress?.({ kind: 'done', index, total, row: r });
-      }
-    }
-  } catch (e) {
-    if (signal?.aborted) throw new EtltAbortedError(`the lab was stopped (${String(signal.reason ?? 'aborted')})`);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await children.stopAll();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const rows = idleCounts.flatMap((idle) => backends.map((backend) => ({ idle, backend })));
+  await runSteps(rows, options.signal, 'etlt-scaling-', async ({ idle, backend }, { children, dir, index, total }) => {
+    options.onProgress?.({ kind: 'start', index, total, backend, idle });
+    const r = await measureRow(children, backend, idle, requests, warmup, seconds, dir);
+    if (options.signal?.aborted) return;
+    report.rows.push(r);
+    options.onProgress?.({ kind: 'done', index, total, row: r });
+  });
   return report;
 }
 
