@@ -105,9 +105,10 @@ for (const balance of BALANCES) {
         assert.equal(first.complete, 600);
         assert.equal(first.failed, 0);
 
-        // Killed under load: after 200 of 1500 requests (fetch, 8 at a time), the first worker.
+        // Killed under load: after 200 of 800 requests (fetch, 8 at a time), the first worker;
+        // 600 more are served while it is replaced and after.
         const [victim, survivor] = s.workers().map((w) => w.pid);
-        const under = await fetchLoad(s.port, 1500, 8, 200, () => process.kill(victim, 'SIGKILL'));
+        const under = await fetchLoad(s.port, 800, 8, 200, () => process.kill(victim, 'SIGKILL'));
         await waitFor(() => /worker \d \(pid \d+\) killed by SIGKILL; replacing it in \d+ ms/.test(s.out.stderr), {
           timeout: 5000,
           message: 'the replacement logged',
@@ -122,7 +123,7 @@ for (const balance of BALANCES) {
           { timeout: 10_000, message: 'a replacement worker' },
         );
         assert.ok(now.includes(survivor), 'the other worker went on');
-        assert.equal(under.ok + under.failed, 1500);
+        assert.equal(under.ok + under.failed, 800);
         // At most the requests in flight at the kill (8 at once) can fail; the rest are served meanwhile.
         assert.ok(under.failed <= 8, `${under.failed} failed requests while a worker was killed`);
         const second = await ab(s.port, { n: 300, c: 8 });
