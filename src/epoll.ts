@@ -168,12 +168,11 @@ export class Epoll implements Disposable {
    * `onError` takes it. Replaces any earlier listener.
    */
   watch(listener: EpollListener, onError?: (err: EtltSystemError) => void): this {
-    const epfd = this.#live('watch');
+    this.#live('watch');
     func(listener, 'listener');
     if (onError !== undefined) func(onError, 'onError');
-    this.#stopWatch();
     const buf = this.#buffer(WATCH_BATCH);
-    const handle = native.watch_start(epfd, buf, WATCH_BATCH, (n, failed) => {
+    const r = this.watchInto(buf, WATCH_BATCH, (n, failed) => {
       if (n > 0) listener(toPairs(buf, n));
       else if (n < 0 && n !== -EINTR) {
         const err = new EtltSystemError(n, failed ?? 'epoll_wait');
@@ -181,12 +180,27 @@ export class Epoll implements Disposable {
         onError(err);
       }
     });
-    if (typeof handle === 'number') throw new EtltSystemError(handle, 'uv_poll_start');
-    // Each watch() makes a new libuv handle, referenced by default: apply an earlier unref().
+    if (r < 0) throw new EtltSystemError(r, 'uv_poll_start');
+    return this;
+  }
+
+  /**
+   * Low-level watch for engines, as `pollInto` is to `poll`: `watch()` without the pairs.
+   * Each wake-up fills the caller-owned `out` with up to `maxevents` [fd, events] pairs and
+   * tells `listener` their count, or -errno and the call that failed. Replaces any earlier
+   * watch; keeps `ref()`'s choice. Returns 0 or -errno (uv_poll_start's); no allocation per
+   * wake-up, no exception for a failed syscall. The reactor's epoll backend is this.
+   */
+  watchInto(out: Uint32Array, maxevents: number, listener: (count: number, failed?: string) => void): number {
+    const epfd = this.#live('watchInto');
+    this.#stopWatch();
+    const handle = native.watch_start(epfd, out, maxevents, listener);
+    if (typeof handle === 'number') return handle;
+    // Each watch makes a new libuv handle, referenced by default: apply an earlier unref().
     if (!this.#keepAlive) native.watch_ref(handle, false);
     this.#watch = handle;
     watched.add(this);
-    return this;
+    return 0;
   }
 
   /** Stops delivering events; an unwatched epoll does not keep the process alive. */

@@ -3,8 +3,9 @@
  * back, timeouts are seconds for `select` and milliseconds for `poll`, EINTR is retried with
  * the time that remains (PEP 475). Both block the thread, as Python's do.
  */
-import { EINTR, ENOENT, FD_SETSIZE, POLLFD_SIZE, POLLIN, POLLOUT, POLLPRI } from './constants.js';
+import { EEXIST, EINTR, FD_SETSIZE, POLLIN, POLLOUT, POLLPRI } from './constants.js';
 import { EtltNotRegisteredError, EtltSystemError } from './errors.js';
+import { PollFds } from './pollfds.js';
 import { sys } from './sys.js';
 import { fileDescriptor, integer, rangeError, typeError } from './validate.js';
 import type { HasFileno } from './validate.js';
@@ -151,38 +152,32 @@ function pollMask(value: unknown): number {
 /**
  * Python's `select.poll()` object: a set of fds and the events to wait for on each, polled
  * with poll(2). Registering an fd again replaces its mask. Unlike `Epoll` it holds no fd,
- * so it has no `close()`.
+ * so it has no `close()`. A thin layer on `PollFds` (src/pollfds.ts), the reactor's poll
+ * backend's set too: here the checks, the errors and PEP 475's retry of EINTR.
  */
 export class Poll {
-  /** fd to mask, in registration order: poll() reports in this order. */
-  readonly #masks = new Map<number, number>();
-  #ab = new ArrayBuffer(0);
-  #fdView = new Int32Array(this.#ab);
-  #eventView = new Int16Array(this.#ab);
-  /** False when #masks changed since the pollfd array was last written (CPython's ufd_uptodate). */
-  #upToDate = false;
+  readonly #set = new PollFds();
+  #out = new Uint32Array(0);
 
   /** Adds `fd` (or replaces its mask). Default mask: POLLIN | POLLPRI | POLLOUT. */
   register(fd: FileObject, eventmask: number = POLLIN | POLLPRI | POLLOUT): void {
     const n = fileDescriptor(fd);
-    this.#masks.set(n, pollMask(eventmask));
-    this.#upToDate = false;
+    const mask = pollMask(eventmask);
+    if (this.#set.add(n, mask) === -EEXIST) this.#set.modify(n, mask);
   }
 
   /** Replaces the mask of a registered `fd`; `ENOENT` if it is not registered, as in Python. */
   modify(fd: FileObject, eventmask: number): void {
     const n = fileDescriptor(fd);
     const mask = pollMask(eventmask);
-    if (!this.#masks.has(n)) throw new EtltSystemError(-ENOENT, 'modify');
-    this.#masks.set(n, mask);
-    this.#upToDate = false;
+    const r = this.#set.modify(n, mask);
+    if (r < 0) throw new EtltSystemError(r, 'modify');
   }
 
   /** Removes `fd`; {@link EtltNotRegisteredError} (Python's KeyError) if it is not registered. */
   unregister(fd: FileObject): void {
     const n = fileDescriptor(fd);
-    if (!this.#masks.delete(n)) throw new EtltNotRegisteredError(`${describeFileObject(fd, n)} is not registered`);
-    this.#upToDate = false;
+    if (this.#set.remove(n) < 0) throw new EtltNotRegisteredError(`${describeFileObject(fd, n)} is not registered`);
   }
 
   /**
@@ -194,11 +189,8 @@ export class Poll {
   poll(timeout?: number | null): PollEvent[] {
     let ms = pollTimeoutMs(timeout);
     const deadline = ms >= 0 ? performance.now() + ms : 0;
-    const nfds = this.#masks.size;
     for (;;) {
-      // poll(2) writes revents only: the array is rewritten when the set changed.
-      if (!this.#upToDate) this.#writeArray();
-      const n = sys.poll(nfds > 0 ? this.#fdView : null, nfds, ms);
+      const n = this.#set.poll(ms);
       if (n >= 0) return this.#events(n);
       if (n !== -EINTR) throw new EtltSystemError(n, 'poll');
       if (ms >= 0) {
@@ -208,30 +200,12 @@ export class Poll {
     }
   }
 
-  #writeArray(): void {
-    const bytes = this.#masks.size * POLLFD_SIZE;
-    if (this.#ab.byteLength < bytes || this.#ab.byteLength > 4 * bytes) {
-      this.#ab = new ArrayBuffer(bytes);
-      this.#fdView = new Int32Array(this.#ab);
-      this.#eventView = new Int16Array(this.#ab);
-    }
-    let i = 0;
-    for (const [fd, mask] of this.#masks) {
-      this.#fdView[2 * i] = fd;
-      this.#eventView[4 * i + 2] = mask;
-      this.#eventView[4 * i + 3] = 0;
-      i++;
-    }
-    this.#upToDate = true;
-  }
-
-  #events(count: number): PollEvent[] {
-    const out: PollEvent[] = [];
-    const nfds = this.#masks.size;
-    for (let i = 0; i < nfds && out.length < count; i++) {
-      const revents = this.#eventView[4 * i + 3]! & 0xffff;
-      if (revents !== 0) out.push([this.#fdView[2 * i]!, revents]);
-    }
+  #events(ready: number): PollEvent[] {
+    if (ready === 0) return [];
+    if (this.#out.length < 2 * ready) this.#out = new Uint32Array(2 * ready);
+    const found = this.#set.collect(this.#out, ready, ready, false);
+    const out = new Array<PollEvent>(found);
+    for (let i = 0; i < found; i++) out[i] = [this.#out[2 * i]!, this.#out[2 * i + 1]!];
     return out;
   }
 }

@@ -2,6 +2,7 @@
  * `etlt lab balance`: the thundering herd and its cures, measured; the table, JSON and HTML
  * of src/lab/balance.ts's report.
  */
+import { balanceFindings, verdict } from '../lab/balance-findings.js';
 import type { BalanceReport } from '../lab/balance-types.js';
 import { runBalance } from '../lab/balance.js';
 import type { BalanceProgress } from '../lab/balance.js';
@@ -82,6 +83,9 @@ export function formatBalanceTables(report: BalanceReport): string {
         ].join('  '),
       );
     }
+    const findings = (report.findings ?? balanceFindings(report)).filter((f) => f.scenario === sc.name);
+    if (findings.length > 0) out.push('  checked against this run:');
+    for (const f of findings) out.push(`    ${pad(f.balance, 10, false)} ${verdict(f)}: ${f.claim} (${f.evidence})`);
     if (sc.busyMs > 0) {
       out.push('  worker 0 (the slow one) against the others, p99 ms:');
       for (const r of report.rows.filter((x) => x.scenario === sc.name)) {

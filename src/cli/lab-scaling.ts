@@ -89,6 +89,11 @@ export function formatScalingTable(report: ScalingReport): string {
     out.push('', 'rows that could not run:');
     for (const r of errors) out.push(`  ${r.backend} with ${r.idle} idle: ${r.error}`);
   }
+  const unreliable = report.rows.filter((r) => r.error === undefined && r.unreliable !== undefined);
+  if (unreliable.length > 0) {
+    out.push('', 'rows whose figures cannot be true (not to be compared):');
+    for (const r of unreliable) out.push(`  ${r.backend} with ${r.idle} idle: ${r.unreliable}`);
+  }
   out.push(
     '',
     'us/wait: server CPU per wait of the backend (epoll_wait, poll or select); B/conn: RSS per idle connection.',

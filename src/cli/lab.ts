@@ -4,6 +4,7 @@
  * opened before anything is measured.
  */
 import { closeSync } from 'node:fs';
+import { whyUnreliable } from '../lab/plausible.js';
 import { EtltOutputError } from '../errors.js';
 import { MODES } from '../http/trigger/catalog.js';
 import type { Mode } from '../http/trigger/catalog.js';
@@ -85,6 +86,8 @@ export function formatTables(report: LabReport): string {
     out.push(cols.map(([h, n], i) => pad(h, n, i > 0)).join('  '));
     for (const r of report.results.filter((x) => x.workload === w.name)) {
       out.push(cols.map(([, n, f], i) => pad(f(r), n, i > 0)).join('  '));
+      const why = whyUnreliable(r);
+      if (why !== undefined) out.push(`  ^ unreliable, not to be compared: ${why}`);
     }
   }
   out.push(

@@ -5,7 +5,7 @@
  * counters and `--stats-json`, and the exit code (0 stopped gracefully, 130 cut off, 1
  * failed while stopping).
  */
-import { writeSync } from 'node:fs';
+import { ftruncateSync, writeSync } from 'node:fs';
 import type { Printer } from './printer.js';
 import { stopRequested } from './stop-signals.js';
 
@@ -15,6 +15,11 @@ export interface Served {
   start(): Promise<string>;
   /** The counters now, for SIGUSR1. */
   statsNow(): Promise<string>;
+  /**
+   * What SIGUSR1 writes to `--stats-json`, if anything: the lab's snapshot (counters are
+   * monotonic, so a later snapshot less this one cannot be negative).
+   */
+  snapshotJson?(): unknown;
   /** What the first stop signal line says after `etlt: SIGTERM: `. */
   stopping(deadlineMs: number): string;
   /** What a second signal line says after `etlt: SIGINT again: `. */
@@ -44,6 +49,7 @@ export async function serveUntilStopped(served: Served, io: LifecycleIo): Promis
   const signals = stopRequested(io.stopOnStdinEof);
   out.line(await served.start());
   io.usr1.handler = () => {
+    if (io.statsFd >= 0 && served.snapshotJson) rewrite(io.statsFd, JSON.stringify(served.snapshotJson()));
     void served.statsNow().then((text) => err.line(text));
   };
   const first = await signals;
@@ -61,7 +67,7 @@ export async function serveUntilStopped(served: Served, io: LifecycleIo): Promis
     const end = await served.stop(io.closeTimeoutMs);
     code = forced || end.cutOff ? 130 : 0;
     err.line(end.text);
-    if (io.statsFd >= 0) writeSync(io.statsFd, JSON.stringify(end.json));
+    if (io.statsFd >= 0) rewrite(io.statsFd, JSON.stringify(end.json));
   } catch (e) {
     err.line(`etlt: ${(e as Error).message}`);
     code = 1;
@@ -70,4 +76,10 @@ export async function serveUntilStopped(served: Served, io: LifecycleIo): Promis
   if (io.stopOnStdinEof) process.stdin.destroy();
   if (out.dropped > 0) err.line(`etlt: ${out.dropped} request lines were dropped: stdout was too slow`);
   return code;
+}
+
+/** Replaces the whole content of the file open as `fd` by `text`. */
+function rewrite(fd: number, text: string): void {
+  ftruncateSync(fd, 0);
+  writeSync(fd, text, 0);
 }

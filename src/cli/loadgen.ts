@@ -1,7 +1,8 @@
 /**
  * Entry point of the lab's load-generator process: `node loadgen.js '<json config>'`.
  * Prints `{"progress":n}` lines, `{"busy":true}` when the measured load begins (after the
- * idle connections of a workload that has them) and a final `{"result":...}` line on
+ * idle connections of a workload that has them; with `gated`, the load then waits for a `go`
+ * line on stdin), `{"warm":true}` after a warm-up, and a final `{"result":...}` line on
  * stdout. It lives as long as the lab does: the end of its stdin (the lab's pipe) or of its
  * stdout stops it. Idle connections stay open after the result until the lab closes the
  * pipe (it stops the server first, so that closing them is not counted).
@@ -28,10 +29,22 @@ if (cfg.host !== '127.0.0.1' && cfg.host !== '::1') {
 }
 const { runLoadHolding } = await import('../lab/loadgen.js');
 const say = (msg: object, then?: () => void) => process.stdout.write(JSON.stringify(msg) + '\n', then);
+/** With `cfg.gated`: resolves when the lab writes its `go` line (after its snapshot of the server's counters). */
+const go = new Promise<void>((resolve) => {
+  let text = '';
+  process.stdin.on('data', (d: Buffer) => {
+    text += d.toString('latin1');
+    if (text.includes('go\n')) resolve();
+  });
+});
 const { result, held } = await runLoadHolding(
   cfg,
   (n) => say({ progress: n }),
-  () => say({ busy: true }),
+  () => {
+    say({ busy: true });
+    return cfg.gated === true ? go : undefined;
+  },
+  () => say({ warm: true }),
 );
 say({ result }, () => {
   if (held.length === 0) process.exit(0);

@@ -7,24 +7,38 @@ import type { WorkerPoolStats } from '../cluster/stats.js';
 import type { HttpServerStats } from '../http/server.js';
 import { FACTS } from '../http/trigger/catalog.js';
 import type { Backend, Mode } from '../http/trigger/catalog.js';
-import { syscallsByKind } from '../trace/counters.js';
+import { backendSyscalls, syscallsByKind } from '../trace/counters.js';
 
-/** A few lines summarising a server's counters, for exit and SIGUSR1. */
+/**
+ * A few lines summarising a server's counters, for exit and SIGUSR1, in the syscall names of
+ * its backend: epoll_wait and epoll_ctl on epoll; poll or select, with libuv's own epoll_wait
+ * apart and interest changes marked as no syscall, on the others.
+ */
 export function formatStats(s: HttpServerStats): string {
   const per = (n: number) => (s.requests > 0 ? (n / s.requests).toFixed(2) : '-');
-  const sys = syscallsByKind(s);
+  const sys = syscallsByKind(s, s.backend);
   const total = Object.values(sys).reduce((a, b) => a + b, 0);
+  const names = backendSyscalls(s.backend);
+  const eventsPerWait = s.waits ? (s.events / s.waits).toFixed(2) : '-';
+  const interest = `add=${s.interestAdds} mod=${s.interestMods} del=${s.interestDels}`;
+  const waits =
+    names.interest !== undefined
+      ? `etlt: ${names.wait}=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
+        `events/wait ${eventsPerWait}; idle-timer turns ${s.timerTurns} apart) ${names.interest} ${interest}`
+      : `etlt: ${names.wait}=${s.waits + s.turnWaits} (idle ${s.idleWaits + s.turnWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
+        `events/wait ${eventsPerWait}) libuv epoll_wait=${s.wakeups + s.readyTurns} (wake-ups ${s.wakeups}; idle-timer turns ${s.timerTurns} apart) ` +
+        `interest ${interest} (in the process: no syscall)`;
+  const perWait = `${names.wait}=${per(names.interest !== undefined ? sys.epoll_wait! : s.waits + s.turnWaits)}`;
   return [
     `etlt: mode=${s.mode} connections=${s.connections} open=${s.open} requests=${s.requests} responses=${s.responses} ` +
       `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed} ` +
       `keepalive-timeouts=${s.keepAliveTimeouts} send-timeouts=${s.sendTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}` +
       (s.backend === 'epoll' ? '' : ` backend=${s.backend} over-fd-limit=${s.overFdLimit}`),
-    `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
-      `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}; idle-timer turns ${s.timerTurns} apart) ` +
-      `epoll_ctl add=${s.ctlAdd} mod=${s.ctlMod} del=${s.ctlDel}`,
+    waits,
     `etlt: accept=${s.accept} (EAGAIN ${s.acceptAgain}) recv=${s.recv} (EAGAIN ${s.recvAgain}) send=${s.send} (EAGAIN ${s.sendAgain}) ` +
       `bytes in=${s.bytesIn} out=${s.bytesOut}`,
-    `etlt: per request: syscalls=${per(total)} epoll_wait=${per(sys.epoll_wait!)} epoll_ctl=${per(sys.epoll_ctl!)}`,
+    `etlt: per request: syscalls=${per(total)} ${perWait}` +
+      (names.interest !== undefined ? ` ${names.interest}=${per(sys.epoll_ctl!)}` : ''),
   ].join('\n');
 }
 

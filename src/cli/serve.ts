@@ -51,7 +51,11 @@ export const SERVE: CommandSpec = {
     ),
     { name: 'quiet', short: 'q', help: 'do not print each request' },
     { name: 'body', value: 'FILE', help: 'serve FILE\'s bytes instead of "Hello, world!"' },
-    { name: 'stats-json', value: 'FILE', help: 'on exit, write the counters (and the trace) to FILE as JSON' },
+    {
+      name: 'stats-json',
+      value: 'FILE',
+      help: 'on exit, write the counters (and the trace) to FILE as JSON;\nwithout --workers, SIGUSR1 writes the counters so far to it too',
+    },
     {
       name: 'stop-on-stdin-eof',
       help: 'stop as on SIGTERM when standard input ends: a supervisor that holds\nthe other end of a pipe (the lab does) never leaves this server behind',

@@ -36,6 +36,7 @@ export function serveOne(
         return Promise.resolve(startLine(host, port, server.mode, server.root, server.backend));
       },
       statsNow: () => Promise.resolve(`${formatStats(server.stats())}\n${memoryLine()}`),
+      snapshotJson: () => ({ snapshot: true, stats: server.stats() }),
       stopping: (ms) => `no longer accepting; finishing responses in flight (up to ${ms} ms)`,
       again: 'exiting now',
       stop: async (ms) => {

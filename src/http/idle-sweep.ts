@@ -24,6 +24,22 @@ import type { Connection } from './connection.js';
 /** Looks at a sending connection's queue this many times per send timeout. */
 const LOOKS_PER_SEND_TIMEOUT = 8;
 
+/** Where the sweep reads the time and gets its turns: Node's clock and timers, or a test's. */
+export interface SweepClock {
+  now(): number;
+  /** Calls `turn` every `ms` until the returned function is called; never keeps the process alive. */
+  every(ms: number, turn: () => void): () => void;
+}
+
+const NODE_CLOCK: SweepClock = {
+  now: () => performance.now(),
+  every(ms, turn) {
+    const timer = setInterval(turn, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
 export class IdleSweep {
   readonly #active = new ActivityList<Connection>();
   readonly #keptAlive = new ActivityList<Connection>();
@@ -38,11 +54,13 @@ export class IdleSweep {
   readonly #lookEveryMs: number;
   readonly #onTurn: () => void;
   readonly #onSendTimeout: (conn: Connection) => void;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: SweepClock;
+  #stopTimer: (() => void) | undefined;
 
   /**
    * `onTurn` is told of each timer turn (each costs libuv an epoll_wait); `onSendTimeout`
-   * closes a connection whose peer took nothing for `sendTimeoutMs`.
+   * closes a connection whose peer took nothing for `sendTimeoutMs`; `clock` is Node's
+   * unless a test gives one.
    */
   constructor(
     timeoutMs: number,
@@ -51,7 +69,9 @@ export class IdleSweep {
     silences: number,
     onTurn: () => void,
     onSendTimeout: (conn: Connection) => void,
+    clock: SweepClock = NODE_CLOCK,
   ) {
+    this.#clock = clock;
     this.#timeoutMs = timeoutMs;
     this.#sendTimeoutMs = sendTimeoutMs;
     this.#lookEveryMs = Math.max(1, sendTimeoutMs / LOOKS_PER_SEND_TIMEOUT);
@@ -67,15 +87,14 @@ export class IdleSweep {
 
   /** Starts the timer: a quarter of the shorter timeout, within 25 ms and 1 s; it never keeps the process alive. */
   start(): void {
-    if (this.#timer) return;
+    if (this.#stopTimer) return;
     const shortest = Math.min(this.#lookEveryMs * 4, ...this.#timed.map(([, ms]) => ms));
-    this.#timer = setInterval(this.#sweep, Math.max(25, Math.min(1000, shortest / 4)));
-    this.#timer.unref();
+    this.#stopTimer = this.#clock.every(Math.max(25, Math.min(1000, shortest / 4)), this.#sweep);
   }
 
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopTimer?.();
+    this.#stopTimer = undefined;
   }
 
   /** `conn` made progress now: the idle timeout counts from now. */
@@ -142,7 +161,7 @@ export class IdleSweep {
 
   #sweep = (): void => {
     this.#onTurn();
-    const now = performance.now();
+    const now = this.#clock.now();
     for (const [list, limit] of this.#timed) {
       for (let conn = list.oldest; conn !== null && now - conn.lastActive >= limit; conn = list.oldest) {
         if (list === this.#keptAlive && this.#stillDelivering(conn)) {

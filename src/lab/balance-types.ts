@@ -31,7 +31,10 @@ export interface BalanceRow {
   workers: number;
   /** Connections accepted by each worker, by index. */
   perWorker: number[];
-  /** Event-loop wake-ups over all workers per accepted connection (1 is the floor for a connection per request). */
+  /**
+   * Event-loop wake-ups over all workers per accepted connection: one wake-up may serve several
+   * ready connections, so it can be below 1.
+   */
   wakeupsPerAccept: number;
   /** Listener events that found nothing to accept, over all workers. */
   acceptEagain: number;
@@ -48,6 +51,8 @@ export interface BalanceRow {
   /** CPU of all workers per completed request, in microseconds. */
   cpuUsPerRequest: number;
   detail: BalanceWorker[];
+  /** Why the row's figures cannot be trusted (one below zero), when they cannot. */
+  unreliable?: string;
 }
 
 /** A scenario: the same load, and what differs. */
@@ -71,4 +76,21 @@ export interface BalanceReport {
   /** The kinds, with a sentence each. */
   balances: { name: string; description: string }[];
   rows: BalanceRow[];
+  /** Each claim of the report, checked against the rows (the report recomputes them for an older file). */
+  findings?: BalanceFinding[];
+}
+
+/** One claim of the report, beside the row that shows it (or fails to). */
+export interface BalanceFinding {
+  id: string;
+  scenario: string;
+  /** The row the finding is printed beside. */
+  balance: string;
+  /** What is claimed, as theory or the published figures have it. */
+  claim: string;
+  shown: boolean;
+  /** This run's numbers for and against the claim. */
+  evidence: string;
+  /** Why it is so, or why it may not show: printed whatever the verdict. */
+  why?: string;
 }

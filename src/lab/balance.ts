@@ -5,19 +5,18 @@
  * nothing to accept, and the latency of the requests it answered. The workers are a
  * `WorkerPool` of this process; the load generator runs in its own process.
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism, release } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BALANCE_DESCRIPTIONS } from '../cluster/balance.js';
 import type { Balance } from '../cluster/balance.js';
 import { extendWorkers } from '../cluster/extension.js';
 import { WorkerPool } from '../cluster/pool.js';
 import { labKnobs } from './worker-knobs.js';
-import { EtltAbortedError } from '../errors.js';
 import type { Mode } from '../http/trigger/catalog.js';
+import { balanceFindings } from './balance-findings.js';
 import type { BalanceReport, BalanceRow, BalanceScenario, BalanceWorker } from './balance-types.js';
-import { ChildSet } from './children.js';
+import { impossibleFigures } from './plausible.js';
+import type { ChildSet } from './children.js';
+import { labVersion, runSteps } from './steps.js';
 import { cpuTimeNs } from './cpu.js';
 import type { LoadResult } from './loadgen.js';
 
@@ -34,7 +33,13 @@ export const BALANCE_KINDS: readonly {
 }[] = [
   { name: 'shared-lt', balance: 'shared', mode: 'lt', description: `${BALANCE_DESCRIPTIONS.shared}; level-triggered` },
   { name: 'shared-et', balance: 'shared', mode: 'et', description: `${BALANCE_DESCRIPTIONS.shared}; edge-triggered` },
-  { name: 'exclusive', balance: 'exclusive', mode: 'et', description: BALANCE_DESCRIPTIONS.exclusive },
+  {
+    name: 'exclusive',
+    balance: 'exclusive',
+    mode: 'et',
+    description:
+      'one inherited listener, registered with EPOLLEXCLUSIVE, meant to wake one worker per connection (whether it does here: the finding beside its row)',
+  },
   // EPOLLEXCLUSIVE stops the wake-ups at the first epoll set with a thread waiting in
   // epoll_wait on it (fs/eventpoll.c, ep_poll_callback). A worker's set is nested in libuv's,
   // which waits on it only through poll: then every exclusive entry is woken, as if shared.
@@ -44,7 +49,7 @@ export const BALANCE_KINDS: readonly {
     balance: 'exclusive',
     mode: 'et',
     holdMs: HOLD_MS,
-    description: `${BALANCE_DESCRIPTIONS.exclusive}, with --hold ${HOLD_MS}: each worker waits in epoll_wait on its own set`,
+    description: `the same, with --hold ${HOLD_MS}: each worker waits in epoll_wait on its own set while busy`,
   },
   { name: 'reuseport', balance: 'reuseport', mode: 'et', description: BALANCE_DESCRIPTIONS.reuseport },
 ];
@@ -63,7 +68,6 @@ export interface BalanceOptions {
   signal?: AbortSignal;
 }
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 /** Connections in flight at once: more than the workers, so that several wait in the accept queue. */
 const CONCURRENCY = 32;
 /** The slow worker's busy time per request. */
@@ -134,7 +138,12 @@ async function runOne(
         timeoutMs: 5000,
         byBody: true,
       },
-      { progress: () => {}, busy: () => (cpu0 = pids.map((pid) => cpuTimeNs(pid))) },
+      {
+        progress: () => {},
+        busy: () => {
+          cpu0 = pids.map((pid) => cpuTimeNs(pid));
+        },
+      },
     );
     const result: LoadResult = await load.result;
     const cpuMs = pids.map((pid, i) => (cpuTimeNs(pid) - cpu0[i]!) / 1e6);
@@ -152,7 +161,7 @@ async function runOne(
     });
     const accepted = detail.reduce((a, w) => a + w.accepted, 0);
     const n = Math.max(1, result.completed);
-    return {
+    const row: BalanceRow = {
       scenario: scenario.name,
       balance: kind.name,
       serveBalance: kind.balance,
@@ -170,6 +179,9 @@ async function runOne(
       cpuUsPerRequest: round((cpuMs.reduce((a, b) => a + b, 0) * 1000) / n, 1),
       detail,
     };
+    const impossible = impossibleFigures(row, new Set(['scenario', 'balance', 'serveBalance', 'mode']));
+    if (impossible.length > 0) row.unreliable = impossible.join('; ');
+    return row;
   } finally {
     await pool.stop(0);
     await load?.stop();
@@ -187,10 +199,9 @@ export async function runBalance(options: BalanceOptions): Promise<BalanceReport
       busyMs: SLOW_MS,
     },
   ];
-  const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   const report: BalanceReport = {
     experiment: 'balance',
-    version: pkg.version,
+    version: labVersion(),
     startedAt: new Date().toISOString(),
     machine: { cpus: availableParallelism(), node: process.version, kernel: release() },
     workers: options.workers,
@@ -200,30 +211,14 @@ export async function runBalance(options: BalanceOptions): Promise<BalanceReport
     balances: BALANCE_KINDS.map((k) => ({ name: k.name, description: k.description })),
     rows: [],
   };
-  const signal = options.signal;
-  if (signal?.aborted) throw new EtltAbortedError('the lab was stopped before it started');
-  const children = new ChildSet();
-  const onAbort = () => void children.stopAll();
-  signal?.addEventListener('abort', onAbort);
-  const total = scenarios.length * BALANCE_KINDS.length;
-  let index = 0;
-  try {
-    for (const scenario of scenarios) {
-      for (const kind of BALANCE_KINDS) {
-        index++;
-        options.onProgress?.({ kind: 'start', index, total, scenario: scenario.name, balance: kind.name });
-        const row = await runOne(kind, scenario, options.workers, requests, children);
-        if (signal?.aborted) throw new EtltAbortedError();
-        report.rows.push(row);
-        options.onProgress?.({ kind: 'done', index, total, row });
-      }
-    }
-  } catch (e) {
-    if (signal?.aborted) throw new EtltAbortedError(`the lab was stopped (${String(signal.reason ?? 'aborted')})`);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await children.stopAll();
-  }
+  const runs = scenarios.flatMap((scenario) => BALANCE_KINDS.map((kind) => ({ scenario, kind })));
+  await runSteps(runs, options.signal, undefined, async ({ scenario, kind }, { children, index, total }) => {
+    options.onProgress?.({ kind: 'start', index, total, scenario: scenario.name, balance: kind.name });
+    const row = await runOne(kind, scenario, options.workers, requests, children);
+    if (options.signal?.aborted) return;
+    report.rows.push(row);
+    options.onProgress?.({ kind: 'done', index, total, row });
+  });
+  report.findings = balanceFindings(report);
   return report;
 }

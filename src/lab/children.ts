@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, truncateSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -59,6 +60,37 @@ export function waitExit(child: ChildProcess, ms: number): Promise<void> {
   });
 }
 
+/** How long a server may take to write its counters after SIGUSR1. */
+const SNAPSHOT_TIMEOUT_MS = 5000;
+
+/**
+ * The counters of the `etlt serve --stats-json statsFile` running as `child`, now: SIGUSR1
+ * makes it write them to its stats file (emptied first, so that an earlier snapshot is not
+ * taken for this one). Counters only grow: one snapshot less an earlier one of the same
+ * process is what happened in between, and cannot be negative.
+ */
+export async function snapshotCounters(child: ChildProcess, statsFile: string): Promise<Record<string, number>> {
+  truncateSync(statsFile, 0);
+  child.kill('SIGUSR1');
+  const deadline = Date.now() + SNAPSHOT_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as {
+        snapshot?: boolean;
+        stats?: Record<string, number>;
+      };
+      if (saved.snapshot === true && saved.stats !== undefined) return saved.stats;
+    } catch {
+      // Empty, or written half: read again.
+    }
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new EtltLabError('the server exited before writing its counters');
+    if (Date.now() > deadline)
+      throw new EtltLabError(`the server wrote no counters within ${SNAPSHOT_TIMEOUT_MS} ms of SIGUSR1`);
+    await sleep(2);
+  }
+}
+
 /** The children of one lab run, so that an abort can stop every one of them. */
 export class ChildSet {
   readonly #live = new Set<ChildProcess>();
@@ -101,21 +133,31 @@ export class ChildSet {
 
   /**
    * Starts the load generator with `cfg` on CPU 1, allowed `fds` open files. `result`
-   * resolves when it reports (`hooks.busy` is told when the measured load begins);
+   * resolves when it reports (`hooks.busy` is told when the measured load is about to begin;
+   * with `cfg.gated` the load waits until the promise `busy` returns has settled; `hooks.warm`
+   * is told when a warm-up has ended);
    * the idle connections it holds stay open until `stop` ends its stdin, and it exits.
    */
   startLoad(
     cfg: LoadConfig,
-    hooks: { progress: (n: number) => void; busy?: () => void },
+    hooks: { progress: (n: number) => void; busy?: () => void | Promise<void>; warm?: () => void },
     fds = 0,
   ): { result: Promise<LoadResult>; stop: () => Promise<void> } {
     const child = this.#spawn(1, [process.execPath, LOADGEN, JSON.stringify(cfg)], 'inherit', fds);
     const lines = createInterface({ input: child.stdout! });
     const result = new Promise<LoadResult>((resolve, reject) => {
       lines.on('line', (line) => {
-        const msg = JSON.parse(line) as { progress?: number; busy?: boolean; result?: LoadResult };
+        const msg = JSON.parse(line) as { progress?: number; busy?: boolean; warm?: boolean; result?: LoadResult };
         if (msg.progress !== undefined) hooks.progress(msg.progress);
-        if (msg.busy === true) hooks.busy?.();
+        if (msg.warm === true) hooks.warm?.();
+        if (msg.busy === true) {
+          void Promise.resolve()
+            .then(() => hooks.busy?.())
+            .then(
+              () => cfg.gated === true && child.stdin?.write('go\n'),
+              (e: unknown) => reject(e instanceof Error ? e : new EtltLabError(String(e))),
+            );
+        }
         if (msg.result !== undefined) resolve(msg.result);
       });
       child.once('close', (code, signal) => reject(new EtltLabError(`load generator failed (exit ${code ?? signal})`)));

@@ -42,7 +42,18 @@ export interface LoadConfig {
   idleConnections?: number;
   /** A connection per request: group latencies by the response's body (the balance lab's workers answer `worker N`). */
   byBody?: boolean;
+  /** The measured load waits for the lab's `go` after `busy` (the lab snapshots the server's counters meanwhile). */
+  gated?: boolean;
+  /**
+   * Persistent: requests the busy clients make first (before the idle connections), on
+   * connections they then close, so that the server's JIT and caches are warm when the
+   * measured load begins.
+   */
+  warmupRequests?: number;
 }
+
+/** Told when the measured load is about to begin; the load waits for what it returns. */
+export type BusyHook = () => void | Promise<void>;
 
 /** What the load generator measured. */
 export interface LoadResult {
@@ -154,7 +165,8 @@ const IDLE_PARALLEL = 100;
 async function runPersistent(
   cfg: LoadConfig,
   progress: (finished: number) => void,
-  busy: () => void,
+  busy: BusyHook,
+  warm: () => void,
 ): Promise<{ result: LoadResult; held: Held }> {
   const request = requestBytes(cfg);
   const client = (i: number) => ({
@@ -168,20 +180,17 @@ async function runPersistent(
   });
   let held: Held = [];
   let idle: IdleTally | undefined;
+  // Warm-up first: the server's memory with the idle connections open is then theirs, not the JIT's.
+  if ((cfg.warmupRequests ?? 0) > 0) {
+    await warmUp(cfg, client);
+    warm();
+  }
   if ((cfg.idleConnections ?? 0) > 0) {
     idle = { opened: 0, held: 0, closedByServer: 0, failed: 0 };
     held = await openIdle(client(-1), cfg.idleConnections!, IDLE_PARALLEL, idle);
   }
-  busy();
-  const tally: PersistentTally = {
-    attempted: 0,
-    completed: 0,
-    stalled: 0,
-    errors: 0,
-    connections: 0,
-    reconnects: 0,
-    latenciesMs: [],
-  };
+  await busy();
+  const tally = emptyTally();
   const start = performance.now();
   const stopAt = start + cfg.seconds * 1000;
   let taken = 0;
@@ -214,6 +223,26 @@ async function runPersistent(
   return { result, held };
 }
 
+function emptyTally(): PersistentTally {
+  return { attempted: 0, completed: 0, stalled: 0, errors: 0, connections: 0, reconnects: 0, latenciesMs: [] };
+}
+
+/** The busy clients' warm-up: `cfg.warmupRequests` requests, not counted, on connections closed after. */
+async function warmUp(cfg: LoadConfig, client: (i: number) => Parameters<typeof persistentClient>[0]): Promise<void> {
+  let left = cfg.warmupRequests ?? 0;
+  const stopAt = performance.now() + cfg.seconds * 1000;
+  const budget: Budget = {
+    take: (n) => {
+      const k = performance.now() < stopAt ? Math.min(n, left) : 0;
+      left -= k;
+      return k;
+    },
+    finished: () => {},
+  };
+  const tally = emptyTally();
+  await Promise.all(Array.from({ length: cfg.concurrency }, (_, i) => persistentClient(client(i), budget, tally)));
+}
+
 /**
  * Runs the load described by `cfg`; `progress` is told the count of finished requests,
  * `busy` when the measured part begins (after the idle connections, if any). The idle
@@ -222,17 +251,23 @@ async function runPersistent(
 export async function runLoadHolding(
   cfg: LoadConfig,
   progress: (finished: number) => void,
-  busy: () => void,
+  busy: BusyHook,
+  warm: () => void = () => {},
 ): Promise<{ result: LoadResult; held: Held }> {
-  if (cfg.persistent) return runPersistent(cfg, progress, busy);
-  busy();
+  if (cfg.persistent) return runPersistent(cfg, progress, busy, warm);
+  await busy();
   return { result: await runLoad(cfg, progress), held: [] };
 }
 
 /** Runs the load described by `cfg`; `progress` is told the count of finished requests. */
 export async function runLoad(cfg: LoadConfig, progress: (finished: number) => void): Promise<LoadResult> {
   if (cfg.persistent) {
-    const { result, held } = await runPersistent(cfg, progress, () => {});
+    const { result, held } = await runPersistent(
+      cfg,
+      progress,
+      () => {},
+      () => {},
+    );
     for (const c of held) c.destroy();
     return result;
   }

@@ -2,19 +2,21 @@
  * `etlt lab`: every strategy under every workload, each pair on a fresh server process
  * (pinned to CPU 0 when there are two) with the load generator in its own process (CPU 1).
  * Server CPU comes from the kernel's per-thread run time (/proc/PID/task/TID/schedstat,
- * nanoseconds), syscalls from the server's own counters.
+ * nanoseconds), syscalls from the server's own counters. A result whose figures cannot be
+ * true (below zero, a share above 100%) is kept but marked `unreliable`, with the reason.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, release, tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, release } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { EtltAbortedError } from '../errors.js';
 import { FACTS } from '../http/trigger/catalog.js';
 import type { Mode } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import type { AllCounters } from '../trace/counters.js';
 import { oneOf } from '../validate.js';
-import { ChildSet, canPin, checkFiles, waitExit } from './children.js';
+import { canPin, checkFiles, snapshotCounters, waitExit } from './children.js';
+import type { ChildSet } from './children.js';
+import { labVersion, runSteps } from './steps.js';
+import { RESULT_CONTEXT, counterDelta, impossibleFigures } from './plausible.js';
 import type { LoadConfig, LoadResult } from './loadgen.js';
 import { cpuTimeNs as cpuNs } from './cpu.js';
 import type { ConnectionCost, LabReport, LabResult, TimelineWait } from './types.js';
@@ -47,8 +49,6 @@ export interface LabOptions {
   signal?: AbortSignal;
 }
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-
 /** The machine's steal and total CPU ticks so far (/proc/stat, first line). */
 function cpuTicks(): { steal: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
@@ -65,7 +65,10 @@ const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10
 /** What one server process measured: its counters, and the load's own figures. */
 interface Measured {
   load: LoadResult;
+  /** The counters at the end of the measured load. */
   counters: Record<string, number>;
+  /** With idle connections: the counters when the measured load began (they were all open and answered). */
+  atStart?: Record<string, number>;
   /** Server CPU and the machine's ticks over the measured load (from the load generator's "busy" to its result). */
   cpuNs: number;
   ticks: { steal: number; total: number };
@@ -108,9 +111,11 @@ function serverArgv(strategy: Mode, w: Workload, dir: string, statsFile: string)
 }
 
 /**
- * Runs `cfg` against a fresh server for `strategy` under `w`. The server is stopped
- * before the load generator lets go of the idle connections it holds, so that their
- * closing is the same in a run and in its baseline.
+ * Runs `cfg` against a fresh server for `strategy` under `w`. With idle connections, the
+ * server's counters are read twice, from the same process: when the idle connections are
+ * all open and the measured load is about to begin, and when it has ended (before the server
+ * stops and closes the idle connections). Their difference is what the measured load cost
+ * beside the idle connections: it cannot be negative, as a separate baseline run's could.
  */
 async function measure(
   children: ChildSet,
@@ -118,21 +123,23 @@ async function measure(
   w: Workload,
   cfg: Omit<LoadConfig, 'port'>,
   dir: string,
-  tag: string,
   progress: (n: number) => void,
 ): Promise<Measured> {
-  const statsFile = join(dir, `${strategy}-${w.name}${tag}.json`);
+  const statsFile = join(dir, `${strategy}-${w.name}.json`);
   const { child, port } = await children.startServer(serverArgv(strategy, w, dir, statsFile), w.fds ?? 0);
   const pid = child.pid!;
+  const idle = (cfg.idleConnections ?? 0) > 0;
   let load: ReturnType<ChildSet['startLoad']> | undefined;
   try {
+    let atStart: Record<string, number> | undefined;
     let cpu0 = cpuNs(pid);
     let ticks0 = cpuTicks();
     load = children.startLoad(
-      { ...cfg, port },
+      { ...cfg, port, gated: idle },
       {
         progress,
-        busy: () => {
+        busy: async () => {
+          if (idle) atStart = await snapshotCounters(child, statsFile);
           cpu0 = cpuNs(pid);
           ticks0 = cpuTicks();
         },
@@ -142,6 +149,7 @@ async function measure(
     const result = await load.result;
     const cpu1 = cpuNs(pid);
     const ticks1 = cpuTicks();
+    const atEnd = idle ? await snapshotCounters(child, statsFile) : undefined;
     child.kill('SIGTERM');
     await waitExit(child, 5000);
     const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as {
@@ -151,7 +159,8 @@ async function measure(
     };
     return {
       load: result,
-      counters: saved.stats,
+      counters: atEnd ?? saved.stats,
+      ...(atStart ? { atStart } : {}),
       cpuNs: cpu1 - cpu0,
       ticks: { steal: ticks1.steal - ticks0.steal, total: ticks1.total - ticks0.total },
       timeline: saved.timeline ?? [],
@@ -164,18 +173,10 @@ async function measure(
   }
 }
 
-/** `a - b` for every numeric counter (what the measured load alone cost). */
-function minus(a: Record<string, number>, b: Record<string, number> | undefined): Record<string, number> {
-  if (b === undefined) return a;
-  return Object.fromEntries(
-    Object.entries(a).map(([k, v]) => [k, typeof v === 'number' && typeof b[k] === 'number' ? v - b[k] : v]),
-  );
-}
-
-/** The result of `strategy` under `w` from a run `m`, less its baseline (the idle connections alone) if any. */
-function toResult(strategy: Mode, w: Workload, m: Measured, base: Measured | undefined): LabResult {
+/** The result of `strategy` under `w` from a run `m`: with idle connections, what the measured load alone cost. */
+function toResult(strategy: Mode, w: Workload, m: Measured): LabResult {
   const { load } = m;
-  const c = minus(m.counters, base?.counters);
+  const { delta: c, fell } = m.atStart ? counterDelta(m.counters, m.atStart) : { delta: m.counters, fell: [] };
   // Per completed request; a strategy that completed none is charged per attempt instead.
   const n = Math.max(1, load.completed > 0 ? load.completed : load.attempted);
   const get = (k: string) => c[k] ?? 0;
@@ -208,7 +209,7 @@ function toResult(strategy: Mode, w: Workload, m: Measured, base: Measured | und
       close: per(sys.close),
     },
     idleWaitsPerRequest: per(get('idleWaits')),
-    eventsPerWait: round(get('events') / Math.max(1, get('epollWait'))),
+    eventsPerWait: round(get('events') / Math.max(1, get('waits'))),
     uselessEventsPerRequest: per(get('useless')),
     stealPercent: round((100 * m.ticks.steal) / Math.max(1, m.ticks.total), 1),
     connections: get('connections'),
@@ -217,15 +218,19 @@ function toResult(strategy: Mode, w: Workload, m: Measured, base: Measured | und
     counters: m.counters,
   };
   if (load.idle !== undefined) result.idle = load.idle;
-  if (base !== undefined) result.baselineCounters = base.counters;
+  if (m.atStart !== undefined) result.countersAtStart = m.atStart;
+  const why = [
+    ...fell.map((k) => `the counter ${k} fell during the run`),
+    ...impossibleFigures(result, RESULT_CONTEXT),
+  ];
+  if (why.length > 0) result.unreliable = why.join('; ');
   return result;
 }
 
 /**
- * Runs one strategy under one workload on a fresh server process. A workload with idle
- * connections runs twice: once with them alone (the baseline: opening, one request each,
- * holding, closing), once with the busy clients beside them; its figures are the
- * difference, per busy request.
+ * Runs one strategy under one workload on a fresh server process. With idle connections,
+ * the figures are those of the busy load beside them (opening them, their one request each
+ * and their closing are not counted), per busy request.
  */
 async function runPair(
   children: ChildSet,
@@ -238,12 +243,8 @@ async function runPair(
   const planned = quick ? w.load.quickRequests : w.load.requests;
   const { quickRequests: _q, requests: _r, ...shape } = w.load;
   const cfg = { ...shape, host: '127.0.0.1', requests: planned, seconds: quick ? 3 : 6 };
-  const base =
-    (w.load.idleConnections ?? 0) > 0
-      ? await measure(children, strategy, w, { ...cfg, requests: 0 }, dir, '-baseline', () => {})
-      : undefined;
-  const m = await measure(children, strategy, w, cfg, dir, '', (n) => progress(n, planned));
-  return { result: toResult(strategy, w, m, base), timeline: m.timeline, connections: m.connections };
+  const m = await measure(children, strategy, w, cfg, dir, (n) => progress(n, planned));
+  return { result: toResult(strategy, w, m), timeline: m.timeline, connections: m.connections };
 }
 
 /** Runs the lab and returns its report. */
@@ -253,9 +254,8 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   );
   for (const s of options.strategies) oneOf(s, 'strategies', Object.keys(FACTS));
   for (const w of workloads) if (w.fds !== undefined) checkFiles(w.fds, `the ${w.name} workload`);
-  const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   const report: LabReport = {
-    version: pkg.version,
+    version: labVersion(),
     startedAt: new Date().toISOString(),
     machine: { cpus: availableParallelism(), node: process.version, kernel: release(), pinned: canPin() },
     strategies: [...options.strategies],
@@ -264,47 +264,27 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     timelines: {},
     descriptions: Object.fromEntries(options.strategies.map((s) => [s, FACTS[s].description])),
   };
-  const signal = options.signal;
-  if (signal?.aborted) throw new EtltAbortedError('the lab was stopped before it started');
-  const children = new ChildSet();
-  const onAbort = () => void children.stopAll();
-  signal?.addEventListener('abort', onAbort);
-  const dir = mkdtempSync(join(tmpdir(), 'etlt-lab-'));
-  const total = workloads.length * options.strategies.length;
-  let index = 0;
-  try {
-    for (const w of workloads) {
-      for (const strategy of options.strategies) {
-        index++;
-        options.onProgress?.({ kind: 'start', index, total, strategy, workload: w.name });
-        const { result, timeline, connections } = await runPair(
-          children,
-          strategy,
-          w,
-          options.quick,
-          dir,
-          (finished, planned) =>
-            options.onProgress?.({ kind: 'progress', index, total, strategy, workload: w.name, finished, planned }),
-        );
-        if (signal?.aborted) throw new EtltAbortedError();
-        report.results.push(result);
-        if (w.timeline) {
-          report.timelines[strategy] = timeline;
-          (report.connections ??= {})[strategy] = connections;
-        } else if (w.load.persistent) {
-          ((report.connectionsByWorkload ??= {})[w.name] ??= {})[strategy] = connections;
-        }
-        options.onProgress?.({ kind: 'done', index, total, result });
-      }
+  const pairs = workloads.flatMap((w) => options.strategies.map((strategy) => ({ w, strategy })));
+  await runSteps(pairs, options.signal, 'etlt-lab-', async ({ w, strategy }, { children, dir, index, total }) => {
+    options.onProgress?.({ kind: 'start', index, total, strategy, workload: w.name });
+    const { result, timeline, connections } = await runPair(
+      children,
+      strategy,
+      w,
+      options.quick,
+      dir,
+      (finished, planned) =>
+        options.onProgress?.({ kind: 'progress', index, total, strategy, workload: w.name, finished, planned }),
+    );
+    if (options.signal?.aborted) return;
+    report.results.push(result);
+    if (w.timeline) {
+      report.timelines[strategy] = timeline;
+      (report.connections ??= {})[strategy] = connections;
+    } else if (w.load.persistent) {
+      ((report.connectionsByWorkload ??= {})[w.name] ??= {})[strategy] = connections;
     }
-  } catch (e) {
-    // A child killed by the abort fails its step; say why the run really ended.
-    if (signal?.aborted) throw new EtltAbortedError(`the lab was stopped (${String(signal.reason ?? 'aborted')})`);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await children.stopAll();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    options.onProgress?.({ kind: 'done', index, total, result });
+  });
   return report;
 }

@@ -34,6 +34,8 @@ export interface ScalingRow {
   shed: number;
   /** Why the row could not run. */
   error?: string;
+  /** Why the row's figures cannot be trusted (one below zero, say), when they cannot: shown greyed, with this. */
+  unreliable?: string;
 }
 
 /** The published figures beside which the report sets this machine's. */

@@ -9,24 +9,27 @@
  * 2. select stopping at FD_SETSIZE (its rows carry an `error`), poll and epoll going on,
  * 3. poll and select scanning every fd on every wait (their cost grows with N), epoll not.
  *
- * Every (backend, N) runs twice, as the trigger lab's idle workloads do: once with the
- * idle connections alone (the baseline: opening them, one request each, holding them),
- * once with the busy clients beside them; counters are the difference, CPU is measured
- * over the busy load alone.
+ * Every (backend, N) runs on one server process: the busy clients warm it up first (so
+ * that the first row does not carry the JIT's warm-up), then the N idle connections open,
+ * then the measured busy load runs beside them. The server's counters are read (SIGUSR1)
+ * when the measured load begins and when it ends: their difference, like the CPU, is the
+ * busy load's alone, and cannot be negative. A row whose figures still cannot be true is
+ * marked `unreliable`, with the reason.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, release, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, release } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FD_SETSIZE } from '../constants.js';
-import { EtltAbortedError } from '../errors.js';
 import { BACKENDS } from '../http/trigger/catalog.js';
 import type { Backend } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import type { AllCounters } from '../trace/counters.js';
-import { ChildSet, canPin, fileLimit, waitExit } from './children.js';
+import { canPin, fileLimit, snapshotCounters, waitExit } from './children.js';
+import type { ChildSet } from './children.js';
+import { labVersion, runSteps } from './steps.js';
 import { cpuTimeNs } from './cpu.js';
 import type { LoadConfig, LoadResult } from './loadgen.js';
+import { counterDelta, impossibleFigures } from './plausible.js';
 import type { ScalingReport, ScalingRow } from './scaling-types.js';
 
 export type { ScalingReport, ScalingRow } from './scaling-types.js';
@@ -67,7 +70,6 @@ export type ScalingProgress =
   | { kind: 'start'; index: number; total: number; backend: Backend; idle: number }
   | { kind: 'done'; index: number; total: number; row: ScalingRow };
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : 0);
 
 /** The idle counts a full run can hold: each process needs N fds and some more. */
@@ -89,10 +91,12 @@ function rssBytes(pid: number): number {
 
 interface Run {
   load: LoadResult;
+  /** The counters when the measured load began (the idle connections open) and when it ended. */
+  atStart: Record<string, number>;
   counters: Record<string, number>;
   /** Server CPU over the busy load, in ns. */
   cpuNs: number;
-  /** Server memory before any connection and once the idle ones were all open. */
+  /** Server memory after the warm-up (no connection open) and once the idle ones were all open. */
   rssBefore: number;
   rssIdle: number;
 }
@@ -130,6 +134,7 @@ async function runOnce(
   backend: Backend,
   idle: number,
   requests: number,
+  warmup: number,
   seconds: number,
   statsFile: string,
 ): Promise<Run> {
@@ -150,29 +155,32 @@ async function runOnce(
     persistent: true,
     depth: 1,
     idleConnections: idle,
+    warmupRequests: warmup,
+    gated: true,
   };
   let load: ReturnType<ChildSet['startLoad']> | undefined;
   try {
-    const rssBefore = rssBytes(pid);
+    let rssBefore = rssBytes(pid);
     let rssIdle = rssBefore;
+    let atStart: Record<string, number> = {};
     let cpu0 = cpuTimeNs(pid);
     load = children.startLoad(
       cfg,
       {
         progress: () => {},
-        busy: () => {
-          cpu0 = cpuTimeNs(pid);
+        warm: () => (rssBefore = rssBytes(pid)),
+        busy: async () => {
           rssIdle = rssBytes(pid);
+          atStart = await snapshotCounters(child, statsFile);
+          cpu0 = cpuTimeNs(pid);
         },
       },
       fds,
     );
     const result = await load.result;
     const cpuNs = cpuTimeNs(pid) - cpu0;
-    child.kill('SIGTERM');
-    await waitExit(child, 10_000);
-    const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as { stats: Record<string, number> };
-    return { load: result, counters: saved.stats, cpuNs, rssBefore, rssIdle };
+    const counters = await snapshotCounters(child, statsFile);
+    return { load: result, atStart, counters, cpuNs, rssBefore, rssIdle };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await waitExit(child, 2000);
@@ -180,18 +188,18 @@ async function runOnce(
   }
 }
 
-/** The waits a backend itself made (epoll_wait, poll or select): the ones whose cost may grow with N. */
+/** The waits a backend itself made (epoll_wait, poll or select): the ones whose cost may grow with N. `c` in today's names. */
 function backendWaits(c: Record<string, number>): number {
-  return (c['epollWait'] ?? 0) + (c['turnWaits'] ?? 0);
+  return (c['waits'] ?? 0) + (c['turnWaits'] ?? 0);
 }
 
-function row(backend: Backend, idle: number, m: Run, base: Run): ScalingRow {
-  const c = Object.fromEntries(Object.entries(m.counters).map(([k, v]) => [k, v - (base.counters[k] ?? 0)]));
+function row(backend: Backend, idle: number, m: Run): ScalingRow {
+  const { delta: c, fell } = counterDelta(m.counters, m.atStart);
   const n = Math.max(1, m.load.completed);
   const waits = backendWaits(c);
-  const kinds = syscallsByKind(c as unknown as AllCounters);
+  const kinds = syscallsByKind(c as unknown as AllCounters, backend);
   const syscalls = Object.values(kinds).reduce((a, b) => a + b, 0);
-  return {
+  const r: ScalingRow = {
     backend,
     mode: 'lt',
     idle,
@@ -203,13 +211,19 @@ function row(backend: Backend, idle: number, m: Run, base: Run): ScalingRow {
     usPerRequest: round(m.cpuNs / 1000 / n, 1),
     usPerWait: round(m.cpuNs / 1000 / Math.max(1, waits), 2),
     waitsPerRequest: round(waits / n),
-    eventsPerWait: round((c['events'] ?? 0) / Math.max(1, c['epollWait'] ?? 0)),
+    eventsPerWait: round((c['events'] ?? 0) / Math.max(1, c['waits'] ?? 0)),
     syscallsPerRequest: round(syscalls / n),
     // Below a thousand connections the heap's own growth (JIT, buffers) drowns theirs.
     rssBytesPerConnection: idle >= 1000 ? Math.max(0, Math.round((m.rssIdle - m.rssBefore) / idle)) : null,
     shed: m.counters['overFdLimit'] ?? 0,
   };
+  const why = [...fell.map((k) => `the counter ${k} fell during the run`), ...impossibleFigures(r, NOT_FIGURES)];
+  if (why.length > 0) r.unreliable = why.join('; ');
+  return r;
 }
+
+/** Keys of a row that are context, not figures checked by {@link impossibleFigures}. */
+const NOT_FIGURES = new Set(['backend', 'mode', 'error', 'unreliable']);
 
 /** A row that cannot run: select with more fds than FD_SETSIZE, or a count past the fd limit. */
 function errorRow(backend: Backend, idle: number, error: string, shed = 0): ScalingRow {
@@ -238,11 +252,13 @@ export async function runScaling(options: ScalingOptions): Promise<ScalingReport
   const idleCounts = [...(options.idle ?? defaultIdleCounts(options.quick))];
   const backends = [...(options.backends ?? BACKENDS)];
   const requests = options.quick ? 1000 : 20_000;
+  // Enough for V8's optimising tier: opening N idle connections is N more requests, and the
+  // rows with few of them must not be the colder ones.
+  const warmup = options.quick ? 3000 : 10_000;
   const seconds = options.quick ? 1 : 5;
-  const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   const report: ScalingReport = {
     experiment: 'scaling',
-    version: pkg.version,
+    version: labVersion(),
     startedAt: new Date().toISOString(),
     machine: { cpus: availableParallelism(), node: process.version, kernel: release(), pinned: canPin() },
     quick: options.quick,
@@ -255,33 +271,14 @@ export async function runScaling(options: ScalingOptions): Promise<ScalingReport
     rows: [],
     published: TLPI_TABLE_63_9,
   };
-  const signal = options.signal;
-  if (signal?.aborted) throw new EtltAbortedError('the lab was stopped before it started');
-  const children = new ChildSet();
-  const onAbort = () => void children.stopAll();
-  signal?.addEventListener('abort', onAbort);
-  const dir = mkdtempSync(join(tmpdir(), 'etlt-scaling-'));
-  const total = idleCounts.length * backends.length;
-  let index = 0;
-  try {
-    for (const idle of idleCounts) {
-      for (const backend of backends) {
-        index++;
-        options.onProgress?.({ kind: 'start', index, total, backend, idle });
-        const r = await measureRow(children, backend, idle, requests, seconds, dir);
-        if (signal?.aborted) throw new EtltAbortedError();
-        report.rows.push(r);
-        options.onProgress?.({ kind: 'done', index, total, row: r });
-      }
-    }
-  } catch (e) {
-    if (signal?.aborted) throw new EtltAbortedError(`the lab was stopped (${String(signal.reason ?? 'aborted')})`);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await children.stopAll();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const rows = idleCounts.flatMap((idle) => backends.map((backend) => ({ idle, backend })));
+  await runSteps(rows, options.signal, 'etlt-scaling-', async ({ idle, backend }, { children, dir, index, total }) => {
+    options.onProgress?.({ kind: 'start', index, total, backend, idle });
+    const r = await measureRow(children, backend, idle, requests, warmup, seconds, dir);
+    if (options.signal?.aborted) return;
+    report.rows.push(r);
+    options.onProgress?.({ kind: 'done', index, total, row: r });
+  });
   return report;
 }
 
@@ -290,15 +287,16 @@ async function measureRow(
   backend: Backend,
   idle: number,
   requests: number,
+  warmup: number,
   seconds: number,
   dir: string,
 ): Promise<ScalingRow> {
   const hard = fileLimit()[1];
   if (idle + BUSY + FD_OVERHEAD > hard)
     return errorRow(backend, idle, `${idle} connections need more open files than the hard limit ${hard} (ulimit -Hn)`);
-  const base = await runOnce(children, backend, idle, 0, seconds, join(dir, `${backend}-${idle}-base.json`));
+  const m = await runOnce(children, backend, idle, requests, warmup, seconds, join(dir, `${backend}-${idle}.json`));
   // Measured, not predicted: the server sheds each connection whose fd select cannot watch.
-  const shed = base.counters['overFdLimit'] ?? 0;
+  const shed = m.atStart['overFdLimit'] ?? 0;
   if (shed > 0) {
     return errorRow(
       backend,
@@ -307,9 +305,8 @@ async function measureRow(
       shed,
     );
   }
-  const m = await runOnce(children, backend, idle, requests, seconds, join(dir, `${backend}-${idle}.json`));
   // The busy clients' fds come after the idle ones': they may be the ones past the limit.
-  const shedBusy = m.counters['overFdLimit'] ?? 0;
+  const shedBusy = (m.counters['overFdLimit'] ?? 0) - shed;
   if (shedBusy > 0) {
     return errorRow(
       backend,
@@ -318,5 +315,5 @@ async function measureRow(
       shedBusy,
     );
   }
-  return row(backend, idle, m, base);
+  return row(backend, idle, m);
 }

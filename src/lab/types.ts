@@ -46,7 +46,7 @@ export interface LabResult {
   uselessEventsPerRequest: number;
   /** Share of the machine's CPU time taken by the hypervisor (steal) during the load, in %: above ~10, CPU figures are inflated. */
   stealPercent?: number;
-  /** Connections the server accepted during the load (the idle ones of a baseline not counted). */
+  /** Connections the server accepted during the measured load (the idle ones, opened before it, not counted). */
   connections?: number;
   /** Requests the server read per connection: 1 when every connection closes after its response. */
   requestsPerConnection?: number;
@@ -54,13 +54,19 @@ export interface LabResult {
   reconnects?: number;
   /** The idle connections of a workload that holds some: opened, held to the end, closed by the server, failed. */
   idle?: { opened: number; held: number; closedByServer: number; failed: number };
-  /** The server's raw counters at the end of the run. */
+  /** The server's raw counters at the end of the measured load. */
   counters: Record<string, number>;
   /**
-   * For a workload with idle connections: the counters of a run with the idle connections
-   * alone, subtracted from `counters` for every per-request figure above.
+   * For a workload with idle connections: the same server's counters when the measured load
+   * began (the idle connections all open and answered), subtracted from `counters` for every
+   * per-request figure above.
    */
-  baselineCounters?: Record<string, number>;
+  countersAtStart?: Record<string, number>;
+  /**
+   * Why the figures above cannot be trusted (a figure below zero, a share above 100%), when
+   * they cannot; the reports show the row greyed, with this reason, and never as a best value.
+   */
+  unreliable?: string;
 }
 
 /** One connection's costs, from accept to close: the server's own record. */

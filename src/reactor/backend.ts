@@ -7,11 +7,13 @@
 /** Called by a watched backend with the batch it already collected, or -errno and the failed call. */
 export type WakeListener = (count: number, failed?: string) => void;
 
-/** The polling mechanisms etlt has: epoll(7), poll(2) and select(2). */
+/**
+ * The polling mechanisms etlt has: epoll(7), poll(2) and select(2). The list users see is the
+ * catalog's `BACKENDS` (http/trigger/catalog.ts, which imports nothing): the server hands a
+ * name from it to the engine as a `BackendName`, so a backend named in the catalog alone does
+ * not compile, and `createBackend`'s table does not compile without a maker for each name.
+ */
 export type BackendName = 'epoll' | 'poll' | 'select';
-
-/** Every backend, fastest first. */
-export const BACKEND_NAMES: readonly BackendName[] = ['epoll', 'poll', 'select'];
 
 /**
  * A polling mechanism over a set of fds with interest masks (epoll's bits, which poll(2)

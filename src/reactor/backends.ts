@@ -4,9 +4,14 @@ import { EpollBackend } from './epoll-backend.js';
 import { PollSetBackend } from './poll-backend.js';
 import { SelectBackend } from './select-backend.js';
 
+/** How each backend is made: a name without a maker does not compile. */
+const MAKERS: Readonly<Record<BackendName, () => PollBackend>> = {
+  epoll: () => new EpollBackend(),
+  poll: () => new PollSetBackend(),
+  select: () => new SelectBackend(),
+};
+
 /** A new, empty backend of kind `name`. */
 export function createBackend(name: BackendName): PollBackend {
-  if (name === 'poll') return new PollSetBackend();
-  if (name === 'select') return new SelectBackend();
-  return new EpollBackend();
+  return MAKERS[name]();
 }

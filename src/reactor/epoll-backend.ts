@@ -1,24 +1,21 @@
 /**
- * The epoll backend: each call is one syscall through the addon's allocation-free path, and
- * `watch` is the addon's uv_poll watcher (libuv watches the epoll fd; each wake-up drains
- * one batch in C before calling into JavaScript).
+ * The epoll backend: a thin layer on the Python-faithful `Epoll` (src/epoll.ts), which owns
+ * the epoll fd, its close, its finalizer and its libuv watcher; here only the calls the
+ * reactor makes, each one syscall returning a count or -errno (`pollInto`, `watchInto`:
+ * no allocation, no exception), as CPython's selectors.EpollSelector sits on select.epoll.
  */
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../constants.js';
+import { Epoll } from '../epoll.js';
 import { sys } from '../sys.js';
-import type { WatchHandle } from '../sys.js';
-import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../constants.js';
-import { check } from '../errors.js';
 import type { BackendName, PollBackend, WakeListener } from './backend.js';
 
 /** An epoll set, created with EPOLL_CLOEXEC. */
 export class EpollBackend implements PollBackend {
   readonly name: BackendName = 'epoll';
   readonly fdLimit = Infinity;
-  #fd: number;
-  #watch: WatchHandle | undefined;
-
-  constructor() {
-    this.#fd = check(sys.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
-  }
+  readonly #epoll = new Epoll();
+  /** The set's fd, read once (the hot path makes no `fileno()` call); -1 once closed. */
+  #fd = this.#epoll.fileno();
 
   get fd(): number {
     return this.#fd;
@@ -45,33 +42,30 @@ export class EpollBackend implements PollBackend {
   }
 
   wait(out: Uint32Array, max: number, timeoutMs: number): number {
-    return sys.epoll_wait(this.#fd, out, max, timeoutMs);
+    return this.#epoll.pollInto(out, max, timeoutMs);
   }
 
   watch(out: Uint32Array, max: number, listener: WakeListener): number {
-    if (this.#watch) return 0;
-    const handle = sys.watch_start(this.#fd, out, max, listener);
-    if (typeof handle === 'number') return handle;
-    this.#watch = handle;
-    return 0;
+    if (this.#epoll.watching) return 0;
+    return this.#epoll.watchInto(out, max, listener);
   }
 
   unwatch(): void {
-    const handle = this.#watch;
-    this.#watch = undefined;
-    if (handle) sys.watch_stop(handle);
+    if (this.#fd >= 0) this.#epoll.unwatch();
   }
 
   ref(keepAlive: boolean): void {
-    if (this.#watch) sys.watch_ref(this.#watch, keepAlive);
+    if (this.#fd >= 0) this.#epoll.ref(keepAlive);
   }
 
   close(): void {
-    const fd = this.#fd;
-    if (fd < 0) return;
+    if (this.#fd < 0) return;
     // -1 first, as Epoll.close() does: a stale number must never reach another epoll set.
     this.#fd = -1;
-    this.unwatch();
-    sys.close(fd);
+    try {
+      this.#epoll.close();
+    } catch {
+      // close(2) failed (EBADF: someone closed our fd): the object is closed all the same.
+    }
   }
 }

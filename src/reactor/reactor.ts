@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { EINTR } from '../constants.js';
 import { EtltSystemError } from '../errors.js';
 import type { ReactorCounters } from '../trace/counters.js';
-import { newReactorCounters } from '../trace/counters.js';
+import { backendSyscalls, newReactorCounters } from '../trace/counters.js';
 import type { BackendName, PollBackend } from './backend.js';
 import { EpollBackend } from './epoll-backend.js';
 import { ALWAYS_REPORTED } from './readiness.js';
@@ -112,7 +112,7 @@ export class Reactor {
 
   /** Registers `p.fd` with `mask`; returns 0 or -errno. */
   add(p: Pollable, mask: number): number {
-    this.counters.ctlAdd++;
+    this.counters.interestAdds++;
     if (p.ctlCalls !== undefined) p.ctlCalls++;
     const r = this.#backend.add(p.fd, mask);
     if (r === 0) {
@@ -126,7 +126,7 @@ export class Reactor {
 
   /** Changes the interest of a registered fd (always one epoll_ctl); returns 0 or -errno. */
   modify(p: Pollable, mask: number): number {
-    this.counters.ctlMod++;
+    this.counters.interestMods++;
     if (p.ctlCalls !== undefined) p.ctlCalls++;
     const r = this.#backend.modify(p.fd, mask);
     if (r === 0 && this.#handlers[p.fd] === p) this.#interest[p.fd] = mask;
@@ -145,7 +145,7 @@ export class Reactor {
 
   /** Unregisters an fd that stays open; returns 0 or -errno. */
   remove(p: Pollable): number {
-    this.counters.ctlDel++;
+    this.counters.interestDels++;
     if (p.ctlCalls !== undefined) p.ctlCalls++;
     const r = this.#backend.remove(p.fd);
     this.forget(p);
@@ -229,17 +229,22 @@ export class Reactor {
   }
 
   #wait(timeoutMs: number): number {
-    this.counters.epollWait++;
+    this.counters.waits++;
     const n = this.#backend.wait(this.#events, this.#batch, timeoutMs);
-    return this.#took(n, 'epoll_wait');
+    return this.#took(n, this.#waitSyscall);
+  }
+
+  /** The syscall the backend waits with, named in a failure's error. */
+  get #waitSyscall(): string {
+    return backendSyscalls(this.#backend.name).wait;
   }
 
   #repoll(): number {
     const c = this.counters;
-    c.epollWait++;
+    c.waits++;
     c.repolls++;
     const n = this.#backend.wait(this.#events, this.#batch, 0);
-    if (n !== 0) return this.#took(n, 'epoll_wait');
+    if (n !== 0) return this.#took(n, this.#waitSyscall);
     c.emptyRepolls++;
     return 0;
   }
@@ -278,8 +283,9 @@ export class Reactor {
   /** Called by the watcher with the batch it already drained (our first epoll_wait). */
   #onWake = (n: number, failed?: string): void => {
     this.counters.wakeups++;
-    if (failed === undefined || failed === 'epoll_wait') this.counters.epollWait++;
-    if (this.#took(n, failed ?? 'epoll_wait') <= 0) return;
+    const wait = this.#waitSyscall;
+    if (failed === undefined || failed === wait) this.counters.waits++;
+    if (this.#took(n, failed ?? wait) <= 0) return;
     this.#dispatch(n);
     this.#drainMore();
     if (this.#holdMs <= 0) return;

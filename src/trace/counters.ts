@@ -4,7 +4,12 @@
  * well under 1% of a request's CPU, so they are always on.
  */
 
-/** What the reactor counts: the epoll side. */
+/**
+ * What the reactor counts: the polling side, named for no one backend (a wait is an
+ * epoll_wait, a poll or a select; an interest change an epoll_ctl, or on poll and select a
+ * change to the set the process keeps itself, no syscall). Reports written before these
+ * names had `epollWait` and `ctlAdd`/`ctlMod`/`ctlDel`: see {@link LEGACY_COUNTER_NAMES}.
+ */
 export interface ReactorCounters {
   /** Wake-ups from Node's loop (libuv saw the epoll fd readable): one libuv epoll_wait each. */
   wakeups: number;
@@ -13,22 +18,22 @@ export interface ReactorCounters {
    * zero timeout, an epoll_wait that delivers nothing of ours.
    */
   readyTurns: number;
-  /** epoll_wait calls made on the server's own epoll fd. */
-  epollWait: number;
-  /** epoll_wait calls that returned no event (a wake-up with nothing to do), re-polls aside. */
+  /** Waits of the backend on the server's own set: epoll_wait on its epoll fd, or poll(2), or select(2). */
+  waits: number;
+  /** Waits that returned no event (a wake-up with nothing to do), re-polls aside. */
   idleWaits: number;
   /**
    * Extra zero-timeout polls made before returning to Node's loop while a busy set kept
-   * producing events (counted in epollWait too), and those of them that found nothing.
+   * producing events (counted in waits too), and those of them that found nothing.
    */
   repolls: number;
   emptyRepolls: number;
-  /** Events returned, summed over all epoll_wait calls. */
+  /** Events returned, summed over all waits. */
   events: number;
-  /** epoll_ctl calls by operation. */
-  ctlAdd: number;
-  ctlMod: number;
-  ctlDel: number;
+  /** Interest changes by operation: epoll_ctl ADD, MOD, DEL on epoll; in the process's own set on poll and select. */
+  interestAdds: number;
+  interestMods: number;
+  interestDels: number;
   /**
    * poll(2) or select(2) waits that ended with none of the server's fds ready (Node's own
    * I/O, a timer or a signal ended them; those backends block on each turn of Node's loop
@@ -89,6 +94,33 @@ export interface ServerCounters {
   listenerEmpty: number;
 }
 
+/** The names the reactor's counters had in reports written before they were backend-neutral. */
+export const LEGACY_COUNTER_NAMES: Readonly<Record<string, keyof ReactorCounters>> = {
+  epollWait: 'waits',
+  ctlAdd: 'interestAdds',
+  ctlMod: 'interestMods',
+  ctlDel: 'interestDels',
+};
+
+/** `counters` with any name of {@link LEGACY_COUNTER_NAMES} read as today's (a report from an older etlt). */
+export function withCurrentNames(counters: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) out[LEGACY_COUNTER_NAMES[k] ?? k] = v;
+  return out;
+}
+
+/** The syscall a backend waits with, and the one it changes interest with (none: kept in the process). */
+export const BACKEND_SYSCALLS: Readonly<Record<string, { wait: string; interest: string | undefined }>> = {
+  epoll: { wait: 'epoll_wait', interest: 'epoll_ctl' },
+  poll: { wait: 'poll', interest: undefined },
+  select: { wait: 'select', interest: undefined },
+};
+
+/** The syscalls of `backend`, a name this module does not know taken as its own wait. */
+export function backendSyscalls(backend: string): { wait: string; interest: string | undefined } {
+  return BACKEND_SYSCALLS[backend] ?? { wait: backend, interest: undefined };
+}
+
 /** Everything a server counts: its reactor's counters and its own. */
 export type AllCounters = ReactorCounters & ServerCounters;
 
@@ -97,14 +129,14 @@ export function newReactorCounters(): ReactorCounters {
   return {
     wakeups: 0,
     readyTurns: 0,
-    epollWait: 0,
+    waits: 0,
     idleWaits: 0,
     repolls: 0,
     emptyRepolls: 0,
     events: 0,
-    ctlAdd: 0,
-    ctlMod: 0,
-    ctlDel: 0,
+    interestAdds: 0,
+    interestMods: 0,
+    interestDels: 0,
     turnWaits: 0,
   };
 }
@@ -149,13 +181,15 @@ export function newServerCounters(): ServerCounters {
 /**
  * Syscalls made in serving, by kind, from the counters: libuv's own epoll_wait for our
  * wake-ups and ready-list turns included, the idle sweep's timer turns not (they come once
- * a second whether or not anyone is served; `timerTurns` counts them apart).
+ * a second whether or not anyone is served; `timerTurns` counts them apart). The kinds are
+ * epoll's names (the trigger lab's columns); on poll and select, `epoll_wait` holds their
+ * poll(2) or select(2) waits too, and `epoll_ctl` is 0: their interest changes are no syscall.
  */
-export function syscallsByKind(c: AllCounters): Record<string, number> {
+export function syscallsByKind(c: AllCounters, backend = 'epoll'): Record<string, number> {
   return {
     // On poll and select, a wait on one of Node's turns (turnWaits) is a poll(2) or select(2).
-    epoll_wait: c.wakeups + c.readyTurns + c.epollWait + c.turnWaits,
-    epoll_ctl: c.ctlAdd + c.ctlMod + c.ctlDel,
+    epoll_wait: c.wakeups + c.readyTurns + c.waits + c.turnWaits,
+    epoll_ctl: backendSyscalls(backend).interest === undefined ? 0 : c.interestAdds + c.interestMods + c.interestDels,
     accept4: c.accept,
     recvfrom: c.recv,
     sendto: c.send,

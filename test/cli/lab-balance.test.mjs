@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { renderBalanceHtml } from '../../dist/src/lab/report/balance.js';
+import { assertPossible } from '../lib/figures.mjs';
 import { etlt, family, killFamily } from '../lib/procs.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -59,6 +60,7 @@ test(
       ['even', 'slow-worker'],
     );
     assert.equal(report.rows.length, 2 * KINDS.length);
+    assertPossible(report.rows, (r) => `${r.scenario} × ${r.balance}`);
     for (const scenario of ['even', 'slow-worker']) {
       assert.deepEqual(
         report.rows.filter((r) => r.scenario === scenario).map((r) => r.balance),

@@ -350,7 +350,7 @@ async function measureOwn() {
           ...Object.entries(sys).map(([k, v]) => [k, per(v)]),
         ]),
         idleWaitsPerRequest: per(c.idleWaits),
-        eventsPerWait: round(c.events / Math.max(1, c.epollWait)),
+        eventsPerWait: round(c.events / Math.max(1, c.waits)),
         uselessEventsPerRequest: per(c.useless ?? 0),
         counters,
       });
@@ -579,4 +579,51 @@ test('the lab report renders in Chromium from a real run', { timeout: 60_000 }, 
     copyFileSync(png, join(ROOT, 'docs', 'lab-report.png'));
     t.diagnostic(`saved ${join(ROOT, 'docs', 'lab-report.png')}`);
   }
+});
+
+test('an old report with figures below zero: marked unreliable in the page and the text, never the best', async () => {
+  const { formatTables } = await import('../../dist/src/cli/lab.js');
+  const zero = { total: 0, epoll_wait: 0, epoll_ctl: 0, accept4: 0, recvfrom: 0, sendto: 0, shutdown: 0, close: 0 };
+  const result = (strategy, total, eventsPerWait) => ({
+    strategy,
+    workload: 'idle-keepalive',
+    attempted: 100,
+    completed: 100,
+    stalled: 0,
+    errors: 0,
+    seconds: 1,
+    rps: 100,
+    cpuUsPerRequest: 30,
+    p50Ms: 1,
+    p99Ms: 2,
+    syscallsPerRequest: { ...zero, total },
+    idleWaitsPerRequest: 0,
+    eventsPerWait,
+    uselessEventsPerRequest: 0,
+    counters: { requests: 5 },
+    // What a baseline run's subtraction wrote before results were checked (issue 18, item 3).
+    baselineCounters: { requests: 1000 },
+  });
+  const report = {
+    version: '0',
+    startedAt: '2024-01-01T00:00:00Z',
+    machine: { cpus: 2, node: 'v20', kernel: '6', pinned: true },
+    strategies: ['lt', 'et-no-drain'],
+    workloads: [{ name: 'idle-keepalive', description: '' }],
+    results: [result('lt', 3.4, 1), result('et-no-drain', -18.2, -370)],
+    timelines: {},
+    descriptions: {},
+  };
+  const page = renderHtml(report);
+  const table = /<table data-workload="idle-keepalive">[\s\S]*?<\/table>/.exec(page)[0];
+  assert.match(
+    table,
+    /<tr class="unreliable" title="syscallsPerRequest.total is below zero \(-18.2\); eventsPerWait is below zero \(-370\)">/,
+  );
+  assert.match(table, /unreliable, not compared: syscallsPerRequest.total is below zero/);
+  assert.doesNotMatch(table, /class="[^"]*best[^"]*">-18/, '-18.2 is not shown as the best value');
+  assert.doesNotMatch(page, /<rect class="bar" data-strategy="et-no-drain" [^>]*data-value="-/, 'nor drawn as a bar');
+  const text = formatTables(report);
+  assert.match(text, /^ {2}\^ unreliable, not to be compared: syscallsPerRequest.total is below zero \(-18.2\)/m);
+  assert.equal(text.match(/unreliable/g).length, 1, 'only the impossible row is marked');
 });

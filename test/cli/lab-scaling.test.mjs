@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { assertPossible } from '../lib/figures.mjs';
 import { CLI, run } from '../lib/http.mjs';
 import { renderScalingHtml } from '../../dist/src/lab/report/scaling.js';
 
@@ -63,6 +64,9 @@ test(
         for (const k of ['backend', 'idle', 'shed', ...FIGURES])
           assert.ok(k in row, `${row.backend}@${row.idle} lacks ${k}`);
       }
+      // Snapshots of one server process: no figure below zero (epoll once showed -0.6 waits).
+      assertPossible(report.rows, (x) => `${x.backend}@${x.idle}`);
+      for (const row of report.rows) assert.equal(row.unreliable, undefined, `${row.backend}@${row.idle}`);
       const get = (b, n) => report.rows.find((x) => x.backend === b && x.idle === n);
       for (const row of [get('poll', 10), get('select', 10), get('poll', 1100)]) {
         assert.equal(row.error, undefined, `${row.backend}@${row.idle}: ${row.error}`);
@@ -89,6 +93,10 @@ test(
         assert.match(svg, /<text class="refused" data-backend="select" data-idle="1100"/);
       }
       assert.equal(renderScalingHtml(report), page);
+      // TLPI beside the run at the run's own counts: 1,100 read between TLPI's 1,000 and 10,000.
+      const tlpi = /<tr data-fds="1100" class="ran">(.*?)<\/tr>/.exec(page)?.[1] ?? '';
+      assert.match(tlpi, /≈\d/, 'TLPI read at 1,100');
+      assert.match(page, /<tr data-fds="10" class="ran">/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -109,6 +117,29 @@ test('etlt lab scaling: bad options are usage errors', async () => {
   const help = await run(process.execPath, [CLI, 'lab', 'scaling', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--idle N,N/);
+});
+
+test('renderScalingHtml: an impossible row (an old report) is marked unreliable and drawn nowhere', () => {
+  const good = { backend: 'epoll', idle: 10, usPerRequest: 20, usPerWait: 15, waitsPerRequest: 1.2, shed: 0 };
+  const bad = { backend: 'epoll', idle: 5000, usPerRequest: 20, usPerWait: 15, waitsPerRequest: -0.6, shed: 0 };
+  const page = renderScalingHtml({ rows: [good, bad], backends: ['epoll'], published: { operations: 1, rows: [] } });
+  assert.match(page, /<tr data-backend="epoll" data-idle="5000" class="unreliable">/);
+  assert.match(page, /unreliable, not compared: waitsPerRequest is below zero \(-0.6\)/);
+  assert.doesNotMatch(page, /<circle class="point" data-backend="epoll" data-idle="5000"/);
+  assert.match(page, /<circle class="point" data-backend="epoll" data-idle="10"/);
+});
+
+test('publishedAt reads TLPI between its rows on a log-log scale, and only there', async () => {
+  const { publishedAt } = await import('../../dist/src/lab/report/scaling.js');
+  const rows = [
+    { fds: 10, poll: 1, select: 1, epoll: 1 },
+    { fds: 1000, poll: 100, select: 100, epoll: 1 },
+  ];
+  assert.deepEqual(publishedAt(rows, 'poll', 10), { value: 1, interpolated: false });
+  const mid = publishedAt(rows, 'poll', 100);
+  assert.ok(mid.interpolated && Math.abs(mid.value - 10) < 1e-9, JSON.stringify(mid));
+  assert.equal(publishedAt(rows, 'poll', 5), undefined);
+  assert.equal(publishedAt(rows, 'poll', 5000), undefined);
 });
 
 test('renderScalingHtml renders a malformed report without throwing, text escaped', () => {

@@ -10,6 +10,8 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
+import { assertPossible } from '../lib/figures.mjs';
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
@@ -47,6 +49,9 @@ test('etlt lab --quick measures the strategies and shows both pitfalls', { timeo
       110_000,
     );
     const report = JSON.parse(readFileSync(json, 'utf8'));
+    // A lab figure must be true: none below zero, no share above 100%, none marked unreliable.
+    assertPossible(report.results, (r) => `${r.strategy} × ${r.workload}`, ['counters', 'countersAtStart']);
+    for (const r of report.results) assert.equal(r.unreliable, undefined, `${r.strategy} × ${r.workload}`);
     const get = (s, w) => {
       const r = report.results.find((x) => x.strategy === s && x.workload === w);
       assert.ok(r, `no result for ${s} × ${w}`);
@@ -213,8 +218,8 @@ for (const mode of ['et', 'lt', 'seed-lt']) {
     near('recvfrom', s.recv, k.calls.recvfrom ?? 0);
     near('sendto', s.send, k.calls.sendto ?? 0);
     near('shutdown', s.shutdown, k.calls.shutdown ?? 0);
-    near('epoll_ctl on our set', s.ctlAdd + s.ctlMod + s.ctlDel, k.ctlOnOurSet);
-    near('our epoll_wait', s.epollWait, k.calls.epoll_wait ?? 0);
+    near('epoll_ctl on our set', s.interestAdds + s.interestMods + s.interestDels, k.ctlOnOurSet);
+    near('our epoll_wait', s.waits, k.calls.epoll_wait ?? 0);
     near("libuv's wake-ups for our set", s.wakeups, k.wakeups);
     near('close', s.close - idle.stats.close, (k.calls.close ?? 0) - (idle.strace.calls.close ?? 0));
     assert.ok(s.accept >= 2000 && s.send >= 2000, 'the counters saw the load');

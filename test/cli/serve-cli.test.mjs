@@ -346,13 +346,16 @@ for (const mode of MODES) {
         ['--hold', '0.5'],
         ['--trace', '1.5'],
       ];
-      for (const args of bad) {
-        const r = await run(process.execPath, [CLI, 'serve', '--mode', mode, '--host', HOST, ...args], {
-          timeout: 5000,
-        });
-        assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}; ${r.stderr}`);
+      // At once: each exits at start with a usage error.
+      const results = await Promise.all(
+        bad.map((args) =>
+          run(process.execPath, [CLI, 'serve', '--mode', mode, '--host', HOST, ...args], { timeout: 10_000 }),
+        ),
+      );
+      results.forEach((r, i) => {
+        assert.equal(r.code, 2, `${bad[i].join(' ')}: exit ${r.code}; ${r.stderr}`);
         assert.match(r.stderr, /^etlt: .*\nRun 'etlt serve --help' for usage\.\n$/);
-      }
+      });
       const busy = net.createServer().listen(0, HOST);
       try {
         await new Promise((resolve) => busy.once('listening', resolve));

@@ -146,6 +146,8 @@ test(
     );
     assert.equal(code, 1, `${stdout}\n${stderr.slice(-3000)}`);
     assert.match(stdout, /^soak: DID NOT HOLD: et-no-drain: .*no honest request failed or came back different/m);
+    // Failed already: its EMFILE phase is skipped (the verdict sooner), and said so.
+    assert.match(stderr + stdout, /et-no-drain: EMFILE phase skipped: a deliberately broken server, already failed/);
     assert.deepEqual(groupMembers(pgid), [], 'processes the soak left running');
     const result = JSON.parse(readFileSync(path.join(out, 'soak.json'), 'utf8'));
     assert.equal(result.held, false);

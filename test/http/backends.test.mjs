@@ -30,7 +30,7 @@ import {
  * handle once made 14,527).
  */
 async function assertNoSpin(server) {
-  const all = (s) => s.wakeups + s.epollWait + s.turnWaits;
+  const all = (s) => s.wakeups + s.waits + s.turnWaits;
   const before = all(server.stats());
   await delay(200); // a sampling window, not a wait for a condition
   const grew = all(server.stats()) - before;

@@ -112,7 +112,7 @@ for (const { mode, backend, label } of VARIANTS) {
         assert.equal(s.requests, 3);
         assert.equal(s.aborted + s.rejected + s.timedOut, 0);
         // A response that fits the socket buffer never needs EPOLLOUT: no epoll_ctl MOD in either mode.
-        assert.equal(s.ctlMod, 0, 'no epoll_ctl MOD for small responses');
+        assert.equal(s.interestMods, 0, 'no epoll_ctl MOD for small responses');
         assert.deepEqual(
           seen.map((b) => b.toString('latin1')),
           [REQUEST, REQUEST, REQUEST],
@@ -400,6 +400,8 @@ for (const { mode, backend, label } of VARIANTS) {
           'the stuck client to time out',
           5000,
         );
+        // Never before the timeout; how soon after it is the sweep's, checked on an injected
+        // clock (test/unit/idle-sweep.test.mjs): here only statsReach's deadline bounds it.
         const elapsed = performance.now() - blockedAt;
         assert.ok(elapsed >= 250, `closed after ${elapsed.toFixed(0)} ms, before the 300 ms send timeout`);
         assert.ok(elapsed <= 2500, `closed after ${elapsed.toFixed(0)} ms, long after the 300 ms send timeout`);
@@ -467,11 +469,11 @@ for (const { mode, backend, label } of VARIANTS) {
       assert.ok(s.sendAgain > 0, 'the send blocked at least once (otherwise this tested nothing)');
       if (mode === 'et') {
         // Registered once with IN|OUT|RDHUP|ET, never modified.
-        assert.equal(s.ctlMod, 0, 'ET never modifies a registration');
-        assert.ok(s.ctlAdd <= 2, `epoll_ctl ADD ${s.ctlAdd} (listener + one connection at most)`);
+        assert.equal(s.interestMods, 0, 'ET never modifies a registration');
+        assert.ok(s.interestAdds <= 2, `epoll_ctl ADD ${s.interestAdds} (listener + one connection at most)`);
       } else {
         // EPOLLOUT armed once when the send blocked, disarmed at most once: no per-EAGAIN churn.
-        assert.ok(s.ctlMod <= 2, `epoll_ctl MOD ${s.ctlMod} for ${s.sendAgain} blocked sends`);
+        assert.ok(s.interestMods <= 2, `epoll_ctl MOD ${s.interestMods} for ${s.sendAgain} blocked sends`);
       }
     });
 
@@ -578,9 +580,8 @@ for (const { mode, backend, label } of VARIANTS) {
           return performance.now() - t0;
         }),
       );
-      for (const ms of times) {
-        assert.ok(ms >= 280 && ms <= 1500, `closed after ${ms.toFixed(0)} ms; idle timeout 300 ms`);
-      }
+      // Not before the timeout (how soon after: test/unit/idle-sweep.test.mjs, on an injected clock).
+      for (const ms of times) assert.ok(ms >= 280, `closed after ${ms.toFixed(0)} ms; idle timeout 300 ms`);
       const s = await statsReach(server, (st) => st.open === 0, 'connections to close');
       assert.equal(s.timedOut, 2);
       await assertNoBusyLoop(server);
@@ -594,7 +595,7 @@ for (const { mode, backend, label } of VARIANTS) {
         // 1.5 s >= the 1 s defer period: the listener gets TCP_DEFER_ACCEPT. The kernel hands
         // a silent connection over after about 1 s; that second counts as idle time. Twenty of
         // them: a run of reads that find nothing must not stop the server measuring silences.
-        const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 1500 });
+        const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 1500, traceConnections: 20 });
         const clients = Array.from({ length: 20 }, () => scope.client(port));
         await Promise.all(clients.map((c) => c.connect()));
         const t0 = performance.now();
@@ -605,14 +606,19 @@ for (const { mode, backend, label } of VARIANTS) {
             return performance.now() - t0;
           }),
         );
-        for (const ms of times)
-          assert.ok(ms >= 1300 && ms <= 2300, `closed after ${ms.toFixed(0)} ms; idle timeout 1500 ms`);
+        for (const ms of times) assert.ok(ms >= 1300, `closed after ${ms.toFixed(0)} ms; idle timeout 1500 ms`);
         const s = await statsReach(
           server,
           (st) => st.open === 0 && st.timedOut === 20,
           'the silent connections to time out',
         );
         assert.equal(s.connections, 20);
+        // The silence before the kernel handed each over counted: each was closed sooner after
+        // its accept than a whole idle timeout (the server's own record, not a window on a clock).
+        const records = server.connectionRecords();
+        assert.equal(records.length, 20);
+        for (const r of records)
+          assert.ok(r.durationMs < 1500, `accepted ${r.durationMs.toFixed(0)} ms before its close: no credit`);
       },
     );
 
@@ -634,10 +640,11 @@ for (const { mode, backend, label } of VARIANTS) {
             assert.equal(r.data.toString('latin1'), SEED_RESPONSE.toString('latin1'));
           }
           const s = await statsReach(server, (st) => st.open === 0 && st.responses === 5, 'the responses');
-          const connectionAdds = s.ctlAdd - 1; // the listener's own
+          const connectionAdds = s.interestAdds - 1; // the listener's own
           if (deferAccept)
-            assert.equal(connectionAdds, 0, `with deferral no connection is registered (ADD ${s.ctlAdd})`);
-          else assert.equal(connectionAdds, 5, `without deferral each connection is registered (ADD ${s.ctlAdd})`);
+            assert.equal(connectionAdds, 0, `with deferral no connection is registered (ADD ${s.interestAdds})`);
+          else
+            assert.equal(connectionAdds, 5, `without deferral each connection is registered (ADD ${s.interestAdds})`);
           await server.close();
         }
       },
@@ -654,14 +661,16 @@ for (const { mode, backend, label } of VARIANTS) {
         const t0 = performance.now();
         await c.write('GET / HTTP/1.0\r\n');
         // One header byte every 50 ms: always progress, never a complete head. Per-progress
-        // timing would keep this fd for as long as the head limit allows (8 KiB: ~7 minutes).
-        while (!c.closed && performance.now() - t0 < 3000) {
+        // timing would keep this fd for as long as the head limit allows (8 KiB: ~7 minutes):
+        // the client trickles until it is closed, or for 8 s, far past the 300 ms timeout.
+        while (!c.closed && performance.now() - t0 < 8000) {
           await delay(50); // the client's own pace, not a wait for a condition
           if (!c.closed) c.socket.write('X');
         }
-        const r = await c.closedWithin(1000, 'the idle timeout to close the trickling client');
         const ms = performance.now() - t0;
-        assert.ok(ms >= 280 && ms <= 1500, `closed after ${ms.toFixed(0)} ms of trickling; idle timeout 300 ms`);
+        assert.ok(c.closed, `still open after ${ms.toFixed(0)} ms of trickling; idle timeout 300 ms`);
+        const r = await c.closedWithin(1000, 'the idle timeout to close the trickling client');
+        assert.ok(ms >= 280, `closed after ${ms.toFixed(0)} ms of trickling; idle timeout 300 ms`);
         assert.match(r.data.toString('latin1'), /^HTTP\/1\.0 408 Request Timeout\r\n/, show(r.data));
         const s = await statsReach(server, (st) => st.open === 0, 'the connection to close');
         assert.equal(s.timedOut, 1);
@@ -703,7 +712,8 @@ for (const { mode, backend, label } of VARIANTS) {
       const t0 = performance.now();
       await server.close(200);
       const ms = performance.now() - t0;
-      assert.ok(ms >= 190 && ms < 2000, `close(200) took ${ms.toFixed(0)} ms`);
+      // Not before the deadline; without the cut-off it would never end (the client never reads).
+      assert.ok(ms >= 190, `close(200) took ${ms.toFixed(0)} ms`);
       assert.equal(server.stats().open, 0);
       assert.equal(server.stats().responses, 0);
       assert.equal(server.stats().cutOff, 1);
@@ -713,14 +723,13 @@ for (const { mode, backend, label } of VARIANTS) {
       const scope = new Scope(t);
       const { server, port } = scope.server({ mode, backend, body: BIG_BODY });
       await stuckClient(scope, server, port);
-      const t0 = performance.now();
       const first = server.close(60_000);
       assert.equal(server.close(120_000), first, 'the same promise');
       assert.equal(server.stats().open, 1, 'a later deadline changes nothing');
       assert.equal(server.close(0), first);
-      await first;
-      const ms = performance.now() - t0;
-      assert.ok(ms < 1000, `close(0) after close(60000) took ${ms.toFixed(0)} ms`);
+      // Polled with a deadline far inside the first close's 60 s, not timed against a window.
+      const late = delay(5000, 'late', { ref: false });
+      assert.notEqual(await Promise.race([first, late]), 'late', 'close(0) after close(60000) ends the wait');
       assert.equal(server.stats().open, 0);
       assert.throws(() => server.close(-1), { name: 'RangeError' });
     });

@@ -233,7 +233,7 @@ export async function statsReach(server, check, message, timeout = 5000) {
  * backends.test.mjs checks those for a spin on their own.
  */
 export function waits(stats) {
-  return stats.wakeups + stats.epollWait;
+  return stats.wakeups + stats.waits;
 }
 
 /**

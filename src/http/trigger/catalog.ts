@@ -14,13 +14,13 @@ export type Trigger = 'edge' | 'level';
 export type StrategyFamily = 'mode' | 'seed' | 'pitfall';
 
 /**
- * The polling mechanisms a strategy may run on (the reactor's `BackendName`, spelled out
- * here because the catalog imports nothing).
+ * Every backend, as `--backend` and the `backend` option take it; epoll first, the default.
+ * The one list of names (the reactor's `BackendName` is checked against it by the engine).
  */
-export type Backend = 'epoll' | 'poll' | 'select';
+export const BACKENDS = ['epoll', 'poll', 'select'] as const;
 
-/** Every backend, as `--backend` and the `backend` option take it; epoll first, the default. */
-export const BACKENDS: readonly Backend[] = ['epoll', 'poll', 'select'];
+/** A polling mechanism a strategy may run on. */
+export type Backend = (typeof BACKENDS)[number];
 
 /** Level-triggered strategies run anywhere; edge triggering exists only in epoll(7). */
 const EVERY_BACKEND: readonly Backend[] = BACKENDS;

@@ -5,7 +5,10 @@
  * (`<rect class="share">` with `data-balance`, `data-worker`, `data-value`), each worker's
  * p99 latency (`<rect class="lat">`, the same attributes), and a table of the figures.
  */
+import { balanceFindings, verdict } from '../balance-findings.js';
+import type { BalanceFinding } from '../balance-findings.js';
 import type { BalanceReport, BalanceRow } from '../balance-types.js';
+import { whyUnreliable } from '../plausible.js';
 import { CSS } from './css.js';
 import { fmt, fmtShort, formatDate, num, px } from './format.js';
 import { html, joinHtml, scriptJson } from './html.js';
@@ -64,12 +67,26 @@ function latencySvg(rows: readonly BalanceRow[]): SafeHtml {
   return html`<svg data-chart="latency" viewBox="0 0 ${WIDTH} ${px(y)}" role="img" aria-label="p99 latency per worker">${joinHtml(groups)}</svg>`;
 }
 
-function table(rows: readonly BalanceRow[]): SafeHtml {
+const ROW_CONTEXT: ReadonlySet<string> = new Set(['scenario', 'balance', 'serveBalance', 'mode', 'unreliable']);
+const COLUMNS = 11;
+
+/** A finding as a row under the table row it concerns: the claim, the verdict, this run's numbers, and why. */
+function findingRow(f: BalanceFinding): SafeHtml {
+  return html`<tr class="finding" data-finding="${f.id}" data-shown="${String(f.shown)}"><td colspan="${COLUMNS}" class="left wrap"><b>${f.shown ? '✓' : '–'} ${verdict(f)}:</b> ${f.claim} <span class="evidence">This run: ${f.evidence}.</span>${f.why !== undefined && html` <span class="why">Why: ${f.why}</span>`}</td></tr>`;
+}
+
+function table(rows: readonly BalanceRow[], findings: readonly BalanceFinding[]): SafeHtml {
   const head = html`<thead><tr><th class="left">balance</th><th>accepted per worker</th><th>wake-ups / accept</th><th>accept EAGAIN</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>sd ms</th><th>req/s</th><th>CPU µs/req</th><th>errors</th></tr></thead>`;
-  const body = rows.map(
-    (r) =>
-      html`<tr data-balance="${r.balance}"><th class="left">${r.balance}</th><td>${(Array.isArray(r.perWorker) ? r.perWorker : []).map((n) => fmt(num(n), true)).join(' / ')}</td><td>${fmt(num(r.wakeupsPerAccept))}</td><td>${fmt(num(r.acceptEagain), true)}</td><td>${fmt(num(r.p50Ms))}</td><td>${fmt(num(r.p99Ms))}</td><td>${fmt(num(r.maxMs))}</td><td>${fmt(num(r.stdevMs))}</td><td>${fmt(num(r.rps), true)}</td><td>${fmt(num(r.cpuUsPerRequest))}</td><td>${fmt(num(r.errors) + num(r.stalled), true)}</td></tr>`,
-  );
+  const body = rows.map((r) => {
+    const why = whyUnreliable(r, ROW_CONTEXT);
+    const notes = [
+      ...(why === undefined
+        ? []
+        : [html`<tr class="why"><td colspan="${COLUMNS}" class="left">unreliable, not compared: ${why}</td></tr>`]),
+      ...findings.filter((f) => f.balance === r.balance).map(findingRow),
+    ];
+    return html`<tr data-balance="${r.balance}"${why !== undefined && html` class="unreliable"`}><th class="left">${r.balance}</th><td>${(Array.isArray(r.perWorker) ? r.perWorker : []).map((n) => fmt(num(n), true)).join(' / ')}</td><td>${fmt(num(r.wakeupsPerAccept))}</td><td>${fmt(num(r.acceptEagain), true)}</td><td>${fmt(num(r.p50Ms))}</td><td>${fmt(num(r.p99Ms))}</td><td>${fmt(num(r.maxMs))}</td><td>${fmt(num(r.stdevMs))}</td><td>${fmt(num(r.rps), true)}</td><td>${fmt(num(r.cpuUsPerRequest))}</td><td>${fmt(num(r.errors) + num(r.stalled), true)}</td></tr>${joinHtml(notes)}`;
+  });
   return html`<div class="table-wrap"><table>${head}<tbody>${joinHtml(body)}</tbody></table></div>`;
 }
 
@@ -86,13 +103,19 @@ export function renderBalanceHtml(report: BalanceReport): string {
   const rows = Array.isArray(report.rows) ? report.rows : [];
   const scenarios = Array.isArray(report.scenarios) ? report.scenarios : [];
   const date = typeof report.startedAt === 'string' ? formatDate(report.startedAt) : 'n/a';
+  // Recomputed from the rows, so an older report's page checks its claims too.
+  const findings = balanceFindings({ ...report, rows, scenarios });
   const sections = scenarios.map((sc) => {
     const mine = rows.filter((r) => r.scenario === sc.name);
     return joinHtml([
       html`<section class="workload" data-scenario="${sc.name}"><h2>Scenario “${sc.name}”</h2><p class="note">${sc.description}.</p>`,
       html`<figure style="margin:16px 0"><h3>Share of connections accepted, per worker</h3>${legend(num(report.workers))}${sharesSvg(mine)}</figure>`,
       html`<figure style="margin:16px 0"><h3>p99 latency of the requests each worker answered</h3>${latencySvg(mine)}</figure>`,
-      table(mine),
+      html`<p class="note">Under a row: what the theory or the published figures claim about it, checked against this run’s own numbers (✓ shown in this run, – not shown in this run), and why.</p>`,
+      table(
+        mine,
+        findings.filter((f) => f.scenario === sc.name),
+      ),
       html`</section>`,
     ]);
   });

@@ -120,7 +120,7 @@ export function legend(
  * `data-workload` and `data-value` (`NaN` for a missing value, drawn as an empty bar).
  */
 export function barChart(metric: ChartMetric, view: ReportView, width: number): SafeHtml {
-  const { strategies, workloads, lookup, colors } = view;
+  const { strategies, workloads, lookup, colors, unreliable } = view;
   const S = strategies.length;
   const W = workloads.length;
   const left = 64;
@@ -140,7 +140,8 @@ export function barChart(metric: ChartMetric, view: ReportView, width: number): 
   const values = workloads.map((w) =>
     strategies.map((s) => {
       const r = lookup(s, w);
-      return r === undefined ? Number.NaN : metric.value(r);
+      // An unreliable result is drawn as an empty bar: its table row says why.
+      return r === undefined || unreliable(r) !== undefined ? Number.NaN : metric.value(r);
     }),
   );
   const labels = values.map((row) =>

@@ -50,6 +50,12 @@ tbody tr:hover td, tbody tr:hover th { background: #f1f6fd; }
 td.best { font-weight: 700; color: #116329; }
 td.bad { color: #b42318; font-weight: 700; }
 td.na { color: var(--faint); }
+tr.unreliable td, tr.unreliable th { color: var(--faint); }
+td.wrap { white-space: normal; min-width: 16em; overflow-wrap: anywhere; }
+tr.finding td { font-size: 12px; color: var(--muted); background: #fafbfc; }
+tr.finding[data-shown="false"] b { color: #9a6700; }
+tr.finding[data-shown="true"] b { color: #116329; }
+tr.why td { color: #9a6700; white-space: normal; font-size: 12px; }
 td.done { color: var(--muted); }
 details { margin: 0 0 8px; font-size: 14px; }
 summary { cursor: pointer; color: var(--accent); }

@@ -6,6 +6,7 @@
  * class="point" data-backend data-idle data-value>` per row that ran), this machine's
  * figures beside Kerrisk's TLPI table 63-9, and the rows as a table with their errors.
  */
+import { whyUnreliable } from '../plausible.js';
 import type { PublishedTable, ScalingReport, ScalingRow } from '../scaling-types.js';
 import { CSS } from './css.js';
 import { fmt, formatDate, num, px } from './format.js';
@@ -47,7 +48,9 @@ function logLogSvg(
   value: (r: ScalingRow) => number,
   unit: string,
 ): SafeHtml {
-  const ran = rows.filter((r) => r.error === undefined && Number.isFinite(value(r)) && value(r) > 0 && r.idle > 0);
+  const ran = rows.filter(
+    (r) => r.error === undefined && !unreliable(r) && Number.isFinite(value(r)) && value(r) > 0 && r.idle > 0,
+  );
   const [xlo, xhi] = decades(rows.map((r) => num(r.idle)));
   const [ylo, yhi] = decades(ran.map(value));
   const plotW = WIDTH - LEFT - RIGHT;
@@ -93,32 +96,74 @@ function legend(backends: readonly string[]): SafeHtml {
   return html`<p class="note">${joinHtml(backends.map((b) => html`<span><span class="swatch" style="background:${colorOf(b)}"></span>${b}</span> `))} ✕: the backend could not run (see the table)</p>`;
 }
 
+/** Keys of a row that are context, not figures. */
+const ROW_CONTEXT: ReadonlySet<string> = new Set(['backend', 'mode', 'error', 'unreliable']);
+const unreliable = (r: ScalingRow) => whyUnreliable(r, ROW_CONTEXT) !== undefined;
+
 const cell = (v: number | null | undefined, integer = false) =>
   v === null || v === undefined ? 'n/a' : fmt(num(v), integer);
 
 function table(rows: readonly ScalingRow[]): SafeHtml {
   const head = html`<thead><tr><th class="left">backend</th><th>idle</th><th>req/s</th><th>CPU µs/req</th><th>CPU µs/wait</th><th>waits/req</th><th>syscalls/req</th><th>events/wait</th><th>RSS B/conn</th><th>shed</th><th class="left">error</th></tr></thead>`;
-  const body = rows.map(
-    (r) =>
-      html`<tr data-backend="${r.backend}" data-idle="${r.idle}"><th class="left">${r.backend}</th><td>${cell(r.idle, true)}</td><td>${cell(r.rps, true)}</td><td>${cell(r.usPerRequest)}</td><td>${cell(r.usPerWait)}</td><td>${cell(r.waitsPerRequest)}</td><td>${cell(r.syscallsPerRequest)}</td><td>${cell(r.eventsPerWait)}</td><td>${cell(r.rssBytesPerConnection, true)}</td><td>${cell(r.shed, true)}</td><td class="left">${r.error ?? ''}</td></tr>`,
-  );
+  const body = rows.map((r) => {
+    const why = whyUnreliable(r, ROW_CONTEXT);
+    const note = r.error ?? (why === undefined ? '' : `unreliable, not compared: ${why}`);
+    return html`<tr data-backend="${r.backend}" data-idle="${r.idle}"${why !== undefined && html` class="unreliable"`}><th class="left">${r.backend}</th><td>${cell(r.idle, true)}</td><td>${cell(r.rps, true)}</td><td>${cell(r.usPerRequest)}</td><td>${cell(r.usPerWait)}</td><td>${cell(r.waitsPerRequest)}</td><td>${cell(r.syscallsPerRequest)}</td><td>${cell(r.eventsPerWait)}</td><td>${cell(r.rssBytesPerConnection, true)}</td><td>${cell(r.shed, true)}</td><td class="left wrap">${note}</td></tr>`;
+  });
   return html`<div class="table-wrap"><table>${head}<tbody>${joinHtml(body)}</tbody></table></div>`;
 }
 
-/** TLPI's seconds per 100,000 operations beside this machine's CPU per wait, scaled to the same count. */
+/**
+ * TLPI's figure for `backend` at `fds`: its own row, or read off the straight line between
+ * its two neighbouring rows on a log-log scale (marked as such); undefined outside its range.
+ */
+export function publishedAt(
+  pub: PublishedTable['rows'],
+  backend: 'poll' | 'select' | 'epoll',
+  fds: number,
+): { value: number; interpolated: boolean } | undefined {
+  const rows = [...pub].sort((a, b) => a.fds - b.fds);
+  const exact = rows.find((p) => p.fds === fds);
+  if (exact !== undefined) return { value: num(exact[backend]), interpolated: false };
+  const hi = rows.findIndex((p) => p.fds > fds);
+  if (hi <= 0) return undefined;
+  const a = rows[hi - 1]!;
+  const b = rows[hi]!;
+  const t = (Math.log(fds) - Math.log(a.fds)) / (Math.log(b.fds) - Math.log(a.fds));
+  return {
+    value: Math.exp(Math.log(num(a[backend])) + t * (Math.log(num(b[backend])) - Math.log(num(a[backend])))),
+    interpolated: true,
+  };
+}
+
+/**
+ * TLPI's seconds per 100,000 operations beside this machine's CPU per wait, scaled to the
+ * same count: a row per fd count of the run (TLPI read between its rows where it has none)
+ * and per count of TLPI's table.
+ */
 function publishedTable(report: ScalingReport, rows: readonly ScalingRow[]): SafeHtml {
   const pub = report.published;
   const ops = num(pub?.operations);
+  const published: PublishedTable['rows'] = Array.isArray(pub?.rows) ? pub.rows : [];
   const mine = (b: string, fds: number) => {
     const r = rows.find((x) => x.backend === b && x.idle === fds);
     if (r === undefined) return 'not run';
     if (r.error !== undefined) return 'refused';
+    if (unreliable(r)) return 'unreliable';
     return r.usPerWait === null ? 'n/a' : fmt((num(r.usPerWait) * ops) / 1e6);
   };
-  const published: PublishedTable['rows'] = Array.isArray(pub?.rows) ? pub.rows : [];
-  const body = published.map(
-    (p) =>
-      html`<tr><th class="left">${fmt(num(p.fds), true)}</th><td>${fmt(num(p.poll))}</td><td>${fmt(num(p.select))}</td><td>${fmt(num(p.epoll))}</td><td>${mine('poll', p.fds)}</td><td>${mine('select', p.fds)}</td><td>${mine('epoll', p.fds)}</td></tr>`,
+  const theirs = (b: 'poll' | 'select' | 'epoll', fds: number) => {
+    const p = publishedAt(published, b, fds);
+    if (p === undefined) return html`<td class="na">outside the table</td>`;
+    return p.interpolated
+      ? html`<td title="read between TLPI's rows on a log-log scale">≈${fmt(p.value)}</td>`
+      : html`<td>${fmt(p.value)}</td>`;
+  };
+  const ran = rows.filter((r) => r.idle > 0).map((r) => num(r.idle));
+  const counts = [...new Set([...ran, ...published.map((p) => num(p.fds))])].sort((a, b) => a - b);
+  const body = counts.map(
+    (n) =>
+      html`<tr data-fds="${n}"${ran.includes(n) && html` class="ran"`}><th class="left">${fmt(n, true)}</th>${theirs('poll', n)}${theirs('select', n)}${theirs('epoll', n)}<td>${mine('poll', n)}</td><td>${mine('select', n)}</td><td>${mine('epoll', n)}</td></tr>`,
   );
   return html`<div class="table-wrap"><table><thead><tr><th class="left">fds</th><th>TLPI poll s</th><th>TLPI select s</th><th>TLPI epoll s</th><th>here poll s</th><th>here select s</th><th>here epoll s</th></tr></thead><tbody>${joinHtml(body)}</tbody></table></div>`;
 }
@@ -144,7 +189,7 @@ export function renderScalingHtml(report: ScalingReport): string {
       html`<figure><h3>Server CPU per busy request</h3>${logLogSvg('usPerRequest', rows, backends, (r) => num(r.usPerRequest), 'CPU µs / request')}</figure>`,
       html`</div></section>`,
       html`<section class="workload"><h2>Every row</h2>${table(rows)}</section>`,
-      html`<section class="workload"><h2>Beside Kerrisk’s TLPI, table 63-9</h2><p class="note">Seconds of CPU for ${fmt(num(report.published?.operations), true)} operations with N fds, one of them ready. Here: this machine’s CPU per wait with N idle connections, times ${fmt(num(report.published?.operations), true)} (the whole server’s time per wait: the request’s work is in it too).</p>${publishedTable(report, rows)}</section>`,
+      html`<section class="workload"><h2>Beside Kerrisk’s TLPI, table 63-9</h2><p class="note">Seconds of CPU for ${fmt(num(report.published?.operations), true)} operations with N fds, one of them ready. Here: this machine’s CPU per wait with N idle connections, times ${fmt(num(report.published?.operations), true)} (the whole server’s time per wait: the request’s work is in it too). A row per count of this run and of TLPI’s table; ≈ marks TLPI’s figure read between its two nearest rows (log-log), since the run’s counts need not be TLPI’s.</p>${publishedTable(report, rows)}</section>`,
       html`<footer>Generated by <code>etlt lab scaling</code> ${report.version}. A self-contained page: no scripts, no fonts, nothing fetched. The report’s JSON is embedded below.</footer>`,
       html`<script type="application/json" id="etlt-lab-report">${scriptJson(report)}</script>`,
       html`</main></body></html>\n`,

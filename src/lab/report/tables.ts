@@ -77,10 +77,12 @@ const COLUMNS: readonly Column[] = [
  * highlighted: columns with no better direction, and ties or a single strategy, where
  * "best" would say nothing.
  */
-function bestValues(rows: readonly { r: LabResult | undefined }[]): number[] {
+function bestValues(rows: readonly { r: LabResult | undefined }[], view: ReportView): number[] {
   return COLUMNS.map((c) => {
     if (c.better === undefined) return Number.NaN;
-    const vs = rows.flatMap(({ r }) => (r === undefined ? [] : [c.value(r)])).filter((v) => Number.isFinite(v));
+    const vs = rows
+      .flatMap(({ r }) => (r === undefined || view.unreliable(r) !== undefined ? [] : [c.value(r)]))
+      .filter((v) => Number.isFinite(v));
     if (vs.length < 2 || Math.min(...vs) === Math.max(...vs)) return Number.NaN;
     return c.better === 'low' ? Math.min(...vs) : Math.max(...vs);
   });
@@ -93,7 +95,7 @@ function bestValues(rows: readonly { r: LabResult | undefined }[]): number[] {
 export function resultsTable(workload: string, view: ReportView): SafeHtml {
   const { strategies, lookup, colors } = view;
   const rows = strategies.map((s) => ({ s, r: lookup(s, workload) }));
-  const best = bestValues(rows);
+  const best = bestValues(rows, view);
   const grouped = COLUMNS.filter((c) => c.group === true);
   const groupStart = COLUMNS.findIndex((c) => c.group === true);
 
@@ -111,18 +113,26 @@ export function resultsTable(workload: string, view: ReportView): SafeHtml {
   for (const c of grouped) out.push(html`<th class="sub" title="${c.title}">${c.head}</th>`);
   out.push(html`</tr></thead><tbody>`);
   for (const { s, r } of rows) {
-    out.push(html`<tr><th class="left" scope="row">${swatch(colors.get(s) ?? UNKNOWN_COLOR)}${s}</th>`);
+    const why = r === undefined ? undefined : view.unreliable(r);
+    out.push(
+      html`<tr${why !== undefined && html` class="unreliable" title="${why}"`}><th class="left" scope="row">${swatch(colors.get(s) ?? UNKNOWN_COLOR)}${s}</th>`,
+    );
     COLUMNS.forEach((c, i) => {
       const v = r === undefined ? Number.NaN : c.value(r);
       const cls: string[] = [];
       if (c.group === true) cls.push('grp');
-      if (Number.isFinite(v) && v === best[i]) cls.push('best');
+      if (why === undefined && Number.isFinite(v) && v === best[i]) cls.push('best');
       if (c.alarm === true && Number.isFinite(v) && v > 0) cls.push('bad');
       if (!Number.isFinite(v)) cls.push('na');
       out.push(html`<td${cls.length > 0 && html` class="${cls.join(' ')}"`}>${fmt(v, c.integer === true)}</td>`);
     });
     const done = r === undefined ? 'n/a' : `${fmt(num(r.completed), true)}/${fmt(num(r.attempted), true)}`;
     out.push(html`<td class="done">${done}</td></tr>`);
+    if (why !== undefined) {
+      out.push(
+        html`<tr class="why"><td colspan="${COLUMNS.length + 2}" class="left">unreliable, not compared: ${why}</td></tr>`,
+      );
+    }
   }
   out.push(html`</tbody></table></div>`);
   return joinHtml(out);

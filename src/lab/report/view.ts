@@ -6,6 +6,8 @@
 import type { LabReport, LabResult } from '../types.js';
 import { assignColors } from './colors.js';
 import { formatDate, unique } from './format.js';
+import { whyUnreliable } from '../plausible.js';
+import { withCurrentNames } from '../../trace/counters.js';
 
 /** The result of one strategy under one workload, if the report has it. */
 export type Lookup = (strategy: string, workload: string) => LabResult | undefined;
@@ -24,6 +26,11 @@ export interface ReportView {
   readonly colors: ReadonlyMap<string, string>;
   /** The result of a strategy under a workload, if the report has one. */
   readonly lookup: Lookup;
+  /**
+   * Why a result's figures cannot be trusted (one below zero, a share above 100%), or
+   * undefined: such a result is shown greyed with the reason, never as a best value or a bar.
+   */
+  readonly unreliable: (r: LabResult) => string | undefined;
   /** A strategy's description, or '' when the report has none. */
   readonly describe: (strategy: string) => string;
   /** A workload's description, or ''. */
@@ -45,7 +52,10 @@ function isObject(v: unknown): v is object {
  * empty (or a placeholder), so a partial report still renders.
  */
 export function viewOf(report: LabReport): ReportView {
-  const results: LabResult[] = Array.isArray(report.results) ? report.results.filter(isObject) : [];
+  // Counters under the names an older etlt gave them (epollWait, ctlAdd...) read as today's.
+  const results: LabResult[] = (Array.isArray(report.results) ? report.results.filter(isObject) : []).map((r) =>
+    isObject(r.counters) ? { ...r, counters: withCurrentNames(r.counters) } : r,
+  );
   const timelines: Record<string, unknown> = isObject(report.timelines) ? report.timelines : {};
   const descriptions: Record<string, string> = isObject(report.descriptions) ? report.descriptions : {};
   const workloadInfo = Array.isArray(report.workloads) ? report.workloads : [];
@@ -57,6 +67,7 @@ export function viewOf(report: LabReport): ReportView {
   // Joined with a NUL, which no real strategy or workload name contains, so keys cannot collide.
   const byKey = new Map<string, LabResult>();
   for (const r of results) byKey.set(`${String(r.strategy)}\u0000${String(r.workload)}`, r);
+  const reasons = new Map(results.map((r) => [r, whyUnreliable(r)]));
   return {
     strategies,
     workloads,
@@ -64,6 +75,7 @@ export function viewOf(report: LabReport): ReportView {
     timelines,
     colors: assignColors(unique([...strategies, ...timelineNames])),
     lookup: (s, w) => byKey.get(`${s}\u0000${w}`),
+    unreliable: (r) => reasons.get(r),
     describe: (s) => (Object.hasOwn(descriptions, s) ? String(descriptions[s]) : ''),
     workloadDescription: (name) => workloadInfo.find((w) => w.name === name)?.description ?? '',
     machine: isObject(report.machine) ? report.machine : { cpus: Number.NaN, node: '?', kernel: '?', pinned: false },
