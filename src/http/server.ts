@@ -6,7 +6,16 @@
  */
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
-import { AF_INET, AF_INET6, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT } from '../constants.js';
+import {
+  AF_INET,
+  AF_INET6,
+  SOCKADDR_UN_SIZE,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+} from '../constants.js';
 import {
   EtltAlreadyListeningError,
   EtltNotListeningError,
@@ -19,6 +28,8 @@ import { Socket } from '../socket.js';
 import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../trace/counters.js';
 import { boolean, bytes, func, integer, oneOf, options as checkOptions, rangeError, string } from '../validate.js';
 import { DEFER_ACCEPT_S, enableDeferredAccept } from './deferred-accept.js';
+import { adoptListener, bindUnix, isAbstract, removeSocketFile } from './listener.js';
+import type { UnixSocketFile } from './listener.js';
 import { ServerEngine } from './engine.js';
 import { StaticFiles } from './static/files.js';
 import type { RequestHandler } from './handler.js';
@@ -104,11 +115,22 @@ export interface HttpServerOptions {
   /** Called with the bytes of each complete request (valid only during the call). */
   onRequest?: (request: Buffer) => void;
   /**
-   * Serve this listening socket (bound and listening already, non-blocking, inherited from
-   * a parent process) instead of binding one; `host` must be of its family. The server
-   * owns the fd and closes it. `port` and `backlog` are then unused.
+   * Serve this listening socket (bound and listening already, inherited from a parent
+   * process: systemd socket activation, a supervisor) instead of binding one. `listen()`
+   * checks that it is a listening stream socket (TCP or Unix) and sets O_NONBLOCK on it; it
+   * throws, naming `fd`, when it is not, and leaves such an fd alone. From `listen()` on the
+   * server owns the fd and closes it. `host`, `port` and `backlog` are then unused.
    */
   fd?: number;
+  /**
+   * Listen on this Unix domain socket instead of a TCP port (as `net.Server`'s `path`); a
+   * leading NUL is Linux's abstract namespace (no file). A file left by a crashed run is
+   * replaced; a live server's socket gives EADDRINUSE. The file is removed on close. Not with
+   * `host`, `port`, `fd` or `reusePort`.
+   */
+  path?: string;
+  /** With `path`: the socket file's mode (e.g. 0o660), set before any client can connect; default 0o777 less the umask. */
+  socketMode?: number;
   /** With `fd`: register the listener with EPOLLEXCLUSIVE (Linux 4.5+), so that a connection wakes one of the processes sharing it. */
   exclusive?: boolean;
   /** Set SO_REUSEPORT before binding: several processes then bind the same port, and the kernel spreads connections among them. */
@@ -141,12 +163,15 @@ const OPTION_NAMES = [
   'fd',
   'exclusive',
   'reusePort',
+  'path',
+  'socketMode',
 ] as const;
 
-/** Where a server listens. */
+/** Where a server listens: for a Unix domain socket, `path`, with `host` 'unix:PATH' and `port` 0. */
 export interface ServerAddress {
   host: string;
   port: number;
+  path?: string;
 }
 
 /** A snapshot of a server's counters and live state. */
@@ -178,6 +203,10 @@ export class HttpServer extends EventEmitter {
   readonly #fd: number | undefined;
   readonly #exclusive: boolean;
   readonly #reusePort: boolean;
+  readonly #path: string | undefined;
+  readonly #socketMode: number | undefined;
+  /** The socket file this server bound, removed on close. */
+  #socketFile: UnixSocketFile | undefined;
   #socket: Socket | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
@@ -204,6 +233,8 @@ export class HttpServer extends EventEmitter {
     this.#fd = o.fd === undefined ? undefined : integer(o.fd, 'fd', 0, 0x7fffffff, 'option');
     this.#exclusive = boolean(o.exclusive ?? false, 'exclusive', 'option');
     this.#reusePort = boolean(o.reusePort ?? false, 'reusePort', 'option');
+    this.#path = o.path === undefined ? undefined : unixPath(o);
+    this.#socketMode = o.socketMode === undefined ? undefined : socketMode(o);
     this.#engine = new ServerEngine({
       strategy,
       backend,
@@ -265,20 +296,40 @@ export class HttpServer extends EventEmitter {
     if (this.#closing) throw new EtltServerClosedError();
     if (this.#socket) throw new EtltAlreadyListeningError();
     this.#engine.statics?.open();
-    const family = this.#host.includes(':') ? AF_INET6 : AF_INET;
-    const sock = this.#fd === undefined ? this.#bind(family) : Socket.fromFd(this.#fd, family, SOCK_STREAM);
+    const sock = this.#listener();
     // An optimisation only: a kernel that refuses it leaves an ordinary listener.
     const deferred = this.#deferAccept && enableDeferredAccept(sock.fileno());
     const shared = this.#fd === undefined ? undefined : { exclusive: this.#exclusive };
     const r = this.#engine.start(sock.fileno(), deferred, this.#holdMs, shared);
     if (r < 0) {
       sock.close();
+      this.#removeSocketFile();
       this.#engine.statics?.close();
       throw new EtltSystemError(r, 'epoll_ctl');
     }
     this.#socket = sock;
     process.nextTick(() => this.emit('listening'));
     return this.address();
+  }
+
+  /** The listening socket: adopted (`fd`), a Unix socket (`path`), or a TCP port bound now. */
+  #listener(): Socket {
+    if (this.#fd === undefined && this.#path === undefined)
+      return this.#bind(this.#host.includes(':') ? AF_INET6 : AF_INET);
+    try {
+      if (this.#fd !== undefined) return adoptListener(this.#fd, 'fd');
+      const { socket, file } = bindUnix(this.#path!, this.#backlog, this.#socketMode);
+      this.#socketFile = file;
+      return socket;
+    } catch (err) {
+      this.#engine.statics?.close();
+      throw err;
+    }
+  }
+
+  #removeSocketFile(): void {
+    removeSocketFile(this.#socketFile);
+    this.#socketFile = undefined;
   }
 
   #bind(family: number): Socket {
@@ -304,7 +355,9 @@ export class HttpServer extends EventEmitter {
   /** The bound address; throws ERR_SERVER_NOT_RUNNING before `listen()`. */
   address(): ServerAddress {
     if (!this.#socket) throw new EtltNotListeningError('address(): the server is not listening');
-    const [host, port] = this.#socket.getsockname() as [string, number];
+    const name = this.#socket.getsockname();
+    if (typeof name === 'string') return { host: `unix:${name.replace(/^\0/, '@')}`, port: 0, path: name };
+    const [host, port] = name as [string, number];
     return { host, port };
   }
 
@@ -334,6 +387,7 @@ export class HttpServer extends EventEmitter {
     this.#engine.stopAccepting(() => this.#finish());
     if (this.#socket) {
       this.#socket.close();
+      this.#removeSocketFile();
       this.#engine.counters.close++;
     }
     if (this.#resolveClosed !== undefined) this.#setDeadline(deadlineMs);
@@ -373,6 +427,34 @@ export class HttpServer extends EventEmitter {
     process.nextTick(() => this.emit('close'));
     done?.();
   }
+}
+
+/** The `path` option, checked: a Unix socket path that fits a sockaddr_un, alone of the listener options. */
+function unixPath(o: Partial<HttpServerOptions>): string {
+  const path = string(o.path, 'path', 'option');
+  const max = SOCKADDR_UN_SIZE - 2 - (isAbstract(path) ? 0 : 1);
+  if (path === '' || path.indexOf('\0', 1) >= 0 || Buffer.byteLength(path) > max) {
+    throw rangeError(
+      'path',
+      `a Unix socket path of 1 to ${max} bytes, without NUL (but a leading one)`,
+      path,
+      'option',
+    );
+  }
+  for (const other of ['fd', 'host', 'port', 'reusePort'] as const) {
+    if (o[other] !== undefined)
+      throw rangeError('path', `given without "${other}" (a Unix socket has no ${other})`, path, 'option');
+  }
+  return path;
+}
+
+/** The `socketMode` option, checked: permission bits, for a path in the file system. */
+function socketMode(o: Partial<HttpServerOptions>): number {
+  const mode = integer(o.socketMode, 'socketMode', 0, 0o777, 'option');
+  if (o.path === undefined || isAbstract(o.path)) {
+    throw rangeError('socketMode', 'given with a "path" in the file system', `0o${mode.toString(8)}`, 'option');
+  }
+  return mode;
 }
 
 /** The static files the options ask for, checked (not opened yet), or undefined. */
