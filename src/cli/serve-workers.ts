@@ -60,6 +60,8 @@ export interface WorkerServeArgs {
   quiet: boolean;
   closeTimeoutMs: number;
   stopOnStdinEof: boolean;
+  /** An inherited listener the workers share (--fd, systemd socket activation). */
+  fd: number | undefined;
 }
 
 /** What `serve` lends the parent: its printers and files, and its formats. */
@@ -114,6 +116,7 @@ export async function serveWorkers(
     server,
     printRequests: !args.quiet,
     closeTimeoutMs: args.closeTimeoutMs,
+    ...(args.fd === undefined ? {} : { fd: args.fd }),
   });
   let stopping = false;
   pool.on('exit', (e: WorkerExit) => {

@@ -18,6 +18,7 @@ import type { Printer } from './printer.js';
 import type { Balance } from '../cluster/balance.js';
 import { WORKER_OPTIONS, serveWorkers, workerArgs } from './serve-workers.js';
 import { stopRequested } from './stop-signals.js';
+import { LISTENER_OPTIONS, listenerArgs } from './serve-listener.js';
 
 const others = (family: string) =>
   STRATEGY_CATALOG.filter((s) => s.family === family)
@@ -47,9 +48,12 @@ export const SERVE: CommandSpec = {
     {
       name: 'host',
       value: 'ADDR',
-      help: 'address to bind (default 0.0.0.0; numeric IPv4/IPv6, [::1] or localhost;\na link-local IPv6 address with its interface: fe80::1%eth0)',
+      help:
+        'address to bind (default 0.0.0.0; numeric IPv4/IPv6, [::1] or localhost;\na link-local IPv6 address with its interface: fe80::1%eth0);\n' +
+        "unix:PATH for a Unix domain socket (a stale file from a crashed run is\nreplaced, a live server's is not; removed on exit)",
     },
     { name: 'port', short: 'p', value: 'N', help: 'port (default 8080; 0 picks a free one)' },
+    ...LISTENER_OPTIONS,
     { name: 'backlog', value: 'N', help: 'listen backlog (default 4096)' },
     { name: 'quiet', short: 'q', help: 'do not print each request' },
     { name: 'body', value: 'FILE', help: 'serve FILE\'s bytes instead of "Hello, world!"' },
@@ -127,6 +131,11 @@ export interface ServeArgs {
   backend: Backend;
   host: string;
   port: number;
+  /** An inherited listener (--fd, or systemd socket activation). */
+  fd: number | undefined;
+  /** A Unix domain socket (--host unix:PATH) and its file's mode. */
+  path: string | undefined;
+  socketMode: number | undefined;
   backlog: number;
   quiet: boolean;
   body: string | undefined;
@@ -159,6 +168,17 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
   const unsupported = unsupportedBackend(mode, backend);
   if (unsupported !== undefined) throw new EtltUsageError(`--mode ${mode} --backend ${backend}: ${unsupported}`);
   const workers = workerArgs(v);
+  const listener = listenerArgs(v);
+  // One listener, shared by the workers: SO_REUSEPORT would need a port each worker binds.
+  if (workers.workers > 1 && (listener.fd !== undefined || listener.path !== undefined)) {
+    const what =
+      listener.fd === undefined ? `--host unix:${listener.path}` : `an inherited listener (fd ${listener.fd})`;
+    if (v['balance'] === undefined) workers.balance = backend === 'epoll' ? 'exclusive' : 'shared';
+    else if (workers.balance === 'reuseport')
+      throw new EtltUsageError(
+        `--balance reuseport: with ${what} the workers share one listener; use exclusive or shared`,
+      );
+  }
   if (workers.workers > 1 && workers.balance === 'exclusive' && backend !== 'epoll')
     throw new EtltUsageError(
       `--balance exclusive --backend ${backend}: EPOLLEXCLUSIVE exists only in epoll(7); use --balance shared or reuseport`,
@@ -170,8 +190,7 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
   return {
     mode,
     backend,
-    host: stringOption(v, 'host') ?? '0.0.0.0',
-    port: integerOption(v, 'port', 8080, 0, 65535),
+    ...listener,
     backlog: integerOption(v, 'backlog', 4096, 1, 1 << 30),
     quiet: flagOption(v, 'quiet'),
     body: stringOption(v, 'body'),
@@ -254,7 +273,7 @@ export function startLine(
   workers = '',
 ): string {
   const facts = FACTS[mode];
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  const url = host.startsWith('unix:') ? host : `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   const warning =
     facts.family === 'seed'
       ? ": the seed's own loop, flaws included; not for traffic"
@@ -295,8 +314,6 @@ export function serverOptions(args: ServeArgs): HttpServerOptions {
   const options: HttpServerOptions = {
     mode: args.mode,
     backend: args.backend,
-    host: args.host,
-    port: args.port,
     backlog: args.backlog,
     maxHeadBytes: args.maxHead,
     maxBodyBytes: args.maxBody,
@@ -309,6 +326,14 @@ export function serverOptions(args: ServeArgs): HttpServerOptions {
     deferAccept: args.deferAccept,
     traceConnections: args.trace,
   };
+  if (args.fd !== undefined) options.fd = args.fd;
+  else if (args.path !== undefined) {
+    options.path = args.path;
+    if (args.socketMode !== undefined) options.socketMode = args.socketMode;
+  } else {
+    options.host = args.host;
+    options.port = args.port;
+  }
   if (args.root !== undefined) {
     if (args.body !== undefined) throw new EtltUsageError('--root and --body cannot be used together');
     options.root = args.root;
@@ -334,7 +359,11 @@ async function run(
   usr1: { handler: () => void },
 ): Promise<number> {
   const options = serverOptions(args);
-  if (args.workers > 1) return serveWorkers(args, options, { out, err, statsFd, usr1, formatStats, startLine });
+  if (args.workers > 1) {
+    // The pool adopts the inherited listener and lends it to every worker.
+    delete options.fd;
+    return serveWorkers(args, options, { out, err, statsFd, usr1, formatStats, startLine });
+  }
   if (!args.quiet) options.onRequest = (request) => out.line(requestLines(request));
   const server = new HttpServer(options);
   server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { EtltServerClosedError, EtltSystemError, EtltWorkerError } from '../errors.js';
 import type { HttpServerStats, ServerAddress } from '../http/server.js';
 import type { Socket } from '../socket.js';
-import { boolean, integer, oneOf, options as checkOptions, string } from '../validate.js';
+import { addressOf, adoptListener, bindUnix, removeSocketFile } from '../http/listener.js';
+import type { UnixSocketFile } from '../http/listener.js';
+import { boolean, integer, oneOf, options as checkOptions, rangeError, string } from '../validate.js';
 import { BALANCES, boundPort, portHolder, sharedListener } from './balance.js';
 import type { Balance } from './balance.js';
 import { INHERITED_FD } from './protocol.js';
@@ -29,8 +31,19 @@ export interface WorkerPoolOptions {
   workers: number;
   /** How they share the accept load; default 'reuseport'. */
   balance?: Balance;
-  /** Each worker's HttpServer options (host, port, mode, limits...); functions cannot cross processes. */
+  /**
+   * Each worker's HttpServer options (host, port, mode, limits...); functions cannot cross
+   * processes. With `path` (a Unix domain socket), this process binds it and the workers
+   * share it, as they share `fd`.
+   */
   server?: WorkerServerOptions;
+  /**
+   * A listening socket inherited by this process (systemd socket activation, a supervisor)
+   * for the workers to share instead of binding one: checked and made non-blocking by
+   * start(), closed by stop(). Balance 'exclusive' or 'shared' (the default: 'exclusive' on
+   * epoll); 'reuseport' needs a port each worker binds.
+   */
+  fd?: number;
   /** Workers print each request to their standard output (inherited), as `etlt serve` does. */
   printRequests?: boolean;
   /** What a worker gets to finish responses in flight when its parent dies; default 5000 ms. */
@@ -58,6 +71,7 @@ const OPTION_NAMES = [
   'slowWorker',
   'tagResponses',
   'healthyMs',
+  'fd',
 ] as const;
 
 /** A worker that exited, as the 'exit' event tells it. */
@@ -102,6 +116,8 @@ export class WorkerPool extends EventEmitter {
   /** Final (or last known) counters of workers that have exited. */
   readonly #retired: WorkerStats[] = [];
   #socket: Socket | undefined;
+  /** The Unix socket file this pool bound (`server.path`), removed by stop(). */
+  #socketFile: UnixSocketFile | undefined;
   #listen: WorkerListen | undefined;
   #address: ServerAddress | undefined;
   #replaced = 0;
@@ -117,7 +133,17 @@ export class WorkerPool extends EventEmitter {
     super();
     const o = checkOptions<WorkerPoolOptions>(options, 'WorkerPool options', OPTION_NAMES);
     this.workers = integer(o.workers, 'workers', 1, 1024, 'option');
-    this.balance = oneOf(o.balance ?? 'reuseport', 'balance', BALANCES, 'option');
+    if (o.fd !== undefined) integer(o.fd, 'fd', 0, 0x7fffffff, 'option');
+    const shares = o.fd !== undefined || o.server?.path !== undefined;
+    const sharedKind = (o.server?.backend ?? 'epoll') === 'epoll' ? 'exclusive' : 'shared';
+    this.balance = oneOf(o.balance ?? (shares ? sharedKind : 'reuseport'), 'balance', BALANCES, 'option');
+    if (shares && this.balance === 'reuseport')
+      throw rangeError(
+        'balance',
+        "'exclusive' or 'shared' when the workers share `fd` or a `path`",
+        'reuseport',
+        'option',
+      );
     if (o.printRequests !== undefined) boolean(o.printRequests, 'printRequests', 'option');
     if (o.tagResponses !== undefined) boolean(o.tagResponses, 'tagResponses', 'option');
     if (o.closeTimeoutMs !== undefined) integer(o.closeTimeoutMs, 'closeTimeoutMs', 0, 0x7fffffff, 'option');
@@ -152,14 +178,22 @@ export class WorkerPool extends EventEmitter {
     const server = this.#options.server ?? {};
     const host = (server.host ?? '0.0.0.0').replace(/^\[(.*)\]$/, '$1');
     const port = server.port ?? 8080;
-    if (this.balance === 'reuseport') {
+    if (this.#options.fd !== undefined || server.path !== undefined) {
+      if (this.#options.fd !== undefined) this.#socket = adoptListener(this.#options.fd, 'fd');
+      else {
+        const unix = bindUnix(server.path!, server.backlog ?? 4096, server.socketMode);
+        this.#socket = unix.socket;
+        this.#socketFile = unix.file;
+      }
+      this.#listen = { kind: 'inherited', fd: INHERITED_FD, exclusive: this.balance === 'exclusive' };
+    } else if (this.balance === 'reuseport') {
       this.#socket = portHolder(host, port);
       this.#listen = { kind: 'reuseport', port: boundPort(this.#socket) };
     } else {
       this.#socket = sharedListener(host, port, server.backlog ?? 4096);
       this.#listen = { kind: 'inherited', fd: INHERITED_FD, exclusive: this.balance === 'exclusive' };
     }
-    this.#address = { host, port: boundPort(this.#socket) };
+    this.#address = addressOf(this.#socket);
     for (let i = 0; i < this.workers; i++) {
       this.#slots.push({ index: i, child: undefined, startedAt: 0, failures: 0, restart: undefined, last: undefined });
     }
@@ -195,6 +229,7 @@ export class WorkerPool extends EventEmitter {
     }
     this.#cutOff = deadlineMs === 0;
     this.#socket?.close();
+    removeSocketFile(this.#socketFile);
     this.#stopping = new Promise((resolve) => {
       const waits = this.#slots.map((slot) => {
         clearTimeout(slot.restart);
@@ -222,7 +257,8 @@ export class WorkerPool extends EventEmitter {
     const o = this.#options;
     return {
       index: slot.index,
-      server: o.server ?? {},
+      // The listener is this pool's: a worker gets it as an inherited fd, never binds the path.
+      server: withoutPath(o.server ?? {}),
       listen: this.#listen!,
       printRequests: o.printRequests ?? false,
       closeTimeoutMs: o.closeTimeoutMs ?? 5000,
@@ -382,6 +418,12 @@ export class WorkerPool extends EventEmitter {
       cpu: sumCpu(workers.map((w) => w.cpu)),
     };
   }
+}
+
+function withoutPath(server: WorkerServerOptions): WorkerServerOptions {
+  if (server.path === undefined) return server;
+  const { path: _path, socketMode: _mode, ...rest } = server;
+  return rest;
 }
 
 /** "exit code 1", "killed by SIGKILL". */

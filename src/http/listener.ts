@@ -182,6 +182,16 @@ export function removeSocketFile(file: UnixSocketFile | undefined): void {
   }
 }
 
+/**
+ * Where a listening socket is: `{ host, port }`, or for a Unix domain socket its `path`,
+ * with `host` 'unix:PATH' (an abstract name's NUL shown as '@', as ss(8) does) and port 0.
+ */
+export function addressOf(sock: Socket): { host: string; port: number; path?: string } {
+  const name = sock.getsockname();
+  if (typeof name === 'string') return { host: `unix:${name.replace(/^\0/, '@')}`, port: 0, path: name };
+  return { host: name[0], port: name[1] };
+}
+
 /** A bind's error with the path as its address, as Node's net reports it. */
 function addressed(err: unknown, path: string): unknown {
   if (err instanceof EtltSystemError) {

@@ -28,7 +28,7 @@ import { Socket } from '../socket.js';
 import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../trace/counters.js';
 import { boolean, bytes, func, integer, oneOf, options as checkOptions, rangeError, string } from '../validate.js';
 import { DEFER_ACCEPT_S, enableDeferredAccept } from './deferred-accept.js';
-import { adoptListener, bindUnix, isAbstract, removeSocketFile } from './listener.js';
+import { addressOf, adoptListener, bindUnix, isAbstract, removeSocketFile } from './listener.js';
 import type { UnixSocketFile } from './listener.js';
 import { ServerEngine } from './engine.js';
 import { StaticFiles } from './static/files.js';
@@ -355,10 +355,7 @@ export class HttpServer extends EventEmitter {
   /** The bound address; throws ERR_SERVER_NOT_RUNNING before `listen()`. */
   address(): ServerAddress {
     if (!this.#socket) throw new EtltNotListeningError('address(): the server is not listening');
-    const name = this.#socket.getsockname();
-    if (typeof name === 'string') return { host: `unix:${name.replace(/^\0/, '@')}`, port: 0, path: name };
-    const [host, port] = name as [string, number];
-    return { host, port };
+    return addressOf(this.#socket);
   }
 
   /** Records every epoll_wait return of this server (for timelines); undefined stops. */
