@@ -4,7 +4,8 @@
  * made non-blocking; or a Unix domain socket, bound with its file's mode set and a stale
  * file from a crashed run replaced, never a live server's.
  */
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, lstatSync, openSync, unlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Stats } from 'node:fs';
 import {
   AF_INET,
@@ -14,11 +15,14 @@ import {
   EAGAIN,
   EBADF,
   ECONNREFUSED,
+  EEXIST,
   ENOENT,
   ENOTSOCK,
   F_GETFL,
   F_SETFL,
+  O_NOFOLLOW,
   O_NONBLOCK,
+  O_PATH,
   SOCK_NONBLOCK,
   SOCK_STREAM,
   SOL_SOCKET,
@@ -119,7 +123,7 @@ export function bindUnix(path: string, backlog: number, mode: number | undefined
       }
     }
     const file = isAbstract(path) ? undefined : socketFile(path);
-    if (mode !== undefined && file !== undefined) chmodSync(path, mode);
+    if (mode !== undefined && file !== undefined) chmodSocket(file, mode);
     sock.listen(backlog);
     return { socket: sock, file };
   } catch (err) {
@@ -166,9 +170,28 @@ function removeIfStale(path: string, inUse: EtltSystemError): void {
   }
 }
 
+/** The file just bound, by absolute path (a later chdir must not make us remove another). */
 function socketFile(path: string): UnixSocketFile {
   const st = lstatSync(path);
-  return { path, dev: st.dev, ino: st.ino };
+  return { path: resolve(path), dev: st.dev, ino: st.ino };
+}
+
+/**
+ * Sets the mode of the socket file just bound through an O_PATH fd of that very inode (a
+ * chmod of the path would follow a symlink swapped in meanwhile, in a shared directory, and
+ * change the mode of whatever it points at).
+ */
+function chmodSocket(file: UnixSocketFile, mode: number): void {
+  const fd = openSync(file.path, O_PATH | O_NOFOLLOW);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isSocket() || st.ino !== file.ino || st.dev !== file.dev) {
+      throw new EtltSystemError(-EEXIST, 'chmod', 'the socket file was replaced before its mode was set');
+    }
+    chmodSync(`/proc/self/fd/${fd}`, mode);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Removes a listener's socket file if it is still the one it bound (not a successor's). */

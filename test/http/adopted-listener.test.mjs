@@ -21,6 +21,7 @@ import {
   SOCK_DGRAM,
   SOCK_STREAM,
   Socket,
+  WorkerPool,
   socketpair,
   sys,
 } from 'etlt';
@@ -160,3 +161,17 @@ for (const v of VARIANTS) {
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, `stopped by SIGTERM, not SIGKILL; stderr: ${stderr}`);
   });
 }
+
+test('WorkerPool: workers share an inherited fd or a Unix path, never with reuseport', () => {
+  for (const options of [{ fd: 3 }, { server: { path: '/tmp/etlt-pool.sock' } }]) {
+    assert.throws(() => new WorkerPool({ workers: 2, balance: 'reuseport', ...options }), {
+      code: 'ERR_OUT_OF_RANGE',
+      message: /"balance" option .* 'exclusive' or 'shared' when the workers share `fd` or a `path`/,
+    });
+    assert.equal(new WorkerPool({ workers: 2, ...options }).balance, 'exclusive');
+    assert.equal(
+      new WorkerPool({ workers: 2, ...options, server: { ...options.server, backend: 'poll', mode: 'lt' } }).balance,
+      'shared',
+    );
+  }
+});
