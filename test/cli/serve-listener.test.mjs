@@ -131,6 +131,21 @@ test('socket activation: LISTEN_PID of another process is ignored; several socke
     /systemd passed 2 sockets \(LISTEN_FDS\): 3 \(web\), 4 \(admin\); etlt serves one: pick it with --fd/,
   );
 
+  // LISTEN_FDS counting an fd that was never passed (Node's own fds may fill the gap): refused, not served.
+  const missing = started(
+    t,
+    'sh',
+    ['-c', script.replace('LISTEN_FDS=2', 'LISTEN_FDS=1'), 'sh', process.execPath, CLI, 'serve'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  assert.equal((await missing.exited).code, 1);
+  assert.match(
+    missing.out.stderr,
+    /fd 3 is not (a socket|an open file descriptor)|3 is an? .* socket that is not listening/,
+  );
+
   const picked = started(t, 'sh', ['-c', script, 'sh', process.execPath, CLI, 'serve', '-q', '--fd', '4'], { stdio });
   const port = b.getsockname()[1];
   assert.equal(await serving(picked), `http://${HOST}:${port}/`);
@@ -175,6 +190,30 @@ test('--host unix:PATH: curl over the socket in every variant and with workers; 
     await stopsOnSigterm(p);
     assert.equal(existsSync(path), false, `${args.join(' ')}: the socket file is removed on exit`);
   }
+});
+
+test('--host unix:PATH after a crash (SIGKILL): the stale file is replaced; beside a live etlt: EADDRINUSE, its file kept', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'etlt-cli-stale-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'http.sock');
+  const crashed = started(t, process.execPath, [CLI, 'serve', '-q', '--host', `unix:${path}`]);
+  await serving(crashed);
+  crashed.child.kill('SIGKILL');
+  await crashed.exited;
+  assert.ok(existsSync(path), 'a SIGKILLed server leaves its socket file');
+
+  const next = started(t, process.execPath, [CLI, 'serve', '-q', '--host', `unix:${path}`]);
+  assert.equal(await serving(next), `unix:${path}`);
+  const second = etlt(['serve', '-q', '--host', `unix:${path}`]);
+  const r = await second.exited;
+  assert.equal(r.code, 1);
+  assert.ok(
+    second.out.stderr.includes(`bind EADDRINUSE: address already in use ${path} (a server is listening on it)`),
+    second.out.stderr,
+  );
+  const c = await run('curl', ['-s', '-S', '--max-time', '5', '--unix-socket', path, 'http://localhost/']);
+  assert.equal(c.stdout, 'Hello, world!', 'the live server still answers on its file');
+  await stopsOnSigterm(next);
 });
 
 test('listener options that cannot work are usage errors (exit 2) naming the option', async () => {
