@@ -23,6 +23,7 @@ import {
   O_NOFOLLOW,
   O_NONBLOCK,
   O_PATH,
+  SOCKADDR_UN_SIZE,
   SOCK_NONBLOCK,
   SOCK_STREAM,
   SOL_SOCKET,
@@ -33,7 +34,7 @@ import {
 import { EtltSystemError } from '../errors.js';
 import { Socket } from '../socket.js';
 import { sys } from '../sys.js';
-import { rangeError } from '../validate.js';
+import { integer, rangeError, string } from '../validate.js';
 
 const FAMILY_NAMES: Record<number, string> = { [AF_INET]: 'AF_INET', [AF_INET6]: 'AF_INET6', [AF_UNIX]: 'AF_UNIX' };
 
@@ -42,6 +43,44 @@ function socketOption(fd: number, option: number): number {
   const out = new Uint32Array(1);
   const r = sys.getsockopt(fd, SOL_SOCKET, option, out);
   return r < 0 ? r : out[0]! | 0;
+}
+
+/** The options of HttpServer about its listener, as given (checked below). */
+interface ListenerOptions {
+  path?: unknown;
+  socketMode?: unknown;
+  fd?: unknown;
+  host?: unknown;
+  port?: unknown;
+  reusePort?: unknown;
+}
+
+/** The `path` option, checked: a Unix socket path that fits a sockaddr_un, alone of the listener options. */
+export function unixPath(o: ListenerOptions): string {
+  const path = string(o.path, 'path', 'option');
+  const max = SOCKADDR_UN_SIZE - 2 - (isAbstract(path) ? 0 : 1);
+  if (path === '' || path.indexOf('\0', 1) >= 0 || Buffer.byteLength(path) > max) {
+    throw rangeError(
+      'path',
+      `a Unix socket path of 1 to ${max} bytes, without NUL (but a leading one)`,
+      path,
+      'option',
+    );
+  }
+  for (const other of ['fd', 'host', 'port', 'reusePort'] as const) {
+    if (o[other] !== undefined)
+      throw rangeError('path', `given without "${other}" (a Unix socket has no ${other})`, path, 'option');
+  }
+  return path;
+}
+
+/** The `socketMode` option, checked: permission bits, for a path in the file system. */
+export function socketMode(o: ListenerOptions): number {
+  const mode = integer(o.socketMode, 'socketMode', 0, 0o777, 'option');
+  if (typeof o.path !== 'string' || isAbstract(o.path)) {
+    throw rangeError('socketMode', 'given with a "path" in the file system', `0o${mode.toString(8)}`, 'option');
+  }
+  return mode;
 }
 
 /**

@@ -6,16 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
-import {
-  AF_INET,
-  AF_INET6,
-  SOCKADDR_UN_SIZE,
-  SOCK_NONBLOCK,
-  SOCK_STREAM,
-  SOL_SOCKET,
-  SO_REUSEADDR,
-  SO_REUSEPORT,
-} from '../constants.js';
+import { AF_INET, AF_INET6, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT } from '../constants.js';
 import {
   EtltAlreadyListeningError,
   EtltNotListeningError,
@@ -28,7 +19,7 @@ import { Socket } from '../socket.js';
 import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../trace/counters.js';
 import { boolean, bytes, func, integer, oneOf, options as checkOptions, rangeError, string } from '../validate.js';
 import { DEFER_ACCEPT_S, enableDeferredAccept } from './deferred-accept.js';
-import { addressOf, adoptListener, bindUnix, isAbstract, removeSocketFile } from './listener.js';
+import { addressOf, adoptListener, bindUnix, removeSocketFile, socketMode, unixPath } from './listener.js';
 import type { UnixSocketFile } from './listener.js';
 import { ServerEngine } from './engine.js';
 import { StaticFiles } from './static/files.js';
@@ -424,34 +415,6 @@ export class HttpServer extends EventEmitter {
     process.nextTick(() => this.emit('close'));
     done?.();
   }
-}
-
-/** The `path` option, checked: a Unix socket path that fits a sockaddr_un, alone of the listener options. */
-function unixPath(o: Partial<HttpServerOptions>): string {
-  const path = string(o.path, 'path', 'option');
-  const max = SOCKADDR_UN_SIZE - 2 - (isAbstract(path) ? 0 : 1);
-  if (path === '' || path.indexOf('\0', 1) >= 0 || Buffer.byteLength(path) > max) {
-    throw rangeError(
-      'path',
-      `a Unix socket path of 1 to ${max} bytes, without NUL (but a leading one)`,
-      path,
-      'option',
-    );
-  }
-  for (const other of ['fd', 'host', 'port', 'reusePort'] as const) {
-    if (o[other] !== undefined)
-      throw rangeError('path', `given without "${other}" (a Unix socket has no ${other})`, path, 'option');
-  }
-  return path;
-}
-
-/** The `socketMode` option, checked: permission bits, for a path in the file system. */
-function socketMode(o: Partial<HttpServerOptions>): number {
-  const mode = integer(o.socketMode, 'socketMode', 0, 0o777, 'option');
-  if (o.path === undefined || isAbstract(o.path)) {
-    throw rangeError('socketMode', 'given with a "path" in the file system', `0o${mode.toString(8)}`, 'option');
-  }
-  return mode;
 }
 
 /** The static files the options ask for, checked (not opened yet), or undefined. */
