@@ -37,6 +37,8 @@ export interface ListenerArgs {
   /** A Unix domain socket (--host unix:PATH). */
   path: string | undefined;
   socketMode: number | undefined;
+  /** Said on stderr at start: sockets passed to another process (a wrapper that did not exec etlt). */
+  listenerNote: string | undefined;
 }
 
 /** The prefix of --host that names a Unix domain socket, as nginx's `listen unix:` and gunicorn's `--bind unix:`. */
@@ -47,7 +49,8 @@ const UNIX_PREFIX = 'unix:';
  * none of the first three is given (removing the LISTEN_* variables from `env` in any case).
  */
 export function listenerArgs(v: ParsedOptions, env: NodeJS.ProcessEnv = process.env, pid = process.pid): ListenerArgs {
-  const activated = activatedSockets(env, pid);
+  let listenerNote: string | undefined;
+  const activated = activatedSockets(env, pid, (note) => (listenerNote = note));
   const host = stringOption(v, 'host');
   const port = integerOption(v, 'port', 8080, 0, 65535);
   const given = v['fd'] === undefined ? undefined : integerOption(v, 'fd', 0, 0, 0x7fffffff);
@@ -65,12 +68,12 @@ export function listenerArgs(v: ParsedOptions, env: NodeJS.ProcessEnv = process.
     if (host !== undefined || v['port'] !== undefined) {
       throw new EtltUsageError(`--fd ${given}: the listener is inherited; --host and --port do not apply`);
     }
-    return { host: '0.0.0.0', port, fd: given, ...none };
+    return { host: '0.0.0.0', port, fd: given, ...none, listenerNote };
   }
   if (activated !== undefined && host === undefined && v['port'] === undefined) {
-    return { host: '0.0.0.0', port, fd: activatedListener(activated), ...none };
+    return { host: '0.0.0.0', port, fd: activatedListener(activated), ...none, listenerNote };
   }
-  return { host: host ?? '0.0.0.0', port, fd: undefined, path, socketMode };
+  return { host: host ?? '0.0.0.0', port, fd: undefined, path, socketMode, listenerNote };
 }
 
 /** A file mode in octal, as chmod(1) takes it: 660, 0660. */
@@ -98,11 +101,21 @@ const VARIABLES = ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES'] as const;
  * Each passed fd gets FD_CLOEXEC, as sd_listen_fds sets it. Throws an EtltUsageError for
  * variables that make no sense or fds that are not open.
  */
-export function activatedSockets(env: NodeJS.ProcessEnv, pid: number): ActivatedSockets | undefined {
+export function activatedSockets(
+  env: NodeJS.ProcessEnv,
+  pid: number,
+  onOther?: (note: string) => void,
+): ActivatedSockets | undefined {
   const [listenPid, listenFds, listenNames] = VARIABLES.map((name) => env[name]);
   for (const name of VARIABLES) delete env[name];
   if (listenPid === undefined || listenFds === undefined) return undefined;
-  if (!/^[0-9]+$/.test(listenPid) || Number(listenPid) !== pid) return undefined;
+  if (!/^[0-9]+$/.test(listenPid) || Number(listenPid) !== pid) {
+    onOther?.(
+      `LISTEN_FDS=${listenFds} is for pid ${listenPid}, not this process (${pid}): ignored ` +
+        '(a wrapper such as npx or a shell must exec etlt for socket activation)',
+    );
+    return undefined;
+  }
   const count = Number(listenFds);
   if (!/^[0-9]+$/.test(listenFds) || count < 1 || count > 0xffff) {
     throw new EtltUsageError(`systemd socket activation: LISTEN_FDS must be a count of fds (got '${listenFds}')`);

@@ -136,6 +136,8 @@ export interface ServeArgs {
   /** A Unix domain socket (--host unix:PATH) and its file's mode. */
   path: string | undefined;
   socketMode: number | undefined;
+  /** A note about the listener for stderr (socket activation meant for another process). */
+  listenerNote: string | undefined;
   backlog: number;
   quiet: boolean;
   body: string | undefined;
@@ -302,6 +304,7 @@ export async function serve(
   usr1: { handler: () => void },
 ): Promise<number> {
   const statsFd = args.statsJson === undefined ? -1 : openOutput(args.statsJson, 'stats-json');
+  if (args.listenerNote !== undefined) err.line(`etlt: ${args.listenerNote}`);
   try {
     return await run(args, out, err, statsFd, usr1);
   } finally {

@@ -113,6 +113,10 @@ test('socket activation: LISTEN_PID of another process is ignored; several socke
     env: { ...process.env, LISTEN_PID: '1', LISTEN_FDS: '1' },
   });
   assert.match(await serving(other), /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.match(
+    other.out.stderr,
+    /LISTEN_FDS=1 is for pid 1, not this process \(\d+\): ignored \(a wrapper such as npx/,
+  );
   await stopsOnSigterm(other);
 
   // Two sockets for this very process (sh execs node: the same pid).
