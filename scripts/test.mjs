@@ -21,6 +21,7 @@ const TOOLS = [
   ['python3', 'python3'],
   ['chromium', 'chromium'],
   ['prlimit', 'util-linux'],
+  ['systemd-socket-activate', 'systemd'],
 ];
 
 function have(command) {

@@ -48,6 +48,11 @@ export const SO_TYPE: number = c['SO_TYPE']!;
 export const SO_BROADCAST: number = c['SO_BROADCAST']!;
 export const SO_RCVLOWAT: number = c['SO_RCVLOWAT']!;
 export const SO_SNDLOWAT: number = c['SO_SNDLOWAT']!;
+/** 1 on a socket that listen(2) was called on. */
+export const SO_ACCEPTCONN: number = c['SO_ACCEPTCONN']!;
+/** A socket's address family (AF_INET, AF_INET6, AF_UNIX). */
+export const SO_DOMAIN: number = c['SO_DOMAIN']!;
+export const SO_PROTOCOL: number = c['SO_PROTOCOL']!;
 export const IPPROTO_IP: number = c['IPPROTO_IP']!;
 export const IPPROTO_TCP: number = c['IPPROTO_TCP']!;
 export const IPPROTO_UDP: number = c['IPPROTO_UDP']!;

@@ -178,7 +178,8 @@ export class EtltSystemError extends EtltError {
     const negative = errno > 0 ? -errno : errno;
     const [code, message] = describeErrno(negative);
     // Node's own form: "listen EADDRINUSE: address already in use 0.0.0.0:8080".
-    const host = where?.address.includes(':') ? `[${where.address}]` : where?.address;
+    // An IPv6 address in brackets; a Unix socket's path (a '/' in it) as it is.
+    const host = where?.address.includes(':') && !where.address.includes('/') ? `[${where.address}]` : where?.address;
     const at = where ? ` ${host}${where.port === undefined ? '' : `:${where.port}`}` : '';
     super(code, `${syscall} ${code}: ${message}${at}${detail ? ` (${detail})` : ''}`);
     this.errno = negative;

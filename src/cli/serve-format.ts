@@ -52,7 +52,7 @@ export function startLine(
   workers = '',
 ): string {
   const facts = FACTS[mode];
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  const url = host.startsWith('unix:') ? host : `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   const warning =
     facts.family === 'seed'
       ? ": the seed's own loop, flaws included; not for traffic"

@@ -19,6 +19,7 @@ import type { CommandSpec, ParsedOptions } from './options.js';
 import { flagOption, integerOption, stringOption, tableFlags, tableValues } from './options.js';
 import type { Printer } from './printer.js';
 import { serveOne, servePool } from './served.js';
+import { LISTENER_OPTIONS, listenerArgs } from './serve-listener.js';
 import { asUsage } from './usage.js';
 
 const others = (family: string) =>
@@ -47,8 +48,16 @@ export const SERVE: CommandSpec = {
               `${o.help}\n${others('seed')} (the seed's own loops, flaws included: not for traffic)\n` +
               `and ${others('pitfall')} (deliberate pitfalls)`,
           }
-        : o,
+        : o.name === 'host'
+          ? {
+              ...o,
+              help:
+                `${o.help};\nunix:PATH for a Unix domain socket (a stale file from a crashed run is\n` +
+                "replaced, a live server's is not; removed on exit)",
+            }
+          : o,
     ),
+    ...LISTENER_OPTIONS,
     { name: 'quiet', short: 'q', help: 'do not print each request' },
     { name: 'body', value: 'FILE', help: 'serve FILE\'s bytes instead of "Hello, world!"' },
     {
@@ -86,19 +95,42 @@ export interface ServeArgs {
   statsJson: string | undefined;
   trace: number;
   stopOnStdinEof: boolean;
+  /** Said on stderr at start: systemd sockets meant for another process. */
+  listenerNote: string | undefined;
 }
 
 /** Checks `serve`'s parsed options; an EtltUsageError names the first bad one. */
 export function serveArgs(v: ParsedOptions): ServeArgs {
   const workersAuto = v['workers'] === 'auto';
-  const server = tableValues(HTTP_SERVER_OPTIONS, v);
+  const listener = listenerArgs(v);
+  // --host unix:PATH and --fd (or systemd's socket) replace the TCP address.
+  const tcp = listener.fd === undefined && listener.path === undefined;
+  const server = tableValues(HTTP_SERVER_OPTIONS, tcp ? v : { ...v, host: undefined, port: undefined });
   const pool = tableValues(WORKER_POOL_OPTIONS, workersAuto ? { ...v, workers: undefined } : v);
   const workers = workersAuto ? Math.min(MAX_WORKERS, availableParallelism()) : (pool.workers ?? 1);
+  if (listener.path !== undefined) {
+    server.path = listener.path;
+    if (listener.socketMode !== undefined) server.socketMode = listener.socketMode;
+  }
+  // Workers share one listener: the pool adopts an inherited one and lends it to each.
+  if (listener.fd !== undefined) {
+    if (workers > 1) pool.fd = listener.fd;
+    else server.fd = listener.fd;
+  }
   const resolved = asUsage(() => resolveServerOptions(server));
   const unsupported = unsupportedBackend(resolved.mode, resolved.backend);
   if (unsupported !== undefined)
     throw new EtltUsageError(`--mode ${resolved.mode} --backend ${resolved.backend}: ${unsupported}`);
-  checkHost(resolved.host);
+  if (tcp) checkHost(resolved.host);
+  if (workers > 1 && !tcp) {
+    const what =
+      listener.fd === undefined ? `--host unix:${listener.path}` : `an inherited listener (fd ${listener.fd})`;
+    if (pool.balance === undefined) pool.balance = resolved.backend === 'epoll' ? 'exclusive' : 'shared';
+    else if (pool.balance === 'reuseport')
+      throw new EtltUsageError(
+        `--balance reuseport: with ${what} the workers share one listener; use exclusive or shared`,
+      );
+  }
   const trace = integerOption(v, 'trace', 0, 0, HTTP_SERVER_OPTIONS.traceConnections.max!);
   if (workers > 1 && v['trace'] !== undefined)
     throw new EtltUsageError('--trace records one event loop: it needs --workers 1');
@@ -124,6 +156,7 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     statsJson: stringOption(v, 'stats-json'),
     trace,
     stopOnStdinEof: flagOption(v, 'stop-on-stdin-eof'),
+    listenerNote: listener.listenerNote,
   };
 }
 
@@ -179,6 +212,7 @@ export async function serve(
   const server: HttpServerOptions = { ...args.server };
   if (args.body !== undefined) server.body = readBody(args.body);
   const statsFd = args.statsJson === undefined ? -1 : openOutput(args.statsJson, 'stats-json');
+  if (args.listenerNote !== undefined) err.line(`etlt: ${args.listenerNote}`);
   try {
     const closeTimeoutMs = args.pool.closeTimeoutMs ?? WORKER_POOL_OPTIONS.closeTimeoutMs.default;
     const io = {

@@ -12,13 +12,24 @@ import type { WorkerServerOptions } from './protocol.js';
 export interface WorkerPoolOptions {
   /** Worker processes, at least 1. */
   workers: number;
-  /** How they share the accept load; default 'reuseport'. */
+  /**
+   * How they share the accept load; default 'reuseport', or with `fd` or `server.path` (one
+   * listener the workers share) 'exclusive' on epoll and 'shared' off it.
+   */
   balance?: Balance;
   /**
    * Each worker's HttpServer options (host, port, mode, limits...). Functions cannot cross
    * to another process: a handler comes from `app`.
    */
   server?: WorkerServerOptions;
+  /**
+   * A listening socket inherited by this process (systemd socket activation, a supervisor)
+   * for the workers to share instead of binding one: checked and made non-blocking by
+   * start(), closed by stop(). Balance 'exclusive' or 'shared'; 'reuseport' needs a port
+   * each worker binds. With `server.path` (a Unix domain socket) this process binds it and
+   * the workers share it the same way.
+   */
+  fd?: number;
   /**
    * The path of an ES module (`.mjs`, or `.js` in a `"type": "module"` package) whose default
    * export is the request handler; every worker imports it. Relative paths are resolved
@@ -57,6 +68,12 @@ export const WORKER_POOL_OPTIONS: OptionTable<WorkerPoolOptions> = {
     cli: { flag: 'balance', value: 'KIND', more: 'see docs/balance.md' },
   },
   server: { kind: 'object', doc: "each worker's HttpServer options, functions excepted" },
+  fd: {
+    kind: 'integer',
+    min: 0,
+    max: 0x7fffffff,
+    doc: 'an inherited listening socket the workers share (balance exclusive or shared)',
+  },
   app: {
     kind: 'string',
     doc: "an ES module whose default export is the request handler, imported by every worker (a '.ts' file needs compiling first)",

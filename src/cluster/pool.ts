@@ -14,6 +14,8 @@ import { EtltServerClosedError, EtltWorkerError } from '../errors.js';
 import type { HttpServerStats, ServerAddress } from '../http/server.js';
 import type { Socket } from '../socket.js';
 import { resolve as resolvePath } from 'node:path';
+import { addressOf, adoptListener, bindUnix, removeSocketFile } from '../http/listener.js';
+import type { UnixSocketFile } from '../http/listener.js';
 import { EtltArgTypeError, EtltOutOfRangeError } from '../errors.js';
 import { HTTP_SERVER_OPTIONS, resolveServerOptions } from '../http/options.js';
 import type { Backend, Mode } from '../http/trigger/catalog.js';
@@ -29,7 +31,7 @@ export type { WorkerPoolOptions } from './options.js';
 import { extensionOf } from './extension.js';
 import { cause, failure } from './failure.js';
 import { INHERITED_FD } from './protocol.js';
-import type { CpuUsage, FromWorker, ToWorker, WorkerConfig, WorkerListen } from './protocol.js';
+import type { CpuUsage, FromWorker, ToWorker, WorkerConfig, WorkerListen, WorkerServerOptions } from './protocol.js';
 import { sumCpu, sumStats } from './stats.js';
 import type { WorkerPoolStats, WorkerStats } from './stats.js';
 
@@ -86,6 +88,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
   /** Final (or last known) counters of workers that have exited. */
   readonly #retired: WorkerStats[] = [];
   #socket: Socket | undefined;
+  /** The Unix socket file this pool bound (`server.path`), removed by stop(). */
+  #socketFile: UnixSocketFile | undefined;
   #listen: WorkerListen | undefined;
   #address: ServerAddress | undefined;
   #replaced = 0;
@@ -114,8 +118,19 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
     super();
     const o = resolveOptions(WORKER_POOL_OPTIONS, options, 'WorkerPool options');
     this.workers = o.workers as number;
-    this.balance = o.balance as Balance;
     const server = (o.server ?? {}) as Record<string, unknown>;
+    // One listener the workers share (inherited, or a Unix socket this process binds).
+    const shares = o.fd !== undefined || server['path'] !== undefined;
+    const balanceGiven = (options as { balance?: unknown }).balance !== undefined;
+    this.balance = o.balance as Balance;
+    if (shares && !balanceGiven) this.balance = (server['backend'] ?? 'epoll') === 'epoll' ? 'exclusive' : 'shared';
+    if (shares && this.balance === 'reuseport')
+      throw rangeError(
+        'balance',
+        "'exclusive' or 'shared' when the workers share `fd` or a `server.path`",
+        'reuseport',
+        'option',
+      );
     for (const [name, row] of Object.entries(HTTP_SERVER_OPTIONS)) {
       if (server[name] === undefined) continue;
       if (!crossesProcess(row)) {
@@ -172,14 +187,23 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
     this.#started = true;
     const host = this.#host;
     const port = this.#port;
-    if (this.balance === 'reuseport') {
+    const server = this.#options.server ?? {};
+    if (this.#options.fd !== undefined || server.path !== undefined) {
+      if (this.#options.fd !== undefined) this.#socket = adoptListener(this.#options.fd, 'fd');
+      else {
+        const unix = bindUnix(server.path!, this.#backlog, server.socketMode);
+        this.#socket = unix.socket;
+        this.#socketFile = unix.file;
+      }
+      this.#listen = { kind: 'inherited', fd: INHERITED_FD, exclusive: this.balance === 'exclusive' };
+    } else if (this.balance === 'reuseport') {
       this.#socket = portHolder(host, port);
       this.#listen = { kind: 'reuseport', port: boundPort(this.#socket) };
     } else {
       this.#socket = sharedListener(host, port, this.#backlog);
       this.#listen = { kind: 'inherited', fd: INHERITED_FD, exclusive: this.balance === 'exclusive' };
     }
-    this.#address = { host, port: boundPort(this.#socket) };
+    this.#address = addressOf(this.#socket);
     for (let i = 0; i < this.workers; i++) {
       this.#slots.push({ index: i, child: undefined, startedAt: 0, failures: 0, restart: undefined, last: undefined });
     }
@@ -220,6 +244,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
     }
     this.#cutOff = deadlineMs === 0;
     this.#socket?.close();
+    removeSocketFile(this.#socketFile);
     this.#stopping = new Promise((resolve) => {
       const waits = this.#slots.map((slot) => {
         clearTimeout(slot.restart);
@@ -257,7 +282,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
     const ext = extensionOf(this);
     return {
       index: slot.index,
-      server: this.#options.server ?? {},
+      // The listener is this pool's: a worker gets it as an inherited fd, never binds the path.
+      server: withoutPath(this.#options.server ?? {}),
       listen: this.#listen!,
       closeTimeoutMs: this.#closeTimeoutMs,
       ...(this.#app === undefined ? {} : { app: this.#app }),
@@ -405,4 +431,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
       cpu: sumCpu(workers.map((w) => w.cpu)),
     };
   }
+}
+
+function withoutPath(server: WorkerServerOptions): WorkerServerOptions {
+  if (server.path === undefined) return server;
+  const { path: _path, socketMode: _mode, ...rest } = server;
+  return rest;
 }

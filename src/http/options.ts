@@ -96,11 +96,22 @@ export interface HttpServerOptions {
   /** Called with the bytes of each complete request (valid only during the call). */
   onRequest?: (request: Buffer) => void;
   /**
-   * Serve this listening socket (bound and listening already, non-blocking, inherited from
-   * a parent process) instead of binding one; `host` must be of its family. The server
-   * owns the fd and closes it. `port` and `backlog` are then unused.
+   * Serve this listening socket (bound and listening already, inherited from a parent
+   * process: systemd socket activation, a supervisor) instead of binding one. `listen()`
+   * checks that it is a listening stream socket (TCP or Unix) and sets O_NONBLOCK on it; it
+   * throws, naming `fd`, when it is not, and leaves such an fd alone. From `listen()` on the
+   * server owns the fd and closes it. `host`, `port` and `backlog` are then unused.
    */
   fd?: number;
+  /**
+   * Listen on this Unix domain socket instead of a TCP port (as `net.Server`'s `path`); a
+   * leading NUL is Linux's abstract namespace (no file). A file left by a crashed run is
+   * replaced; a live server's socket gives EADDRINUSE. The file is removed on close. Not with
+   * `host`, `port`, `fd` or `reusePort`.
+   */
+  path?: string;
+  /** With `path`: the socket file's mode (e.g. 0o660), set before any client can connect; default 0o777 less the umask. */
+  socketMode?: number;
   /** With `fd`: register the listener with EPOLLEXCLUSIVE (Linux 4.5+), so that a connection wakes one of the processes sharing it. */
   exclusive?: boolean;
   /** Set SO_REUSEPORT before binding: several processes then bind the same port, and the kernel spreads connections among them. */
@@ -265,6 +276,16 @@ export const HTTP_SERVER_OPTIONS: OptionTable<HttpServerOptions> = {
     max: INT_MAX,
     doc: 'serve this inherited listening socket instead of binding one (port and backlog unused)',
   },
+  path: {
+    kind: 'string',
+    doc: "listen on this Unix domain socket instead of a TCP port (the CLI: --host unix:PATH); a stale file is replaced, a live server's is not",
+  },
+  socketMode: {
+    kind: 'integer',
+    min: 0,
+    max: 0o777,
+    doc: "with path: the socket file's mode, set before any client can connect (the CLI: --socket-mode, octal)",
+  },
   exclusive: { kind: 'boolean', default: false, doc: 'with fd: register the listener with EPOLLEXCLUSIVE' },
   reusePort: { kind: 'boolean', default: false, doc: 'set SO_REUSEPORT before binding' },
 };
@@ -295,6 +316,8 @@ export interface ResolvedServerOptions {
   traceConnections: number;
   onRequest: HttpServerOptions['onRequest'];
   fd: number | undefined;
+  path: string | undefined;
+  socketMode: number | undefined;
   exclusive: boolean;
   reusePort: boolean;
 }

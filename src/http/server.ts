@@ -6,7 +6,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
-import { SOCK_STREAM } from '../constants.js';
 import {
   EtltAlreadyListeningError,
   EtltNotListeningError,
@@ -15,11 +14,13 @@ import {
   EtltSystemError,
 } from '../errors.js';
 import type { WaitRecorder } from '../reactor/reactor.js';
-import { Socket } from '../socket.js';
+import type { Socket } from '../socket.js';
 import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../trace/counters.js';
 import { func, integer, rangeError } from '../validate.js';
-import { bindListener, familyOf } from './bind.js';
+import { bindListener } from './bind.js';
 import { DEFER_ACCEPT_S, enableDeferredAccept } from './deferred-accept.js';
+import { addressOf, adoptListener, bindUnix, removeSocketFile, socketMode, unixPath } from './listener.js';
+import type { ListenerOptions, UnixSocketFile } from './listener.js';
 import { ServerEngine } from './engine.js';
 import { StaticFiles } from './static/files.js';
 import type { HttpServerOptions, ResolvedServerOptions } from './options.js';
@@ -31,10 +32,11 @@ import type { HttpServerEvents } from './server-events.js';
 
 export type { HttpServerOptions } from './options.js';
 
-/** Where a server listens. */
+/** Where a server listens: for a Unix domain socket, `path`, with `host` 'unix:PATH' and `port` 0. */
 export interface ServerAddress {
   host: string;
   port: number;
+  path?: string;
 }
 
 /** A snapshot of a server's counters and live state. */
@@ -66,6 +68,10 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
   readonly #fd: number | undefined;
   readonly #exclusive: boolean;
   readonly #reusePort: boolean;
+  readonly #path: string | undefined;
+  readonly #socketMode: number | undefined;
+  /** The socket file this server bound, removed on close. */
+  #socketFile: UnixSocketFile | undefined;
   #socket: Socket | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
@@ -85,6 +91,9 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
     this.#fd = o.fd;
     this.#exclusive = o.exclusive;
     this.#reusePort = o.reusePort;
+    // The raw options: a path excludes host and port, which the table fills with defaults.
+    this.#path = o.path === undefined ? undefined : unixPath(options as ListenerOptions);
+    this.#socketMode = o.socketMode === undefined ? undefined : socketMode(options as ListenerOptions);
     this.#engine = new ServerEngine({
       strategy: strategyFor(o.mode),
       backend: o.backend,
@@ -146,13 +155,14 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
     if (this.#closing) throw new EtltServerClosedError();
     if (this.#socket) throw new EtltAlreadyListeningError();
     this.#engine.statics?.open();
-    const sock = this.#fd === undefined ? this.#bind() : Socket.fromFd(this.#fd, familyOf(this.#host), SOCK_STREAM);
+    const sock = this.#listener();
     // An optimisation only: a kernel that refuses it leaves an ordinary listener.
     const deferred = this.#deferAccept && enableDeferredAccept(sock.fileno());
     const shared = this.#fd === undefined ? undefined : { exclusive: this.#exclusive };
     const r = this.#engine.start(sock.fileno(), deferred, this.#holdMs, shared);
     if (r < 0) {
       sock.close();
+      this.#removeSocketFile();
       this.#engine.statics?.close();
       throw new EtltSystemError(r, 'epoll_ctl');
     }
@@ -161,20 +171,30 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
     return this.address();
   }
 
-  #bind(): Socket {
+  /** The listening socket: adopted (`fd`), a Unix socket (`path`), or a TCP port bound now. */
+  #listener(): Socket {
     try {
-      return bindListener(this.#host, this.#port, { reusePort: this.#reusePort, backlog: this.#backlog });
+      if (this.#fd !== undefined) return adoptListener(this.#fd, 'fd');
+      if (this.#path === undefined)
+        return bindListener(this.#host, this.#port, { reusePort: this.#reusePort, backlog: this.#backlog });
+      const { socket, file } = bindUnix(this.#path, this.#backlog, this.#socketMode);
+      this.#socketFile = file;
+      return socket;
     } catch (err) {
       this.#engine.statics?.close();
       throw err;
     }
   }
 
+  #removeSocketFile(): void {
+    removeSocketFile(this.#socketFile);
+    this.#socketFile = undefined;
+  }
+
   /** The bound address; throws ERR_SERVER_NOT_RUNNING before `listen()`. */
   address(): ServerAddress {
     if (!this.#socket) throw new EtltNotListeningError('address(): the server is not listening');
-    const [host, port] = this.#socket.getsockname() as [string, number];
-    return { host, port };
+    return addressOf(this.#socket);
   }
 
   /** Records every epoll_wait return of this server (for timelines); undefined stops. */
@@ -203,6 +223,7 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
     this.#engine.stopAccepting(() => this.#finish());
     if (this.#socket) {
       this.#socket.close();
+      this.#removeSocketFile();
       this.#engine.counters.close++;
     }
     if (this.#resolveClosed !== undefined) this.#setDeadline(deadlineMs);

@@ -53,7 +53,15 @@ function conn(name, closed) {
 test('a connection idle for the timeout is closed at the next turn, not before', () => {
   const clock = fakeClock();
   let turns = 0;
-  const sweep = new IdleSweep(300, 5000, 60_000, 0, () => turns++, () => {}, clock);
+  const sweep = new IdleSweep(
+    300,
+    5000,
+    60_000,
+    0,
+    () => turns++,
+    () => {},
+    clock,
+  );
   sweep.start();
   assert.deepEqual(clock.intervals, [75], 'a turn every quarter of the shorter timeout');
   const closed = [];
@@ -77,7 +85,15 @@ test('a connection idle for the timeout is closed at the next turn, not before',
 
 test('progress restarts the count; kept-alive connections have their own timeout', () => {
   const clock = fakeClock();
-  const sweep = new IdleSweep(400, 1000, 60_000, 0, () => {}, () => {}, clock);
+  const sweep = new IdleSweep(
+    400,
+    1000,
+    60_000,
+    0,
+    () => {},
+    () => {},
+    clock,
+  );
   sweep.start();
   const closed = [];
   const busy = conn('busy', closed);
@@ -99,7 +115,15 @@ test('progress restarts the count; kept-alive connections have their own timeout
 
 test('a connection held for its handler has no timeout', () => {
   const clock = fakeClock();
-  const sweep = new IdleSweep(100, 100, 60_000, 0, () => {}, () => {}, clock);
+  const sweep = new IdleSweep(
+    100,
+    100,
+    60_000,
+    0,
+    () => {},
+    () => {},
+    clock,
+  );
   sweep.start();
   const closed = [];
   const waiting = conn('waiting', closed);
