@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { formatStats } from '../../dist/src/cli/serve.js';
+import { formatStats } from '../../dist/src/cli/serve-format.js';
 import { counterDelta, impossibleFigures } from '../../dist/src/lab/plausible.js';
 import {
   newReactorCounters,

@@ -44,6 +44,10 @@ function conn(name, closed) {
     olderActive: null,
     newerActive: null,
     activeList: null,
+    // Nothing queued in the kernel: the send timeout's look finds no progress to credit.
+    outBytes: 0,
+    kernelQueued: -1,
+    unacknowledged: () => 0,
     timeOut() {
       closed.push(name);
     },
