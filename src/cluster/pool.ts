@@ -127,7 +127,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
     if (shares && this.balance === 'reuseport')
       throw rangeError(
         'balance',
-        "'exclusive' or 'shared' when the workers share `fd` or a `server.path`",
+        "'exclusive' or 'shared' when the workers share `fd` or a `path`",
         'reuseport',
         'option',
       );
