@@ -249,14 +249,20 @@ export class FetchRequest {
    * (no stream made, no real Request), else through the real Request, which then owns it.
    */
   #read<T>(name: 'text' | 'json' | 'arrayBuffer' | 'bytes' | 'blob', decode: (body: Buffer) => T): Promise<T> {
-    if (this.#bodyUsed) return Promise.reject(unusable());
+    // A request without a body (GET, HEAD) reads as empty, as often as asked (fetch: a null
+    // body is never "unusable").
+    if (!this.#hasBody()) return settle(EMPTY, decode);
+    if (this.#bodyUsed || (this.#native === undefined && this.#bodyTouched)) return Promise.reject(unusable());
     if (this.#native !== undefined || this.#body !== undefined) {
-      const native = this.#materialize() as unknown as Record<string, () => Promise<T>>;
-      if (typeof native[name] !== 'function') return Promise.reject(new TypeError(`Request has no ${name}()`));
-      return native[name]!();
+      try {
+        const native = this.#materialize() as unknown as Record<string, () => Promise<T>>;
+        if (typeof native[name] !== 'function') return Promise.reject(new TypeError(`Request has no ${name}()`));
+        return native[name]!();
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
     }
     this.#bodyUsed = true;
-    if (!this.#hasBody()) return settle(EMPTY, decode);
     if (typeof this.#req.stream !== 'function') return settle(this.#req.body, decode);
     return wholeBody(this.#req).then(decode);
   }

@@ -5,7 +5,7 @@
  * handler, for a server made some other way (`etlt serve --app`, `WorkerPool`).
  */
 import { EtltUnknownOptionError } from '../../errors.js';
-import { boolean, func, options as checkOptions, typeError } from '../../validate.js';
+import { boolean, func, options as checkOptions, string, typeError } from '../../validate.js';
 import type { HttpRequest, HttpResponse, RequestHandler } from '../handler.js';
 import { HttpServer } from '../server.js';
 import type { HttpServerOptions } from '../server.js';
@@ -84,6 +84,19 @@ function hostOf(address: string, port: number): string {
  */
 export function fetchHandler(app: FetchApp | FetchFunction, options?: FetchHandlerOptions): RequestHandler {
   const o = checkOptions<FetchHandlerOptions>(options, 'fetchHandler options', ['overrideGlobalObjects', 'hostname']);
+  const hostname = o.hostname === undefined ? undefined : string(o.hostname, 'hostname', 'option');
+  return adapter(app, o.overrideGlobalObjects, () => hostname);
+}
+
+/**
+ * The adapter; `defaultHost()` names the host of a request without Host when the server does
+ * not say which address it reached (undefined: 'localhost').
+ */
+function adapter(
+  app: FetchApp | FetchFunction,
+  overrideGlobalObjects: boolean | undefined,
+  defaultHost: () => string | undefined,
+): RequestHandler {
   let target: object | undefined;
   let fetch: FetchFunction;
   if (typeof app === 'function') fetch = app;
@@ -91,10 +104,10 @@ export function fetchHandler(app: FetchApp | FetchFunction, options?: FetchHandl
     target = app;
     fetch = (app as FetchApp).fetch;
   } else throw typeError('app', 'a function or an object with a fetch method', app);
-  const hostname = o.hostname;
-  if (boolean(o.overrideGlobalObjects ?? true, 'overrideGlobalObjects', 'option')) installGlobals();
+  if (boolean(overrideGlobalObjects ?? true, 'overrideGlobalObjects', 'option')) installGlobals();
   const fallbackHost = (req: ExchangeRequest & { localAddress?: string; localPort?: number }): string => {
-    if (hostname !== undefined) return hostname;
+    const given = defaultHost();
+    if (given !== undefined) return given;
     return req.localAddress !== undefined && req.localPort !== undefined
       ? hostOf(req.localAddress, req.localPort)
       : 'localhost';
@@ -132,12 +145,14 @@ export function serve(options: ServeOptions, listeningListener?: (info: AddressI
   const { fetch, port, hostname, overrideGlobalObjects, ...rest } = options;
   if ('handler' in rest || 'root' in rest || 'body' in rest)
     throw new EtltUnknownOptionError('serve() answers with the fetch function: no handler, root or body option');
-  const handler = fetchHandler(func<FetchFunction>(fetch, 'fetch', 'option'), {
-    ...(overrideGlobalObjects === undefined ? {} : { overrideGlobalObjects }),
-  });
+  // A request without Host (HTTP/1.0) names the address it reached: the bound one, unless
+  // the server says which of its addresses (localAddress, where it has it).
+  let self: string | undefined;
+  const handler = adapter(func<FetchFunction>(fetch, 'fetch', 'option'), overrideGlobalObjects, () => self);
   const serverOptions: HttpServerOptions = { ...rest, host: hostname ?? '0.0.0.0', port: port ?? 3000, handler };
   const server = createServer(serverOptions);
   const { host, port: bound } = server.listen();
+  self = hostOf(host, bound);
   if (listeningListener !== undefined) {
     const family = host.includes(':') ? 'IPv6' : 'IPv4';
     server.once('listening', () => listeningListener({ address: host, family, port: bound }));

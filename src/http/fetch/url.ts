@@ -59,7 +59,12 @@ function portOk(host: string): boolean {
  * over Host (RFC 9112 section 3.2.2); only http and https are URLs an origin server answers.
  * '*' (OPTIONS) becomes the path '/*', as Deno and srvx do.
  */
-function parsedUrl(target: string, host: string): string {
+function parsedUrl(raw: string, host: string): string {
+  // The target is the bytes sent, one char each (latin1): a byte above 0x7f is a byte of
+  // UTF-8 (or of anything), percent-encoded as that byte, never as the char's own UTF-8.
+  const target = /[\x80-\xff]/.test(raw)
+    ? raw.replace(/[\x80-\xff]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    : raw;
   if (target.charCodeAt(0) !== 0x2f && target !== '*') {
     let url: URL;
     try {

@@ -1,0 +1,28 @@
+/**
+ * Helpers of the fetch adapter's tests: a `serve({ fetch })` server in a test's scope, and
+ * one raw request answered (for targets and fields no client library would send).
+ */
+import { serve } from 'etlt';
+import { HOST, exchange, responsesIn } from './helpers.mjs';
+
+/**
+ * Serves `fetch` with etlt's serve in `scope` (stopped and checked after the test); returns
+ * { server, port }. Node's fetch keeps its connections: a short keep-alive lets the scope
+ * find none open after the test.
+ */
+export function served(scope, fetch, options) {
+  const server = serve({ fetch, hostname: HOST, port: 0, idleTimeoutMs: 10_000, keepAliveTimeoutMs: 200, ...options });
+  server.on('error', (err) => {
+    scope.serverError = err;
+  });
+  scope.servers.push(server);
+  return { server, port: server.address().port };
+}
+
+/** Sends `request` (bytes, one request that ends the connection) and returns its one response. */
+export async function ask(scope, port, request) {
+  const r = await exchange(scope, port, Buffer.isBuffer(request) ? request : Buffer.from(request, 'latin1'));
+  const rs = responsesIn(r.data);
+  if (rs.length !== 1) throw new Error(`expected one response, got ${rs.length}: ${r.data.toString('latin1')}`);
+  return rs[0];
+}
