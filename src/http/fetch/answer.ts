@@ -55,8 +55,7 @@ function answer(
   isHead: boolean,
   streaming: boolean,
 ): HttpResponse | Promise<HttpResponse> {
-  if (body === null || typeof body === 'string' || body instanceof Uint8Array)
-    return { status, headers, body } as HttpResponse;
+  if (body === null || typeof body === 'string' || body instanceof Uint8Array) return { status, headers, body };
   const stream = body as ReadableStream<Uint8Array>;
   if (isHead) {
     // Nothing of it is sent: the app's stream (endless, for server-sent events) is cancelled now.
@@ -64,7 +63,7 @@ function answer(
     return { status, headers, body: streaming ? nothing() : null } as unknown as HttpResponse;
   }
   if (streaming) return { status, headers, body: stream } as unknown as HttpResponse;
-  return collect(stream).then((bytes) => ({ status, headers, body: bytes }) as HttpResponse);
+  return collect(stream).then((bytes) => ({ status, headers, body: bytes }));
 }
 
 /** A stream's bytes in one buffer: one copy (none for a single chunk). */

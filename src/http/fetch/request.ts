@@ -254,13 +254,13 @@ export class FetchRequest {
     if (!this.#hasBody()) return settle(EMPTY, decode);
     if (this.#bodyUsed || (this.#native === undefined && this.#bodyTouched)) return Promise.reject(unusable());
     if (this.#native !== undefined || this.#body !== undefined) {
-      try {
-        const native = this.#materialize() as unknown as Record<string, () => Promise<T>>;
-        if (typeof native[name] !== 'function') return Promise.reject(new TypeError(`Request has no ${name}()`));
-        return native[name]!();
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
+      // Through a Promise: the real Request refuses a body stream already read, by a throw.
+      return new Promise<T>((resolve) => {
+        const native = this.#materialize() as unknown as Record<string, (() => Promise<T>) | undefined>;
+        const read = native[name];
+        if (typeof read !== 'function') throw new TypeError(`Request has no ${name}()`);
+        resolve(read.call(native));
+      });
     }
     this.#bodyUsed = true;
     if (typeof this.#req.stream !== 'function') return settle(this.#req.body, decode);
@@ -287,12 +287,9 @@ export class FetchRequest {
   }
 }
 
+/** The decoded body as a Promise: a decoder that throws (JSON) rejects it. */
 function settle<T>(body: Buffer, decode: (body: Buffer) => T): Promise<T> {
-  try {
-    return Promise.resolve(decode(body));
-  } catch (err) {
-    return Promise.reject(err as Error);
-  }
+  return new Promise<T>((resolve) => resolve(decode(body)));
 }
 
 // The rest of Request's members (cache, credentials, mode, redirect, keepalive, duplex...)
@@ -341,7 +338,7 @@ export class WebRequest extends NativeRequest {
       (init as { duplex?: string }).duplex === undefined
     )
       options = { ...init, duplex: 'half' };
-    super(source as RequestInfo, options as RequestInit);
+    super(source, options as RequestInit);
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {

@@ -100,9 +100,9 @@ function adapter(
   let target: object | undefined;
   let fetch: FetchFunction;
   if (typeof app === 'function') fetch = app;
-  else if (typeof app === 'object' && app !== null && typeof (app as FetchApp).fetch === 'function') {
+  else if (typeof app === 'object' && app !== null && typeof app.fetch === 'function') {
     target = app;
-    fetch = (app as FetchApp).fetch;
+    fetch = app.fetch;
   } else throw typeError('app', 'a function or an object with a fetch method', app);
   if (boolean(overrideGlobalObjects ?? true, 'overrideGlobalObjects', 'option')) installGlobals();
   const fallbackHost = (req: ExchangeRequest & { localAddress?: string; localPort?: number }): string => {
@@ -142,20 +142,20 @@ function adapter(
 export function serve(options: ServeOptions, listeningListener?: (info: AddressInfo) => void): HttpServer {
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
   if (listeningListener !== undefined) func(listeningListener, 'listeningListener');
-  const { fetch, port, hostname, overrideGlobalObjects, ...rest } = options;
+  const { fetch, port: askedPort, hostname, overrideGlobalObjects, ...rest } = options;
   if ('handler' in rest || 'root' in rest || 'body' in rest)
     throw new EtltUnknownOptionError('serve() answers with the fetch function: no handler, root or body option');
   // A request without Host (HTTP/1.0) names the address it reached: the bound one, unless
   // the server says which of its addresses (localAddress, where it has it).
-  let self: string | undefined;
-  const handler = adapter(func<FetchFunction>(fetch, 'fetch', 'option'), overrideGlobalObjects, () => self);
-  const serverOptions: HttpServerOptions = { ...rest, host: hostname ?? '0.0.0.0', port: port ?? 3000, handler };
+  const bound: { host?: string } = {};
+  const handler = adapter(func<FetchFunction>(fetch, 'fetch', 'option'), overrideGlobalObjects, () => bound.host);
+  const serverOptions: HttpServerOptions = { ...rest, host: hostname ?? '0.0.0.0', port: askedPort ?? 3000, handler };
   const server = createServer(serverOptions);
-  const { host, port: bound } = server.listen();
-  self = hostOf(host, bound);
+  const { host, port } = server.listen();
+  bound.host = hostOf(host, port);
   if (listeningListener !== undefined) {
     const family = host.includes(':') ? 'IPv6' : 'IPv4';
-    server.once('listening', () => listeningListener({ address: host, family, port: bound }));
+    server.once('listening', () => listeningListener({ address: host, family, port }));
   }
   return server;
 }
