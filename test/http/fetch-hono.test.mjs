@@ -8,19 +8,25 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { serve } from 'etlt';
+import { chromium } from 'playwright-core';
 import { HOST, ROOT, Scope, VARIANTS, run, waitFor } from './helpers.mjs';
 import { makeApp } from './hono-fixture.mjs';
 
 /** The app on @hono/node-server, in a child process (its serve replaces the globals too). */
 let nodePort;
 let nodeChild;
+let browser;
+const CHROMIUM = '/usr/bin/chromium';
 before(async () => {
+  // Launched before any test's scope takes its fd baseline: the browser's pipes stay open.
+  if (!existsSync(CHROMIUM)) assert.fail(`${CHROMIUM} is missing: this test needs Chromium; it does not skip`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   nodeChild = spawn(process.execPath, [join(ROOT, 'test', 'http', 'hono-node-child.mjs')], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
@@ -31,6 +37,7 @@ before(async () => {
   nodePort = Number(out.trim());
 });
 after(async () => {
+  await browser?.close();
   if (nodeChild.exitCode === null && nodeChild.signalCode === null) {
     const exited = once(nodeChild, 'exit');
     nodeChild.kill('SIGKILL');
@@ -135,6 +142,12 @@ const CASES = [
     want: { status: 200, json: { bytes: UPLOAD.length, sha256: createHash('sha256').update(UPLOAD).digest('hex') } },
   },
   { path: '/text', init: { method: 'PUT', body: 'x'.repeat(1000) }, want: { status: 200, body: 'len=1000' } },
+  {
+    path: '/proxy/json',
+    init: { method: 'POST', body: '{"via":"proxy"}', headers: { 'content-type': 'application/json' } },
+    want: { status: 201, json: { got: { via: 'proxy' }, type: 'application/json' } },
+  },
+  { path: '/proxy/users/1/posts/2?q=p', want: { status: 200, json: { id: '1', post: '2', q: 'p', tags: [] } } },
   { path: '/nowhere?x=1', want: { status: 404, body: 'no route for /nowhere' } },
 ];
 
@@ -241,6 +254,32 @@ print(json.dumps(out))
       assert.deepEqual(got[4], [500, 'text/plain; charset=UTF-8', 0, 'handled: boom']);
       assert.deepEqual(got[5], [404, 'text/plain; charset=UTF-8', 0, 'no route for /missing']);
     });
+
+    test(
+      'Chromium: fetch with JSON, cookies from separate Set-Cookie lines, EventSource',
+      { timeout: 30_000 },
+      async (t) => {
+        const scope = new Scope(t);
+        const { port } = served(scope, makeApp().fetch, { mode, backend });
+        const context = await browser.newContext();
+        try {
+          const page = await context.newPage();
+          await page.goto(`http://${HOST}:${port}/page`);
+          const result = await page.evaluate(() => globalThis.result);
+          assert.deepEqual(result, {
+            json: { got: { from: 'chromium' }, type: 'application/json' },
+            cookie: 'c=3',
+            events: [
+              ['1', 'n=1'],
+              ['2', 'n=2'],
+              ['3', 'n=3'],
+            ],
+          });
+        } finally {
+          await context.close();
+        }
+      },
+    );
 
     test("HEAD of a streamed answer (Hono answers GET's head with a null body), the connection kept", async (t) => {
       const scope = new Scope(t);

@@ -239,7 +239,7 @@ describe('the light Response the adapter installs, held to undici', () => {
     assert.equal(await streamed.text(), 's');
   });
 
-  test('new Request(standIn) and fetch-style wrapping accept the adapter request', async (t) => {
+  test('new Request(request) and fetch(request) accept the adapter request', async (t) => {
     const scope = new Scope(t);
     const { port } = served(scope, async (request) => {
       const copy = new Request(request, { headers: { 'x-copied': 'yes' } });
@@ -256,6 +256,25 @@ describe('the light Response the adapter installs, held to undici', () => {
       method: 'POST',
       h: 'yes',
       body: 'payload',
+    });
+    // fetch(request) as a reverse proxy does: the request names the upstream in its Host.
+    const { port: proxyPort } = served(scope, (request) => fetch(request));
+    const res = await ask(
+      scope,
+      proxyPort,
+      req('/w?y=2', {
+        method: 'PUT',
+        host: `${HOST}:${port}`,
+        body: 'via',
+        length: true,
+        headers: [['Connection', 'close']],
+      }),
+    );
+    assert.deepEqual(JSON.parse(res.body.toString()), {
+      url: `http://${HOST}:${port}/w?y=2`,
+      method: 'PUT',
+      h: 'yes',
+      body: 'via',
     });
   });
 });

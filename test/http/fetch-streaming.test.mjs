@@ -158,7 +158,7 @@ for (const { mode, backend, label } of VARIANTS) {
         );
         const body = Buffer.alloc(32 << 20, 'abcdefgh');
         const res = await fetch(`http://${HOST}:${port}/big`, { method: 'POST', body });
-      assert.equal(res.status, 200, 'a streamed body is held to maxStreamBodyBytes, not maxBodyBytes (1 MiB)');
+        assert.equal(res.status, 200, 'a streamed body is held to maxStreamBodyBytes, not maxBodyBytes (1 MiB)');
         assert.deepEqual(await res.json(), { n: body.length, sha256: createHash('sha256').update(body).digest('hex') });
       },
     );

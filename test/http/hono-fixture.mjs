@@ -10,6 +10,7 @@ import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { etag } from 'hono/etag';
 import { HTTPException } from 'hono/http-exception';
+import { proxy } from 'hono/proxy';
 import { stream, streamSSE } from 'hono/streaming';
 
 /** Counts of what the app saw, for the tests that must know (streams cancelled...). */
@@ -82,7 +83,31 @@ export function makeApp() {
     return c.json({ bytes, sha256: hash.digest('hex') });
   });
   app.put('/text', async (c) => c.text(`len=${(await c.req.text()).length}`));
+  // hono/proxy to this same server: the Request stand-in's body feeds an outgoing fetch.
+  app.all('/proxy/*', (c) => {
+    const target = new URL(c.req.url);
+    target.pathname = target.pathname.slice('/proxy'.length);
+    return proxy(target, c.req);
+  });
   app.get('/url', (c) => c.text(c.req.url));
+  app.get('/page', (c) =>
+    c.html(`<!doctype html><title>etlt</title><script>
+      window.result = (async () => {
+        const json = await (await fetch('/json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"from":"chromium"}' })).json();
+        await fetch('/cookies');
+        const events = await new Promise((resolve, reject) => {
+          const got = [];
+          const source = new EventSource('/sse');
+          source.addEventListener('tick', (e) => {
+            got.push([e.lastEventId, e.data]);
+            if (got.length === 3) { source.close(); resolve(got); }
+          });
+          source.onerror = () => { if (got.length < 3) { source.close(); reject(new Error('EventSource failed')); } };
+        });
+        return { json, cookie: document.cookie, events };
+      })();
+    </script>`),
+  );
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
     return c.text(`handled: ${err.message}`, 500);

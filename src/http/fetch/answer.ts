@@ -66,6 +66,12 @@ function answer(
   return collect(stream).then((bytes) => ({ status, headers, body: bytes }));
 }
 
+/**
+ * Most a stream body may hold on a server that cannot stream it (it is collected first): an
+ * endless one (server-sent events) must fail, not take the process's memory.
+ */
+export const MAX_COLLECTED_BYTES = 64 << 20;
+
 /** A stream's bytes in one buffer: one copy (none for a single chunk). */
 async function collect(stream: ReadableStream<Uint8Array | string>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -76,6 +82,10 @@ async function collect(stream: ReadableStream<Uint8Array | string>): Promise<Uin
       throw new TypeError(`a response body stream gave ${describe(bytes)}, not a Uint8Array or a string`);
     chunks.push(bytes);
     n += bytes.byteLength;
+    if (n > MAX_COLLECTED_BYTES)
+      throw new RangeError(
+        `a response body stream passed ${MAX_COLLECTED_BYTES} bytes on a server that sends no stream before its end`,
+      );
   }
   if (chunks.length === 1) return chunks[0]!;
   return Buffer.concat(chunks, n);

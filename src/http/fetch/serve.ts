@@ -10,7 +10,7 @@ import type { HttpRequest, HttpResponse, RequestHandler } from '../handler.js';
 import { HttpServer } from '../server.js';
 import type { HttpServerOptions } from '../server.js';
 import { toHttpResponse } from './answer.js';
-import { FetchRequest, WebRequest } from './request.js';
+import { FetchRequest, WebRequest, isFetchRequest, nativeOf } from './request.js';
 import type { ExchangeRequest } from './request.js';
 import { LightResponse } from './response.js';
 import { BadTarget, requestUrl } from './url.js';
@@ -60,8 +60,21 @@ const BAD_REQUEST: HttpResponse = Object.freeze({
   body: 'Bad Request',
 });
 
+/**
+ * The `fetch` the adapter installs: undici's reads a Request's internal state, which a
+ * stand-in has not, so it is given the real Request instead (`fetch(c.req.raw)`).
+ */
+let unwrappingFetch: typeof globalThis.fetch | undefined;
+
 /** Installs the light Response and the Request that accepts stand-ins as the globals, once. */
 function installGlobals(): void {
+  if (globalThis.fetch !== unwrappingFetch) {
+    const inner = globalThis.fetch;
+    unwrappingFetch = function fetch(input, init) {
+      return inner(isFetchRequest(input) ? nativeOf(input) : input, init);
+    };
+    Object.defineProperty(globalThis, 'fetch', { value: unwrappingFetch, writable: true, configurable: true });
+  }
   if (globalThis.Response !== (LightResponse as unknown)) {
     Object.defineProperty(globalThis, 'Response', { value: LightResponse, writable: true, configurable: true });
   }
