@@ -27,13 +27,16 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** The parts of a light response the adapter reads without building undici's objects. */
 export interface LightParts {
-  readonly status: number;
+  status: number;
   /** A HeadersInit as given (undefined: none), or the Headers the app already made. */
-  readonly headers: HeadersInit | undefined;
-  readonly body: string | Uint8Array | ReadableStream<Uint8Array> | null;
+  headers: HeadersInit | undefined;
+  body: string | Uint8Array | ReadableStream<Uint8Array> | null;
 }
 
-/** The parts of a light response, or undefined for any other value (undici's Responses). */
+/** What lightParts returns, reused: read at once by the one caller, never kept (no allocation per response). */
+const parts: LightParts = { status: 200, headers: undefined, body: null };
+
+/** The parts of a light response (valid until the next call), or undefined for any other value (undici's Responses). */
 export let lightParts: (value: unknown) => LightParts | undefined;
 
 /** A body kept as is: the kinds the adapter sends without undici. */
@@ -58,7 +61,10 @@ export class LightResponse {
     lightParts = (value) => {
       if (typeof value !== 'object' || value === null || !(#body in value) || value.#native !== undefined)
         return undefined;
-      return { status: value.#init?.status ?? 200, headers: value.#headers ?? value.#init?.headers, body: value.#body };
+      parts.status = value.#init?.status ?? 200;
+      parts.headers = value.#headers ?? value.#init?.headers;
+      parts.body = value.#body;
+      return parts;
     };
   }
 
