@@ -98,6 +98,68 @@ for (const { mode, backend, label } of VARIANTS) {
       assert.equal(calls, 0);
     });
 
+    test('request.headers: get() before and after a write, has(), bad names, Cookie lines joined with "; "', async (t) => {
+      const scope = new Scope(t);
+      const { port } = served(
+        scope,
+        (request) => {
+          const h = request.headers;
+          const out = {
+            isHeaders: h instanceof Headers,
+            tag: Object.prototype.toString.call(h),
+            dup: h.get('X-DUP'),
+            missing: h.get('x-missing'),
+            has: [h.has('cookie'), h.has('nope')],
+            cookie: h.get('cookie'),
+            bad: (() => {
+              try {
+                h.get('bad name');
+                return 'no error';
+              } catch (e) {
+                return e.constructor.name;
+              }
+            })(),
+          };
+          h.set('x-dup', 'replaced');
+          h.append('x-new', 'added');
+          out.after = [h.get('x-dup'), h.get('x-new'), h.has('x-new')];
+          out.entries = [...h].filter(([k]) => k.startsWith('x-') || k === 'cookie');
+          out.copied = new Headers(h).get('x-new');
+          return Response.json(out);
+        },
+        { mode, backend },
+      );
+      const r = await ask(
+        scope,
+        port,
+        req('/h', {
+          headers: [
+            ['X-Dup', 'one'],
+            ['Cookie', 'a=1'],
+            ['x-dup', ' two '],
+            ['cookie', 'b=2'],
+            ['Connection', 'close'],
+          ],
+        }),
+      );
+      assert.deepEqual(JSON.parse(r.body.toString()), {
+        isHeaders: true,
+        tag: '[object Headers]',
+        dup: 'one, two',
+        missing: null,
+        has: [true, false],
+        cookie: 'a=1; b=2',
+        bad: 'TypeError',
+        after: ['replaced', 'added', true],
+        entries: [
+          ['cookie', 'a=1; b=2'],
+          ['x-dup', 'replaced'],
+          ['x-new', 'added'],
+        ],
+        copied: 'added',
+      });
+    });
+
     test('duplicate fields joined in order; Headers iterates sorted; Cookie lines kept', async (t) => {
       const scope = new Scope(t);
       const { port } = served(scope, describeRequest, { mode, backend });

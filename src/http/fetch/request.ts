@@ -8,6 +8,8 @@
  * `new Request(url)` costs about 10 us, a whole request in the C server 13.5.
  */
 import type { HttpRequest } from '../handler.js';
+import { forwardMembers } from './forward.js';
+import { RequestHeaders, realHeaders } from './headers.js';
 
 const NativeRequest = globalThis.Request;
 /** The web's RequestInfo (not a global type without the DOM library). */
@@ -74,32 +76,6 @@ export async function wholeBody(req: ExchangeRequest): Promise<Buffer> {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n);
 }
 
-/** A `Headers` of the request's fields, repeats kept in order (they join as the standard says). */
-export function headersOf(req: ExchangeRequest): Headers {
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  if (raw !== undefined) {
-    for (let i = 0; i + 1 < raw.length; i += 2) appendField(headers, raw[i]!, raw[i + 1]!);
-  } else {
-    const fields = req.headers;
-    for (const name in fields) appendField(headers, name, fields[name]!);
-  }
-  return headers;
-}
-
-/**
- * Appends a field the server accepted; one that `Headers` refuses (a value with a control
- * character the parser let through as obs-text, say) is left out rather than failing the
- * request: the app never sees it, as a browser would never send it.
- */
-function appendField(headers: Headers, name: string, value: string): void {
-  try {
-    headers.append(name, value);
-  } catch {
-    // refused by the Headers class: left out (see above)
-  }
-}
-
 /** A ReadableStream over the request's body (pulled only when read: highWaterMark 0). */
 function bodyStream(req: ExchangeRequest, onPull: () => void): ReadableStream<Uint8Array> {
   let iterator: AsyncIterator<Buffer> | undefined;
@@ -152,7 +128,7 @@ export class FetchRequest {
   readonly #req: ExchangeRequest;
   readonly #url: string;
   readonly #method: string;
-  #headers: Headers | undefined;
+  #headers: RequestHeaders | undefined;
   #signal: AbortSignal | undefined;
   #body: ReadableStream<Uint8Array> | null | undefined;
   #bodyTouched = false;
@@ -179,7 +155,7 @@ export class FetchRequest {
   }
 
   get headers(): Headers {
-    return (this.#headers ??= headersOf(this.#req));
+    return (this.#headers ??= new RequestHeaders(this.#req)) as unknown as Headers;
   }
 
   /** Aborts when the server's request does (client gone, idle timeout, close()'s deadline). */
@@ -277,7 +253,7 @@ export class FetchRequest {
     const method = this.#method;
     const init: RequestInit & { duplex: 'half' } = {
       method: method.toUpperCase() === 'TRACE' || method.toUpperCase() === 'TRACK' ? 'GET' : method,
-      headers: this.headers,
+      headers: realHeaders((this.#headers ??= new RequestHeaders(this.#req))),
       signal: this.signal,
       duplex: 'half',
     };
@@ -294,27 +270,7 @@ function settle<T>(body: Buffer, decode: (body: Buffer) => T): Promise<T> {
 
 // The rest of Request's members (cache, credentials, mode, redirect, keepalive, duplex...)
 // come from the real one, made on first use.
-for (const key of Object.getOwnPropertyNames(NativeRequest.prototype)) {
-  if (key === 'constructor' || Object.prototype.hasOwnProperty.call(FetchRequest.prototype, key)) continue;
-  const desc = Object.getOwnPropertyDescriptor(NativeRequest.prototype, key)!;
-  if (desc.get !== undefined) {
-    Object.defineProperty(FetchRequest.prototype, key, {
-      configurable: true,
-      enumerable: desc.enumerable ?? false,
-      get(this: FetchRequest) {
-        return (nativeOf(this) as unknown as Record<string, unknown>)[key];
-      },
-    });
-  } else if (typeof desc.value === 'function') {
-    Object.defineProperty(FetchRequest.prototype, key, {
-      configurable: true,
-      writable: true,
-      value(this: FetchRequest, ...args: unknown[]) {
-        return (nativeOf(this) as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...args);
-      },
-    });
-  }
-}
+forwardMembers(FetchRequest.prototype, NativeRequest.prototype, (self) => nativeOf(self));
 Object.defineProperty(FetchRequest.prototype, Symbol.toStringTag, { value: 'Request', configurable: true });
 Object.setPrototypeOf(FetchRequest.prototype, NativeRequest.prototype);
 

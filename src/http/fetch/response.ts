@@ -13,6 +13,8 @@
  * own prototype; every member not answered here goes to the real Response, made once.
  */
 
+import { forwardMembers } from './forward.js';
+
 const NativeResponse = globalThis.Response;
 
 /** The web's HeadersInit and BodyInit (not global types without the DOM library). */
@@ -161,27 +163,7 @@ export class LightResponse {
   }
 
   static {
-    for (const key of Object.getOwnPropertyNames(NativeResponse.prototype)) {
-      if (key === 'constructor' || Object.prototype.hasOwnProperty.call(LightResponse.prototype, key)) continue;
-      const desc = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
-      if (desc.get !== undefined) {
-        Object.defineProperty(LightResponse.prototype, key, {
-          configurable: true,
-          enumerable: desc.enumerable ?? false,
-          get(this: LightResponse) {
-            return (this.#materialize() as unknown as Record<string, unknown>)[key];
-          },
-        });
-      } else if (typeof desc.value === 'function') {
-        Object.defineProperty(LightResponse.prototype, key, {
-          configurable: true,
-          writable: true,
-          value(this: LightResponse, ...args: unknown[]) {
-            return (this.#materialize() as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...args);
-          },
-        });
-      }
-    }
+    forwardMembers(LightResponse.prototype, NativeResponse.prototype, (self) => self.#materialize());
   }
 }
 
