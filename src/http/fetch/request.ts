@@ -2,10 +2,11 @@
  * The web `Request` a fetch app gets, made cheap: a stand-in whose prototype chain ends in
  * `Request.prototype` (so `instanceof Request` holds), answering `method`, `url` and the body
  * readers (`text()`, `json()`, `arrayBuffer()`, `blob()`) from the server's own request, and
- * building undici's objects only when the app touches what needs them: `headers` a `Headers`
- * on first read, `body` a `ReadableStream` over `req.stream()`, `signal` from `req.signal`,
- * and a real `Request` (for `formData()`, `clone()`, `cache`, ...) only then. In Node 20 a
- * `new Request(url)` costs about 10 us, a whole request in the C server 13.5.
+ * building undici's objects only when the app touches what needs them: `headers` a view that
+ * answers `get`/`has` from the server's lookup (headers.ts), `body` a `ReadableStream` over
+ * `req.stream()`, `signal` from `req.signal`, and a real `Request` (for `formData()`,
+ * `clone()`, `cache`, ...) only then. In Node 20 a `new Request(url)` costs about 10 us, a
+ * whole request in the C server 13.5.
  */
 import type { HttpRequest } from '../handler.js';
 import { forwardMembers } from './forward.js';

@@ -98,17 +98,19 @@ function hostOf(address: string, port: number): string {
 export function fetchHandler(app: FetchApp | FetchFunction, options?: FetchHandlerOptions): RequestHandler {
   const o = checkOptions<FetchHandlerOptions>(options, 'fetchHandler options', ['overrideGlobalObjects', 'hostname']);
   const hostname = o.hostname === undefined ? undefined : string(o.hostname, 'hostname', 'option');
-  return adapter(app, o.overrideGlobalObjects, () => hostname);
+  return adapter(app, o.overrideGlobalObjects, hostname, () => undefined);
 }
 
 /**
- * The adapter; `defaultHost()` names the host of a request without Host when the server does
- * not say which address it reached (undefined: 'localhost').
+ * The adapter. The host of a request without Host (HTTP/1.0): `hostname` when given, else
+ * the address the request reached where the server says it (`localAddress`), else
+ * `boundHost()`, else 'localhost'.
  */
 function adapter(
   app: FetchApp | FetchFunction,
   overrideGlobalObjects: boolean | undefined,
-  defaultHost: () => string | undefined,
+  hostname: string | undefined,
+  boundHost: () => string | undefined,
 ): RequestHandler {
   let target: object | undefined;
   let fetch: FetchFunction;
@@ -119,11 +121,9 @@ function adapter(
   } else throw typeError('app', 'a function or an object with a fetch method', app);
   if (boolean(overrideGlobalObjects ?? true, 'overrideGlobalObjects', 'option')) installGlobals();
   const fallbackHost = (req: ExchangeRequest & { localAddress?: string; localPort?: number }): string => {
-    const given = defaultHost();
-    if (given !== undefined) return given;
-    return req.localAddress !== undefined && req.localPort !== undefined
-      ? hostOf(req.localAddress, req.localPort)
-      : 'localhost';
+    if (hostname !== undefined) return hostname;
+    if (req.localAddress !== undefined && req.localPort !== undefined) return hostOf(req.localAddress, req.localPort);
+    return boundHost() ?? 'localhost';
   };
   return (req: HttpRequest) => {
     const r = req as ExchangeRequest & { header?: (name: string) => string | undefined };
@@ -158,10 +158,15 @@ export function serve(options: ServeOptions, listeningListener?: (info: AddressI
   const { fetch, port: askedPort, hostname, overrideGlobalObjects, ...rest } = options;
   if ('handler' in rest || 'root' in rest || 'body' in rest)
     throw new EtltUnknownOptionError('serve() answers with the fetch function: no handler, root or body option');
-  // A request without Host (HTTP/1.0) names the address it reached: the bound one, unless
-  // the server says which of its addresses (localAddress, where it has it).
+  // A request without Host (HTTP/1.0) names the address it reached: the one the server
+  // says (localAddress), or the bound one.
   const bound: { host?: string } = {};
-  const handler = adapter(func<FetchFunction>(fetch, 'fetch', 'option'), overrideGlobalObjects, () => bound.host);
+  const handler = adapter(
+    func<FetchFunction>(fetch, 'fetch', 'option'),
+    overrideGlobalObjects,
+    undefined,
+    () => bound.host,
+  );
   const serverOptions: HttpServerOptions = { ...rest, host: hostname ?? '0.0.0.0', port: askedPort ?? 3000, handler };
   const server = createServer(serverOptions);
   const { host, port } = server.listen();
