@@ -7,15 +7,32 @@ import { HOST, exchange, responsesIn } from './helpers.mjs';
 
 /**
  * Serves `fetch` with etlt's serve in `scope` (stopped and checked after the test); returns
- * { server, port }. Node's fetch keeps its connections: a short keep-alive lets the scope
- * find none open after the test.
+ * { server, port }. Node's fetch keeps its connections (undici: 4 s), so the server keeps
+ * them longer (no race between its close of an idle connection and the client's next request
+ * on it) and is closed gracefully, idle connections first, before the scope's checks.
  */
 export function served(scope, fetch, options) {
-  const server = serve({ fetch, hostname: HOST, port: 0, idleTimeoutMs: 10_000, keepAliveTimeoutMs: 200, ...options });
+  const server = serve({
+    fetch,
+    hostname: HOST,
+    port: 0,
+    idleTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 10_000,
+    ...options,
+  });
   server.on('error', (err) => {
     scope.serverError = err;
   });
   scope.servers.push(server);
+  if (scope.fetchServers === undefined) {
+    scope.fetchServers = [];
+    const dispose = scope.dispose.bind(scope);
+    scope.dispose = async () => {
+      await Promise.all(scope.fetchServers.map((s) => s.close(1000)));
+      return dispose();
+    };
+  }
+  scope.fetchServers.push(server);
   return { server, port: server.address().port };
 }
 

@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { serve } from 'etlt';
 import { chromium } from 'playwright-core';
 import { HOST, ROOT, Scope, VARIANTS, run, waitFor } from './helpers.mjs';
+import { served } from './fetch-helpers.mjs';
 import { makeApp } from './hono-fixture.mjs';
 
 /** The app on @hono/node-server, in a child process (its serve replaces the globals too). */
@@ -44,17 +44,6 @@ after(async () => {
     await exited;
   }
 });
-
-/** Serves the app with etlt's serve in this scope; returns { server, port }. */
-export function served(scope, fetch, options) {
-  // Node's fetch keeps its connections: a short keep-alive lets the scope find none open after the test.
-  const server = serve({ fetch, hostname: HOST, port: 0, idleTimeoutMs: 10_000, keepAliveTimeoutMs: 200, ...options });
-  server.on('error', (err) => {
-    scope.serverError = err;
-  });
-  scope.servers.push(server);
-  return { server, port: server.address().port };
-}
 
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
 
@@ -170,7 +159,13 @@ for (const { mode, backend, label } of VARIANTS) {
         const init = typeof c.init === 'function' ? c.init() : c.init;
         const init2 = typeof c.init === 'function' ? c.init() : c.init;
         const ours = await answerOf(await fetch(`http://${HOST}:${port}${c.path}`, init));
-        const theirs = await answerOf(await fetch(`http://${HOST}:${nodePort}${c.path}`, init2));
+        // Connection: close: no connection to the child outlives the test (the scope counts fds).
+        const theirs = await answerOf(
+          await fetch(`http://${HOST}:${nodePort}${c.path}`, {
+            ...init2,
+            headers: { ...init2?.headers, connection: 'close' },
+          }),
+        );
         const what = `${init?.method ?? 'GET'} ${c.path}`;
         check(ours, c.want, `etlt: ${what}`);
         check(theirs, c.want, `@hono/node-server: ${what}`);
