@@ -7,7 +7,7 @@ import type { HttpResponse } from '../handler.js';
 import { TEXT_PLAIN, lightParts } from './response.js';
 import type { HeadersInit } from './response.js';
 
-const NativeResponse = globalThis.Response;
+const NativeResponse: typeof Response = globalThis.Response;
 
 /** Field values by name, as the server takes them (a list: one line each). */
 type Fields = Record<string, string | string[]>;

@@ -10,7 +10,7 @@
 import type { HttpRequest } from '../handler.js';
 import { forwardMembers } from './forward.js';
 
-const NativeHeaders = globalThis.Headers;
+const NativeHeaders: typeof Headers = globalThis.Headers;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** The request as the headers read it: `rawHeaders` and `header()` where the server has them. */

@@ -12,7 +12,7 @@ import type { HttpRequest } from '../handler.js';
 import { forwardMembers } from './forward.js';
 import { RequestHeaders, realHeaders } from './headers.js';
 
-const NativeRequest = globalThis.Request;
+const NativeRequest: typeof Request = globalThis.Request;
 /** The web's RequestInfo (not a global type without the DOM library). */
 type RequestInfo = ConstructorParameters<typeof Request>[0];
 

@@ -15,7 +15,7 @@
 
 import { forwardMembers } from './forward.js';
 
-const NativeResponse = globalThis.Response;
+const NativeResponse: typeof Response = globalThis.Response;
 
 /** The web's HeadersInit and BodyInit (not global types without the DOM library). */
 export type HeadersInit = ConstructorParameters<typeof Headers>[0];
