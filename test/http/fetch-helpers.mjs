@@ -36,10 +36,13 @@ export function served(scope, fetch, options) {
   return { server, port: server.address().port };
 }
 
-/** Sends `request` (bytes, one request that ends the connection) and returns its one response. */
-export async function ask(scope, port, request) {
+/**
+ * Sends `request` (bytes, one request that ends the connection) and returns its one response;
+ * `head`: it answers a HEAD (its fields may promise a body that never comes).
+ */
+export async function ask(scope, port, request, { head = false } = {}) {
   const r = await exchange(scope, port, Buffer.isBuffer(request) ? request : Buffer.from(request, 'latin1'));
-  const rs = responsesIn(r.data);
+  const rs = responsesIn(r.data, { isHead: () => head });
   if (rs.length !== 1) throw new Error(`expected one response, got ${rs.length}: ${r.data.toString('latin1')}`);
   return rs[0];
 }
