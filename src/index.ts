@@ -73,3 +73,5 @@ export { BALANCES } from './cluster/balance.js';
 export type { Balance } from './cluster/balance.js';
 export type { WorkerServerOptions, CpuUsage } from './cluster/protocol.js';
 export type { WorkerPoolStats, WorkerStats } from './cluster/stats.js';
+export { serve, fetchHandler } from './http/fetch/serve.js';
+export type { ServeOptions, FetchApp, FetchFunction, FetchHandlerOptions, AddressInfo } from './http/fetch/serve.js';

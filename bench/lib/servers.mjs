@@ -169,6 +169,28 @@ export const KEEPALIVE_SERVERS = [
     prepare: () => built(ETLT_INDEX),
     command: (port) => [process.execPath, 'bench/servers/etlt-handler.mjs', mode, String(port)],
   })),
+  // Web-standard apps (issue 21): the minimal Hono app on etlt's serve({ fetch }) and on
+  // @hono/node-server, and a plain fetch handler on etlt.
+  ...['et', 'lt'].map((mode) => ({
+    name: `hono-etlt-${mode}`,
+    label: `Hono on etlt serve({ fetch }), --mode ${mode}`,
+    keepAlive: true,
+    prepare: () => built(ETLT_INDEX),
+    command: (port) => [process.execPath, 'bench/servers/hono-etlt.mjs', mode, String(port)],
+  })),
+  {
+    name: 'fetch-etlt-et',
+    label: 'a plain fetch handler on etlt serve({ fetch }), --mode et',
+    keepAlive: true,
+    prepare: () => built(ETLT_INDEX),
+    command: (port) => [process.execPath, 'bench/servers/fetch-etlt.mjs', 'et', String(port)],
+  },
+  {
+    name: 'hono-node',
+    label: 'Hono on @hono/node-server (node:http)',
+    keepAlive: true,
+    command: (port) => [process.execPath, 'bench/servers/hono-node.mjs', String(port)],
+  },
 ];
 
 /** One HTTP/1.0 request; resolves with the raw response, or an error code. */
