@@ -10,6 +10,7 @@
         "native/syscalls.c",
         "native/select.c",
         "native/files.c",
+        "native/uring.c",
         "native/watch.c",
         "native/turn.c",
         "native/constants.c",

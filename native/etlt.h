@@ -12,7 +12,7 @@
  * No threads, no globals: the only state is the per-watcher struct, owned by its handle and libuv.
  *
  * Layout: args.c (argument and result helpers), syscalls.c (the wrappers), select.c (the
- * select and poll wrappers), files.c (the file wrappers), watch.c (the uv_poll watcher),
+ * select and poll wrappers), files.c (the file wrappers), uring.c (io_uring and its mappings), watch.c (the uv_poll watcher),
  * constants.c (the constants object), module.c (registers them all).
  * This header declares what each file gives module.c; everything else stays static.
  */
@@ -65,6 +65,14 @@ napi_value w_turn_stop(napi_env env, napi_callback_info info);
 napi_value w_turn_ref(napi_env env, napi_callback_info info);
 napi_value w_uv_backend_fd(napi_env env, napi_callback_info info);
 napi_value w_uv_backend_timeout(napi_env env, napi_callback_info info);
+
+/* uring.c */
+napi_value w_io_uring_setup(napi_env env, napi_callback_info info);
+napi_value w_io_uring_enter(napi_env env, napi_callback_info info);
+napi_value w_io_uring_register(napi_env env, napi_callback_info info);
+napi_value w_eventfd(napi_env env, napi_callback_info info);
+napi_value w_mmap(napi_env env, napi_callback_info info);
+napi_value w_address_of(napi_env env, napi_callback_info info);
 
 /* constants.c */
 napi_value make_constants(napi_env env);

@@ -16,6 +16,9 @@ NAPI_MODULE_INIT() {
     FN("openat", w_openat), FN("openat2", w_openat2), FN("fstat", w_fstat), FN("sendfile", w_sendfile),
     FN("watch_start", w_watch_start), FN("watch_stop", w_watch_stop), FN("watch_ref", w_watch_ref),
     FN("turn_start", w_turn_start), FN("turn_stop", w_turn_stop), FN("turn_ref", w_turn_ref),
+    FN("io_uring_setup", w_io_uring_setup), FN("io_uring_enter", w_io_uring_enter),
+    FN("io_uring_register", w_io_uring_register), FN("eventfd", w_eventfd), FN("mmap", w_mmap),
+    FN("address_of", w_address_of),
     FN("uv_backend_fd", w_uv_backend_fd), FN("uv_backend_timeout", w_uv_backend_timeout),
   };
   /* clang-format on */

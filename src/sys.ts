@@ -79,4 +79,10 @@ export const sys = {
   turn_ref: native.turn_ref,
   uv_backend_fd: native.uv_backend_fd,
   uv_backend_timeout: native.uv_backend_timeout,
+  io_uring_setup: native.io_uring_setup,
+  io_uring_enter: native.io_uring_enter,
+  io_uring_register: native.io_uring_register,
+  eventfd: native.eventfd,
+  mmap: native.mmap,
+  address_of: native.address_of,
 } as const;

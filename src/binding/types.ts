@@ -97,5 +97,20 @@ export interface NativeBinding {
   readonly uv_backend_fd: () => number;
   /** libuv's uv_backend_timeout: how long its next poll would sleep, in ms (-1: no limit). */
   readonly uv_backend_timeout: () => number;
+  /** io_uring_setup(2): `params` is a struct io_uring_params (120 bytes) the kernel reads and fills; the ring's fd or -errno. */
+  readonly io_uring_setup: (entries: number, params: Uint8Array) => number;
+  /** io_uring_enter(2) with no signal mask: SQEs consumed (or completions waited for) or -errno. */
+  readonly io_uring_enter: (fd: number, toSubmit: number, minComplete: number, flags: number) => number;
+  /** io_uring_register(2): `arg` holds what the opcode reads (an int, a struct io_uring_buf_reg), or null. */
+  readonly io_uring_register: (fd: number, opcode: number, arg: ArrayBufferView | null, nrArgs: number) => number;
+  /** eventfd(2): an fd or -errno. */
+  readonly eventfd: (initval: number, flags: number) => number;
+  /**
+   * mmap(2) as an ArrayBuffer over the mapping (unmapped when the ArrayBuffer is collected),
+   * or -errno: a ring's mappings, or page-aligned anonymous memory.
+   */
+  readonly mmap: (length: number, prot: number, flags: number, fd: number, offset: number) => ArrayBuffer | number;
+  /** The address of `view`'s first byte, for an SQE or a buffer ring entry; the caller keeps `view` alive. */
+  readonly address_of: (view: ArrayBufferView) => number;
   readonly constants: NativeConstants;
 }
