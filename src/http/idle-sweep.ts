@@ -8,9 +8,18 @@
  * connection not yet idle, finds every idle one on time.
  */
 import { ActivityList } from './activity.js';
-import type { Connection } from './connection.js';
+import type { ActivityLinks } from './activity.js';
+import type { Connection as DefaultConnection } from './connection.js';
 
-export class IdleSweep {
+/** What the sweep needs of a connection (the readiness engine's and the completion engine's). */
+export interface Swept<C> extends ActivityLinks<C> {
+  /** When it last made progress (performance.now()). */
+  lastActive: number;
+  /** Its idle time ran out: it closes itself (and leaves its list). */
+  timeOut(): void;
+}
+
+export class IdleSweep<Connection extends Swept<Connection> = DefaultConnection> {
   readonly #active = new ActivityList<Connection>();
   readonly #keptAlive = new ActivityList<Connection>();
   readonly #waiting = new ActivityList<Connection>();

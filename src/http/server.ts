@@ -23,20 +23,39 @@ import { ServerEngine } from './engine.js';
 import { StaticFiles } from './static/files.js';
 import type { RequestHandler } from './handler.js';
 import type { Backend, Mode, Trigger } from './trigger/catalog.js';
-import { BACKENDS, unsupportedBackend } from './trigger/catalog.js';
+import { BACKENDS, MODES, defaultMode, unsupportedBackend } from './trigger/catalog.js';
 import { strategyFor } from './trigger/index.js';
+import { UringEngine } from './uring/engine.js';
+import type { RingTaskRun } from '../reactor/uring.js';
 
 /** Options of {@link HttpServer}; every one has a default. Times are in milliseconds (`Ms`). */
 export interface HttpServerOptions {
-  /** Trigger strategy: 'et' (default) or 'lt'; the lab's strategies are accepted too (not for traffic). */
+  /**
+   * Trigger strategy: 'et' (default) or 'lt'; the lab's strategies are accepted too (not for
+   * traffic). With the io_uring backend: 'completion' (its default and only mode).
+   */
   mode?: Mode;
   /**
-   * Polling backend: 'epoll' (default), 'poll' or 'select'. poll and select are
+   * Polling backend: 'epoll' (default), 'poll', 'select' or 'io_uring'. poll and select are
    * level-triggered (mode 'lt'), block in their own syscall on each turn of Node's loop,
    * and cost time with every fd they watch; select cannot watch fds from 1024 up, and sheds
-   * the connections that get them (counted in `overFdLimit`).
+   * the connections that get them (counted in `overFdLimit`). io_uring is a completion
+   * engine (multishot accept and recv into a provided buffer ring, sends batched per turn):
+   * where the kernel refuses io_uring (ENOSYS, EPERM from seccomp or
+   * kernel.io_uring_disabled), `listen()` throws an EtltSystemError naming the cause.
    */
   backend?: Backend;
+  /**
+   * io_uring only: a kernel thread polls the submission queue (IORING_SETUP_SQPOLL) and
+   * sleeps after this many ms without work; 0 (default): none, every turn's submit is one
+   * io_uring_enter. The thread's CPU is the process's.
+   */
+  sqpollIdleMs?: number;
+  /**
+   * io_uring only: 'default', 'coop' (IORING_SETUP_COOP_TASKRUN) or 'defer'
+   * (DEFER_TASKRUN with SINGLE_ISSUER: completions run only when the loop enters the kernel).
+   */
+  taskRun?: RingTaskRun;
   /** Address to bind; default '0.0.0.0' (the seed's). Numeric IPv4/IPv6 or 'localhost'. */
   host?: string;
   /** Port; default 8080 (the seed's); 0 picks a free one. */
@@ -141,6 +160,8 @@ const OPTION_NAMES = [
   'fd',
   'exclusive',
   'reusePort',
+  'sqpollIdleMs',
+  'taskRun',
 ] as const;
 
 /** Where a server listens. */
@@ -169,7 +190,7 @@ const DEFAULT_CLOSE_DEADLINE_MS = 5000;
  * that failed.
  */
 export class HttpServer extends EventEmitter {
-  readonly #engine: ServerEngine;
+  readonly #engine: ServerEngine | UringEngine;
   readonly #host: string;
   readonly #port: number;
   readonly #backlog: number;
@@ -187,10 +208,14 @@ export class HttpServer extends EventEmitter {
   constructor(options?: HttpServerOptions) {
     super();
     const o = checkOptions<HttpServerOptions>(options, 'HttpServer options', OPTION_NAMES);
-    const strategy = strategyFor(o.mode ?? 'et');
     const backend = oneOf(o.backend ?? 'epoll', 'backend', BACKENDS, 'option');
-    const unsupported = unsupportedBackend(strategy.name, backend);
+    const mode = oneOf(o.mode ?? defaultMode(backend), 'mode', MODES, 'option');
+    const unsupported = unsupportedBackend(mode, backend);
     if (unsupported !== undefined) throw new EtltOutOfRangeError(unsupported);
+    const sqpollIdleMs = integer(o.sqpollIdleMs ?? 0, 'sqpollIdleMs', 0, 60_000, 'option');
+    const taskRun = oneOf(o.taskRun ?? 'default', 'taskRun', ['default', 'coop', 'defer'] as const, 'option');
+    if (backend !== 'io_uring' && (o.sqpollIdleMs !== undefined || o.taskRun !== undefined))
+      throw rangeError(o.sqpollIdleMs !== undefined ? 'sqpollIdleMs' : 'taskRun', 'used with backend io_uring', backend, 'option');
     // "[::1]" as pasted from a URL: the brackets are URL syntax, not part of the address.
     this.#host = string(o.host ?? '0.0.0.0', 'host', 'option').replace(/^\[(.*)\]$/, '$1');
     this.#port = integer(o.port ?? 8080, 'port', 0, 65535, 'option');
@@ -204,9 +229,7 @@ export class HttpServer extends EventEmitter {
     this.#fd = o.fd === undefined ? undefined : integer(o.fd, 'fd', 0, 0x7fffffff, 'option');
     this.#exclusive = boolean(o.exclusive ?? false, 'exclusive', 'option');
     this.#reusePort = boolean(o.reusePort ?? false, 'reusePort', 'option');
-    this.#engine = new ServerEngine({
-      strategy,
-      backend,
+    const config = {
       body: o.body === undefined ? undefined : bytes(o.body, 'body', 'option'),
       handler: o.handler === undefined ? undefined : func<RequestHandler>(o.handler, 'handler', 'option'),
       statics,
@@ -216,15 +239,18 @@ export class HttpServer extends EventEmitter {
       inputBudgetBytes: integer(o.inputBudgetBytes ?? 64 << 20, 'inputBudgetBytes', 1 << 16, 2 ** 40, 'option'),
       idleTimeoutMs,
       keepAliveTimeoutMs: integer(o.keepAliveTimeoutMs ?? 5000, 'keepAliveTimeoutMs', 1, 0x7fffffff, 'option'),
-      eagerRead,
       traceConnections: integer(o.traceConnections ?? 0, 'traceConnections', 0, 1_000_000, 'option'),
       onRequest:
         o.onRequest === undefined ? undefined : func<(request: Buffer) => void>(o.onRequest, 'onRequest', 'option'),
-      onError: (err) => this.emit('error', err),
-      onHandlerError: (err) => {
+      onError: (err: Error) => this.emit('error', err),
+      onHandlerError: (err: unknown) => {
         if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err);
       },
-    });
+    };
+    this.#engine =
+      backend === 'io_uring'
+        ? new UringEngine({ ...config, ring: { sqpollIdleMs, taskRun } })
+        : new ServerEngine({ ...config, strategy: strategyFor(mode), backend, eagerRead });
   }
 
   /** The directory served (`root`), or undefined. */
@@ -270,7 +296,15 @@ export class HttpServer extends EventEmitter {
     // An optimisation only: a kernel that refuses it leaves an ordinary listener.
     const deferred = this.#deferAccept && enableDeferredAccept(sock.fileno());
     const shared = this.#fd === undefined ? undefined : { exclusive: this.#exclusive };
-    const r = this.#engine.start(sock.fileno(), deferred, this.#holdMs, shared);
+    let r: number;
+    try {
+      r = this.#engine.start(sock.fileno(), deferred, this.#holdMs, shared);
+    } catch (err) {
+      // io_uring refused (the error names why): nothing stays open.
+      sock.close();
+      this.#engine.statics?.close();
+      throw err;
+    }
     if (r < 0) {
       sock.close();
       this.#engine.statics?.close();

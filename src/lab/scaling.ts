@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FD_SETSIZE } from '../constants.js';
 import { EtltAbortedError } from '../errors.js';
-import { BACKENDS } from '../http/trigger/catalog.js';
+import { READINESS_BACKENDS as BACKENDS } from '../http/trigger/catalog.js';
 import type { Backend } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import type { AllCounters } from '../trace/counters.js';

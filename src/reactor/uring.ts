@@ -19,6 +19,7 @@ import {
   EPERM,
   EPOLLET,
   EPOLLIN,
+  IORING_CQ_EVENTFD_DISABLED,
   IORING_ENTER_GETEVENTS,
   IORING_ENTER_SQ_WAKEUP,
   IORING_FEAT_SINGLE_MMAP,
@@ -33,6 +34,8 @@ import {
   IORING_SETUP_SINGLE_ISSUER,
   IORING_SETUP_SQPOLL,
   IORING_SQ_NEED_WAKEUP,
+  IORING_SQ_TASKRUN,
+  IORING_SETUP_TASKRUN_FLAG,
   IORING_UNREGISTER_PBUF_RING,
   MAP_ANONYMOUS,
   MAP_POPULATE,
@@ -204,6 +207,7 @@ export class Ring {
   readonly #cqTail: number;
   readonly #cqMask: number;
   readonly #cqes: number;
+  readonly #cqFlags: number;
   /** SQEs prepared and not yet published, and the local tail. */
   #pending = 0;
   #tail = 0;
@@ -222,7 +226,9 @@ export class Ring {
       p32[4] = sqpollIdleMs;
     }
     if (this.taskRun === 'coop') flags |= IORING_SETUP_COOP_TASKRUN;
-    if (this.taskRun === 'defer') flags |= IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+    // TASKRUN_FLAG: the SQ ring's flags say when completions wait for this thread to enter.
+    if (this.taskRun === 'defer')
+      flags |= IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_TASKRUN_FLAG;
     const entries = options.entries ?? 4096;
     p32[1] = entries * 4;
     p32[2] = flags >>> 0;
@@ -267,6 +273,7 @@ export class Ring {
       this.#cqTail = p32[co + 1]! >> 2;
       this.#cqMask = this.#r32[p32[co + 2]! >> 2]!;
       this.#cqes = p32[co + 5]! >> 2;
+      this.#cqFlags = p32[co + 6]! >> 2;
       this.#tail = this.#r32[this.#sqTail]!;
     } catch (err) {
       sys.close(fd);
@@ -277,6 +284,11 @@ export class Ring {
   /** Whether `close()` ran. */
   get closed(): boolean {
     return this.fd < 0;
+  }
+
+  /** Free SQEs now. */
+  space(): number {
+    return this.#sqEntries - ((this.#tail - Atomics.load(this.#r32, this.#sqHead)) >>> 0);
   }
 
   /** SQEs prepared and not yet submitted. */
@@ -358,6 +370,28 @@ export class Ring {
     return sys.io_uring_enter(this.fd, n, 0, getEvents ? IORING_ENTER_GETEVENTS : 0);
   }
 
+  /**
+   * Whether there is something to reap: a completion posted, or (DEFER_TASKRUN) completions
+   * waiting for this thread to enter the kernel and run them.
+   */
+  ready(): boolean {
+    const cq = this.#cq32;
+    if (cq[this.#cqHead] !== Atomics.load(cq, this.#cqTail)) return true;
+    return this.taskRun === 'defer' && (Atomics.load(this.#r32, this.#sqFlags) & IORING_SQ_TASKRUN) !== 0;
+  }
+
+  /**
+   * Turns the eventfd's notifications off while this thread reaps and submits anyway
+   * (IORING_CQ_EVENTFD_DISABLED): completions posted meanwhile, inline ones of its own
+   * submits above all, would each wake the loop again for nothing. The caller checks
+   * `ready()` after turning them back on.
+   */
+  notify(enabled: boolean): void {
+    const word = this.#r32[this.#cqFlags]!;
+    const next = enabled ? word & ~IORING_CQ_EVENTFD_DISABLED : word | IORING_CQ_EVENTFD_DISABLED;
+    Atomics.store(this.#r32, this.#cqFlags, next >>> 0);
+  }
+
   /** Calls `listener` for every completion posted so far, in order; returns their count. */
   reap(listener: CompletionListener): number {
     const cq = this.#cq32;
@@ -393,7 +427,7 @@ export class Ring {
    * it needs no read) by the addon's epoll watcher; `listener` runs after each completion
    * batch was posted. Returns 0 or -errno.
    */
-  watch(listener: () => void): number {
+  watch(listener: (count: number, failed?: string) => void): number {
     if (this.#watcher) return 0;
     const efd = sys.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (efd < 0) return efd;

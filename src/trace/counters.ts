@@ -35,6 +35,10 @@ export interface ReactorCounters {
    * in its place). Always 0 on epoll, whose idle waits are libuv's.
    */
   turnWaits: number;
+  /** io_uring_enter calls (the completion engine's submits; 0 on the readiness backends). */
+  ringEnters: number;
+  /** Completions reaped from an io_uring's CQ (0 on the readiness backends). */
+  completions: number;
 }
 
 /** What a server counts: the socket side, and the requests. */
@@ -104,6 +108,8 @@ export function newReactorCounters(): ReactorCounters {
     ctlMod: 0,
     ctlDel: 0,
     turnWaits: 0,
+    ringEnters: 0,
+    completions: 0,
   };
 }
 

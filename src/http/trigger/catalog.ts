@@ -5,29 +5,33 @@
  */
 
 /** How a strategy's registrations are triggered. */
-export type Trigger = 'edge' | 'level';
+export type Trigger = 'edge' | 'level' | 'completion';
 
 /**
  * `mode`: what `etlt serve` is for; `seed`: the seed's own loops, flaws included (for the
- * lab, not for traffic); `pitfall`: deliberately wrong, to show a failure live.
+ * lab, not for traffic); `pitfall`: deliberately wrong, to show a failure live;
+ * `completion`: io_uring, which reports operations done, not readiness (neither ET nor LT).
  */
-export type StrategyFamily = 'mode' | 'seed' | 'pitfall';
+export type StrategyFamily = 'mode' | 'seed' | 'pitfall' | 'completion';
 
 /**
  * The polling mechanisms a strategy may run on (the reactor's `BackendName`, spelled out
  * here because the catalog imports nothing).
  */
-export type Backend = 'epoll' | 'poll' | 'select';
+export type Backend = 'epoll' | 'poll' | 'select' | 'io_uring';
 
 /** Every backend, as `--backend` and the `backend` option take it; epoll first, the default. */
-export const BACKENDS: readonly Backend[] = ['epoll', 'poll', 'select'];
+export const BACKENDS: readonly Backend[] = ['epoll', 'poll', 'select', 'io_uring'];
 
-/** Level-triggered strategies run anywhere; edge triggering exists only in epoll(7). */
-const EVERY_BACKEND: readonly Backend[] = BACKENDS;
+/** The readiness backends: level-triggered strategies run on any of them. */
+export const READINESS_BACKENDS: readonly Backend[] = ['epoll', 'poll', 'select'];
+
+/** Level-triggered strategies run on every readiness backend; edge triggering exists only in epoll(7). */
+const EVERY_BACKEND: readonly Backend[] = READINESS_BACKENDS;
 const EPOLL_ONLY: readonly Backend[] = ['epoll'];
 
 /** The name of every strategy, as `--mode` and the `mode` option take it. */
-export type Mode = 'et' | 'lt' | 'seed-lt' | 'seed-et' | 'et-no-drain' | 'lt-always-out';
+export type Mode = 'et' | 'lt' | 'seed-lt' | 'seed-et' | 'et-no-drain' | 'lt-always-out' | 'completion';
 
 /** The facts of one strategy. */
 export interface StrategyFacts {
@@ -108,6 +112,16 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     backends: EVERY_BACKEND,
     color: '#7b4fb5',
   },
+  {
+    name: 'completion',
+    trigger: 'completion',
+    family: 'completion',
+    description:
+      'etlt serve --backend io_uring: multishot accept, multishot recv into a provided buffer ring, sends batched per turn',
+    keepAlive: true,
+    backends: ['io_uring'],
+    color: '#2a9d5c',
+  },
 ];
 
 /** The facts of each strategy by name. */
@@ -118,12 +132,21 @@ export const FACTS = Object.fromEntries(STRATEGY_CATALOG.map((s) => [s.name, s])
 /** Every strategy name, in the lab's order. */
 export const MODES: readonly Mode[] = STRATEGY_CATALOG.map((s) => s.name);
 
+/** The strategy a backend runs when no mode is given: io_uring's completions, else ET. */
+export function defaultMode(backend: Backend): Mode {
+  return backend === 'io_uring' ? 'completion' : 'et';
+}
+
 /**
  * Why `mode` cannot run on `backend`, for a usage error; undefined when it can.
  */
 export function unsupportedBackend(mode: Mode, backend: Backend): string | undefined {
   const facts = FACTS[mode];
   if (facts.backends.includes(backend)) return undefined;
+  if (backend === 'io_uring')
+    return `mode '${mode}' cannot run on the io_uring backend: io_uring reports completed operations, not readiness, so it is neither edge- nor level-triggered (its mode is 'completion', the default with io_uring)`;
+  if (facts.trigger === 'completion')
+    return `mode '${mode}' runs only on the io_uring backend: ${backend}(2) reports readiness, not completions`;
   const why =
     facts.trigger === 'edge'
       ? `${backend}(2) is level-triggered only: edge triggering (EPOLLET) exists only in epoll(7)`

@@ -8,7 +8,10 @@ import { level } from './level.js';
 import { edgeNoDrain, levelAlwaysOut } from './pitfalls.js';
 import { seedEdge, seedLevel } from './seed.js';
 
-const BY_NAME: Readonly<Record<Mode, TriggerStrategy>> = {
+/** The readiness strategies (io_uring's completions have an engine of their own, http/uring/). */
+type ReadinessMode = Exclude<Mode, 'completion'>;
+
+const BY_NAME: Readonly<Record<ReadinessMode, TriggerStrategy>> = {
   'seed-lt': seedLevel,
   'seed-et': seedEdge,
   lt: level,
@@ -17,7 +20,10 @@ const BY_NAME: Readonly<Record<Mode, TriggerStrategy>> = {
   'lt-always-out': levelAlwaysOut,
 };
 
-/** The strategy for `mode`; a TypeError or RangeError naming the option otherwise. */
+/** The readiness modes, by name. */
+const READINESS_MODES = MODES.filter((m): m is ReadinessMode => m !== 'completion');
+
+/** The strategy for the readiness mode `mode`; a TypeError or RangeError naming the option otherwise. */
 export function strategyFor(mode: unknown): TriggerStrategy {
-  return BY_NAME[oneOf(mode, 'mode', MODES, 'option')];
+  return BY_NAME[oneOf(mode, 'mode', READINESS_MODES, 'option')];
 }
