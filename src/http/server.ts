@@ -215,7 +215,12 @@ export class HttpServer extends EventEmitter {
     const sqpollIdleMs = integer(o.sqpollIdleMs ?? 0, 'sqpollIdleMs', 0, 60_000, 'option');
     const taskRun = oneOf(o.taskRun ?? 'default', 'taskRun', ['default', 'coop', 'defer'] as const, 'option');
     if (backend !== 'io_uring' && (o.sqpollIdleMs !== undefined || o.taskRun !== undefined))
-      throw rangeError(o.sqpollIdleMs !== undefined ? 'sqpollIdleMs' : 'taskRun', 'used with backend io_uring', backend, 'option');
+      throw rangeError(
+        o.sqpollIdleMs !== undefined ? 'sqpollIdleMs' : 'taskRun',
+        'used with backend io_uring',
+        backend,
+        'option',
+      );
     // "[::1]" as pasted from a URL: the brackets are URL syntax, not part of the address.
     this.#host = string(o.host ?? '0.0.0.0', 'host', 'option').replace(/^\[(.*)\]$/, '$1');
     this.#port = integer(o.port ?? 8080, 'port', 0, 65535, 'option');

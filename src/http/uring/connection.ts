@@ -104,6 +104,7 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
   events = 0;
   recvCalls = 0;
   sendCalls = 0;
+  sendAgain = 0;
   bytesIn = 0;
   bytesOut = 0;
 
@@ -259,7 +260,7 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     const g = Buffer.allocUnsafe(total);
     let at = 0;
     let seg: Uint8Array = this.outOffset === 0 ? out : out.subarray(this.outOffset);
-    for (let i = -1; at < total; ) {
+    for (let i = -1; at < total;) {
       const take = Math.min(seg.byteLength, total - at);
       g.set(take === seg.byteLength ? seg : seg.subarray(0, take), at);
       at += take;
@@ -270,6 +271,7 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
 
   /** A send completed: `res` bytes went, or -errno. */
   sent(res: number): void {
+    const len = this.inflightLen;
     this.sending = false;
     this.inflight = null;
     if (this.state === ConnState.Closed) return;
@@ -284,6 +286,11 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     const c = this.engine.counters;
     c.bytesOut += res;
     this.bytesOut += res;
+    // Short: the socket's buffer is full, the peer is not reading as fast (EAGAIN on epoll).
+    if (res < len) {
+      c.sendAgain++;
+      this.sendAgain++;
+    }
     this.advanceOutput(res);
     if (this.out0 !== null) {
       this.engine.touch(this);

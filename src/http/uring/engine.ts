@@ -36,7 +36,6 @@ import {
   IOSQE_CQE_SKIP_SUCCESS,
   IOSQE_IO_HARDLINK,
   MSG_NOSIGNAL,
-  MSG_WAITALL,
   POLLOUT,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
@@ -50,6 +49,7 @@ import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../../tr
 import { CloseReason, ConnState } from '../contract.js';
 import type { EngineConfig } from '../engine.js';
 import type { RequestHandler } from '../handler.js';
+import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from '../deferred-accept.js';
 import { IdleSweep } from '../idle-sweep.js';
 import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from '../responses.js';
 import type { StaticFiles } from '../static/files.js';
@@ -123,6 +123,11 @@ export class UringEngine implements UringHost {
   #startedAt = 0;
   #closing = false;
   #onDrained: (() => void) | undefined;
+  /** The listener has TCP_DEFER_ACCEPT: a connection with nothing to read was silent before accept. */
+  #deferred = false;
+  readonly #silence = new SilenceMeter();
+  /** Connections accepted in this turn, to look for silent ones at its end (deferred accept). */
+  #fresh: UringConnection[] = [];
 
   constructor(config: UringEngineConfig) {
     this.#config = config;
@@ -137,7 +142,7 @@ export class UringEngine implements UringHost {
     this.#sweep = new IdleSweep<UringConnection>(
       config.idleTimeoutMs,
       config.keepAliveTimeoutMs,
-      0,
+      MAX_SYNACK_RETRANSMITS,
       () => this.counters.timerTurns++,
     );
   }
@@ -147,7 +152,8 @@ export class UringEngine implements UringHost {
    * an EtltSystemError naming the cause when io_uring cannot be had (never falls back).
    * Returns 0, or -errno when the ring refused the listener.
    */
-  start(fd: number, _deferred: boolean, _holdMs: number, _shared?: { exclusive: boolean }): number {
+  start(fd: number, deferred: boolean, _holdMs: number, _shared?: { exclusive: boolean }): number {
+    this.#deferred = deferred;
     const ring = new Ring(this.#config.ring);
     try {
       this.#buffers = ring.bufferRing(BUFFER_GROUP, BUFFER_COUNT, BUFFER_SIZE);
@@ -284,8 +290,10 @@ export class UringEngine implements UringHost {
     const ring = this.#ring!;
     const w = this.#sqe(1);
     ring.prep(w, IORING_OP_SEND, conn.fd, this.#address(buf) + offset, len, conn.id, Op.Send);
-    // MSG_WAITALL: the kernel itself retries a short send on a stream socket until all went.
-    ring.setOpFlags(w, MSG_NOSIGNAL | MSG_WAITALL);
+    // No MSG_WAITALL: a send that fills the socket completes short, which tells that the
+    // peer is not keeping up (sendAgain, as EAGAIN does on epoll); the rest is sent next,
+    // and that send waits inside the kernel (its poll) until the socket has room.
+    ring.setOpFlags(w, MSG_NOSIGNAL);
     conn.sending = true;
     conn.inflight = buf;
     conn.inflightLen = len;
@@ -402,6 +410,7 @@ export class UringEngine implements UringHost {
       ring.notify(true);
       // Posted between the last round and notifications coming back on: no wake-up will tell.
       if (ring.ready()) this.#rounds(ring);
+      if (this.#fresh.length > 0) this.#creditSilences();
     } finally {
       this.#inTurn = false;
       rc.completions = ring.completions;
@@ -498,6 +507,21 @@ export class UringEngine implements UringHost {
     this.counters.connections++;
     this.#sweep.touch(conn, now);
     this.armRecv(conn);
+    if (this.#deferred) this.#fresh.push(conn);
+  }
+
+  /**
+   * Deferred accept: a connection whose request came with it was answered within the turn
+   * (its recv completed inline). One with nothing read by the turn's end was handed over
+   * after a silence (the kernel's SYN-ACK retransmits), which counts towards its idle time.
+   */
+  #creditSilences(): void {
+    for (const conn of this.#fresh) {
+      if (conn.bytesIn > 0 || conn.state !== ConnState.Reading) continue;
+      const k = this.#silence.synAckRetransmits(conn.fd);
+      if (k > 0) this.#sweep.credit(conn, k);
+    }
+    this.#fresh.length = 0;
   }
 
   #onRecv(id: number, res: number, flags: number): void {
@@ -558,7 +582,7 @@ export class UringEngine implements UringHost {
       recv: conn.recvCalls,
       recvAgain: 0,
       send: conn.sendCalls,
-      sendAgain: 0,
+      sendAgain: conn.sendAgain,
       epollCtl: 0,
       bytesIn: conn.bytesIn,
       bytesOut: conn.bytesOut,
