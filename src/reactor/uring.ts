@@ -19,7 +19,6 @@ import {
   EPERM,
   EPOLLET,
   EPOLLIN,
-  IORING_CQ_EVENTFD_DISABLED,
   IORING_ENTER_GETEVENTS,
   IORING_ENTER_SQ_WAKEUP,
   IORING_FEAT_SINGLE_MMAP,
@@ -126,7 +125,7 @@ export class BufferRing {
     this.size = size;
     const ring = sys.mmap(count * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (typeof ring === 'number') throw new EtltSystemError(ring, 'mmap');
-    const mem = sys.mmap(count * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    const mem = sys.mmap(count * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (typeof mem === 'number') throw new EtltSystemError(mem, 'mmap');
     this.#ring = ring;
     this.#u32 = new Uint32Array(ring);
@@ -380,18 +379,6 @@ export class Ring {
     return this.taskRun === 'defer' && (Atomics.load(this.#r32, this.#sqFlags) & IORING_SQ_TASKRUN) !== 0;
   }
 
-  /**
-   * Turns the eventfd's notifications off while this thread reaps and submits anyway
-   * (IORING_CQ_EVENTFD_DISABLED): completions posted meanwhile, inline ones of its own
-   * submits above all, would each wake the loop again for nothing. The caller checks
-   * `ready()` after turning them back on.
-   */
-  notify(enabled: boolean): void {
-    const word = this.#r32[this.#cqFlags]!;
-    const next = enabled ? word & ~IORING_CQ_EVENTFD_DISABLED : word | IORING_CQ_EVENTFD_DISABLED;
-    Atomics.store(this.#r32, this.#cqFlags, next >>> 0);
-  }
-
   /** Calls `listener` for every completion posted so far, in order; returns their count. */
   reap(listener: CompletionListener): number {
     const cq = this.#cq32;
@@ -423,28 +410,40 @@ export class Ring {
   }
 
   /**
-   * Runs on Node's loop: an eventfd registered with the ring, watched (edge-triggered, so
-   * it needs no read) by the addon's epoll watcher; `listener` runs after each completion
-   * batch was posted. Returns 0 or -errno.
+   * Runs on Node's loop: `listener` runs when completions are there to reap. The addon's
+   * epoll watcher (libuv watches its epoll fd, as the epoll backend's) watches either the
+   * ring's own fd, level-triggered (readable while the CQ holds completions: once they are
+   * reaped it is quiet, whatever this thread's own submits completed inline), or, with
+   * DEFER_TASKRUN (whose completions are not posted until this thread enters, so the
+   * ring's fd would never turn readable), an eventfd registered with the ring
+   * (IORING_REGISTER_EVENTFD), edge-triggered, so it needs no read. `via` forces one.
+   * Returns 0 or -errno.
    */
-  watch(listener: (count: number, failed?: string) => void): number {
+  watch(listener: (count: number, failed?: string) => void, via?: 'ring' | 'eventfd'): number {
     if (this.#watcher) return 0;
-    const efd = sys.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (efd < 0) return efd;
-    const arg = new Int32Array([efd]);
-    let r = sys.io_uring_register(this.fd, IORING_REGISTER_EVENTFD, arg, 1);
+    const how = via ?? (this.taskRun === 'defer' ? 'eventfd' : 'ring');
     const watcher = new EpollBackend();
-    if (r >= 0) r = watcher.add(efd, (EPOLLIN | EPOLLET) >>> 0);
+    let r = 0;
+    let efd = -1;
+    if (how === 'eventfd') {
+      efd = r = sys.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (r >= 0) r = sys.io_uring_register(this.fd, IORING_REGISTER_EVENTFD, new Int32Array([efd]), 1);
+      if (r >= 0) r = watcher.add(efd, (EPOLLIN | EPOLLET) >>> 0);
+    } else r = watcher.add(this.fd, EPOLLIN);
     if (r >= 0) r = watcher.watch(this.#wake, 1, listener);
     if (r < 0) {
       watcher.close();
-      sys.close(efd);
+      if (efd >= 0) sys.close(efd);
       return r;
     }
     this.#eventfd = efd;
     this.#watcher = watcher;
+    this.watchedVia = how;
     return 0;
   }
+
+  /** What the watch watches: the ring's fd or its eventfd (see `watch`). */
+  watchedVia: 'ring' | 'eventfd' | undefined;
 
   /** Whether the watch keeps the process alive. */
   ref(keepAlive: boolean): void {

@@ -8,10 +8,10 @@
  * (through `uring/connection.ts`); the timeouts, limits and counters are the readiness
  * engine's own parts.
  *
- * A turn: the eventfd registered with the ring wakes Node's loop; notifications are turned
- * off, completions are reaped in place, each connection's output is handed to the ring, one
- * submit, and again while completions keep coming (inline ones of the submit itself), then
- * notifications go back on. Output queued outside a turn (a handler's answer that came
+ * A turn: the ring (its fd, or with DEFER_TASKRUN its eventfd: see Ring.watch) wakes Node's
+ * loop; completions are reaped in place, each connection's output is handed to the ring, one
+ * submit, and again while completions keep coming (inline ones of the submit itself).
+ * Output queued outside a turn (a handler's answer that came
  * later, a timer) is submitted in a microtask, once per tick.
  */
 import { sys } from '../../sys.js';
@@ -74,10 +74,15 @@ const enum Op {
   Close = 6,
 }
 
-/** The provided buffers: enough for every connection's burst between two turns; 4 MiB in all. */
+/**
+ * The provided buffers: one per connection that receives between two turns (c=500 needs
+ * about 500), each as large as the readiness engine's receive buffer (64 KiB), so a burst
+ * is taken in as it is there. 32 MiB of address space; only the pages the kernel writes
+ * become resident (a request of 100 bytes touches one page of its buffer).
+ */
 const BUFFER_GROUP = 0;
-const BUFFER_COUNT = 256;
-const BUFFER_SIZE = 16 * 1024;
+const BUFFER_COUNT = 512;
+const BUFFER_SIZE = 64 * 1024;
 /** Reap-and-submit rounds per wake-up before Node's loop gets its turn. */
 const MAX_ROUNDS = 8;
 /** After EMFILE/ENFILE the multishot accept ends; it is armed again this much later. */
@@ -405,15 +410,27 @@ export class UringEngine implements UringHost {
     rc.epollWait++;
     this.#inTurn = true;
     try {
-      ring.notify(false);
       this.#rounds(ring);
-      ring.notify(true);
-      // Posted between the last round and notifications coming back on: no wake-up will tell.
-      if (ring.ready()) this.#rounds(ring);
       if (this.#fresh.length > 0) this.#creditSilences();
     } finally {
       this.#inTurn = false;
       rc.completions = ring.completions;
+    }
+  };
+
+  #again = false;
+
+  #turnAgain = (): void => {
+    this.#again = false;
+    const ring = this.#ring;
+    if (ring === undefined || ring.closed) return;
+    this.reactor.counters.readyTurns++;
+    this.#inTurn = true;
+    try {
+      this.#rounds(ring);
+    } finally {
+      this.#inTurn = false;
+      this.reactor.counters.completions = ring.completions;
     }
   };
 
@@ -431,8 +448,11 @@ export class UringEngine implements UringHost {
       this.#submit();
       if (!ring.ready()) return;
     }
-    // Still busy: Node's loop gets its turn; the eventfd wakes us again at once.
-    if (ring.ready()) setImmediate(() => this.#onWake(0));
+    // Still busy: Node's loop gets its turn first (one more libuv poll, as the reactor's ready list).
+    if (ring.ready() && !this.#again) {
+      this.#again = true;
+      setImmediate(this.#turnAgain);
+    }
   }
 
   #flush(): void {
