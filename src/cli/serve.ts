@@ -7,7 +7,7 @@ import { HttpServer } from '../http/server.js';
 import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
 import { FACTS, MODES, STRATEGY_CATALOG } from '../http/trigger/catalog.js';
 import type { Mode } from '../http/trigger/catalog.js';
-import { BACKENDS, unsupportedBackend } from '../http/trigger/catalog.js';
+import { BACKENDS, defaultMode, unsupportedBackend } from '../http/trigger/catalog.js';
 import type { Backend } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import { memoryFigures, memoryLine } from './memory.js';
@@ -35,14 +35,28 @@ export const SERVE: CommandSpec = {
       help:
         "et (edge-triggered, default) or lt (level-triggered); also the lab's\n" +
         `${others('seed')} (the seed's own loops, flaws included: not for traffic)\n` +
-        `and ${others('pitfall')} (deliberate pitfalls)`,
+        `and ${others('pitfall')} (deliberate pitfalls); ${others('completion')} with --backend io_uring\n` +
+        '(its default and only mode: io_uring is neither edge- nor level-triggered)',
     },
     {
       name: 'backend',
       value: 'NAME',
       help:
-        'epoll (default), poll or select: poll(2) and select(2) are level-triggered\n' +
-        '(--mode lt) and scan every fd on every wait; select serves fds below 1024 only',
+        'epoll (default), poll, select or io_uring: poll(2) and select(2) are\n' +
+        'level-triggered (--mode lt) and scan every fd on every wait; select serves\n' +
+        'fds below 1024 only; io_uring completes operations instead (multishot accept\n' +
+        'and recv into a provided buffer ring, sends batched per turn); refused with\n' +
+        'the cause where the kernel, a sysctl or a seccomp profile forbids it',
+    },
+    {
+      name: 'sqpoll',
+      value: 'MS',
+      help: 'io_uring: a kernel thread polls the submission queue, asleep after MS ms\nidle (IORING_SETUP_SQPOLL; default 0: none)',
+    },
+    {
+      name: 'task-run',
+      value: 'HOW',
+      help: 'io_uring: default, coop (COOP_TASKRUN) or defer (DEFER_TASKRUN with\nSINGLE_ISSUER: completions run when the loop enters the kernel)',
     },
     {
       name: 'host',
@@ -147,6 +161,9 @@ export interface ServeArgs {
   statsJson: string | undefined;
   trace: number;
   stopOnStdinEof: boolean;
+  /** io_uring: SQPOLL's idle ms (0: none) and the task-run flags. */
+  sqpoll: number;
+  taskRun: 'default' | 'coop' | 'defer';
   /** Worker processes (1: this process serves, as always). */
   workers: number;
   balance: Balance;
@@ -154,10 +171,16 @@ export interface ServeArgs {
 
 /** Checks `serve`'s parsed options; an EtltUsageError names the first bad one. */
 export function serveArgs(v: ParsedOptions): ServeArgs {
-  const mode = choiceOption(v, 'mode', 'et', MODES);
   const backend = choiceOption(v, 'backend', 'epoll', BACKENDS);
+  const mode = choiceOption(v, 'mode', defaultMode(backend), MODES);
   const unsupported = unsupportedBackend(mode, backend);
   if (unsupported !== undefined) throw new EtltUsageError(`--mode ${mode} --backend ${backend}: ${unsupported}`);
+  const sqpoll = integerOption(v, 'sqpoll', 0, 0, 60_000);
+  const taskRun = choiceOption(v, 'task-run', 'default', ['default', 'coop', 'defer'] as const);
+  if (backend !== 'io_uring' && (v['sqpoll'] !== undefined || v['task-run'] !== undefined))
+    throw new EtltUsageError(
+      `--${v['sqpoll'] !== undefined ? 'sqpoll' : 'task-run'}: an io_uring setting; use it with --backend io_uring`,
+    );
   const workers = workerArgs(v);
   if (workers.workers > 1 && workers.balance === 'exclusive' && backend !== 'epoll')
     throw new EtltUsageError(
@@ -192,6 +215,8 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     statsJson: stringOption(v, 'stats-json'),
     trace: integerOption(v, 'trace', 0, 0, 100000),
     stopOnStdinEof: flagOption(v, 'stop-on-stdin-eof'),
+    sqpoll,
+    taskRun,
     ...workers,
   };
 }
@@ -235,12 +260,19 @@ export function formatStats(s: HttpServerStats): string {
       `aborted=${s.aborted} rejected=${s.rejected} timed-out=${s.timedOut} cut-off=${s.cutOff} shed=${s.shed} ` +
       `keepalive-timeouts=${s.keepAliveTimeouts} heads-shed=${s.headsShed} handler-errors=${s.handlerErrors}` +
       (s.backend === 'epoll' ? '' : ` backend=${s.backend} over-fd-limit=${s.overFdLimit}`),
+    ...(s.backend === 'io_uring'
+      ? [
+          `etlt: io_uring_enter=${s.ringEnters} completions=${s.completions} (ring operations: accept ${s.ringAccept} ` +
+            `recv ${s.ringRecv} send ${s.ringSend} close ${s.ringClose}, no syscall of their own)`,
+        ]
+      : []),
     `etlt: epoll_wait=${sys.epoll_wait} (wake-ups ${s.wakeups}, idle ${s.idleWaits}, re-polls ${s.repolls} of which empty ${s.emptyRepolls}, ` +
       `events/wait ${s.epollWait ? (s.events / s.epollWait).toFixed(2) : '-'}; idle-timer turns ${s.timerTurns} apart) ` +
       `epoll_ctl add=${s.ctlAdd} mod=${s.ctlMod} del=${s.ctlDel}`,
     `etlt: accept=${s.accept} (EAGAIN ${s.acceptAgain}) recv=${s.recv} (EAGAIN ${s.recvAgain}) send=${s.send} (EAGAIN ${s.sendAgain}) ` +
       `bytes in=${s.bytesIn} out=${s.bytesOut}`,
-    `etlt: per request: syscalls=${per(total)} epoll_wait=${per(sys.epoll_wait!)} epoll_ctl=${per(sys.epoll_ctl!)}`,
+    `etlt: per request: syscalls=${per(total)} epoll_wait=${per(sys.epoll_wait!)} epoll_ctl=${per(sys.epoll_ctl!)}` +
+      (s.backend === 'io_uring' ? ` io_uring_enter=${per(sys.io_uring_enter!)}` : ''),
   ].join('\n');
 }
 
@@ -263,7 +295,8 @@ export function startLine(
         : '';
   const what = root === undefined ? '' : ` the files of ${root}`;
   const on = backend === 'epoll' ? '' : `, backend ${backend}`;
-  return `etlt: serving${what} on ${url} (${facts.trigger}-triggered, mode ${mode}${on}${workers}${warning})`;
+  const trigger = facts.trigger === 'completion' ? 'completion-based' : `${facts.trigger}-triggered`;
+  return `etlt: serving${what} on ${url} (${trigger}, mode ${mode}${on}${workers}${warning})`;
 }
 
 /** Opens an output file now, so a bad path fails before serving, not at exit. */
@@ -309,6 +342,10 @@ export function serverOptions(args: ServeArgs): HttpServerOptions {
     deferAccept: args.deferAccept,
     traceConnections: args.trace,
   };
+  if (args.backend === 'io_uring') {
+    options.sqpollIdleMs = args.sqpoll;
+    options.taskRun = args.taskRun;
+  }
   if (args.root !== undefined) {
     if (args.body !== undefined) throw new EtltUsageError('--root and --body cannot be used together');
     options.root = args.root;

@@ -39,6 +39,14 @@ export interface ReactorCounters {
   ringEnters: number;
   /** Completions reaped from an io_uring's CQ (0 on the readiness backends). */
   completions: number;
+  /**
+   * Of the server's accept, recv, send and close counts: those done as io_uring operations,
+   * which cost no syscall of their own (the submit's io_uring_enter is counted in ringEnters).
+   */
+  ringAccept: number;
+  ringRecv: number;
+  ringSend: number;
+  ringClose: number;
 }
 
 /** What a server counts: the socket side, and the requests. */
@@ -110,6 +118,10 @@ export function newReactorCounters(): ReactorCounters {
     turnWaits: 0,
     ringEnters: 0,
     completions: 0,
+    ringAccept: 0,
+    ringRecv: 0,
+    ringSend: 0,
+    ringClose: 0,
   };
 }
 
@@ -159,11 +171,13 @@ export function syscallsByKind(c: AllCounters): Record<string, number> {
     // On poll and select, a wait on one of Node's turns (turnWaits) is a poll(2) or select(2).
     epoll_wait: c.wakeups + c.readyTurns + c.epollWait + c.turnWaits,
     epoll_ctl: c.ctlAdd + c.ctlMod + c.ctlDel,
-    accept4: c.accept,
-    recvfrom: c.recv,
-    sendto: c.send,
+    // io_uring's operations are no syscalls of their own: the submits' io_uring_enter are.
+    accept4: c.accept - (c.ringAccept ?? 0),
+    recvfrom: c.recv - (c.ringRecv ?? 0),
+    sendto: c.send - (c.ringSend ?? 0),
     shutdown: c.shutdown,
-    close: c.close,
+    close: c.close - (c.ringClose ?? 0),
+    io_uring_enter: c.ringEnters ?? 0,
   };
 }
 

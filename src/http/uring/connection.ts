@@ -249,7 +249,6 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     }
     const out = this.out0 as Uint8Array;
     const first = out.byteLength - this.outOffset;
-    this.engine.counters.send++;
     this.sendCalls++;
     if (this.outRest === null || first >= SEND_DIRECT_MIN) {
       this.engine.send(this, out, this.outOffset, first);

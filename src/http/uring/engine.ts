@@ -302,6 +302,8 @@ export class UringEngine implements UringHost {
     conn.sending = true;
     conn.inflight = buf;
     conn.inflightLen = len;
+    this.counters.send++;
+    this.reactor.counters.ringSend++;
     this.#flushSoon();
   }
 
@@ -317,6 +319,7 @@ export class UringEngine implements UringHost {
     const ring = this.#ring!;
     const c = this.counters;
     c.close++;
+    this.reactor.counters.ringClose++;
     if (reason === CloseReason.Aborted) c.aborted++;
     else if (reason === CloseReason.TimedOut) c.timedOut++;
     else if (reason === CloseReason.Shutdown) c.cutOff++;
@@ -497,6 +500,7 @@ export class UringEngine implements UringHost {
     if ((flags & IORING_CQE_F_MORE) === 0) this.#acceptArmed = false;
     if (res >= 0) {
       c.accept++;
+      this.reactor.counters.ringAccept++;
       if (this.#closing) {
         sys.close(res);
         c.close++;
@@ -552,6 +556,7 @@ export class UringEngine implements UringHost {
       const bid = flags >>> 16;
       if (conn !== undefined && res > 0) {
         this.counters.recv++;
+        this.reactor.counters.ringRecv++;
         conn.recvCalls++;
         conn.received(buffers.bytes, bid * BUFFER_SIZE, res);
       }
