@@ -5,7 +5,10 @@
  */
 import { closeSync } from 'node:fs';
 import { EtltOutputError } from '../errors.js';
-import { MODES } from '../http/trigger/catalog.js';
+import { STRATEGY_CATALOG } from '../http/trigger/catalog.js';
+
+/** The trigger lab's strategies: the readiness ones, on epoll (io_uring has `etlt lab uring`). */
+const MODES = STRATEGY_CATALOG.filter((s) => s.backends.includes('epoll')).map((s) => s.name);
 import type { Mode } from '../http/trigger/catalog.js';
 import { renderHtml } from '../lab/report/index.js';
 import { WORKLOAD_NAMES, runLab } from '../lab/runner.js';

@@ -146,7 +146,7 @@ export function unsupportedBackend(mode: Mode, backend: Backend): string | undef
   if (backend === 'io_uring')
     return `mode '${mode}' cannot run on the io_uring backend: io_uring reports completed operations, not readiness, so it is neither edge- nor level-triggered (its mode is 'completion', the default with io_uring)`;
   if (facts.trigger === 'completion')
-    return `mode '${mode}' runs only on the io_uring backend: ${backend}(2) reports readiness, not completions`;
+    return `mode '${mode}' cannot run on the ${backend} backend: ${backend} reports readiness, not completed operations; it runs on io_uring`;
   const why =
     facts.trigger === 'edge'
       ? `${backend}(2) is level-triggered only: edge triggering (EPOLLET) exists only in epoll(7)`
