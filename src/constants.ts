@@ -216,3 +216,7 @@ export const MAP_POPULATE: number = c['MAP_POPULATE']!;
 export const ECANCELED: number = c['ECANCELED']!;
 export const EBUSY: number = c['EBUSY']!;
 export const ETIME: number = c['ETIME']!;
+/** sizeof(struct io_uring_params), sizeof(struct io_uring_sqe), sizeof(struct io_uring_cqe). */
+export const IO_URING_PARAMS_SIZE: number = c['sizeof_io_uring_params']!;
+export const IO_URING_SQE_SIZE: number = c['sizeof_io_uring_sqe']!;
+export const IO_URING_CQE_SIZE: number = c['sizeof_io_uring_cqe']!;

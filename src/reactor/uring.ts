@@ -19,6 +19,9 @@ import {
   EPERM,
   EPOLLET,
   EPOLLIN,
+  IO_URING_CQE_SIZE,
+  IO_URING_PARAMS_SIZE,
+  IO_URING_SQE_SIZE,
   IORING_ENTER_GETEVENTS,
   IORING_ENTER_SQ_WAKEUP,
   IORING_FEAT_SINGLE_MMAP,
@@ -66,9 +69,9 @@ export interface RingOptions {
 export type CompletionListener = (udLow: number, udHigh: number, res: number, flags: number) => void;
 
 const TWO32 = 4294967296;
-const SQE_SIZE = 64;
-const CQE_SIZE = 16;
-const PARAMS_SIZE = 120;
+const SQE_SIZE = IO_URING_SQE_SIZE;
+const CQE_SIZE = IO_URING_CQE_SIZE;
+const PARAMS_SIZE = IO_URING_PARAMS_SIZE;
 
 /**
  * Why io_uring cannot be had here, for the error: the sysctl and the seccomp state, read
