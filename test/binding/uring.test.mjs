@@ -66,7 +66,7 @@ describe('io_uring: the raw syscalls', () => {
 
   test('a failed syscall is -errno, a wrong argument a TypeError or RangeError naming it', () => {
     assert.equal(sys.io_uring_enter(-1, 0, 0, 0), -EBADF);
-    assert.equal(sys.io_uring_register(-1, 4 /* IORING_REGISTER_EVENTFD */, new Int32Array([0]), 1), -EBADF);
+    assert.equal(sys.io_uring_register(999_999, 4 /* IORING_REGISTER_EVENTFD */, new Int32Array([0]), 1), -EBADF);
     // Entries 0: EINVAL from the kernel, as a value.
     assert.equal(sys.io_uring_setup(0, new Uint8Array(120)), -EINVAL);
     // A socket is no ring.
