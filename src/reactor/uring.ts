@@ -81,7 +81,9 @@ export function ringRefusal(errno: number): string {
   const disabled = readProc('/proc/sys/kernel/io_uring_disabled');
   const seccomp = /^Seccomp:\s*(\d)/m.exec(readProc('/proc/self/status') ?? '')?.[1];
   if (errno === -ENOSYS)
-    return 'this kernel has no io_uring (Linux 5.1+, CONFIG_IO_URING), or a seccomp filter answers ENOSYS for io_uring_setup';
+    return seccomp === '2'
+      ? 'this process runs under a seccomp filter, which may answer ENOSYS for io_uring_setup (see its profile); or the kernel has no io_uring (Linux 5.1+, CONFIG_IO_URING)'
+      : 'this kernel has no io_uring (Linux 5.1+, CONFIG_IO_URING)';
   if (errno === -EPERM) {
     const why: string[] = [];
     if (disabled === '2') why.push('sysctl kernel.io_uring_disabled=2 refuses io_uring to every process');
