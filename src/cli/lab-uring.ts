@@ -40,6 +40,7 @@ export function formatUringTable(report: UringReport): string {
     ['workload', 13, (r) => r.workload],
     ['server', 15, (r) => r.server],
     ['req/s', 7, (r) => (r.rps === null ? 'n/a' : String(r.rps))],
+    ['cpu us', 7, (r) => show(r.cpuUsPerRequest)],
     ['usr us', 7, (r) => show(r.userUsPerRequest)],
     ['sys us', 7, (r) => show(r.sysUsPerRequest)],
     ['sys/req', 7, (r) => show(r.syscallsPerRequest, 3)],
@@ -57,13 +58,17 @@ export function formatUringTable(report: UringReport): string {
     for (const r of errors) out.push(`  ${r.server}, ${r.workload}: ${r.error}`);
   }
   const s = report.strace;
+  if (report.straceError !== undefined) out.push('', `strace check: ${report.straceError}`);
   if (s !== null) {
     out.push('', `strace -c -f on ${s.server}, ${s.workload} (${s.requests} requests): strace / server's counters`);
     for (const k of Object.keys(s.strace))
       out.push(`  ${k.padEnd(15)} ${String(s.strace[k]).padStart(8)} / ${s.counted[k]}`);
   }
   out.push('', 'verdict:', ...report.verdict.map((v) => `  ${v}`));
-  out.push('', 'CPU: the server process, every thread (SQPOLL included), in 10 ms clock ticks over the load.');
+  out.push(
+    '',
+    'cpu: the server process, every thread (SQPOLL included), from schedstat; usr/sys: the same split by /proc/PID/stat ticks (10 ms).',
+  );
   return out.join('\n');
 }
 
@@ -98,7 +103,7 @@ export async function labUring(
         err.line(
           r.error !== undefined
             ? `[${p.index}/${p.total}] ${r.server}, ${r.workload}: ${r.error}`
-            : `[${p.index}/${p.total}] ${r.server}, ${r.workload}: ${show(num(r.userUsPerRequest) + num(r.sysUsPerRequest))} us/req, ${show(r.syscallsPerRequest, 3)} syscalls/req, ${r.rps} req/s`,
+            : `[${p.index}/${p.total}] ${r.server}, ${r.workload}: ${show(r.cpuUsPerRequest)} us/req, ${show(r.syscallsPerRequest, 3)} syscalls/req, ${r.rps} req/s`,
         );
       },
     });
@@ -125,8 +130,4 @@ export async function labUring(
   } finally {
     for (const fd of [jsonFd, outFd]) if (fd !== undefined && fd > 2) closeSync(fd);
   }
-}
-
-function num(v: number | null): number {
-  return v ?? NaN;
 }

@@ -10,7 +10,9 @@ export interface UringRow {
   requests: number;
   errors: number;
   rps: number | null;
-  /** Server CPU per request in µs, user and system apart (every thread: the SQPOLL thread is one). */
+  /** Server CPU per request in µs, every thread's (the SQPOLL thread is one), from schedstat (ns). */
+  cpuUsPerRequest: number | null;
+  /** The same, user and system apart, from /proc/PID/stat's clock ticks (10 ms each: coarse on short runs). */
   userUsPerRequest: number | null;
   sysUsPerRequest: number | null;
   /** Syscalls per request, from the server's own counters (epoll_wait, epoll_ctl, accept4, recvfrom, sendto, close, io_uring_enter...). */
@@ -53,6 +55,8 @@ export interface UringReport {
   workloads: string[];
   rows: UringRow[];
   strace: StraceCheck | null;
+  /** Why the strace check did not run (strace missing, or it failed). */
+  straceError?: string;
   /** One line per workload: the server with the least CPU per request, and by how much. */
   verdict: string[];
   published: readonly PublishedFigure[];

@@ -124,6 +124,26 @@ function cpuTicks(pid: number): { user: number; sys: number } {
   }
 }
 
+/**
+ * CPU time of the process's live threads in ns (/proc/PID/task/TID/schedstat, exact where
+ * the ticks of /proc/PID/stat are 10 ms apart): the total the verdict compares.
+ */
+function threadsCpuNs(pid: number): number {
+  let ns = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // A thread that ended meanwhile.
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return ns;
+}
+
 /** Context switches summed over the process's threads (each thread's status counts its own). */
 function contextSwitches(pid: number): number {
   let n = 0;
@@ -201,6 +221,7 @@ interface Measured {
   counters: Record<string, number>;
   user: number;
   sys: number;
+  cpuNs: number;
   switches: number;
 }
 
@@ -219,6 +240,7 @@ async function measure(
   let load: ReturnType<ChildSet['startLoad']> | undefined;
   try {
     let cpu0 = cpuTicks(pid);
+    let ns0 = threadsCpuNs(pid);
     let sw0 = contextSwitches(pid);
     load = children.startLoad(
       loadConfig(port, w, quick),
@@ -227,6 +249,7 @@ async function measure(
         // The idle connections are open: the busy load starts now, and so do the figures.
         busy: () => {
           cpu0 = cpuTicks(pid);
+          ns0 = threadsCpuNs(pid);
           sw0 = contextSwitches(pid);
         },
       },
@@ -234,6 +257,7 @@ async function measure(
     );
     const result = await load.result;
     const cpu1 = cpuTicks(pid);
+    const cpuNs = threadsCpuNs(pid) - ns0;
     const switches = contextSwitches(pid) - sw0;
     child.kill('SIGTERM');
     await waitExit(child, 10_000);
@@ -243,6 +267,7 @@ async function measure(
       counters: saved.stats,
       user: Math.max(0, cpu1.user - cpu0.user),
       sys: Math.max(0, cpu1.sys - cpu0.sys),
+      cpuNs: Math.max(0, cpuNs),
       switches: Math.max(0, switches),
     };
   } finally {
@@ -265,6 +290,7 @@ function row(server: string, w: UringWorkload, m: Measured): UringRow {
     requests: m.load.completed,
     errors: m.load.errors + m.load.stalled,
     rps: round(m.load.completed / Math.max(m.load.seconds, 1e-9), 0),
+    cpuUsPerRequest: round(m.cpuNs / 1000 / n, 2),
     userUsPerRequest: round((m.user * TICK_US) / n, 1),
     sysUsPerRequest: round((m.sys * TICK_US) / n, 1),
     syscallsPerRequest: round(syscalls / served, 3),
@@ -282,6 +308,7 @@ function errorRow(server: string, workload: string, error: string): UringRow {
     requests: 0,
     errors: 0,
     rps: null,
+    cpuUsPerRequest: null,
     userUsPerRequest: null,
     sysUsPerRequest: null,
     syscallsPerRequest: null,
@@ -294,7 +321,7 @@ function errorRow(server: string, workload: string, error: string): UringRow {
 }
 
 /** The kinds the server counts, as strace names them. */
-const STRACE_KINDS = ['epoll_wait', 'epoll_ctl', 'accept4', 'recvfrom', 'sendto', 'io_uring_enter', 'close'];
+const STRACE_KINDS = ['epoll_wait', 'accept4', 'recvfrom', 'sendto', 'io_uring_enter'];
 
 /** Parses `strace -c` output: calls by syscall, and the total. */
 export function parseStraceSummary(text: string): { calls: Record<string, number>; total: number } {
@@ -315,7 +342,9 @@ async function straceCheck(children: ChildSet, quick: boolean, dir: string, file
   const server = URING_SERVERS.find((s) => s.name === 'io_uring')!;
   const statsFile = join(dir, 'strace-stats.json');
   const out = join(dir, 'strace.txt');
-  const argv = ['-f', '-c', '-o', out, process.execPath, CLI, 'serve', ...serverArgv(server, statsFile, files, w)];
+  // Stopped by the end of its stdin: a signal to strace would kill the server before it wrote its counters.
+  const serve = ['serve', '--stop-on-stdin-eof', ...serverArgv(server, statsFile, files, w)];
+  const argv = ['-f', '-c', '-o', out, process.execPath, CLI, ...serve];
   const child = spawn('strace', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -335,7 +364,7 @@ async function straceCheck(children: ChildSet, quick: boolean, dir: string, file
     const load = children.startLoad(cfg, { progress: () => {} });
     const result = await load.result;
     await load.stop();
-    child.kill('SIGTERM');
+    child.stdin.end();
     await waitExit(child, 20_000);
     const { calls, total } = parseStraceSummary(readFileSync(out, 'utf8'));
     const saved = JSON.parse(readFileSync(statsFile, 'utf8')) as { stats: Record<string, number> };
@@ -346,6 +375,8 @@ async function straceCheck(children: ChildSet, quick: boolean, dir: string, file
       strace[k] = calls[k] ?? 0;
       counted[k] = kinds[k] ?? 0;
     }
+    // libuv waits with epoll_pwait (or epoll_pwait2), the addon's watcher with epoll_wait: one count.
+    strace['epoll_wait'] = (calls['epoll_wait'] ?? 0) + (calls['epoll_pwait'] ?? 0) + (calls['epoll_pwait2'] ?? 0);
     return { server: server.name, workload: w.name, requests: result.completed, strace, counted, straceTotal: total };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -356,7 +387,7 @@ async function straceCheck(children: ChildSet, quick: boolean, dir: string, file
 /** For each workload: who used the least CPU per request, against epoll ET, and the syscalls. */
 export function verdictLines(rows: readonly UringRow[]): string[] {
   const out: string[] = [];
-  const cpu = (r: UringRow) => (r.userUsPerRequest ?? NaN) + (r.sysUsPerRequest ?? NaN);
+  const cpu = (r: UringRow) => r.cpuUsPerRequest ?? NaN;
   for (const workload of [...new Set(rows.map((r) => r.workload))]) {
     const ran = rows.filter((r) => r.workload === workload && r.error === undefined && Number.isFinite(cpu(r)));
     const et = ran.find((r) => r.server === 'epoll-et');
@@ -442,7 +473,7 @@ export async function runUring(options: UringOptions): Promise<UringReport> {
         report.strace = await straceCheck(children, options.quick, dir, files);
       } catch (e) {
         if (signal?.aborted) throw e;
-        report.strace = null;
+        report.straceError = e instanceof Error ? e.message : String(e);
       }
     }
     report.verdict = verdictLines(report.rows);

@@ -59,10 +59,10 @@ function cell(v: number | null, digits = 2): string {
 }
 
 function table(rows: readonly UringRow[]): SafeHtml {
-  const head = html`<thead><tr><th class="left">workload</th><th class="left">server</th><th>req/s</th><th>user µs/req</th><th>sys µs/req</th><th>syscalls/req</th><th>io_uring_enter/req</th><th>ctx sw/req</th><th>p50 ms</th><th>p99 ms</th><th>errors</th></tr></thead>`;
+  const head = html`<thead><tr><th class="left">workload</th><th class="left">server</th><th>req/s</th><th>CPU µs/req</th><th>user µs/req</th><th>sys µs/req</th><th>syscalls/req</th><th>io_uring_enter/req</th><th>ctx sw/req</th><th>p50 ms</th><th>p99 ms</th><th>errors</th></tr></thead>`;
   const body = rows.map(
     (r) =>
-      html`<tr data-server="${r.server}" data-workload="${r.workload}"><td class="left">${r.workload}</td><td class="left">${r.server}</td><td>${r.rps === null ? 'n/a' : fmt(r.rps, true)}</td><td>${cell(r.userUsPerRequest, 1)}</td><td>${cell(r.sysUsPerRequest, 1)}</td><td>${cell(r.syscallsPerRequest, 3)}</td><td>${cell(r.entersPerRequest, 3)}</td><td>${cell(r.contextSwitchesPerRequest, 3)}</td><td>${cell(r.p50Ms, 3)}</td><td>${cell(r.p99Ms, 3)}</td><td>${r.error ?? String(r.errors)}</td></tr>`,
+      html`<tr data-server="${r.server}" data-workload="${r.workload}"><td class="left">${r.workload}</td><td class="left">${r.server}</td><td>${r.rps === null ? 'n/a' : fmt(r.rps, true)}</td><td>${cell(r.cpuUsPerRequest, 1)}</td><td>${cell(r.userUsPerRequest, 1)}</td><td>${cell(r.sysUsPerRequest, 1)}</td><td>${cell(r.syscallsPerRequest, 3)}</td><td>${cell(r.entersPerRequest, 3)}</td><td>${cell(r.contextSwitchesPerRequest, 3)}</td><td>${cell(r.p50Ms, 3)}</td><td>${cell(r.p99Ms, 3)}</td><td>${r.error ?? String(r.errors)}</td></tr>`,
   );
   return html`<div class="table-wrap"><table>${head}<tbody>${joinHtml(body)}</tbody></table></div>`;
 }
@@ -70,13 +70,13 @@ function table(rows: readonly UringRow[]): SafeHtml {
 function straceSection(report: UringReport): SafeHtml {
   const s = report.strace;
   if (s === null || s === undefined)
-    return html`<p class="note">No strace check in this run (strace missing or the check failed).</p>`;
+    return html`<p class="note">No strace check in this run${report.straceError ? html`: ${report.straceError}` : ' (--no-strace)'}.</p>`;
   const kinds = Object.keys(s.strace);
   const body = kinds.map(
     (k) =>
       html`<tr><td class="left">${k}</td><td>${fmt(num(s.strace[k]), true)}</td><td>${fmt(num(s.counted[k]), true)}</td></tr>`,
   );
-  return html`<p class="note">${s.server}, ${s.workload}, ${fmt(num(s.requests), true)} requests, under <code>strace -c -f</code> (${fmt(num(s.straceTotal), true)} syscalls in all, Node's own included: the counters cover the kinds below).</p><div class="table-wrap"><table><thead><tr><th class="left">syscall</th><th>strace</th><th>server's counters</th></tr></thead><tbody>${joinHtml(body)}</tbody></table></div>`;
+  return html`<p class="note">${s.server}, ${s.workload}, ${fmt(num(s.requests), true)} requests, under <code>strace -c -f</code> (${fmt(num(s.straceTotal), true)} syscalls in all, Node's own included: futex of its threads, reads and writes). epoll_wait here is libuv's epoll_pwait and the addon's epoll_wait together; strace also counts libuv's polls for Node's own timers and its restarts after a ptrace stop (EINTR), which the server's counters do not.</p><div class="table-wrap"><table><thead><tr><th class="left">syscall</th><th>strace</th><th>server's counters</th></tr></thead><tbody>${joinHtml(body)}</tbody></table></div>`;
 }
 
 /** The page. */
@@ -87,7 +87,7 @@ export function renderUringHtml(report: UringReport): string {
   const m = report.machine ?? { cpus: NaN, node: 'n/a', kernel: 'n/a' };
   const sections = workloads.map((w) => {
     const rs = rows.filter((r) => r.workload === w);
-    return html`<section class="workload" data-workload="${w}"><h2>${w}</h2><div class="charts"><figure><h3>Server CPU per request (user, then system)</h3>${bars(rs, [(r) => num(r.userUsPerRequest), (r) => num(r.sysUsPerRequest)], 'CPU µs / request', 1)}</figure><figure><h3>Syscalls per request</h3>${bars(rs, [(r) => num(r.syscallsPerRequest)], 'syscalls / request', 3)}</figure><figure><h3>p99 latency</h3>${bars(rs, [(r) => num(r.p99Ms)], 'ms', 2)}</figure></div></section>`;
+    return html`<section class="workload" data-workload="${w}"><h2>${w}</h2><div class="charts"><figure><h3>Server CPU per request</h3>${bars(rs, [(r) => num(r.cpuUsPerRequest)], 'CPU µs / request (every thread)', 1)}</figure><figure><h3>User, then system (clock ticks)</h3>${bars(rs, [(r) => num(r.userUsPerRequest), (r) => num(r.sysUsPerRequest)], 'µs / request', 1)}</figure><figure><h3>Syscalls per request</h3>${bars(rs, [(r) => num(r.syscallsPerRequest)], 'syscalls / request', 3)}</figure><figure><h3>p99 latency</h3>${bars(rs, [(r) => num(r.p99Ms)], 'ms', 2)}</figure></div></section>`;
   });
   const verdict = (report.verdict ?? []).map((v) => html`<li>${v}</li>`);
   const published = (report.published ?? []).map((p) => html`<li><b>${p.source}</b>: ${p.claim}</li>`);
