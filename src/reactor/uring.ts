@@ -211,7 +211,6 @@ export class Ring {
   readonly #cqTail: number;
   readonly #cqMask: number;
   readonly #cqes: number;
-  readonly #cqFlags: number;
   /** SQEs prepared and not yet published, and the local tail. */
   #pending = 0;
   #tail = 0;
@@ -243,7 +242,7 @@ export class Ring {
     try {
       if ((p32[5]! & IORING_FEAT_SINGLE_MMAP) === 0) throw new EtltSystemError(-ENOSYS, 'io_uring_setup', 'Linux 5.4+');
       const sqEntries = p32[0]!;
-      const cqEntries = p32[1]!;
+      const cqEntries = p32[1];
       // struct io_sqring_offsets at byte 40, struct io_cqring_offsets at byte 80.
       const so = 10;
       const co = 20;
@@ -277,7 +276,6 @@ export class Ring {
       this.#cqTail = p32[co + 1]! >> 2;
       this.#cqMask = this.#r32[p32[co + 2]! >> 2]!;
       this.#cqes = p32[co + 5]! >> 2;
-      this.#cqFlags = p32[co + 6]! >> 2;
       this.#tail = this.#r32[this.#sqTail]!;
     } catch (err) {
       sys.close(fd);

@@ -468,8 +468,8 @@ export class UringEngine implements UringHost {
     list.length = 0;
   }
 
-  #onCompletion = (udLow: number, op: number, res: number, flags: number): void => {
-    switch (op) {
+  #onCompletion = (udLow: number, high: number, res: number, flags: number): void => {
+    switch (high as Op) {
       case Op.Recv:
         this.#onRecv(udLow, res, flags);
         return;
@@ -490,8 +490,10 @@ export class UringEngine implements UringHost {
       case Op.Accept:
         this.#onAccept(res, flags);
         return;
+      case Op.Cancel:
+      case Op.Close:
       default:
-      // Cancels and closes: nothing to do (their failures are expected: nothing was left to cancel).
+      // Nothing to do: a cancel that found nothing left (ENOENT), a close's rare failure.
     }
   };
 
