@@ -446,10 +446,13 @@ export class UringEngine implements UringHost {
         this.#buffers?.publish();
         ring.submit(true);
       }
-      ring.reap(this.#onCompletion);
+      const reaped = ring.reap(this.#onCompletion);
       this.#flush();
       this.#submit();
-      if (!ring.ready()) return;
+      // DEFER_TASKRUN runs a bounded batch of its task work per enter (the kernel's cap), and
+      // signals the eventfd only when the list goes from empty to not: while enters keep
+      // producing completions, more may be waiting, and nothing would wake us for them.
+      if (!ring.ready() && !(defer && reaped > 0)) return;
     }
     // Still busy: Node's loop gets its turn first (one more libuv poll, as the reactor's ready list).
     if (ring.ready() && !this.#again) {
