@@ -389,7 +389,22 @@ export function verdictLines(rows: readonly UringRow[]): string[] {
   const out: string[] = [];
   const cpu = (r: UringRow) => r.cpuUsPerRequest ?? NaN;
   for (const workload of [...new Set(rows.map((r) => r.workload))]) {
-    const ran = rows.filter((r) => r.workload === workload && r.error === undefined && Number.isFinite(cpu(r)));
+    // A row with failed requests, or too few to judge, says nothing about CPU per request.
+    const ran = rows.filter(
+      (r) =>
+        r.workload === workload &&
+        r.error === undefined &&
+        r.errors === 0 &&
+        r.requests >= 10 &&
+        Number.isFinite(cpu(r)),
+    );
+    if (ran.length < rows.filter((r) => r.workload === workload).length)
+      out.push(
+        `${workload}: rows left out of the verdict (errors, or fewer than 10 requests): ${rows
+          .filter((r) => r.workload === workload && !ran.includes(r))
+          .map((r) => r.server)
+          .join(', ')}`,
+      );
     const et = ran.find((r) => r.server === 'epoll-et');
     if (ran.length === 0 || et === undefined || !(cpu(et) > 0)) continue;
     const best = ran.reduce((a, b) => (cpu(b) < cpu(a) ? b : a));
