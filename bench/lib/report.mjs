@@ -204,7 +204,7 @@ export function persistentReport(suite, results) {
     for (const r of uring.summary) {
       const t = straceOf(uring, r.concurrency);
       const sys = t && !t.error ? t.totalPerReq : null;
-      const enters = t && !t.error ? (t.perReq?.io_uring_enter ?? null) : null;
+      const enters = t && !t.error ? (t.byKind?.find((k) => k.name === 'io_uring_enter')?.perReq ?? 0) : null;
       const etRow = et?.summary.find((x) => x.concurrency === r.concurrency);
       const vsEt = etRow?.cpuUsPerReq && r.cpuUsPerReq ? r.cpuUsPerReq / etRow.cpuUsPerReq : null;
       const cpuPart =
