@@ -11,7 +11,20 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { CLI, SEED_RESPONSE, Scope, ab, assertBytes, curl, parseCounters, run, startCli } from '../lib/http.mjs';
+import { spawn } from 'node:child_process';
+
+import {
+  CLI,
+  SEED_RESPONSE,
+  Scope,
+  ab,
+  assertBytes,
+  curl,
+  parseCounters,
+  run,
+  startCli,
+  waitFor,
+} from '../lib/http.mjs';
 import { ROOT } from '../lib/util.mjs';
 
 /** User plus system CPU time of a process so far, in clock ticks (/proc/PID/stat). */
@@ -49,6 +62,46 @@ describe('etlt serve --backend io_uring', { timeout: 60_000 }, () => {
     const enters = Number(/io_uring_enter=(\d+)/.exec(cli.stderr)?.[1]);
     // Batched: 2001 responses from far fewer submits than one per request (and at least one).
     assert.ok(enters > 0 && enters < 2001, `io_uring_enter ${enters} for 2001 responses`);
+  });
+
+  test('--workers 2 --balance reuseport: a ring per worker, both serve, SIGTERM stops both', async () => {
+    const child = spawn(process.execPath, [...SERVE, '--workers', '2', '--balance', 'reuseport'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      await waitFor(() => /serving on http:\/\/127\.0\.0\.1:(\d+)\//.test(stdout), {
+        timeout: 10_000,
+        message: 'the start line',
+      });
+      assert.match(stdout, /\(completion-based, mode completion, backend io_uring, 2 workers, balance reuseport\)/);
+      const port = Number(/127\.0\.0\.1:(\d+)\//.exec(stdout)[1]);
+      // Connections of their own: the kernel spreads them over the two listeners.
+      const load = await ab(port, { n: 400, c: 8 });
+      assert.equal(load.failed, 0, load.stdout);
+      assert.equal(load.complete, 400);
+      child.kill('SIGTERM');
+      const { code, signal } = await exited;
+      assert.equal(signal, null, stderr);
+      assert.equal(code, 0, stderr);
+      const per = [...stderr.matchAll(/^etlt: worker (\d) pid=\d+.*connections=(\d+) requests=(\d+)/gm)];
+      assert.equal(per.length, 2, stderr);
+      assert.equal(
+        per.reduce((a, m) => a + Number(m[3]), 0),
+        400,
+      );
+      assert.ok(
+        per.every((m) => Number(m[2]) > 0),
+        `both workers accepted connections: ${per.map((m) => m[2]).join(', ')}`,
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   test('--mode et and --mode lt with io_uring are usage errors that say why', async () => {
