@@ -32,8 +32,8 @@ export const LAB: CommandSpec = {
     { name: 'out', value: 'FILE.html', help: 'write a self-contained HTML report with charts and timelines' },
   ],
   notes: [
-    'Experiments: etlt lab [trigger|balance|scaling] [options]; trigger (this one) is the default;',
-    "'etlt lab balance --help' and 'etlt lab scaling --help' tell the others.",
+    'Experiments: etlt lab [trigger|balance|scaling|uring] [options]; trigger (this one) is the default;',
+    "'etlt lab balance --help', 'etlt lab scaling --help' and 'etlt lab uring --help' tell the others.",
     'Signals: SIGINT/SIGTERM stop the run, its processes and its files; SIGUSR1 prints the progress.',
   ],
 };
