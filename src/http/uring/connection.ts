@@ -40,6 +40,9 @@ export interface UringHost extends ExchangeHost {
   armRecv(conn: UringConnection): void;
   /** Stops the multishot recv of `conn` (its input is held back until it reads again). */
   cancelRecv(conn: UringConnection): void;
+  /** A free slot for a gathered send (64 KiB), or undefined; given back with releaseSlot. */
+  takeSlot(): { index: number; bytes: Buffer } | undefined;
+  releaseSlot(index: number): void;
   /** Sends `len` bytes at `buf[offset]` with the ring; `buf` is kept alive until the completion. */
   send(conn: UringConnection, buf: Uint8Array, offset: number, len: number): void;
   /** Asks the ring to tell when `conn`'s socket is writable (a file's sendfile met a full socket). */
@@ -76,6 +79,8 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
   /** What the send in flight keeps alive, and its length. */
   inflight: Uint8Array | null = null;
   inflightLen = 0;
+  /** The send slot the send in flight was gathered into, or -1. */
+  slot = -1;
   /** Listed for this turn's flush. */
   queued = false;
   // ---- the exchange (see ExchangeConn) ----
@@ -254,9 +259,12 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
       this.engine.send(this, out, this.outOffset, first);
       return;
     }
-    // Several segments (pipelined responses, a head and its body): one send of their copy.
+    // Several segments (pipelined responses, a head and its body): one send of their copy,
+    // in a reused slot when one is free.
     const total = Math.min(this.outBytes, GATHER_MAX);
-    const g = Buffer.allocUnsafe(total);
+    const slot = this.engine.takeSlot();
+    const g = slot === undefined ? Buffer.allocUnsafe(total) : slot.bytes;
+    this.slot = slot === undefined ? -1 : slot.index;
     let at = 0;
     let seg: Uint8Array = this.outOffset === 0 ? out : out.subarray(this.outOffset);
     for (let i = -1; at < total;) {
@@ -273,6 +281,10 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     const len = this.inflightLen;
     this.sending = false;
     this.inflight = null;
+    if (this.slot >= 0) {
+      this.engine.releaseSlot(this.slot);
+      this.slot = -1;
+    }
     if (this.state === ConnState.Closed) return;
     if (res < 0) {
       if (res === -EINTR || res === -EAGAIN) {

@@ -49,6 +49,7 @@ import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../../tr
 import { CloseReason, ConnState } from '../contract.js';
 import type { EngineConfig } from '../engine.js';
 import type { RequestHandler } from '../handler.js';
+import { AcceptGuard } from '../accept-guard.js';
 import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from '../deferred-accept.js';
 import { IdleSweep } from '../idle-sweep.js';
 import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from '../responses.js';
@@ -76,17 +77,25 @@ const enum Op {
 
 /**
  * The provided buffers: one per connection that receives between two turns (c=500 needs
- * about 500), each as large as the readiness engine's receive buffer (64 KiB), so a burst
- * is taken in as it is there. 32 MiB of address space; only the pages the kernel writes
- * become resident (a request of 100 bytes touches one page of its buffer).
+ * about 500: with fewer, ENOBUFS ends multishot receives by the hundred thousand and each
+ * must be armed again), 32 KiB each, so a burst is mostly taken in as it is there. 16 MiB
+ * of address space; only the pages the kernel writes become resident.
  */
 const BUFFER_GROUP = 0;
 const BUFFER_COUNT = 512;
-const BUFFER_SIZE = 64 * 1024;
+const BUFFER_SIZE = 32 * 1024;
+/**
+ * Slots for gathered sends (several responses copied into one send), reused: a fresh
+ * buffer per send made the allocator's memory grow under pipelined load (the soak's RSS).
+ */
+const SLOT_SIZE = 64 * 1024;
+const SLOT_COUNT = 64;
 /** Reap-and-submit rounds per wake-up before Node's loop gets its turn. */
 const MAX_ROUNDS = 8;
 /** After EMFILE/ENFILE the multishot accept ends; it is armed again this much later. */
 const ACCEPT_RETRY_MS = 100;
+/** Connections shed per EMFILE completion at most (the rest at the next retry). */
+const ACCEPT_SHED_MAX = 64;
 const TWO32 = 4294967296;
 const OUTCOMES = ['done', 'aborted', 'timed-out', 'cut-off'] as const;
 
@@ -123,6 +132,9 @@ export class UringEngine implements UringHost {
   /** Base addresses of the ArrayBuffers sent from (one crossing per buffer, not per send). */
   #bases = new WeakMap<ArrayBufferLike, number>();
   #heldBytes = 0;
+  /** The send slots' memory and the free ones. */
+  readonly #slab: Buffer;
+  readonly #freeSlots: number[] = [];
   readonly #sweep: IdleSweep<UringConnection>;
   readonly #records: ConnectionRecord[] = [];
   #startedAt = 0;
@@ -131,6 +143,11 @@ export class UringEngine implements UringHost {
   /** The listener has TCP_DEFER_ACCEPT: a connection with nothing to read was silent before accept. */
   #deferred = false;
   readonly #silence = new SilenceMeter();
+  /** The spare fd that lets a connection be accepted and shed when the process is out of fds. */
+  readonly #guard = new AcceptGuard(
+    () => {},
+    () => {},
+  );
   /** Connections accepted in this turn, to look for silent ones at its end (deferred accept). */
   #fresh: UringConnection[] = [];
 
@@ -144,6 +161,8 @@ export class UringEngine implements UringHost {
     this.onRequest = config.onRequest;
     this.fixed = new FixedResponses(config.body ?? SEED_BODY, this.clock);
     this.errors = new ErrorResponses(this.clock);
+    this.#slab = Buffer.allocUnsafeSlow(SLOT_SIZE * SLOT_COUNT);
+    for (let i = SLOT_COUNT - 1; i >= 0; i--) this.#freeSlots.push(i);
     this.#sweep = new IdleSweep<UringConnection>(
       config.idleTimeoutMs,
       config.keepAliveTimeoutMs,
@@ -170,6 +189,7 @@ export class UringEngine implements UringHost {
     }
     this.#ring = ring;
     this.#listenerFd = fd;
+    this.#guard.openSpare();
     this.#armAccept();
     const s = this.#submit();
     if (s < 0) {
@@ -186,6 +206,7 @@ export class UringEngine implements UringHost {
   stopAccepting(onDrained: () => void): void {
     this.#closing = true;
     this.draining = true;
+    this.#guard.close();
     clearTimeout(this.#acceptTimer);
     const ring = this.#ring;
     if (ring !== undefined && this.#acceptArmed) {
@@ -219,6 +240,7 @@ export class UringEngine implements UringHost {
   shutdown(): void {
     this.statics?.close();
     this.#sweep.stop();
+    this.#guard.close();
     clearTimeout(this.#acceptTimer);
     if (this.#ring !== undefined) {
       this.#submit();
@@ -289,6 +311,17 @@ export class UringEngine implements UringHost {
     const w = this.#sqe(1);
     ring.prep(w, IORING_OP_ASYNC_CANCEL, -1, conn.id + Op.Recv * TWO32, 0, 0, Op.Cancel);
     this.#flushSoon();
+  }
+
+  /** A free send slot (its bytes), or undefined when all are in flight. */
+  takeSlot(): { index: number; bytes: Buffer } | undefined {
+    const index = this.#freeSlots.pop();
+    if (index === undefined) return undefined;
+    return { index, bytes: this.#slab.subarray(index * SLOT_SIZE, (index + 1) * SLOT_SIZE) };
+  }
+
+  releaseSlot(index: number): void {
+    this.#freeSlots.push(index);
   }
 
   send(conn: UringConnection, buf: Uint8Array, offset: number, len: number): void {
@@ -512,6 +545,9 @@ export class UringEngine implements UringHost {
       } else this.#adopt(res);
     } else if (res === -EMFILE || res === -ENFILE) {
       c.fdExhausted++;
+      // Out of fds: the queued connections are accepted with the spare fd and closed at once,
+      // so their clients see a clean close instead of hanging in the listen queue.
+      for (let i = 0; i < ACCEPT_SHED_MAX && this.#guard.shedOne(this.#listenerFd, c) > 0; i++);
     } else if (res !== -ECANCELED) {
       c.acceptAgain++;
     }
