@@ -173,6 +173,7 @@ export const IORING_OFF_CQ_RING: number = c['IORING_OFF_CQ_RING']!;
 export const IORING_OFF_SQES: number = c['IORING_OFF_SQES']!;
 export const IORING_ENTER_GETEVENTS: number = c['IORING_ENTER_GETEVENTS']!;
 export const IORING_ENTER_SQ_WAKEUP: number = c['IORING_ENTER_SQ_WAKEUP']!;
+export const IORING_ENTER_SQ_WAIT: number = c['IORING_ENTER_SQ_WAIT']!;
 export const IORING_SQ_NEED_WAKEUP: number = c['IORING_SQ_NEED_WAKEUP']!;
 export const IORING_SQ_CQ_OVERFLOW: number = c['IORING_SQ_CQ_OVERFLOW']!;
 export const IORING_SQ_TASKRUN: number = c['IORING_SQ_TASKRUN']!;

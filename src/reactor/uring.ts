@@ -23,6 +23,7 @@ import {
   IO_URING_PARAMS_SIZE,
   IO_URING_SQE_SIZE,
   IORING_ENTER_GETEVENTS,
+  IORING_ENTER_SQ_WAIT,
   IORING_ENTER_SQ_WAKEUP,
   IORING_FEAT_SINGLE_MMAP,
   IORING_OFF_SQES,
@@ -380,6 +381,17 @@ export class Ring {
     const cq = this.#cq32;
     if (cq[this.#cqHead] !== Atomics.load(cq, this.#cqTail)) return true;
     return this.taskRun === 'defer' && (Atomics.load(this.#r32, this.#sqFlags) & IORING_SQ_TASKRUN) !== 0;
+  }
+
+  /**
+   * SQPOLL: waits until its thread has taken SQEs and the SQ has room (IORING_ENTER_SQ_WAIT);
+   * without SQPOLL a submit consumes the SQ itself. 0 or -errno.
+   */
+  waitForSpace(): number {
+    if (!this.sqpoll || this.space() > 0) return 0;
+    this.enters++;
+    const r = sys.io_uring_enter(this.fd, 0, 0, IORING_ENTER_SQ_WAIT | IORING_ENTER_SQ_WAKEUP);
+    return r < 0 ? r : 0;
   }
 
   /** Calls `listener` for every completion posted so far, in order; returns their count. */

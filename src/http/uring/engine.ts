@@ -16,6 +16,7 @@
  */
 import { sys } from '../../sys.js';
 import {
+  EBUSY,
   ECANCELED,
   EMFILE,
   ENFILE,
@@ -380,8 +381,16 @@ export class UringEngine implements UringHost {
   /** A free SQE, submitting first when fewer than `need` are left (so linked SQEs stay together). */
   #sqe(need: number): number {
     const ring = this.#ring!;
-    if (ring.space() < need) this.#submit();
-    return ring.sqe();
+    if (ring.space() < need) {
+      this.#submit();
+      // SQPOLL: the submit only published them; its thread takes them when it runs.
+      if (ring.space() < need) ring.waitForSpace();
+    }
+    const w = ring.sqe();
+    // Never reached with the kernel consuming the SQ; if it were, an SQE written nowhere
+    // would leave a connection waiting for ever: fail loudly instead.
+    if (w < 0) throw new EtltSystemError(-EBUSY, 'io_uring_enter', 'the submission queue stayed full');
+    return w;
   }
 
   /** The address of `buf`'s first byte (its ArrayBuffer's base asked of the addon once). */
