@@ -16,6 +16,7 @@
         "native/os.c",
         "native/dgram.c",
         "native/gpio.c",
+        "native/uring.c",
         "native/watch.c",
         "native/turn.c",
         "native/constants.c",

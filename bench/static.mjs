@@ -101,6 +101,29 @@ const SERVERS = [
     ],
   })),
   {
+    name: 'etlt-uring',
+    label: 'etlt serve --root --backend io_uring (sendfile after a POLLOUT poll through the ring)',
+    prepare: () => (fs.existsSync(ETLT_MAIN) ? null : 'dist/ not built (npm run build)'),
+    command: (port) => [
+      process.execPath,
+      path.relative(ROOT, ETLT_MAIN),
+      'serve',
+      '--backend',
+      'io_uring',
+      '--root',
+      DIR,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--quiet',
+      '--max-requests',
+      '100000',
+      '--keepalive-timeout',
+      '30',
+    ],
+  },
+  {
     name: 'node-sirv',
     label: 'sirv on node:http (Node peer)',
     prepare: () => null,
@@ -335,7 +358,7 @@ export function staticReport(entries) {
     `targets (information only): CPU/request <= ${cpuPerReq1k}x nginx for 1 KiB, CPU/MiB <= ${cpuPerMiB16m}x nginx for 16 MiB, <= ${vsNode}x the Node peer on both`,
   );
   const verdict = (x, limit) => (x === null || x === undefined ? 'no figure' : x <= limit ? 'meets' : 'misses');
-  for (const name of ['etlt-et', 'etlt-lt']) {
+  for (const name of ['etlt-et', 'etlt-lt', 'etlt-uring']) {
     const e = byName[name];
     if (!e) continue;
     const k1 = e.summary.find((r) => r.file === '1k.bin');

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/gpio.h>
+#include <linux/io_uring.h>
 #include <linux/openat2.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -74,7 +76,29 @@ napi_value make_constants(napi_env env) {
   C(GPIO_V2_LINE_FLAG_EDGE_FALLING); C(GPIO_V2_LINE_FLAG_BIAS_PULL_UP); C(GPIO_V2_LINE_FLAG_BIAS_PULL_DOWN);
   C(GPIO_V2_LINE_FLAG_BIAS_DISABLED); C(GPIO_V2_LINE_FLAG_EVENT_CLOCK_REALTIME);
   C(GPIO_V2_LINE_EVENT_RISING_EDGE); C(GPIO_V2_LINE_EVENT_FALLING_EDGE);
+  /* io_uring (linux/io_uring.h), its eventfd and its mappings */
+  CU(IORING_SETUP_SQPOLL); CU(IORING_SETUP_CQSIZE); CU(IORING_SETUP_CLAMP); CU(IORING_SETUP_SUBMIT_ALL);
+  CU(IORING_SETUP_COOP_TASKRUN); CU(IORING_SETUP_TASKRUN_FLAG); CU(IORING_SETUP_SINGLE_ISSUER);
+  CU(IORING_SETUP_DEFER_TASKRUN);
+  CU(IORING_FEAT_SINGLE_MMAP); CU(IORING_FEAT_NODROP); CU(IORING_FEAT_FAST_POLL);
+  C(IORING_OFF_SQ_RING); C(IORING_OFF_CQ_RING); C(IORING_OFF_SQES);
+  CU(IORING_ENTER_GETEVENTS); CU(IORING_ENTER_SQ_WAKEUP); CU(IORING_ENTER_SQ_WAIT);
+  CU(IORING_SQ_NEED_WAKEUP); CU(IORING_SQ_CQ_OVERFLOW); CU(IORING_SQ_TASKRUN); CU(IORING_CQ_EVENTFD_DISABLED);
+  C(IORING_REGISTER_EVENTFD); C(IORING_UNREGISTER_EVENTFD); C(IORING_REGISTER_PBUF_RING);
+  C(IORING_UNREGISTER_PBUF_RING);
+  C(IORING_OP_NOP); C(IORING_OP_ACCEPT); C(IORING_OP_RECV); C(IORING_OP_SEND); C(IORING_OP_SENDMSG);
+  C(IORING_OP_POLL_ADD); C(IORING_OP_ASYNC_CANCEL); C(IORING_OP_CLOSE); C(IORING_OP_TIMEOUT);
+  C(IORING_OP_SHUTDOWN);
+  CU(IOSQE_IO_LINK); CU(IOSQE_IO_HARDLINK); CU(IOSQE_ASYNC); CU(IOSQE_BUFFER_SELECT); CU(IOSQE_CQE_SKIP_SUCCESS);
+  CU(IORING_RECV_MULTISHOT); CU(IORING_ACCEPT_MULTISHOT); CU(IORING_RECVSEND_POLL_FIRST);
+  CU(IORING_CQE_F_BUFFER); CU(IORING_CQE_F_MORE); CU(IORING_CQE_F_SOCK_NONEMPTY); C(IORING_CQE_BUFFER_SHIFT);
+  CU(IORING_ASYNC_CANCEL_ALL); CU(IORING_ASYNC_CANCEL_FD);
+  C(PROT_READ); C(PROT_WRITE); C(MAP_SHARED); C(MAP_PRIVATE);
+  C(MAP_ANONYMOUS); C(MAP_POPULATE); C(EBUSY); C(ETIME);
   /* clang-format on */
+  set_const(env, consts, "sizeof_io_uring_params", sizeof(struct io_uring_params));
+  set_const(env, consts, "sizeof_io_uring_sqe", sizeof(struct io_uring_sqe));
+  set_const(env, consts, "sizeof_io_uring_cqe", sizeof(struct io_uring_cqe));
   set_const(env, consts, "sizeof_sockaddr_storage", sizeof(struct sockaddr_storage));
   set_const(env, consts, "sizeof_sockaddr_un", sizeof(struct sockaddr_un));
   set_const(env, consts, "sizeof_pollfd", sizeof(struct pollfd));

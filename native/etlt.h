@@ -16,7 +16,8 @@
  * Layout: args.c (argument and result helpers), syscalls.c (the wrappers), select.c (the
  * select and poll wrappers), files.c (the file wrappers), os.c (pipe2, eventfd, timerfd,
  * read, write), dgram.c (sendto, recvfrom), fdtable.c (the fds an environment opened),
- * handle.c (the lifecycle of libuv-backed handles), watch.c (the uv_poll watcher), turn.c (the loop hook),
+ * handle.c (the lifecycle of libuv-backed handles), uring.c (io_uring and its mappings),
+ * watch.c (the uv_poll watcher), turn.c (the loop hook),
  * constants.c (the constants object), module.c (registers them all).
  * This header declares what each file gives module.c; everything else stays static.
  */
@@ -100,6 +101,12 @@ napi_value fd_result(napi_env env, int r);
 napi_value fd_pair_result(napi_env env, int r, const int fds[2], uint8_t *out);
 napi_value w_fd_forget(napi_env env, napi_callback_info info);
 napi_value w_fd_adopt(napi_env env, napi_callback_info info);
+/* uring.c */
+napi_value w_io_uring_setup(napi_env env, napi_callback_info info);
+napi_value w_io_uring_enter(napi_env env, napi_callback_info info);
+napi_value w_io_uring_register(napi_env env, napi_callback_info info);
+napi_value w_mmap(napi_env env, napi_callback_info info);
+napi_value w_address_of(napi_env env, napi_callback_info info);
 
 /* constants.c */
 napi_value make_constants(napi_env env);

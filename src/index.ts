@@ -53,6 +53,8 @@ export type { HttpRequest, HttpResponse, RequestHandler } from './http/handler.j
 export { STRATEGY_CATALOG } from './http/trigger/catalog.js';
 export type { Mode, Trigger, StrategyFamily, StrategyFacts } from './http/trigger/catalog.js';
 export type { WaitRecorder } from './reactor/reactor.js';
+export { Ring, BufferRing, ringRefusal } from './reactor/uring.js';
+export type { RingOptions, RingTaskRun, CompletionListener } from './reactor/uring.js';
 export {
   EPOLL_BITS,
   describeMask,

@@ -86,4 +86,10 @@ export const sys = {
   uv_backend_fd: native.uv_backend_fd,
   uv_backend_timeout: native.uv_backend_timeout,
   gpio_v2_get_line: native.gpio_v2_get_line,
+  io_uring_setup: native.io_uring_setup,
+  eventfd: native.eventfd,
+  io_uring_enter: native.io_uring_enter,
+  io_uring_register: native.io_uring_register,
+  mmap: native.mmap,
+  address_of: native.address_of,
 } as const;

@@ -20,6 +20,8 @@ export const PERSISTENT_SUITES = {
     title: 'keep-alive: wrk, HTTP/1.1, one request at a time on each connection, connections kept for the run',
     label: 'keep-alive',
     targets: { cpuVsC: 1.5, syscallsPerReq: 3 },
+    // io_uring's own (issue 22): syscalls/request, and CPU/request at c=500 against etlt ET's in the same run.
+    uringTargets: { syscallsPerReq: 0.5, cpuVsEtAt500: 0.9 },
     argv: (port, c, durationS) => wrkKeepAliveArgv(port, c, durationS),
   },
   pipelined: {
@@ -27,6 +29,7 @@ export const PERSISTENT_SUITES = {
     title: `pipelined: wrk with bench/pipeline.lua, ${CONFIG.persistent.depth} requests per write (TechEmpower plaintext), connections kept for the run`,
     label: 'pipelined',
     targets: { cpuVsC: 3, syscallsPerReq: 0.3 },
+    uringTargets: { syscallsPerReq: 0.05 },
     argv: (port, c, durationS) => wrkPipelineArgv(port, c, durationS, PIPELINE_LUA, CONFIG.persistent.depth),
   },
 };

@@ -192,6 +192,31 @@ export function persistentReport(suite, results) {
       );
     }
   }
+  const u = suite.uringTargets;
+  const uring = results.find((x) => x.name === 'etlt-uring' && !x.skipped);
+  const et = results.find((x) => x.name === 'etlt-et' && !x.skipped);
+  if (u && uring) {
+    out.push(
+      `io_uring targets (information only): at most ${u.syscallsPerReq} syscalls per request` +
+        (u.cpuVsEtAt500 ? `; CPU per request at c=500 at most ${u.cpuVsEtAt500}x etlt-et's in this run` : ''),
+    );
+    const verdict = (x, limit) => (x === null || x === undefined ? 'no figure' : x <= limit ? 'meets' : 'misses');
+    for (const r of uring.summary) {
+      const t = straceOf(uring, r.concurrency);
+      const sys = t && !t.error ? t.totalPerReq : null;
+      const enters = t && !t.error ? (t.byKind?.find((k) => k.name === 'io_uring_enter')?.perReq ?? 0) : null;
+      const etRow = et?.summary.find((x) => x.concurrency === r.concurrency);
+      const vsEt = etRow?.cpuUsPerReq && r.cpuUsPerReq ? r.cpuUsPerReq / etRow.cpuUsPerReq : null;
+      const cpuPart =
+        u.cpuVsEtAt500 && r.concurrency === 500
+          ? `  CPU ${fmt.ratio(vsEt)} etlt-et ${verdict(vsEt, u.cpuVsEtAt500)}`
+          : `  CPU ${fmt.ratio(vsEt)} etlt-et`;
+      out.push(
+        `  etlt-uring       c=${String(r.concurrency).padEnd(4)} syscalls/req ${fmt.n(sys, 3).padStart(6)} ${verdict(sys, u.syscallsPerReq)}` +
+          ` (io_uring_enter/req ${fmt.n(enters, 3)})${cpuPart}`,
+      );
+    }
+  }
   return out.join('\n');
 }
 

@@ -128,6 +128,13 @@ export const CLOSE_SERVERS = [
     prepare: () => built(ETLT_MAIN),
     command: (port) => etltServe(mode, port, ['--defer-accept', defer]),
   })),
+  // io_uring's completion engine (mode completion), TCP_DEFER_ACCEPT on as etlt's default.
+  {
+    name: 'etlt-uring',
+    label: 'etlt --backend io_uring',
+    prepare: () => built(ETLT_MAIN),
+    command: (port) => etltServe('completion', port, ['--backend', 'io_uring']),
+  },
   // Two worker processes per balance kind. Pinned with the rest of the server to one CPU,
   // as on this 2-core machine the load generator has the other: req/s cannot show scaling
   // here, the CPU per request over both workers (and their epoll_wait calls) can.
@@ -162,6 +169,19 @@ export const KEEPALIVE_SERVERS = [
     prepare: () => built(ETLT_MAIN),
     command: (port) => etltServe(mode, port, [], ['--max-requests', '100000', '--keepalive-timeout', '30']),
   })),
+  {
+    name: 'etlt-uring',
+    label: 'etlt serve --backend io_uring, keep-alive',
+    keepAlive: true,
+    prepare: () => built(ETLT_MAIN),
+    command: (port) =>
+      etltServe(
+        'completion',
+        port,
+        ['--backend', 'io_uring'],
+        ['--max-requests', '100000', '--keepalive-timeout', '30'],
+      ),
+  },
   ...['et', 'lt'].map((mode) => ({
     name: `etlt-handler-${mode}`,
     label: `etlt HttpServer with a request handler, --mode ${mode}`,

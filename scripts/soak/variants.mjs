@@ -158,6 +158,12 @@ export const VARIANTS = [
     traffic: fixedTraffic,
   },
   {
+    name: 'io_uring',
+    needs: ['--sqpoll'],
+    args: (dir) => ['--backend', 'io_uring', '--body', path.join(dir, 'body.txt')],
+    traffic: fixedTraffic,
+  },
+  {
     name: 'root',
     needs: ['--root'],
     args: (dir) => ['--mode', 'et', '--root', path.join(dir, 'tree')],

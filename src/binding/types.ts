@@ -144,5 +144,18 @@ export interface NativeBinding {
    */
   readonly gpio_v2_get_line: (chipfd: number, offsets: Uint32Array, consumer: string, flags: number) => number;
   readonly fd_adopt: (fd: number) => void;
+  /** io_uring_setup(2): `params` is a struct io_uring_params (120 bytes) the kernel reads and fills; the ring's fd or -errno. */
+  readonly io_uring_setup: (entries: number, params: Uint8Array) => number;
+  /** io_uring_enter(2) with no signal mask: SQEs consumed (or completions waited for) or -errno. */
+  readonly io_uring_enter: (fd: number, toSubmit: number, minComplete: number, flags: number) => number;
+  /** io_uring_register(2): `arg` holds what the opcode reads (an int, a struct io_uring_buf_reg), or null. */
+  readonly io_uring_register: (fd: number, opcode: number, arg: ArrayBufferView | null, nrArgs: number) => number;
+  /**
+   * mmap(2) as an ArrayBuffer over the mapping (unmapped when the ArrayBuffer is collected),
+   * or -errno: a ring's mappings, or page-aligned anonymous memory.
+   */
+  readonly mmap: (length: number, prot: number, flags: number, fd: number, offset: number) => ArrayBuffer | number;
+  /** The address of `view`'s first byte, for an SQE or a buffer ring entry; the caller keeps `view` alive. */
+  readonly address_of: (view: ArrayBufferView) => number;
   readonly constants: NativeConstants;
 }

@@ -4,6 +4,7 @@
  */
 import { LAB_BALANCE, labBalance } from './lab-balance.js';
 import { LAB_SCALING, labScaling } from './lab-scaling.js';
+import { LAB_URING, labUring } from './lab-uring.js';
 import { LAB, lab, labArgs } from './lab.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
 import type { Printer } from './printer.js';
@@ -33,6 +34,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
   { name: 'balance', spec: LAB_BALANCE, run: (c) => labBalance(c.values, c.err, c.signal, c.state) },
   { name: 'scaling', spec: LAB_SCALING, run: (c) => labScaling(c.values, c.err, c.signal, c.state) },
+  { name: 'uring', spec: LAB_URING, run: (c) => labUring(c.values, c.err, c.signal, c.state) },
 ];
 
 /** The experiment `argv` (after `lab`) names, and the arguments left for its options. */

@@ -4,7 +4,7 @@
  */
 import { closeSync } from 'node:fs';
 import { EtltOutputError, EtltUsageError } from '../errors.js';
-import { BACKENDS } from '../http/trigger/catalog.js';
+import { READINESS_BACKENDS as BACKENDS } from '../http/trigger/catalog.js';
 import type { Backend } from '../http/trigger/catalog.js';
 import { renderScalingHtml } from '../lab/report/scaling.js';
 import { runScaling } from '../lab/scaling.js';

@@ -6,7 +6,10 @@
 import { closeSync } from 'node:fs';
 import { whyUnreliable } from '../lab/plausible.js';
 import { EtltOutputError } from '../errors.js';
-import { MODES } from '../http/trigger/catalog.js';
+import { STRATEGY_CATALOG } from '../http/trigger/catalog.js';
+
+/** The trigger lab's strategies: the readiness ones, on epoll (io_uring has `etlt lab uring`). */
+const MODES = STRATEGY_CATALOG.filter((s) => s.backends.includes('epoll')).map((s) => s.name);
 import type { Mode } from '../http/trigger/catalog.js';
 import { renderHtml } from '../lab/report/index.js';
 import { WORKLOAD_NAMES, runLab } from '../lab/runner.js';
@@ -30,8 +33,8 @@ export const LAB: CommandSpec = {
     { name: 'out', value: 'FILE.html', help: 'write a self-contained HTML report with charts and timelines' },
   ],
   notes: [
-    'Experiments: etlt lab [trigger|balance|scaling] [options]; trigger (this one) is the default;',
-    "'etlt lab balance --help' and 'etlt lab scaling --help' tell the others.",
+    'Experiments: etlt lab [trigger|balance|scaling|uring] [options]; trigger (this one) is the default;',
+    "'etlt lab balance --help', 'etlt lab scaling --help' and 'etlt lab uring --help' tell the others.",
     'Signals: SIGINT/SIGTERM stop the run, its processes and its files; SIGUSR1 prints the progress.',
   ],
 };

@@ -37,8 +37,15 @@ export function formatStats(s: HttpServerStats): string {
     waits,
     `etlt: accept=${s.accept} (EAGAIN ${s.acceptAgain}) recv=${s.recv} (EAGAIN ${s.recvAgain}) send=${s.send} (EAGAIN ${s.sendAgain}) ` +
       `bytes in=${s.bytesIn} out=${s.bytesOut}`,
+    ...(s.backend === 'io_uring'
+      ? [
+          `etlt: io_uring_enter=${s.ringEnters} completions=${s.completions} (ring operations: accept ${s.ringAccept} ` +
+            `recv ${s.ringRecv} send ${s.ringSend} close ${s.ringClose}, no syscall of their own)`,
+        ]
+      : []),
     `etlt: per request: syscalls=${per(total)} ${perWait}` +
-      (names.interest !== undefined ? ` ${names.interest}=${per(sys.epoll_ctl!)}` : ''),
+      (names.interest !== undefined ? ` ${names.interest}=${per(sys.epoll_ctl!)}` : '') +
+      (s.backend === 'io_uring' ? ` io_uring_enter=${per(sys.io_uring_enter!)}` : ''),
   ].join('\n');
 }
 
@@ -61,7 +68,8 @@ export function startLine(
         : '';
   const what = root === undefined ? '' : ` the files of ${root}`;
   const on = backend === 'epoll' ? '' : `, backend ${backend}`;
-  return `etlt: serving${what} on ${url} (${facts.trigger}-triggered, mode ${mode}${on}${workers}${warning})`;
+  const trigger = facts.trigger === 'completion' ? 'completion-based' : `${facts.trigger}-triggered`;
+  return `etlt: serving${what} on ${url} (${trigger}, mode ${mode}${on}${workers}${warning})`;
 }
 
 /** Each worker's counters on a line, then the totals in `serve`'s own format. */

@@ -19,7 +19,8 @@
  * queued responses are complete and still delivered) once the queue stands still.
  */
 import { ActivityList } from './activity.js';
-import type { Connection } from './connection.js';
+import type { ActivityLinks } from './activity.js';
+import type { Connection as DefaultConnection } from './connection.js';
 
 /** Looks at a sending connection's queue this many times per send timeout. */
 const LOOKS_PER_SEND_TIMEOUT = 8;
@@ -40,7 +41,22 @@ const NODE_CLOCK: SweepClock = {
   },
 };
 
-export class IdleSweep {
+/** What the sweep needs of a connection (the readiness engine's and the completion engine's). */
+export interface Swept<C> extends ActivityLinks<C> {
+  /** When it last made progress (performance.now()). */
+  lastActive: number;
+  /** Unsent output bytes: with some, the send timeout applies. */
+  readonly outBytes: number;
+  /** The send queue at the last look (-1: not looked at), and when the output last moved. */
+  kernelQueued: number;
+  outputMovedAt: number;
+  /** Bytes sent but not yet acknowledged by the peer (SIOCOUTQ), or 0 when unknown. */
+  unacknowledged(): number;
+  /** Its idle time ran out: it closes itself (and leaves its list). */
+  timeOut(): void;
+}
+
+export class IdleSweep<Connection extends Swept<Connection> = DefaultConnection> {
   readonly #active = new ActivityList<Connection>();
   readonly #keptAlive = new ActivityList<Connection>();
   readonly #waiting = new ActivityList<Connection>();

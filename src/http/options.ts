@@ -6,6 +6,7 @@
  */
 import type { OptionTable } from '../option-table.js';
 import { resolveOptions } from '../option-table.js';
+import type { RingTaskRun } from '../reactor/uring.js';
 import type { RequestHandler } from './handler.js';
 import type { Backend, Mode } from './trigger/catalog.js';
 import { BACKENDS, MODES, defaultMode } from './trigger/catalog.js';
@@ -21,6 +22,17 @@ export interface HttpServerOptions {
    * the connections that get them (counted in `overFdLimit`).
    */
   backend?: Backend;
+  /**
+   * io_uring only: a kernel thread polls the submission queue (IORING_SETUP_SQPOLL) and
+   * sleeps after this many ms without work; default none (0): every turn's submit is one
+   * io_uring_enter. The thread's CPU is the process's.
+   */
+  sqpollIdleMs?: number;
+  /**
+   * io_uring only: 'default', 'coop' (IORING_SETUP_COOP_TASKRUN) or 'defer'
+   * (DEFER_TASKRUN with SINGLE_ISSUER: completions run only when the loop enters the kernel).
+   */
+  taskRun?: RingTaskRun;
   /** Address to bind; default '0.0.0.0' (the seed's). Numeric IPv4/IPv6 or 'localhost'. */
   host?: string;
   /** Port; default 8080 (the seed's); 0 picks a free one. */
@@ -134,9 +146,22 @@ export const HTTP_SERVER_OPTIONS: OptionTable<HttpServerOptions> = {
     kind: 'choice',
     choices: MODES,
     default: (o: { backend: Backend }) => defaultMode(o.backend),
-    defaultText: "'et' on epoll, 'lt' on poll and select",
-    doc: "trigger strategy: 'et' (edge-triggered) or 'lt' (level-triggered); the lab's strategies are accepted too",
+    defaultText: "'et' on epoll, 'lt' on poll and select, 'completion' on io_uring",
+    doc: "trigger strategy: 'et' (edge-triggered) or 'lt' (level-triggered); the lab's strategies are accepted too; io_uring's only mode is 'completion'",
     cli: { flag: 'mode', value: 'MODE' },
+  },
+  sqpollIdleMs: {
+    kind: 'integer',
+    min: 0,
+    max: 60_000,
+    doc: 'io_uring: a kernel thread polls the submission queue, asleep after this many ms idle (IORING_SETUP_SQPOLL; 0: none)',
+    cli: { flag: 'sqpoll', value: 'MS' },
+  },
+  taskRun: {
+    kind: 'choice',
+    choices: ['default', 'coop', 'defer'] as const,
+    doc: 'io_uring: default, coop (COOP_TASKRUN) or defer (DEFER_TASKRUN with SINGLE_ISSUER: completions run when the loop enters the kernel)',
+    cli: { flag: 'task-run', value: 'HOW' },
   },
   host: {
     kind: 'string',
@@ -315,6 +340,8 @@ export interface ResolvedServerOptions {
   holdMs: number;
   traceConnections: number;
   onRequest: HttpServerOptions['onRequest'];
+  sqpollIdleMs: number | undefined;
+  taskRun: RingTaskRun | undefined;
   fd: number | undefined;
   path: string | undefined;
   socketMode: number | undefined;

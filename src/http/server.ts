@@ -28,6 +28,8 @@ import { resolveServerOptions } from './options.js';
 import type { Backend, Mode, Trigger } from './trigger/catalog.js';
 import { unsupportedBackend } from './trigger/catalog.js';
 import { strategyFor } from './trigger/index.js';
+import type { ReadinessMode } from './trigger/index.js';
+import { UringEngine } from './uring/engine.js';
 import type { HttpServerEvents } from './server-events.js';
 
 export type { HttpServerOptions } from './options.js';
@@ -59,7 +61,7 @@ export const DEFAULT_CLOSE_DEADLINE_MS = 5000;
  * that failed.
  */
 export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncDisposable {
-  readonly #engine: ServerEngine;
+  readonly #engine: ServerEngine | UringEngine;
   readonly #host: string;
   readonly #port: number;
   readonly #backlog: number;
@@ -94,9 +96,14 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
     // The raw options: a path excludes host and port, which the table fills with defaults.
     this.#path = o.path === undefined ? undefined : unixPath(options as ListenerOptions);
     this.#socketMode = o.socketMode === undefined ? undefined : socketMode(options as ListenerOptions);
-    this.#engine = new ServerEngine({
-      strategy: strategyFor(o.mode),
-      backend: o.backend,
+    if (o.backend !== 'io_uring' && (o.sqpollIdleMs !== undefined || o.taskRun !== undefined))
+      throw rangeError(
+        o.sqpollIdleMs !== undefined ? 'sqpollIdleMs' : 'taskRun',
+        'used with backend io_uring',
+        o.backend,
+        'option',
+      );
+    const config = {
       body: o.body,
       handler: o.handler,
       statics: staticFiles(o),
@@ -107,14 +114,25 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
       idleTimeoutMs: o.idleTimeoutMs,
       keepAliveTimeoutMs: o.keepAliveTimeoutMs,
       sendTimeoutMs: o.sendTimeoutMs,
-      eagerRead: o.eagerRead,
       traceConnections: o.traceConnections,
       onRequest: o.onRequest,
-      onError: (err) => this.emit('error', err),
-      onHandlerError: (err) => {
+      onError: (err: Error) => this.emit('error', err),
+      onHandlerError: (err: unknown) => {
         if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err);
       },
-    });
+    };
+    this.#engine =
+      o.backend === 'io_uring'
+        ? new UringEngine({
+            ...config,
+            ring: { sqpollIdleMs: o.sqpollIdleMs ?? 0, taskRun: o.taskRun ?? 'default' },
+          })
+        : new ServerEngine({
+            ...config,
+            strategy: strategyFor(o.mode as ReadinessMode),
+            backend: o.backend,
+            eagerRead: o.eagerRead,
+          });
   }
 
   /** The directory served (`root`), or undefined. */
@@ -159,7 +177,15 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
     // An optimisation only: a kernel that refuses it leaves an ordinary listener.
     const deferred = this.#deferAccept && enableDeferredAccept(sock.fileno());
     const shared = this.#fd === undefined ? undefined : { exclusive: this.#exclusive };
-    const r = this.#engine.start(sock.fileno(), deferred, this.#holdMs, shared);
+    let r: number;
+    try {
+      r = this.#engine.start(sock.fileno(), deferred, this.#holdMs, shared);
+    } catch (err) {
+      // io_uring refused (the error names why): nothing stays open.
+      sock.close();
+      this.#engine.statics?.close();
+      throw err;
+    }
     if (r < 0) {
       sock.close();
       this.#removeSocketFile();

@@ -117,7 +117,7 @@ export class ChildSet {
     const port = await new Promise<number>((resolve, reject) => {
       const t = setTimeout(() => reject(new EtltLabError(`server did not start: ${stderr}`)), START_TIMEOUT_MS);
       lines.on('line', (line) => {
-        const m = /serving on http:\/\/[^ ]*:(\d+)\//.exec(line);
+        const m = /serving (?:the files of .+ )?on http:\/\/[^ ]*:(\d+)\//.exec(line);
         if (m) {
           clearTimeout(t);
           resolve(Number(m[1]));

@@ -5,7 +5,7 @@
 
 /** One (backend, idle count) of the experiment. Figures are null in a row that could not run. */
 export interface ScalingRow {
-  backend: 'epoll' | 'poll' | 'select';
+  backend: 'epoll' | 'poll' | 'select' | 'io_uring';
   /** The trigger strategy: level-triggered on every backend, for a like-for-like comparison. */
   mode: 'lt';
   /** Idle kept-alive connections held open (each made one request first). */

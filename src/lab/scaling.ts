@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, release } from 'node:os';
 import { join } from 'node:path';
 import { FD_SETSIZE } from '../constants.js';
-import { BACKENDS } from '../http/trigger/catalog.js';
+import { READINESS_BACKENDS as BACKENDS } from '../http/trigger/catalog.js';
 import type { Backend } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import type { AllCounters } from '../trace/counters.js';

@@ -40,6 +40,18 @@ export interface ReactorCounters {
    * in its place). Always 0 on epoll, whose idle waits are libuv's.
    */
   turnWaits: number;
+  /** io_uring_enter calls (the completion engine's submits; 0 on the readiness backends). */
+  ringEnters: number;
+  /** Completions reaped from an io_uring's CQ (0 on the readiness backends). */
+  completions: number;
+  /**
+   * Of the server's accept, recv, send and close counts: those done as io_uring operations,
+   * which cost no syscall of their own (the submit's io_uring_enter is counted in ringEnters).
+   */
+  ringAccept: number;
+  ringRecv: number;
+  ringSend: number;
+  ringClose: number;
 }
 
 /** What a server counts: the socket side, and the requests. */
@@ -114,6 +126,8 @@ export const BACKEND_SYSCALLS: Readonly<Record<string, { wait: string; interest:
   epoll: { wait: 'epoll_wait', interest: 'epoll_ctl' },
   poll: { wait: 'poll', interest: undefined },
   select: { wait: 'select', interest: undefined },
+  // io_uring's ring is watched by libuv's own epoll set: its waits are libuv's epoll_wait.
+  io_uring: { wait: 'epoll_wait', interest: 'epoll_ctl' },
 };
 
 /** The syscalls of `backend`, a name this module does not know taken as its own wait. */
@@ -138,6 +152,12 @@ export function newReactorCounters(): ReactorCounters {
     interestMods: 0,
     interestDels: 0,
     turnWaits: 0,
+    ringEnters: 0,
+    completions: 0,
+    ringAccept: 0,
+    ringRecv: 0,
+    ringSend: 0,
+    ringClose: 0,
   };
 }
 
@@ -190,11 +210,13 @@ export function syscallsByKind(c: AllCounters, backend = 'epoll'): Record<string
     // On poll and select, a wait on one of Node's turns (turnWaits) is a poll(2) or select(2).
     epoll_wait: c.wakeups + c.readyTurns + c.waits + c.turnWaits,
     epoll_ctl: backendSyscalls(backend).interest === undefined ? 0 : c.interestAdds + c.interestMods + c.interestDels,
-    accept4: c.accept,
-    recvfrom: c.recv,
-    sendto: c.send,
+    // io_uring's operations are no syscalls of their own: the submits' io_uring_enter are.
+    accept4: c.accept - (c.ringAccept ?? 0),
+    recvfrom: c.recv - (c.ringRecv ?? 0),
+    sendto: c.send - (c.ringSend ?? 0),
     shutdown: c.shutdown,
-    close: c.close,
+    close: c.close - (c.ringClose ?? 0),
+    io_uring_enter: c.ringEnters ?? 0,
   };
 }
 

@@ -57,9 +57,9 @@ describe('backend option', () => {
     });
   });
 
-  test('every edge-triggered mode refuses poll and select, saying why; the catalog is the source', () => {
+  test('every edge-triggered mode refuses poll and select, every readiness mode io_uring, saying why; the catalog is the source', () => {
     for (const facts of STRATEGY_CATALOG) {
-      for (const backend of ['epoll', 'poll', 'select']) {
+      for (const backend of ['epoll', 'poll', 'select', 'io_uring']) {
         const make = () => new HttpServer({ mode: facts.name, backend, host: HOST, port: 0 });
         if (facts.backends.includes(backend)) {
           assert.equal(make().backend, backend);
@@ -68,7 +68,11 @@ describe('backend option', () => {
         assert.throws(make, (err) => {
           assert.equal(err.code, 'ERR_OUT_OF_RANGE');
           assert.match(err.message, new RegExp(`mode '${facts.name}' cannot run on the ${backend} backend`));
-          if (facts.trigger === 'edge') assert.match(err.message, /edge triggering \(EPOLLET\) exists only in epoll/);
+          if (backend === 'io_uring') assert.match(err.message, /neither edge- nor level-triggered/);
+          else if (facts.trigger === 'edge')
+            assert.match(err.message, /edge triggering \(EPOLLET\) exists only in epoll/);
+          else if (facts.trigger === 'completion')
+            assert.match(err.message, /reports readiness, not completed operations/);
           return true;
         });
       }
@@ -77,7 +81,9 @@ describe('backend option', () => {
     assert.deepEqual(FACTS.et.backends, ['epoll']);
     // The test matrix holds every backend the traffic modes support, and nothing else.
     for (const v of VARIANTS) assert.ok(FACTS[v.mode].backends.includes(v.backend), `${v.label}`);
-    assert.deepEqual([...new Set(VARIANTS.map((v) => v.backend))], ['epoll', 'poll', 'select']);
+    assert.deepEqual([...new Set(VARIANTS.map((v) => v.backend))], ['epoll', 'poll', 'select', 'io_uring']);
+    // Without a mode, io_uring runs its completion engine.
+    assert.equal(new HttpServer({ backend: 'io_uring', host: HOST, port: 0 }).mode, 'completion');
   });
 });
 

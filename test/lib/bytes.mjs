@@ -14,7 +14,7 @@ export const MODES = ['et', 'lt'];
 /**
  * Every integration test runs once per variant: each trigger mode on epoll, and the
  * level-triggered mode on the poll(2) and select(2) backends (edge triggering exists only
- * in epoll). `label` names the variant in test titles; pass `mode` and `backend` to the
+ * in epoll), and io_uring's completion engine. `label` names the variant in test titles; pass `mode` and `backend` to the
  * server. A new server test loops over this list and gets every backend.
  */
 export const VARIANTS = [
@@ -22,6 +22,7 @@ export const VARIANTS = [
   { mode: 'lt', backend: 'epoll', label: 'mode lt' },
   { mode: 'lt', backend: 'poll', label: 'mode lt, backend poll' },
   { mode: 'lt', backend: 'select', label: 'mode lt, backend select' },
+  { mode: 'completion', backend: 'io_uring', label: 'backend io_uring' },
 ];
 /** Tests listen on loopback only. */
 export const HOST = '127.0.0.1';

@@ -76,7 +76,7 @@ export async function startCli(scope, mode, args = [], { port, readStdout = true
     const m = await waitFor(
       () => {
         if (cli.exited) throw new Error(`etlt serve exited early (${cli.exitCode ?? cli.signal}): ${cli.stderr}`);
-        return /^etlt: serving (?:the files of .+ )?on http:\/\/127\.0\.0\.1:(\d+)\/ \((edge|level)-triggered, mode (et|lt)(, backend (poll|select))?\)$/m.exec(
+        return /^etlt: serving (?:the files of .+ )?on http:\/\/127\.0\.0\.1:(\d+)\/ \((edge-triggered|level-triggered|completion-based), mode (et|lt|completion)(, backend (poll|select|io_uring))?\)$/m.exec(
           cli.stdout,
         );
       },

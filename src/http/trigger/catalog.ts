@@ -5,29 +5,33 @@
  */
 
 /** How a strategy's registrations are triggered. */
-export type Trigger = 'edge' | 'level';
+export type Trigger = 'edge' | 'level' | 'completion';
 
 /**
  * `mode`: what `etlt serve` is for; `seed`: the seed's own loops, flaws included (for the
- * lab, not for traffic); `pitfall`: deliberately wrong, to show a failure live.
+ * lab, not for traffic); `pitfall`: deliberately wrong, to show a failure live;
+ * `completion`: io_uring, which reports operations done, not readiness (neither ET nor LT).
  */
-export type StrategyFamily = 'mode' | 'seed' | 'pitfall';
+export type StrategyFamily = 'mode' | 'seed' | 'pitfall' | 'completion';
 
 /**
  * Every backend, as `--backend` and the `backend` option take it; epoll first, the default.
  * The one list of names (the reactor's `BackendName` is checked against it by the engine).
  */
-export const BACKENDS = ['epoll', 'poll', 'select'] as const;
+export const BACKENDS = ['epoll', 'poll', 'select', 'io_uring'] as const;
 
-/** A polling mechanism a strategy may run on. */
+/** A polling mechanism a strategy may run on; epoll first, the default. */
 export type Backend = (typeof BACKENDS)[number];
 
-/** Level-triggered strategies run anywhere; edge triggering exists only in epoll(7). */
-const EVERY_BACKEND: readonly Backend[] = BACKENDS;
+/** The readiness backends: level-triggered strategies run on any of them. */
+export const READINESS_BACKENDS: readonly Backend[] = ['epoll', 'poll', 'select'];
+
+/** Level-triggered strategies run on every readiness backend; edge triggering exists only in epoll(7). */
+const EVERY_BACKEND: readonly Backend[] = READINESS_BACKENDS;
 const EPOLL_ONLY: readonly Backend[] = ['epoll'];
 
 /** The name of every strategy, as `--mode` and the `mode` option take it. */
-export type Mode = 'et' | 'lt' | 'seed-lt' | 'seed-et' | 'et-no-drain' | 'lt-always-out';
+export type Mode = 'et' | 'lt' | 'seed-lt' | 'seed-et' | 'et-no-drain' | 'lt-always-out' | 'completion';
 
 /** The facts of one strategy. */
 export interface StrategyFacts {
@@ -108,6 +112,16 @@ export const STRATEGY_CATALOG: readonly StrategyFacts[] = [
     backends: EVERY_BACKEND,
     color: '#7b4fb5',
   },
+  {
+    name: 'completion',
+    trigger: 'completion',
+    family: 'completion',
+    description:
+      'etlt serve --backend io_uring: multishot accept, multishot recv into a provided buffer ring, sends batched per turn',
+    keepAlive: true,
+    backends: ['io_uring'],
+    color: '#2a9d5c',
+  },
 ];
 
 /** The facts of each strategy by name. */
@@ -124,6 +138,10 @@ export const MODES: readonly Mode[] = STRATEGY_CATALOG.map((s) => s.name);
 export function unsupportedBackend(mode: Mode, backend: Backend): string | undefined {
   const facts = FACTS[mode];
   if (facts.backends.includes(backend)) return undefined;
+  if (backend === 'io_uring')
+    return `mode '${mode}' cannot run on the io_uring backend: io_uring reports completed operations, not readiness, so it is neither edge- nor level-triggered (its mode is 'completion', the default with io_uring)`;
+  if (facts.trigger === 'completion')
+    return `mode '${mode}' cannot run on the ${backend} backend: ${backend} reports readiness, not completed operations; it runs on io_uring`;
   const why =
     facts.trigger === 'edge'
       ? `${backend}(2) is level-triggered only: edge triggering (EPOLLET) exists only in epoll(7)`
@@ -137,9 +155,11 @@ export function factsOf(name: string): StrategyFacts | undefined {
 }
 
 /**
- * The mode a backend gets when none is given: 'et' where edge triggering exists (epoll),
- * 'lt' elsewhere (poll and select report readiness, never its edges).
+ * The mode a backend gets when none is given: 'completion' on io_uring (its only one), 'et'
+ * where edge triggering exists (epoll), 'lt' elsewhere (poll and select report readiness,
+ * never its edges).
  */
 export function defaultMode(backend: Backend): Mode {
+  if (FACTS.completion.backends.includes(backend)) return 'completion';
   return FACTS.et.backends.includes(backend) ? 'et' : 'lt';
 }

@@ -6,7 +6,10 @@ import { level } from './level.js';
 import { edgeNoDrain, levelAlwaysOut } from './pitfalls.js';
 import { seedEdge, seedLevel } from './seed.js';
 
-const BY_NAME: Readonly<Record<Mode, TriggerStrategy>> = {
+/** The readiness strategies (io_uring's completions have an engine of their own, http/uring/). */
+export type ReadinessMode = Exclude<Mode, 'completion'>;
+
+const BY_NAME: Readonly<Record<ReadinessMode, TriggerStrategy>> = {
   'seed-lt': seedLevel,
   'seed-et': seedEdge,
   lt: level,
@@ -15,7 +18,7 @@ const BY_NAME: Readonly<Record<Mode, TriggerStrategy>> = {
   'lt-always-out': levelAlwaysOut,
 };
 
-/** The strategy for `mode` (checked by the option table before it gets here). */
-export function strategyFor(mode: Mode): TriggerStrategy {
+/** The strategy for `mode` (checked by the option table, and against the backend, before it gets here). */
+export function strategyFor(mode: ReadinessMode): TriggerStrategy {
   return BY_NAME[mode];
 }
