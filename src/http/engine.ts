@@ -32,6 +32,7 @@ import type { TriggerStrategy } from './contract.js';
 import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from './deferred-accept.js';
 import type { RequestHandler } from './handler.js';
 import { IdleSweep } from './idle-sweep.js';
+import { RequestHead } from './parser.js';
 import type { StaticFiles } from './static/files.js';
 import { listenerInterest } from './trigger/listener.js';
 import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from './responses.js';
@@ -70,6 +71,7 @@ export class ServerEngine implements ConnectionHost {
   readonly scratch: Buffer = Buffer.allocUnsafe(65536);
   readonly gather: Buffer = Buffer.allocUnsafe(65536);
   readonly clock = new DateClock();
+  readonly parsed = new RequestHead();
   readonly fixed: FixedResponses;
   readonly errors: ErrorResponses;
   readonly handler: RequestHandler | undefined;
@@ -296,7 +298,7 @@ export class ServerEngine implements ConnectionHost {
   #shedHeads(): void {
     for (const conn of this.#sweep.oldestActive()) {
       if (this.#heldBytes <= this.#inputBudget) return;
-      if ((conn.inbuf === null && conn.body === null) || conn.state !== ConnState.Reading) continue;
+      if ((conn.inbuf === null && conn.exchange.body === null) || conn.state !== ConnState.Reading) continue;
       this.counters.headsShed++;
       conn.close(CloseReason.Aborted);
     }

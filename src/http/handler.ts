@@ -4,9 +4,10 @@
  * answer checked and framed. Framing is the server's business: a handler's Content-Length,
  * Transfer-Encoding and Connection fields are replaced, never trusted.
  */
+import { TCHAR } from './head.js';
 import type { RequestHead } from './parser.js';
-import { REASONS } from './responses.js';
-import type { Segments } from './responses.js';
+import { BodyFraming, Persistence, responseHead, withBody } from './response-head.js';
+import type { Segments } from './response-head.js';
 
 /** A request as a handler sees it. */
 export interface HttpRequest {
@@ -26,11 +27,24 @@ export interface HttpRequest {
 export interface HttpResponse {
   /** 200 to 599; default 200. */
   status?: number;
-  /** Header fields; a value may be a list (sent as one line each). */
-  headers?: Readonly<Record<string, string | number | readonly (string | number)[]>>;
+  /**
+   * Header fields: a plain object, a `Headers`, a `Map`, or an iterable of [name, value]
+   * pairs; a value may be a list (sent as one line each, as Set-Cookie must be).
+   */
+  headers?: ResponseHeaders;
   /** The body: a string (sent as UTF-8) or bytes. */
   body?: string | Uint8Array | null;
 }
+
+/** The header fields a handler may answer with. */
+export type ResponseHeaders =
+  | Readonly<Record<string, HeaderValue>>
+  | Headers
+  | ReadonlyMap<string, HeaderValue>
+  | Iterable<readonly [string, string]>;
+
+/** One field's value: text, a number, or a list of them (one field line each). */
+export type HeaderValue = string | number | readonly (string | number)[];
 
 /** Answers a request, now or later: responses still leave in request order. */
 export type RequestHandler = (request: HttpRequest) => HttpResponse | Promise<HttpResponse>;
@@ -61,21 +75,31 @@ export function pendingRequest(buf: Buffer, head: RequestHead): PendingRequest {
   };
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /**
  * What a field value may hold: HTAB, visible ASCII, SP and obs-text. A CR or LF would split
  * the response (header injection); anything above U+00FF has no byte of its own.
  */
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+function valueIsSendable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false;
+  }
+  return true;
+}
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f || TCHAR[c] !== 1) return false;
+  }
+  return true;
+}
+
 /** Fields the server frames itself. */
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade']);
 
-/** How the response must end the exchange. */
-export const enum Persistence {
-  Close = 0,
-  KeepAlive10 = 1,
-  Persistent11 = 2,
-}
+export { Persistence } from './response-head.js';
 
 /** A handler's answer that cannot be sent. */
 export class BadResponse extends Error {}
@@ -87,10 +111,30 @@ function bodyBytes(body: unknown): Uint8Array {
   throw new BadResponse(`the response body must be a string or a Uint8Array, not ${typeof body}`);
 }
 
+/** The [name, value] pairs of a handler's `headers`, whatever the container; anything else is refused. */
+function entriesOf(headers: unknown): Iterable<readonly [unknown, unknown]> {
+  if (headers === undefined || headers === null) return [];
+  if (typeof headers !== 'object')
+    throw new BadResponse(`the response headers must be an object, a Headers or a Map, not ${typeof headers}`);
+  if (headers instanceof Map || (typeof Headers === 'function' && headers instanceof Headers))
+    return headers as Iterable<readonly [unknown, unknown]>;
+  if (Symbol.iterator in headers) return pairs(headers as Iterable<unknown>);
+  return Object.entries(headers);
+}
+
+function* pairs(list: Iterable<unknown>): Iterable<readonly [unknown, unknown]> {
+  for (const pair of list) {
+    if (!Array.isArray(pair) || pair.length !== 2)
+      throw new BadResponse('each entry of the response headers must be a [name, value] pair');
+    yield pair as [unknown, unknown];
+  }
+}
+
 /**
  * The bytes of a handler's response to a request of `http11`'s version, ending as
  * `persistence` says; `head`: a HEAD request (the fields of a GET, no content). Throws
- * BadResponse for a status, field name or value that cannot be sent.
+ * BadResponse for a status, field name or value that cannot be sent, and whatever the
+ * answer's own getters throw.
  */
 export function frameResponse(
   res: unknown,
@@ -110,11 +154,12 @@ export function frameResponse(
   // length of 0 (RFC 9110 sections 15.3.5, 15.3.6 and 15.4.5).
   const noLength = status === 204 || status === 304;
   const noContent = noLength || status === 205;
-  let text = `HTTP/1.${http11 ? 1 : 0} ${status} ${REASONS[status] ?? 'Unknown'}\r\n`;
+  let fields = '';
   let hasDate = false;
   let closes = persistence === Persistence.Close;
-  for (const [name, value] of Object.entries(r.headers ?? {})) {
-    if (!TOKEN.test(name)) throw new BadResponse(`header name ${JSON.stringify(name)} is not a token`);
+  for (const [name, value] of entriesOf(r.headers)) {
+    if (typeof name !== 'string' || !isToken(name))
+      throw new BadResponse(`header name ${JSON.stringify(String(name))} is not a token`);
     const lower = name.toLowerCase();
     if (lower === 'connection') {
       // The handler may end the conversation; it may not keep one alive the client ended.
@@ -123,18 +168,21 @@ export function frameResponse(
     }
     if (FRAMING.has(lower)) continue;
     if (lower === 'date') hasDate = true;
-    for (const v of valuesOf(name, value)) text += `${name}: ${v}\r\n`;
+    for (const v of valuesOf(name, value)) fields += `${name}: ${v}\r\n`;
   }
-  if (!hasDate) text += `Date: ${date}\r\n`;
-  if (!noLength) text += `Content-Length: ${noContent ? 0 : body.byteLength}\r\n`;
-  if (closes) text += 'Connection: close\r\n';
-  else if (persistence === Persistence.KeepAlive10) text += 'Connection: keep-alive\r\n';
-  text += '\r\n';
-  const first = Buffer.from(text, 'latin1');
-  if (head || noContent || body.byteLength === 0) return { first, body: null, closes };
-  return body.byteLength <= 16 * 1024
-    ? { first: Buffer.concat([first, body]), body: null, closes }
-    : { first, body, closes };
+  const framing = noLength ? BodyFraming.None : BodyFraming.Length;
+  const length = noContent ? 0 : body.byteLength;
+  const text = responseHead(
+    status,
+    http11,
+    hasDate ? null : date,
+    fields,
+    framing,
+    length,
+    closes ? Persistence.Close : persistence,
+  );
+  const segs = withBody(text, head || noContent ? null : body);
+  return { first: segs.first, body: segs.body, closes };
 }
 
 /** A header's values as text: strings and finite numbers, alone or in a list; anything else is refused. */
@@ -145,7 +193,7 @@ function valuesOf(name: string, value: unknown): string[] {
       throw new BadResponse(`header ${name} has a value that is not a string or a number`);
     }
     const s = String(v);
-    if (BAD_VALUE.test(s)) {
+    if (!valueIsSendable(s)) {
       throw new BadResponse(`header ${name} has a control character or a character above U+00FF in its value`);
     }
     return s;
