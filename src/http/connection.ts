@@ -17,7 +17,7 @@ import type { ActivityLinks } from './activity.js';
 import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
 import { Exchange, Phase, requestLineIsHttp11 } from './exchange.js';
-import { Buffers } from './buffers.js';
+import { Buffers, OUTPUT_HIGH_WATER } from './buffers.js';
 import { SENDFILE_MAX_CHUNK } from './file-output.js';
 import type { ExchangeConn, ExchangeHost } from './exchange.js';
 
@@ -229,8 +229,10 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   #settle(): void {
     if (this.state === ConnState.Closed || this.state === ConnState.Lingering) return;
     const x = this.exchange;
-    if (x.phase === Phase.Waiting) this.state = ConnState.Waiting;
-    else if (this.outBytes > 0) this.state = ConnState.Writing;
+    // A connection to close with nothing left to send (a stream that failed after its last
+    // bytes went out) goes through the write path too: finish() closes it.
+    if ((this.outBytes > 0 && x.phase !== Phase.Waiting) || x.phase === Phase.Closing) this.state = ConnState.Writing;
+    else if (x.phase === Phase.Waiting || x.phase === Phase.Streaming) this.state = ConnState.Waiting;
     else {
       this.state = ConnState.Reading;
       // Between requests without passing through finish(): a body that ended after its
@@ -283,6 +285,8 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
         // Progress on a response not yet out restarts its idle clock; once all is out,
         // finish() places the connection (kept alive, lingering or closed) itself.
         if (this.out0 !== null) this.engine.touch(this);
+        // A streamed body waits for room: there is some now.
+        if (this.outBytes <= OUTPUT_HIGH_WATER) this.exchange.stream?.drained();
         continue;
       } else if (n !== -EAGAIN) {
         if (n === -EINTR) continue;
@@ -323,6 +327,13 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.engine.counters.responses += this.unsent;
     this.unsent = 0;
     const x = this.exchange;
+    if (x.phase === Phase.Streaming) {
+      // Everything produced so far is out: wait for the stream's next chunk.
+      this.state = ConnState.Waiting;
+      this.engine.hold(this);
+      x.stream?.drained();
+      return Next.Wait;
+    }
     const draining = this.engine.draining && x.phase === Phase.Head && this.outBytes === 0;
     if (x.closeAfter || draining) {
       const unread = x.lingerNeeded || this.inbuf !== null || x.phase === Phase.Body || draining;

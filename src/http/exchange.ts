@@ -5,10 +5,13 @@
  * reads and writes; this decides what the bytes mean. One `Exchange` per connection, made
  * with it and reset per request (its shape stays fixed), holds the request in progress.
  */
+import { ResponseStream } from './answer-body.js';
+import type { StreamOutput } from './answer-body.js';
+import { OUTPUT_HIGH_WATER } from './buffers.js';
 import { ChunkError, ChunkedDecoder } from './chunked.js';
 import type { ChunkSink } from './chunked.js';
 import { frameResponse, pendingRequest } from './handler.js';
-import type { HttpRequest, HttpResponse, PendingRequest, RequestHandler } from './handler.js';
+import type { FramedResponse, HttpRequest, HttpResponse, PendingRequest, RequestHandler } from './handler.js';
 import { Expect, Framing, HeadState, Method, parseHead, requestLineLonger, scanHead } from './parser.js';
 import type { RequestHead } from './parser.js';
 import { Persistence } from './response-head.js';
@@ -53,10 +56,10 @@ export const enum Phase {
   Waiting = 2,
   /** A response that closes the connection was queued: later input is not read as requests. */
   Closing = 3,
+  /** The response's body is still being produced (a stream): later requests wait for it. */
+  Streaming = 4,
 }
 
-/** Unsent bytes past which a connection stops answering pipelined requests until they drain. */
-export const OUTPUT_LIMIT = 64 * 1024;
 /** Files queued past which it stops too: tiny files pipelined must not take an fd each by the thousand. */
 export const FILES_LIMIT = 16;
 
@@ -69,6 +72,8 @@ export interface ExchangeConn {
   queue(first: Uint8Array, body: Uint8Array | FileSegment | null): void;
   /** Queues an interim response (100 Continue): sent in order, not counted as a response. */
   interim(bytes: Uint8Array): void;
+  /** Queues more bytes of the response in progress (a streamed body). */
+  more(bytes: Uint8Array): void;
   /** A head's first bytes arrived: its idle clock starts now. */
   headStarted(): void;
   /** A body made progress. */
@@ -89,7 +94,7 @@ function fixedAnswers(method: Method): boolean {
 }
 
 /** The request in progress on one connection, and how its exchange ends. */
-export class Exchange {
+export class Exchange implements StreamOutput {
   readonly #conn: ExchangeConn;
   readonly #host: ExchangeHost;
   phase: Phase = Phase.Head;
@@ -115,6 +120,8 @@ export class Exchange {
   /** The body collected for a handler (one buffer, grown by doubling), and its length. */
   body: Buffer | null = null;
   bodyBytes = 0;
+  /** The response body being produced (phase Streaming), or null. */
+  stream: ResponseStream | null = null;
   /** Receives decoded chunked body bytes; made on the first chunked body kept. */
   #collect: ChunkSink | null = null;
 
@@ -135,8 +142,11 @@ export class Exchange {
     return this.phase === Phase.Head && this.headScanned === 0;
   }
 
-  /** The connection closed: drops what the request held (a body counts against the budget). */
+  /** The connection closed: drops what the request held (a body counts against the budget), stops a stream. */
   release(): void {
+    const stream = this.stream;
+    this.stream = null;
+    stream?.stop();
     this.pending = null;
     this.staticRequest = null;
     if (this.body !== null) this.#host.held(-this.body.length);
@@ -154,7 +164,7 @@ export class Exchange {
     host.clock.tick();
     let pos = start;
     for (;;) {
-      if (this.phase === Phase.Waiting) return pos;
+      if (this.phase === Phase.Waiting || this.phase === Phase.Streaming) return pos;
       // A body is read (or discarded) whatever the output: it costs no more than its limit.
       if (this.phase === Phase.Body) {
         pos = this.#readBody(buf, pos, end);
@@ -163,7 +173,7 @@ export class Exchange {
         continue;
       }
       if (this.phase === Phase.Closing) return end;
-      if (c.outBytes > OUTPUT_LIMIT || c.outFiles >= FILES_LIMIT) return pos;
+      if (c.outBytes > OUTPUT_HIGH_WATER || c.outFiles >= FILES_LIMIT) return pos;
       if (pos >= end) return pos;
       const from = pos + this.headScanned;
       // An offset past the head's end, or a HeadState (0 and below).
@@ -401,18 +411,55 @@ export class Exchange {
       this.persistence = Persistence.Close;
       this.endAfterThis();
     }
-    let segs: ReturnType<typeof frameResponse>;
+    let framed: FramedResponse;
     try {
-      segs = frameResponse(res, this.http11, this.persistence, this.isHead, this.#host.clock.now());
+      framed = frameResponse(res, this.http11, this.persistence, this.isHead, this.#host.clock.now());
     } catch (err) {
       // Whatever reading or framing the answer threw (a bad field, a getter of the
       // handler's that throws): a 500 for this request, never the process's end.
       this.#failed(err);
       return;
     }
-    this.#conn.queue(segs.first, segs.body);
+    this.#conn.queue(framed.first, framed.body);
     // The handler said Connection: close: what was pipelined behind is read and dropped.
-    if (segs.closes && !this.closeAfter) this.endAfterThis();
+    if (framed.closes && !this.closeAfter) this.endAfterThis();
+    if (framed.stream !== null) {
+      this.phase = Phase.Streaming;
+      this.stream = new ResponseStream(this, framed.stream, framed.chunked, framed.length);
+      this.stream.start();
+    }
+  }
+
+  // ---- StreamOutput: the streamed body's way out ----
+
+  get outBytes(): number {
+    return this.#conn.outBytes;
+  }
+
+  more(bytes: Uint8Array): void {
+    this.#conn.more(bytes);
+  }
+
+  flush(): void {
+    this.#conn.resume();
+  }
+
+  end(err: unknown): void {
+    if (this.stream === null) return;
+    this.stream = null;
+    if (err === undefined) {
+      this.phase = this.closeAfter ? Phase.Closing : Phase.Head;
+    } else {
+      // The head went out: no other answer can follow. The connection closes once what was
+      // queued is sent, the frame unfinished (no last chunk, fewer bytes than promised), so
+      // the client sees a truncated body, never a wrong one.
+      this.#host.counters.handlerErrors++;
+      this.#host.handlerFailed(err);
+      this.closeAfter = true;
+      this.lingerNeeded = false;
+      this.phase = Phase.Closing;
+    }
+    this.#conn.resume();
   }
 
   /** A handler that failed: 500, and the connection closes after it; the server goes on. */

@@ -4,10 +4,12 @@
  * answer checked and framed. Framing is the server's business: a handler's Content-Length,
  * Transfer-Encoding and Connection fields are replaced, never trusted.
  */
+import { discardStream, isFileBody, isStreamBody, openFileBody } from './answer-body.js';
+import type { FileBody, StreamBody } from './answer-body.js';
+import type { FileSegment } from './file-output.js';
 import { TCHAR } from './head.js';
 import type { RequestHead } from './parser.js';
 import { BodyFraming, Persistence, responseHead, withBody } from './response-head.js';
-import type { Segments } from './response-head.js';
 
 /** A request as a handler sees it. */
 export interface HttpRequest {
@@ -32,8 +34,14 @@ export interface HttpResponse {
    * pairs; a value may be a list (sent as one line each, as Set-Cookie must be).
    */
   headers?: ResponseHeaders;
-  /** The body: a string (sent as UTF-8) or bytes. */
-  body?: string | Uint8Array | null;
+  /**
+   * The body: a string (sent as UTF-8) or bytes; a stream (an AsyncIterable such as a Node
+   * Readable or an async generator, or a web ReadableStream) of bytes or strings, sent as it
+   * comes (chunked on HTTP/1.1 unless `headers` give a Content-Length, until the close on
+   * HTTP/1.0); or a file, `{ file: path | fd, start?, end? }` (end inclusive; an fd becomes
+   * the server's to close), sent with sendfile(2).
+   */
+  body?: string | Uint8Array | null | StreamBody | FileBody;
 }
 
 /** The header fields a handler may answer with. */
@@ -104,13 +112,6 @@ export { Persistence } from './response-head.js';
 /** A handler's answer that cannot be sent. */
 export class BadResponse extends Error {}
 
-function bodyBytes(body: unknown): Uint8Array {
-  if (body === undefined || body === null) return new Uint8Array(0);
-  if (typeof body === 'string') return Buffer.from(body);
-  if (body instanceof Uint8Array) return body;
-  throw new BadResponse(`the response body must be a string or a Uint8Array, not ${typeof body}`);
-}
-
 /** The [name, value] pairs of a handler's `headers`, whatever the container; anything else is refused. */
 function entriesOf(headers: unknown): Iterable<readonly [unknown, unknown]> {
   if (headers === undefined || headers === null) return [];
@@ -130,11 +131,27 @@ function* pairs(list: Iterable<unknown>): Iterable<readonly [unknown, unknown]> 
   }
 }
 
+/** A handler's answer, framed: its head (with a small body), the rest, and what is still to come. */
+export interface FramedResponse {
+  readonly first: Uint8Array;
+  /** Bytes or a file range after the head, or null. */
+  readonly body: Uint8Array | FileSegment | null;
+  /** The response ends the connection (the request or the handler said so, or its body ends with it). */
+  readonly closes: boolean;
+  /** A body stream still to be produced, or null. */
+  readonly stream: object | null;
+  /** The stream's chunks are framed as chunked. */
+  readonly chunked: boolean;
+  /** The Content-Length the head promised for the stream, or -1. */
+  readonly length: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
 /**
- * The bytes of a handler's response to a request of `http11`'s version, ending as
- * `persistence` says; `head`: a HEAD request (the fields of a GET, no content). Throws
- * BadResponse for a status, field name or value that cannot be sent, and whatever the
- * answer's own getters throw.
+ * A handler's response to a request of `http11`'s version, ending as `persistence` says;
+ * `head`: a HEAD request (the fields of a GET, no content). Throws BadResponse for a status,
+ * field name or value that cannot be sent, and whatever the answer's own getters throw.
  */
 export function frameResponse(
   res: unknown,
@@ -142,14 +159,24 @@ export function frameResponse(
   persistence: Persistence,
   head: boolean,
   date: string,
-): Segments & { readonly closes: boolean } {
+): FramedResponse {
   if (typeof res !== 'object' || res === null)
     throw new BadResponse(`the handler must return an object, not ${res === null ? 'null' : typeof res}`);
   const r = res as HttpResponse;
   const status = r.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 599)
     throw new BadResponse(`status ${String(status)} is not 200 to 599`);
-  const body = bodyBytes(r.body);
+  const raw: unknown = r.body;
+  let bytes: Uint8Array | null = null;
+  let file: FileBody | null = null;
+  let stream: object | null = null;
+  if (raw === undefined || raw === null) bytes = EMPTY;
+  else if (typeof raw === 'string') bytes = Buffer.from(raw);
+  else if (raw instanceof Uint8Array) bytes = raw;
+  else if (typeof raw === 'object' && isFileBody(raw)) file = raw;
+  else if (typeof raw === 'object' && isStreamBody(raw)) stream = raw;
+  else
+    throw new BadResponse(`the response body must be a string, a Uint8Array, a stream or { file }, not ${typeof raw}`);
   // No content, whatever the handler gave: 204 and 304 without a length either, 205 with a
   // length of 0 (RFC 9110 sections 15.3.5, 15.3.6 and 15.4.5).
   const noLength = status === 204 || status === 304;
@@ -157,6 +184,7 @@ export function frameResponse(
   let fields = '';
   let hasDate = false;
   let closes = persistence === Persistence.Close;
+  let declared = -1;
   for (const [name, value] of entriesOf(r.headers)) {
     if (typeof name !== 'string' || !isToken(name))
       throw new BadResponse(`header name ${JSON.stringify(String(name))} is not a token`);
@@ -166,12 +194,38 @@ export function frameResponse(
       closes ||= valuesOf(name, value).some((v) => /(^|,)\s*close\s*(,|$)/i.test(v));
       continue;
     }
+    // A stream's length is the handler's to promise; any other body's the server counts.
+    if (lower === 'content-length' && stream !== null) declared = lengthOf(valuesOf(name, value));
     if (FRAMING.has(lower)) continue;
     if (lower === 'date') hasDate = true;
     for (const v of valuesOf(name, value)) fields += `${name}: ${v}\r\n`;
   }
-  const framing = noLength ? BodyFraming.None : BodyFraming.Length;
-  const length = noContent ? 0 : body.byteLength;
+  let framing = noLength ? BodyFraming.None : BodyFraming.Length;
+  let length = 0;
+  let body: Uint8Array | FileSegment | null = null;
+  let chunked = false;
+  if (stream !== null) {
+    if (head || noContent) {
+      discardStream(stream);
+      stream = null;
+    }
+    if (noContent) length = 0;
+    else if (declared >= 0) length = declared;
+    else if (http11) framing = BodyFraming.Chunked;
+    else if (head) framing = BodyFraming.None;
+    else {
+      // HTTP/1.0 has no chunked coding: the body ends with the connection.
+      framing = BodyFraming.UntilClose;
+      closes = true;
+    }
+    chunked = framing === BodyFraming.Chunked && stream !== null;
+  } else if (file !== null) {
+    const opened = openFileBody(file, head || noContent);
+    length = noContent ? 0 : opened.length;
+    body = opened.segment;
+  } else {
+    length = noContent ? 0 : bytes!.byteLength;
+  }
   const text = responseHead(
     status,
     http11,
@@ -181,8 +235,20 @@ export function frameResponse(
     length,
     closes ? Persistence.Close : persistence,
   );
-  const segs = withBody(text, head || noContent ? null : body);
-  return { first: segs.first, body: segs.body, closes };
+  if (bytes !== null) {
+    const segs = withBody(text, head || noContent ? null : bytes);
+    return { first: segs.first, body: segs.body, closes, stream: null, chunked: false, length: -1 };
+  }
+  const first = Buffer.from(text, 'latin1');
+  return { first, body, closes, stream, chunked, length: stream !== null && declared >= 0 ? declared : -1 };
+}
+
+/** A stream's Content-Length as the handler gave it: one non-negative integer. */
+function lengthOf(values: string[]): number {
+  const n = values.length === 1 ? Number(values[0]) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0 || !/^\d+$/.test(values[0]!.trim()))
+    throw new BadResponse(`Content-Length ${JSON.stringify(values.join(', '))} is not a length`);
+  return n;
 }
 
 /** A header's values as text: strings and finite numbers, alone or in a list; anything else is refused. */
