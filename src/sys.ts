@@ -70,6 +70,8 @@ export const sys = {
   openat: native.openat,
   openat2: native.openat2,
   fstat: native.fstat,
+  getpeername: native.getpeername,
+  getsockname: native.getsockname,
   sendfile: native.sendfile,
   watch_start: native.watch_start,
   watch_stop: native.watch_stop,

@@ -12,6 +12,7 @@
 import { sys } from '../sys.js';
 import { EAGAIN, EINTR, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
 import { isHangup } from '../reactor/readiness.js';
+import type { RequestAbortCause } from '../errors.js';
 import type { ServerCounters } from '../trace/counters.js';
 import type { ActivityLinks } from './activity.js';
 import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contract.js';
@@ -54,6 +55,14 @@ export interface ConnectionHost extends Engine, ExchangeHost {
 const LINGER_MAX_MS = 5000;
 /** struct linger { l_onoff = 1, l_linger = 0 }: close(2) then resets instead of flushing. */
 const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
+
+/** What a request still unanswered was aborted by, for each way a connection ends. */
+const ABORT_CAUSES: Record<CloseReason, RequestAbortCause> = {
+  [CloseReason.Done]: 'shutdown',
+  [CloseReason.Aborted]: 'reset',
+  [CloseReason.TimedOut]: 'timeout',
+  [CloseReason.Shutdown]: 'shutdown',
+};
 
 /** A client connection: its fd, state, the bytes in flight and the request in progress. */
 export class Connection extends Buffers implements StrategyConnection, ExchangeConn, ActivityLinks<Connection> {
@@ -251,9 +260,9 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.engine.touch(this);
   }
 
-  setWaiting(waiting: boolean): void {
-    if (waiting) this.engine.hold(this);
-    else this.engine.touch(this);
+  setWaiting(_waiting: boolean): void {
+    // A handler has the idle timeout to answer, from its call and again from its answer.
+    this.engine.touch(this);
   }
 
   resume(): void {
@@ -383,6 +392,11 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   /** The idle timeout ran out: a head that was arriving too slowly gets 408 first (as nginx logs it). */
   timeOut(): void {
     const x = this.exchange;
+    if (this.state === ConnState.Waiting && x.phase === Phase.Waiting) {
+      // A handler that never answered: 503 in its place, then close (its signal aborts).
+      x.cutOff();
+      this.#sendOnce();
+    }
     if (this.state === ConnState.Reading && (this.inbuf !== null || x.headScanned > 0) && this.outBytes === 0) {
       const http11 = this.inbuf !== null ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd) : x.http11;
       // Through the output queue, so the bytes are counted; one try, as the connection closes now.
@@ -405,7 +419,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.state = ConnState.Closed;
     this.dropInput();
     this.dropOutput();
-    this.exchange.release();
+    this.exchange.release(ABORT_CAUSES[reason] ?? 'reset', this.peerClosed);
     this.engine.release(this, reason);
   }
 

@@ -10,8 +10,10 @@ import type { StreamOutput } from './answer-body.js';
 import { OUTPUT_HIGH_WATER } from './buffers.js';
 import { ChunkError, ChunkedDecoder } from './chunked.js';
 import type { ChunkSink } from './chunked.js';
-import { frameResponse, pendingRequest } from './handler.js';
-import type { FramedResponse, HttpRequest, HttpResponse, PendingRequest, RequestHandler } from './handler.js';
+import type { RequestAbortCause } from '../errors.js';
+import { frameResponse } from './handler.js';
+import type { FramedResponse, HttpResponse, RequestHandler } from './handler.js';
+import { ServerRequest } from './request.js';
 import { Expect, Framing, HeadState, Method, parseHead, requestLineLonger, scanHead } from './parser.js';
 import type { RequestHead } from './parser.js';
 import { Persistence } from './response-head.js';
@@ -41,7 +43,7 @@ export interface ExchangeHost {
   readonly keepAlive: boolean;
   /** Called with each request head's bytes (valid only during the call). */
   readonly onRequest: ((request: Buffer) => void) | undefined;
-  readonly counters: { requests: number; rejected: number; handlerErrors: number };
+  readonly counters: { requests: number; rejected: number; handlerErrors: number; handlerTimeouts: number };
   /** A handler failed (threw, rejected or answered something unsendable). */
   handlerFailed(err: unknown): void;
   /** `delta` bytes more (or fewer) of request input are held in memory (the server's budget). */
@@ -65,6 +67,7 @@ export const FILES_LIMIT = 16;
 
 /** What the exchange uses of its connection: the output queue and the clock hooks. */
 export interface ExchangeConn {
+  readonly fd: number;
   /** Unsent output bytes, and the files among them. */
   readonly outBytes: number;
   readonly outFiles: number;
@@ -114,7 +117,10 @@ export class Exchange implements StreamOutput {
   answered = false;
   bodyLeft = 0;
   chunks: ChunkedDecoder | null = null;
-  pending: PendingRequest | null = null;
+  /** The request for the handler, made at its head, until the handler gets it. */
+  pending: ServerRequest | null = null;
+  /** The request whose response is not all queued yet: its signal aborts if the connection ends first. */
+  #inFlight: ServerRequest | null = null;
   /** The request for a file, read at its head (static files only). */
   staticRequest: StaticRequest | null = null;
   /** The body collected for a handler (one buffer, grown by doubling), and its length. */
@@ -142,8 +148,15 @@ export class Exchange implements StreamOutput {
     return this.phase === Phase.Head && this.headScanned === 0;
   }
 
-  /** The connection closed: drops what the request held (a body counts against the budget), stops a stream. */
-  release(): void {
+  /**
+   * The connection closed (`why`: how, for a request still unanswered; a reset after the
+   * peer's FIN is its close): drops what the
+   * request held (a body counts against the budget), aborts its signal, stops a stream.
+   */
+  release(why: RequestAbortCause, peerClosed: boolean): void {
+    const inFlight = this.#inFlight;
+    this.#inFlight = null;
+    inFlight?.abort(why === 'reset' && peerClosed ? 'peer-closed' : why);
     const stream = this.stream;
     this.stream = null;
     stream?.stop();
@@ -249,7 +262,7 @@ export class Exchange implements StreamOutput {
     }
     const handled = host.handler !== undefined;
     this.status = head.method === Method.CONNECT || (!handled && !fixedAnswers(head.method)) ? 501 : 200;
-    this.pending = handled && this.status === 200 ? pendingRequest(buf, head) : null;
+    this.pending = handled && this.status === 200 ? new ServerRequest(this.#conn, buf, head, headStart, pos) : null;
     if (host.statics !== undefined && this.status === 200) this.staticRequest = readStaticRequest(buf, head);
     if (head.framing === Framing.None) {
       this.#answer();
@@ -353,8 +366,8 @@ export class Exchange implements StreamOutput {
       c.queue(r.first, r.body);
       return;
     }
-    const pending = this.pending;
-    if (pending === null) {
+    const request = this.pending;
+    if (request === null) {
       const segs = host.fixed.get(this.http11, this.persistence, this.isHead);
       c.queue(segs.first, segs.body);
       return;
@@ -364,10 +377,8 @@ export class Exchange implements StreamOutput {
     this.body = null;
     // The body is the handler's from now on, out of the server's budget.
     if (body !== null) host.held(-body.length);
-    const request: HttpRequest = {
-      ...pending,
-      body: body === null ? Buffer.alloc(0) : body.subarray(0, this.bodyBytes),
-    };
+    request.setBody(body === null ? null : body.subarray(0, this.bodyBytes));
+    this.#inFlight = request;
     let result: HttpResponse | Promise<HttpResponse>;
     let async: boolean;
     try {
@@ -396,7 +407,8 @@ export class Exchange implements StreamOutput {
 
   #settle(phase: Phase, res: HttpResponse | undefined, err: unknown): void {
     const c = this.#conn;
-    if (c.gone) return;
+    // Gone, or cut off at the idle timeout: the answer has nobody to go to.
+    if (c.gone || this.phase !== Phase.Waiting) return;
     this.phase = phase;
     c.setWaiting(false);
     if (err !== undefined) this.#failed(err);
@@ -423,7 +435,8 @@ export class Exchange implements StreamOutput {
     this.#conn.queue(framed.first, framed.body);
     // The handler said Connection: close: what was pipelined behind is read and dropped.
     if (framed.closes && !this.closeAfter) this.endAfterThis();
-    if (framed.stream !== null) {
+    if (framed.stream === null) this.#inFlight = null;
+    else {
       this.phase = Phase.Streaming;
       this.stream = new ResponseStream(this, framed.stream, framed.chunked, framed.length);
       this.stream.start();
@@ -447,6 +460,7 @@ export class Exchange implements StreamOutput {
   end(err: unknown): void {
     if (this.stream === null) return;
     this.stream = null;
+    this.#inFlight = null;
     if (err === undefined) {
       this.phase = this.closeAfter ? Phase.Closing : Phase.Head;
     } else {
@@ -462,8 +476,19 @@ export class Exchange implements StreamOutput {
     this.#conn.resume();
   }
 
+  /**
+   * The idle timeout ran out while the handler's answer was pending: a 503 in its place
+   * (nothing of it was sent), and the connection closes; a late answer is dropped.
+   */
+  cutOff(): void {
+    if (this.phase !== Phase.Waiting) return;
+    this.#host.counters.handlerTimeouts++;
+    this.#queueError(503);
+  }
+
   /** A handler that failed: 500, and the connection closes after it; the server goes on. */
   #failed(err: unknown): void {
+    this.#inFlight = null;
     this.#host.counters.handlerErrors++;
     this.#host.handlerFailed(err);
     this.#queueError(500);

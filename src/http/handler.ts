@@ -1,17 +1,16 @@
 /**
- * The request handler's side of the server: the request as strings (made only when there
- * is a handler: the fixed response path allocates nothing per request), and the handler's
- * answer checked and framed. Framing is the server's business: a handler's Content-Length,
- * Transfer-Encoding and Connection fields are replaced, never trusted.
+ * The request handler's side of the server: what a handler sees (the request, built
+ * lazily in request.ts) and answers, and that answer checked and framed. Framing is the
+ * server's business: a handler's Content-Length (but a stream's), Transfer-Encoding and
+ * Connection fields are replaced, never trusted.
  */
 import { discardStream, isFileBody, isStreamBody, openFileBody } from './answer-body.js';
 import type { FileBody, StreamBody } from './answer-body.js';
 import type { FileSegment } from './file-output.js';
 import { TCHAR } from './head.js';
-import type { RequestHead } from './parser.js';
 import { BodyFraming, Persistence, responseHead, withBody } from './response-head.js';
 
-/** A request as a handler sees it. */
+/** A request as a handler sees it: everything but `version` is made when first read. */
 export interface HttpRequest {
   /** The method, as sent: 'GET', 'POST', ... */
   readonly method: string;
@@ -19,10 +18,31 @@ export interface HttpRequest {
   readonly target: string;
   /** '1.0' or '1.1' (a later 1.x is answered as 1.1). */
   readonly version: '1.0' | '1.1';
-  /** Field values by lower-case name; repeated fields joined with ', ' (Cookie with '; '). */
+  /** Field values by lower-case name; repeated fields joined with ', ' (Cookie with '; '). Built on first read. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The body, decoded from Content-Length or chunked framing; empty when there is none. */
+  /** One field's value (repeats joined as in `headers`), looked up case-insensitively without building `headers`. */
+  header(name: string): string | undefined;
+  /** [name, value, name, value, ...] as sent, like node:http's. */
+  readonly rawHeaders: readonly string[];
+  /**
+   * The body, decoded from Content-Length or chunked framing; empty when there is none. With
+   * `requestBody: 'stream'` reading it throws a TypeError: use `stream()`.
+   */
   readonly body: Buffer;
+  /** The body as it arrives (with `requestBody: 'buffer'`, the whole body once). Callable once. */
+  stream(): AsyncIterable<Buffer>;
+  /**
+   * Aborts when the client resets, or closes before its request was complete, when the idle
+   * timeout cuts the request off, and at `close()`'s deadline, all before the response was
+   * sent; its reason is an EtltRequestAbortedError whose `why` says which. Made when first read.
+   */
+  readonly signal: AbortSignal;
+  /** The client's address and port (getpeername(2), on first read; '' and 0 once the connection is gone). */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** The address and port the client connected to (getsockname(2), on first read). */
+  readonly localAddress: string;
+  readonly localPort: number;
 }
 
 /** What a handler answers: every field has a default (200, no extra headers, no body). */
@@ -56,32 +76,6 @@ export type HeaderValue = string | number | readonly (string | number)[];
 
 /** Answers a request, now or later: responses still leave in request order. */
 export type RequestHandler = (request: HttpRequest) => HttpResponse | Promise<HttpResponse>;
-
-/** The parts of a request made at head time, before its body arrives. */
-export interface PendingRequest {
-  method: string;
-  target: string;
-  version: '1.0' | '1.1';
-  headers: Record<string, string>;
-}
-
-/** Strings from a parsed head in `buf` (valid only until the next read). */
-export function pendingRequest(buf: Buffer, head: RequestHead): PendingRequest {
-  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  const f = head.fields;
-  for (let i = 0; i < head.fieldCount; i++) {
-    const name = buf.toString('latin1', f[4 * i], f[4 * i + 1]).toLowerCase();
-    const value = buf.toString('latin1', f[4 * i + 2], f[4 * i + 3]);
-    const before = headers[name];
-    headers[name] = before === undefined ? value : `${before}${name === 'cookie' ? '; ' : ', '}${value}`;
-  }
-  return {
-    method: buf.toString('latin1', head.methodStart, head.methodEnd),
-    target: buf.toString('latin1', head.targetStart, head.targetEnd),
-    version: head.http11 ? '1.1' : '1.0',
-    headers,
-  };
-}
 
 /**
  * What a field value may hold: HTAB, visible ASCII, SP and obs-text. A CR or LF would split
