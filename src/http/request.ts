@@ -111,10 +111,18 @@ export class ServerRequest implements HttpRequest {
     if (this.#streamed) throw new TypeError('req.stream() can be called once per request');
     this.#streamed = true;
     if (this.#source !== null) return this.#source;
-    const body = this.#body;
-    return (async function* () {
-      if (body !== null && body.length > 0) yield body;
-    })();
+    const chunks = this.#body !== null && this.#body.length > 0 ? [this.#body] : [];
+    return {
+      [Symbol.asyncIterator]: () => {
+        let i = 0;
+        return {
+          next: () =>
+            Promise.resolve<IteratorResult<Buffer>>(
+              i < chunks.length ? { done: false, value: chunks[i++]! } : { done: true, value: undefined },
+            ),
+        };
+      },
+    };
   }
 
   get signal(): AbortSignal {
