@@ -191,6 +191,11 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   /** The peer sent its FIN: answer what is complete, then close (RFC 9112 section 9.6, half-close). */
   #eof(): ReadResult {
     this.peerClosed = true;
+    // A streamed body cut short: its handler's iterator throws, and nothing can follow.
+    if (this.exchange.bodyOpen && this.state !== ConnState.Lingering) {
+      this.close(CloseReason.Aborted);
+      return ReadResult.Closed;
+    }
     if (this.state === ConnState.Lingering) {
       this.close(CloseReason.Done);
       return ReadResult.Closed;
@@ -241,7 +246,9 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     // A connection to close with nothing left to send (a stream that failed after its last
     // bytes went out) goes through the write path too: finish() closes it.
     if ((this.outBytes > 0 && x.phase !== Phase.Waiting) || x.phase === Phase.Closing) this.state = ConnState.Writing;
-    else if (x.phase === Phase.Waiting || x.phase === Phase.Streaming) this.state = ConnState.Waiting;
+    // A streamed request body is read while its handler runs, until the handler falls behind.
+    else if (x.bodyOpen && !x.inputPaused) this.state = ConnState.Reading;
+    else if (x.phase === Phase.Waiting || x.phase === Phase.Streaming || x.inputPaused) this.state = ConnState.Waiting;
     else {
       this.state = ConnState.Reading;
       // Between requests without passing through finish(): a body that ended after its
@@ -337,15 +344,21 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.unsent = 0;
     const x = this.exchange;
     if (x.phase === Phase.Streaming) {
+      x.stream?.drained();
+      if (x.bodyOpen && !x.inputPaused) {
+        // The request body is still coming (an echo, say): read it meanwhile.
+        this.state = ConnState.Reading;
+        this.engine.touch(this);
+        return Next.Read;
+      }
       // Everything produced so far is out: wait for the stream's next chunk.
       this.state = ConnState.Waiting;
       this.engine.hold(this);
-      x.stream?.drained();
       return Next.Wait;
     }
     const draining = this.engine.draining && x.phase === Phase.Head && this.outBytes === 0;
     if (x.closeAfter || draining) {
-      const unread = x.lingerNeeded || this.inbuf !== null || x.phase === Phase.Body || draining;
+      const unread = x.lingerNeeded || this.inbuf !== null || x.phase === Phase.Body || x.bodyOpen || draining;
       if (unread && !this.peerClosed) return this.#linger();
       this.close(CloseReason.Done);
       return Next.Closed;
@@ -362,7 +375,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
       return Next.Closed;
     }
     this.state = ConnState.Reading;
-    if (this.inbuf === null && x.phase === Phase.Head) this.engine.idle(this);
+    if (this.inbuf === null && x.betweenRequests) this.engine.idle(this);
     return Next.Read;
   }
 

@@ -48,6 +48,9 @@ export interface EngineConfig {
   statics: StaticFiles | undefined;
   maxHeadBytes: number;
   maxBodyBytes: number;
+  /** Request bodies streamed to the handler (`requestBody: 'stream'`), and their limit. */
+  streamBodies: boolean;
+  maxStreamBodyBytes: number;
   maxRequests: number;
   /** Most bytes all partial requests (heads, buffered input) may hold together. */
   inputBudgetBytes: number;
@@ -78,6 +81,8 @@ export class ServerEngine implements ConnectionHost {
   readonly statics: StaticFiles | undefined;
   readonly maxHeadBytes: number;
   readonly maxBodyBytes: number;
+  readonly streamBodies: boolean;
+  readonly maxStreamBodyBytes: number;
   readonly maxRequests: number;
   readonly keepAlive: boolean;
   readonly onRequest: ((request: Buffer) => void) | undefined;
@@ -110,6 +115,8 @@ export class ServerEngine implements ConnectionHost {
     this.strategy = config.strategy;
     this.maxHeadBytes = config.maxHeadBytes;
     this.maxBodyBytes = config.maxBodyBytes;
+    this.streamBodies = config.streamBodies;
+    this.maxStreamBodyBytes = config.maxStreamBodyBytes;
     this.maxRequests = config.maxRequests;
     this.keepAlive = config.strategy.keepAlive;
     this.handler = config.handler;

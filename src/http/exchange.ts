@@ -7,9 +7,11 @@
  */
 import { ResponseStream } from './answer-body.js';
 import type { StreamOutput } from './answer-body.js';
+import { BodyStream } from './body-stream.js';
 import { OUTPUT_HIGH_WATER } from './buffers.js';
 import { ChunkError, ChunkedDecoder } from './chunked.js';
 import type { ChunkSink } from './chunked.js';
+import { EtltRequestAbortedError } from '../errors.js';
 import type { RequestAbortCause } from '../errors.js';
 import { frameResponse } from './handler.js';
 import type { FramedResponse, HttpResponse, RequestHandler } from './handler.js';
@@ -36,6 +38,9 @@ export interface ExchangeHost {
   readonly statics: StaticFiles | undefined;
   readonly maxHeadBytes: number;
   readonly maxBodyBytes: number;
+  /** Bodies go to the handler as they arrive (`requestBody: 'stream'`), up to this many bytes each. */
+  readonly streamBodies: boolean;
+  readonly maxStreamBodyBytes: number;
   readonly maxRequests: number;
   /** The server is shutting down: every response from now on closes its connection. */
   readonly draining: boolean;
@@ -126,8 +131,12 @@ export class Exchange implements StreamOutput {
   /** The body collected for a handler (one buffer, grown by doubling), and its length. */
   body: Buffer | null = null;
   bodyBytes = 0;
+  /** The request body streamed to the handler while it arrives (`requestBody: 'stream'`), or null. */
+  source: BodyStream | null = null;
   /** The response body being produced (phase Streaming), or null. */
   stream: ResponseStream | null = null;
+  /** Hands decoded chunked bytes to the streamed body's source; made on the first one. */
+  #push: ChunkSink | null = null;
   /** Receives decoded chunked body bytes; made on the first chunked body kept. */
   #collect: ChunkSink | null = null;
 
@@ -145,7 +154,17 @@ export class Exchange implements StreamOutput {
 
   /** Whether the connection is between requests: no head begun, no body, nothing pending. */
   get betweenRequests(): boolean {
-    return this.phase === Phase.Head && this.headScanned === 0;
+    return this.phase === Phase.Head && this.headScanned === 0 && this.source === null;
+  }
+
+  /** A streamed request body is still arriving: the socket must be read, whatever the answer does. */
+  get bodyOpen(): boolean {
+    return this.source !== null;
+  }
+
+  /** Reading stops until the handler pulls what was read of its streamed body. */
+  get inputPaused(): boolean {
+    return this.source !== null && this.source.full;
   }
 
   /**
@@ -156,7 +175,11 @@ export class Exchange implements StreamOutput {
   release(why: RequestAbortCause, peerClosed: boolean): void {
     const inFlight = this.#inFlight;
     this.#inFlight = null;
-    inFlight?.abort(why === 'reset' && peerClosed ? 'peer-closed' : why);
+    const cause = why === 'reset' && peerClosed ? 'peer-closed' : why;
+    inFlight?.abort(cause);
+    const source = this.source;
+    this.source = null;
+    source?.fail(new EtltRequestAbortedError(cause));
     const stream = this.stream;
     this.stream = null;
     stream?.stop();
@@ -177,6 +200,13 @@ export class Exchange implements StreamOutput {
     host.clock.tick();
     let pos = start;
     for (;;) {
+      // A streamed body is read while its handler runs and its answer goes out.
+      if (this.source !== null) {
+        pos = this.#readStreamed(buf, pos, end);
+        if (pos < 0) return -1;
+        if (this.source !== null) return pos;
+        continue;
+      }
       if (this.phase === Phase.Waiting || this.phase === Phase.Streaming) return pos;
       // A body is read (or discarded) whatever the output: it costs no more than its limit.
       if (this.phase === Phase.Body) {
@@ -268,8 +298,16 @@ export class Exchange implements StreamOutput {
       this.#answer();
       return;
     }
-    if (head.framing === Framing.Length && head.contentLength > host.maxBodyBytes) {
+    const streamed = host.streamBodies && this.pending !== null;
+    if (
+      head.framing === Framing.Length &&
+      head.contentLength > (streamed ? host.maxStreamBodyBytes : host.maxBodyBytes)
+    ) {
       this.#refuse(413, http11, end);
+      return;
+    }
+    if (streamed) {
+      this.#startStreamed(head, pos === end);
       return;
     }
     this.bodyLeft = head.framing === Framing.Length ? head.contentLength : 0;
@@ -294,6 +332,70 @@ export class Exchange implements StreamOutput {
     this.phase = Phase.Body;
     // A client that waits for 100 Continue has sent nothing of its body yet.
     if (expectsContinue) this.#conn.interim(CONTINUE);
+  }
+
+  /** The handler runs now, its body streamed to it as it arrives. */
+  #startStreamed(head: RequestHead, expectsNow: boolean): void {
+    const host = this.#host;
+    this.bodyLeft = head.framing === Framing.Length ? head.contentLength : 0;
+    this.chunks =
+      head.framing === Framing.Chunked ? new ChunkedDecoder(host.maxStreamBodyBytes, host.maxHeadBytes) : null;
+    const source = new BodyStream(() => this.#conn.resume());
+    this.source = source;
+    this.pending!.setSource(source);
+    // A client that waits for 100 Continue has sent nothing of its body yet.
+    if (head.expect === Expect.Continue && expectsNow) this.#conn.interim(CONTINUE);
+    this.#answer();
+  }
+
+  /** Streamed body bytes: handed to the source, unless it is full (then the socket waits). */
+  #readStreamed(buf: Buffer, pos: number, end: number): number {
+    const source = this.source!;
+    if (source.full) {
+      // Nobody pulls, and the answer is all queued: the rest of the body is read and dropped.
+      if ((this.phase === Phase.Head || this.phase === Phase.Closing) && this.#inFlight === null) source.abandon();
+      else return pos;
+    }
+    if (pos >= end) return pos;
+    this.#conn.bodyProgress();
+    const chunks = this.chunks;
+    if (chunks === null) {
+      const take = Math.min(this.bodyLeft, end - pos);
+      source.push(buf, pos, pos + take);
+      this.bodyLeft -= take;
+      if (this.bodyLeft === 0) this.#streamedDone(null);
+      return pos + take;
+    }
+    const r = chunks.feed(buf, pos, end, (this.#push ??= (b, s, e) => this.source?.push(b, s, e)));
+    if (r < 0) {
+      const tooLarge = chunks.error === ChunkError.TooLarge;
+      this.#streamedDone(
+        new Error(
+          tooLarge ? 'the request body is larger than maxStreamBodyBytes' : 'the chunked request body is malformed',
+        ),
+      );
+      return end;
+    }
+    if (chunks.done) this.#streamedDone(null);
+    return r;
+  }
+
+  /**
+   * The streamed body ended: complete, or failed (thrown from the handler's iterator; the
+   * connection then closes after the handler's answer, or at once if it was sent).
+   */
+  #streamedDone(err: Error | null): void {
+    const source = this.source!;
+    this.source = null;
+    this.chunks = null;
+    if (err === null) {
+      source.end();
+      return;
+    }
+    source.fail(err);
+    this.closeAfter = true;
+    this.lingerNeeded = false;
+    if (this.phase === Phase.Head) this.phase = Phase.Closing;
   }
 
   /** The body is in (or discarded): answer it, unless that was done at its head. */

@@ -68,6 +68,18 @@ export interface HttpServerOptions {
   maxHeadBytes?: number;
   /** Largest accepted request body in bytes; default 1 MiB. Larger: 413, then close. */
   maxBodyBytes?: number;
+  /**
+   * 'buffer' (default): a handler runs once the whole body is in, as `req.body`. 'stream':
+   * it runs as soon as the head is in, and reads the body as it arrives from `req.stream()`;
+   * the socket is read only as fast as the handler pulls (64 KiB ahead at most).
+   */
+  requestBody?: 'buffer' | 'stream';
+  /**
+   * Largest streamed request body (`requestBody: 'stream'`); default 16 GiB. A streamed body
+   * is never held whole, so this bounds what one request may make the handler write (to a
+   * disk, say), not memory; larger: 413 at the head, or the iterator throws past it (chunked).
+   */
+  maxStreamBodyBytes?: number;
   /** Requests per connection; default 1000. The last response says `Connection: close`. */
   maxRequests?: number;
   /**
@@ -129,6 +141,8 @@ const OPTION_NAMES = [
   'followSymlinks',
   'maxHeadBytes',
   'maxBodyBytes',
+  'requestBody',
+  'maxStreamBodyBytes',
   'maxRequests',
   'inputBudgetBytes',
   'idleTimeoutMs',
@@ -212,6 +226,8 @@ export class HttpServer extends EventEmitter {
       statics,
       maxHeadBytes: integer(o.maxHeadBytes ?? 8192, 'maxHeadBytes', 16, 1 << 20, 'option'),
       maxBodyBytes: integer(o.maxBodyBytes ?? 1 << 20, 'maxBodyBytes', 0, 2 ** 40, 'option'),
+      streamBodies: oneOf(o.requestBody ?? 'buffer', 'requestBody', ['buffer', 'stream'], 'option') === 'stream',
+      maxStreamBodyBytes: integer(o.maxStreamBodyBytes ?? 2 ** 34, 'maxStreamBodyBytes', 0, 2 ** 50, 'option'),
       maxRequests: integer(o.maxRequests ?? 1000, 'maxRequests', 1, 0x7fffffff, 'option'),
       inputBudgetBytes: integer(o.inputBudgetBytes ?? 64 << 20, 'inputBudgetBytes', 1 << 16, 2 ** 40, 'option'),
       idleTimeoutMs,
