@@ -10,6 +10,7 @@ import type { Mode } from '../http/trigger/catalog.js';
 import { BACKENDS, unsupportedBackend } from '../http/trigger/catalog.js';
 import type { Backend } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
+import { attachAccessLog } from './access-log.js';
 import { memoryFigures, memoryLine } from './memory.js';
 import { WaitTrace } from '../trace/timeline.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
@@ -105,6 +106,11 @@ export const SERVE: CommandSpec = {
     },
     { name: 'stats-json', value: 'FILE', help: 'on exit, write the counters (and the trace) to FILE as JSON' },
     {
+      name: 'access-log',
+      value: 'FILE|-',
+      help: 'append a line per response to FILE (- for standard output),\nin the common log format',
+    },
+    {
       name: 'stop-on-stdin-eof',
       help: 'stop as on SIGTERM when standard input ends: a supervisor that holds\nthe other end of a pipe (the lab does) never leaves this server behind',
     },
@@ -145,6 +151,7 @@ export interface ServeArgs {
   eagerRead: boolean;
   deferAccept: boolean;
   statsJson: string | undefined;
+  accessLog: string | undefined;
   trace: number;
   stopOnStdinEof: boolean;
   /** Worker processes (1: this process serves, as always). */
@@ -190,6 +197,7 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     eagerRead: onOffOption(v, 'eager-read', true),
     deferAccept: onOffOption(v, 'defer-accept', true),
     statsJson: stringOption(v, 'stats-json'),
+    accessLog: stringOption(v, 'access-log'),
     trace: integerOption(v, 'trace', 0, 0, 100000),
     stopOnStdinEof: flagOption(v, 'stop-on-stdin-eof'),
     ...workers,
@@ -334,10 +342,13 @@ async function run(
   usr1: { handler: () => void },
 ): Promise<number> {
   const options = serverOptions(args);
+  if (args.workers > 1 && args.accessLog !== undefined)
+    throw new EtltUsageError('--access-log with --workers: not yet (each worker would need its own log)');
   if (args.workers > 1) return serveWorkers(args, options, { out, err, statsFd, usr1, formatStats, startLine });
   if (!args.quiet) options.onRequest = (request) => out.line(requestLines(request));
   const server = new HttpServer(options);
   server.on('error', (e: Error) => err.line(`etlt: ${e.message}`));
+  const endLog = args.accessLog === undefined ? undefined : attachAccessLog(server, args.accessLog);
   const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;
   if (trace) server.setRecorder(trace.record);
   // Signal handlers go in before the start line: whoever reads that line may signal at once.
@@ -361,6 +372,7 @@ async function run(
     () => 1,
   );
   usr1.handler = () => {};
+  await endLog?.();
   if (args.stopOnStdinEof) process.stdin.destroy();
   const stats = server.stats();
   err.line(formatStats(stats));

@@ -30,6 +30,7 @@ import type { ConnectionHost } from './connection.js';
 import { AcceptResult, CloseReason, ConnState } from './contract.js';
 import type { TriggerStrategy } from './contract.js';
 import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from './deferred-accept.js';
+import type { AccessEntry } from './exchange.js';
 import type { RequestHandler } from './handler.js';
 import { IdleSweep } from './idle-sweep.js';
 import { RequestHead } from './parser.js';
@@ -91,6 +92,8 @@ export class ServerEngine implements ConnectionHost {
   /** The listener came from another process, which holds the same socket (see stopAccepting). */
   #inheritedListener = false;
   draining = false;
+  /** Set by the server while someone listens for 'access'. */
+  accessLog: ((entry: AccessEntry) => void) | undefined = undefined;
   /** Bytes held by partial input over all connections, and the most they may hold. */
   #heldBytes = 0;
   readonly #inputBudget: number;

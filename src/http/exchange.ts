@@ -15,7 +15,7 @@ import { EtltRequestAbortedError } from '../errors.js';
 import type { RequestAbortCause } from '../errors.js';
 import { frameResponse } from './handler.js';
 import type { FramedResponse, HttpResponse, RequestHandler } from './handler.js';
-import { ServerRequest } from './request.js';
+import { ServerRequest, addressOf } from './request.js';
 import { Expect, Framing, HeadState, Method, parseHead, requestLineLonger, scanHead } from './parser.js';
 import type { RequestHead } from './parser.js';
 import { Persistence } from './response-head.js';
@@ -49,10 +49,29 @@ export interface ExchangeHost {
   /** Called with each request head's bytes (valid only during the call). */
   readonly onRequest: ((request: Buffer) => void) | undefined;
   readonly counters: { requests: number; rejected: number; handlerErrors: number; handlerTimeouts: number };
+  /** Called once per response when someone listens for the access log (else undefined: nothing recorded). */
+  readonly accessLog: ((entry: AccessEntry) => void) | undefined;
   /** A handler failed (threw, rejected or answered something unsendable). */
   handlerFailed(err: unknown): void;
   /** `delta` bytes more (or fewer) of request input are held in memory (the server's budget). */
   held(delta: number): void;
+}
+
+/** One response, for the access log. */
+export interface AccessEntry {
+  /** The method and target as sent ('-' for a request too broken to read). */
+  readonly method: string;
+  readonly target: string;
+  readonly version: '1.0' | '1.1';
+  readonly status: number;
+  /** Bytes of the response's content, its head left out (a chunked stream's framing counted), as the common log format's %b. */
+  readonly bytes: number;
+  /** From the request's head to its response's last byte queued. */
+  readonly durationMs: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** When it was logged (ms since the epoch). */
+  readonly time: number;
 }
 
 /** Where the request in progress is. */
@@ -96,6 +115,10 @@ export interface ExchangeConn {
   abort(): void;
 }
 
+function isGetOrHead(method: Method): boolean {
+  return method === Method.GET || method === Method.HEAD;
+}
+
 /** Fixed-response methods: what the seed answered, it still answers; the rest get 501. */
 function fixedAnswers(method: Method): boolean {
   return method !== Method.Other && method !== Method.CONNECT;
@@ -135,6 +158,13 @@ export class Exchange implements StreamOutput {
   source: BodyStream | null = null;
   /** The response body being produced (phase Streaming), or null. */
   stream: ResponseStream | null = null;
+  // ---- the access log's record of the request, kept only while someone listens ----
+  #logAt = 0;
+  #logMethod = '-';
+  #logTarget = '-';
+  #logStatus = 0;
+  #logBytes = 0;
+  #peer: [string, number] | null = null;
   /** Hands decoded chunked bytes to the streamed body's source; made on the first one. */
   #push: ChunkSink | null = null;
   /** Receives decoded chunked body bytes; made on the first chunked body kept. */
@@ -242,6 +272,7 @@ export class Exchange implements StreamOutput {
       this.requests++;
       const headStart = pos;
       pos = r;
+      if (this.#host.accessLog !== undefined) this.#logBegin(buf, status === 0 ? head : null);
       if (status !== 0) return this.#refuse(status, head.http11 && status !== 505, end);
       this.#start(buf, head, headStart, pos, end);
     }
@@ -256,6 +287,7 @@ export class Exchange implements StreamOutput {
   /** A refusal before parseHead counted the request. */
   #uncounted(status: number, http11: boolean, end: number): number {
     this.#host.counters.requests++;
+    this.#logBegin(null, null);
     return this.#refuse(status, http11, end);
   }
 
@@ -263,7 +295,7 @@ export class Exchange implements StreamOutput {
   #refuse(status: number, http11: boolean, end: number): number {
     const host = this.#host;
     host.counters.rejected++;
-    this.#conn.queue(host.errors.get(status, http11), null);
+    this.#send(host.errors.get(status, http11), null);
     this.endAfterThis();
     this.headScanned = 0;
     return end;
@@ -293,7 +325,9 @@ export class Exchange implements StreamOutput {
     const handled = host.handler !== undefined;
     this.status = head.method === Method.CONNECT || (!handled && !fixedAnswers(head.method)) ? 501 : 200;
     this.pending = handled && this.status === 200 ? new ServerRequest(this.#conn, buf, head, headStart, pos) : null;
-    if (host.statics !== undefined && this.status === 200) this.staticRequest = readStaticRequest(buf, head);
+    // With a handler too, files first: what is not a file (or not a GET or HEAD) is the handler's.
+    if (host.statics !== undefined && this.status === 200 && (!handled || isGetOrHead(head.method)))
+      this.staticRequest = readStaticRequest(buf, head);
     if (head.framing === Framing.None) {
       this.#answer();
       return;
@@ -398,6 +432,12 @@ export class Exchange implements StreamOutput {
     if (this.phase === Phase.Head) this.phase = Phase.Closing;
   }
 
+  /** A collected body nobody will read (a file answered the request): out of the budget. */
+  #dropBody(): void {
+    if (this.body !== null) this.#host.held(-this.body.length);
+    this.body = null;
+  }
+
   /** The body is in (or discarded): answer it, unless that was done at its head. */
   #bodyDone(): void {
     if (!this.answered) this.#answer();
@@ -462,16 +502,21 @@ export class Exchange implements StreamOutput {
       return;
     }
     const file = this.staticRequest;
+    let request = this.pending;
     if (file !== null) {
       this.staticRequest = null;
-      const r = host.statics!.respond(file, this.http11, this.persistence, this.isHead, host.clock.text);
-      c.queue(r.first, r.body);
-      return;
+      const date = host.clock.text;
+      const r = host.statics!.respond(file, this.http11, this.persistence, this.isHead, date, request !== null);
+      if (r !== null) {
+        this.#send(r.first, r.body);
+        this.#dropBody();
+        this.pending = request = null;
+        return;
+      }
     }
-    const request = this.pending;
     if (request === null) {
       const segs = host.fixed.get(this.http11, this.persistence, this.isHead);
-      c.queue(segs.first, segs.body);
+      this.#send(segs.first, segs.body);
       return;
     }
     this.pending = null;
@@ -534,7 +579,7 @@ export class Exchange implements StreamOutput {
       this.#failed(err);
       return;
     }
-    this.#conn.queue(framed.first, framed.body);
+    this.#send(framed.first, framed.body, framed.stream !== null);
     // The handler said Connection: close: what was pipelined behind is read and dropped.
     if (framed.closes && !this.closeAfter) this.endAfterThis();
     if (framed.stream === null) this.#inFlight = null;
@@ -552,6 +597,7 @@ export class Exchange implements StreamOutput {
   }
 
   more(bytes: Uint8Array): void {
+    this.#logBytes += bytes.byteLength;
     this.#conn.more(bytes);
   }
 
@@ -563,6 +609,8 @@ export class Exchange implements StreamOutput {
     if (this.stream === null) return;
     this.stream = null;
     this.#inFlight = null;
+    const log = this.#host.accessLog;
+    if (log !== undefined) this.#log(log);
     if (err === undefined) {
       this.phase = this.closeAfter ? Phase.Closing : Phase.Head;
     } else {
@@ -576,6 +624,49 @@ export class Exchange implements StreamOutput {
       this.phase = Phase.Closing;
     }
     this.#conn.resume();
+  }
+
+  // ---- the access log ----
+
+  /** A head was read (`head` null when it could not be parsed): its clock starts, with its method and target. */
+  #logBegin(buf: Buffer | null, head: RequestHead | null): void {
+    this.#logAt = performance.now();
+    if (buf === null || head === null) {
+      this.#logMethod = this.#logTarget = '-';
+      return;
+    }
+    this.#logMethod = buf.toString('latin1', head.methodStart, head.methodEnd);
+    this.#logTarget = buf.toString('latin1', head.targetStart, head.targetEnd);
+  }
+
+  /** Queues this request's response (a head, and bytes or a file after it); logs it when someone listens. */
+  #send(first: Uint8Array, body: Uint8Array | FileSegment | null, streaming = false): void {
+    this.#conn.queue(first, body);
+    const log = this.#host.accessLog;
+    if (log === undefined) return;
+    const rest = body === null ? 0 : body instanceof Uint8Array ? body.byteLength : body.end - body.offset;
+    // Content only, as the common log format's %b: the head ends at the first empty line.
+    const head = Buffer.from(first.buffer, first.byteOffset, first.byteLength).indexOf('\r\n\r\n') + 4;
+    this.#logBytes = first.byteLength - head + rest;
+    // The status line's three digits: "HTTP/1.x NNN".
+    this.#logStatus = (first[9]! - 48) * 100 + (first[10]! - 48) * 10 + (first[11]! - 48);
+    if (!streaming) this.#log(log);
+  }
+
+  #log(log: (entry: AccessEntry) => void): void {
+    const peer = (this.#peer ??= addressOf(this.#conn.fd, true));
+    const now = performance.now();
+    log({
+      method: this.#logMethod,
+      target: this.#logTarget,
+      version: this.http11 ? '1.1' : '1.0',
+      status: this.#logStatus,
+      bytes: this.#logBytes,
+      durationMs: this.#logAt === 0 ? 0 : now - this.#logAt,
+      remoteAddress: peer[0],
+      remotePort: peer[1],
+      time: Date.now(),
+    });
   }
 
   /**
@@ -599,7 +690,7 @@ export class Exchange implements StreamOutput {
   #queueError(status: number): void {
     const host = this.#host;
     host.counters.rejected++;
-    this.#conn.queue(host.errors.get(status, this.http11), null);
+    this.#send(host.errors.get(status, this.http11), null);
     this.endAfterThis();
   }
 }

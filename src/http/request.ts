@@ -175,14 +175,17 @@ export class ServerRequest implements HttpRequest {
 
   /** Its address from the kernel, while the connection is open ('' and 0 after: the fd may be another's). */
   #address(peer: boolean): [string, number] {
-    if (this.#link.gone) return ['', 0];
-    const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
-    const fd = this.#link.fd;
-    const n = peer ? sys.getpeername(fd, sa) : sys.getsockname(fd, sa);
-    if (n < 0) return ['', 0];
-    const a = decodeAddress(sa, n);
-    return typeof a === 'string' ? [a, 0] : [a[0], a[1]];
+    return this.#link.gone ? ['', 0] : addressOf(this.#link.fd, peer);
   }
+}
+
+/** The peer's (or, `peer` false, the local) address and port of the socket `fd`; '' and 0 when unknown. */
+export function addressOf(fd: number, peer: boolean): [string, number] {
+  const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+  const n = peer ? sys.getpeername(fd, sa) : sys.getsockname(fd, sa);
+  if (n < 0) return ['', 0];
+  const a = decodeAddress(sa, n);
+  return typeof a === 'string' ? [a, 0] : [a[0], a[1]];
 }
 
 /** Whether `buf` at `at` holds `name`, compared ASCII-case-insensitively (the lengths match). */

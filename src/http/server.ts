@@ -21,6 +21,7 @@ import { boolean, bytes, func, integer, oneOf, options as checkOptions, rangeErr
 import { DEFER_ACCEPT_S, enableDeferredAccept } from './deferred-accept.js';
 import { ServerEngine } from './engine.js';
 import { StaticFiles } from './static/files.js';
+import type { AccessEntry } from './exchange.js';
 import type { RequestHandler } from './handler.js';
 import type { Backend, Mode, Trigger } from './trigger/catalog.js';
 import { BACKENDS, unsupportedBackend } from './trigger/catalog.js';
@@ -54,7 +55,9 @@ export interface HttpServerOptions {
   handler?: RequestHandler;
   /**
    * Serve the files under this directory instead of the fixed response (GET and HEAD,
-   * ranges, conditional requests; the content sent with sendfile(2)). Not with `handler`.
+   * ranges, conditional requests; the content sent with sendfile(2)). With `handler` too,
+   * files come first: a GET or HEAD for a file of the root is answered from it, and the
+   * handler gets everything else (other methods, and what would be a 404).
    * The root is opened by `listen()`, which throws an EtltSystemError naming it if it cannot be.
    */
   root?: string;
@@ -180,7 +183,8 @@ const DEFAULT_CLOSE_DEADLINE_MS = 5000;
  * 'listening'); `close()` stops accepting, lets responses in flight finish (up to a
  * deadline), releases every fd and emits 'close'. Emits 'error' for failures of the loop
  * itself, never for a client's misbehaviour; 'handlerError' (when listened to) for a handler
- * that failed.
+ * that failed; 'access' (an {@link AccessEntry}: method, target, status, bytes, duration,
+ * client address) once per response, recorded only while someone listens.
  */
 export class HttpServer extends EventEmitter {
   readonly #engine: ServerEngine;
@@ -240,6 +244,14 @@ export class HttpServer extends EventEmitter {
       onHandlerError: (err) => {
         if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err);
       },
+    });
+    // The access log costs nothing until someone listens: the exchange records only then.
+    const log = (entry: AccessEntry): void => void this.emit('access', entry);
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'access') this.#engine.accessLog = log;
+    });
+    this.on('removeListener', (event: string | symbol) => {
+      if (event === 'access' && this.listenerCount('access') === 0) this.#engine.accessLog = undefined;
     });
   }
 
@@ -399,7 +411,6 @@ function staticFiles(o: Partial<HttpServerOptions>): StaticFiles | undefined {
   if (o.root === undefined) return undefined;
   const root = string(o.root, 'root', 'option');
   if (root === '' || root.includes('\0')) throw rangeError('root', 'a directory path', root, 'option');
-  if (o.handler !== undefined) throw rangeError('root', 'given without a handler', root, 'option');
   if (index.includes('/') || index.startsWith('.')) {
     throw rangeError('index', 'a file name (no /, not starting with .)', index, 'option');
   }

@@ -111,9 +111,21 @@ export class StaticFiles {
   /**
    * The response to `req`, in the request's version, ending as `persistence` says; `head`:
    * a HEAD request (no content, its file closed at once). `date` is the Date value.
+   * `fallThrough`: a handler answers what is not here, so a 404 is null instead.
    */
-  respond(req: StaticRequest, http11: boolean, persistence: Persistence, head: boolean, date: string): StaticResponse {
-    const how: Answer = { http11, persistence, head, date };
+  respond(
+    req: StaticRequest,
+    http11: boolean,
+    persistence: Persistence,
+    head: boolean,
+    date: string,
+    fallThrough = false,
+  ): StaticResponse | null {
+    const r = this.#respond(req, { http11, persistence, head, date, fallThrough });
+    return r === NOT_HERE ? null : r;
+  }
+
+  #respond(req: StaticRequest, how: Answer): StaticResponse {
     if (req.method !== Method.GET && req.method !== Method.HEAD) return simple(how, 405, ALLOW);
     const target = resolveTarget(req.target, this.#dotfiles);
     if (!target.ok) return simple(how, target.status, '');
@@ -196,12 +208,17 @@ function statusOf(errno: number): number {
   return 404;
 }
 
+/** Not a file of the root: the handler's to answer (see `fallThrough`). */
+const NOT_HERE = { first: new Uint8Array(0), body: null } as const;
+
 /** How a response to this request is written: its version, persistence, HEAD or not, and Date. */
 interface Answer {
   readonly http11: boolean;
   readonly persistence: Persistence;
   readonly head: boolean;
   readonly date: string;
+  /** A handler answers what is not a file: a 404 here is null, for it to answer. */
+  readonly fallThrough: boolean;
 }
 
 function headOf(how: Answer, status: number, fields: string, framing: BodyFraming, length: number): string {
@@ -210,6 +227,7 @@ function headOf(how: Answer, status: number, fields: string, framing: BodyFramin
 
 /** A short text response that keeps the connection as the request asked (a 404 is no reason to close). */
 function simple(how: Answer, status: number, fields: string): StaticResponse {
+  if (status === 404 && how.fallThrough) return NOT_HERE;
   const first = textResponse(
     status,
     how.http11,
