@@ -106,6 +106,53 @@ export { Persistence } from './response-head.js';
 /** A handler's answer that cannot be sent. */
 export class BadResponse extends Error {}
 
+function isPlainObject(o: unknown): boolean {
+  if (typeof o !== 'object' || o === null) return false;
+  const proto = Object.getPrototypeOf(o) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** A handler's header fields, checked and serialized one by one. */
+class FieldWriter {
+  fields = '';
+  hasDate = false;
+  /** The response ends the connection (the request said so, or the handler's Connection does). */
+  closes: boolean;
+  /** A stream's Content-Length as the handler promised it, or -1. */
+  declared = -1;
+  readonly #streamed: boolean;
+
+  constructor(closes: boolean, streamed: boolean) {
+    this.closes = closes;
+    this.#streamed = streamed;
+  }
+
+  add(name: unknown, value: unknown): void {
+    if (typeof name !== 'string' || !isToken(name))
+      throw new BadResponse(`header name ${JSON.stringify(String(name))} is not a token`);
+    const lower = name.toLowerCase();
+    if (lower === 'connection') {
+      // The handler may end the conversation; it may not keep one alive the client ended.
+      this.closes ||= valuesOf(name, value).some((v) => /(^|,)\s*close\s*(,|$)/i.test(v));
+      return;
+    }
+    // A stream's length is the handler's to promise; any other body's the server counts.
+    if (lower === 'content-length' && this.#streamed) this.declared = lengthOf(valuesOf(name, value));
+    if (FRAMING.has(lower)) return;
+    if (lower === 'date') this.hasDate = true;
+    if (typeof value === 'string') {
+      if (!valueIsSendable(value)) throw unsendable(name);
+      this.fields += `${name}: ${value}\r\n`;
+      return;
+    }
+    for (const v of valuesOf(name, value)) this.fields += `${name}: ${v}\r\n`;
+  }
+}
+
+function unsendable(name: string): BadResponse {
+  return new BadResponse(`header ${name} has a control character or a character above U+00FF in its value`);
+}
+
 /** The [name, value] pairs of a handler's `headers`, whatever the container; anything else is refused. */
 function entriesOf(headers: unknown): Iterable<readonly [unknown, unknown]> {
   if (headers === undefined || headers === null) return [];
@@ -175,25 +222,19 @@ export function frameResponse(
   // length of 0 (RFC 9110 sections 15.3.5, 15.3.6 and 15.4.5).
   const noLength = status === 204 || status === 304;
   const noContent = noLength || status === 205;
-  let fields = '';
-  let hasDate = false;
-  let closes = persistence === Persistence.Close;
-  let declared = -1;
-  for (const [name, value] of entriesOf(r.headers)) {
-    if (typeof name !== 'string' || !isToken(name))
-      throw new BadResponse(`header name ${JSON.stringify(String(name))} is not a token`);
-    const lower = name.toLowerCase();
-    if (lower === 'connection') {
-      // The handler may end the conversation; it may not keep one alive the client ended.
-      closes ||= valuesOf(name, value).some((v) => /(^|,)\s*close\s*(,|$)/i.test(v));
-      continue;
-    }
-    // A stream's length is the handler's to promise; any other body's the server counts.
-    if (lower === 'content-length' && stream !== null) declared = lengthOf(valuesOf(name, value));
-    if (FRAMING.has(lower)) continue;
-    if (lower === 'date') hasDate = true;
-    for (const v of valuesOf(name, value)) fields += `${name}: ${v}\r\n`;
+  const f = new FieldWriter(persistence === Persistence.Close, stream !== null);
+  const headers: unknown = r.headers;
+  if (headers !== undefined && headers !== null) {
+    if (isPlainObject(headers)) {
+      // The common case, without an entries array per response.
+      const record = headers as Record<string, unknown>;
+      for (const name in record) f.add(name, record[name]);
+    } else for (const [name, value] of entriesOf(headers)) f.add(name, value);
   }
+  const fields = f.fields;
+  const hasDate = f.hasDate;
+  let closes = f.closes;
+  const declared = f.declared;
   let framing = noLength ? BodyFraming.None : BodyFraming.Length;
   let length = 0;
   let body: Uint8Array | FileSegment | null = null;
@@ -253,9 +294,7 @@ function valuesOf(name: string, value: unknown): string[] {
       throw new BadResponse(`header ${name} has a value that is not a string or a number`);
     }
     const s = String(v);
-    if (!valueIsSendable(s)) {
-      throw new BadResponse(`header ${name} has a control character or a character above U+00FF in its value`);
-    }
+    if (!valueIsSendable(s)) throw unsendable(name);
     return s;
   });
 }
