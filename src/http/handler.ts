@@ -109,7 +109,7 @@ export class BadResponse extends Error {}
 function isPlainObject(o: unknown): boolean {
   if (typeof o !== 'object' || o === null) return false;
   const proto = Object.getPrototypeOf(o) as unknown;
-  return proto === Object.prototype || proto === null;
+  return (proto === Object.prototype || proto === null) && !(Symbol.iterator in o);
 }
 
 /** A handler's header fields, checked and serialized one by one. */
