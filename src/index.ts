@@ -49,7 +49,7 @@ export { HttpServer } from './http/server.js';
 export type { HttpServerOptions, HttpServerStats, ServerAddress } from './http/server.js';
 export type { HttpRequest, HttpResponse, RequestHandler, ResponseHeaders, HeaderValue } from './http/handler.js';
 export type { FileBody, StreamBody } from './http/answer-body.js';
-export type { AccessEntry } from './http/exchange.js';
+export type { AccessEntry } from './http/access-record.js';
 export { STRATEGY_CATALOG } from './http/trigger/catalog.js';
 export type { Mode, Trigger, StrategyFamily, StrategyFacts } from './http/trigger/catalog.js';
 export type { WaitRecorder } from './reactor/reactor.js';

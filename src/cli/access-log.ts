@@ -5,7 +5,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { AccessEntry } from '../http/exchange.js';
+import type { AccessEntry } from '../http/access-record.js';
 import type { HttpServer } from '../http/server.js';
 import { EtltUsageError } from '../errors.js';
 

@@ -30,7 +30,7 @@ import type { ConnectionHost } from './connection.js';
 import { AcceptResult, CloseReason, ConnState } from './contract.js';
 import type { TriggerStrategy } from './contract.js';
 import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from './deferred-accept.js';
-import type { AccessEntry } from './exchange.js';
+import type { AccessEntry } from './access-record.js';
 import type { RequestHandler } from './handler.js';
 import { IdleSweep } from './idle-sweep.js';
 import { RequestHead } from './parser.js';
@@ -308,7 +308,7 @@ export class ServerEngine implements ConnectionHost {
   #shedHeads(): void {
     for (const conn of this.#sweep.oldestActive()) {
       if (this.#heldBytes <= this.#inputBudget) return;
-      if ((conn.inbuf === null && conn.exchange.body === null) || conn.state !== ConnState.Reading) continue;
+      if ((conn.inbuf === null && conn.exchange.body.collected === null) || conn.state !== ConnState.Reading) continue;
       this.counters.headsShed++;
       conn.close(CloseReason.Aborted);
     }

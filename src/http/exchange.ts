@@ -7,113 +7,27 @@
  */
 import { ResponseStream } from './answer-body.js';
 import type { StreamOutput } from './answer-body.js';
-import { BodyStream } from './body-stream.js';
 import { OUTPUT_HIGH_WATER } from './buffers.js';
-import { ChunkError, ChunkedDecoder } from './chunked.js';
-import type { ChunkSink } from './chunked.js';
+import { ChunkError } from './chunked.js';
 import { EtltRequestAbortedError } from '../errors.js';
 import type { RequestAbortCause } from '../errors.js';
 import { frameResponse } from './handler.js';
-import type { FramedResponse, HttpResponse, RequestHandler } from './handler.js';
-import { ServerRequest, addressOf } from './request.js';
+import type { FramedResponse, HttpResponse } from './handler.js';
+import { RequestBody, streamedBodyError } from './request-body.js';
+import { AccessRecord } from './access-record.js';
+import { ServerRequest } from './request.js';
 import { Expect, Framing, HeadState, Method, parseHead, requestLineLonger, scanHead } from './parser.js';
 import type { RequestHead } from './parser.js';
 import { Persistence } from './response-head.js';
 import { CONTINUE } from './responses.js';
-import type { DateClock, ErrorResponses, FixedResponses } from './responses.js';
 import type { FileSegment } from './file-output.js';
-import type { StaticFiles } from './static/files.js';
 import { readStaticRequest } from './static/request.js';
 import type { StaticRequest } from './static/request.js';
+import { FILES_LIMIT, Phase, requestLineIsHttp11 } from './exchange-contract.js';
+import type { ExchangeConn, ExchangeHost } from './exchange-contract.js';
 
-/** What an exchange needs of the server (the engine provides it). */
-export interface ExchangeHost {
-  /** The server's one head parser result, reused by every request (parsing never nests). */
-  readonly parsed: RequestHead;
-  readonly fixed: FixedResponses;
-  readonly errors: ErrorResponses;
-  readonly clock: DateClock;
-  readonly handler: RequestHandler | undefined;
-  /** The files served instead of the fixed response (`--root`). */
-  readonly statics: StaticFiles | undefined;
-  readonly maxHeadBytes: number;
-  readonly maxBodyBytes: number;
-  /** Bodies go to the handler as they arrive (`requestBody: 'stream'`), up to this many bytes each. */
-  readonly streamBodies: boolean;
-  readonly maxStreamBodyBytes: number;
-  readonly maxRequests: number;
-  /** The server is shutting down: every response from now on closes its connection. */
-  readonly draining: boolean;
-  /** Whether the strategy lets connections persist. */
-  readonly keepAlive: boolean;
-  /** Called with each request head's bytes (valid only during the call). */
-  readonly onRequest: ((request: Buffer) => void) | undefined;
-  readonly counters: { requests: number; rejected: number; handlerErrors: number; handlerTimeouts: number };
-  /** Called once per response when someone listens for the access log (else undefined: nothing recorded). */
-  readonly accessLog: ((entry: AccessEntry) => void) | undefined;
-  /** A handler failed (threw, rejected or answered something unsendable). */
-  handlerFailed(err: unknown): void;
-  /** `delta` bytes more (or fewer) of request input are held in memory (the server's budget). */
-  held(delta: number): void;
-}
-
-/** One response, for the access log. */
-export interface AccessEntry {
-  /** The method and target as sent ('-' for a request too broken to read). */
-  readonly method: string;
-  readonly target: string;
-  readonly version: '1.0' | '1.1';
-  readonly status: number;
-  /** Bytes of the response's content, its head left out (a chunked stream's framing counted), as the common log format's %b. */
-  readonly bytes: number;
-  /** From the request's head to its response's last byte queued. */
-  readonly durationMs: number;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  /** When it was logged (ms since the epoch). */
-  readonly time: number;
-}
-
-/** Where the request in progress is. */
-export const enum Phase {
-  Head = 0,
-  Body = 1,
-  /** The handler's answer is pending. */
-  Waiting = 2,
-  /** A response that closes the connection was queued: later input is not read as requests. */
-  Closing = 3,
-  /** The response's body is still being produced (a stream): later requests wait for it. */
-  Streaming = 4,
-}
-
-/** Files queued past which it stops too: tiny files pipelined must not take an fd each by the thousand. */
-export const FILES_LIMIT = 16;
-
-/** What the exchange uses of its connection: the output queue and the clock hooks. */
-export interface ExchangeConn {
-  readonly fd: number;
-  /** Unsent output bytes, and the files among them. */
-  readonly outBytes: number;
-  readonly outFiles: number;
-  /** Queues a response's segments (sent in order); a file segment is the queue's to close. */
-  queue(first: Uint8Array, body: Uint8Array | FileSegment | null): void;
-  /** Queues an interim response (100 Continue): sent in order, not counted as a response. */
-  interim(bytes: Uint8Array): void;
-  /** Queues more bytes of the response in progress (a streamed body). */
-  more(bytes: Uint8Array): void;
-  /** A head's first bytes arrived: its idle clock starts now. */
-  headStarted(): void;
-  /** A body made progress. */
-  bodyProgress(): void;
-  /** Enters or leaves the handler wait. */
-  setWaiting(waiting: boolean): void;
-  /** The handler's answer came: the connection goes on with its input and output. */
-  resume(): void;
-  /** The connection is gone (closed meanwhile): a late handler answer is dropped. */
-  readonly gone: boolean;
-  /** Closes without a response (binary garbage). */
-  abort(): void;
-}
+export { Phase, requestLineIsHttp11 } from './exchange-contract.js';
+export type { ExchangeConn, ExchangeHost } from './exchange-contract.js';
 
 function isGetOrHead(method: Method): boolean {
   return method === Method.GET || method === Method.HEAD;
@@ -143,36 +57,23 @@ export class Exchange implements StreamOutput {
   status = 200;
   /** The response was queued at the head (a fixed response does not wait for its body). */
   answered = false;
-  bodyLeft = 0;
-  chunks: ChunkedDecoder | null = null;
   /** The request for the handler, made at its head, until the handler gets it. */
   pending: ServerRequest | null = null;
   /** The request whose response is not all queued yet: its signal aborts if the connection ends first. */
   #inFlight: ServerRequest | null = null;
   /** The request for a file, read at its head (static files only). */
   staticRequest: StaticRequest | null = null;
-  /** The body collected for a handler (one buffer, grown by doubling), and its length. */
-  body: Buffer | null = null;
-  bodyBytes = 0;
-  /** The request body streamed to the handler while it arrives (`requestBody: 'stream'`), or null. */
-  source: BodyStream | null = null;
+  /** The request's body as it is read. */
+  readonly body: RequestBody;
   /** The response body being produced (phase Streaming), or null. */
   stream: ResponseStream | null = null;
-  // ---- the access log's record of the request, kept only while someone listens ----
-  #logAt = 0;
-  #logMethod = '-';
-  #logTarget = '-';
-  #logStatus = 0;
-  #logBytes = 0;
-  #peer: [string, number] | null = null;
-  /** Hands decoded chunked bytes to the streamed body's source; made on the first one. */
-  #push: ChunkSink | null = null;
-  /** Receives decoded chunked body bytes; made on the first chunked body kept. */
-  #collect: ChunkSink | null = null;
+  /** The access log's record of the response in progress, kept only while someone listens. */
+  readonly #access = new AccessRecord();
 
   constructor(conn: ExchangeConn, host: ExchangeHost) {
     this.#conn = conn;
     this.#host = host;
+    this.body = new RequestBody(host);
   }
 
   /** The connection ends after the response queued now: later input is read and dropped. */
@@ -184,17 +85,18 @@ export class Exchange implements StreamOutput {
 
   /** Whether the connection is between requests: no head begun, no body, nothing pending. */
   get betweenRequests(): boolean {
-    return this.phase === Phase.Head && this.headScanned === 0 && this.source === null;
+    return this.phase === Phase.Head && this.headScanned === 0 && this.body.source === null;
   }
 
   /** A streamed request body is still arriving: the socket must be read, whatever the answer does. */
   get bodyOpen(): boolean {
-    return this.source !== null;
+    return this.body.source !== null;
   }
 
   /** Reading stops until the handler pulls what was read of its streamed body. */
   get inputPaused(): boolean {
-    return this.source !== null && this.source.full;
+    const source = this.body.source;
+    return source !== null && source.full;
   }
 
   /**
@@ -207,17 +109,14 @@ export class Exchange implements StreamOutput {
     this.#inFlight = null;
     const cause = why === 'reset' && peerClosed ? 'peer-closed' : why;
     inFlight?.abort(cause);
-    const source = this.source;
-    this.source = null;
-    source?.fail(new EtltRequestAbortedError(cause));
+    this.body.closeSource(new EtltRequestAbortedError(cause));
     const stream = this.stream;
     this.stream = null;
     stream?.stop();
     this.pending = null;
     this.staticRequest = null;
-    if (this.body !== null) this.#host.held(-this.body.length);
-    this.body = null;
-    this.chunks = null;
+    this.body.drop();
+    this.body.chunks = null;
   }
 
   /**
@@ -231,10 +130,9 @@ export class Exchange implements StreamOutput {
     let pos = start;
     for (;;) {
       // A streamed body is read while its handler runs and its answer goes out.
-      if (this.source !== null) {
+      if (this.body.source !== null) {
         pos = this.#readStreamed(buf, pos, end);
-        if (pos < 0) return -1;
-        if (this.source !== null) return pos;
+        if (this.body.source !== null) return pos;
         continue;
       }
       if (this.phase === Phase.Waiting || this.phase === Phase.Streaming) return pos;
@@ -272,7 +170,7 @@ export class Exchange implements StreamOutput {
       this.requests++;
       const headStart = pos;
       pos = r;
-      if (this.#host.accessLog !== undefined) this.#logBegin(buf, status === 0 ? head : null);
+      if (this.#host.accessLog !== undefined) this.#access.begin(buf, status === 0 ? head : null);
       if (status !== 0) return this.#refuse(status, head.http11 && status !== 505, end);
       this.#start(buf, head, headStart, pos, end);
     }
@@ -287,7 +185,7 @@ export class Exchange implements StreamOutput {
   /** A refusal before parseHead counted the request. */
   #uncounted(status: number, http11: boolean, end: number): number {
     this.#host.counters.requests++;
-    this.#logBegin(null, null);
+    this.#access.begin(null, null);
     return this.#refuse(status, http11, end);
   }
 
@@ -344,10 +242,7 @@ export class Exchange implements StreamOutput {
       this.#startStreamed(head, pos === end);
       return;
     }
-    this.bodyLeft = head.framing === Framing.Length ? head.contentLength : 0;
-    this.chunks = head.framing === Framing.Chunked ? new ChunkedDecoder(host.maxBodyBytes, host.maxHeadBytes) : null;
-    this.body = null;
-    this.bodyBytes = 0;
+    this.body.start(head.framing === Framing.Chunked, head.contentLength, host.maxBodyBytes, host.maxHeadBytes);
     const expectsContinue = head.expect === Expect.Continue && pos === end;
     if (this.pending === null && head.framing === Framing.Length) {
       // Nothing reads this body: answer now and discard it as it comes (nginx does the same
@@ -371,12 +266,8 @@ export class Exchange implements StreamOutput {
   /** The handler runs now, its body streamed to it as it arrives. */
   #startStreamed(head: RequestHead, expectsNow: boolean): void {
     const host = this.#host;
-    this.bodyLeft = head.framing === Framing.Length ? head.contentLength : 0;
-    this.chunks =
-      head.framing === Framing.Chunked ? new ChunkedDecoder(host.maxStreamBodyBytes, host.maxHeadBytes) : null;
-    const source = new BodyStream(() => this.#conn.resume());
-    this.source = source;
-    this.pending!.setSource(source);
+    this.body.start(head.framing === Framing.Chunked, head.contentLength, host.maxStreamBodyBytes, host.maxHeadBytes);
+    this.pending!.setSource(this.body.stream(() => this.#conn.resume()));
     // A client that waits for 100 Continue has sent nothing of its body yet.
     if (head.expect === Expect.Continue && expectsNow) this.#conn.interim(CONTINUE);
     this.#answer();
@@ -384,7 +275,8 @@ export class Exchange implements StreamOutput {
 
   /** Streamed body bytes: handed to the source, unless it is full (then the socket waits). */
   #readStreamed(buf: Buffer, pos: number, end: number): number {
-    const source = this.source!;
+    const body = this.body;
+    const source = body.source!;
     if (source.full) {
       // Nobody pulls, and the answer is all queued: the rest of the body is read and dropped.
       if ((this.phase === Phase.Head || this.phase === Phase.Closing) && this.#inFlight === null) source.abandon();
@@ -392,50 +284,16 @@ export class Exchange implements StreamOutput {
     }
     if (pos >= end) return pos;
     this.#conn.bodyProgress();
-    const chunks = this.chunks;
-    if (chunks === null) {
-      const take = Math.min(this.bodyLeft, end - pos);
-      source.push(buf, pos, pos + take);
-      this.bodyLeft -= take;
-      if (this.bodyLeft === 0) this.#streamedDone(null);
-      return pos + take;
-    }
-    const r = chunks.feed(buf, pos, end, (this.#push ??= (b, s, e) => this.source?.push(b, s, e)));
-    if (r < 0) {
-      const tooLarge = chunks.error === ChunkError.TooLarge;
-      this.#streamedDone(
-        new Error(
-          tooLarge ? 'the request body is larger than maxStreamBodyBytes' : 'the chunked request body is malformed',
-        ),
-      );
-      return end;
-    }
-    if (chunks.done) this.#streamedDone(null);
+    const r = body.read(buf, pos, end, true);
+    if (body.error !== ChunkError.None) {
+      // Thrown from the handler's iterator; the connection closes after the handler's
+      // answer, or at once if it was sent.
+      body.closeSource(streamedBodyError(body.error));
+      this.closeAfter = true;
+      this.lingerNeeded = false;
+      if (this.phase === Phase.Head) this.phase = Phase.Closing;
+    } else if (body.done) body.closeSource(null);
     return r;
-  }
-
-  /**
-   * The streamed body ended: complete, or failed (thrown from the handler's iterator; the
-   * connection then closes after the handler's answer, or at once if it was sent).
-   */
-  #streamedDone(err: Error | null): void {
-    const source = this.source!;
-    this.source = null;
-    this.chunks = null;
-    if (err === null) {
-      source.end();
-      return;
-    }
-    source.fail(err);
-    this.closeAfter = true;
-    this.lingerNeeded = false;
-    if (this.phase === Phase.Head) this.phase = Phase.Closing;
-  }
-
-  /** A collected body nobody will read (a file answered the request): out of the budget. */
-  #dropBody(): void {
-    if (this.body !== null) this.#host.held(-this.body.length);
-    this.body = null;
   }
 
   /** The body is in (or discarded): answer it, unless that was done at its head. */
@@ -445,50 +303,15 @@ export class Exchange implements StreamOutput {
     this.answered = false;
   }
 
-  /**
-   * Appends body bytes for a handler: one buffer per request, grown by doubling, so a body
-   * sent as a million one-byte chunks costs its bytes, not a million objects; its capacity
-   * counts against the server's input budget.
-   */
-  #collectBody(buf: Uint8Array, s: number, e: number): void {
-    const n = e - s;
-    const need = this.bodyBytes + n;
-    let body = this.body;
-    if (body === null || need > body.length) {
-      const grown = Buffer.allocUnsafe(
-        Math.max(need, body === null ? Math.min(64 * 1024, Math.max(need, this.bodyLeft)) : body.length * 2),
-      );
-      if (body !== null) body.copy(grown, 0, 0, this.bodyBytes);
-      this.#host.held(grown.length - (body === null ? 0 : body.length));
-      this.body = body = grown;
-    }
-    body.set(buf.subarray(s, e), this.bodyBytes);
-    this.bodyBytes = need;
-  }
-
   #readBody(buf: Buffer, pos: number, end: number): number {
     if (pos >= end) return pos;
     this.#conn.bodyProgress();
-    const keep = this.pending !== null;
-    const chunks = this.chunks;
-    if (chunks === null) {
-      const take = Math.min(this.bodyLeft, end - pos);
-      if (keep && take > 0) this.#collectBody(buf, pos, pos + take);
-      this.bodyLeft -= take;
-      pos += take;
-      if (this.bodyLeft === 0) this.#bodyDone();
-      return pos;
+    const body = this.body;
+    const r = body.read(buf, pos, end, this.pending !== null);
+    if (body.error !== ChunkError.None) {
+      return this.#refuse(body.error === ChunkError.TooLarge ? 413 : 400, this.http11, end);
     }
-    const sink = keep ? (this.#collect ??= (b, s, e) => this.#collectBody(b, s, e)) : undefined;
-    const r = chunks.feed(buf, pos, end, sink);
-    if (r < 0) {
-      this.chunks = null;
-      return this.#refuse(chunks.error === ChunkError.TooLarge ? 413 : 400, this.http11, end);
-    }
-    if (chunks.done) {
-      this.chunks = null;
-      this.#bodyDone();
-    }
+    if (body.done) this.#bodyDone();
     return r;
   }
 
@@ -509,7 +332,7 @@ export class Exchange implements StreamOutput {
       const r = host.statics!.respond(file, this.http11, this.persistence, this.isHead, date, request !== null);
       if (r !== null) {
         this.#send(r.first, r.body);
-        this.#dropBody();
+        this.body.drop();
         this.pending = request = null;
         return;
       }
@@ -520,11 +343,8 @@ export class Exchange implements StreamOutput {
       return;
     }
     this.pending = null;
-    const body = this.body;
-    this.body = null;
     // The body is the handler's from now on, out of the server's budget.
-    if (body !== null) host.held(-body.length);
-    request.setBody(body === null ? null : body.subarray(0, this.bodyBytes));
+    request.setBody(this.body.take());
     this.#inFlight = request;
     let result: HttpResponse | Promise<HttpResponse>;
     let async: boolean;
@@ -597,7 +417,7 @@ export class Exchange implements StreamOutput {
   }
 
   more(bytes: Uint8Array): void {
-    this.#logBytes += bytes.byteLength;
+    this.#access.bytes += bytes.byteLength;
     this.#conn.more(bytes);
   }
 
@@ -610,7 +430,7 @@ export class Exchange implements StreamOutput {
     this.stream = null;
     this.#inFlight = null;
     const log = this.#host.accessLog;
-    if (log !== undefined) this.#log(log);
+    if (log !== undefined) log(this.#access.entry(this.http11, this.#conn.fd));
     if (err === undefined) {
       this.phase = this.closeAfter ? Phase.Closing : Phase.Head;
     } else {
@@ -626,47 +446,16 @@ export class Exchange implements StreamOutput {
     this.#conn.resume();
   }
 
-  // ---- the access log ----
-
-  /** A head was read (`head` null when it could not be parsed): its clock starts, with its method and target. */
-  #logBegin(buf: Buffer | null, head: RequestHead | null): void {
-    this.#logAt = performance.now();
-    if (buf === null || head === null) {
-      this.#logMethod = this.#logTarget = '-';
-      return;
-    }
-    this.#logMethod = buf.toString('latin1', head.methodStart, head.methodEnd);
-    this.#logTarget = buf.toString('latin1', head.targetStart, head.targetEnd);
-  }
-
   /** Queues this request's response (a head, and bytes or a file after it); logs it when someone listens. */
   #send(first: Uint8Array, body: Uint8Array | FileSegment | null, streaming = false): void {
     this.#conn.queue(first, body);
     const log = this.#host.accessLog;
     if (log === undefined) return;
-    const rest = body === null ? 0 : body instanceof Uint8Array ? body.byteLength : body.end - body.offset;
-    // Content only, as the common log format's %b: the head ends at the first empty line.
-    const head = Buffer.from(first.buffer, first.byteOffset, first.byteLength).indexOf('\r\n\r\n') + 4;
-    this.#logBytes = first.byteLength - head + rest;
-    // The status line's three digits: "HTTP/1.x NNN".
-    this.#logStatus = (first[9]! - 48) * 100 + (first[10]! - 48) * 10 + (first[11]! - 48);
-    if (!streaming) this.#log(log);
-  }
-
-  #log(log: (entry: AccessEntry) => void): void {
-    const peer = (this.#peer ??= addressOf(this.#conn.fd, true));
-    const now = performance.now();
-    log({
-      method: this.#logMethod,
-      target: this.#logTarget,
-      version: this.http11 ? '1.1' : '1.0',
-      status: this.#logStatus,
-      bytes: this.#logBytes,
-      durationMs: this.#logAt === 0 ? 0 : now - this.#logAt,
-      remoteAddress: peer[0],
-      remotePort: peer[1],
-      time: Date.now(),
-    });
+    this.#access.queued(
+      first,
+      body === null ? 0 : body instanceof Uint8Array ? body.byteLength : body.end - body.offset,
+    );
+    if (!streaming) log(this.#access.entry(this.http11, this.#conn.fd));
   }
 
   /**
@@ -693,12 +482,4 @@ export class Exchange implements StreamOutput {
     this.#send(host.errors.get(status, this.http11), null);
     this.endAfterThis();
   }
-}
-
-/** Whether a request line that parseHead never read ends in HTTP/1.1, so its error can say so. */
-export function requestLineIsHttp11(buf: Buffer, pos: number, end: number): boolean {
-  const nl = buf.indexOf(0x0a, pos);
-  if (nl < 0 || nl >= end) return false;
-  const stop = nl > pos && buf[nl - 1] === 0x0d ? nl - 1 : nl;
-  return stop - pos >= 8 && buf.toString('latin1', stop - 8, stop) === 'HTTP/1.1';
 }

@@ -21,7 +21,7 @@ import { boolean, bytes, func, integer, oneOf, options as checkOptions, rangeErr
 import { DEFER_ACCEPT_S, enableDeferredAccept } from './deferred-accept.js';
 import { ServerEngine } from './engine.js';
 import { StaticFiles } from './static/files.js';
-import type { AccessEntry } from './exchange.js';
+import type { AccessEntry } from './access-record.js';
 import type { RequestHandler } from './handler.js';
 import type { Backend, Mode, Trigger } from './trigger/catalog.js';
 import { BACKENDS, unsupportedBackend } from './trigger/catalog.js';
