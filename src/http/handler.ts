@@ -8,7 +8,7 @@ import { discardStream, isFileBody, isStreamBody, openFileBody } from './answer-
 import type { FileBody, StreamBody } from './answer-body.js';
 import type { FileSegment } from './file-output.js';
 import { TCHAR } from './head.js';
-import { BodyFraming, Persistence, responseHead, withBody } from './response-head.js';
+import { BodyFraming, Persistence, responseHead, withBody, withText } from './response-head.js';
 
 /** A request as a handler sees it: everything but `version` is made when first read. */
 export interface HttpRequest {
@@ -211,9 +211,14 @@ export function frameResponse(
   let bytes: Uint8Array | null = null;
   let file: FileBody | null = null;
   let stream: object | null = null;
+  /** A text body, encoded only when the head is written (straight after it, for a small one). */
+  let text: string | null = null;
+  let textLength = 0;
   if (raw === undefined || raw === null) bytes = EMPTY;
-  else if (typeof raw === 'string') bytes = Buffer.from(raw);
-  else if (raw instanceof Uint8Array) bytes = raw;
+  else if (typeof raw === 'string') {
+    text = raw;
+    textLength = Buffer.byteLength(raw);
+  } else if (raw instanceof Uint8Array) bytes = raw;
   else if (typeof raw === 'object' && isFileBody(raw)) file = raw;
   else if (typeof raw === 'object' && isStreamBody(raw)) stream = raw;
   else
@@ -259,9 +264,9 @@ export function frameResponse(
     length = noContent ? 0 : opened.length;
     body = opened.segment;
   } else {
-    length = noContent ? 0 : bytes!.byteLength;
+    length = noContent ? 0 : text !== null ? textLength : bytes!.byteLength;
   }
-  const text = responseHead(
+  const headText = responseHead(
     status,
     http11,
     hasDate ? null : date,
@@ -270,11 +275,16 @@ export function frameResponse(
     length,
     closes ? Persistence.Close : persistence,
   );
-  if (bytes !== null) {
-    const segs = withBody(text, head || noContent ? null : bytes);
+  if (text !== null) {
+    const none = head || noContent || textLength === 0;
+    const segs = none ? withBody(headText, null) : withText(headText, text, textLength);
     return { first: segs.first, body: segs.body, closes, stream: null, chunked: false, length: -1 };
   }
-  const first = Buffer.from(text, 'latin1');
+  if (bytes !== null) {
+    const segs = withBody(headText, head || noContent ? null : bytes);
+    return { first: segs.first, body: segs.body, closes, stream: null, chunked: false, length: -1 };
+  }
+  const first = Buffer.from(headText, 'latin1');
   return { first, body, closes, stream, chunked, length: stream !== null && declared >= 0 ? declared : -1 };
 }
 

@@ -134,6 +134,16 @@ export function withBody(head: string, body: Uint8Array | null): Segments {
   return { first, body: null };
 }
 
+/** The head with a text body of `length` UTF-8 bytes: encoded straight after it when small (one allocation, one segment). */
+export function withText(head: string, body: string, length: number): Segments {
+  if (length > INLINE_BODY_MAX) return { first: Buffer.from(head, 'latin1'), body: Buffer.from(body) };
+  // The head is latin1 (one byte a character: field values were checked to be).
+  const first = Buffer.allocUnsafe(head.length + length);
+  first.write(head, 0, 'latin1');
+  first.write(body, head.length, 'utf8');
+  return { first, body: null };
+}
+
 /** A short plain-text response: `<status> <reason>\n` as its body (empty for a HEAD request). */
 export function textResponse(
   status: number,
