@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
 
 import { HOST, MODES, ROOT, Scope, freePort, run, waitFor } from '../lib/http.mjs';
 
@@ -21,8 +23,19 @@ const bytes = Buffer.alloc(3 << 20, 'etlt');
 writeFileSync(UPLOAD, bytes);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+const CHROMIUM = '/usr/bin/chromium';
+let browser;
 before(async () => {
   await run('true', []);
+  // Launched before any test's Scope takes its fd baseline: the browser's pipes stay open for the file.
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium); the tests do not skip`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+});
+after(async () => {
+  await browser?.close();
 });
 
 for (const mode of MODES) {
@@ -53,6 +66,15 @@ for (const mode of MODES) {
       });
       const page = await curl(`${url}/`);
       assert.equal(page.stdout, readFileSync(join(ROOT, 'examples', 'public', 'index.html'), 'utf8'));
+      // Chromium's EventSource, from the page the static folder serves beside the API.
+      const tab = await browser.newPage();
+      await tab.goto(`${url}/`);
+      await tab.waitForFunction(() => document.getElementById('events').textContent.split('\n').length > 3, null, {
+        timeout: 10_000,
+      });
+      const shown = await tab.evaluate(() => document.getElementById('events').textContent);
+      assert.match(shown, /^\{"tick":1,"at":"[^"]+"\}\n\{"tick":2,/);
+      await tab.close();
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       const [code] = await exited;
