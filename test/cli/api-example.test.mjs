@@ -3,6 +3,7 @@
  * a clear 400 on bad JSON, server-sent events arriving one by one, an upload streamed to
  * a hash, the static folder beside the handler; SIGTERM stops it.
  */
+/* global document -- tab.evaluate and waitForFunction run their functions in the browser */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
