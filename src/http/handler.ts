@@ -101,8 +101,6 @@ function isToken(s: string): boolean {
 /** Fields the server frames itself. */
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade']);
 
-export { Persistence } from './response-head.js';
-
 /** A handler's answer that cannot be sent. */
 export class BadResponse extends Error {}
 
