@@ -225,6 +225,31 @@ export class EtltServerClosedError extends EtltError {
   }
 }
 
+/** Why a request's `signal` aborted. */
+export type RequestAbortCause = 'reset' | 'peer-closed' | 'timeout' | 'shutdown';
+
+/**
+ * The reason of an aborted `req.signal`: the client reset or closed the connection before
+ * its response was sent, the idle timeout cut it off, or `close()`'s deadline did; `cause`
+ * says which.
+ */
+export class EtltRequestAbortedError extends EtltError {
+  declare readonly code: 'ERR_ETLT_REQUEST_ABORTED';
+  /** What ended the request. */
+  readonly why: RequestAbortCause;
+  constructor(why: RequestAbortCause = 'reset', message = ABORT_MESSAGES[why]) {
+    super('ERR_ETLT_REQUEST_ABORTED', message);
+    this.why = why;
+  }
+}
+
+const ABORT_MESSAGES: Record<RequestAbortCause, string> = {
+  reset: 'the client reset the connection before the response was sent',
+  'peer-closed': 'the client closed the connection before the request was complete',
+  timeout: 'the idle timeout ran out before the response was sent',
+  shutdown: "the server's close() deadline ran out before the response was sent",
+};
+
 // ---------------------------------------------------------------------------------------
 // The command line and the lab
 // ---------------------------------------------------------------------------------------

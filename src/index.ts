@@ -41,15 +41,19 @@ export {
   EtltOutputError,
   EtltLabError,
   EtltAbortedError,
+  EtltRequestAbortedError,
   EtltNotRegisteredError,
   EtltAlreadyRegisteredError,
   EtltWorkerError,
   EtltAppError,
 } from './errors.js';
+export type { RequestAbortCause } from './errors.js';
 export * from './constants.js';
 export { HttpServer } from './http/server.js';
 export type { HttpServerOptions, HttpServerStats, ServerAddress } from './http/server.js';
-export type { HttpRequest, HttpResponse, RequestHandler } from './http/handler.js';
+export type { HttpRequest, HttpResponse, RequestHandler, ResponseHeaders, HeaderValue } from './http/handler.js';
+export type { FileBody, StreamBody } from './http/answer-body.js';
+export type { AccessEntry } from './http/access-record.js';
 export { STRATEGY_CATALOG } from './http/trigger/catalog.js';
 export type { Mode, Trigger, StrategyFamily, StrategyFacts } from './http/trigger/catalog.js';
 export type { WaitRecorder } from './reactor/reactor.js';

@@ -75,6 +75,8 @@ export const sys = {
   openat: native.openat,
   openat2: native.openat2,
   fstat: native.fstat,
+  getpeername: native.getpeername,
+  getsockname: native.getsockname,
   sendfile: native.sendfile,
   ioctl_int: native.ioctl_int,
   watch_start: native.watch_start,

@@ -66,6 +66,11 @@ export const SERVE: CommandSpec = {
       help: 'on exit, write the counters (and the trace) to FILE as JSON;\nwithout --workers, SIGUSR1 writes the counters so far to it too',
     },
     {
+      name: 'access-log',
+      value: 'FILE|-',
+      help: 'append a line per response to FILE (- for standard output),\nin the common log format',
+    },
+    {
       name: 'stop-on-stdin-eof',
       help: 'stop as on SIGTERM when standard input ends: a supervisor that holds\nthe other end of a pipe (the lab does) never leaves this server behind',
     },
@@ -93,6 +98,7 @@ export interface ServeArgs {
   quiet: boolean;
   body: string | undefined;
   statsJson: string | undefined;
+  accessLog: string | undefined;
   trace: number;
   stopOnStdinEof: boolean;
   /** Said on stderr at start: systemd sockets meant for another process. */
@@ -154,6 +160,7 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
     quiet: flagOption(v, 'quiet'),
     body,
     statsJson: stringOption(v, 'stats-json'),
+    accessLog: stringOption(v, 'access-log'),
     trace,
     stopOnStdinEof: flagOption(v, 'stop-on-stdin-eof'),
     listenerNote: listener.listenerNote,
@@ -223,9 +230,13 @@ export async function serve(
       closeTimeoutMs: closeTimeoutMs as number,
       stopOnStdinEof: args.stopOnStdinEof,
     };
-    if (args.pool.workers > 1) return await servePool({ ...args.pool, server }, args.quiet, io);
+    if (args.pool.workers > 1) {
+      if (args.accessLog !== undefined)
+        throw new EtltUsageError('--access-log with --workers: not yet (each worker would need its own log)');
+      return await servePool({ ...args.pool, server }, args.quiet, io);
+    }
     if (args.pool.app !== undefined) server.handler = await loadApp(args.pool.app);
-    return await serveOne(server, { quiet: args.quiet, trace: args.trace }, io);
+    return await serveOne(server, { quiet: args.quiet, trace: args.trace, accessLog: args.accessLog }, io);
   } catch (e) {
     // The library says `app PATH: ...`; the command line's option is --app.
     if (e instanceof EtltAppError) e.message = `--${e.message}`;

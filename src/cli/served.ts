@@ -13,6 +13,7 @@ import { memoryFigures, memoryLine } from '../trace/memory.js';
 import { WaitTrace } from '../trace/timeline.js';
 import type { LifecycleIo } from './lifecycle.js';
 import { serveUntilStopped } from './lifecycle.js';
+import { attachAccessLog } from './access-log.js';
 import { requestLines } from './request-lines.js';
 import { asUsage } from './usage.js';
 import { describeExit, formatPoolStats, formatStats, startLine } from './serve-format.js';
@@ -21,12 +22,13 @@ import { PRINT_REQUESTS } from './worker-print.js';
 /** One HttpServer in this process. */
 export function serveOne(
   options: HttpServerOptions,
-  args: { quiet: boolean; trace: number },
+  args: { quiet: boolean; trace: number; accessLog: string | undefined },
   io: LifecycleIo,
 ): Promise<number> {
   if (!args.quiet) options.onRequest = (request) => io.out.line(requestLines(request));
   const server = asUsage(() => new HttpServer(options));
   server.on('error', (e: Error) => io.err.line(`etlt: ${e.message}`));
+  const endLog = args.accessLog === undefined ? undefined : attachAccessLog(server, args.accessLog);
   const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;
   if (trace) server.setRecorder(trace.record);
   return serveUntilStopped(
@@ -41,6 +43,7 @@ export function serveOne(
       again: 'exiting now',
       stop: async (ms) => {
         await server.close(ms);
+        await endLog?.();
         const stats = server.stats();
         return {
           text: formatStats(stats),

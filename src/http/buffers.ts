@@ -19,6 +19,12 @@ import { sys } from '../sys.js';
 import { FileSegment, MAX_IOVECS, closeQueuedFiles, sendWithFiles } from './file-output.js';
 import type { FileOutputQueue, OutSegment } from './file-output.js';
 
+/**
+ * Unsent bytes past which a connection stops answering pipelined requests and stops pulling
+ * a streamed body, until the socket takes them.
+ */
+export const OUTPUT_HIGH_WATER = 64 * 1024;
+
 export abstract class Buffers implements FileOutputQueue {
   abstract readonly fd: number;
   inbuf: Buffer | null = null;
@@ -86,6 +92,11 @@ export abstract class Buffers implements FileOutputQueue {
 
   /** Queues an interim response (100 Continue): sent in order, not counted as a response. */
   interim(bytes: Uint8Array): void {
+    this.#push(bytes, null);
+  }
+
+  /** Queues more bytes of the response in progress (a streamed body). */
+  more(bytes: Uint8Array): void {
     this.#push(bytes, null);
   }
 

@@ -10,19 +10,17 @@
  * how the epoll interest follows, is the trigger strategy's.
  */
 import { sys } from '../sys.js';
-import { EAGAIN, EINTR, MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
+import { EAGAIN, EINTR, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
 import { isHangup } from '../reactor/readiness.js';
+import type { RequestAbortCause } from '../errors.js';
 import type { ServerCounters } from '../trace/counters.js';
 import type { ActivityLinks } from './activity.js';
 import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
-import { Phase, processInput, requestLineIsHttp11 } from './exchange.js';
-import { Buffers } from './buffers.js';
+import { Exchange, Phase, requestLineIsHttp11 } from './exchange.js';
+import { Buffers, OUTPUT_HIGH_WATER } from './buffers.js';
 import { SENDFILE_MAX_CHUNK } from './file-output.js';
 import type { ExchangeConn, ExchangeHost } from './exchange.js';
-import type { ChunkedDecoder } from './chunked.js';
-import type { PendingRequest, Persistence } from './handler.js';
-import type { StaticRequest } from './static/request.js';
 
 /** What a connection needs of its server beyond what strategies see. */
 export interface ConnectionHost extends Engine, ExchangeHost {
@@ -58,6 +56,14 @@ const LINGER_MAX_MS = 5000;
 /** struct linger { l_onoff = 1, l_linger = 0 }: close(2) then resets instead of flushing. */
 const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
 
+/** What a request still unanswered was aborted by, for each way a connection ends. */
+const ABORT_CAUSES: Record<CloseReason, RequestAbortCause> = {
+  [CloseReason.Done]: 'shutdown',
+  [CloseReason.Aborted]: 'reset',
+  [CloseReason.TimedOut]: 'timeout',
+  [CloseReason.Shutdown]: 'shutdown',
+};
+
 /** A client connection: its fd, state, the bytes in flight and the request in progress. */
 export class Connection extends Buffers implements StrategyConnection, ExchangeConn, ActivityLinks<Connection> {
   readonly fd: number;
@@ -65,23 +71,8 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   state: ConnState = ConnState.Reading;
   unreadInput = false;
   peerClosed = false;
-  // ---- the exchange (see ExchangeConn) ----
-  phase: Phase = Phase.Head;
-  headScanned = 0;
-  requests = 0;
-  closeAfter = false;
-  lingerNeeded = false;
-  reqHttp11 = false;
-  reqIsHead = false;
-  reqPersistence: Persistence = 0;
-  reqStatus = 200;
-  reqAnswered = false;
-  bodyLeft = 0;
-  chunks: ChunkedDecoder | null = null;
-  pending: PendingRequest | null = null;
-  staticRequest: StaticRequest | null = null;
-  body: Buffer | null = null;
-  bodyBytes = 0;
+  /** The request in progress and how the exchange ends: made once, reset per request. */
+  readonly exchange: Exchange;
   /** Lingering ends at this time (performance.now()) even if the peer keeps sending. */
   lingerUntil = 0;
   /** When the connection last made progress (performance.now()), for the idle timeouts. */
@@ -108,10 +99,12 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.fd = fd;
     this.lastActive = now;
     this.acceptedAt = now;
+    this.exchange = new Exchange(this, engine);
   }
 
-  get exchangeHost(): ExchangeHost {
-    return this.engine;
+  /** Requests on this connection so far. */
+  get requests(): number {
+    return this.exchange.requests;
   }
 
   get gone(): boolean {
@@ -198,6 +191,11 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   /** The peer sent its FIN: answer what is complete, then close (RFC 9112 section 9.6, half-close). */
   #eof(): ReadResult {
     this.peerClosed = true;
+    // A streamed body cut short: its handler's iterator throws, and nothing can follow.
+    if (this.exchange.bodyOpen && this.state !== ConnState.Lingering) {
+      this.close(CloseReason.Aborted);
+      return ReadResult.Closed;
+    }
     if (this.state === ConnState.Lingering) {
       this.close(CloseReason.Done);
       return ReadResult.Closed;
@@ -205,7 +203,8 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     if (this.state === ConnState.Writing) return ReadResult.Complete;
     if (this.state === ConnState.Waiting) return ReadResult.Paused;
     // Idle between requests is a normal end; a request cut off midway is an abort.
-    const midway = this.inbuf !== null || this.phase === Phase.Body || this.requests === 0;
+    const x = this.exchange;
+    const midway = this.inbuf !== null || x.phase === Phase.Body || x.requests === 0;
     this.close(midway ? CloseReason.Aborted : CloseReason.Done);
     return ReadResult.Closed;
   }
@@ -213,7 +212,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   /** Received bytes: used where they lie when nothing is buffered, else appended first. */
   #input(data: Buffer, n: number): void {
     if (this.inbuf === null) {
-      const used = processInput(this, data, 0, n);
+      const used = this.exchange.processInput(data, 0, n);
       if (used >= 0 && used < n && this.state !== ConnState.Closed) this.keepInput(data, used, n);
     } else {
       this.appendInput(data, n);
@@ -227,7 +226,7 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   #drainInput(): void {
     const buf = this.inbuf;
     if (buf === null) return;
-    const used = processInput(this, buf, this.inStart, this.inEnd);
+    const used = this.exchange.processInput(buf, this.inStart, this.inEnd);
     if (this.inbuf !== buf) return;
     if (used < 0 || used >= this.inEnd) this.dropInput();
     else this.inStart = used;
@@ -237,18 +236,25 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.engine.held(delta);
   }
 
-  /** The state after processing: output pending, a handler pending, or input awaited. */
+  /**
+   * The one place the connection's state is derived, from the exchange's phase and the
+   * output queue: output pending, a handler pending, or input awaited.
+   */
   #settle(): void {
     if (this.state === ConnState.Closed || this.state === ConnState.Lingering) return;
-    if (this.phase === Phase.Waiting) this.state = ConnState.Waiting;
-    else if (this.outBytes > 0) this.state = ConnState.Writing;
+    const x = this.exchange;
+    // A connection to close with nothing left to send (a stream that failed after its last
+    // bytes went out) goes through the write path too: finish() closes it.
+    if ((this.outBytes > 0 && x.phase !== Phase.Waiting) || x.phase === Phase.Closing) this.state = ConnState.Writing;
+    // A streamed request body is read while its handler runs, until the handler falls behind.
+    else if (x.bodyOpen && !x.inputPaused) this.state = ConnState.Reading;
+    else if (x.phase === Phase.Waiting || x.phase === Phase.Streaming || x.inputPaused) this.state = ConnState.Waiting;
     else {
       this.state = ConnState.Reading;
       // Between requests without passing through finish(): a body that ended after its
       // answer had gone out. The keep-alive timeout applies from now (and during close(),
       // nothing is in flight any more).
-      if (this.phase === Phase.Head && this.inbuf === null && this.headScanned === 0 && this.requests > 0)
-        this.engine.idle(this);
+      if (x.betweenRequests && this.inbuf === null && x.requests > 0) this.engine.idle(this);
     }
   }
 
@@ -261,9 +267,9 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.engine.touch(this);
   }
 
-  setWaiting(waiting: boolean): void {
-    if (waiting) this.engine.hold(this);
-    else this.engine.touch(this);
+  setWaiting(_waiting: boolean): void {
+    // A handler has the idle timeout to answer, from its call and again from its answer.
+    this.engine.touch(this);
   }
 
   resume(): void {
@@ -295,6 +301,8 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
         // Progress on a response not yet out restarts its idle clock; once all is out,
         // finish() places the connection (kept alive, lingering or closed) itself.
         if (this.out0 !== null) this.engine.touch(this);
+        // A streamed body waits for room: there is some now.
+        if (this.outBytes <= OUTPUT_HIGH_WATER) this.exchange.stream?.drained();
         continue;
       } else if (n !== -EAGAIN) {
         if (n === -EINTR) continue;
@@ -334,9 +342,23 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     if (this.state === ConnState.Closed) return Next.Closed;
     this.engine.counters.responses += this.unsent;
     this.unsent = 0;
-    const draining = this.engine.draining && this.phase === Phase.Head && this.outBytes === 0;
-    if (this.closeAfter || draining) {
-      const unread = this.lingerNeeded || this.inbuf !== null || this.phase === Phase.Body || draining;
+    const x = this.exchange;
+    if (x.phase === Phase.Streaming) {
+      x.stream?.drained();
+      if (x.bodyOpen && !x.inputPaused) {
+        // The request body is still coming (an echo, say): read it meanwhile.
+        this.state = ConnState.Reading;
+        this.engine.touch(this);
+        return Next.Read;
+      }
+      // Everything produced so far is out: wait for the stream's next chunk.
+      this.state = ConnState.Waiting;
+      this.engine.hold(this);
+      return Next.Wait;
+    }
+    const draining = this.engine.draining && x.phase === Phase.Head && this.outBytes === 0;
+    if (x.closeAfter || draining) {
+      const unread = x.lingerNeeded || this.inbuf !== null || x.phase === Phase.Body || x.bodyOpen || draining;
       if (unread && !this.peerClosed) return this.#linger();
       this.close(CloseReason.Done);
       return Next.Closed;
@@ -349,11 +371,11 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
       if ((this.state as ConnState) === ConnState.Closed) return Next.Closed;
     }
     if (this.peerClosed) {
-      this.close(this.inbuf === null && this.phase === Phase.Head ? CloseReason.Done : CloseReason.Aborted);
+      this.close(this.inbuf === null && x.phase === Phase.Head ? CloseReason.Done : CloseReason.Aborted);
       return Next.Closed;
     }
     this.state = ConnState.Reading;
-    if (this.inbuf === null && this.phase === Phase.Head) this.engine.idle(this);
+    if (this.inbuf === null && x.betweenRequests) this.engine.idle(this);
     return Next.Read;
   }
 
@@ -382,18 +404,19 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
 
   /** The idle timeout ran out: a head that was arriving too slowly gets 408 first (as nginx logs it). */
   timeOut(): void {
-    if (this.state === ConnState.Reading && (this.inbuf !== null || this.headScanned > 0) && this.outBytes === 0) {
-      const http11 = this.inbuf !== null ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd) : this.reqHttp11;
-      const r = this.engine.errors.get(408, http11);
-      this.engine.counters.send++;
-      sys.send(this.fd, r, 0, r.byteLength, MSG_NOSIGNAL);
+    const x = this.exchange;
+    if (this.state === ConnState.Waiting && x.phase === Phase.Waiting) {
+      // A handler that never answered: 503 in its place, then close (its signal aborts).
+      x.cutOff();
+      this.#sendOnce();
     }
-    const keptAlive =
-      this.state === ConnState.Reading &&
-      this.inbuf === null &&
-      this.phase === Phase.Head &&
-      this.headScanned === 0 &&
-      this.requests > 0;
+    if (this.state === ConnState.Reading && (this.inbuf !== null || x.headScanned > 0) && this.outBytes === 0) {
+      const http11 = this.inbuf !== null ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd) : x.http11;
+      // Through the output queue, so the bytes are counted; one try, as the connection closes now.
+      this.queue(this.engine.errors.get(408, http11), null);
+      this.#sendOnce();
+    }
+    const keptAlive = this.state === ConnState.Reading && this.inbuf === null && x.betweenRequests && x.requests > 0;
     if (keptAlive) this.engine.counters.keepAliveTimeouts++;
     this.close(keptAlive ? CloseReason.Done : CloseReason.TimedOut);
   }
@@ -409,11 +432,19 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     this.state = ConnState.Closed;
     this.dropInput();
     this.dropOutput();
-    this.pending = null;
-    this.staticRequest = null;
-    if (this.body !== null) this.engine.held(-this.body.length);
-    this.body = null;
-    this.chunks = null;
+    this.exchange.release(ABORT_CAUSES[reason] ?? 'reset', this.peerClosed);
     this.engine.release(this, reason);
+  }
+
+  /** One send of the pending output, counted, whatever it comes to (the connection is closing). */
+  #sendOnce(): void {
+    const c = this.engine.counters;
+    c.send++;
+    this.sendCalls++;
+    const n = this.sendSome(this.engine.gather);
+    if (n > 0) {
+      c.bytesOut += n;
+      this.bytesOut += n;
+    }
   }
 }

@@ -30,8 +30,10 @@ import type { ConnectionHost } from './connection.js';
 import { AcceptResult, CloseReason, ConnState } from './contract.js';
 import type { TriggerStrategy } from './contract.js';
 import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from './deferred-accept.js';
+import type { AccessEntry } from './access-record.js';
 import type { RequestHandler } from './handler.js';
 import { IdleSweep } from './idle-sweep.js';
+import { RequestHead } from './parser.js';
 import type { StaticFiles } from './static/files.js';
 import { listenerInterest } from './trigger/listener.js';
 import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from './responses.js';
@@ -47,6 +49,9 @@ export interface EngineConfig {
   statics: StaticFiles | undefined;
   maxHeadBytes: number;
   maxBodyBytes: number;
+  /** Request bodies streamed to the handler (`requestBody: 'stream'`), and their limit. */
+  streamBodies: boolean;
+  maxStreamBodyBytes: number;
   maxRequests: number;
   /** Most bytes all partial requests (heads, buffered input) may hold together. */
   inputBudgetBytes: number;
@@ -72,12 +77,15 @@ export class ServerEngine implements ConnectionHost {
   readonly scratch: Buffer = Buffer.allocUnsafe(65536);
   readonly gather: Buffer = Buffer.allocUnsafe(65536);
   readonly clock = new DateClock();
+  readonly parsed = new RequestHead();
   readonly fixed: FixedResponses;
   readonly errors: ErrorResponses;
   readonly handler: RequestHandler | undefined;
   readonly statics: StaticFiles | undefined;
   readonly maxHeadBytes: number;
   readonly maxBodyBytes: number;
+  readonly streamBodies: boolean;
+  readonly maxStreamBodyBytes: number;
   readonly maxRequests: number;
   readonly keepAlive: boolean;
   readonly onRequest: ((request: Buffer) => void) | undefined;
@@ -86,6 +94,8 @@ export class ServerEngine implements ConnectionHost {
   /** The listener came from another process, which holds the same socket (see stopAccepting). */
   #inheritedListener = false;
   draining = false;
+  /** Set by the server while someone listens for 'access'. */
+  accessLog: ((entry: AccessEntry) => void) | undefined = undefined;
   /** Bytes held by partial input over all connections, and the most they may hold. */
   #heldBytes = 0;
   readonly #inputBudget: number;
@@ -110,6 +120,8 @@ export class ServerEngine implements ConnectionHost {
     this.strategy = config.strategy;
     this.maxHeadBytes = config.maxHeadBytes;
     this.maxBodyBytes = config.maxBodyBytes;
+    this.streamBodies = config.streamBodies;
+    this.maxStreamBodyBytes = config.maxStreamBodyBytes;
     this.maxRequests = config.maxRequests;
     this.keepAlive = config.strategy.keepAlive;
     this.handler = config.handler;
@@ -305,7 +317,7 @@ export class ServerEngine implements ConnectionHost {
   #shedHeads(): void {
     for (const conn of this.#sweep.oldestActive()) {
       if (this.#heldBytes <= this.#inputBudget) return;
-      if ((conn.inbuf === null && conn.body === null) || conn.state !== ConnState.Reading) continue;
+      if ((conn.inbuf === null && conn.exchange.body.collected === null) || conn.state !== ConnState.Reading) continue;
       this.counters.headsShed++;
       conn.close(CloseReason.Aborted);
     }

@@ -2,413 +2,484 @@
  * The exchanges on one connection: input bytes in, responses queued, in request order.
  * Heads are parsed, bodies framed and read (or discarded), each request answered with the
  * fixed response or the handler's, one after another. No syscalls here: the connection
- * reads and writes; this decides what the bytes mean.
+ * reads and writes; this decides what the bytes mean. One `Exchange` per connection, made
+ * with it and reset per request (its shape stays fixed), holds the request in progress.
  */
-import { ChunkError, ChunkedDecoder } from './chunked.js';
-import type { ChunkSink } from './chunked.js';
-import { BadResponse, Persistence, frameResponse, pendingRequest } from './handler.js';
-import type { HttpRequest, HttpResponse, PendingRequest, RequestHandler } from './handler.js';
-import { Expect, Framing, HeadState, Method, RequestHead, parseHead, requestLineLonger, scanHead } from './parser.js';
-import { CONTINUE, Variant } from './responses.js';
-import type { DateClock, ErrorResponses, FixedResponses } from './responses.js';
+import { ResponseStream } from './answer-body.js';
+import type { StreamOutput } from './answer-body.js';
+import { OUTPUT_HIGH_WATER } from './buffers.js';
+import { ChunkError } from './chunked.js';
+import { EtltRequestAbortedError } from '../errors.js';
+import type { RequestAbortCause } from '../errors.js';
+import { frameResponse } from './handler.js';
+import type { FramedResponse, HttpResponse } from './handler.js';
+import { RequestBody, streamedBodyError } from './request-body.js';
+import { AccessRecord } from './access-record.js';
+import { ServerRequest } from './request.js';
+import { Expect, Framing, HeadState, Method, parseHead, requestLineLonger, scanHead } from './parser.js';
+import type { RequestHead } from './parser.js';
+import { Persistence } from './response-head.js';
+import { CONTINUE } from './responses.js';
 import type { FileSegment } from './file-output.js';
-import type { StaticFiles } from './static/files.js';
 import { readStaticRequest } from './static/request.js';
 import type { StaticRequest } from './static/request.js';
+import { FILES_LIMIT, Phase, requestLineIsHttp11 } from './exchange-contract.js';
+import type { ExchangeConn, ExchangeHost } from './exchange-contract.js';
 
-/** What an exchange needs of the server (the engine provides it). */
-export interface ExchangeHost {
-  readonly fixed: FixedResponses;
-  readonly errors: ErrorResponses;
-  readonly clock: DateClock;
-  readonly handler: RequestHandler | undefined;
-  /** The files served instead of the fixed response (`--root`). */
-  readonly statics: StaticFiles | undefined;
-  readonly maxHeadBytes: number;
-  readonly maxBodyBytes: number;
-  readonly maxRequests: number;
-  /** The server is shutting down: every response from now on closes its connection. */
-  readonly draining: boolean;
-  /** Whether the strategy lets connections persist. */
-  readonly keepAlive: boolean;
-  /** Called with each request head's bytes (valid only during the call). */
-  readonly onRequest: ((request: Buffer) => void) | undefined;
-  readonly counters: { requests: number; rejected: number; handlerErrors: number };
-  /** A handler failed (threw, rejected or answered something unsendable). */
-  handlerFailed(err: unknown): void;
-  /** `delta` bytes more (or fewer) of request input are held in memory (the server's budget). */
-  held(delta: number): void;
+export { Phase, requestLineIsHttp11 } from './exchange-contract.js';
+export type { ExchangeConn, ExchangeHost } from './exchange-contract.js';
+
+function isGetOrHead(method: Method): boolean {
+  return method === Method.GET || method === Method.HEAD;
 }
-
-/** Where the request in progress is. */
-export const enum Phase {
-  Head = 0,
-  Body = 1,
-  /** The handler's answer is pending. */
-  Waiting = 2,
-  /** A response that closes the connection was queued: later input is not read as requests. */
-  Closing = 3,
-}
-
-/** Unsent bytes past which a connection stops answering pipelined requests until they drain. */
-export const OUTPUT_LIMIT = 64 * 1024;
-/** Files queued past which it stops too: tiny files pipelined must not take an fd each by the thousand. */
-export const FILES_LIMIT = 16;
-
-/** What the exchange uses of a connection. */
-export interface ExchangeConn {
-  readonly exchangeHost: ExchangeHost;
-  phase: Phase;
-  /** Bytes of the current head already scanned by scanHead. */
-  headScanned: number;
-  /** Requests on this connection so far. */
-  requests: number;
-  /** The queued response ends the connection; `lingerNeeded`: half-close and drain first. */
-  closeAfter: boolean;
-  lingerNeeded: boolean;
-  /** Unsent output bytes, and the files among them. */
-  readonly outBytes: number;
-  readonly outFiles: number;
-  // The request in progress.
-  reqHttp11: boolean;
-  reqIsHead: boolean;
-  reqPersistence: Persistence;
-  reqStatus: number;
-  /** The response was queued at the head (a fixed response does not wait for its body). */
-  reqAnswered: boolean;
-  bodyLeft: number;
-  chunks: ChunkedDecoder | null;
-  pending: PendingRequest | null;
-  /** The request for a file, read at its head (static files only). */
-  staticRequest: StaticRequest | null;
-  /** The body collected for a handler (one buffer, grown by doubling), and its length. */
-  body: Buffer | null;
-  bodyBytes: number;
-  /** Queues a response's segments (sent in order); a file segment is the queue's to close. */
-  queue(first: Uint8Array, body: Uint8Array | FileSegment | null): void;
-  /** Queues an interim response (100 Continue): sent in order, not counted as a response. */
-  interim(bytes: Uint8Array): void;
-  /** A head's first bytes arrived: its idle clock starts now. */
-  headStarted(): void;
-  /** A body made progress. */
-  bodyProgress(): void;
-  /** Enters or leaves the handler wait. */
-  setWaiting(waiting: boolean): void;
-  /** The handler's answer came: the connection goes on with its input and output. */
-  resume(): void;
-  /** The connection is gone (closed meanwhile): a late handler answer is dropped. */
-  readonly gone: boolean;
-  /** Closes without a response (binary garbage). */
-  abort(): void;
-}
-
-/** The one head parsed at a time (parsing is synchronous and never nests). */
-const head = new RequestHead();
 
 /** Fixed-response methods: what the seed answered, it still answers; the rest get 501. */
 function fixedAnswers(method: Method): boolean {
   return method !== Method.Other && method !== Method.CONNECT;
 }
 
-/**
- * Processes `buf[start, end)`: as many requests as are complete and allowed now. Returns
- * the offset up to which the bytes were used, or -1 when the connection was closed.
- */
-export function processInput(c: ExchangeConn, buf: Buffer, start: number, end: number): number {
-  const host = c.exchangeHost;
-  host.clock.tick();
-  let pos = start;
-  for (;;) {
-    if (c.phase === Phase.Waiting) return pos;
-    // A body is read (or discarded) whatever the output: it costs no more than its limit.
-    if (c.phase === Phase.Body) {
-      pos = readBody(c, buf, pos, end);
-      if (pos < 0) return -1;
-      if (c.phase === Phase.Body) return pos;
-      continue;
+/** The request in progress on one connection, and how its exchange ends. */
+export class Exchange implements StreamOutput {
+  readonly #conn: ExchangeConn;
+  readonly #host: ExchangeHost;
+  phase: Phase = Phase.Head;
+  /** Bytes of the current head already scanned by scanHead. */
+  headScanned = 0;
+  /** Requests on this connection so far. */
+  requests = 0;
+  /** The queued response ends the connection; `lingerNeeded`: half-close and drain first. */
+  closeAfter = false;
+  lingerNeeded = false;
+  // ---- the request in progress (reset by #start) ----
+  http11 = false;
+  isHead = false;
+  persistence: Persistence = Persistence.Close;
+  status = 200;
+  /** The response was queued at the head (a fixed response does not wait for its body). */
+  answered = false;
+  /** The request for the handler, made at its head, until the handler gets it. */
+  pending: ServerRequest | null = null;
+  /** The request whose response is not all queued yet: its signal aborts if the connection ends first. */
+  #inFlight: ServerRequest | null = null;
+  /** The request for a file, read at its head (static files only). */
+  staticRequest: StaticRequest | null = null;
+  /** The request's body as it is read. */
+  readonly body: RequestBody;
+  /** The response body being produced (phase Streaming), or null. */
+  stream: ResponseStream | null = null;
+  /** The access log's record of the response in progress, kept only while someone listens. */
+  readonly #access = new AccessRecord();
+
+  constructor(conn: ExchangeConn, host: ExchangeHost) {
+    this.#conn = conn;
+    this.#host = host;
+    this.body = new RequestBody(host);
+  }
+
+  /** The connection ends after the response queued now: later input is read and dropped. */
+  endAfterThis(): void {
+    this.closeAfter = true;
+    this.lingerNeeded = true;
+    this.phase = Phase.Closing;
+  }
+
+  /** Whether the connection is between requests: no head begun, no body, nothing pending. */
+  get betweenRequests(): boolean {
+    return this.phase === Phase.Head && this.headScanned === 0 && this.body.source === null;
+  }
+
+  /** A streamed request body is still arriving: the socket must be read, whatever the answer does. */
+  get bodyOpen(): boolean {
+    return this.body.source !== null;
+  }
+
+  /** Reading stops until the handler pulls what was read of its streamed body. */
+  get inputPaused(): boolean {
+    const source = this.body.source;
+    return source !== null && source.full;
+  }
+
+  /**
+   * The connection closed (`why`: how, for a request still unanswered; a reset after the
+   * peer's FIN is its close): drops what the
+   * request held (a body counts against the budget), aborts its signal, stops a stream.
+   */
+  release(why: RequestAbortCause, peerClosed: boolean): void {
+    const inFlight = this.#inFlight;
+    this.#inFlight = null;
+    const cause = why === 'reset' && peerClosed ? 'peer-closed' : why;
+    inFlight?.abort(cause);
+    this.body.closeSource(new EtltRequestAbortedError(cause));
+    const stream = this.stream;
+    this.stream = null;
+    stream?.stop();
+    this.pending = null;
+    this.staticRequest = null;
+    this.body.drop();
+    this.body.chunks = null;
+  }
+
+  /**
+   * Processes `buf[start, end)`: as many requests as are complete and allowed now. Returns
+   * the offset up to which the bytes were used, or -1 when the connection was closed.
+   */
+  processInput(buf: Buffer, start: number, end: number): number {
+    const host = this.#host;
+    const c = this.#conn;
+    host.clock.tick();
+    let pos = start;
+    for (;;) {
+      // A streamed body is read while its handler runs and its answer goes out.
+      if (this.body.source !== null) {
+        pos = this.#readStreamed(buf, pos, end);
+        if (this.body.source !== null) return pos;
+        continue;
+      }
+      if (this.phase === Phase.Waiting || this.phase === Phase.Streaming) return pos;
+      // A body is read (or discarded) whatever the output: it costs no more than its limit.
+      if (this.phase === Phase.Body) {
+        pos = this.#readBody(buf, pos, end);
+        if (pos < 0) return -1;
+        if (this.phase === Phase.Body) return pos;
+        continue;
+      }
+      if (this.phase === Phase.Closing) return end;
+      if (c.outBytes > OUTPUT_HIGH_WATER || c.outFiles >= FILES_LIMIT) return pos;
+      if (pos >= end) return pos;
+      const from = pos + this.headScanned;
+      // An offset past the head's end, or a HeadState (0 and below).
+      const r = scanHead(buf, pos, from, end);
+      const state = r as HeadState;
+      if (state === HeadState.Partial) {
+        if (this.headScanned === 0) c.headStarted();
+        this.headScanned = end - pos;
+        if (end - pos > host.maxHeadBytes) return this.#tooLong(buf, pos, end, end);
+        return pos;
+      }
+      if (state === HeadState.Garbage) {
+        c.abort();
+        return -1;
+      }
+      if (this.headScanned === 0) c.headStarted();
+      this.headScanned = 0;
+      if (state === HeadState.Invalid) return this.#uncounted(400, requestLineIsHttp11(buf, pos, end), end);
+      if (r - pos > host.maxHeadBytes) return this.#tooLong(buf, pos, r, end);
+      const head = host.parsed;
+      const status = parseHead(buf, pos, r, head);
+      host.counters.requests++;
+      this.requests++;
+      const headStart = pos;
+      pos = r;
+      if (this.#host.accessLog !== undefined) this.#access.begin(buf, status === 0 ? head : null);
+      if (status !== 0) return this.#refuse(status, head.http11 && status !== 505, end);
+      this.#start(buf, head, headStart, pos, end);
     }
-    if (c.phase === Phase.Closing) return end;
-    if (c.outBytes > OUTPUT_LIMIT || c.outFiles >= FILES_LIMIT) return pos;
+  }
+
+  /** A head too long to read (414 for its request line alone, 431): it counts as a request. */
+  #tooLong(buf: Buffer, pos: number, headEnd: number, end: number): number {
+    const status = requestLineLonger(buf, pos, headEnd, this.#host.maxHeadBytes) ? 414 : 431;
+    return this.#uncounted(status, requestLineIsHttp11(buf, pos, headEnd), end);
+  }
+
+  /** A refusal before parseHead counted the request. */
+  #uncounted(status: number, http11: boolean, end: number): number {
+    this.#host.counters.requests++;
+    this.#access.begin(null, null);
+    return this.#refuse(status, http11, end);
+  }
+
+  /** Answers with an error status and closes after it (lingering: the peer may still be sending). */
+  #refuse(status: number, http11: boolean, end: number): number {
+    const host = this.#host;
+    host.counters.rejected++;
+    this.#send(host.errors.get(status, http11), null);
+    this.endAfterThis();
+    this.headScanned = 0;
+    return end;
+  }
+
+  /** A head was parsed: decide how the exchange ends, and read its body or answer it now. */
+  #start(buf: Buffer, head: RequestHead, headStart: number, pos: number, end: number): void {
+    const host = this.#host;
+    const http11 = head.http11;
+    // close wins over keep-alive in either version (RFC 9112 section 9.3).
+    const persistent =
+      host.keepAlive && !host.draining && this.requests < host.maxRequests && !head.close && (http11 || head.keepAlive);
+    // The seed prints everything received with the request; on a connection that goes on,
+    // what follows the head is the next request's, printed with it.
+    host.onRequest?.(buf.subarray(headStart, persistent ? pos : end));
+    this.http11 = http11;
+    this.isHead = head.method === Method.HEAD;
+    this.persistence = persistent ? (http11 ? Persistence.Persistent11 : Persistence.KeepAlive10) : Persistence.Close;
+    this.closeAfter = !persistent;
+    // The server ends a conversation the client meant to go on: its pipelined requests behind
+    // this one are still arriving, and must be read, not reset.
+    this.lingerNeeded = !persistent && !head.close && (http11 || head.keepAlive);
+    if (head.expect === Expect.Other) {
+      this.#refuse(417, http11, end);
+      return;
+    }
+    const handled = host.handler !== undefined;
+    this.status = head.method === Method.CONNECT || (!handled && !fixedAnswers(head.method)) ? 501 : 200;
+    this.pending = handled && this.status === 200 ? new ServerRequest(this.#conn, buf, head, headStart, pos) : null;
+    // With a handler too, files first: what is not a file (or not a GET or HEAD) is the handler's.
+    if (host.statics !== undefined && this.status === 200 && (!handled || isGetOrHead(head.method)))
+      this.staticRequest = readStaticRequest(buf, head);
+    if (head.framing === Framing.None) {
+      this.#answer();
+      return;
+    }
+    const streamed = host.streamBodies && this.pending !== null;
+    if (
+      head.framing === Framing.Length &&
+      head.contentLength > (streamed ? host.maxStreamBodyBytes : host.maxBodyBytes)
+    ) {
+      this.#refuse(413, http11, end);
+      return;
+    }
+    if (streamed) {
+      this.#startStreamed(head, pos === end);
+      return;
+    }
+    this.body.start(head.framing === Framing.Chunked, head.contentLength, host.maxBodyBytes, host.maxHeadBytes);
+    const expectsContinue = head.expect === Expect.Continue && pos === end;
+    if (this.pending === null && head.framing === Framing.Length) {
+      // Nothing reads this body: answer now and discard it as it comes (nginx does the same
+      // for a fixed response). Not a chunked body: it may still prove malformed or too large,
+      // and its 400/413 would then be a second response to one request (the next request's,
+      // to a pipelining client). A client waiting for 100 Continue still gets it first: one
+      // that sees only the final answer may skip its body (curl does) and send its next
+      // request, which would be read as that body.
+      if (expectsContinue) this.#conn.interim(CONTINUE);
+      this.#answer();
+      this.answered = true;
+      this.phase = Phase.Body;
+      return;
+    }
+    this.answered = false;
+    this.phase = Phase.Body;
+    // A client that waits for 100 Continue has sent nothing of its body yet.
+    if (expectsContinue) this.#conn.interim(CONTINUE);
+  }
+
+  /** The handler runs now, its body streamed to it as it arrives. */
+  #startStreamed(head: RequestHead, expectsNow: boolean): void {
+    const host = this.#host;
+    this.body.start(head.framing === Framing.Chunked, head.contentLength, host.maxStreamBodyBytes, host.maxHeadBytes);
+    this.pending!.setSource(this.body.stream(() => this.#conn.resume()));
+    // A client that waits for 100 Continue has sent nothing of its body yet.
+    if (head.expect === Expect.Continue && expectsNow) this.#conn.interim(CONTINUE);
+    this.#answer();
+  }
+
+  /** Streamed body bytes: handed to the source, unless it is full (then the socket waits). */
+  #readStreamed(buf: Buffer, pos: number, end: number): number {
+    const body = this.body;
+    const source = body.source!;
+    if (source.full) {
+      // Nobody pulls, and the answer is all queued: the rest of the body is read and dropped.
+      if ((this.phase === Phase.Head || this.phase === Phase.Closing) && this.#inFlight === null) source.abandon();
+      else return pos;
+    }
     if (pos >= end) return pos;
-    const from = pos + c.headScanned;
-    // An offset past the head's end, or a HeadState (0 and below).
-    const r = scanHead(buf, pos, from, end);
-    const state = r as HeadState;
-    if (state === HeadState.Partial) {
-      if (c.headScanned === 0) c.headStarted();
-      c.headScanned = end - pos;
-      if (end - pos > host.maxHeadBytes) return tooLong(c, buf, pos, end, end);
-      return pos;
+    this.#conn.bodyProgress();
+    const r = body.read(buf, pos, end, true);
+    if (body.error !== ChunkError.None) {
+      // Thrown from the handler's iterator; the connection closes after the handler's
+      // answer, or at once if it was sent.
+      body.closeSource(streamedBodyError(body.error));
+      this.closeAfter = true;
+      this.lingerNeeded = false;
+      if (this.phase === Phase.Head) this.phase = Phase.Closing;
+    } else if (body.done) body.closeSource(null);
+    return r;
+  }
+
+  /** The body is in (or discarded): answer it, unless that was done at its head. */
+  #bodyDone(): void {
+    if (!this.answered) this.#answer();
+    else this.phase = this.closeAfter ? Phase.Closing : Phase.Head;
+    this.answered = false;
+  }
+
+  #readBody(buf: Buffer, pos: number, end: number): number {
+    if (pos >= end) return pos;
+    this.#conn.bodyProgress();
+    const body = this.body;
+    const r = body.read(buf, pos, end, this.pending !== null);
+    if (body.error !== ChunkError.None) {
+      return this.#refuse(body.error === ChunkError.TooLarge ? 413 : 400, this.http11, end);
     }
-    if (state === HeadState.Garbage) {
-      c.abort();
-      return -1;
+    if (body.done) this.#bodyDone();
+    return r;
+  }
+
+  /** The request is complete: queue its response, or start its handler. */
+  #answer(): void {
+    const host = this.#host;
+    const c = this.#conn;
+    this.phase = this.closeAfter ? Phase.Closing : Phase.Head;
+    if (this.status !== 200) {
+      this.#queueError(this.status);
+      return;
     }
-    if (c.headScanned === 0) c.headStarted();
-    c.headScanned = 0;
-    if (state === HeadState.Invalid) return uncounted(c, 400, requestLineIsHttp11(buf, pos, end), end);
-    if (r - pos > host.maxHeadBytes) return tooLong(c, buf, pos, r, end);
-    const status = parseHead(buf, pos, r, head);
-    host.counters.requests++;
-    c.requests++;
-    const headStart = pos;
-    pos = r;
-    if (status !== 0) return refuse(c, status, head.http11 && status !== 505, end);
-    startRequest(c, buf, headStart, pos, end);
+    const file = this.staticRequest;
+    let request = this.pending;
+    if (file !== null) {
+      this.staticRequest = null;
+      const date = host.clock.text;
+      const r = host.statics!.respond(file, this.http11, this.persistence, this.isHead, date, request !== null);
+      if (r !== null) {
+        this.#send(r.first, r.body);
+        this.body.drop();
+        this.pending = request = null;
+        return;
+      }
+    }
+    if (request === null) {
+      const segs = host.fixed.get(this.http11, this.persistence, this.isHead);
+      this.#send(segs.first, segs.body);
+      return;
+    }
+    this.pending = null;
+    // The body is the handler's from now on, out of the server's budget.
+    request.setBody(this.body.take());
+    this.#inFlight = request;
+    let result: HttpResponse | Promise<HttpResponse>;
+    let async: boolean;
+    try {
+      result = host.handler!(request);
+      // Reading `then` runs the answer's own code when it is a getter: it may throw too.
+      async =
+        result !== null && typeof result === 'object' && typeof (result as Promise<HttpResponse>).then === 'function';
+    } catch (err) {
+      this.#failed(err);
+      return;
+    }
+    if (async) {
+      const phase = this.phase;
+      this.phase = Phase.Waiting;
+      c.setWaiting(true);
+      // Through a real Promise: a thenable's then() may throw, or call back twice, and
+      // neither may crash the server or answer one request twice.
+      Promise.resolve(result).then(
+        (res) => this.#settle(phase, res, undefined),
+        (err: unknown) => this.#settle(phase, undefined, err ?? new Error('the handler rejected')),
+      );
+      return;
+    }
+    this.#respondWith(result);
   }
-}
 
-/** Answers with an error status and closes after it (lingering: the peer may still be sending). */
-/** A head too long to read (414 for its request line alone, 431): it counts as a request. */
-function tooLong(c: ExchangeConn, buf: Buffer, pos: number, headEnd: number, end: number): number {
-  const status = requestLineLonger(buf, pos, headEnd, c.exchangeHost.maxHeadBytes) ? 414 : 431;
-  return uncounted(c, status, requestLineIsHttp11(buf, pos, headEnd), end);
-}
-
-/** A refusal before parseHead counted the request. */
-function uncounted(c: ExchangeConn, status: number, http11: boolean, end: number): number {
-  c.exchangeHost.counters.requests++;
-  return refuse(c, status, http11, end);
-}
-
-/** Whether a request line that parseHead never read ends in HTTP/1.1, so its error can say so. */
-export function requestLineIsHttp11(buf: Buffer, pos: number, end: number): boolean {
-  const nl = buf.indexOf(0x0a, pos);
-  if (nl < 0 || nl >= end) return false;
-  const stop = nl > pos && buf[nl - 1] === 0x0d ? nl - 1 : nl;
-  return stop - pos >= 8 && buf.toString('latin1', stop - 8, stop) === 'HTTP/1.1';
-}
-
-function refuse(c: ExchangeConn, status: number, http11: boolean, end: number): number {
-  const host = c.exchangeHost;
-  host.counters.rejected++;
-  c.queue(host.errors.get(status, http11), null);
-  c.closeAfter = true;
-  c.lingerNeeded = true;
-  c.phase = Phase.Closing;
-  c.headScanned = 0;
-  return end;
-}
-
-/** A head was parsed: decide how the exchange ends, and read its body or answer it now. */
-function startRequest(c: ExchangeConn, buf: Buffer, headStart: number, pos: number, end: number): void {
-  const host = c.exchangeHost;
-  const http11 = head.http11;
-  // close wins over keep-alive in either version (RFC 9112 section 9.3).
-  const persistent =
-    host.keepAlive && !host.draining && c.requests < host.maxRequests && !head.close && (http11 || head.keepAlive);
-  // The seed prints everything received with the request; on a connection that goes on,
-  // what follows the head is the next request's, printed with it.
-  host.onRequest?.(buf.subarray(headStart, persistent ? pos : end));
-  c.reqHttp11 = http11;
-  c.reqIsHead = head.method === Method.HEAD;
-  c.reqPersistence = persistent ? (http11 ? Persistence.Persistent11 : Persistence.KeepAlive10) : Persistence.Close;
-  c.closeAfter = !persistent;
-  // The server ends a conversation the client meant to go on: its pipelined requests behind
-  // this one are still arriving, and must be read, not reset.
-  c.lingerNeeded = !persistent && !head.close && (http11 || head.keepAlive);
-  if (head.expect === Expect.Other) {
-    refuse(c, 417, http11, end);
-    return;
+  #settle(phase: Phase, res: HttpResponse | undefined, err: unknown): void {
+    const c = this.#conn;
+    // Gone, or cut off at the idle timeout: the answer has nobody to go to.
+    if (c.gone || this.phase !== Phase.Waiting) return;
+    this.phase = phase;
+    c.setWaiting(false);
+    if (err !== undefined) this.#failed(err);
+    else this.#respondWith(res);
+    c.resume();
   }
-  const handled = host.handler !== undefined;
-  c.reqStatus = head.method === Method.CONNECT || (!handled && !fixedAnswers(head.method)) ? 501 : 200;
-  c.pending = handled && c.reqStatus === 200 ? pendingRequest(buf, head) : null;
-  if (host.statics !== undefined && c.reqStatus === 200) c.staticRequest = readStaticRequest(buf, head);
-  if (head.framing === Framing.None) {
-    answer(c);
-    return;
-  }
-  if (head.framing === Framing.Length && head.contentLength > host.maxBodyBytes) {
-    refuse(c, 413, http11, end);
-    return;
-  }
-  c.bodyLeft = head.framing === Framing.Length ? head.contentLength : 0;
-  c.chunks = head.framing === Framing.Chunked ? new ChunkedDecoder(host.maxBodyBytes, host.maxHeadBytes) : null;
-  c.body = null;
-  c.bodyBytes = 0;
-  if (c.pending === null && head.framing === Framing.Length) {
-    // Nothing reads this body: answer now and discard it as it comes (nginx does the same
-    // for a fixed response). Not a chunked body: it may still prove malformed or too large,
-    // and its 400/413 would then be a second response to one request (the next request's,
-    // to a pipelining client). A client waiting for 100 Continue still gets it first: one
-    // that sees only the final answer may skip its body (curl does) and send its next
-    // request, which would be read as that body.
-    if (head.expect === Expect.Continue && pos === end) c.interim(CONTINUE);
-    answer(c);
-    c.reqAnswered = true;
-    c.phase = Phase.Body;
-    return;
-  }
-  c.reqAnswered = false;
-  c.phase = Phase.Body;
-  // A client that waits for 100 Continue has sent nothing of its body yet.
-  if (head.expect === Expect.Continue && pos === end) c.interim(CONTINUE);
-}
 
-/** The body is in (or discarded): answer it, unless that was done at its head. */
-function bodyDone(c: ExchangeConn): void {
-  if (!c.reqAnswered) answer(c);
-  else c.phase = c.closeAfter ? Phase.Closing : Phase.Head;
-  c.reqAnswered = false;
-}
+  #respondWith(res: unknown): void {
+    // Persistence was decided at the head; close() may have begun while the body or the
+    // handler was pending, and then this response ends the connection and must say so.
+    if (this.#host.draining && this.persistence !== Persistence.Close) {
+      this.persistence = Persistence.Close;
+      this.endAfterThis();
+    }
+    let framed: FramedResponse;
+    try {
+      framed = frameResponse(res, this.http11, this.persistence, this.isHead, this.#host.clock.now());
+    } catch (err) {
+      // Whatever reading or framing the answer threw (a bad field, a getter of the
+      // handler's that throws): a 500 for this request, never the process's end.
+      this.#failed(err);
+      return;
+    }
+    this.#send(framed.first, framed.body, framed.stream !== null);
+    // The handler said Connection: close: what was pipelined behind is read and dropped.
+    if (framed.closes && !this.closeAfter) this.endAfterThis();
+    if (framed.stream === null) this.#inFlight = null;
+    else {
+      this.phase = Phase.Streaming;
+      this.stream = new ResponseStream(this, framed.stream, framed.chunked, framed.length);
+      this.stream.start();
+    }
+  }
 
-/**
- * Appends body bytes for a handler: one buffer per request, grown by doubling, so a body
- * sent as a million one-byte chunks costs its bytes, not a million objects; its capacity
- * counts against the server's input budget.
- */
-function collectBody(c: ExchangeConn, buf: Uint8Array, s: number, e: number): void {
-  const n = e - s;
-  const need = c.bodyBytes + n;
-  let body = c.body;
-  if (body === null || need > body.length) {
-    const grown = Buffer.allocUnsafe(
-      Math.max(need, body === null ? Math.min(64 * 1024, Math.max(need, c.bodyLeft)) : body.length * 2),
+  // ---- StreamOutput: the streamed body's way out ----
+
+  get outBytes(): number {
+    return this.#conn.outBytes;
+  }
+
+  more(bytes: Uint8Array): void {
+    this.#access.bytes += bytes.byteLength;
+    this.#conn.more(bytes);
+  }
+
+  flush(): void {
+    this.#conn.resume();
+  }
+
+  end(err: unknown): void {
+    if (this.stream === null) return;
+    this.stream = null;
+    this.#inFlight = null;
+    const log = this.#host.accessLog;
+    if (log !== undefined) log(this.#access.entry(this.http11, this.#conn.fd));
+    if (err === undefined) {
+      this.phase = this.closeAfter ? Phase.Closing : Phase.Head;
+    } else {
+      // The head went out: no other answer can follow. The connection closes once what was
+      // queued is sent, the frame unfinished (no last chunk, fewer bytes than promised), so
+      // the client sees a truncated body, never a wrong one.
+      this.#host.counters.handlerErrors++;
+      this.#host.handlerFailed(err);
+      this.closeAfter = true;
+      this.lingerNeeded = false;
+      this.phase = Phase.Closing;
+    }
+    this.#conn.resume();
+  }
+
+  /** Queues this request's response (a head, and bytes or a file after it); logs it when someone listens. */
+  #send(first: Uint8Array, body: Uint8Array | FileSegment | null, streaming = false): void {
+    this.#conn.queue(first, body);
+    const log = this.#host.accessLog;
+    if (log === undefined) return;
+    this.#access.queued(
+      first,
+      body === null ? 0 : body instanceof Uint8Array ? body.byteLength : body.end - body.offset,
     );
-    if (body !== null) body.copy(grown, 0, 0, c.bodyBytes);
-    c.exchangeHost.held(grown.length - (body === null ? 0 : body.length));
-    c.body = body = grown;
+    if (!streaming) log(this.#access.entry(this.http11, this.#conn.fd));
   }
-  body.set(buf.subarray(s, e), c.bodyBytes);
-  c.bodyBytes = need;
-}
 
-/** Sink for body bytes on the handler path (module-level: one body is fed at a time). */
-let sinkTarget: ExchangeConn | null = null;
-const collect: ChunkSink = (buf, s, e) => collectBody(sinkTarget!, buf, s, e);
+  /**
+   * The idle timeout ran out while the handler's answer was pending: a 503 in its place
+   * (nothing of it was sent), and the connection closes; a late answer is dropped.
+   */
+  cutOff(): void {
+    if (this.phase !== Phase.Waiting) return;
+    this.#host.counters.handlerTimeouts++;
+    this.#queueError(503);
+  }
 
-function readBody(c: ExchangeConn, buf: Buffer, pos: number, end: number): number {
-  if (pos >= end) return pos;
-  c.bodyProgress();
-  const keep = c.pending !== null;
-  if (c.chunks === null) {
-    const take = Math.min(c.bodyLeft, end - pos);
-    if (keep && take > 0) collectBody(c, buf, pos, pos + take);
-    c.bodyLeft -= take;
-    pos += take;
-    if (c.bodyLeft === 0) bodyDone(c);
-    return pos;
+  /** A handler that failed: 500, and the connection closes after it; the server goes on. */
+  #failed(err: unknown): void {
+    this.#inFlight = null;
+    this.#host.counters.handlerErrors++;
+    this.#host.handlerFailed(err);
+    this.#queueError(500);
   }
-  sinkTarget = c;
-  const r = c.chunks.feed(buf, pos, end, keep ? collect : undefined);
-  sinkTarget = null;
-  if (r < 0) {
-    const error = c.chunks.error;
-    c.chunks = null;
-    return refuse(c, error === ChunkError.TooLarge ? 413 : 400, c.reqHttp11, end);
-  }
-  if (c.chunks.done) {
-    c.chunks = null;
-    bodyDone(c);
-  }
-  return r;
-}
 
-/** The request is complete: queue its response, or start its handler. */
-function answer(c: ExchangeConn): void {
-  const host = c.exchangeHost;
-  c.phase = c.closeAfter ? Phase.Closing : Phase.Head;
-  if (c.reqStatus !== 200) {
-    queueError(c, c.reqStatus);
-    return;
+  #queueError(status: number): void {
+    const host = this.#host;
+    host.counters.rejected++;
+    this.#send(host.errors.get(status, this.http11), null);
+    this.endAfterThis();
   }
-  const file = c.staticRequest;
-  if (file !== null) {
-    c.staticRequest = null;
-    const r = host.statics!.respond(file, c.reqHttp11, c.reqPersistence, c.reqIsHead, host.clock.text);
-    c.queue(r.first, r.body);
-    return;
-  }
-  const pending = c.pending;
-  if (pending === null) {
-    const variant = c.reqHttp11
-      ? c.closeAfter
-        ? Variant.Close11
-        : Variant.Persistent11
-      : c.closeAfter
-        ? Variant.SeedClose
-        : Variant.KeepAlive10;
-    const segs = host.fixed.get(variant, c.reqIsHead);
-    c.queue(segs.first, segs.body);
-    return;
-  }
-  c.pending = null;
-  const body = c.body;
-  c.body = null;
-  // The body is the handler's from now on, out of the server's budget.
-  if (body !== null) host.held(-body.length);
-  const request: HttpRequest = {
-    ...pending,
-    body: body === null ? Buffer.alloc(0) : body.subarray(0, c.bodyBytes),
-  };
-  let result: HttpResponse | Promise<HttpResponse>;
-  try {
-    result = host.handler!(request);
-  } catch (err) {
-    failed(c, err);
-    return;
-  }
-  if (result !== null && typeof result === 'object' && typeof (result as Promise<HttpResponse>).then === 'function') {
-    const phase = c.phase;
-    c.phase = Phase.Waiting;
-    c.setWaiting(true);
-    // Through a real Promise: a thenable's then() may throw, or call back twice, and
-    // neither may crash the server or answer one request twice.
-    Promise.resolve(result).then(
-      (res) => settle(c, phase, res, undefined),
-      (err: unknown) => settle(c, phase, undefined, err ?? new Error('the handler rejected')),
-    );
-    return;
-  }
-  respondWith(c, result);
-}
-
-function settle(c: ExchangeConn, phase: Phase, res: HttpResponse | undefined, err: unknown): void {
-  if (c.gone) return;
-  c.phase = phase;
-  c.setWaiting(false);
-  if (err !== undefined) failed(c, err);
-  else respondWith(c, res);
-  c.resume();
-}
-
-function respondWith(c: ExchangeConn, res: unknown): void {
-  // Persistence was decided at the head; close() may have begun while the body or the
-  // handler was pending, and then this response ends the connection and must say so.
-  if (c.exchangeHost.draining && c.reqPersistence !== Persistence.Close) {
-    c.reqPersistence = Persistence.Close;
-    c.closeAfter = true;
-    c.lingerNeeded = true;
-    c.phase = Phase.Closing;
-  }
-  try {
-    const segs = frameResponse(res, c.reqHttp11, c.reqPersistence, c.reqIsHead, c.exchangeHost.clock.now());
-    c.queue(segs.first, segs.body);
-    if (segs.closes && !c.closeAfter) {
-      // The handler said Connection: close: what was pipelined behind is read and dropped.
-      c.closeAfter = true;
-      c.lingerNeeded = true;
-      c.phase = Phase.Closing;
-    }
-  } catch (err) {
-    if (!(err instanceof BadResponse)) throw err;
-    failed(c, err);
-  }
-}
-
-/** A handler that failed: 500, and the connection closes after it; the server goes on. */
-function failed(c: ExchangeConn, err: unknown): void {
-  c.exchangeHost.counters.handlerErrors++;
-  c.exchangeHost.handlerFailed(err);
-  queueError(c, 500);
-}
-
-function queueError(c: ExchangeConn, status: number): void {
-  const host = c.exchangeHost;
-  host.counters.rejected++;
-  c.queue(host.errors.get(status, c.reqHttp11), null);
-  c.closeAfter = true;
-  c.lingerNeeded = true;
-  c.phase = Phase.Closing;
 }

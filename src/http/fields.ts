@@ -44,14 +44,16 @@ export function contentLengthOf(buf: Uint8Array, start: number, end: number): nu
 }
 
 /**
- * Calls `each(start, end)` for each element of a comma-separated list (RFC 9110 section
- * 5.6.1), trimmed, empty elements skipped. Stops and returns false when `each` does.
+ * Calls `each(buf, s, e, head)` for each element of a comma-separated list (RFC 9110
+ * section 5.6.1), trimmed, empty elements skipped. Stops and returns false when `each`
+ * does. The head is passed through (no closure per head): the callbacks record in it.
  */
 export function eachListItem(
   buf: Uint8Array,
   start: number,
   end: number,
-  each: (s: number, e: number) => boolean,
+  head: RequestHead,
+  each: (buf: Uint8Array, s: number, e: number, head: RequestHead) => boolean,
 ): boolean {
   let i = start;
   while (i < end) {
@@ -60,30 +62,9 @@ export function eachListItem(
     while (i < end && buf[i] !== COMMA) i++;
     let e = i;
     while (e > s && (buf[e - 1] === SP || buf[e - 1] === TAB)) e--;
-    if (e > s && !each(s, e)) return false;
+    if (e > s && !each(buf, s, e, head)) return false;
   }
   return true;
-}
-
-/**
- * What the list callbacks below found in the head being parsed: shared, since parsing is
- * synchronous and never nests, so that no closure is made per head. Reset by resetFieldState.
- */
-export const fieldState = {
-  /** The last coding seen was `chunked` (it must be the final one). */
-  chunkedLast: false,
-  /** 400 or 501 once a Transfer-Encoding item was refused, else 0. */
-  codingError: 0,
-  buf: new Uint8Array(0) as Uint8Array,
-  head: null as RequestHead | null,
-};
-
-/** Starts reading the fields of a new head in `buf`. */
-export function resetFieldState(buf: Uint8Array, head: RequestHead): void {
-  fieldState.chunkedLast = false;
-  fieldState.codingError = 0;
-  fieldState.buf = buf;
-  fieldState.head = head;
 }
 
 /**
@@ -92,29 +73,27 @@ export function resetFieldState(buf: Uint8Array, head: RequestHead): void {
  * defines chunked without parameters, so "chunked;x=1" is not the chunked coding etlt
  * decodes: it counts as an unknown coding, and chunked is then not final (400 below).
  */
-export function onCoding(s: number, e: number): boolean {
-  const buf = fieldState.buf;
+export function onCoding(buf: Uint8Array, s: number, e: number, head: RequestHead): boolean {
   let n = s;
   while (n < e && TCHAR[buf[n]!] === 1) n++;
   let p = n;
   while (p < e && (buf[p] === SP || buf[p] === TAB)) p++;
   if (n === s || (p < e && buf[p] !== SEMICOLON)) {
-    fieldState.codingError = 400;
+    head.codingError = 400;
     return false;
   }
-  if (fieldState.chunkedLast) {
+  if (head.chunkedLast) {
     // chunked must be the final coding, applied once (RFC 9112 section 6.1).
-    fieldState.codingError = 400;
+    head.codingError = 400;
     return false;
   }
-  if (p === e && nameIs(buf, s, n - s, 'chunked')) fieldState.chunkedLast = true;
-  else fieldState.codingError = 501;
+  if (p === e && nameIs(buf, s, n - s, 'chunked')) head.chunkedLast = true;
+  else head.codingError = 501;
   return true;
 }
 
-export function onConnectionOption(s: number, e: number): boolean {
-  const buf = fieldState.buf;
-  if (nameIs(buf, s, e - s, 'close')) fieldState.head!.close = true;
-  else if (nameIs(buf, s, e - s, 'keep-alive')) fieldState.head!.keepAlive = true;
+export function onConnectionOption(buf: Uint8Array, s: number, e: number, head: RequestHead): boolean {
+  if (nameIs(buf, s, e - s, 'close')) head.close = true;
+  else if (nameIs(buf, s, e - s, 'keep-alive')) head.keepAlive = true;
   return true;
 }

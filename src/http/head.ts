@@ -74,6 +74,10 @@ export class RequestHead {
   /** Field offsets: name start, name end, value start, value end (trimmed), per field. */
   readonly fields = new Int32Array(4 * MAX_FIELDS);
   fieldCount = 0;
+  /** While parsing Transfer-Encoding: the last coding seen was `chunked` (it must be the final one). */
+  chunkedLast = false;
+  /** 400 or 501 once a Transfer-Encoding item was refused, else 0. */
+  codingError = 0;
 
   /** True for HTTP/1.1 and later 1.x (RFC 9110 section 2.5: answered as 1.1). */
   get http11(): boolean {

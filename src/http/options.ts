@@ -64,6 +64,18 @@ export interface HttpServerOptions {
   maxHeadBytes?: number;
   /** Largest accepted request body in bytes; default 1 MiB. Larger: 413, then close. */
   maxBodyBytes?: number;
+  /**
+   * 'buffer' (default): a handler runs once the whole body is in, as `req.body`. 'stream':
+   * it runs as soon as the head is in, and reads the body as it arrives from `req.stream()`;
+   * the socket is read only as fast as the handler pulls (64 KiB ahead at most).
+   */
+  requestBody?: 'buffer' | 'stream';
+  /**
+   * Largest streamed request body (`requestBody: 'stream'`); default 16 GiB. A streamed body
+   * is never held whole, so this bounds what one request may make the handler write (to a
+   * disk, say), not memory; larger: 413 at the head, or the iterator throws past it (chunked).
+   */
+  maxStreamBodyBytes?: number;
   /** Requests per connection; default 1000. The last response says `Connection: close`. */
   maxRequests?: number;
   /**
@@ -186,7 +198,10 @@ export const HTTP_SERVER_OPTIONS: OptionTable<HttpServerOptions> = {
     cli: { flag: 'backlog', value: 'N' },
   },
   body: { kind: 'bytes', doc: 'response body instead of "Hello, world!" (a string is sent as UTF-8)' },
-  handler: { kind: 'function', doc: 'answers each request instead of the fixed response (not with root)' },
+  handler: {
+    kind: 'function',
+    doc: 'answers each request instead of the fixed response (with root: what is not a file of the root)',
+  },
   root: {
     kind: 'string',
     doc: 'serve the files under this directory (GET and HEAD, ranges, conditional requests, sendfile(2))',
@@ -226,6 +241,20 @@ export const HTTP_SERVER_OPTIONS: OptionTable<HttpServerOptions> = {
     default: 1 << 20,
     doc: 'largest request body in bytes (larger: 413)',
     cli: { flag: 'max-body', value: 'BYTES' },
+  },
+  requestBody: {
+    kind: 'choice',
+    choices: ['buffer', 'stream'] as const,
+    default: 'buffer',
+    doc: "'buffer': the handler runs once the whole body is in (req.body); 'stream': at the head, reading req.stream() as it arrives",
+  },
+  maxStreamBodyBytes: {
+    kind: 'integer',
+    min: 0,
+    max: 2 ** 50,
+    default: 2 ** 34,
+    doc: 'largest streamed request body in bytes (requestBody stream; never held whole, so it bounds disk, not memory)',
+    cli: { flag: 'max-stream-body', value: 'BYTES' },
   },
   maxRequests: {
     kind: 'integer',
@@ -330,6 +359,8 @@ export interface ResolvedServerOptions {
   followSymlinks: boolean;
   maxHeadBytes: number;
   maxBodyBytes: number;
+  requestBody: 'buffer' | 'stream';
+  maxStreamBodyBytes: number;
   maxRequests: number;
   inputBudgetBytes: number;
   keepAliveTimeoutMs: number;

@@ -9,7 +9,7 @@
  * and RFC 9110 (field semantics). The handler path makes strings from the offsets later.
  */
 
-import { contentLengthOf, eachListItem, fieldState, onCoding, onConnectionOption, resetFieldState } from './fields.js';
+import { contentLengthOf, eachListItem, onCoding, onConnectionOption } from './fields.js';
 import type { RequestHead } from './head.js';
 import {
   Expect,
@@ -237,7 +237,8 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
   if (i < 0) return -i;
   let length = -1;
   let sawTe = false;
-  resetFieldState(buf, head);
+  head.chunkedLast = false;
+  head.codingError = 0;
   const fields = head.fields;
   for (;;) {
     const eol = lineEnd(buf, i, end);
@@ -273,12 +274,12 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
         if (n < 0 || (length >= 0 && n !== length)) return 400;
         length = n;
       } else if (nameIs(buf, nameStart, nameLen, 'connection')) {
-        eachListItem(buf, valueStart, valueEnd, onConnectionOption);
+        eachListItem(buf, valueStart, valueEnd, head, onConnectionOption);
       }
     } else if (c === 0x74 /* t */) {
       if (nameIs(buf, nameStart, nameLen, 'transfer-encoding')) {
         sawTe = true;
-        if (!eachListItem(buf, valueStart, valueEnd, onCoding)) return fieldState.codingError;
+        if (!eachListItem(buf, valueStart, valueEnd, head, onCoding)) return head.codingError;
       }
     } else if (c === 0x68 /* h */) {
       if (nameIs(buf, nameStart, nameLen, 'host')) {
@@ -305,10 +306,10 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
     if (!head.http11 || length >= 0) return 400;
     // A coding etlt does not know SHOULD get 501 (section 6.1), wherever it stands: nginx
     // answers so, and it closes the connection as the 400 below does.
-    if (fieldState.codingError !== 0) return fieldState.codingError;
+    if (head.codingError !== 0) return head.codingError;
     // chunked not the final coding, or no coding at all (an empty field): the body's length
     // cannot be determined, and the server MUST answer 400 (section 6.3, rule 4).
-    if (!fieldState.chunkedLast) return 400;
+    if (!head.chunkedLast) return 400;
     head.framing = Framing.Chunked;
   } else if (length > 0) {
     head.framing = Framing.Length;

@@ -2,78 +2,19 @@
  * The bytes the server answers with. The fixed responses (no handler) are built once per
  * second, when the Date changes, never per request: every connection shares them and keeps
  * only an offset. HTTP/1.0 without keep-alive gets the seed's own bytes, its 1996 Date
- * included. A large body is its own segment, never copied into a head.
+ * included. A large body is its own segment, never copied into a head. Every head is
+ * written by response-head.ts.
  */
+import { BodyFraming, Persistence, responseHead, textResponse, withBody } from './response-head.js';
+import type { Segments } from './response-head.js';
+
+export type { Segments } from './response-head.js';
 
 /** The Date line the seed sends, kept byte for byte. */
 const SEED_DATE = 'Mon, 1 Jan 1996 01:01:01 GMT';
 
 /** The seed's body. */
 export const SEED_BODY: Buffer = Buffer.from('Hello, world!');
-
-/** Bodies up to this size are copied after their head (one segment, one send); larger stay apart. */
-const INLINE_BODY_MAX = 16 * 1024;
-
-/** Reason phrases of the statuses the server sends itself, and common ones a handler may. */
-export const REASONS: Readonly<Record<number, string>> = {
-  100: 'Continue',
-  200: 'OK',
-  201: 'Created',
-  202: 'Accepted',
-  203: 'Non-Authoritative Information',
-  204: 'No Content',
-  205: 'Reset Content',
-  206: 'Partial Content',
-  207: 'Multi-Status',
-  208: 'Already Reported',
-  226: 'IM Used',
-  300: 'Multiple Choices',
-  301: 'Moved Permanently',
-  302: 'Found',
-  303: 'See Other',
-  304: 'Not Modified',
-  305: 'Use Proxy',
-  307: 'Temporary Redirect',
-  308: 'Permanent Redirect',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  402: 'Payment Required',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  407: 'Proxy Authentication Required',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  410: 'Gone',
-  411: 'Length Required',
-  412: 'Precondition Failed',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  416: 'Range Not Satisfiable',
-  417: 'Expectation Failed',
-  421: 'Misdirected Request',
-  422: 'Unprocessable Content',
-  423: 'Locked',
-  424: 'Failed Dependency',
-  425: 'Too Early',
-  426: 'Upgrade Required',
-  428: 'Precondition Required',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  451: 'Unavailable For Legal Reasons',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-  506: 'Variant Also Negotiates',
-  507: 'Insufficient Storage',
-  508: 'Loop Detected',
-  511: 'Network Authentication Required',
-};
 
 /** The IMF-fixdate of `ms` (RFC 9110 section 5.6.7), as `Date.toUTCString` writes it. */
 export function httpDate(ms: number): string {
@@ -115,30 +56,12 @@ export class DateClock {
   }
 }
 
-/** Which fixed response a request gets. */
-export const enum Variant {
-  /** HTTP/1.0 without keep-alive: the seed's bytes, then close. */
-  SeedClose = 0,
-  /** HTTP/1.0 with Connection: keep-alive. */
-  KeepAlive10 = 1,
-  /** HTTP/1.1, persistent. */
-  Persistent11 = 2,
-  /** HTTP/1.1 with Connection: close. */
-  Close11 = 3,
-}
-
-/** A response as the segments to send: a head (perhaps with its body), and a large body apart. */
-export interface Segments {
-  readonly first: Uint8Array;
-  readonly body: Uint8Array | null;
-}
-
 /** The fixed 200 responses for one body, in every variant, GET and HEAD. */
 export class FixedResponses {
   readonly #body: Uint8Array;
   readonly #clock: DateClock;
   #second = -2;
-  /** [variant * 2 + (head ? 1 : 0)] */
+  /** [persistence * 2 + (head ? 1 : 0)] */
   #built: Segments[] = [];
 
   constructor(body: Uint8Array, clock: DateClock) {
@@ -146,10 +69,15 @@ export class FixedResponses {
     this.#clock = clock;
   }
 
-  /** The response for `variant` as of the clock's last tick; `head`: without the body (RFC 9110 section 9.3.2). */
-  get(variant: Variant, head: boolean): Segments {
+  /**
+   * The response to a request of `http11`'s version ending as `persistence` says, as of the
+   * clock's last tick; `head`: without the body (RFC 9110 section 9.3.2). HTTP/1.0 without
+   * keep-alive gets the seed's own bytes.
+   */
+  get(http11: boolean, persistence: Persistence, head: boolean): Segments {
     if (this.#clock.second !== this.#second || this.#built.length === 0) this.#build();
-    return this.#built[variant * 2 + (head ? 1 : 0)]!;
+    const p = !http11 && persistence === Persistence.Close ? Persistence.CloseUnsaid : persistence;
+    return this.#built[p * 2 + (head ? 1 : 0)]!;
   }
 
   #build(): void {
@@ -157,20 +85,19 @@ export class FixedResponses {
     const date = this.#clock.text;
     this.#second = this.#clock.second;
     const body = this.#body;
-    const common = `Content-Type: text/plain\r\nContent-Length: ${body.byteLength}\r\n`;
+    const fields = 'Content-Type: text/plain\r\n';
+    const length = body.byteLength;
+    // In Persistence's order.
     const heads = [
-      `HTTP/1.0 200 OK\r\nDate: ${SEED_DATE}\r\n${common}\r\n`,
-      `HTTP/1.0 200 OK\r\nDate: ${date}\r\n${common}Connection: keep-alive\r\n\r\n`,
-      `HTTP/1.1 200 OK\r\nDate: ${date}\r\n${common}\r\n`,
-      `HTTP/1.1 200 OK\r\nDate: ${date}\r\n${common}Connection: close\r\n\r\n`,
+      responseHead(200, true, date, fields, BodyFraming.Length, length, Persistence.Close),
+      responseHead(200, false, date, fields, BodyFraming.Length, length, Persistence.KeepAlive10),
+      responseHead(200, true, date, fields, BodyFraming.Length, length, Persistence.Persistent11),
+      responseHead(200, false, SEED_DATE, fields, BodyFraming.Length, length, Persistence.CloseUnsaid),
     ];
     const built: Segments[] = [];
     for (const text of heads) {
-      const head = Buffer.from(text, 'latin1');
-      built.push(
-        body.byteLength <= INLINE_BODY_MAX ? { first: Buffer.concat([head, body]), body: null } : { first: head, body },
-      );
-      built.push({ first: head, body: null });
+      built.push(withBody(text, body));
+      built.push({ first: Buffer.from(text, 'latin1'), body: null });
     }
     this.#built = built;
   }
@@ -203,12 +130,7 @@ export class ErrorResponses {
 
 /** An error response: status line, Date, a one-line text body, Connection: close. */
 export function errorResponse(status: number, http11: boolean, date = SEED_DATE): Buffer {
-  const reason = REASONS[status] ?? 'Error';
-  const body = `${status} ${reason}\n`;
-  return Buffer.from(
-    `HTTP/1.${http11 ? 1 : 0} ${status} ${reason}\r\nDate: ${date}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    'latin1',
-  );
+  return textResponse(status, http11, date, '', Persistence.Close, false);
 }
 
 /** The interim response to `Expect: 100-continue` (RFC 9110 section 15.2.1). */

@@ -25,6 +25,7 @@ import { ServerEngine } from './engine.js';
 import { StaticFiles } from './static/files.js';
 import type { HttpServerOptions, ResolvedServerOptions } from './options.js';
 import { resolveServerOptions } from './options.js';
+import type { AccessEntry } from './access-record.js';
 import type { Backend, Mode, Trigger } from './trigger/catalog.js';
 import { unsupportedBackend } from './trigger/catalog.js';
 import { strategyFor } from './trigger/index.js';
@@ -58,7 +59,8 @@ export const DEFAULT_CLOSE_DEADLINE_MS = 5000;
  * 'listening'); `close()` stops accepting, lets responses in flight finish (up to a
  * deadline), releases every fd and emits 'close'. Emits 'error' for failures of the loop
  * itself, never for a client's misbehaviour; 'handlerError' (when listened to) for a handler
- * that failed.
+ * that failed; 'access' (an {@link AccessEntry}: method, target, status, bytes, duration,
+ * client address) once per response, recorded only while someone listens.
  */
 export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncDisposable {
   readonly #engine: ServerEngine | UringEngine;
@@ -116,6 +118,8 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
       sendTimeoutMs: o.sendTimeoutMs,
       traceConnections: o.traceConnections,
       onRequest: o.onRequest,
+      streamBodies: o.requestBody === 'stream',
+      maxStreamBodyBytes: o.maxStreamBodyBytes,
       onError: (err: Error) => this.emit('error', err),
       onHandlerError: (err: unknown) => {
         if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err);
@@ -133,6 +137,14 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
             backend: o.backend,
             eagerRead: o.eagerRead,
           });
+    // The access log costs nothing until someone listens: the exchange records only then.
+    const log = (entry: AccessEntry): void => void this.emit('access', entry);
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'access') this.#engine.accessLog = log;
+    });
+    this.on('removeListener', (event: string | symbol) => {
+      if (event === 'access' && this.listenerCount('access') === 0) this.#engine.accessLog = undefined;
+    });
   }
 
   /** The directory served (`root`), or undefined. */
@@ -301,7 +313,6 @@ function staticFiles(o: ResolvedServerOptions): StaticFiles | undefined {
   if (o.root === undefined) return undefined;
   const root = o.root;
   if (root === '' || root.includes('\0')) throw rangeError('root', 'a directory path', root, 'option');
-  if (o.handler !== undefined) throw rangeError('root', 'given without a handler', root, 'option');
   if (o.index.includes('/') || o.index.startsWith('.')) {
     throw rangeError('index', 'a file name (no /, not starting with .)', o.index, 'option');
   }

@@ -86,6 +86,8 @@ export interface ServerCounters {
   headsShed: number;
   /** Handlers that threw, rejected, or answered something that cannot be sent (each got a 500). */
   handlerErrors: number;
+  /** Handlers whose answer did not come within the idle timeout: a 503 was sent instead, the connection closed. */
+  handlerTimeouts: number;
   /** Connections cut off when close()'s deadline ran out. */
   cutOff: number;
   /** Connections accepted and closed at once because the process ran out of fds. */
@@ -185,6 +187,7 @@ export function newServerCounters(): ServerCounters {
     sendTimeouts: 0,
     headsShed: 0,
     handlerErrors: 0,
+    handlerTimeouts: 0,
     cutOff: 0,
     shed: 0,
     fdExhausted: 0,

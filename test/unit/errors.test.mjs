@@ -24,6 +24,7 @@ const {
   EtltOutputError,
   EtltLabError,
   EtltAbortedError,
+  EtltRequestAbortedError,
   EtltNotRegisteredError,
   EtltAlreadyRegisteredError,
   EtltWorkerError,
@@ -59,6 +60,13 @@ const TABLE = [
   [EtltOutputError, () => new EtltOutputError(), 'ERR_ETLT_OUTPUT', Error, 'EtltOutputError'],
   [EtltLabError, () => new EtltLabError(), 'ERR_ETLT_LAB', Error, 'EtltLabError'],
   [EtltAbortedError, () => new EtltAbortedError(), 'ABORT_ERR', Error, 'EtltAbortedError'],
+  [
+    EtltRequestAbortedError,
+    () => new EtltRequestAbortedError(),
+    'ERR_ETLT_REQUEST_ABORTED',
+    Error,
+    'EtltRequestAbortedError',
+  ],
   [
     EtltNotRegisteredError,
     () => new EtltNotRegisteredError(),

@@ -30,8 +30,9 @@ import { EtltSystemError } from '../../errors.js';
 import { sys } from '../../sys.js';
 import { FileSegment } from '../file-output.js';
 import { Method } from '../head.js';
-import { Persistence } from '../handler.js';
-import { REASONS, httpDate } from '../responses.js';
+import { BodyFraming, responseHead, textResponse } from '../response-head.js';
+import type { Persistence } from '../response-head.js';
+import { httpDate } from '../responses.js';
 import { evaluate } from './conditional.js';
 import { contentTypeOf } from './mime.js';
 import { resolveTarget } from './path.js';
@@ -110,42 +111,53 @@ export class StaticFiles {
   /**
    * The response to `req`, in the request's version, ending as `persistence` says; `head`:
    * a HEAD request (no content, its file closed at once). `date` is the Date value.
+   * `fallThrough`: a handler answers what is not here, so a 404 is null instead.
    */
-  respond(req: StaticRequest, http11: boolean, persistence: Persistence, head: boolean, date: string): StaticResponse {
-    const start = `HTTP/1.${http11 ? 1 : 0} `;
-    const end = `Date: ${date}\r\n${connection(persistence)}\r\n`;
-    if (req.method !== Method.GET && req.method !== Method.HEAD) return simple(start, 405, ALLOW, end, head);
+  respond(
+    req: StaticRequest,
+    http11: boolean,
+    persistence: Persistence,
+    head: boolean,
+    date: string,
+    fallThrough = false,
+  ): StaticResponse | null {
+    const r = this.#respond(req, { http11, persistence, head, date, fallThrough });
+    return r === NOT_HERE ? null : r;
+  }
+
+  #respond(req: StaticRequest, how: Answer): StaticResponse {
+    if (req.method !== Method.GET && req.method !== Method.HEAD) return simple(how, 405, ALLOW);
     const target = resolveTarget(req.target, this.#dotfiles);
-    if (!target.ok) return simple(start, target.status, '', end, head);
+    if (!target.ok) return simple(how, target.status, '');
     let name = target.path;
     let fd = this.#open(name === '' ? '.' : name);
-    if (fd < 0) return simple(start, statusOf(fd), '', end, head);
+    if (fd < 0) return simple(how, statusOf(fd), '');
     const st = this.#stat;
-    if (sys.fstat(fd, st) < 0) return closed(fd, simple(start, 500, '', end, head));
+    if (sys.fstat(fd, st) < 0) return closed(fd, simple(how, 500, ''));
     if ((st[0]! & S_IFMT) === S_IFDIR) {
       sys.close(fd);
       if (!target.directory) {
         const location = `Location: ${target.rawPath}/${target.query}\r\n`;
-        return simple(start, 301, location, end, head);
+        return simple(how, 301, location);
       }
-      if (this.#index === '') return simple(start, 404, '', end, head);
+      if (this.#index === '') return simple(how, 404, '');
       name = name === '' ? this.#index : `${name}/${this.#index}`;
       fd = this.#open(name);
-      if (fd < 0) return simple(start, statusOf(fd), '', end, head);
-      if (sys.fstat(fd, st) < 0) return closed(fd, simple(start, 500, '', end, head));
-      if ((st[0]! & S_IFMT) !== S_IFREG) return closed(fd, simple(start, 404, '', end, head));
+      if (fd < 0) return simple(how, statusOf(fd), '');
+      if (sys.fstat(fd, st) < 0) return closed(fd, simple(how, 500, ''));
+      if ((st[0]! & S_IFMT) !== S_IFREG) return closed(fd, simple(how, 404, ''));
     } else if (target.directory) {
       // '/file.txt/' names a directory that is not there.
-      return closed(fd, simple(start, 404, '', end, head));
+      return closed(fd, simple(how, 404, ''));
     } else if ((st[0]! & S_IFMT) !== S_IFREG) {
       // A FIFO, socket or device under the root: opened without blocking, never read.
-      return closed(fd, simple(start, 403, '', end, head));
+      return closed(fd, simple(how, 403, ''));
     }
-    return this.#file(req, fd, name, start, end, head);
+    return this.#file(req, fd, name, how);
   }
 
   /** A regular file, open as `fd`, of the size and mtime in #stat. */
-  #file(req: StaticRequest, fd: number, name: string, start: string, end: string, head: boolean): StaticResponse {
+  #file(req: StaticRequest, fd: number, name: string, how: Answer): StaticResponse {
     const size = this.#stat[1]!;
     const mtimeS = this.#stat[2]!;
     const etag = `"${mtimeS.toString(16)}-${size.toString(16)}"`;
@@ -158,23 +170,22 @@ export class StaticFiles {
     const status = outcome.status;
     if (status === 304) {
       sys.close(fd);
-      return { first: latin1(`${start}304 Not Modified\r\n${validators}${end}`), body: null };
+      return { first: latin1(headOf(how, 304, validators, BodyFraming.None, 0)), body: null };
     }
-    if (status === 412) return closed(fd, simple(start, 412, '', end, head));
-    if (status === 416) return closed(fd, simple(start, 416, `Content-Range: bytes */${size}\r\n`, end, head));
+    if (status === 412) return closed(fd, simple(how, 412, ''));
+    if (status === 416) return closed(fd, simple(how, 416, `Content-Range: bytes */${size}\r\n`));
     let first = 0;
     let last = size - 1;
-    let text = `${start}200 OK\r\n`;
+    let fields = '';
     if (status === 206) {
       first = outcome.first;
       last = outcome.last;
-      text = `${start}206 Partial Content\r\nContent-Range: bytes ${first}-${last}/${size}\r\n`;
+      fields = `Content-Range: bytes ${first}-${last}/${size}\r\n`;
     }
     const length = last - first + 1;
-    text +=
-      `Content-Type: ${contentTypeOf(name)}\r\nContent-Length: ${length}\r\n` +
-      `${validators}Accept-Ranges: bytes\r\n${end}`;
-    if (head || length === 0) {
+    fields += `Content-Type: ${contentTypeOf(name)}\r\n${validators}Accept-Ranges: bytes\r\n`;
+    const text = headOf(how, status === 206 ? 206 : 200, fields, BodyFraming.Length, length);
+    if (how.head || length === 0) {
       sys.close(fd);
       return { first: latin1(text), body: null };
     }
@@ -197,22 +208,36 @@ function statusOf(errno: number): number {
   return 404;
 }
 
-function connection(p: Persistence): string {
-  return p === Persistence.Close
-    ? 'Connection: close\r\n'
-    : p === Persistence.KeepAlive10
-      ? 'Connection: keep-alive\r\n'
-      : '';
+/** Not a file of the root: the handler's to answer (see `fallThrough`). */
+const NOT_HERE = { first: new Uint8Array(0), body: null } as const;
+
+/** How a response to this request is written: its version, persistence, HEAD or not, and Date. */
+interface Answer {
+  readonly http11: boolean;
+  readonly persistence: Persistence;
+  readonly head: boolean;
+  readonly date: string;
+  /** A handler answers what is not a file: a 404 here is null, for it to answer. */
+  readonly fallThrough: boolean;
+}
+
+function headOf(how: Answer, status: number, fields: string, framing: BodyFraming, length: number): string {
+  return responseHead(status, how.http11, how.date, fields, framing, length, how.persistence);
 }
 
 /** A short text response that keeps the connection as the request asked (a 404 is no reason to close). */
-function simple(start: string, status: number, fields: string, end: string, head: boolean): StaticResponse {
-  const reason = REASONS[status] ?? 'Error';
-  const body = `${status} ${reason}\n`;
-  const text =
-    `${start}${status} ${reason}\r\n${fields}Content-Type: text/plain; charset=utf-8\r\n` +
-    `Content-Length: ${body.length}\r\n${end}${head ? '' : body}`;
-  return { first: latin1(text), body: null };
+function simple(how: Answer, status: number, fields: string): StaticResponse {
+  if (status === 404 && how.fallThrough) return NOT_HERE;
+  const first = textResponse(
+    status,
+    how.http11,
+    how.date,
+    fields,
+    how.persistence,
+    how.head,
+    'text/plain; charset=utf-8',
+  );
+  return { first, body: null };
 }
 
 function closed(fd: number, r: StaticResponse): StaticResponse {

@@ -1,0 +1,90 @@
+/**
+ * What an exchange (exchange.ts) needs of the server and of its connection, and where a
+ * request stands: the seam between the exchange and the engine and connection that own it.
+ */
+import type { AccessEntry } from './access-record.js';
+import type { FileSegment } from './file-output.js';
+import type { RequestHandler } from './handler.js';
+import type { DateClock, ErrorResponses, FixedResponses } from './responses.js';
+import type { RequestHead } from './head.js';
+import type { StaticFiles } from './static/files.js';
+
+/** What an exchange needs of the server (the engine provides it). */
+export interface ExchangeHost {
+  /** The server's one head parser result, reused by every request (parsing never nests). */
+  readonly parsed: RequestHead;
+  readonly fixed: FixedResponses;
+  readonly errors: ErrorResponses;
+  readonly clock: DateClock;
+  readonly handler: RequestHandler | undefined;
+  /** The files served instead of the fixed response (`--root`). */
+  readonly statics: StaticFiles | undefined;
+  readonly maxHeadBytes: number;
+  readonly maxBodyBytes: number;
+  /** Bodies go to the handler as they arrive (`requestBody: 'stream'`), up to this many bytes each. */
+  readonly streamBodies: boolean;
+  readonly maxStreamBodyBytes: number;
+  readonly maxRequests: number;
+  /** The server is shutting down: every response from now on closes its connection. */
+  readonly draining: boolean;
+  /** Whether the strategy lets connections persist. */
+  readonly keepAlive: boolean;
+  /** Called with each request head's bytes (valid only during the call). */
+  readonly onRequest: ((request: Buffer) => void) | undefined;
+  readonly counters: { requests: number; rejected: number; handlerErrors: number; handlerTimeouts: number };
+  /** Called once per response when someone listens for the access log (else undefined: nothing recorded). */
+  readonly accessLog: ((entry: AccessEntry) => void) | undefined;
+  /** A handler failed (threw, rejected or answered something unsendable). */
+  handlerFailed(err: unknown): void;
+  /** `delta` bytes more (or fewer) of request input are held in memory (the server's budget). */
+  held(delta: number): void;
+}
+
+/** Where the request in progress is. */
+export const enum Phase {
+  Head = 0,
+  Body = 1,
+  /** The handler's answer is pending. */
+  Waiting = 2,
+  /** A response that closes the connection was queued: later input is not read as requests. */
+  Closing = 3,
+  /** The response's body is still being produced (a stream): later requests wait for it. */
+  Streaming = 4,
+}
+
+/** Files queued past which it stops too: tiny files pipelined must not take an fd each by the thousand. */
+export const FILES_LIMIT = 16;
+
+/** What the exchange uses of its connection: the output queue and the clock hooks. */
+export interface ExchangeConn {
+  readonly fd: number;
+  /** Unsent output bytes, and the files among them. */
+  readonly outBytes: number;
+  readonly outFiles: number;
+  /** Queues a response's segments (sent in order); a file segment is the queue's to close. */
+  queue(first: Uint8Array, body: Uint8Array | FileSegment | null): void;
+  /** Queues an interim response (100 Continue): sent in order, not counted as a response. */
+  interim(bytes: Uint8Array): void;
+  /** Queues more bytes of the response in progress (a streamed body). */
+  more(bytes: Uint8Array): void;
+  /** A head's first bytes arrived: its idle clock starts now. */
+  headStarted(): void;
+  /** A body made progress. */
+  bodyProgress(): void;
+  /** Enters or leaves the handler wait. */
+  setWaiting(waiting: boolean): void;
+  /** The handler's answer came: the connection goes on with its input and output. */
+  resume(): void;
+  /** The connection is gone (closed meanwhile): a late handler answer is dropped. */
+  readonly gone: boolean;
+  /** Closes without a response (binary garbage). */
+  abort(): void;
+}
+
+/** Whether a request line that parseHead never read ends in HTTP/1.1, so its error can say so. */
+export function requestLineIsHttp11(buf: Buffer, pos: number, end: number): boolean {
+  const nl = buf.indexOf(0x0a, pos);
+  if (nl < 0 || nl >= end) return false;
+  const stop = nl > pos && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+  return stop - pos >= 8 && buf.toString('latin1', stop - 8, stop) === 'HTTP/1.1';
+}

@@ -1,0 +1,201 @@
+/**
+ * A request as a handler sees it, built lazily: at its head only the method and target
+ * are made, and the head's bytes copied (the receive buffer is reused by the next read)
+ * with the field offsets; the header object, raw list, signal and addresses are made when first read,
+ * so a handler that reads nothing of them pays nothing for them.
+ */
+import { decodeAddress } from '../address.js';
+import { SOCKADDR_STORAGE_SIZE } from '../constants.js';
+import { EtltRequestAbortedError } from '../errors.js';
+import type { RequestAbortCause } from '../errors.js';
+import { sys } from '../sys.js';
+import type { HttpRequest } from './handler.js';
+import type { RequestHead } from './head.js';
+
+/** What a request reads of its connection, lazily. */
+export interface RequestLink {
+  readonly fd: number;
+  /** The connection is closed (its fd may already name another socket). */
+  readonly gone: boolean;
+}
+
+/** A streamed request body's source (see body-stream.ts): pulled by `stream()`. */
+export interface BodySource {
+  [Symbol.asyncIterator](): AsyncIterator<Buffer>;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class ServerRequest implements HttpRequest {
+  // Own data properties, made at once: every handler routes on them, and `{ ...req }` keeps them.
+  readonly method: string;
+  readonly target: string;
+  readonly version: '1.0' | '1.1';
+  readonly #link: RequestLink;
+  /** The head's bytes, and its fields as offsets into them: name start, end, value start, end. */
+  readonly #head: Buffer;
+  readonly #fields: Int32Array;
+  #headers: Record<string, string> | undefined;
+  #raw: string[] | undefined;
+  #body: Buffer | null = null;
+  #source: BodySource | null = null;
+  #streamed = false;
+  #controller: AbortController | null = null;
+  #aborted: EtltRequestAbortedError | null = null;
+  #remote: [string, number] | undefined;
+  #local: [string, number] | undefined;
+
+  /** The request whose head is `buf[start, end)`, parsed into `head`. */
+  constructor(link: RequestLink, buf: Buffer, head: RequestHead, start: number, end: number) {
+    this.#link = link;
+    const bytes = Buffer.allocUnsafe(end - start);
+    buf.copy(bytes, 0, start, end);
+    this.#head = bytes;
+    const n = head.fieldCount * 4;
+    const fields = new Int32Array(n);
+    const f = head.fields;
+    for (let i = 0; i < n; i++) fields[i] = f[i]! - start;
+    this.#fields = fields;
+    this.method = buf.toString('latin1', head.methodStart, head.methodEnd);
+    this.target = buf.toString('latin1', head.targetStart, head.targetEnd);
+    this.version = head.http11 ? '1.1' : '1.0';
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    if (this.#headers !== undefined) return this.#headers;
+    const headers = Object.create(null) as Record<string, string>;
+    const f = this.#fields;
+    const buf = this.#head;
+    for (let i = 0; i < f.length; i += 4) {
+      const name = buf.toString('latin1', f[i], f[i + 1]).toLowerCase();
+      const value = buf.toString('latin1', f[i + 2], f[i + 3]);
+      const before = headers[name];
+      headers[name] = before === undefined ? value : `${before}${name === 'cookie' ? '; ' : ', '}${value}`;
+    }
+    return (this.#headers = headers);
+  }
+
+  header(name: string): string | undefined {
+    if (this.#headers !== undefined) return this.#headers[name.toLowerCase()];
+    const f = this.#fields;
+    const buf = this.#head;
+    const len = name.length;
+    let found: string | undefined;
+    for (let i = 0; i < f.length; i += 4) {
+      const at = f[i]!;
+      if (f[i + 1]! - at !== len || !sameName(buf, at, name)) continue;
+      const value = buf.toString('latin1', f[i + 2], f[i + 3]);
+      if (found === undefined) found = value;
+      else found += `${len === 6 && sameName(buf, at, 'cookie') ? '; ' : ', '}${value}`;
+    }
+    return found;
+  }
+
+  get rawHeaders(): readonly string[] {
+    if (this.#raw !== undefined) return this.#raw;
+    const f = this.#fields;
+    const buf = this.#head;
+    const raw: string[] = [];
+    for (let i = 0; i < f.length; i += 2) raw.push(buf.toString('latin1', f[i], f[i + 1]));
+    return (this.#raw = raw);
+  }
+
+  get body(): Buffer {
+    if (this.#source !== null)
+      throw new TypeError('the request body is streamed (requestBody: "stream"): read it with req.stream()');
+    return this.#body ?? EMPTY;
+  }
+
+  /** The body as it arrives; in 'buffer' mode the whole body, once. Callable once. */
+  stream(): AsyncIterable<Buffer> {
+    if (this.#streamed) throw new TypeError('req.stream() can be called once per request');
+    this.#streamed = true;
+    if (this.#source !== null) return this.#source;
+    const chunks = this.#body !== null && this.#body.length > 0 ? [this.#body] : [];
+    return {
+      [Symbol.asyncIterator]: () => {
+        let i = 0;
+        return {
+          next: () =>
+            Promise.resolve<IteratorResult<Buffer>>(
+              i < chunks.length ? { done: false, value: chunks[i++]! } : { done: true, value: undefined },
+            ),
+        };
+      },
+    };
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#aborted !== null) this.#controller.abort(this.#aborted);
+    }
+    return this.#controller.signal;
+  }
+
+  get remoteAddress(): string {
+    return (this.#remote ??= this.#address(true))[0];
+  }
+
+  get remotePort(): number {
+    return (this.#remote ??= this.#address(true))[1];
+  }
+
+  get localAddress(): string {
+    return (this.#local ??= this.#address(false))[0];
+  }
+
+  get localPort(): number {
+    return (this.#local ??= this.#address(false))[1];
+  }
+
+  // ---- the server's side ----
+
+  /** The whole body, collected ('buffer' mode). */
+  setBody(body: Buffer | null): void {
+    this.#body = body;
+  }
+
+  /** The body's source ('stream' mode). */
+  setSource(source: BodySource): void {
+    this.#source = source;
+  }
+
+  /** The request ended before its response was sent: its signal aborts (now, or when first read). */
+  abort(why: RequestAbortCause): void {
+    if (this.#aborted !== null) return;
+    this.#aborted = new EtltRequestAbortedError(why);
+    this.#controller?.abort(this.#aborted);
+  }
+
+  /** Whether the signal was aborted (read or not). */
+  get aborted(): boolean {
+    return this.#aborted !== null;
+  }
+
+  /** Its address from the kernel, while the connection is open ('' and 0 after: the fd may be another's). */
+  #address(peer: boolean): [string, number] {
+    return this.#link.gone ? ['', 0] : addressOf(this.#link.fd, peer);
+  }
+}
+
+/** The peer's (or, `peer` false, the local) address and port of the socket `fd`; '' and 0 when unknown. */
+export function addressOf(fd: number, peer: boolean): [string, number] {
+  const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+  const n = peer ? sys.getpeername(fd, sa) : sys.getsockname(fd, sa);
+  if (n < 0) return ['', 0];
+  const a = decodeAddress(sa, n);
+  return typeof a === 'string' ? [a, 0] : [a[0], a[1]];
+}
+
+/** Whether `buf` at `at` holds `name`, compared ASCII-case-insensitively (the lengths match). */
+function sameName(buf: Buffer, at: number, name: string): boolean {
+  for (let k = 0; k < name.length; k++) {
+    let c = name.charCodeAt(k);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    let b = buf[at + k]!;
+    if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+    if (b !== c) return false;
+  }
+  return true;
+}
