@@ -147,8 +147,6 @@ export function serveArgs(v: ParsedOptions): ServeArgs {
   const body = stringOption(v, 'body');
   if (server.root !== undefined && body !== undefined)
     throw new EtltUsageError('--root and --body cannot be used together');
-  if (server.root !== undefined && pool.app !== undefined)
-    throw new EtltUsageError('--root and --app cannot be used together');
   if (body !== undefined && pool.app !== undefined)
     throw new EtltUsageError('--body and --app cannot be used together');
   // Checked here, before any worker starts: a pool of workers failing one by one says less.
@@ -235,7 +233,7 @@ export async function serve(
         throw new EtltUsageError('--access-log with --workers: not yet (each worker would need its own log)');
       return await servePool({ ...args.pool, server }, args.quiet, io);
     }
-    if (args.pool.app !== undefined) server.handler = await loadApp(args.pool.app);
+    if (args.pool.app !== undefined) Object.assign(server, await loadApp(args.pool.app));
     return await serveOne(server, { quiet: args.quiet, trace: args.trace, accessLog: args.accessLog }, io);
   } catch (e) {
     // The library says `app PATH: ...`; the command line's option is --app.

@@ -57,7 +57,7 @@ async function start(c: WorkerConfig): Promise<void> {
     options.reusePort = true;
   }
   try {
-    if (c.app !== undefined) options.handler = await loadApp(c.app);
+    if (c.app !== undefined) Object.assign(options, await loadApp(c.app));
     if (c.extension !== undefined) {
       const setup = ((await import(c.extension.module)) as { default: WorkerSetup }).default;
       beforeExit = setup(options, { index: c.index, data: c.extension.data })?.beforeExit;

@@ -1,13 +1,24 @@
 /**
  * An application given as a module path (`etlt serve --app ./app.mjs`, `WorkerPool`'s `app`):
  * a path, unlike a function, can cross to a worker process, and each worker imports it.
- * `appHandler` is the one place a module becomes a handler: a module of another shape (a
- * `{ fetch }` application) is one more branch there.
+ * `appHandler` is the one place a module becomes a handler: its default export is either a
+ * handler function, or a web-standard application with a `fetch` method (`export default
+ * { fetch }`, the convention of `deno serve` and Bun, which a Hono app satisfies), run
+ * through the fetch adapter with its request bodies streamed.
  */
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EtltAppError } from '../errors.js';
+import { fetchHandler } from './fetch/serve.js';
+import type { FetchApp } from './fetch/serve.js';
 import type { RequestHandler } from './handler.js';
+
+/** What an application module gives the server it runs on. */
+export interface AppOptions {
+  handler: RequestHandler;
+  /** A fetch application reads its body as a stream (`request.body`). */
+  requestBody?: 'stream';
+}
 
 /** Extensions Node 20 cannot import: it has no type stripping. */
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
@@ -16,18 +27,23 @@ const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
  * The request handler of an imported application module: its default export, a function.
  * `path` names the module in errors.
  */
-export function appHandler(module: unknown, path: string): RequestHandler {
+export function appHandler(module: unknown, path: string): AppOptions {
   const exported = (module as { default?: unknown } | null)?.default;
-  if (typeof exported === 'function') return exported as RequestHandler;
+  if (typeof exported === 'function') return { handler: exported as RequestHandler };
+  if (typeof exported === 'object' && exported !== null && typeof (exported as FetchApp).fetch === 'function')
+    return { handler: fetchHandler(exported as FetchApp), requestBody: 'stream' };
   const got =
-    exported === undefined ? 'has no default export' : `exports ${typeof exported} as its default, not a function`;
+    exported === undefined
+      ? 'has no default export'
+      : `exports ${exported === null ? 'null' : typeof exported} as its default, not a function or an object with a fetch method`;
   throw new EtltAppError(
-    `app ${path}: the module ${got}; it must \`export default (req) => ({ status, headers, body })\``,
+    `app ${path}: the module ${got}; it must \`export default (req) => ({ status, headers, body })\` ` +
+      'or `export default { fetch(request) { return new Response(...) } }` (a Hono app, for one)',
   );
 }
 
-/** Imports the application at `path` (resolved against the current directory) and returns its handler. */
-export async function loadApp(path: string): Promise<RequestHandler> {
+/** Imports the application at `path` (resolved against the current directory): its handler, and how it reads bodies. */
+export async function loadApp(path: string): Promise<AppOptions> {
   const absolute = resolve(path);
   if (TYPESCRIPT.has(extname(absolute))) {
     throw new EtltAppError(

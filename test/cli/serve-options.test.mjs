@@ -53,7 +53,6 @@ test(
       [['--host', '999.1.1.1'], /^etlt: --host 999\.1\.1\.1: not a numeric IPv4 address/m],
       [['--keepalive-timeout', '-2'], /^etlt: --keepalive-timeout must be a number of seconds/m],
       [['--index', 'a/b', '--root', dir], /^etlt: --index: .*"index" option/m],
-      [['--root', dir, '--app', file], /--root and --app cannot be used together/],
     ];
     for (const [args, message] of usage) {
       const r = await serve(args);
@@ -166,6 +165,45 @@ test(
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /^etlt: --app .*none\.mjs: the module has no default export; it must `export default/m);
       assert.doesNotMatch(r.stderr, /exit code 0/);
+    }
+  },
+);
+
+test(
+  '--app runs a Hono app (export default app: a { fetch } module) unchanged, streaming its upload, in one process and in --workers 2 (issue 21)',
+  { timeout: 60_000 },
+  async (t) => {
+    const dir = privateDir(t);
+    const app = join(dir, 'hono-app.mjs');
+    const hono = JSON.stringify(new URL('../../node_modules/hono/dist/index.js', import.meta.url).href);
+    writeFileSync(
+      app,
+      `import { Hono } from ${hono};\n` +
+        'const app = new Hono();\n' +
+        "app.get('/hi/:name', (c) => c.json({ hi: c.req.param('name'), pid: process.pid, q: c.req.query('q') }));\n" +
+        "app.post('/size', async (c) => { let n = 0; for await (const chunk of c.req.raw.body) n += chunk.length; return c.text(String(n)); });\n" +
+        'export default app;\n',
+    );
+    writeFileSync(join(dir, 'static.txt'), 'from the root\n');
+    for (const workers of ['1', '2']) {
+      const s = await started(t, dir, ['--app', app, '--workers', workers, '--root', dir, '--quiet']);
+      const pids = workers === '1' ? [s.child.pid] : childrenOf(s.child.pid).map((c) => c.pid);
+      const res = await fetch(`http://${HOST}:${s.port}/hi/ann?q=%C3%A9`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type'), /^application\/json/);
+      const body = await res.json();
+      assert.equal(body.hi, 'ann');
+      assert.equal(body.q, 'é');
+      assert.ok(pids.includes(body.pid), `answered by ${body.pid}, not one of ${pids}`);
+      // A body above maxBodyBytes (1 MiB): a fetch app reads it as a stream, never whole.
+      const big = Buffer.alloc(3 * 1024 * 1024, 7);
+      const up = await fetch(`http://${HOST}:${s.port}/size`, { method: 'POST', body: big });
+      assert.equal(await up.text(), String(big.length));
+      // Files first, then the app: the root's file, and the app's 404 for what is not one.
+      assert.equal(await (await fetch(`http://${HOST}:${s.port}/static.txt`)).text(), 'from the root\n');
+      assert.equal((await fetch(`http://${HOST}:${s.port}/nothing`)).status, 404);
+      s.child.kill('SIGTERM');
+      assert.equal((await s.exited).code, 0, s.out.stderr);
     }
   },
 );

@@ -25,10 +25,7 @@ function hanging(record) {
 
 for (const { mode, backend, label } of VARIANTS) {
   describe(`request signal, ${label}`, { timeout: 30_000 }, () => {
-    // select cannot see a reset while nothing is watched for the connection: issue 18 item 6, fixed apart.
-    const selectBlind =
-      backend === 'select' && 'issue 18 item 6: select does not see a reset while a handler is pending';
-    test('a reset aborts the signal with why "reset"', { skip: selectBlind }, async (t) => {
+    test('a reset aborts the signal with why "reset"', async (t) => {
       const scope = new Scope(t);
       const reasons = [];
       const { port } = scope.server({ mode, backend, handler: hanging(reasons) });

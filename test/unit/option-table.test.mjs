@@ -137,9 +137,16 @@ test('WorkerPool refuses a handler at once, naming the way: a module path (issue
   assert.equal(new WorkerPool({ workers: 2, server: { backend: 'poll' } }).mode, 'lt');
 });
 
-test('appHandler: a default-exported function is the handler; anything else says what to export', async (t) => {
+test('appHandler: a default-exported function is the handler, a { fetch } app goes through the adapter; anything else says what to export', async (t) => {
   const handler = () => ({ body: 'x' });
-  assert.equal(appHandler({ default: handler }, 'a.mjs'), handler);
+  assert.deepEqual(appHandler({ default: handler }, 'a.mjs'), { handler });
+  const web = appHandler({ default: { fetch: () => new Response('w') } }, 'w.mjs');
+  assert.equal(web.requestBody, 'stream', 'a fetch app reads its body as a stream');
+  assert.equal(typeof web.handler, 'function');
+  assert.throws(() => appHandler({ default: { fetch: 1 } }, 'a.mjs'), {
+    code: 'ERR_ETLT_APP',
+    message: /not a function or an object with a fetch method/,
+  });
   assert.throws(() => appHandler({}, 'a.mjs'), {
     code: 'ERR_ETLT_APP',
     message: /app a\.mjs: the module has no default export; it must `export default/,
@@ -153,7 +160,7 @@ test('appHandler: a default-exported function is the handler; anything else says
   writeFileSync(join(dir, 'app.mjs'), 'export default (req) => ({ body: req.target });\n');
   writeFileSync(join(dir, 'app.ts'), 'export default (req: unknown) => ({ body: "x" });\n');
   writeFileSync(join(dir, 'broken.mjs'), 'export default (;\n');
-  assert.deepEqual((await loadApp(join(dir, 'app.mjs')))({ target: '/t' }), { body: '/t' });
+  assert.deepEqual((await loadApp(join(dir, 'app.mjs'))).handler({ target: '/t' }), { body: '/t' });
   await assert.rejects(loadApp(join(dir, 'app.ts')), {
     code: 'ERR_ETLT_APP',
     message: /cannot import TypeScript .*compile it first \(npx tsc\) and give the \.js or \.mjs file/,
