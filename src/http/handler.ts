@@ -225,7 +225,10 @@ export function frameResponse(
   // length of 0 (RFC 9110 sections 15.3.5, 15.3.6 and 15.4.5).
   const noLength = status === 204 || status === 304;
   const noContent = noLength || status === 205;
-  const f = new FieldWriter(persistence === Persistence.Close, stream !== null);
+  // A HEAD answered without a body (Hono's and node:http's way) says nothing of the GET's
+  // length: its Content-Length is the handler's if it gave one, else none (not a false 0).
+  const headOnly = head && !noContent && (raw === undefined || raw === null);
+  const f = new FieldWriter(persistence === Persistence.Close, stream !== null || headOnly);
   const headers: unknown = r.headers;
   if (headers !== undefined && headers !== null) {
     if (isPlainObject(headers)) {
@@ -261,6 +264,9 @@ export function frameResponse(
     const opened = openFileBody(file, head || noContent);
     length = noContent ? 0 : opened.length;
     body = opened.segment;
+  } else if (headOnly) {
+    if (declared >= 0) length = declared;
+    else framing = BodyFraming.None;
   } else {
     length = noContent ? 0 : text !== null ? textLength : bytes!.byteLength;
   }

@@ -112,6 +112,35 @@ for (const { mode, backend, label } of VARIANTS) {
       });
     });
 
+    test('HEAD answered without a body: no false Content-Length: 0; a declared one is kept; the connection goes on', async (t) => {
+      const scope = new Scope(t);
+      const { port } = scope.server({
+        mode,
+        backend,
+        handler: (r) =>
+          r.target === '/declared'
+            ? { headers: { 'content-type': 'text/plain', 'content-length': '42' }, body: null }
+            : r.target === '/text'
+              ? { body: 'hello' }
+              : { headers: { 'content-type': 'text/plain' }, body: null },
+      });
+      const c = await connected(scope, port);
+      // Pipelined: a HEAD response has no body whatever its fields say, so the next one parses.
+      await c.write(
+        req('/none', { method: 'HEAD' }) +
+          req('/declared', { method: 'HEAD' }) +
+          req('/text', { method: 'HEAD' }) +
+          req('/after'),
+      );
+      const rs = await responsesFrom(c, 4, { isHead: (i) => i < 3 });
+      assert.equal(rs[0].status, 200);
+      assert.equal(rs[0].headers['content-length'], undefined, 'no length the GET may not have');
+      assert.equal(rs[1].headers['content-length'], '42', "the handler's declared length");
+      assert.equal(rs[2].headers['content-length'], '5', 'the length of the body it gave');
+      assert.equal(rs[3].status, 200);
+      assert.equal(rs[3].headers['content-length'], '0', 'a GET without a body says 0');
+    });
+
     test('headers as a Headers, a Map, an array of pairs or a generator are sent', async (t) => {
       const scope = new Scope(t);
       const answers = {
