@@ -47,6 +47,7 @@ import { Ring } from '../../reactor/uring.js';
 import type { BufferRing, RingOptions } from '../../reactor/uring.js';
 import { newReactorCounters, newServerCounters } from '../../trace/counters.js';
 import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../../trace/counters.js';
+import type { AccessEntry } from '../access-record.js';
 import { CloseReason, ConnState } from '../contract.js';
 import type { EngineConfig } from '../engine.js';
 import type { RequestHandler } from '../handler.js';
@@ -55,10 +56,12 @@ import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from '../deferred-accept.js';
 import { IdleSweep } from '../idle-sweep.js';
 import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from '../responses.js';
 import type { StaticFiles } from '../static/files.js';
+import { RequestHead } from '../parser.js';
 import { FACTS } from '../trigger/catalog.js';
 import type { StrategyFacts } from '../trigger/catalog.js';
 import { UringConnection } from './connection.js';
 import type { UringHost } from './connection.js';
+import type { UringOutput } from './output.js';
 
 /** What the completion engine is built from. */
 export type UringEngineConfig = Omit<EngineConfig, 'strategy' | 'backend' | 'eagerRead'> & {
@@ -109,15 +112,20 @@ export class UringEngine implements UringHost {
   };
   readonly gather: Buffer = Buffer.allocUnsafe(65536);
   readonly clock = new DateClock();
+  readonly parsed = new RequestHead();
   readonly fixed: FixedResponses;
   readonly errors: ErrorResponses;
   readonly handler: RequestHandler | undefined;
   readonly statics: StaticFiles | undefined;
   readonly maxHeadBytes: number;
   readonly maxBodyBytes: number;
+  readonly streamBodies: boolean;
+  readonly maxStreamBodyBytes: number;
   readonly maxRequests: number;
   readonly keepAlive = true;
   readonly onRequest: ((request: Buffer) => void) | undefined;
+  /** Set by the server while someone listens for 'access' (the exchange records nothing otherwise). */
+  accessLog: ((entry: AccessEntry) => void) | undefined = undefined;
   draining = false;
   readonly #config: UringEngineConfig;
   #ring: Ring | undefined;
@@ -127,7 +135,7 @@ export class UringEngine implements UringHost {
   #acceptTimer: NodeJS.Timeout | undefined;
   readonly #conns = new Map<number, UringConnection>();
   #nextId = 0;
-  #dirty: UringConnection[] = [];
+  #dirty: UringOutput[] = [];
   #inTurn = false;
   #scheduled = false;
   /** Base addresses of the ArrayBuffers sent from (one crossing per buffer, not per send). */
@@ -156,6 +164,8 @@ export class UringEngine implements UringHost {
     this.#config = config;
     this.maxHeadBytes = config.maxHeadBytes;
     this.maxBodyBytes = config.maxBodyBytes;
+    this.streamBodies = config.streamBodies;
+    this.maxStreamBodyBytes = config.maxStreamBodyBytes;
     this.maxRequests = config.maxRequests;
     this.handler = config.handler;
     this.statics = config.statics;
@@ -286,7 +296,7 @@ export class UringEngine implements UringHost {
     if (this.#heldBytes <= this.#config.inputBudgetBytes) return;
     for (const conn of this.#sweep.oldestActive()) {
       if (this.#heldBytes <= this.#config.inputBudgetBytes) return;
-      if ((conn.inbuf === null && conn.body === null) || conn.state !== ConnState.Reading) continue;
+      if ((conn.inbuf === null && conn.exchange.body.collected === null) || conn.state !== ConnState.Reading) continue;
       this.counters.headsShed++;
       conn.close(CloseReason.Aborted);
     }
@@ -296,7 +306,7 @@ export class UringEngine implements UringHost {
     this.#config.onHandlerError(err);
   }
 
-  dirty(conn: UringConnection): void {
+  dirty(conn: UringOutput): void {
     if (conn.queued) return;
     conn.queued = true;
     this.#dirty.push(conn);
@@ -332,7 +342,7 @@ export class UringEngine implements UringHost {
     this.#freeSlots.push(index);
   }
 
-  send(conn: UringConnection, buf: Uint8Array, offset: number, len: number): void {
+  send(conn: UringOutput, buf: Uint8Array, offset: number, len: number): void {
     const ring = this.#ring!;
     const w = this.#sqe(1);
     ring.prep(w, IORING_OP_SEND, conn.fd, this.#address(buf) + offset, len, conn.id, Op.Send);
@@ -348,7 +358,7 @@ export class UringEngine implements UringHost {
     this.#flushSoon();
   }
 
-  pollOut(conn: UringConnection): void {
+  pollOut(conn: UringOutput): void {
     const ring = this.#ring!;
     const w = this.#sqe(1);
     ring.prep(w, IORING_OP_POLL_ADD, conn.fd, 0, 0, conn.id, Op.PollOut);
@@ -629,16 +639,15 @@ export class UringEngine implements UringHost {
       conn.endOfInput();
       return;
     }
-    if (res < 0) {
-      if (res === -ENOBUFS) {
-        this.counters.recvAgain++;
-        if (!conn.recvArmed) this.armRecv(conn);
-      } else if (res !== -ECANCELED) conn.close(CloseReason.Aborted);
+    if (res < 0 && res !== -ENOBUFS && res !== -ECANCELED) {
+      conn.close(CloseReason.Aborted);
       return;
     }
-    // Ended with data (the kernel may stop a multishot recv at any time): armed again,
-    // unless it was cancelled on purpose for backpressure.
-    if (!more && !conn.recvPaused && !conn.peerClosed) this.armRecv(conn);
+    if (res === -ENOBUFS) this.counters.recvAgain++;
+    // Ended (out of buffers, with data: the kernel may stop a multishot recv at any time, or
+    // cancelled): armed again, unless the connection holds its input back (backpressure).
+    // A cancel for backpressure that the connection no longer wants ends here too.
+    if (!conn.recvArmed && !conn.recvPaused && !conn.peerClosed) this.armRecv(conn);
   }
 
   /** A closed connection is forgotten once the ring holds nothing of it any more. */
