@@ -137,11 +137,25 @@ export class UringConnection extends UringOutput implements ExchangeConn, Activi
    * would grow without bound. Completions already on their way still arrive (one turn's).
    */
   #holdBack(): void {
-    if (this.inbuf === null || this.recvPaused || !this.recvArmed) return;
-    const limit = this.exchange.inputPaused ? BODY_PAUSE_BYTES : INPUT_PAUSE_BYTES;
-    if (this.inEnd - this.inStart <= limit) return;
+    if (this.recvPaused || !this.recvArmed || !this.#heldTooMuch()) return;
     this.recvPaused = true;
     this.engine.cancelRecv(this);
+  }
+
+  #heldTooMuch(): boolean {
+    if (this.inbuf === null) return false;
+    return this.inEnd - this.inStart > (this.exchange.inputPaused ? BODY_PAUSE_BYTES : INPUT_PAUSE_BYTES);
+  }
+
+  /**
+   * The multishot recv ended (its cap, out of provided buffers, a cancel): armed again,
+   * unless input is held back (a streamed body nobody pulls, too much input waiting); then
+   * it is when the connection reads again.
+   */
+  recvEnded(): void {
+    if (this.state === ConnState.Closed || this.peerClosed || this.recvArmed) return;
+    if (!this.recvPaused && (this.exchange.inputPaused || this.#heldTooMuch())) this.recvPaused = true;
+    if (!this.recvPaused) this.engine.armRecv(this);
   }
 
   /** The peer sent its FIN: answer what is complete, then close (RFC 9112 section 9.6, half-close). */

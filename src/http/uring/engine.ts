@@ -18,6 +18,7 @@ import { sys } from '../../sys.js';
 import {
   EBUSY,
   ECANCELED,
+  EINVAL,
   EMFILE,
   ENFILE,
   ENOBUFS,
@@ -94,6 +95,14 @@ const BUFFER_SIZE = 32 * 1024;
  */
 const SLOT_SIZE = 64 * 1024;
 const SLOT_COUNT = 64;
+/**
+ * The most bytes one multishot recv takes before it ends (sqe->optlen; newer kernels, which
+ * refuse it with EINVAL otherwise, then it is not asked for again): the connection then
+ * says whether it wants more. Without a cap a multishot recv empties the socket into
+ * provided buffers as fast as the peer sends, whether or not anyone reads: a streamed
+ * upload nobody pulls would be read whole before its first completion is looked at.
+ */
+const RECV_CAP = 64 * 1024;
 /** Reap-and-submit rounds per wake-up before Node's loop gets its turn. */
 const MAX_ROUNDS = 8;
 /** After EMFILE/ENFILE the multishot accept ends; it is armed again this much later. */
@@ -141,6 +150,8 @@ export class UringEngine implements UringHost {
   /** Base addresses of the ArrayBuffers sent from (one crossing per buffer, not per send). */
   #bases = new WeakMap<ArrayBufferLike, number>();
   #heldBytes = 0;
+  /** The multishot recv's cap (RECV_CAP), 0 once the kernel refused it. */
+  #recvCap = RECV_CAP;
   /** The send slots' memory and the free ones. */
   readonly #slab: Buffer;
   readonly #freeSlots: number[] = [];
@@ -320,6 +331,7 @@ export class UringEngine implements UringHost {
     ring.setIoprio(w, IORING_RECV_MULTISHOT);
     ring.setFlags(w, IOSQE_BUFFER_SELECT);
     ring.setBufGroup(w, BUFFER_GROUP);
+    if (this.#recvCap > 0) ring.setOptlen(w, this.#recvCap);
     conn.recvArmed = true;
     this.#flushSoon();
   }
@@ -639,15 +651,19 @@ export class UringEngine implements UringHost {
       conn.endOfInput();
       return;
     }
+    if (res === -EINVAL && this.#recvCap > 0) {
+      // A kernel without the multishot recv's total cap: every recv is armed without it.
+      this.#recvCap = 0;
+      res = -ECANCELED;
+    }
     if (res < 0 && res !== -ENOBUFS && res !== -ECANCELED) {
       conn.close(CloseReason.Aborted);
       return;
     }
     if (res === -ENOBUFS) this.counters.recvAgain++;
-    // Ended (out of buffers, with data: the kernel may stop a multishot recv at any time, or
-    // cancelled): armed again, unless the connection holds its input back (backpressure).
-    // A cancel for backpressure that the connection no longer wants ends here too.
-    if (!conn.recvArmed && !conn.recvPaused && !conn.peerClosed) this.armRecv(conn);
+    // Ended (its cap, out of buffers, with data: the kernel may stop a multishot recv at any
+    // time, or cancelled): the connection arms it again unless it holds its input back.
+    if (!more) conn.recvEnded();
   }
 
   /** A closed connection is forgotten once the ring holds nothing of it any more. */
