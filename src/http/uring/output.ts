@@ -87,7 +87,7 @@ export abstract class UringOutput extends Buffers {
     this.slot = slot === undefined ? -1 : slot.index;
     let at = 0;
     let seg: Uint8Array = this.outOffset === 0 ? out : out.subarray(this.outOffset);
-    for (let i = -1; at < total; ) {
+    for (let i = -1; at < total;) {
       const take = Math.min(seg.byteLength, total - at);
       g.set(take === seg.byteLength ? seg : seg.subarray(0, take), at);
       at += take;
