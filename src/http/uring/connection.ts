@@ -142,8 +142,9 @@ export class UringConnection extends UringOutput implements ExchangeConn, Activi
     this.engine.cancelRecv(this);
   }
 
+  /** Input waits that the connection is not reading now, more than it may hold (a partial head being read is not held back). */
   #heldTooMuch(): boolean {
-    if (this.inbuf === null) return false;
+    if (this.inbuf === null || this.state === ConnState.Reading || this.state === ConnState.Lingering) return false;
     return this.inEnd - this.inStart > (this.exchange.inputPaused ? BODY_PAUSE_BYTES : INPUT_PAUSE_BYTES);
   }
 
