@@ -12,12 +12,12 @@
 import { sys } from '../sys.js';
 import { EAGAIN, EINTR, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
 import { isHangup } from '../reactor/readiness.js';
-import type { RequestAbortCause } from '../errors.js';
 import type { ServerCounters } from '../trace/counters.js';
 import type { ActivityLinks } from './activity.js';
 import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
 import { Exchange, Phase, requestLineIsHttp11 } from './exchange.js';
+import { ABORT_CAUSES } from './exchange-contract.js';
 import { Buffers, OUTPUT_HIGH_WATER } from './buffers.js';
 import { SENDFILE_MAX_CHUNK } from './file-output.js';
 import type { ExchangeConn, ExchangeHost } from './exchange.js';
@@ -55,14 +55,6 @@ export interface ConnectionHost extends Engine, ExchangeHost {
 const LINGER_MAX_MS = 5000;
 /** struct linger { l_onoff = 1, l_linger = 0 }: close(2) then resets instead of flushing. */
 const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
-
-/** What a request still unanswered was aborted by, for each way a connection ends. */
-const ABORT_CAUSES: Record<CloseReason, RequestAbortCause> = {
-  [CloseReason.Done]: 'shutdown',
-  [CloseReason.Aborted]: 'reset',
-  [CloseReason.TimedOut]: 'timeout',
-  [CloseReason.Shutdown]: 'shutdown',
-};
 
 /** A client connection: its fd, state, the bytes in flight and the request in progress. */
 export class Connection extends Buffers implements StrategyConnection, ExchangeConn, ActivityLinks<Connection> {

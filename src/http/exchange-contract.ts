@@ -2,7 +2,9 @@
  * What an exchange (exchange.ts) needs of the server and of its connection, and where a
  * request stands: the seam between the exchange and the engine and connection that own it.
  */
+import type { RequestAbortCause } from '../errors.js';
 import type { AccessEntry } from './access-record.js';
+import { CloseReason } from './contract.js';
 import type { FileSegment } from './file-output.js';
 import type { RequestHandler } from './handler.js';
 import type { DateClock, ErrorResponses, FixedResponses } from './responses.js';
@@ -51,6 +53,14 @@ export const enum Phase {
   /** The response's body is still being produced (a stream): later requests wait for it. */
   Streaming = 4,
 }
+
+/** What a request still unanswered was aborted by, for each way a connection ends (both engines). */
+export const ABORT_CAUSES: Readonly<Record<CloseReason, RequestAbortCause>> = {
+  [CloseReason.Done]: 'shutdown',
+  [CloseReason.Aborted]: 'reset',
+  [CloseReason.TimedOut]: 'timeout',
+  [CloseReason.Shutdown]: 'shutdown',
+};
 
 /** Files queued past which it stops too: tiny files pipelined must not take an fd each by the thousand. */
 export const FILES_LIMIT = 16;

@@ -346,6 +346,11 @@ export class Ring {
     this.#sqe32[w + 7] = flags >>> 0;
   }
 
+  /** sqe->optlen (the 32-bit word at byte 44): for a multishot recv, the most bytes it receives in all. */
+  setOptlen(w: number, optlen: number): void {
+    this.#sqe32[w + 11] = optlen >>> 0;
+  }
+
   /** sqe->buf_group. */
   setBufGroup(w: number, group: number): void {
     this.#sqe16[w * 2 + 20] = group;

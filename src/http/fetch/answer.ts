@@ -60,9 +60,9 @@ function answer(
   if (isHead) {
     // Nothing of it is sent: the app's stream (endless, for server-sent events) is cancelled now.
     stream.cancel().catch(() => {});
-    return { status, headers, body: streaming ? nothing() : null } as unknown as HttpResponse;
+    return { status, headers, body: streaming ? nothing() : null };
   }
-  if (streaming) return { status, headers, body: stream } as unknown as HttpResponse;
+  if (streaming) return { status, headers, body: stream };
   return collect(stream).then((bytes) => ({ status, headers, body: bytes }));
 }
 

@@ -185,7 +185,7 @@ export function serve(options: ServeOptions, listeningListener?: (info: AddressI
 function createServer(options: HttpServerOptions): HttpServer {
   if ('requestBody' in options) return new HttpServer(options);
   try {
-    return new HttpServer({ ...options, requestBody: 'stream' } as HttpServerOptions);
+    return new HttpServer({ ...options, requestBody: 'stream' });
   } catch (err) {
     if (err instanceof EtltUnknownOptionError && /"requestBody"/.test(err.message)) return new HttpServer(options);
     throw err;

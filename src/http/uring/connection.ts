@@ -1,7 +1,8 @@
 /**
  * One HTTP/1.x connection on the completion engine: the adapter between io_uring's
- * completions and the exchange (`processInput` over `ExchangeConn`), the one file that
- * couples the engine to the exchange. The states are the readiness connection's:
+ * completions and the exchange (an `Exchange` it owns, to which it is the `ExchangeConn`),
+ * the one file that couples the engine to the exchange. The states are the readiness
+ * connection's, derived the same way (from the exchange's phase and the output queue):
  *
  *   Reading --request complete--> Writing --output sent--> finish(): Reading (kept alive)
  *      |   \--handler pending--> Waiting --answer--> Writing      or Lingering --EOF--> Closed
@@ -10,43 +11,35 @@
  * but nothing here waits for readiness: input arrives (a multishot recv's completion, its
  * bytes in a provided buffer), output is handed to the ring at the end of the turn (a send
  * in flight at most, so bytes leave in order) and its completion says how much went.
+ * Since a multishot recv keeps delivering whatever the connection's state, input it cannot
+ * use now (a handler or its streamed body behind, output pending) is held, up to a bound,
+ * and then the recv is cancelled until the connection reads again.
  */
 import { sys } from '../../sys.js';
-import { EAGAIN, EINTR, MSG_NOSIGNAL, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../../constants.js';
+import { SHUT_WR, SOL_SOCKET, SO_LINGER } from '../../constants.js';
 import type { ActivityLinks } from '../activity.js';
-import { Buffers } from '../buffers.js';
-import type { ChunkedDecoder } from '../chunked.js';
+import { BODY_HIGH_WATER } from '../body-stream.js';
+import { OUTPUT_HIGH_WATER } from '../buffers.js';
 import { CloseReason, ConnState, Next } from '../contract.js';
-import { Phase, processInput, requestLineIsHttp11 } from '../exchange.js';
+import { Exchange, Phase, requestLineIsHttp11 } from '../exchange.js';
 import type { ExchangeConn, ExchangeHost } from '../exchange.js';
-import { SENDFILE_MAX_CHUNK } from '../file-output.js';
-import type { PendingRequest, Persistence } from '../handler.js';
-import type { StaticRequest } from '../static/request.js';
+import { ABORT_CAUSES } from '../exchange-contract.js';
+import { UringOutput } from './output.js';
+import type { UringOutputHost } from './output.js';
 import type { ServerCounters } from '../../trace/counters.js';
 
 /** What a completion connection needs of its engine. */
-export interface UringHost extends ExchangeHost {
+export interface UringHost extends ExchangeHost, UringOutputHost {
   readonly counters: ServerCounters;
-  /** One buffer to gather several responses into a single synchronous send (files). */
-  readonly gather: Buffer;
   now(): number;
   touch(conn: UringConnection): void;
   idle(conn: UringConnection): void;
   hold(conn: UringConnection): void;
   enforceBudget(): void;
-  /** `conn` has output to hand to the ring at the end of this turn. */
-  dirty(conn: UringConnection): void;
   /** Arms the multishot recv of `conn` (again). */
   armRecv(conn: UringConnection): void;
   /** Stops the multishot recv of `conn` (its input is held back until it reads again). */
   cancelRecv(conn: UringConnection): void;
-  /** A free slot for a gathered send (64 KiB), or undefined; given back with releaseSlot. */
-  takeSlot(): { index: number; bytes: Buffer } | undefined;
-  releaseSlot(index: number): void;
-  /** Sends `len` bytes at `buf[offset]` with the ring; `buf` is kept alive until the completion. */
-  send(conn: UringConnection, buf: Uint8Array, offset: number, len: number): void;
-  /** Asks the ring to tell when `conn`'s socket is writable (a file's sendfile met a full socket). */
-  pollOut(conn: UringConnection): void;
   /** Cancels `conn`'s operations and closes its fd through the ring; forgets it. */
   release(conn: UringConnection, reason: CloseReason): void;
 }
@@ -55,51 +48,25 @@ export interface UringHost extends ExchangeHost {
 const LINGER_MAX_MS = 5000;
 /** struct linger { l_onoff = 1, l_linger = 0 }: close(2) then resets instead of flushing. */
 const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
-/** Input held while not reading past which the multishot recv is cancelled (backpressure). */
+/**
+ * Input held while not reading past which the multishot recv is cancelled (backpressure):
+ * pipelined requests behind a pending answer, or (the lower bound) a streamed body its
+ * handler is not pulling, which then costs at most the body's own high-water mark twice.
+ */
 const INPUT_PAUSE_BYTES = 256 * 1024;
-/** Most bytes one ring send gathers from several segments (pipelined responses). */
-const GATHER_MAX = 64 * 1024;
-/** A first segment at least this long is sent where it lies instead of being gathered. */
-const SEND_DIRECT_MIN = 16 * 1024;
-/** Synchronous sends per turn for a connection with files queued. */
-const FILE_WRITE_BUDGET = 16;
+const BODY_PAUSE_BYTES = BODY_HIGH_WATER;
 
-export class UringConnection extends Buffers implements ExchangeConn, ActivityLinks<UringConnection> {
+export class UringConnection extends UringOutput implements ExchangeConn, ActivityLinks<UringConnection> {
   readonly fd: number;
   /** The low 32 bits of every user_data of this connection's operations. */
   readonly id: number;
   readonly engine: UringHost;
-  state: ConnState = ConnState.Reading;
   peerClosed = false;
   /** A multishot recv is armed; `recvPaused`: cancelled for backpressure, re-armed when reading again. */
   recvArmed = false;
   recvPaused = false;
-  /** A send (or a POLLOUT poll) is in flight: output waits for its completion. */
-  sending = false;
-  /** What the send in flight keeps alive, and its length. */
-  inflight: Uint8Array | null = null;
-  inflightLen = 0;
-  /** The send slot the send in flight was gathered into, or -1. */
-  slot = -1;
-  /** Listed for this turn's flush. */
-  queued = false;
-  // ---- the exchange (see ExchangeConn) ----
-  phase: Phase = Phase.Head;
-  headScanned = 0;
-  requests = 0;
-  closeAfter = false;
-  lingerNeeded = false;
-  reqHttp11 = false;
-  reqIsHead = false;
-  reqPersistence: Persistence = 0;
-  reqStatus = 200;
-  reqAnswered = false;
-  bodyLeft = 0;
-  chunks: ChunkedDecoder | null = null;
-  pending: PendingRequest | null = null;
-  staticRequest: StaticRequest | null = null;
-  body: Buffer | null = null;
-  bodyBytes = 0;
+  /** The request in progress and how the exchange ends: made once, reset per request. */
+  readonly exchange: Exchange;
   lingerUntil = 0;
   lastActive: number;
   olderActive: UringConnection | null = null;
@@ -108,10 +75,7 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
   readonly acceptedAt: number;
   events = 0;
   recvCalls = 0;
-  sendCalls = 0;
-  sendAgain = 0;
   bytesIn = 0;
-  bytesOut = 0;
 
   constructor(engine: UringHost, fd: number, id: number, now: number) {
     super();
@@ -120,10 +84,12 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     this.id = id;
     this.lastActive = now;
     this.acceptedAt = now;
+    this.exchange = new Exchange(this, engine);
   }
 
-  get exchangeHost(): ExchangeHost {
-    return this.engine;
+  /** Requests on this connection so far. */
+  get requests(): number {
+    return this.exchange.requests;
   }
 
   get gone(): boolean {
@@ -152,7 +118,7 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     }
     if (this.inbuf === null) {
       const end = start + n;
-      const used = processInput(this, bytes, start, end);
+      const used = this.exchange.processInput(bytes, start, end);
       if (used >= 0 && used < end && (this.state as ConnState) !== ConnState.Closed) this.keepInput(bytes, used, end);
     } else {
       this.appendInput(bytes.subarray(start, start + n), n);
@@ -161,13 +127,36 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     this.#settle();
     engine.enforceBudget();
     if ((this.state as ConnState) === ConnState.Closed) return;
-    if (this.outBytes > 0) engine.dirty(this);
-    // Not reading now (output or a handler pending) and the peer keeps sending: stop the
-    // recv until the connection reads again, or its input would grow without bound.
-    if (this.inbuf !== null && this.inEnd - this.inStart > INPUT_PAUSE_BYTES && this.recvArmed) {
-      this.recvPaused = true;
-      engine.cancelRecv(this);
-    }
+    this.#follow();
+    this.#holdBack();
+  }
+
+  /**
+   * Not reading now (output or a handler pending, a streamed body nobody pulls) and the peer
+   * keeps sending: the recv is cancelled until the connection reads again, or its input
+   * would grow without bound. Completions already on their way still arrive (one turn's).
+   */
+  #holdBack(): void {
+    if (this.recvPaused || !this.recvArmed || !this.#heldTooMuch()) return;
+    this.recvPaused = true;
+    this.engine.cancelRecv(this);
+  }
+
+  /** Input waits that the connection is not reading now, more than it may hold (a partial head being read is not held back). */
+  #heldTooMuch(): boolean {
+    if (this.inbuf === null || this.state === ConnState.Reading || this.state === ConnState.Lingering) return false;
+    return this.inEnd - this.inStart > (this.exchange.inputPaused ? BODY_PAUSE_BYTES : INPUT_PAUSE_BYTES);
+  }
+
+  /**
+   * The multishot recv ended (its cap, out of provided buffers, a cancel): armed again,
+   * unless input is held back (a streamed body nobody pulls, too much input waiting); then
+   * it is when the connection reads again.
+   */
+  recvEnded(): void {
+    if (this.state === ConnState.Closed || this.peerClosed || this.recvArmed) return;
+    if (!this.recvPaused && (this.exchange.inputPaused || this.#heldTooMuch())) this.recvPaused = true;
+    if (!this.recvPaused) this.engine.armRecv(this);
   }
 
   /** The peer sent its FIN: answer what is complete, then close (RFC 9112 section 9.6, half-close). */
@@ -178,8 +167,17 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
       this.close(CloseReason.Done);
       return;
     }
+    const x = this.exchange;
+    // A streamed body cut short: its handler's iterator throws, and nothing can follow. The
+    // recv delivers the FIN even while the handler is behind: what was received before it
+    // goes to the handler first (resume() comes back here once it is taken).
+    if (x.bodyOpen) {
+      if (this.inbuf === null) this.close(CloseReason.Aborted);
+      return;
+    }
     if (this.state === ConnState.Writing || this.state === ConnState.Waiting) return;
-    const midway = this.inbuf !== null || this.phase === Phase.Body || this.requests === 0;
+    // Idle between requests is a normal end; a request cut off midway is an abort.
+    const midway = this.inbuf !== null || x.phase === Phase.Body || x.requests === 0;
     this.close(midway ? CloseReason.Aborted : CloseReason.Done);
   }
 
@@ -187,34 +185,51 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
   #drainInput(): void {
     const buf = this.inbuf;
     if (buf === null) return;
-    const used = processInput(this, buf, this.inStart, this.inEnd);
+    const used = this.exchange.processInput(buf, this.inStart, this.inEnd);
     if (this.inbuf !== buf) return;
     if (used < 0 || used >= this.inEnd) this.dropInput();
     else this.inStart = used;
   }
 
-  /** The state after processing: output pending, a handler pending, or input awaited. */
+  /**
+   * The one place the connection's state is derived, from the exchange's phase and the
+   * output queue (as the readiness connection does): output pending, a handler pending, or
+   * input awaited.
+   */
   #settle(): void {
     if (this.state === ConnState.Closed || this.state === ConnState.Lingering) return;
-    if (this.phase === Phase.Waiting) this.state = ConnState.Waiting;
-    else if (this.outBytes > 0) this.state = ConnState.Writing;
+    const x = this.exchange;
+    // A connection to close with nothing left to send goes through the write path too:
+    // flush() finds nothing and finish() closes it.
+    if ((this.outBytes > 0 && x.phase !== Phase.Waiting) || x.phase === Phase.Closing) this.state = ConnState.Writing;
+    // A streamed request body is read while its handler runs, until the handler falls behind.
+    else if (x.bodyOpen && !x.inputPaused) this.state = ConnState.Reading;
+    else if (x.phase === Phase.Waiting || x.phase === Phase.Streaming || x.inputPaused) this.state = ConnState.Waiting;
     else {
       this.state = ConnState.Reading;
-      if (this.phase === Phase.Head && this.inbuf === null && this.headScanned === 0 && this.requests > 0)
-        this.engine.idle(this);
-      this.#readAgain();
+      // Between requests without passing through finish(): a body that ended after its
+      // answer had gone out. The keep-alive timeout applies from now.
+      if (x.betweenRequests && this.inbuf === null && x.requests > 0) this.engine.idle(this);
     }
+  }
+
+  /** What the ring is asked for after the state changed: the output sent, the recv armed again. */
+  #follow(): void {
+    // Responses queued ahead of a pending handler go out too (the state says Waiting).
+    if (this.state === ConnState.Writing || this.outBytes > 0) this.engine.dirty(this);
+    if (this.state === ConnState.Reading) this.#readAgain();
   }
 
   /** Reading again after a pause for backpressure: the recv is armed once more. */
   #readAgain(): void {
-    if (this.recvPaused && !this.recvArmed && !this.peerClosed) {
-      this.recvPaused = false;
-      this.engine.armRecv(this);
-    }
+    if (!this.recvPaused || this.peerClosed) return;
+    this.recvPaused = false;
+    // Still armed: the cancel is on its way, and its last completion arms it again (engine).
+    if (!this.recvArmed) this.engine.armRecv(this);
   }
 
   headStarted(): void {
+    // The first head's clock started at accept.
     if (this.requests > 0) this.engine.touch(this);
   }
 
@@ -222,143 +237,44 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     this.engine.touch(this);
   }
 
-  setWaiting(waiting: boolean): void {
-    if (waiting) this.engine.hold(this);
-    else this.engine.touch(this);
+  setWaiting(_waiting: boolean): void {
+    // A handler has the idle timeout to answer, from its call and again from its answer.
+    this.engine.touch(this);
   }
 
+  /** The exchange goes on (a handler answered, a stream produced or ended, a body was pulled). */
   resume(): void {
     if (this.state === ConnState.Closed) return;
     this.#drainInput();
     this.#settle();
-    if (this.state === ConnState.Writing) this.engine.dirty(this);
-    else if (this.state === ConnState.Reading && this.peerClosed) this.endOfInput();
+    if ((this.state as ConnState) === ConnState.Closed) return;
+    this.#follow();
+    // The FIN came while the connection was not reading: act on it now that it is.
+    if (this.peerClosed && (this.state === ConnState.Reading || this.exchange.bodyOpen)) this.endOfInput();
   }
 
   abort(): void {
     this.close(CloseReason.Aborted);
   }
 
-  // ---- output: handed to the ring at the end of the turn ----
+  // ---- output (uring/output.ts): what its progress means for the exchange ----
 
-  /**
-   * Hands the pending output on (the engine calls this once per turn for a connection
-   * listed dirty): memory through a ring send; a queue holding a file through sendfile(2)
-   * now, with a POLLOUT poll through the ring when the socket is full.
-   */
-  flush(): void {
-    if (this.sending || this.state === ConnState.Closed || this.out0 === null) return;
-    if (this.outFiles > 0) {
-      this.#flushFiles();
-      return;
-    }
-    const out = this.out0 as Uint8Array;
-    const first = out.byteLength - this.outOffset;
-    this.sendCalls++;
-    if (this.outRest === null || first >= SEND_DIRECT_MIN) {
-      this.engine.send(this, out, this.outOffset, first);
-      return;
-    }
-    // Several segments (pipelined responses, a head and its body): one send of their copy,
-    // in a reused slot when one is free.
-    const total = Math.min(this.outBytes, GATHER_MAX);
-    const slot = this.engine.takeSlot();
-    const g = slot === undefined ? Buffer.allocUnsafe(total) : slot.bytes;
-    this.slot = slot === undefined ? -1 : slot.index;
-    let at = 0;
-    let seg: Uint8Array = this.outOffset === 0 ? out : out.subarray(this.outOffset);
-    for (let i = -1; at < total;) {
-      const take = Math.min(seg.byteLength, total - at);
-      g.set(take === seg.byteLength ? seg : seg.subarray(0, take), at);
-      at += take;
-      seg = this.outRest[++i] as Uint8Array;
-    }
-    this.engine.send(this, g, 0, total);
-  }
-
-  /** A send completed: `res` bytes went, or -errno. */
-  sent(res: number): void {
-    const len = this.inflightLen;
-    this.sending = false;
-    this.inflight = null;
-    if (this.slot >= 0) {
-      this.engine.releaseSlot(this.slot);
-      this.slot = -1;
-    }
-    if (this.state === ConnState.Closed) return;
-    if (res < 0) {
-      if (res === -EINTR || res === -EAGAIN) {
-        this.engine.dirty(this);
-        return;
-      }
-      this.close(CloseReason.Aborted);
-      return;
-    }
-    const c = this.engine.counters;
-    c.bytesOut += res;
-    this.bytesOut += res;
-    // Short: the socket's buffer is full, the peer is not reading as fast (EAGAIN on epoll).
-    if (res < len) {
-      c.sendAgain++;
-      this.sendAgain++;
-    }
-    this.advanceOutput(res);
-    if (this.out0 !== null) {
-      this.engine.touch(this);
-      this.engine.dirty(this);
-      return;
-    }
-    this.#drained();
-  }
-
-  /** The socket became writable (the POLLOUT poll a full socket asked for). */
-  writable(res: number): void {
-    this.sending = false;
-    if (this.state === ConnState.Closed) return;
-    if (res < 0 && res !== -EINTR) {
-      this.close(CloseReason.Aborted);
-      return;
-    }
-    this.engine.dirty(this);
-  }
-
-  #flushFiles(): void {
-    const c = this.engine.counters;
-    let fileBytes = 0;
-    for (let i = 0; i < FILE_WRITE_BUDGET && this.out0 !== null; i++) {
-      if (fileBytes >= SENDFILE_MAX_CHUNK) break;
-      c.send++;
-      this.sendCalls++;
-      const n = this.sendSome(this.engine.gather);
-      if (n >= 0) {
-        fileBytes += n;
-        c.bytesOut += n;
-        this.bytesOut += n;
-        if (this.out0 !== null) this.engine.touch(this);
-        continue;
-      }
-      if (n === -EINTR) continue;
-      if (n !== -EAGAIN) {
-        this.close(CloseReason.Aborted);
-        return;
-      }
-      c.sendAgain++;
-      this.sending = true;
-      this.engine.pollOut(this);
-      return;
-    }
-    if (this.out0 === null) {
-      this.#drained();
-      return;
-    }
-    // The turn's budget is spent with the socket still writable: a POLLOUT poll completes
-    // at once, so the file goes on at the next turn, after the other connections had theirs.
-    this.sending = true;
-    this.engine.pollOut(this);
+  protected outputMoved(): void {
+    // A streamed body waits for room: there is some now.
+    if (this.outBytes <= OUTPUT_HIGH_WATER) this.exchange.stream?.drained();
+    // Progress on a response not yet out restarts its clock (the send timeout's).
+    if (this.out0 !== null) this.engine.touch(this);
   }
 
   /** Everything queued went out: close, linger, or go on with the next request. */
-  #drained(): void {
+  protected outputDrained(): void {
+    if (this.state !== ConnState.Writing) {
+      // Responses queued ahead of a handler still pending went out: they are counted, and
+      // the connection waits for the handler as it did.
+      this.engine.counters.responses += this.unsent;
+      this.unsent = 0;
+      return;
+    }
     const next = this.finish();
     if (next === Next.Write) this.engine.dirty(this);
   }
@@ -373,9 +289,24 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     if (this.state === ConnState.Closed) return Next.Closed;
     this.engine.counters.responses += this.unsent;
     this.unsent = 0;
-    const draining = this.engine.draining && this.phase === Phase.Head && this.outBytes === 0;
-    if (this.closeAfter || draining) {
-      const unread = this.lingerNeeded || this.inbuf !== null || this.phase === Phase.Body || draining;
+    const x = this.exchange;
+    if (x.phase === Phase.Streaming) {
+      x.stream?.drained();
+      if (x.bodyOpen && !x.inputPaused) {
+        // The request body is still coming (an echo, say): read it meanwhile.
+        this.state = ConnState.Reading;
+        this.engine.touch(this);
+        this.#readAgain();
+        return Next.Read;
+      }
+      // Everything produced so far is out: wait for the stream's next chunk.
+      this.state = ConnState.Waiting;
+      this.engine.hold(this);
+      return Next.Wait;
+    }
+    const draining = this.engine.draining && x.phase === Phase.Head && this.outBytes === 0;
+    if (x.closeAfter || draining) {
+      const unread = x.lingerNeeded || this.inbuf !== null || x.phase === Phase.Body || x.bodyOpen || draining;
       if (unread && !this.peerClosed) return this.#linger();
       this.close(CloseReason.Done);
       return Next.Closed;
@@ -388,11 +319,11 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
       if ((this.state as ConnState) === ConnState.Closed) return Next.Closed;
     }
     if (this.peerClosed) {
-      this.close(this.inbuf === null && this.phase === Phase.Head ? CloseReason.Done : CloseReason.Aborted);
+      this.close(this.inbuf === null && x.phase === Phase.Head ? CloseReason.Done : CloseReason.Aborted);
       return Next.Closed;
     }
     this.state = ConnState.Reading;
-    if (this.inbuf === null && this.phase === Phase.Head) this.engine.idle(this);
+    if (this.inbuf === null && x.betweenRequests) this.engine.idle(this);
     this.#readAgain();
     return Next.Read;
   }
@@ -411,20 +342,24 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     return Next.Read;
   }
 
-  /** The idle timeout ran out: a head that was arriving too slowly gets 408 first (as nginx logs it). */
+  /**
+   * The idle timeout ran out: a handler that never answered gets a 503 in its place, a head
+   * that was arriving too slowly a 408 (as nginx logs it), then the connection closes.
+   */
   timeOut(): void {
-    if (this.state === ConnState.Reading && (this.inbuf !== null || this.headScanned > 0) && this.outBytes === 0) {
-      const http11 = this.inbuf !== null ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd) : this.reqHttp11;
-      const r = this.engine.errors.get(408, http11);
-      this.engine.counters.send++;
-      sys.send(this.fd, r, 0, r.byteLength, MSG_NOSIGNAL);
+    const x = this.exchange;
+    if (this.state === ConnState.Waiting && x.phase === Phase.Waiting) {
+      // Its signal aborts with why "timeout" as the connection closes.
+      x.cutOff();
+      this.sendOnce();
     }
-    const keptAlive =
-      this.state === ConnState.Reading &&
-      this.inbuf === null &&
-      this.phase === Phase.Head &&
-      this.headScanned === 0 &&
-      this.requests > 0;
+    if (this.state === ConnState.Reading && (this.inbuf !== null || x.headScanned > 0) && this.outBytes === 0) {
+      const http11 = this.inbuf !== null ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd) : x.http11;
+      // Through the output queue, so the bytes are counted; one try, as the connection closes now.
+      this.queue(this.engine.errors.get(408, http11), null);
+      this.sendOnce();
+    }
+    const keptAlive = this.state === ConnState.Reading && this.inbuf === null && x.betweenRequests && x.requests > 0;
     if (keptAlive) this.engine.counters.keepAliveTimeouts++;
     this.close(keptAlive ? CloseReason.Done : CloseReason.TimedOut);
   }
@@ -439,12 +374,10 @@ export class UringConnection extends Buffers implements ExchangeConn, ActivityLi
     }
     this.state = ConnState.Closed;
     this.dropInput();
+    // A send in flight keeps its buffer (`inflight`) until its completion; the queue goes.
     this.dropOutput();
-    this.pending = null;
-    this.staticRequest = null;
-    if (this.body !== null) this.engine.held(-this.body.length);
-    this.body = null;
-    this.chunks = null;
+    // Its signal aborts, its streamed body fails, its streamed answer stops.
+    this.exchange.release(ABORT_CAUSES[reason] ?? 'reset', this.peerClosed);
     this.engine.release(this, reason);
   }
 }

@@ -18,6 +18,7 @@ import { sys } from '../../sys.js';
 import {
   EBUSY,
   ECANCELED,
+  EINVAL,
   EMFILE,
   ENFILE,
   ENOBUFS,
@@ -47,6 +48,7 @@ import { Ring } from '../../reactor/uring.js';
 import type { BufferRing, RingOptions } from '../../reactor/uring.js';
 import { newReactorCounters, newServerCounters } from '../../trace/counters.js';
 import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../../trace/counters.js';
+import type { AccessEntry } from '../access-record.js';
 import { CloseReason, ConnState } from '../contract.js';
 import type { EngineConfig } from '../engine.js';
 import type { RequestHandler } from '../handler.js';
@@ -55,10 +57,12 @@ import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from '../deferred-accept.js';
 import { IdleSweep } from '../idle-sweep.js';
 import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from '../responses.js';
 import type { StaticFiles } from '../static/files.js';
+import { RequestHead } from '../parser.js';
 import { FACTS } from '../trigger/catalog.js';
 import type { StrategyFacts } from '../trigger/catalog.js';
 import { UringConnection } from './connection.js';
 import type { UringHost } from './connection.js';
+import type { UringOutput } from './output.js';
 
 /** What the completion engine is built from. */
 export type UringEngineConfig = Omit<EngineConfig, 'strategy' | 'backend' | 'eagerRead'> & {
@@ -91,6 +95,14 @@ const BUFFER_SIZE = 32 * 1024;
  */
 const SLOT_SIZE = 64 * 1024;
 const SLOT_COUNT = 64;
+/**
+ * The most bytes one multishot recv takes before it ends (sqe->optlen; newer kernels, which
+ * refuse it with EINVAL otherwise, then it is not asked for again): the connection then
+ * says whether it wants more. Without a cap a multishot recv empties the socket into
+ * provided buffers as fast as the peer sends, whether or not anyone reads: a streamed
+ * upload nobody pulls would be read whole before its first completion is looked at.
+ */
+const RECV_CAP = 64 * 1024;
 /** Reap-and-submit rounds per wake-up before Node's loop gets its turn. */
 const MAX_ROUNDS = 8;
 /** After EMFILE/ENFILE the multishot accept ends; it is armed again this much later. */
@@ -109,15 +121,20 @@ export class UringEngine implements UringHost {
   };
   readonly gather: Buffer = Buffer.allocUnsafe(65536);
   readonly clock = new DateClock();
+  readonly parsed = new RequestHead();
   readonly fixed: FixedResponses;
   readonly errors: ErrorResponses;
   readonly handler: RequestHandler | undefined;
   readonly statics: StaticFiles | undefined;
   readonly maxHeadBytes: number;
   readonly maxBodyBytes: number;
+  readonly streamBodies: boolean;
+  readonly maxStreamBodyBytes: number;
   readonly maxRequests: number;
   readonly keepAlive = true;
   readonly onRequest: ((request: Buffer) => void) | undefined;
+  /** Set by the server while someone listens for 'access' (the exchange records nothing otherwise). */
+  accessLog: ((entry: AccessEntry) => void) | undefined = undefined;
   draining = false;
   readonly #config: UringEngineConfig;
   #ring: Ring | undefined;
@@ -127,12 +144,14 @@ export class UringEngine implements UringHost {
   #acceptTimer: NodeJS.Timeout | undefined;
   readonly #conns = new Map<number, UringConnection>();
   #nextId = 0;
-  #dirty: UringConnection[] = [];
+  #dirty: UringOutput[] = [];
   #inTurn = false;
   #scheduled = false;
   /** Base addresses of the ArrayBuffers sent from (one crossing per buffer, not per send). */
   #bases = new WeakMap<ArrayBufferLike, number>();
   #heldBytes = 0;
+  /** The multishot recv's cap (RECV_CAP), 0 once the kernel refused it. */
+  #recvCap = RECV_CAP;
   /** The send slots' memory and the free ones. */
   readonly #slab: Buffer;
   readonly #freeSlots: number[] = [];
@@ -156,6 +175,8 @@ export class UringEngine implements UringHost {
     this.#config = config;
     this.maxHeadBytes = config.maxHeadBytes;
     this.maxBodyBytes = config.maxBodyBytes;
+    this.streamBodies = config.streamBodies;
+    this.maxStreamBodyBytes = config.maxStreamBodyBytes;
     this.maxRequests = config.maxRequests;
     this.handler = config.handler;
     this.statics = config.statics;
@@ -286,7 +307,7 @@ export class UringEngine implements UringHost {
     if (this.#heldBytes <= this.#config.inputBudgetBytes) return;
     for (const conn of this.#sweep.oldestActive()) {
       if (this.#heldBytes <= this.#config.inputBudgetBytes) return;
-      if ((conn.inbuf === null && conn.body === null) || conn.state !== ConnState.Reading) continue;
+      if ((conn.inbuf === null && conn.exchange.body.collected === null) || conn.state !== ConnState.Reading) continue;
       this.counters.headsShed++;
       conn.close(CloseReason.Aborted);
     }
@@ -296,7 +317,7 @@ export class UringEngine implements UringHost {
     this.#config.onHandlerError(err);
   }
 
-  dirty(conn: UringConnection): void {
+  dirty(conn: UringOutput): void {
     if (conn.queued) return;
     conn.queued = true;
     this.#dirty.push(conn);
@@ -310,6 +331,7 @@ export class UringEngine implements UringHost {
     ring.setIoprio(w, IORING_RECV_MULTISHOT);
     ring.setFlags(w, IOSQE_BUFFER_SELECT);
     ring.setBufGroup(w, BUFFER_GROUP);
+    if (this.#recvCap > 0) ring.setOptlen(w, this.#recvCap);
     conn.recvArmed = true;
     this.#flushSoon();
   }
@@ -332,7 +354,7 @@ export class UringEngine implements UringHost {
     this.#freeSlots.push(index);
   }
 
-  send(conn: UringConnection, buf: Uint8Array, offset: number, len: number): void {
+  send(conn: UringOutput, buf: Uint8Array, offset: number, len: number): void {
     const ring = this.#ring!;
     const w = this.#sqe(1);
     ring.prep(w, IORING_OP_SEND, conn.fd, this.#address(buf) + offset, len, conn.id, Op.Send);
@@ -348,7 +370,7 @@ export class UringEngine implements UringHost {
     this.#flushSoon();
   }
 
-  pollOut(conn: UringConnection): void {
+  pollOut(conn: UringOutput): void {
     const ring = this.#ring!;
     const w = this.#sqe(1);
     ring.prep(w, IORING_OP_POLL_ADD, conn.fd, 0, 0, conn.id, Op.PollOut);
@@ -629,16 +651,19 @@ export class UringEngine implements UringHost {
       conn.endOfInput();
       return;
     }
-    if (res < 0) {
-      if (res === -ENOBUFS) {
-        this.counters.recvAgain++;
-        if (!conn.recvArmed) this.armRecv(conn);
-      } else if (res !== -ECANCELED) conn.close(CloseReason.Aborted);
+    if (res === -EINVAL && this.#recvCap > 0) {
+      // A kernel without the multishot recv's total cap: every recv is armed without it.
+      this.#recvCap = 0;
+      res = -ECANCELED;
+    }
+    if (res < 0 && res !== -ENOBUFS && res !== -ECANCELED) {
+      conn.close(CloseReason.Aborted);
       return;
     }
-    // Ended with data (the kernel may stop a multishot recv at any time): armed again,
-    // unless it was cancelled on purpose for backpressure.
-    if (!more && !conn.recvPaused && !conn.peerClosed) this.armRecv(conn);
+    if (res === -ENOBUFS) this.counters.recvAgain++;
+    // Ended (its cap, out of buffers, with data: the kernel may stop a multishot recv at any
+    // time, or cancelled): the connection arms it again unless it holds its input back.
+    if (!more) conn.recvEnded();
   }
 
   /** A closed connection is forgotten once the ring holds nothing of it any more. */
