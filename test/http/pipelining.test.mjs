@@ -211,6 +211,38 @@ for (const { mode, backend, label } of VARIANTS) {
       },
     );
 
+    test('pipelined requests behind a pending handler: reading stops (bounded), all answered once it answers', async (t) => {
+      const scope = new Scope(t);
+      let answer;
+      const pending = new Promise((resolve) => (answer = resolve));
+      const { server, port } = scope.server({
+        mode,
+        backend,
+        maxRequests: 10_000,
+        handler: async (r) => {
+          if (r.target === '/slow') await pending;
+          return { headers: { 'X-Target': r.target }, body: 'ok' };
+        },
+      });
+      const c = await connected(scope, port);
+      // 4 MiB behind the slow request, in requests of 4 KiB.
+      const pad = [['X-Pad', 'p'.repeat(4000)]];
+      const total = 1024;
+      const rest = Buffer.concat(Array.from({ length: total }, (_, i) => req(`/${i}`, { headers: pad })));
+      c.socket.write(Buffer.concat([req('/slow'), rest]));
+      await statsReach(server, (s) => s.requests === 1, 'the slow request');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Readiness engines stop reading; io_uring's multishot recv stops past its bound.
+      const held = server.stats().bytesIn;
+      assert.ok(held <= 512 * 1024, `the server read ${held} bytes behind a pending handler`);
+      answer();
+      const responses = await responsesFrom(c, total + 1, { timeout: 15_000 });
+      assert.deepEqual(
+        responses.map((res) => res.headers['x-target']),
+        ['/slow', ...Array.from({ length: total }, (_, i) => `/${i}`)],
+      );
+    });
+
     test('a pipeline split at every byte boundary gives the same responses', { timeout: 60_000 }, async (t) => {
       const scope = new Scope(t);
       // Without the eager read, the first bytes of each connection come through epoll too.

@@ -56,6 +56,7 @@ const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
 const INPUT_PAUSE_BYTES = 256 * 1024;
 const BODY_PAUSE_BYTES = BODY_HIGH_WATER;
 
+/** A client connection on the ring: its fd, state, the recv's backpressure and the exchange it owns. */
 export class UringConnection extends UringOutput implements ExchangeConn, ActivityLinks<UringConnection> {
   readonly fd: number;
   /** The low 32 bits of every user_data of this connection's operations. */
@@ -64,6 +65,7 @@ export class UringConnection extends UringOutput implements ExchangeConn, Activi
   peerClosed = false;
   /** A multishot recv is armed; `recvPaused`: cancelled for backpressure, re-armed when reading again. */
   recvArmed = false;
+  /** Set by the connection only; the engine reads it (a recv that ends is armed again unless it is set). */
   recvPaused = false;
   /** The request in progress and how the exchange ends: made once, reset per request. */
   readonly exchange: Exchange;

@@ -33,6 +33,7 @@ export interface UringOutputHost {
   pollOut(conn: UringOutput): void;
 }
 
+/** The output half of a completion connection: the queue and the send in flight. */
 export abstract class UringOutput extends Buffers {
   abstract readonly engine: UringOutputHost;
   /** The low 32 bits of every user_data of this connection's operations. */
