@@ -89,7 +89,7 @@ test('etlt serve --mode et --backend select (or poll) is a usage error that says
   }
   const bad = await run(process.execPath, [CLI, 'serve', '--backend', 'kqueue', '--port', '0']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--backend must be one of epoll, poll, select \(got 'kqueue'\)/);
+  assert.match(bad.stderr, /--backend must be one of epoll, poll, select, io_uring \(got 'kqueue'\)/);
   const help = await run(process.execPath, [CLI, 'serve', '--help']);
   assert.match(help.stdout, /--backend NAME/);
 });
