@@ -14,7 +14,7 @@ import { CLI, HOST, run } from '../lib/http.mjs';
 import { childrenOf, etlt, killFamily, waitFor } from '../lib/procs.mjs';
 
 const START =
-  /^etlt: serving on http:\/\/127\.0\.0\.1:(\d+)\/ \((edge|level)-triggered, mode (\w+)(, backend \w+)?(.*)\)$/m;
+  /^etlt: serving(?: the files of \S+)? on http:\/\/127\.0\.0\.1:(\d+)\/ \((edge|level)-triggered, mode (\w+)(, backend \w+)?(.*)\)$/m;
 
 /** A private TMPDIR: it marks every process of the test, and holds its files. */
 function privateDir(t) {
