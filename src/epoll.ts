@@ -14,7 +14,7 @@ import {
   EINTR,
 } from './constants.js';
 import { EtltClosedError, EtltSystemError, check } from './errors.js';
-import { closeOnCollect, release } from './finalizer.js';
+import { closeOnCollect, closeQuietlyOnCollect, release } from './finalizer.js';
 import { eventMask, fileDescriptor, flag, func, integer, rangeError, typeError } from './validate.js';
 import type { HasFileno } from './validate.js';
 
@@ -261,4 +261,14 @@ function toPairs(buf: Uint32Array, n: number): EpollEvent[] {
   const out = new Array<EpollEvent>(n);
   for (let i = 0; i < n; i++) out[i] = [buf[2 * i]!, buf[2 * i + 1]!];
   return out;
+}
+
+/**
+ * An Epoll the library keeps for itself inside an object the user holds (a server's set):
+ * dropped unclosed, it is closed on collection without the warning a user's own gets.
+ */
+export function libraryEpoll(): Epoll {
+  const ep = new Epoll();
+  closeQuietlyOnCollect(ep, ep.fileno());
+  return ep;
 }

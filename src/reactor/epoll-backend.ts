@@ -5,7 +5,7 @@
  * no allocation, no exception), as CPython's selectors.EpollSelector sits on select.epoll.
  */
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../constants.js';
-import { Epoll } from '../epoll.js';
+import { libraryEpoll } from '../epoll.js';
 import { sys } from '../sys.js';
 import type { BackendName, PollBackend, WakeListener } from './backend.js';
 
@@ -13,7 +13,7 @@ import type { BackendName, PollBackend, WakeListener } from './backend.js';
 export class EpollBackend implements PollBackend {
   readonly name: BackendName = 'epoll';
   readonly fdLimit = Infinity;
-  readonly #epoll = new Epoll();
+  readonly #epoll = libraryEpoll();
   /** The set's fd, read once (the hot path makes no `fileno()` call); -1 once closed. */
   #fd = this.#epoll.fileno();
 
