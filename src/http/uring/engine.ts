@@ -45,7 +45,8 @@ import {
 import { EtltSystemError } from '../../errors.js';
 import type { WaitRecorder } from '../../reactor/reactor.js';
 import { Ring } from '../../reactor/uring.js';
-import type { BufferRing, RingOptions } from '../../reactor/uring.js';
+import type { BufferRing } from '../../reactor/buffer-ring.js';
+import type { RingOptions } from '../../reactor/uring.js';
 import { newReactorCounters, newServerCounters } from '../../trace/counters.js';
 import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../../trace/counters.js';
 import type { AccessEntry } from '../access-record.js';
