@@ -57,7 +57,9 @@ export type { AccessEntry } from './http/access-record.js';
 export { STRATEGY_CATALOG } from './http/trigger/catalog.js';
 export type { Mode, Trigger, StrategyFamily, StrategyFacts } from './http/trigger/catalog.js';
 export type { WaitRecorder } from './reactor/reactor.js';
-export { Ring, BufferRing, ringRefusal } from './reactor/uring.js';
+export { Ring } from './reactor/uring.js';
+export { BufferRing } from './reactor/buffer-ring.js';
+export { ringRefusal } from './reactor/uring-refusal.js';
 export type { RingOptions, RingTaskRun, CompletionListener } from './reactor/uring.js';
 export {
   EPOLL_BITS,

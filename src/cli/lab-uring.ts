@@ -5,7 +5,8 @@
 import { closeSync } from 'node:fs';
 import { EtltOutputError } from '../errors.js';
 import { renderUringHtml } from '../lab/report/uring.js';
-import { URING_SERVERS, URING_WORKLOADS, runUring } from '../lab/uring.js';
+import { runUring } from '../lab/uring.js';
+import { URING_SERVERS, URING_WORKLOADS } from '../lab/uring-plan.js';
 import type { UringReport, UringRow } from '../lab/uring.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
 import { flagOption, listOption, stringOption } from './options.js';

@@ -9,14 +9,11 @@
  * backend's), edge-triggered, so a completion wakes the loop and an idle ring costs nothing;
  * no thread, no spin. Knows fds and operations, nothing of sockets' meaning or of HTTP.
  */
-import { readFileSync } from 'node:fs';
 import { sys } from '../sys.js';
 import {
   EFD_CLOEXEC,
   EFD_NONBLOCK,
-  ENOMEM,
   ENOSYS,
-  EPERM,
   EPOLLET,
   EPOLLIN,
   IO_URING_CQE_SIZE,
@@ -29,7 +26,6 @@ import {
   IORING_OFF_SQES,
   IORING_OFF_SQ_RING,
   IORING_REGISTER_EVENTFD,
-  IORING_REGISTER_PBUF_RING,
   IORING_SETUP_CLAMP,
   IORING_SETUP_COOP_TASKRUN,
   IORING_SETUP_CQSIZE,
@@ -39,16 +35,15 @@ import {
   IORING_SQ_NEED_WAKEUP,
   IORING_SQ_TASKRUN,
   IORING_SETUP_TASKRUN_FLAG,
-  IORING_UNREGISTER_PBUF_RING,
-  MAP_ANONYMOUS,
   MAP_POPULATE,
-  MAP_PRIVATE,
   MAP_SHARED,
   PROT_READ,
   PROT_WRITE,
 } from '../constants.js';
 import { EtltSystemError } from '../errors.js';
+import { BufferRing } from './buffer-ring.js';
 import { EpollBackend } from './epoll-backend.js';
+import { ringRefusal } from './uring-refusal.js';
 
 /** How a ring's completions are run (io_uring_setup(2)'s task-run flags). */
 export type RingTaskRun = 'default' | 'coop' | 'defer';
@@ -73,115 +68,6 @@ const TWO32 = 4294967296;
 const SQE_SIZE = IO_URING_SQE_SIZE;
 const CQE_SIZE = IO_URING_CQE_SIZE;
 const PARAMS_SIZE = IO_URING_PARAMS_SIZE;
-
-/**
- * Why io_uring cannot be had here, for the error: the sysctl and the seccomp state, read
- * from /proc, named so the reader knows what to look at. Never a fallback.
- */
-export function ringRefusal(errno: number): string {
-  const disabled = readProc('/proc/sys/kernel/io_uring_disabled');
-  const seccomp = /^Seccomp:\s*(\d)/m.exec(readProc('/proc/self/status') ?? '')?.[1];
-  if (errno === -ENOSYS)
-    return seccomp === '2'
-      ? 'this process runs under a seccomp filter, which may answer ENOSYS for io_uring_setup (see its profile); or the kernel has no io_uring (Linux 5.1+, CONFIG_IO_URING)'
-      : 'this kernel has no io_uring (Linux 5.1+, CONFIG_IO_URING)';
-  if (errno === -EPERM) {
-    const why: string[] = [];
-    if (disabled === '2') why.push('sysctl kernel.io_uring_disabled=2 refuses io_uring to every process');
-    else if (disabled === '1')
-      why.push('sysctl kernel.io_uring_disabled=1 allows io_uring only to the group kernel.io_uring_group');
-    if (seccomp === '2')
-      why.push(
-        "this process runs under a seccomp filter (Docker's default profile and Kubernetes' RuntimeDefault refuse io_uring_setup)",
-      );
-    if (why.length === 0) why.push('see sysctl kernel.io_uring_disabled and the seccomp profile (/proc/self/status)');
-    return why.join('; ');
-  }
-  if (errno === -ENOMEM) return 'the ring could not be allocated or locked (see ulimit -l, RLIMIT_MEMLOCK)';
-  return 'io_uring_setup failed';
-}
-
-function readProc(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'latin1').trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** A provided buffer ring (IORING_REGISTER_PBUF_RING): `count` buffers of `size` bytes. */
-export class BufferRing {
-  readonly group: number;
-  readonly count: number;
-  readonly size: number;
-  /** The buffers' memory: buffer `bid` is `bytes[bid * size, (bid + 1) * size)`. */
-  readonly bytes: Buffer;
-  readonly #ring: ArrayBuffer;
-  readonly #u32: Uint32Array;
-  readonly #u16: Uint16Array;
-  readonly #base: number;
-  #tail = 0;
-  #published = 0;
-
-  constructor(ringFd: number, group: number, count: number, size: number) {
-    if ((count & (count - 1)) !== 0 || count < 1 || count > 32768)
-      throw new RangeError('count: a power of two <= 32768');
-    this.group = group;
-    this.count = count;
-    this.size = size;
-    const ring = sys.mmap(count * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (typeof ring === 'number') throw new EtltSystemError(ring, 'mmap');
-    const mem = sys.mmap(count * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (typeof mem === 'number') throw new EtltSystemError(mem, 'mmap');
-    this.#ring = ring;
-    this.#u32 = new Uint32Array(ring);
-    this.#u16 = new Uint16Array(ring);
-    this.bytes = Buffer.from(mem);
-    this.#base = sys.address_of(this.bytes);
-    // struct io_uring_buf_reg { u64 ring_addr; u32 ring_entries; u16 bgid; u16 flags; u64 resv[3]; }
-    const reg = new Uint32Array(10);
-    const at = sys.address_of(new Uint8Array(ring));
-    reg[0] = at % TWO32;
-    reg[1] = Math.floor(at / TWO32);
-    reg[2] = count;
-    reg[3] = group;
-    const r = sys.io_uring_register(ringFd, IORING_REGISTER_PBUF_RING, reg, 1);
-    if (r < 0) throw new EtltSystemError(r, 'io_uring_register', 'IORING_REGISTER_PBUF_RING');
-    for (let bid = 0; bid < count; bid++) this.add(bid);
-    this.publish();
-  }
-
-  /** Gives buffer `bid` back to the kernel (visible at the next `publish`). */
-  add(bid: number): void {
-    const i = this.#tail & (this.count - 1);
-    const addr = this.#base + bid * this.size;
-    // struct io_uring_buf { u64 addr; u32 len; u16 bid; u16 resv; }: entry 0's resv is the tail.
-    const w = i * 4;
-    this.#u32[w] = addr % TWO32;
-    this.#u32[w + 1] = Math.floor(addr / TWO32);
-    this.#u32[w + 2] = this.size;
-    this.#u16[i * 8 + 6] = bid;
-    this.#tail = (this.#tail + 1) & 0xffff;
-  }
-
-  /** Publishes the buffers added since the last call (a release store of the tail). */
-  publish(): void {
-    if (this.#published === this.#tail) return;
-    this.#published = this.#tail;
-    Atomics.store(this.#u16, 7, this.#tail);
-  }
-
-  /** Keeps the mappings reachable while the kernel may write into them. */
-  get mappings(): readonly ArrayBuffer[] {
-    return [this.#ring, this.bytes.buffer as ArrayBuffer];
-  }
-
-  unregister(ringFd: number): number {
-    const reg = new Uint32Array(10);
-    reg[3] = this.group;
-    return sys.io_uring_register(ringFd, IORING_UNREGISTER_PBUF_RING, reg, 1);
-  }
-}
 
 /**
  * The ring. `sqe()` gives the byte offset of a free SQE (zeroed) for the `prep*` methods,
