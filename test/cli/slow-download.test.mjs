@@ -1,8 +1,9 @@
 /**
- * `etlt serve --root` and curl --limit-rate, every variant at once: an 8 MiB download at
- * 640 KiB/s takes ~13 s, with gaps of seconds between the server's sends once the kernel's
+ * `etlt serve --root` and curl --limit-rate, every variant at once: a 24 MiB download at
+ * 2 MiB/s takes ~12 s, with gaps of seconds between the server's sends once the kernel's
  * buffers are full (curl takes the first ~4 MB at once, then pauses to bring its average
- * down). The idle timeout (0.3 s here) used to reset it (issue 18: `curl --limit-rate 200k`
+ * down). The file is larger than both sockets' buffers together (about 10 MB auto-tuned
+ * here), so the server's sends must block. The idle timeout (0.3 s here) used to reset it (issue 18: `curl --limit-rate 200k`
  * of 16 MiB was reset after 22 s with 5.5 MB received); now a connection with a response
  * pending has the send timeout instead (10 s here, longer than curl's pauses; 60 s by
  * default), and the download completes byte for byte.
@@ -21,7 +22,7 @@ let sum;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'etlt-curl-slow-'));
-  const data = Buffer.alloc(8 << 20);
+  const data = Buffer.alloc(24 << 20);
   for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
   writeFileSync(join(dir, 'big.bin'), data);
   sum = createHash('sha256').update(data).digest('hex');
@@ -34,7 +35,7 @@ async function download(scope, { mode, backend, label }) {
   const cli = await startCli(scope, mode, args);
   const url = `http://${HOST}:${cli.port}/big.bin`;
   const out = join(dir, `${mode}-${backend}.out`);
-  const curl = `curl -s -S --noproxy '*' --limit-rate 640k --max-time 60 -o '${out}' -w '%{time_total}' '${url}'`;
+  const curl = `curl -s -S --noproxy '*' --limit-rate 2M --max-time 60 -o '${out}' -w '%{time_total}' '${url}'`;
   let r;
   let seconds = 0;
   // curl 7.88 often does not limit its rate at all (8 MiB in 0.05 s, against any server,
@@ -49,7 +50,7 @@ async function download(scope, { mode, backend, label }) {
 }
 
 test(
-  'curl --limit-rate 640k of 8 MiB under --root completes, every variant at once',
+  'curl --limit-rate 2M of 24 MiB under --root completes, every variant at once',
   { timeout: 120_000 },
   async (t) => {
     const scope = new Scope(t);
