@@ -5,27 +5,33 @@
  * no allocation, no exception), as CPython's selectors.EpollSelector sits on select.epoll.
  */
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../constants.js';
+import type { Epoll } from '../epoll.js';
 import { libraryEpoll } from '../epoll.js';
+import { EtltClosedError } from '../errors.js';
 import { sys } from '../sys.js';
 import type { BackendName, PollBackend, WakeListener } from './backend.js';
 
-/** An epoll set, created with EPOLL_CLOEXEC. */
+/** Not made yet: the set is created on first use, so a server that never listens holds no fd. */
+const UNMADE = -2;
+
+/** An epoll set, created with EPOLL_CLOEXEC when first used. */
 export class EpollBackend implements PollBackend {
   readonly name: BackendName = 'epoll';
   readonly fdLimit = Infinity;
-  readonly #epoll = libraryEpoll();
-  /** The set's fd, read once (the hot path makes no `fileno()` call); -1 once closed. */
-  #fd = this.#epoll.fileno();
+  #epoll: Epoll | undefined;
+  /** The set's fd, read once (the hot path makes no `fileno()` call); UNMADE, or -1 once closed. */
+  #fd = UNMADE;
 
   get fd(): number {
-    return this.#fd;
+    return this.#fd === UNMADE ? this.#open().fileno() : this.#fd;
   }
 
   get closed(): boolean {
-    return this.#fd < 0;
+    return this.#fd === -1;
   }
 
   add(fd: number, mask: number): number {
+    if (this.#fd === UNMADE) this.#open();
     return sys.epoll_ctl(this.#fd, EPOLL_CTL_ADD, fd, mask);
   }
 
@@ -42,30 +48,40 @@ export class EpollBackend implements PollBackend {
   }
 
   wait(out: Uint32Array, max: number, timeoutMs: number): number {
-    return this.#epoll.pollInto(out, max, timeoutMs);
+    return (this.#epoll ?? this.#open()).pollInto(out, max, timeoutMs);
   }
 
   watch(out: Uint32Array, max: number, listener: WakeListener): number {
-    if (this.#epoll.watching) return 0;
-    return this.#epoll.watchInto(out, max, listener);
+    const epoll = this.#epoll ?? this.#open();
+    if (epoll.watching) return 0;
+    return epoll.watchInto(out, max, listener);
   }
 
   unwatch(): void {
-    if (this.#fd >= 0) this.#epoll.unwatch();
+    if (this.#fd >= 0) this.#epoll!.unwatch();
   }
 
   ref(keepAlive: boolean): void {
-    if (this.#fd >= 0) this.#epoll.ref(keepAlive);
+    if (this.#fd >= 0) this.#epoll!.ref(keepAlive);
   }
 
   close(): void {
-    if (this.#fd < 0) return;
+    if (this.#fd === -1) return;
+    const epoll = this.#epoll;
     // -1 first, as Epoll.close() does: a stale number must never reach another epoll set.
     this.#fd = -1;
     try {
-      this.#epoll.close();
+      epoll?.close();
     } catch {
       // close(2) failed (EBADF: someone closed our fd): the object is closed all the same.
     }
+  }
+
+  #open(): Epoll {
+    if (this.#fd === -1) throw new EtltClosedError('epoll backend', 'use');
+    const epoll = libraryEpoll();
+    this.#epoll = epoll;
+    this.#fd = epoll.fileno();
+    return epoll;
   }
 }
