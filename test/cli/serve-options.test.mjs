@@ -85,13 +85,14 @@ test('an unreadable --root exits 1 and names --root, as a missing one does', { t
   mkdirSync(locked);
   chmodSync(dir, 0o755);
   chmodSync(locked, 0o000);
-  // root reads anything: run the command as nobody, for whom the directory is unreadable.
-  const asNobody = process.getuid() === 0 ? { uid: 65534, gid: 65534 } : {};
+  // root reads anything: as root, run the command without the capabilities that let it
+  // (setpriv, util-linux). Not as another user: a checkout in a private directory (mktemp -d)
+  // is not theirs to read.
+  const argv = [process.execPath, CLI, 'serve', '--host', HOST, '--port', '0', '--root', locked];
+  const [command, ...args] =
+    process.getuid() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', ...argv] : argv;
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', HOST, '--port', '0', '--root', locked], {
-    ...asNobody,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
   const [code] = await new Promise((resolve) => child.once('close', (...a) => resolve(a)));
