@@ -37,6 +37,7 @@ import { RequestHead } from './parser.js';
 import type { StaticFiles } from './static/files.js';
 import { listenerInterest } from './trigger/listener.js';
 import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from './responses.js';
+import { ResponseMemo } from './response-memo.js';
 
 /** What the engine is built from: the facade's checked options. */
 export interface EngineConfig {
@@ -77,6 +78,7 @@ export class ServerEngine implements ConnectionHost {
   readonly scratch: Buffer = Buffer.allocUnsafe(65536);
   readonly gather: Buffer = Buffer.allocUnsafe(65536);
   readonly clock = new DateClock();
+  readonly responseMemo = new ResponseMemo();
   readonly parsed = new RequestHead();
   readonly fixed: FixedResponses;
   readonly errors: ErrorResponses;

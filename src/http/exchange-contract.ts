@@ -9,6 +9,7 @@ import type { FileSegment } from './file-output.js';
 import type { RequestHandler } from './handler.js';
 import type { DateClock, ErrorResponses, FixedResponses } from './responses.js';
 import type { RequestHead } from './head.js';
+import type { ResponseMemo } from './response-memo.js';
 import type { StaticFiles } from './static/files.js';
 
 /** What an exchange needs of the server (the engine provides it). */
@@ -18,6 +19,8 @@ export interface ExchangeHost {
   readonly fixed: FixedResponses;
   readonly errors: ErrorResponses;
   readonly clock: DateClock;
+  /** The last handler answer's framing, reused for the next one like it. */
+  readonly responseMemo: ResponseMemo;
   readonly handler: RequestHandler | undefined;
   /** The files served instead of the fixed response (`--root`). */
   readonly statics: StaticFiles | undefined;

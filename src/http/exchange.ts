@@ -369,7 +369,7 @@ export class Exchange implements StreamOutput {
       );
       return;
     }
-    this.#respondWith(result);
+    this.#respondWith(result, host.clock.text);
   }
 
   #settle(phase: Phase, res: HttpResponse | undefined, err: unknown): void {
@@ -379,11 +379,12 @@ export class Exchange implements StreamOutput {
     this.phase = phase;
     c.setWaiting(false);
     if (err !== undefined) this.#failed(err);
-    else this.#respondWith(res);
+    else this.#respondWith(res, this.#host.clock.now());
     c.resume();
   }
 
-  #respondWith(res: unknown): void {
+  /** Frames and queues the handler's answer; `date`: the Date value now. */
+  #respondWith(res: unknown, date: string): void {
     // Persistence was decided at the head; close() may have begun while the body or the
     // handler was pending, and then this response ends the connection and must say so.
     if (this.#host.draining && this.persistence !== Persistence.Close) {
@@ -392,7 +393,7 @@ export class Exchange implements StreamOutput {
     }
     let framed: FramedResponse;
     try {
-      framed = frameResponse(res, this.http11, this.persistence, this.isHead, this.#host.clock.now());
+      framed = frameResponse(res, this.http11, this.persistence, this.isHead, date, this.#host.responseMemo);
     } catch (err) {
       // Whatever reading or framing the answer threw (a bad field, a getter of the
       // handler's that throws): a 500 for this request, never the process's end.

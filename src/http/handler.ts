@@ -8,7 +8,8 @@ import { discardStream, isFileBody, isStreamBody, openFileBody } from './answer-
 import type { FileBody, StreamBody } from './answer-body.js';
 import type { FileSegment } from './file-output.js';
 import { TCHAR } from './head.js';
-import { BodyFraming, Persistence, responseHead, withBody, withText } from './response-head.js';
+import { BodyFraming, INLINE_BODY_MAX, Persistence, responseHead, withBody, withText } from './response-head.js';
+import type { ResponseMemo } from './response-memo.js';
 
 /** A request as a handler sees it: everything but `version` is made when first read. */
 export interface HttpRequest {
@@ -114,20 +115,33 @@ function isPlainObject(o: unknown): boolean {
 class FieldWriter {
   fields = '';
   hasDate = false;
-  /** The response ends the connection (the request said so, or the handler's Connection does). */
-  closes: boolean;
+  /** The handler's Connection field ends the connection. */
+  closes = false;
   /** A stream's Content-Length as the handler promised it, or -1. */
   declared = -1;
+  /**
+   * The names and values added, in order, while every value is a string or a number: what a
+   * ResponseMemo may keep (null when not asked for, or once a value is a list or anything else).
+   */
+  names: string[] | null;
+  values: (string | number)[] | null;
   readonly #streamed: boolean;
 
-  constructor(closes: boolean, streamed: boolean) {
-    this.closes = closes;
+  constructor(streamed: boolean, keep: boolean) {
     this.#streamed = streamed;
+    this.names = keep ? [] : null;
+    this.values = keep ? [] : null;
   }
 
   add(name: unknown, value: unknown): void {
     if (typeof name !== 'string' || !isToken(name))
       throw new BadResponse(`header name ${JSON.stringify(String(name))} is not a token`);
+    if (this.names !== null) {
+      if (typeof value === 'string' || typeof value === 'number') {
+        this.names.push(name);
+        this.values!.push(value);
+      } else this.names = this.values = null;
+    }
     const lower = name.toLowerCase();
     if (lower === 'connection') {
       // The handler may end the conversation; it may not keep one alive the client ended.
@@ -198,6 +212,7 @@ export function frameResponse(
   persistence: Persistence,
   head: boolean,
   date: string,
+  memo: ResponseMemo,
 ): FramedResponse {
   if (typeof res !== 'object' || res === null)
     throw new BadResponse(`the handler must return an object, not ${res === null ? 'null' : typeof res}`);
@@ -215,7 +230,7 @@ export function frameResponse(
   if (raw === undefined || raw === null) bytes = EMPTY;
   else if (typeof raw === 'string') {
     text = raw;
-    textLength = Buffer.byteLength(raw);
+    textLength = memo.textLength(raw);
   } else if (raw instanceof Uint8Array) bytes = raw;
   else if (typeof raw === 'object' && isFileBody(raw)) file = raw;
   else if (typeof raw === 'object' && isStreamBody(raw)) stream = raw;
@@ -228,19 +243,32 @@ export function frameResponse(
   // A HEAD answered without a body (Hono's and node:http's way) says nothing of the GET's
   // length: its Content-Length is the handler's if it gave one, else none (not a false 0).
   const headOnly = head && !noContent && (raw === undefined || raw === null);
-  const f = new FieldWriter(persistence === Persistence.Close, stream !== null || headOnly);
+  const streamedFields = stream !== null || headOnly;
+  let fields = '';
+  let hasDate = false;
+  let handlerCloses = false;
+  let declared = -1;
   const headers: unknown = r.headers;
   if (headers !== undefined && headers !== null) {
-    if (isPlainObject(headers)) {
-      // The common case, without an entries array per response.
-      const record = headers as Record<string, unknown>;
-      for (const name in record) f.add(name, record[name]);
-    } else for (const [name, value] of entriesOf(headers)) f.add(name, value);
+    const plain = isPlainObject(headers);
+    const record = headers as Record<string, unknown>;
+    if (plain && !streamedFields && memo.sameFields(record)) {
+      fields = memo.fields;
+      hasDate = memo.hasDate;
+      handlerCloses = memo.closes;
+    } else {
+      const f = new FieldWriter(streamedFields, plain && !streamedFields);
+      // The common case, a plain object, without an entries array per response.
+      if (plain) for (const name in record) f.add(name, record[name]);
+      else for (const [name, value] of entriesOf(headers)) f.add(name, value);
+      fields = f.fields;
+      hasDate = f.hasDate;
+      handlerCloses = f.closes;
+      declared = f.declared;
+      if (f.names !== null) memo.keepFields(f.names, f.values!, fields, hasDate, handlerCloses);
+    }
   }
-  const fields = f.fields;
-  const hasDate = f.hasDate;
-  let closes = f.closes;
-  const declared = f.declared;
+  let closes = persistence === Persistence.Close || handlerCloses;
   let framing = noLength ? BodyFraming.None : BodyFraming.Length;
   let length = 0;
   let body: Uint8Array | FileSegment | null = null;
@@ -270,17 +298,19 @@ export function frameResponse(
   } else {
     length = noContent ? 0 : text !== null ? textLength : bytes!.byteLength;
   }
-  const headText = responseHead(
-    status,
-    http11,
-    hasDate ? null : date,
-    fields,
-    framing,
-    length,
-    closes ? Persistence.Close : persistence,
-  );
+  const headDate = hasDate ? null : date;
+  const ending = closes ? Persistence.Close : persistence;
+  let headText = memo.head(status, http11, headDate, fields, framing, length, ending);
+  if (headText === null) {
+    headText = responseHead(status, http11, headDate, fields, framing, length, ending);
+    memo.keepHead(headText, status, http11, headDate, fields, framing, length, ending);
+  }
   if (text !== null) {
     const none = head || noContent || textLength === 0;
+    if (!none && textLength <= INLINE_BODY_MAX) {
+      const first = memo.headWithText(headText, text);
+      return { first, body: null, closes, stream: null, chunked: false, length: -1 };
+    }
     const segs = none ? withBody(headText, null) : withText(headText, text, textLength);
     return { first: segs.first, body: segs.body, closes, stream: null, chunked: false, length: -1 };
   }

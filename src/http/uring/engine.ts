@@ -26,6 +26,7 @@ import type { RequestHandler } from '../handler.js';
 import { MAX_SYNACK_RETRANSMITS } from '../deferred-accept.js';
 import { IdleSweep } from '../idle-sweep.js';
 import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from '../responses.js';
+import { ResponseMemo } from '../response-memo.js';
 import type { StaticFiles } from '../static/files.js';
 import { RequestHead } from '../parser.js';
 import { FACTS } from '../trigger/catalog.js';
@@ -60,6 +61,7 @@ export class UringEngine implements UringHost {
   };
   readonly gather: Buffer = Buffer.allocUnsafe(65536);
   readonly clock = new DateClock();
+  readonly responseMemo = new ResponseMemo();
   readonly parsed = new RequestHead();
   readonly fixed: FixedResponses;
   readonly errors: ErrorResponses;
