@@ -1,7 +1,7 @@
 /**
  * What a request head is made of, for the parser and for everyone who reads its result:
  * the parse result (a reused {@link RequestHead} of numbers and offsets), its enums, and
- * the character classes of RFC 9110 and 9112. Pure data; imports nothing (Buffer is Node's global).
+ * the character classes of RFC 9110 and 9112. Pure data; imports nothing.
  */
 
 /** What the bytes received so far amount to, when `scanHead` found no end of head. */
@@ -73,8 +73,6 @@ export class RequestHead {
   expect: Expect = Expect.None;
   /** Field offsets: name start, name end, value start, value end (trimmed), per field. */
   readonly fields = new Int32Array(4 * MAX_FIELDS);
-  /** The same memory as bytes, for copying the offsets out without a loop. */
-  readonly fieldBytes = Buffer.from(this.fields.buffer, this.fields.byteOffset, this.fields.byteLength);
   fieldCount = 0;
   /** While parsing Transfer-Encoding: the last coding seen was `chunked` (it must be the final one). */
   chunkedLast = false;

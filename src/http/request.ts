@@ -34,14 +34,11 @@ export class ServerRequest implements HttpRequest {
   readonly version: '1.0' | '1.1';
   readonly #link: RequestLink;
   /**
-   * The head's bytes, then (from `#fieldsAt`, 4-byte aligned) its fields' offsets as the
-   * parser left them, relative to the receive buffer's `#start`: one allocation, no loop.
+   * The head as latin1 text, one character a byte: a single copy out of the receive buffer
+   * (which the next read reuses), cheaper than any Buffer copy (a view and a pool slice each).
    */
-  readonly #head: Buffer;
-  readonly #start: number;
-  readonly #fieldsAt: number;
-  readonly #fieldCount: number;
-  /** The offsets into `#head`, made on first read: name start, end, value start, end. */
+  readonly #head: string;
+  /** The field offsets into `#head`, found on first read: name start, end, value start, end. */
   #offsets: Int32Array | undefined;
   #headers: Record<string, string> | undefined;
   #raw: string[] | undefined;
@@ -56,16 +53,7 @@ export class ServerRequest implements HttpRequest {
   /** The request whose head is `buf[start, end)`, parsed into `head`. */
   constructor(link: RequestLink, buf: Buffer, head: RequestHead, start: number, end: number) {
     this.#link = link;
-    const length = end - start;
-    const fieldsAt = (length + 3) & ~3;
-    const fieldBytes = head.fieldCount * 16;
-    const bytes = Buffer.allocUnsafe(fieldsAt + fieldBytes);
-    buf.copy(bytes, 0, start, end);
-    head.fieldBytes.copy(bytes, fieldsAt, 0, fieldBytes);
-    this.#head = bytes;
-    this.#start = start;
-    this.#fieldsAt = fieldsAt;
-    this.#fieldCount = head.fieldCount;
+    this.#head = buf.toString('latin1', start, end);
     this.method =
       head.method === Method.Other
         ? buf.toString('latin1', head.methodStart, head.methodEnd)
@@ -76,18 +64,7 @@ export class ServerRequest implements HttpRequest {
 
   /** The fields' offsets into `#head`. */
   get #fields(): Int32Array {
-    if (this.#offsets !== undefined) return this.#offsets;
-    const n = this.#fieldCount * 4;
-    const bytes = this.#head;
-    const at = bytes.byteOffset + this.#fieldsAt;
-    // Buffer's pool hands out 8-byte aligned slices; a view needs 4.
-    const offsets =
-      at % 4 === 0
-        ? new Int32Array(bytes.buffer, at, n)
-        : new Int32Array(n).map((_, i) => bytes.readInt32LE(this.#fieldsAt + 4 * i));
-    const start = this.#start;
-    for (let i = 0; i < n; i++) offsets[i] = offsets[i]! - start;
-    return (this.#offsets = offsets);
+    return (this.#offsets ??= fieldOffsets(this.#head));
   }
 
   get headers(): Readonly<Record<string, string>> {
@@ -96,8 +73,8 @@ export class ServerRequest implements HttpRequest {
     const f = this.#fields;
     const buf = this.#head;
     for (let i = 0; i < f.length; i += 4) {
-      const name = buf.toString('latin1', f[i], f[i + 1]).toLowerCase();
-      const value = buf.toString('latin1', f[i + 2], f[i + 3]);
+      const name = buf.slice(f[i], f[i + 1]).toLowerCase();
+      const value = buf.slice(f[i + 2], f[i + 3]);
       const before = headers[name];
       headers[name] = before === undefined ? value : `${before}${name === 'cookie' ? '; ' : ', '}${value}`;
     }
@@ -113,7 +90,7 @@ export class ServerRequest implements HttpRequest {
     for (let i = 0; i < f.length; i += 4) {
       const at = f[i]!;
       if (f[i + 1]! - at !== len || !sameName(buf, at, name)) continue;
-      const value = buf.toString('latin1', f[i + 2], f[i + 3]);
+      const value = buf.slice(f[i + 2], f[i + 3]);
       if (found === undefined) found = value;
       else found += `${len === 6 && sameName(buf, at, 'cookie') ? '; ' : ', '}${value}`;
     }
@@ -125,7 +102,7 @@ export class ServerRequest implements HttpRequest {
     const f = this.#fields;
     const buf = this.#head;
     const raw: string[] = [];
-    for (let i = 0; i < f.length; i += 2) raw.push(buf.toString('latin1', f[i], f[i + 1]));
+    for (let i = 0; i < f.length; i += 2) raw.push(buf.slice(f[i], f[i + 1]));
     return (this.#raw = raw);
   }
 
@@ -217,14 +194,46 @@ export function addressOf(fd: number, peer: boolean): [string, number] {
   return typeof a === 'string' ? [a, 0] : [a[0], a[1]];
 }
 
-/** Whether `buf` at `at` holds `name`, compared ASCII-case-insensitively (the lengths match). */
-function sameName(buf: Buffer, at: number, name: string): boolean {
+/** Whether `text` at `at` holds `name`, compared ASCII-case-insensitively (the lengths match). */
+function sameName(text: string, at: number, name: string): boolean {
   for (let k = 0; k < name.length; k++) {
     let c = name.charCodeAt(k);
     if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    let b = buf[at + k]!;
+    let b = text.charCodeAt(at + k);
     if (b >= 0x41 && b <= 0x5a) b |= 0x20;
     if (b !== c) return false;
   }
   return true;
+}
+
+/**
+ * The field offsets of a head that parseHead accepted (name start, end, value start, end,
+ * as the parser found them): its lines end in LF or CRLF, empty lines may come before the
+ * request line, a field line is a name, a colon and a value with SP or HTAB around it, and
+ * neither a value nor a name holds CR or LF.
+ */
+export function fieldOffsets(head: string): Int32Array {
+  let i = 0;
+  while (head.charCodeAt(i) === 0x0a || (head.charCodeAt(i) === 0x0d && head.charCodeAt(i + 1) === 0x0a))
+    i += head.charCodeAt(i) === 0x0a ? 1 : 2;
+  i = head.indexOf('\n', i) + 1;
+  const found: number[] = [];
+  for (;;) {
+    const lf = head.indexOf('\n', i);
+    let end = lf;
+    if (end > i && head.charCodeAt(end - 1) === 0x0d) end--;
+    if (lf < 0 || end === i) break;
+    const colon = head.indexOf(':', i);
+    let from = colon + 1;
+    while (from < end && isBlank(head.charCodeAt(from))) from++;
+    let to = end;
+    while (to > from && isBlank(head.charCodeAt(to - 1))) to--;
+    found.push(i, colon, from, to);
+    i = lf + 1;
+  }
+  return Int32Array.from(found);
+}
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { MAX_FIELDS, RequestHead, parseHead, scanHead } from '../../dist/src/http/parser.js';
+import { fieldOffsets } from '../../dist/src/http/request.js';
 import { check, cutFractions, cutsOf, damaged, fc, usually } from '../lib/fuzz.mjs';
 
 /** What scanHead may answer short of an end: HeadState Partial, Garbage, Invalid. */
@@ -152,6 +153,20 @@ test('a parsed head re-serialises to bytes that parse the same, and serialise th
       const { end: _b, ...b } = second;
       assert.deepEqual(b, a);
       assert.deepEqual(serialise(second), again);
+    }),
+  );
+});
+
+test("a request's lazy field offsets (read from its head's text) are the parser's", (t) => {
+  check(
+    t,
+    fc.property(input, around, (buf, [before]) => {
+      const big = Buffer.concat([before, buf]);
+      const start = before.length;
+      const end = scanHead(big, start, start, big.length);
+      if (end <= 0 || parseHead(big, start, end, head) !== 0) return;
+      const parsed = Array.from(head.fields.subarray(0, 4 * head.fieldCount), (o) => o - start);
+      assert.deepEqual(Array.from(fieldOffsets(big.toString('latin1', start, end))), parsed);
     }),
   );
 });
