@@ -167,6 +167,7 @@ export class ServerEngine extends EngineCore<Connection> implements ConnectionHo
     this.#eagerScore += ((hit ? 1 : 0) - this.#eagerScore) / 16;
   }
 
+  /** Closes `conn`'s fd (which takes it out of an epoll set too), forgets it, then the core's bookkeeping. */
   override release(conn: Connection, reason: CloseReason): void {
     sys.close(conn.fd);
     this.reactor.forget(conn);

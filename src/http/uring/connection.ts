@@ -1,8 +1,9 @@
 /**
  * One HTTP/1.x connection on the completion engine: the adapter between io_uring's
  * completions and the exchange (an `Exchange` it owns, to which it is the `ExchangeConn`),
- * the one file that couples the engine to the exchange. The states are the readiness
- * connection's, derived the same way (from the exchange's phase and the output queue):
+ * the one file that couples the engine to the exchange. The states, and the one place
+ * they are derived from the exchange's phase and the output queue, are the readiness
+ * connection's own (`ConnectionCore`, connection-core.ts):
  *
  *   Reading --request complete--> Writing --output sent--> finish(): Reading (kept alive)
  *      |   \--handler pending--> Waiting --answer--> Writing      or Lingering --EOF--> Closed
@@ -190,8 +191,9 @@ export class UringConnection extends UringOutput<UringHost> implements ActivityL
   }
 
   /**
-   * The core's `finish()` (close, linger or keep alive); reading again, after a pause for
-   * backpressure, arms the recv once more.
+   * The core's `finish()` (close, linger or keep alive); reading again (kept alive,
+   * lingering, or reading a streamed request's body) after a pause for backpressure arms
+   * the recv once more.
    */
   override finish(): Next {
     const next = super.finish();

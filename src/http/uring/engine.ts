@@ -163,6 +163,10 @@ export class UringEngine extends EngineCore<UringConnection> implements UringHos
     this.#turns.flushSoon();
   }
 
+  /**
+   * Closes `conn`'s fd through the ring, after cancelling what the ring still holds of it
+   * (forgotten once nothing is left), then the core's bookkeeping.
+   */
   override release(conn: UringConnection, reason: CloseReason): void {
     this.reactor.counters.ringClose++;
     const busy = conn.recvArmed || conn.sending;
