@@ -5,41 +5,32 @@
  *      |   \--handler pending--> Waiting --answer--> Writing      or Lingering --EOF--> Closed
  *      \--EOF, reset, garbage--> Closed                           or Closed
  *
- * The primitives here (read, write, finish) do the syscalls and the state changes; what the
- * bytes mean is the exchange's business (exchange.ts), and *when* the primitives run, and
- * how the epoll interest follows, is the trigger strategy's.
+ * The primitives (read and write here, finish in connection-core.ts, which the completion
+ * engine's connection shares) do the syscalls and the state changes; what the bytes mean
+ * is the exchange's business (exchange.ts), and *when* the primitives run, and how the
+ * epoll interest follows, is the trigger strategy's.
  */
 import { sys } from '../sys.js';
-import { EAGAIN, EINTR, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
+import { EAGAIN, EINTR, SHUT_RDWR } from '../constants.js';
 import { isHangup } from '../reactor/readiness.js';
 import type { ServerCounters } from '../trace/counters.js';
 import type { ActivityLinks } from './activity.js';
 import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
-import { Exchange, Phase, requestLineIsHttp11 } from './exchange.js';
-import { ABORT_CAUSES } from './exchange-contract.js';
-import { Buffers, OUTPUT_HIGH_WATER } from './buffers.js';
+import { Phase } from './exchange.js';
+import { OUTPUT_HIGH_WATER } from './buffers.js';
+import { ConnectionCore } from './connection-core.js';
+import type { ConnectionCoreHost } from './connection-core.js';
 import { SENDFILE_MAX_CHUNK } from './file-output.js';
-import type { ExchangeConn, ExchangeHost } from './exchange.js';
 
 /** What a connection needs of its server beyond what strategies see. */
-export interface ConnectionHost extends Engine, ExchangeHost {
+export interface ConnectionHost extends Engine, ConnectionCoreHost {
   readonly strategy: TriggerStrategy;
   readonly counters: ServerCounters;
   /** One receive buffer shared by all connections: a read's bytes are used before the next. */
   readonly scratch: Buffer;
-  /** One buffer to gather several responses into a single send. */
-  readonly gather: Buffer;
-  /** A cheap monotonic clock in milliseconds. */
-  now(): number;
   /** Tells the eager-read policy whether the read found data. */
   eagerResult(hit: boolean): void;
-  /** The connection made progress (head started, body, output, linger): idle timeout from now. */
-  touch(conn: Connection): void;
-  /** The connection waits for its next request: the keep-alive timeout from now. */
-  idle(conn: Connection): void;
-  /** The connection waits for a handler: no timeout. */
-  hold(conn: Connection): void;
   /** `delta` bytes more (or fewer) of partial input are held (see enforceBudget). */
   held(delta: number): void;
   /**
@@ -47,61 +38,17 @@ export interface ConnectionHost extends Engine, ExchangeHost {
    * connection's input was just taken in, never in the middle of processing it.
    */
   enforceBudget(): void;
-  /** Closes `conn`'s fd and forgets it (called by Connection.close). */
-  release(conn: Connection, reason: CloseReason): void;
 }
 
-/** Longest a finished connection keeps reading a peer's leftover bytes before closing. */
-const LINGER_MAX_MS = 5000;
-/** struct linger { l_onoff = 1, l_linger = 0 }: close(2) then resets instead of flushing. */
-const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
-
-/** A client connection: its fd, state, the bytes in flight and the request in progress. */
-export class Connection extends Buffers implements StrategyConnection, ExchangeConn, ActivityLinks<Connection> {
-  readonly fd: number;
-  readonly engine: ConnectionHost;
-  state: ConnState = ConnState.Reading;
+/**
+ * A client connection on a readiness backend: its reads and sends; the state, the bytes in
+ * flight, the exchange and the lifecycle after a response are the core's (connection-core.ts).
+ */
+export class Connection
+  extends ConnectionCore<ConnectionHost>
+  implements StrategyConnection, ActivityLinks<Connection>
+{
   unreadInput = false;
-  peerClosed = false;
-  /** The request in progress and how the exchange ends: made once, reset per request. */
-  readonly exchange: Exchange;
-  /** Lingering ends at this time (performance.now()) even if the peer keeps sending. */
-  lingerUntil = 0;
-  /** When the connection last made progress (performance.now()), for the idle timeouts. */
-  lastActive: number;
-  /** Neighbours in the server's activity list (see ActivityList). */
-  olderActive: Connection | null = null;
-  newerActive: Connection | null = null;
-  activeList: { remove(item: Connection): void } | null = null;
-  /** Per-connection counts (see ConnectionRecord). */
-  readonly acceptedAt: number;
-  events = 0;
-  useless = 0;
-  recvCalls = 0;
-  recvAgain = 0;
-  sendCalls = 0;
-  sendAgain = 0;
-  ctlCalls = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-
-  constructor(engine: ConnectionHost, fd: number, now: number) {
-    super();
-    this.engine = engine;
-    this.fd = fd;
-    this.lastActive = now;
-    this.acceptedAt = now;
-    this.exchange = new Exchange(this, engine);
-  }
-
-  /** Requests on this connection so far. */
-  get requests(): number {
-    return this.exchange.requests;
-  }
-
-  get gone(): boolean {
-    return this.state === ConnState.Closed;
-  }
 
   onEvents(events: number): void {
     // An event after which nothing moved (no byte in or out, same state) was a wake-up for nothing.
@@ -208,71 +155,17 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
       if (used >= 0 && used < n && this.state !== ConnState.Closed) this.keepInput(data, used, n);
     } else {
       this.appendInput(data, n);
-      this.#drainInput();
+      this.drainInput();
     }
-    this.#settle();
+    this.settle();
     this.engine.enforceBudget();
-  }
-
-  /** Processes the buffered input as far as it goes now; frees the buffer once used up. */
-  #drainInput(): void {
-    const buf = this.inbuf;
-    if (buf === null) return;
-    const used = this.exchange.processInput(buf, this.inStart, this.inEnd);
-    if (this.inbuf !== buf) return;
-    if (used < 0 || used >= this.inEnd) this.dropInput();
-    else this.inStart = used;
-  }
-
-  protected holdBytes(delta: number): void {
-    this.engine.held(delta);
-  }
-
-  /**
-   * The one place the connection's state is derived, from the exchange's phase and the
-   * output queue: output pending, a handler pending, or input awaited.
-   */
-  #settle(): void {
-    if (this.state === ConnState.Closed || this.state === ConnState.Lingering) return;
-    const x = this.exchange;
-    // A connection to close with nothing left to send (a stream that failed after its last
-    // bytes went out) goes through the write path too: finish() closes it.
-    if ((this.outBytes > 0 && x.phase !== Phase.Waiting) || x.phase === Phase.Closing) this.state = ConnState.Writing;
-    // A streamed request body is read while its handler runs, until the handler falls behind.
-    else if (x.bodyOpen && !x.inputPaused) this.state = ConnState.Reading;
-    else if (x.phase === Phase.Waiting || x.phase === Phase.Streaming || x.inputPaused) this.state = ConnState.Waiting;
-    else {
-      this.state = ConnState.Reading;
-      // Between requests without passing through finish(): a body that ended after its
-      // answer had gone out. The keep-alive timeout applies from now (and during close(),
-      // nothing is in flight any more).
-      if (x.betweenRequests && this.inbuf === null && x.requests > 0) this.engine.idle(this);
-    }
-  }
-
-  headStarted(): void {
-    // The first head's clock started at accept (or earlier, for a deferred silence).
-    if (this.requests > 0) this.engine.touch(this);
-  }
-
-  bodyProgress(): void {
-    this.engine.touch(this);
-  }
-
-  setWaiting(_waiting: boolean): void {
-    // A handler has the idle timeout to answer, from its call and again from its answer.
-    this.engine.touch(this);
   }
 
   resume(): void {
     if (this.state === ConnState.Closed) return;
-    this.#drainInput();
-    this.#settle();
+    this.drainInput();
+    this.settle();
     this.engine.strategy.onConnectionReady(this);
-  }
-
-  abort(): void {
-    this.close(CloseReason.Aborted);
   }
 
   /** Sends the pending output: at most `maxWrites` send calls, and SENDFILE_MAX_CHUNK of files. */
@@ -324,64 +217,6 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
   }
 
   /**
-   * After the output drained: close at once; or, when the peer may still be sending
-   * (pipelined requests behind a closing response, a body not read), half-close and read
-   * until its EOF first, since closing with unread bytes makes the kernel send RST, which
-   * can destroy the response before the client reads it (RFC 9112 section 9.6); or keep
-   * the connection alive and answer the requests already buffered.
-   */
-  finish(): Next {
-    if (this.state === ConnState.Closed) return Next.Closed;
-    this.engine.counters.responses += this.unsent;
-    this.unsent = 0;
-    const x = this.exchange;
-    if (x.phase === Phase.Streaming) {
-      x.stream?.drained();
-      if (x.bodyOpen && !x.inputPaused) {
-        // The request body is still coming (an echo, say): read it meanwhile.
-        this.state = ConnState.Reading;
-        this.engine.touch(this);
-        return Next.Read;
-      }
-      // Everything produced so far is out: wait for the stream's next chunk.
-      this.state = ConnState.Waiting;
-      this.engine.hold(this);
-      return Next.Wait;
-    }
-    const draining = this.engine.draining && x.phase === Phase.Head && this.outBytes === 0;
-    if (x.closeAfter || draining) {
-      const unread = x.lingerNeeded || this.inbuf !== null || x.phase === Phase.Body || x.bodyOpen || draining;
-      if (unread && !this.peerClosed) return this.#linger();
-      this.close(CloseReason.Done);
-      return Next.Closed;
-    }
-    if (this.inbuf !== null) {
-      this.#drainInput();
-      this.#settle();
-      if (this.state === ConnState.Writing) return Next.Write;
-      if (this.state === ConnState.Waiting) return Next.Wait;
-      if ((this.state as ConnState) === ConnState.Closed) return Next.Closed;
-    }
-    if (this.peerClosed) {
-      this.close(this.inbuf === null && x.phase === Phase.Head ? CloseReason.Done : CloseReason.Aborted);
-      return Next.Closed;
-    }
-    this.state = ConnState.Reading;
-    if (this.inbuf === null && x.betweenRequests) this.engine.idle(this);
-    return Next.Read;
-  }
-
-  #linger(): Next {
-    this.engine.counters.shutdown++;
-    sys.shutdown(this.fd, SHUT_WR);
-    this.state = ConnState.Lingering;
-    this.dropInput();
-    this.lingerUntil = this.engine.now() + LINGER_MAX_MS;
-    this.engine.touch(this);
-    return Next.Read;
-  }
-
-  /**
    * The seed's ending: shut both directions down and wait for the EPOLLHUP that follows,
    * closing only then. Costs an extra wake-up and epoll_ctl compared with `finish`.
    */
@@ -392,51 +227,5 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     sys.shutdown(this.fd, SHUT_RDWR);
     this.state = ConnState.Lingering;
     this.dropInput();
-  }
-
-  /** The idle timeout ran out: a head that was arriving too slowly gets 408 first (as nginx logs it). */
-  timeOut(): void {
-    const x = this.exchange;
-    if (this.state === ConnState.Waiting && x.phase === Phase.Waiting) {
-      // A handler that never answered: 503 in its place, then close (its signal aborts).
-      x.cutOff();
-      this.#sendOnce();
-    }
-    if (this.state === ConnState.Reading && (this.inbuf !== null || x.headScanned > 0) && this.outBytes === 0) {
-      const http11 = this.inbuf !== null ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd) : x.http11;
-      // Through the output queue, so the bytes are counted; one try, as the connection closes now.
-      this.queue(this.engine.errors.get(408, http11), null);
-      this.#sendOnce();
-    }
-    const keptAlive = this.state === ConnState.Reading && this.inbuf === null && x.betweenRequests && x.requests > 0;
-    if (keptAlive) this.engine.counters.keepAliveTimeouts++;
-    this.close(keptAlive ? CloseReason.Done : CloseReason.TimedOut);
-  }
-
-  /** Closes the fd (which also removes it from the epoll set) and forgets the connection. */
-  close(reason: CloseReason): void {
-    if (this.state === ConnState.Closed) return;
-    // A response abandoned by a peer that stopped reading: reset, so the kernel does not
-    // keep retrying the unsent bytes for minutes after we let go of them.
-    if (this.state === ConnState.Writing && reason !== CloseReason.Done) {
-      sys.setsockopt(this.fd, SOL_SOCKET, SO_LINGER, RESET_ON_CLOSE);
-    }
-    this.state = ConnState.Closed;
-    this.dropInput();
-    this.dropOutput();
-    this.exchange.release(ABORT_CAUSES[reason] ?? 'reset', this.peerClosed);
-    this.engine.release(this, reason);
-  }
-
-  /** One send of the pending output, counted, whatever it comes to (the connection is closing). */
-  #sendOnce(): void {
-    const c = this.engine.counters;
-    c.send++;
-    this.sendCalls++;
-    const n = this.sendSome(this.engine.gather);
-    if (n > 0) {
-      c.bytesOut += n;
-      this.bytesOut += n;
-    }
   }
 }

@@ -1,7 +1,9 @@
 /**
- * The server's engine (internal): the accept loop, the shared buffers and limits, the eager
- * read policy, the idle sweep, connection records and the counters. `HttpServer` is the
- * small public facade over it; strategies and connections see it through the contract.
+ * The server's engine (internal) on a readiness backend: the accept loop, the listener, the
+ * shared receive buffer and the eager read policy; the limits, the idle sweep, the budget,
+ * connection records and the counters are the part both engines share (engine-core.ts).
+ * `HttpServer` is the small public facade over it; strategies and connections see it through
+ * the contract.
  */
 import { sys } from '../sys.js';
 import {
@@ -22,132 +24,50 @@ import type { BackendName } from '../reactor/backend.js';
 import { createBackend } from '../reactor/backends.js';
 import { Reactor } from '../reactor/reactor.js';
 import type { Pollable } from '../reactor/reactor.js';
-import { newServerCounters } from '../trace/counters.js';
-import type { ConnectionRecord, ServerCounters } from '../trace/counters.js';
 import { AcceptGuard } from './accept-guard.js';
 import { Connection } from './connection.js';
 import type { ConnectionHost } from './connection.js';
-import { AcceptResult, CloseReason, ConnState } from './contract.js';
-import type { TriggerStrategy } from './contract.js';
-import { MAX_SYNACK_RETRANSMITS, SilenceMeter } from './deferred-accept.js';
-import type { AccessEntry } from './access-record.js';
-import type { RequestHandler } from './handler.js';
-import { IdleSweep } from './idle-sweep.js';
-import { RequestHead } from './parser.js';
-import type { StaticFiles } from './static/files.js';
+import { AcceptResult, ConnState } from './contract.js';
+import type { CloseReason, TriggerStrategy } from './contract.js';
+import { SilenceMeter } from './deferred-accept.js';
+import { EngineCore } from './engine-core.js';
+import type { EngineCoreConfig } from './engine-core.js';
 import { listenerInterest } from './trigger/listener.js';
-import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from './responses.js';
-import { ResponseMemo } from './response-memo.js';
 
 /** What the engine is built from: the facade's checked options. */
-export interface EngineConfig {
+export interface EngineConfig extends EngineCoreConfig {
   strategy: TriggerStrategy;
   /** The polling backend (the strategy supports it). */
   backend: BackendName;
-  body: Uint8Array | undefined;
-  handler: RequestHandler | undefined;
-  /** Files served instead of the fixed response; opened by start(), closed by shutdown(). */
-  statics: StaticFiles | undefined;
-  maxHeadBytes: number;
-  maxBodyBytes: number;
-  /** Request bodies streamed to the handler (`requestBody: 'stream'`), and their limit. */
-  streamBodies: boolean;
-  maxStreamBodyBytes: number;
-  maxRequests: number;
-  /** Most bytes all partial requests (heads, buffered input) may hold together. */
-  inputBudgetBytes: number;
-  idleTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  /** Longest a connection with output pending may go without its output moving (ours or the peer's reading). */
-  sendTimeoutMs: number;
   eagerRead: boolean;
-  traceConnections: number;
-  onRequest: ((request: Buffer) => void) | undefined;
-  /** Failures of the loop itself (never a client's misbehaviour). */
-  onError: (err: Error) => void;
-  /** A handler failed; it got a 500. */
-  onHandlerError: (err: unknown) => void;
 }
 
-const OUTCOMES = ['done', 'aborted', 'timed-out', 'cut-off'] as const;
-
-export class ServerEngine implements ConnectionHost {
+export class ServerEngine extends EngineCore<Connection> implements ConnectionHost {
   readonly strategy: TriggerStrategy;
-  readonly counters: ServerCounters = newServerCounters();
   readonly reactor: Reactor;
   readonly scratch: Buffer = Buffer.allocUnsafe(65536);
-  readonly gather: Buffer = Buffer.allocUnsafe(65536);
-  readonly clock = new DateClock();
-  readonly responseMemo = new ResponseMemo();
-  readonly parsed = new RequestHead();
-  readonly fixed: FixedResponses;
-  readonly errors: ErrorResponses;
-  readonly handler: RequestHandler | undefined;
-  readonly statics: StaticFiles | undefined;
-  readonly maxHeadBytes: number;
-  readonly maxBodyBytes: number;
-  readonly streamBodies: boolean;
-  readonly maxStreamBodyBytes: number;
-  readonly maxRequests: number;
   readonly keepAlive: boolean;
-  readonly onRequest: ((request: Buffer) => void) | undefined;
   readonly listener: Pollable;
   exclusiveListener = false;
-  /** The listener came from another process, which holds the same socket (see stopAccepting). */
+  /** The listener came from another process, which holds the same socket (see stopListening). */
   #inheritedListener = false;
-  draining = false;
-  /** Set by the server while someone listens for 'access'. */
-  accessLog: ((entry: AccessEntry) => void) | undefined = undefined;
-  /** Bytes held by partial input over all connections, and the most they may hold. */
-  #heldBytes = 0;
-  readonly #inputBudget: number;
-  readonly #onHandlerError: (err: unknown) => void;
   readonly #eagerRead: boolean;
   /** The listener has TCP_DEFER_ACCEPT: a connection accepted with nothing to read was silent. */
   #deferred = false;
   /** Recent share of eager reads that found data (a moving average), and a probe counter. */
   #eagerScore = 1;
   #eagerProbe = 0;
-  readonly #traceConnections: number;
-  readonly #records: ConnectionRecord[] = [];
-  readonly #sweep: IdleSweep;
   readonly #guard: AcceptGuard;
   readonly #silence = new SilenceMeter();
   readonly #onError: (err: Error) => void;
-  #startedAt = 0;
-  #closing = false;
-  #onDrained: (() => void) | undefined;
 
   constructor(config: EngineConfig) {
+    super(config);
     this.strategy = config.strategy;
-    this.maxHeadBytes = config.maxHeadBytes;
-    this.maxBodyBytes = config.maxBodyBytes;
-    this.streamBodies = config.streamBodies;
-    this.maxStreamBodyBytes = config.maxStreamBodyBytes;
-    this.maxRequests = config.maxRequests;
     this.keepAlive = config.strategy.keepAlive;
-    this.handler = config.handler;
-    this.statics = config.statics;
-    this.onRequest = config.onRequest;
     this.#eagerRead = config.eagerRead;
-    this.#traceConnections = config.traceConnections;
-    this.#inputBudget = config.inputBudgetBytes;
     this.#onError = config.onError;
-    this.#onHandlerError = config.onHandlerError;
-    this.fixed = new FixedResponses(config.body ?? SEED_BODY, this.clock);
-    this.errors = new ErrorResponses(this.clock);
     this.reactor = new Reactor({ onError: config.onError, backend: createBackend(config.backend) });
-    this.#sweep = new IdleSweep(
-      config.idleTimeoutMs,
-      config.keepAliveTimeoutMs,
-      config.sendTimeoutMs,
-      MAX_SYNACK_RETRANSMITS,
-      () => this.counters.timerTurns++,
-      (conn) => {
-        this.counters.sendTimeouts++;
-        conn.timeOut();
-      },
-    );
     const strategy = this.strategy;
     this.#guard = new AcceptGuard(
       () => strategy.pauseListener(this),
@@ -183,55 +103,22 @@ export class ServerEngine implements ConnectionHost {
     const r = this.reactor.add(this.listener, listenerInterest(this, this.strategy));
     if (r < 0) return r;
     this.#guard.openSpare();
-    this.#sweep.start();
-    this.#startedAt = this.now();
+    this.startSweep();
     this.reactor.start({ holdMs });
     return 0;
   }
 
-  /**
-   * Stops accepting (the caller closes the listening socket after); `onDrained` runs once
-   * the last open connection is gone, at once when there is none.
-   */
-  stopAccepting(onDrained: () => void): void {
-    this.#closing = true;
-    this.draining = true;
+  /** Stops the timers and closes the epoll set and the spare fd. */
+  override shutdown(): void {
+    super.shutdown();
     this.#guard.close();
-    // epoll watches the open socket, not the fd number: while another process still holds
-    // an inherited listener, closing ours leaves it in the set (epoll(7), Q6), and a
-    // level-triggered one would then be reported at every poll. It must leave explicitly.
-    if (this.#inheritedListener && this.reactor.handler(this.listener.fd) === this.listener)
-      this.reactor.remove(this.listener);
-    else this.reactor.forget(this.listener);
-    this.#onDrained = onDrained;
-    // Idle between requests: nothing in flight to finish, closed at once.
-    for (const conn of this.#sweep.keptAlive()) conn.close(CloseReason.Done);
-    if (this.openCount() === 0) this.#drained();
-  }
-
-  /** Closes every connection still open (close()'s deadline ran out). */
-  cutOff(): void {
-    for (const conn of this.#sweep.all()) conn.close(CloseReason.Shutdown);
-  }
-
-  /** Connections open now. */
-  openCount(): number {
-    return this.#sweep.size;
-  }
-
-  /** The records of the first `traceConnections` connections that have closed. */
-  records(): readonly ConnectionRecord[] {
-    return this.#records;
+    this.reactor.close();
   }
 
   // ---- what connections and strategies use ----
 
-  now(): number {
-    return performance.now();
-  }
-
   accept(max: number): AcceptResult {
-    if (this.#closing || this.#guard.paused || this.listener.fd < 0) return AcceptResult.Paused;
+    if (this.draining || this.#guard.paused || this.listener.fd < 0) return AcceptResult.Paused;
     const lfd = this.listener.fd;
     const c = this.counters;
     for (let i = 0; i < max; i++) {
@@ -280,79 +167,24 @@ export class ServerEngine implements ConnectionHost {
     this.#eagerScore += ((hit ? 1 : 0) - this.#eagerScore) / 16;
   }
 
-  touch(conn: Connection): void {
-    // Output pending: progress on it (our send) restarts the send timeout, not the idle one.
-    if (conn.outBytes > 0) this.#sweep.sent(conn, this.now());
-    else this.#sweep.touch(conn, this.now());
-  }
-
-  idle(conn: Connection): void {
-    if (this.draining) {
-      conn.close(CloseReason.Done);
-      return;
-    }
-    this.#sweep.idle(conn, this.now());
-  }
-
-  hold(conn: Connection): void {
-    this.#sweep.hold(conn);
-  }
-
-  held(delta: number): void {
-    this.#heldBytes += delta;
-  }
-
-  enforceBudget(): void {
-    if (this.#heldBytes > this.#inputBudget) this.#shedHeads();
-  }
-
-  handlerFailed(err: unknown): void {
-    this.#onHandlerError(err);
-  }
-
-  /**
-   * Partial input over all connections is over budget (slow heads of up to --max-head each
-   * could take any amount of memory, and bodies collected for a handler add to it): close the
-   * oldest connections holding partial requests until it is back under, as a client that
-   * takes longest is the likeliest attacker.
-   */
-  #shedHeads(): void {
-    for (const conn of this.#sweep.oldestActive()) {
-      if (this.#heldBytes <= this.#inputBudget) return;
-      if ((conn.inbuf === null && conn.exchange.body.collected === null) || conn.state !== ConnState.Reading) continue;
-      this.counters.headsShed++;
-      conn.close(CloseReason.Aborted);
-    }
-  }
-
-  release(conn: Connection, reason: CloseReason): void {
+  /** Closes `conn`'s fd (which takes it out of an epoll set too), forgets it, then the core's bookkeeping. */
+  override release(conn: Connection, reason: CloseReason): void {
     sys.close(conn.fd);
-    const c = this.counters;
-    c.close++;
-    if (reason === CloseReason.Aborted) c.aborted++;
-    else if (reason === CloseReason.TimedOut) c.timedOut++;
-    else if (reason === CloseReason.Shutdown) c.cutOff++;
-    if (this.#records.length < this.#traceConnections) this.#record(conn, reason);
     this.reactor.forget(conn);
-    conn.activeList?.remove(conn);
-    if (this.#closing && this.openCount() === 0) this.#drained();
+    super.release(conn, reason);
   }
 
-  /** Stops the timers and closes the epoll set and the spare fd. */
-  shutdown(): void {
-    this.statics?.close();
-    this.#sweep.stop();
+  protected stopListening(): void {
     this.#guard.close();
-    this.reactor.close();
+    // epoll watches the open socket, not the fd number: while another process still holds
+    // an inherited listener, closing ours leaves it in the set (epoll(7), Q6), and a
+    // level-triggered one would then be reported at every poll. It must leave explicitly.
+    if (this.#inheritedListener && this.reactor.handler(this.listener.fd) === this.listener)
+      this.reactor.remove(this.listener);
+    else this.reactor.forget(this.listener);
   }
 
   // ---- internals ----
-
-  #drained(): void {
-    const done = this.#onDrained;
-    this.#onDrained = undefined;
-    done?.();
-  }
 
   /**
    * A connection whose fd the backend cannot watch (select: FD_SETSIZE and up). Closed at
@@ -379,31 +211,11 @@ export class ServerEngine implements ConnectionHost {
     if (this.#deferred && conn.bytesIn === 0) {
       const k = this.#silence.synAckRetransmits(fd);
       if (k > 0) {
-        this.#sweep.credit(conn, k);
+        this.sweep.credit(conn, k);
         return;
       }
     }
     // Served in part already and kept alive (the eager read answered it): idle() placed it.
-    if (conn.activeList === null) this.#sweep.touch(conn, conn.acceptedAt);
-  }
-
-  #record(conn: Connection, reason: CloseReason): void {
-    const now = this.now();
-    this.#records.push({
-      fd: conn.fd,
-      acceptedMs: Math.round((conn.acceptedAt - this.#startedAt) * 1000) / 1000,
-      durationMs: Math.round((now - conn.acceptedAt) * 1000) / 1000,
-      outcome: OUTCOMES[reason] ?? 'done',
-      events: conn.events,
-      useless: conn.useless,
-      recv: conn.recvCalls,
-      recvAgain: conn.recvAgain,
-      send: conn.sendCalls,
-      sendAgain: conn.sendAgain,
-      epollCtl: conn.ctlCalls,
-      bytesIn: conn.bytesIn,
-      bytesOut: conn.bytesOut,
-      requests: conn.requests,
-    });
+    if (conn.activeList === null) this.sweep.touch(conn, conn.acceptedAt);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * One HTTP/1.x connection on the completion engine: the adapter between io_uring's
  * completions and the exchange (an `Exchange` it owns, to which it is the `ExchangeConn`),
- * the one file that couples the engine to the exchange. The states are the readiness
- * connection's, derived the same way (from the exchange's phase and the output queue):
+ * the one file that couples the engine to the exchange. The states, and the one place
+ * they are derived from the exchange's phase and the output queue, are the readiness
+ * connection's own (`ConnectionCore`, connection-core.ts):
  *
  *   Reading --request complete--> Writing --output sent--> finish(): Reading (kept alive)
  *      |   \--handler pending--> Waiting --answer--> Writing      or Lingering --EOF--> Closed
@@ -15,26 +16,16 @@
  * use now (a handler or its streamed body behind, output pending) is held, up to a bound,
  * and then the recv is cancelled until the connection reads again.
  */
-import { sys } from '../../sys.js';
-import { SHUT_WR, SOL_SOCKET, SO_LINGER } from '../../constants.js';
 import type { ActivityLinks } from '../activity.js';
 import { BODY_HIGH_WATER } from '../body-stream.js';
 import { OUTPUT_HIGH_WATER } from '../buffers.js';
 import { CloseReason, ConnState, Next } from '../contract.js';
-import { Exchange, Phase, requestLineIsHttp11 } from '../exchange.js';
-import type { ExchangeConn, ExchangeHost } from '../exchange.js';
-import { ABORT_CAUSES } from '../exchange-contract.js';
+import { Phase } from '../exchange.js';
 import { UringOutput } from './output.js';
 import type { UringOutputHost } from './output.js';
-import type { ServerCounters } from '../../trace/counters.js';
 
 /** What a completion connection needs of its engine. */
-export interface UringHost extends ExchangeHost, UringOutputHost {
-  readonly counters: ServerCounters;
-  now(): number;
-  touch(conn: UringConnection): void;
-  idle(conn: UringConnection): void;
-  hold(conn: UringConnection): void;
+export interface UringHost extends UringOutputHost {
   enforceBudget(): void;
   /** Arms the multishot recv of `conn` (again). */
   armRecv(conn: UringConnection): void;
@@ -44,10 +35,6 @@ export interface UringHost extends ExchangeHost, UringOutputHost {
   release(conn: UringConnection, reason: CloseReason): void;
 }
 
-/** Longest a finished connection keeps reading a peer's leftover bytes before closing. */
-const LINGER_MAX_MS = 5000;
-/** struct linger { l_onoff = 1, l_linger = 0 }: close(2) then resets instead of flushing. */
-const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
 /**
  * Input held while not reading past which the multishot recv is cancelled (backpressure):
  * pipelined requests behind a pending answer, or (the lower bound) a streamed body its
@@ -56,50 +43,22 @@ const RESET_ON_CLOSE = new Uint8Array(new Int32Array([1, 0]).buffer);
 const INPUT_PAUSE_BYTES = 256 * 1024;
 const BODY_PAUSE_BYTES = BODY_HIGH_WATER;
 
-/** A client connection on the ring: its fd, state, the recv's backpressure and the exchange it owns. */
-export class UringConnection extends UringOutput implements ExchangeConn, ActivityLinks<UringConnection> {
-  readonly fd: number;
+/**
+ * A client connection on the ring: the recv's completions and backpressure; the state, the
+ * bytes in flight, the exchange and the lifecycle after a response are the core's
+ * (connection-core.ts), the sends `UringOutput`'s.
+ */
+export class UringConnection extends UringOutput<UringHost> implements ActivityLinks<UringConnection> {
   /** The low 32 bits of every user_data of this connection's operations. */
   readonly id: number;
-  readonly engine: UringHost;
-  peerClosed = false;
   /** A multishot recv is armed; `recvPaused`: cancelled for backpressure, re-armed when reading again. */
   recvArmed = false;
   /** Set by the connection only; the engine reads it (a recv that ends is armed again unless it is set). */
   recvPaused = false;
-  /** The request in progress and how the exchange ends: made once, reset per request. */
-  readonly exchange: Exchange;
-  lingerUntil = 0;
-  lastActive: number;
-  olderActive: UringConnection | null = null;
-  newerActive: UringConnection | null = null;
-  activeList: { remove(item: UringConnection): void } | null = null;
-  readonly acceptedAt: number;
-  events = 0;
-  recvCalls = 0;
-  bytesIn = 0;
 
   constructor(engine: UringHost, fd: number, id: number, now: number) {
-    super();
-    this.engine = engine;
-    this.fd = fd;
+    super(engine, fd, now);
     this.id = id;
-    this.lastActive = now;
-    this.acceptedAt = now;
-    this.exchange = new Exchange(this, engine);
-  }
-
-  /** Requests on this connection so far. */
-  get requests(): number {
-    return this.exchange.requests;
-  }
-
-  get gone(): boolean {
-    return this.state === ConnState.Closed;
-  }
-
-  protected holdBytes(delta: number): void {
-    this.engine.held(delta);
   }
 
   // ---- input: completions of the multishot recv ----
@@ -124,9 +83,9 @@ export class UringConnection extends UringOutput implements ExchangeConn, Activi
       if (used >= 0 && used < end && (this.state as ConnState) !== ConnState.Closed) this.keepInput(bytes, used, end);
     } else {
       this.appendInput(bytes.subarray(start, start + n), n);
-      this.#drainInput();
+      this.drainInput();
     }
-    this.#settle();
+    this.settle();
     engine.enforceBudget();
     if ((this.state as ConnState) === ConnState.Closed) return;
     this.#follow();
@@ -183,38 +142,6 @@ export class UringConnection extends UringOutput implements ExchangeConn, Activi
     this.close(midway ? CloseReason.Aborted : CloseReason.Done);
   }
 
-  /** Processes the buffered input as far as it goes now; frees the buffer once used up. */
-  #drainInput(): void {
-    const buf = this.inbuf;
-    if (buf === null) return;
-    const used = this.exchange.processInput(buf, this.inStart, this.inEnd);
-    if (this.inbuf !== buf) return;
-    if (used < 0 || used >= this.inEnd) this.dropInput();
-    else this.inStart = used;
-  }
-
-  /**
-   * The one place the connection's state is derived, from the exchange's phase and the
-   * output queue (as the readiness connection does): output pending, a handler pending, or
-   * input awaited.
-   */
-  #settle(): void {
-    if (this.state === ConnState.Closed || this.state === ConnState.Lingering) return;
-    const x = this.exchange;
-    // A connection to close with nothing left to send goes through the write path too:
-    // flush() finds nothing and finish() closes it.
-    if ((this.outBytes > 0 && x.phase !== Phase.Waiting) || x.phase === Phase.Closing) this.state = ConnState.Writing;
-    // A streamed request body is read while its handler runs, until the handler falls behind.
-    else if (x.bodyOpen && !x.inputPaused) this.state = ConnState.Reading;
-    else if (x.phase === Phase.Waiting || x.phase === Phase.Streaming || x.inputPaused) this.state = ConnState.Waiting;
-    else {
-      this.state = ConnState.Reading;
-      // Between requests without passing through finish(): a body that ended after its
-      // answer had gone out. The keep-alive timeout applies from now.
-      if (x.betweenRequests && this.inbuf === null && x.requests > 0) this.engine.idle(this);
-    }
-  }
-
   /** What the ring is asked for after the state changed: the output sent, the recv armed again. */
   #follow(): void {
     // Responses queued ahead of a pending handler go out too (the state says Waiting).
@@ -230,33 +157,15 @@ export class UringConnection extends UringOutput implements ExchangeConn, Activi
     if (!this.recvArmed) this.engine.armRecv(this);
   }
 
-  headStarted(): void {
-    // The first head's clock started at accept.
-    if (this.requests > 0) this.engine.touch(this);
-  }
-
-  bodyProgress(): void {
-    this.engine.touch(this);
-  }
-
-  setWaiting(_waiting: boolean): void {
-    // A handler has the idle timeout to answer, from its call and again from its answer.
-    this.engine.touch(this);
-  }
-
   /** The exchange goes on (a handler answered, a stream produced or ended, a body was pulled). */
   resume(): void {
     if (this.state === ConnState.Closed) return;
-    this.#drainInput();
-    this.#settle();
+    this.drainInput();
+    this.settle();
     if ((this.state as ConnState) === ConnState.Closed) return;
     this.#follow();
     // The FIN came while the connection was not reading: act on it now that it is.
     if (this.peerClosed && (this.state === ConnState.Reading || this.exchange.bodyOpen)) this.endOfInput();
-  }
-
-  abort(): void {
-    this.close(CloseReason.Aborted);
   }
 
   // ---- output (uring/output.ts): what its progress means for the exchange ----
@@ -282,104 +191,13 @@ export class UringConnection extends UringOutput implements ExchangeConn, Activi
   }
 
   /**
-   * After the output drained: close at once; or, when the peer may still be sending,
-   * half-close and read until its EOF first (closing with unread bytes makes the kernel send
-   * RST, which can destroy the response before the client reads it, RFC 9112 section 9.6);
-   * or keep the connection alive and answer the requests already buffered.
+   * The core's `finish()` (close, linger or keep alive); reading again (kept alive,
+   * lingering, or reading a streamed request's body) after a pause for backpressure arms
+   * the recv once more.
    */
-  finish(): Next {
-    if (this.state === ConnState.Closed) return Next.Closed;
-    this.engine.counters.responses += this.unsent;
-    this.unsent = 0;
-    const x = this.exchange;
-    if (x.phase === Phase.Streaming) {
-      x.stream?.drained();
-      if (x.bodyOpen && !x.inputPaused) {
-        // The request body is still coming (an echo, say): read it meanwhile.
-        this.state = ConnState.Reading;
-        this.engine.touch(this);
-        this.#readAgain();
-        return Next.Read;
-      }
-      // Everything produced so far is out: wait for the stream's next chunk.
-      this.state = ConnState.Waiting;
-      this.engine.hold(this);
-      return Next.Wait;
-    }
-    const draining = this.engine.draining && x.phase === Phase.Head && this.outBytes === 0;
-    if (x.closeAfter || draining) {
-      const unread = x.lingerNeeded || this.inbuf !== null || x.phase === Phase.Body || x.bodyOpen || draining;
-      if (unread && !this.peerClosed) return this.#linger();
-      this.close(CloseReason.Done);
-      return Next.Closed;
-    }
-    if (this.inbuf !== null) {
-      this.#drainInput();
-      this.#settle();
-      if (this.state === ConnState.Writing) return Next.Write;
-      if (this.state === ConnState.Waiting) return Next.Wait;
-      if ((this.state as ConnState) === ConnState.Closed) return Next.Closed;
-    }
-    if (this.peerClosed) {
-      this.close(this.inbuf === null && x.phase === Phase.Head ? CloseReason.Done : CloseReason.Aborted);
-      return Next.Closed;
-    }
-    this.state = ConnState.Reading;
-    if (this.inbuf === null && x.betweenRequests) this.engine.idle(this);
-    this.#readAgain();
-    return Next.Read;
-  }
-
-  #linger(): Next {
-    this.engine.counters.shutdown++;
-    sys.shutdown(this.fd, SHUT_WR);
-    this.state = ConnState.Lingering;
-    this.dropInput();
-    this.lingerUntil = this.engine.now() + LINGER_MAX_MS;
-    this.engine.touch(this);
-    if (this.recvPaused) {
-      this.recvPaused = false;
-      if (!this.recvArmed) this.engine.armRecv(this);
-    }
-    return Next.Read;
-  }
-
-  /**
-   * The idle timeout ran out: a handler that never answered gets a 503 in its place, a head
-   * that was arriving too slowly a 408 (as nginx logs it), then the connection closes.
-   */
-  timeOut(): void {
-    const x = this.exchange;
-    if (this.state === ConnState.Waiting && x.phase === Phase.Waiting) {
-      // Its signal aborts with why "timeout" as the connection closes.
-      x.cutOff();
-      this.sendOnce();
-    }
-    if (this.state === ConnState.Reading && (this.inbuf !== null || x.headScanned > 0) && this.outBytes === 0) {
-      const http11 = this.inbuf !== null ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd) : x.http11;
-      // Through the output queue, so the bytes are counted; one try, as the connection closes now.
-      this.queue(this.engine.errors.get(408, http11), null);
-      this.sendOnce();
-    }
-    const keptAlive = this.state === ConnState.Reading && this.inbuf === null && x.betweenRequests && x.requests > 0;
-    if (keptAlive) this.engine.counters.keepAliveTimeouts++;
-    this.close(keptAlive ? CloseReason.Done : CloseReason.TimedOut);
-  }
-
-  /** Cancels what the ring holds of this connection and closes its fd through the ring. */
-  close(reason: CloseReason): void {
-    if (this.state === ConnState.Closed) return;
-    // A response abandoned by a peer that stopped reading: reset, so the kernel does not
-    // keep retrying the unsent bytes for minutes after we let go of them.
-    if (this.state === ConnState.Writing && reason !== CloseReason.Done) {
-      sys.setsockopt(this.fd, SOL_SOCKET, SO_LINGER, RESET_ON_CLOSE);
-    }
-    this.state = ConnState.Closed;
-    this.dropInput();
-    // A send in flight keeps its buffer (`inflight`) until its completion; the queue goes.
-    this.dropOutput();
-    // Its signal aborts, its streamed body fails, its streamed answer stops.
-    this.exchange.release(ABORT_CAUSES[reason] ?? 'reset', this.peerClosed);
-    this.engine.release(this, reason);
+  override finish(): Next {
+    const next = super.finish();
+    if (next === Next.Read) this.#readAgain();
+    return next;
   }
 }

@@ -5,30 +5,23 @@
  * own); the responses of a turn leave as ring sends submitted together, with one
  * io_uring_enter (none under SQPOLL while its thread is awake); closes go through the ring
  * too, after cancelling what it still holds of the fd. The HTTP itself is the exchange's
- * (through `uring/connection.ts`); the timeouts, limits and counters are the readiness
- * engine's own parts.
+ * (through `uring/connection.ts`); the timeouts, limits, budget, records and counters are
+ * the part both engines share (`engine-core.ts`).
  *
  * Beside the engine: its turns (`turns.ts`), its accepting (`accept.ts`) and the SQEs it
- * writes (`submissions.ts`); the engine itself owns the connections, dispatches completions
- * to them and keeps their timeouts, budget and records.
+ * writes (`submissions.ts`); the engine itself owns the connections and dispatches
+ * completions to them.
  */
 import { ECANCELED, EINVAL, ENOBUFS, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE } from '../../constants.js';
 import { EtltSystemError } from '../../errors.js';
 import type { WaitRecorder } from '../../reactor/reactor.js';
 import { Ring } from '../../reactor/uring.js';
 import type { RingOptions } from '../../reactor/uring.js';
-import { newReactorCounters, newServerCounters } from '../../trace/counters.js';
-import type { ConnectionRecord, ReactorCounters, ServerCounters } from '../../trace/counters.js';
-import type { AccessEntry } from '../access-record.js';
+import { newReactorCounters } from '../../trace/counters.js';
+import type { ReactorCounters } from '../../trace/counters.js';
 import { CloseReason, ConnState } from '../contract.js';
-import type { EngineConfig } from '../engine.js';
-import type { RequestHandler } from '../handler.js';
-import { MAX_SYNACK_RETRANSMITS } from '../deferred-accept.js';
-import { IdleSweep } from '../idle-sweep.js';
-import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from '../responses.js';
-import { ResponseMemo } from '../response-memo.js';
-import type { StaticFiles } from '../static/files.js';
-import { RequestHead } from '../parser.js';
+import { EngineCore } from '../engine-core.js';
+import type { EngineCoreConfig } from '../engine-core.js';
 import { FACTS } from '../trigger/catalog.js';
 import type { StrategyFacts } from '../trigger/catalog.js';
 import { UringAcceptor } from './accept.js';
@@ -39,7 +32,7 @@ import { BUFFER_SIZE, Op, Submissions } from './submissions.js';
 import { UringTurns } from './turns.js';
 
 /** What the completion engine is built from. */
-export type UringEngineConfig = Omit<EngineConfig, 'strategy' | 'backend' | 'eagerRead'> & {
+export type UringEngineConfig = EngineCoreConfig & {
   /** The ring's options (SQPOLL, task-run flags, size). */
   ring: RingOptions;
 };
@@ -50,78 +43,33 @@ export type UringEngineConfig = Omit<EngineConfig, 'strategy' | 'backend' | 'eag
  */
 const SLOT_SIZE = 64 * 1024;
 const SLOT_COUNT = 64;
-const OUTCOMES = ['done', 'aborted', 'timed-out', 'cut-off'] as const;
 
-export class UringEngine implements UringHost {
+export class UringEngine extends EngineCore<UringConnection> implements UringHost {
   readonly strategy: StrategyFacts = FACTS.completion;
-  readonly counters: ServerCounters = newServerCounters();
   readonly reactor: { readonly backend: 'io_uring'; readonly counters: ReactorCounters; recorder?: WaitRecorder } = {
     backend: 'io_uring',
     counters: newReactorCounters(),
   };
-  readonly gather: Buffer = Buffer.allocUnsafe(65536);
-  readonly clock = new DateClock();
-  readonly responseMemo = new ResponseMemo();
-  readonly parsed = new RequestHead();
-  readonly fixed: FixedResponses;
-  readonly errors: ErrorResponses;
-  readonly handler: RequestHandler | undefined;
-  readonly statics: StaticFiles | undefined;
-  readonly maxHeadBytes: number;
-  readonly maxBodyBytes: number;
-  readonly streamBodies: boolean;
-  readonly maxStreamBodyBytes: number;
-  readonly maxRequests: number;
   readonly keepAlive = true;
-  readonly onRequest: ((request: Buffer) => void) | undefined;
-  /** Set by the server while someone listens for 'access' (the exchange records nothing otherwise). */
-  accessLog: ((entry: AccessEntry) => void) | undefined = undefined;
-  draining = false;
   readonly #config: UringEngineConfig;
   #io: Submissions | undefined;
   readonly #conns = new Map<number, UringConnection>();
   #nextId = 0;
-  #heldBytes = 0;
   /** The send slots' memory and the free ones. */
   readonly #slab: Buffer;
   readonly #freeSlots: number[] = [];
-  readonly #sweep: IdleSweep<UringConnection>;
   readonly #turns: UringTurns;
   readonly #accept: UringAcceptor;
-  readonly #records: ConnectionRecord[] = [];
-  #startedAt = 0;
-  #closing = false;
-  #onDrained: (() => void) | undefined;
 
   constructor(config: UringEngineConfig) {
+    super(config);
     this.#config = config;
-    this.maxHeadBytes = config.maxHeadBytes;
-    this.maxBodyBytes = config.maxBodyBytes;
-    this.streamBodies = config.streamBodies;
-    this.maxStreamBodyBytes = config.maxStreamBodyBytes;
-    this.maxRequests = config.maxRequests;
-    this.handler = config.handler;
-    this.statics = config.statics;
-    this.onRequest = config.onRequest;
-    this.fixed = new FixedResponses(config.body ?? SEED_BODY, this.clock);
-    this.errors = new ErrorResponses(this.clock);
     this.#slab = Buffer.allocUnsafeSlow(SLOT_SIZE * SLOT_COUNT);
     for (let i = SLOT_COUNT - 1; i >= 0; i--) this.#freeSlots.push(i);
-    this.#sweep = new IdleSweep<UringConnection>(
-      config.idleTimeoutMs,
-      config.keepAliveTimeoutMs,
-      config.sendTimeoutMs,
-      MAX_SYNACK_RETRANSMITS,
-      () => this.counters.timerTurns++,
-      (conn) => {
-        this.counters.sendTimeouts++;
-        conn.timeOut();
-      },
-    );
     this.#accept = new UringAcceptor(
       this.counters,
       this.reactor.counters,
-      this.#sweep,
+      this.sweep,
       (fd) => this.#adopt(fd),
       () => this.#turns.flushSoon(),
     );
@@ -158,38 +106,13 @@ export class UringEngine implements UringHost {
       this.#io = undefined;
       return s;
     }
-    this.#sweep.start();
-    this.#startedAt = this.now();
+    this.startSweep();
     return 0;
   }
 
-  /** Stops accepting: the multishot accept is cancelled now, before the listener is closed. */
-  stopAccepting(onDrained: () => void): void {
-    this.#closing = true;
-    this.draining = true;
-    this.#accept.stop();
-    this.#onDrained = onDrained;
-    for (const conn of this.#sweep.keptAlive()) conn.close(CloseReason.Done);
-    this.#turns.flushSoon();
-    if (this.openCount() === 0) this.#drained();
-  }
-
-  cutOff(): void {
-    for (const conn of this.#sweep.all()) conn.close(CloseReason.Shutdown);
-  }
-
-  openCount(): number {
-    return this.#sweep.size;
-  }
-
-  records(): readonly ConnectionRecord[] {
-    return this.#records;
-  }
-
   /** Stops the timers and closes the ring (the kernel cancels what it still held). */
-  shutdown(): void {
-    this.statics?.close();
-    this.#sweep.stop();
+  override shutdown(): void {
+    super.shutdown();
     this.#accept.close();
     if (this.#io !== undefined) {
       this.#io.submit();
@@ -198,46 +121,6 @@ export class UringEngine implements UringHost {
   }
 
   // ---- what connections use ----
-
-  now(): number {
-    return performance.now();
-  }
-
-  touch(conn: UringConnection): void {
-    // Output pending: progress on it (our send) restarts the send timeout, not the idle one.
-    if (conn.outBytes > 0) this.#sweep.sent(conn, this.now());
-    else this.#sweep.touch(conn, this.now());
-  }
-
-  idle(conn: UringConnection): void {
-    if (this.draining) {
-      conn.close(CloseReason.Done);
-      return;
-    }
-    this.#sweep.idle(conn, this.now());
-  }
-
-  hold(conn: UringConnection): void {
-    this.#sweep.hold(conn);
-  }
-
-  held(delta: number): void {
-    this.#heldBytes += delta;
-  }
-
-  enforceBudget(): void {
-    if (this.#heldBytes <= this.#config.inputBudgetBytes) return;
-    for (const conn of this.#sweep.oldestActive()) {
-      if (this.#heldBytes <= this.#config.inputBudgetBytes) return;
-      if ((conn.inbuf === null && conn.exchange.body.collected === null) || conn.state !== ConnState.Reading) continue;
-      this.counters.headsShed++;
-      conn.close(CloseReason.Aborted);
-    }
-  }
-
-  handlerFailed(err: unknown): void {
-    this.#config.onHandlerError(err);
-  }
 
   dirty(conn: UringOutput): void {
     this.#turns.dirty(conn);
@@ -280,23 +163,26 @@ export class UringEngine implements UringHost {
     this.#turns.flushSoon();
   }
 
-  release(conn: UringConnection, reason: CloseReason): void {
-    const c = this.counters;
-    c.close++;
+  /**
+   * Closes `conn`'s fd through the ring, after cancelling what the ring still holds of it
+   * (forgotten once nothing is left), then the core's bookkeeping.
+   */
+  override release(conn: UringConnection, reason: CloseReason): void {
     this.reactor.counters.ringClose++;
-    if (reason === CloseReason.Aborted) c.aborted++;
-    else if (reason === CloseReason.TimedOut) c.timedOut++;
-    else if (reason === CloseReason.Shutdown) c.cutOff++;
-    if (this.#records.length < this.#config.traceConnections) this.#record(conn, reason);
-    conn.activeList?.remove(conn);
     const busy = conn.recvArmed || conn.sending;
     this.#io!.close(conn.fd, conn.id, busy);
     if (!busy) this.#conns.delete(conn.id);
     this.#turns.flushSoon();
-    if (this.#closing && this.openCount() === 0) this.#drained();
+    super.release(conn, reason);
   }
 
   // ---- internals ----
+
+  /** The multishot accept is cancelled now, before the listener is closed. */
+  protected stopListening(): void {
+    this.#accept.stop();
+    this.#turns.flushSoon();
+  }
 
   #onCompletion = (udLow: number, high: number, res: number, flags: number): void => {
     switch (high as Op) {
@@ -333,7 +219,7 @@ export class UringEngine implements UringHost {
     const conn = new UringConnection(this, fd, this.#nextId, now);
     this.#conns.set(conn.id, conn);
     this.counters.connections++;
-    this.#sweep.touch(conn, now);
+    this.sweep.touch(conn, now);
     this.armRecv(conn);
     return conn;
   }
@@ -377,31 +263,5 @@ export class UringEngine implements UringHost {
   /** A closed connection is forgotten once the ring holds nothing of it any more. */
   #settled(conn: UringConnection): void {
     if (conn.state === ConnState.Closed && !conn.recvArmed && !conn.sending) this.#conns.delete(conn.id);
-  }
-
-  #drained(): void {
-    const done = this.#onDrained;
-    this.#onDrained = undefined;
-    done?.();
-  }
-
-  #record(conn: UringConnection, reason: CloseReason): void {
-    const now = this.now();
-    this.#records.push({
-      fd: conn.fd,
-      acceptedMs: Math.round((conn.acceptedAt - this.#startedAt) * 1000) / 1000,
-      durationMs: Math.round((now - conn.acceptedAt) * 1000) / 1000,
-      outcome: OUTCOMES[reason] ?? 'done',
-      events: conn.events,
-      useless: 0,
-      recv: conn.recvCalls,
-      recvAgain: 0,
-      send: conn.sendCalls,
-      sendAgain: conn.sendAgain,
-      epollCtl: 0,
-      bytesIn: conn.bytesIn,
-      bytesOut: conn.bytesOut,
-      requests: conn.requests,
-    });
   }
 }

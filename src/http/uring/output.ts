@@ -1,14 +1,15 @@
 /**
- * A completion connection's output side: the queue (`Buffers`) handed to the ring, one send
- * in flight at most so that bytes leave in order, its completion saying how much went. What
- * that means for the exchange (a stream pulled again, the next request, a close) is the
- * connection's (`uring/connection.ts`), told through `outputMoved` and `outputDrained`.
+ * A completion connection's output side: the queue (`Buffers`, below the lifecycle both
+ * engines' connections share, `ConnectionCore`) handed to the ring, one send in flight at
+ * most so that bytes leave in order, its completion saying how much went. What that means
+ * for the exchange (a stream pulled again, the next request, a close) is the connection's
+ * (`uring/connection.ts`), told through `outputMoved` and `outputDrained`.
  */
 import { EAGAIN, EINTR } from '../../constants.js';
-import { Buffers } from '../buffers.js';
+import { ConnectionCore } from '../connection-core.js';
+import type { ConnectionCoreHost } from '../connection-core.js';
 import { CloseReason, ConnState } from '../contract.js';
 import { SENDFILE_MAX_CHUNK } from '../file-output.js';
-import type { ServerCounters } from '../../trace/counters.js';
 
 /** Most bytes one ring send gathers from several segments (pipelined responses). */
 const GATHER_MAX = 64 * 1024;
@@ -18,10 +19,7 @@ const SEND_DIRECT_MIN = 16 * 1024;
 const FILE_WRITE_BUDGET = 16;
 
 /** What the output side needs of its engine. */
-export interface UringOutputHost {
-  readonly counters: ServerCounters;
-  /** One buffer to gather several responses into a single synchronous send (files). */
-  readonly gather: Buffer;
+export interface UringOutputHost extends ConnectionCoreHost {
   /** `conn` has output to hand to the ring at the end of this turn. */
   dirty(conn: UringOutput): void;
   /** A free slot for a gathered send (64 KiB), or undefined; given back with releaseSlot. */
@@ -34,11 +32,9 @@ export interface UringOutputHost {
 }
 
 /** The output half of a completion connection: the queue and the send in flight. */
-export abstract class UringOutput extends Buffers {
-  abstract readonly engine: UringOutputHost;
+export abstract class UringOutput<Host extends UringOutputHost = UringOutputHost> extends ConnectionCore<Host> {
   /** The low 32 bits of every user_data of this connection's operations. */
   abstract readonly id: number;
-  state: ConnState = ConnState.Reading;
   /** A send (or a POLLOUT poll) is in flight: output waits for its completion. */
   sending = false;
   /** What the send in flight keeps alive, and its length. */
@@ -48,11 +44,7 @@ export abstract class UringOutput extends Buffers {
   slot = -1;
   /** Listed for this turn's flush. */
   queued = false;
-  sendCalls = 0;
-  sendAgain = 0;
-  bytesOut = 0;
 
-  abstract close(reason: CloseReason): void;
   /** Some output went and some may be left: progress for the clocks, room for a stream. */
   protected abstract outputMoved(): void;
   /** Nothing is left to send (and nothing in flight). */
@@ -177,19 +169,11 @@ export abstract class UringOutput extends Buffers {
   }
 
   /**
-   * One synchronous send of the pending output, counted, whatever it comes to (the
-   * connection is closing now, its ring close right behind). Not while a ring send is in
-   * flight: its bytes are still at the queue's front, and would go twice, or out of order.
+   * The closing connection's one synchronous send (its ring close right behind), not while a
+   * ring send is in flight: its bytes are still at the queue's front, and would go twice, or
+   * out of order.
    */
-  protected sendOnce(): void {
-    if (this.sending || this.out0 === null) return;
-    const c = this.engine.counters;
-    c.send++;
-    this.sendCalls++;
-    const n = this.sendSome(this.engine.gather);
-    if (n > 0) {
-      c.bytesOut += n;
-      this.bytesOut += n;
-    }
+  protected override sendOnce(): void {
+    if (!this.sending) super.sendOnce();
   }
 }
