@@ -79,6 +79,18 @@ function entriesOf(list: unknown, name: string): Entries {
   return out;
 }
 
+/*
+ * The sets of every select() call, emptied after each. Made per call they cost more than the
+ * syscall (seven typed arrays of 128 bytes or more, each with a backing store of its own:
+ * 8.2 us a call against 4.0 us over eight socketpairs); select() runs no code of its caller
+ * once its lists are read, so no call can begin while another uses them.
+ */
+const scratch = new FdSets();
+
+function add(sets: FdSets, entries: Entries, bit: number): void {
+  for (const fd of entries.fds) if (sets.add(fd, bit) === -EEXIST) sets.modify(fd, sets.maskOf(fd) | bit);
+}
+
 /** The objects of `entries` whose fd is ready in `sets` for `events`, in order. */
 function ready<T>(sets: FdSets, entries: Entries, events: number): T[] {
   const out: T[] = [];
@@ -108,23 +120,23 @@ export function select<R extends FileObject, W extends FileObject, X extends Fil
   const x = entriesOf(xlist, 'xlist');
   let us = selectTimeoutUs(timeout);
   const deadline = us >= 0 ? performance.now() + us / 1000 : 0;
-  // The backend's sets, made for this call: an fd in two lists is one entry with both bits.
-  const sets = new FdSets();
-  for (const [e, bit] of [
-    [r, POLLIN],
-    [w, POLLOUT],
-    [x, POLLPRI],
-  ] as const) {
-    for (const fd of e.fds) if (sets.add(fd, bit) === -EEXIST) sets.modify(fd, sets.maskOf(fd) | bit);
-  }
-  for (;;) {
-    const n = sets.select(us);
-    if (n >= 0) return [ready<R>(sets, r, POLLIN), ready<W>(sets, w, POLLOUT), ready<X>(sets, x, POLLPRI)];
-    if (n !== -EINTR) throw new EtltSystemError(n, 'select');
-    if (us >= 0) {
-      us = Math.max(0, Math.ceil((deadline - performance.now()) * 1000));
-      if (us === 0) return [[], [], []];
+  const sets = scratch;
+  try {
+    // An fd in two lists is one entry of the set with both bits.
+    add(sets, r, POLLIN);
+    add(sets, w, POLLOUT);
+    add(sets, x, POLLPRI);
+    for (;;) {
+      const n = sets.select(us);
+      if (n >= 0) return [ready<R>(sets, r, POLLIN), ready<W>(sets, w, POLLOUT), ready<X>(sets, x, POLLPRI)];
+      if (n !== -EINTR) throw new EtltSystemError(n, 'select');
+      if (us >= 0) {
+        us = Math.max(0, Math.ceil((deadline - performance.now()) * 1000));
+        if (us === 0) return [[], [], []];
+      }
     }
+  } finally {
+    sets.clear();
   }
 }
 
