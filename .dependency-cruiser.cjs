@@ -29,7 +29,7 @@ module.exports = {
     layer('binding-knows-no-policy', '^src/binding/', '^src/(?!binding/|errors\\.ts)'),
     layer(
       'api-knows-no-server',
-      '^src/(epoll|socket|socket-wait|socket-create|sys|os|address|constants|finalizer|validate|option-table|errors|fdset|pollfds|select|selectors|selector-map|epoll-compat)\\.ts$',
+      '^src/(epoll|socket|socket-wait|socket-create|sys|os|address|constants|finalizer|validate|option-table|errors|fdset|fdsets|pollfds|select|selectors|selector-map|epoll-compat)\\.ts$',
       '^src/(reactor|http|trace|lab|cli|cluster)/',
     ),
     layer(

@@ -2,18 +2,16 @@
  * `etlt lab scaling`: epoll, poll and select against the number of idle connections (the
  * seed's three claims); the table, JSON and HTML of src/lab/scaling.ts's report.
  */
-import { closeSync } from 'node:fs';
-import { EtltOutputError, EtltUsageError } from '../errors.js';
+import { EtltUsageError } from '../errors.js';
 import { READINESS_BACKENDS as BACKENDS } from '../http/trigger/catalog.js';
 import type { Backend } from '../http/trigger/catalog.js';
 import { renderScalingHtml } from '../lab/report/scaling.js';
 import { runScaling } from '../lab/scaling.js';
 import type { ScalingProgress, ScalingReport, ScalingRow } from '../lab/scaling.js';
+import { closeOutputs, openOutputs, write } from './lab.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
 import { flagOption, listOption, stringOption } from './options.js';
-import { writeFully } from './output.js';
 import type { Printer } from './printer.js';
-import { openOutput } from './serve.js';
 
 /** `etlt lab scaling`'s options. */
 export const LAB_SCALING: CommandSpec = {
@@ -109,10 +107,8 @@ export async function labScaling(
   state: { progress: string },
 ): Promise<number> {
   const args = scalingArgs(values);
-  const jsonFd = args.json === undefined ? undefined : args.json === '-' ? 1 : openOutput(args.json, 'json');
-  let outFd: number | undefined;
+  const outputs = openOutputs(args);
   try {
-    if (args.out !== undefined) outFd = openOutput(args.out, 'out');
     const onProgress = (p: ScalingProgress) => {
       if (p.kind === 'start') {
         state.progress = `[${p.index}/${p.total}] ${p.backend} with ${p.idle} idle: running`;
@@ -133,27 +129,17 @@ export async function labScaling(
       onProgress,
       signal,
     });
-    const failures: string[] = [];
-    const attempt = async (what: string, fd: number | undefined, text: () => string) => {
-      if (fd === undefined) return;
-      try {
-        await writeFully(fd, text(), what);
-      } catch (e) {
-        failures.push(e instanceof EtltOutputError ? e.message : String(e));
-      }
-    };
-    await attempt('the table', args.json === '-' ? 2 : 1, () => formatScalingTable(report) + '\n');
-    await attempt(
-      args.json === '-' ? 'the JSON report on standard output' : `--json ${args.json}`,
-      jsonFd,
-      () => JSON.stringify(report, null, 2) + '\n',
+    return await write(
+      {
+        tables: () => formatScalingTable(report),
+        json: () => JSON.stringify(report, null, 2),
+        html: () => renderScalingHtml(report),
+      },
+      args,
+      outputs,
+      err,
     );
-    await attempt(`--out ${args.out}`, outFd, () => renderScalingHtml(report));
-    if (args.out !== undefined && !failures.some((f) => f.startsWith('--out')))
-      err.line(`etlt: report written to ${args.out}`);
-    for (const f of failures) err.line(`etlt: ${f}`);
-    return failures.length > 0 ? 1 : 0;
   } finally {
-    for (const fd of [jsonFd, outFd]) if (fd !== undefined && fd > 2) closeSync(fd);
+    closeOutputs(outputs);
   }
 }

@@ -2,17 +2,14 @@
  * `etlt lab uring`: epoll ET and LT against io_uring (plain, SQPOLL, DEFER_TASKRUN) per
  * request; the table, JSON and HTML of src/lab/uring.ts's report.
  */
-import { closeSync } from 'node:fs';
-import { EtltOutputError } from '../errors.js';
 import { renderUringHtml } from '../lab/report/uring.js';
 import { runUring } from '../lab/uring.js';
 import { URING_SERVERS, URING_WORKLOADS } from '../lab/uring-plan.js';
 import type { UringReport, UringRow } from '../lab/uring.js';
+import { closeOutputs, openOutputs, write } from './lab.js';
 import type { CommandSpec, ParsedOptions } from './options.js';
 import { flagOption, listOption, stringOption } from './options.js';
-import { writeFully } from './output.js';
 import type { Printer } from './printer.js';
-import { openOutput } from './serve.js';
 
 const SERVER_NAMES = URING_SERVERS.map((s) => s.name);
 const WORKLOAD_NAMES = URING_WORKLOADS.map((w) => w.name);
@@ -84,10 +81,8 @@ export async function labUring(
   const workloads = listOption(values, 'workloads', WORKLOAD_NAMES);
   const json = stringOption(values, 'json');
   const outPath = stringOption(values, 'out');
-  const jsonFd = json === undefined ? undefined : json === '-' ? 1 : openOutput(json, 'json');
-  let outFd: number | undefined;
+  const outputs = openOutputs({ json, out: outPath });
   try {
-    if (outPath !== undefined) outFd = openOutput(outPath, 'out');
     const report = await runUring({
       quick: flagOption(values, 'quick'),
       ...(servers ? { servers } : {}),
@@ -108,27 +103,17 @@ export async function labUring(
         );
       },
     });
-    const failures: string[] = [];
-    const attempt = async (what: string, fd: number | undefined, text: () => string) => {
-      if (fd === undefined) return;
-      try {
-        await writeFully(fd, text(), what);
-      } catch (e) {
-        failures.push(e instanceof EtltOutputError ? e.message : String(e));
-      }
-    };
-    await attempt('the table', json === '-' ? 2 : 1, () => formatUringTable(report) + '\n');
-    await attempt(
-      json === '-' ? 'the JSON report on standard output' : `--json ${json}`,
-      jsonFd,
-      () => JSON.stringify(report, null, 2) + '\n',
+    return await write(
+      {
+        tables: () => formatUringTable(report),
+        json: () => JSON.stringify(report, null, 2),
+        html: () => renderUringHtml(report),
+      },
+      { json, out: outPath },
+      outputs,
+      err,
     );
-    await attempt(`--out ${outPath}`, outFd, () => renderUringHtml(report));
-    if (outPath !== undefined && !failures.some((f) => f.startsWith('--out')))
-      err.line(`etlt: report written to ${outPath}`);
-    for (const f of failures) err.line(`etlt: ${f}`);
-    return failures.length > 0 ? 1 : 0;
   } finally {
-    for (const fd of [jsonFd, outFd]) if (fd !== undefined && fd > 2) closeSync(fd);
+    closeOutputs(outputs);
   }
 }

@@ -77,7 +77,7 @@ export const SERVE: CommandSpec = {
     {
       name: 'trace',
       value: 'N',
-      help: 'record the first N epoll_wait returns that had events, and\nwhat each of the first N connections cost (into --stats-json; --workers 1 only)',
+      help: 'record the first N waits of the backend that returned events (epoll_wait,\npoll or select), and what each of the first N connections cost\n(into --stats-json; --workers 1 only)',
     },
     ...tableFlags(WORKER_POOL_OPTIONS),
   ],

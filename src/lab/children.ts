@@ -20,6 +20,25 @@ const LOADGEN = join(here, '..', 'cli', 'loadgen.js');
 /** How long a server may take to print its start line. */
 const START_TIMEOUT_MS = 10_000;
 
+/**
+ * The options every server of the lab starts with, before its own: loopback, a port the
+ * kernel picks (`startServer` reads it from the start line), no request lines, its counters
+ * written to `statsFile` when it stops, and a short close timeout.
+ */
+export function labServeArgv(statsFile: string): string[] {
+  return ['--host', '127.0.0.1', '--port', '0', '--quiet', '--stats-json', statsFile, '--close-timeout', '1'];
+}
+
+/** Options that hold idle and kept-alive connections for the whole run: no timeout or request limit ends one. */
+export const HOLD_CONNECTIONS: readonly string[] = [
+  '--idle-timeout',
+  '600',
+  '--keepalive-timeout',
+  '600',
+  '--max-requests',
+  '1000000',
+];
+
 /** Whether the server and the load generator each get a CPU of their own. */
 export function canPin(): boolean {
   return availableParallelism() >= 2 && existsSync('/usr/bin/taskset');

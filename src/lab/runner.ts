@@ -13,7 +13,7 @@ import type { Mode } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import type { AllCounters } from '../trace/counters.js';
 import { oneOf } from '../validate.js';
-import { canPin, checkFiles, snapshotCounters, waitExit } from './children.js';
+import { canPin, checkFiles, labServeArgv, snapshotCounters, waitExit } from './children.js';
 import type { ChildSet } from './children.js';
 import { labVersion, runSteps } from './steps.js';
 import { RESULT_CONTEXT, counterDelta, impossibleFigures } from './plausible.js';
@@ -81,17 +81,9 @@ function serverArgv(strategy: Mode, w: Workload, dir: string, statsFile: string)
   const argv = [
     '--mode',
     strategy,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--quiet',
-    '--stats-json',
-    statsFile,
+    ...labServeArgv(statsFile),
     '--idle-timeout',
     '2',
-    '--close-timeout',
-    '1',
     '--trace',
     w.timeline ? '60' : w.load.persistent ? '20' : '0',
     // The lab studies epoll's modes: every connection must reach epoll, as in the seed.

@@ -2,10 +2,11 @@
  * The scaling experiment's report, as JSON holds it: types only, so the HTML report
  * renders from a file without the addon.
  */
+import type { Backend } from '../http/trigger/catalog.js';
 
 /** One (backend, idle count) of the experiment. Figures are null in a row that could not run. */
 export interface ScalingRow {
-  backend: 'epoll' | 'poll' | 'select' | 'io_uring';
+  backend: Backend;
   /** The trigger strategy: level-triggered on every backend, for a like-for-like comparison. */
   mode: 'lt';
   /** Idle kept-alive connections held open (each made one request first). */

@@ -24,7 +24,7 @@ import { READINESS_BACKENDS as BACKENDS } from '../http/trigger/catalog.js';
 import type { Backend } from '../http/trigger/catalog.js';
 import { syscallsByKind } from '../trace/counters.js';
 import type { AllCounters } from '../trace/counters.js';
-import { canPin, fileLimit, snapshotCounters, waitExit } from './children.js';
+import { HOLD_CONNECTIONS, canPin, fileLimit, labServeArgv, snapshotCounters, waitExit } from './children.js';
 import type { ChildSet } from './children.js';
 import { labVersion, runSteps } from './steps.js';
 import { cpuTimeNs } from './cpu.js';
@@ -107,22 +107,9 @@ function serverArgv(backend: Backend, statsFile: string): string[] {
     'lt',
     '--backend',
     backend,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--quiet',
-    '--stats-json',
-    statsFile,
-    // Idle connections are held for the whole run: no timeout or request limit ends one.
-    '--idle-timeout',
-    '600',
-    '--keepalive-timeout',
-    '600',
-    '--max-requests',
-    '1000000',
-    '--close-timeout',
-    '1',
+    ...labServeArgv(statsFile),
+    // Idle connections are held for the whole run.
+    ...HOLD_CONNECTIONS,
     // Every connection must reach the backend, as in the seed.
     '--defer-accept',
     'off',

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HOLD_CONNECTIONS, labServeArgv } from './children.js';
 import type { LoadConfig } from './loadgen.js';
 import type { PublishedFigure } from './uring-types.js';
 
@@ -85,24 +86,7 @@ export function serverArgv(
   files: Files,
   w: UringWorkload,
 ): string[] {
-  const argv = [
-    ...server.argv,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--quiet',
-    '--stats-json',
-    statsFile,
-    '--idle-timeout',
-    '600',
-    '--keepalive-timeout',
-    '600',
-    '--max-requests',
-    '1000000',
-    '--close-timeout',
-    '1',
-  ];
+  const argv = [...server.argv, ...labServeArgv(statsFile), ...HOLD_CONNECTIONS];
   if (w.serves === 'body64k') argv.push('--body', files.body64k);
   if (w.serves === 'file16m') argv.push('--root', files.root);
   return argv;

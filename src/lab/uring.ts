@@ -10,20 +10,16 @@
  * This file drives the experiment and judges it; what it compares is `uring-plan.ts`, how a
  * row is measured `uring-measure.ts`, the strace check `uring-strace.ts`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, release, tmpdir } from 'node:os';
+import { availableParallelism, release } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { EtltAbortedError } from '../errors.js';
-import { ChildSet } from './children.js';
+import { labVersion, runSteps } from './steps.js';
 import { errorRow, measure, row } from './uring-measure.js';
 import { PUBLISHED, URING_SERVERS, URING_WORKLOADS, makeFiles } from './uring-plan.js';
+import type { Files } from './uring-plan.js';
 import { straceCheck } from './uring-strace.js';
 import type { UringReport, UringRow } from './uring-types.js';
 
 export type { UringReport, UringRow, StraceCheck } from './uring-types.js';
-
-const here = fileURLToPath(new URL('.', import.meta.url));
 
 export interface UringOptions {
   quick: boolean;
@@ -82,10 +78,9 @@ export function verdictLines(rows: readonly UringRow[]): string[] {
 export async function runUring(options: UringOptions): Promise<UringReport> {
   const servers = URING_SERVERS.filter((s) => options.servers?.includes(s.name) ?? true);
   const workloads = URING_WORKLOADS.filter((w) => options.workloads?.includes(w.name) ?? true);
-  const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   const report: UringReport = {
     experiment: 'uring',
-    version: pkg.version,
+    version: labVersion(),
     startedAt: new Date().toISOString(),
     machine: { cpus: availableParallelism(), node: process.version, kernel: release() },
     quick: options.quick,
@@ -97,54 +92,36 @@ export async function runUring(options: UringOptions): Promise<UringReport> {
     published: PUBLISHED,
   };
   const signal = options.signal;
-  if (signal?.aborted) throw new EtltAbortedError('the lab was stopped before it started');
-  const children = new ChildSet();
-  const onAbort = () => void children.stopAll();
-  signal?.addEventListener('abort', onAbort);
-  const dir = mkdtempSync(join(tmpdir(), 'etlt-uring-'));
-  const total = servers.length * workloads.length;
-  let index = 0;
-  try {
-    const files = makeFiles(dir);
-    for (const w of workloads) {
-      for (const server of servers) {
-        index++;
-        options.onProgress?.({ kind: 'start', index, total, server: server.name, workload: w.name });
-        let r: UringRow;
-        try {
-          const m = await measure(
-            children,
-            server,
-            w,
-            options.quick,
-            join(dir, `${server.name}-${w.name}.json`),
-            files,
-          );
-          r = row(server.name, w, m);
-        } catch (e) {
-          if (signal?.aborted) throw e;
-          r = errorRow(server.name, w.name, e instanceof Error ? e.message : String(e));
-        }
-        report.rows.push(r);
-        options.onProgress?.({ kind: 'done', index, total, row: r });
-      }
-    }
-    if (options.strace !== false && servers.some((s) => s.name === 'io_uring')) {
+  const runs = workloads.flatMap((w) => servers.map((server) => ({ w, server })));
+  // The strace check is the run's last step: it needs the run's children and files.
+  const strace = options.strace !== false && servers.some((s) => s.name === 'io_uring');
+  const steps: ((typeof runs)[number] | 'strace')[] = strace ? [...runs, 'strace'] : runs;
+  const total = runs.length;
+  let files: Files | undefined;
+  await runSteps(steps, signal, 'etlt-uring-', async (step, { children, dir, index }) => {
+    files ??= makeFiles(dir);
+    if (step === 'strace') {
       try {
         report.strace = await straceCheck(children, options.quick, dir, files);
       } catch (e) {
         if (signal?.aborted) throw e;
         report.straceError = e instanceof Error ? e.message : String(e);
       }
+      return;
     }
-    report.verdict = verdictLines(report.rows);
-  } catch (e) {
-    if (signal?.aborted) throw new EtltAbortedError(`the lab was stopped (${String(signal.reason ?? 'aborted')})`);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await children.stopAll();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    const { w, server } = step;
+    options.onProgress?.({ kind: 'start', index, total, server: server.name, workload: w.name });
+    let r: UringRow;
+    try {
+      const m = await measure(children, server, w, options.quick, join(dir, `${server.name}-${w.name}.json`), files);
+      r = row(server.name, w, m);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      r = errorRow(server.name, w.name, e instanceof Error ? e.message : String(e));
+    }
+    report.rows.push(r);
+    options.onProgress?.({ kind: 'done', index, total, row: r });
+  });
+  report.verdict = verdictLines(report.rows);
   return report;
 }

@@ -24,7 +24,7 @@ export interface Pollable {
   ctlCalls?: number;
 }
 
-/** Records each epoll_wait return (for timelines): the [fd, events] pairs and their count. */
+/** Records each wait's return, whatever the backend (for timelines): the [fd, events] pairs and their count. */
 export type WaitRecorder = (events: Uint32Array, count: number) => void;
 
 /** Events drained per epoll_wait: bounded, so Node's own I/O and timers get their turn. */

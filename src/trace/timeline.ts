@@ -1,9 +1,10 @@
 /**
- * A bounded record of epoll_wait returns: when each happened and which [fd, events] it
- * returned, for the lab's timelines (where LT re-reports readiness and ET reports edges).
+ * A bounded record of the backend's wait returns (epoll_wait, poll or select): when each
+ * happened and which [fd, events] it returned, for the lab's timelines (where LT re-reports
+ * readiness and ET reports edges).
  */
 
-/** One epoll_wait return. */
+/** One wait's return. */
 export interface RecordedWait {
   /** Milliseconds since the trace started. */
   t: number;

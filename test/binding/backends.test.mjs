@@ -21,8 +21,11 @@ import {
   ENOENT,
   EINVAL,
   FD_SETSIZE,
+  SOL_SOCKET,
+  SO_LINGER,
 } from 'etlt';
 import { createBackend } from '../../dist/src/reactor/backends.js';
+import { lingerBytes } from '../lib/util.mjs';
 
 /** A connected pair of TCP sockets on loopback, both closed by `close()`. */
 function tcpPair() {
@@ -84,6 +87,31 @@ for (const name of ['epoll', 'poll', 'select']) {
         assert.deepEqual(pairs, want);
         backend.modify(b.fileno(), 0);
         assert.deepEqual(waitPairs(backend), [[a.fileno(), EPOLLIN]]);
+      } finally {
+        close();
+        backend.close();
+      }
+    });
+
+    test('an fd watched for nothing: its data is not reported, its reset is (ERR and HUP)', () => {
+      const backend = createBackend(name);
+      const { a, b, close } = tcpPair();
+      const fd = a.fileno();
+      try {
+        assert.equal(backend.add(fd, 0), 0);
+        b.send(Buffer.from('x'));
+        assert.deepEqual(waitPairs(backend, 20), [], 'data nobody asked for');
+        assert.deepEqual(waitPairs(backend), [], 'nor at the next wait');
+        assert.equal(backend.modify(fd, EPOLLIN), 0);
+        assert.deepEqual(waitPairs(backend), [[fd, EPOLLIN]], 'asked for, it is there');
+        assert.equal(a.recv(16).toString(), 'x');
+        // Read, and now waiting for something else (a handler): watched for nothing again.
+        assert.equal(backend.modify(fd, 0), 0);
+        assert.deepEqual(waitPairs(backend), []);
+        // SO_LINGER {on, 0}: close sends RST instead of FIN.
+        b.setsockopt(SOL_SOCKET, SO_LINGER, lingerBytes(1, 0));
+        b.close();
+        assert.deepEqual(waitPairs(backend, 1000), [[fd, EPOLLERR | EPOLLHUP]]);
       } finally {
         close();
         backend.close();

@@ -6,6 +6,7 @@
  * class="point" data-backend data-idle data-value>` per row that ran), this machine's
  * figures beside Kerrisk's TLPI table 63-9, and the rows as a table with their errors.
  */
+import { READINESS_BACKENDS } from '../../http/trigger/catalog.js';
 import { whyUnreliable } from '../plausible.js';
 import type { PublishedTable, ScalingReport, ScalingRow } from '../scaling-types.js';
 import { CSS } from './css.js';
@@ -171,7 +172,7 @@ function publishedTable(report: ScalingReport, rows: readonly ScalingRow[]): Saf
 /** Renders a scaling report as one self-contained HTML page (malformed reports render with what they hold). */
 export function renderScalingHtml(report: ScalingReport): string {
   const rows = Array.isArray(report.rows) ? report.rows : [];
-  const backends = Array.isArray(report.backends) ? report.backends : ['epoll', 'poll', 'select'];
+  const backends = Array.isArray(report.backends) ? report.backends : [...READINESS_BACKENDS];
   const date = typeof report.startedAt === 'string' ? formatDate(report.startedAt) : 'n/a';
   const m = report.machine ?? { cpus: NaN, node: 'n/a', kernel: 'n/a' };
   return joinHtml(
