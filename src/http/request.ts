@@ -83,18 +83,21 @@ export class ServerRequest implements HttpRequest {
 
   header(name: string): string | undefined {
     if (this.#headers !== undefined) return this.#headers[name.toLowerCase()];
-    const f = this.#fields;
-    const buf = this.#head;
+    const text = this.#head;
     const len = name.length;
     let found: string | undefined;
-    for (let i = 0; i < f.length; i += 4) {
-      const at = f[i]!;
-      if (f[i + 1]! - at !== len || !sameName(buf, at, name)) continue;
-      const value = buf.slice(f[i + 2], f[i + 3]);
-      if (found === undefined) found = value;
-      else found += `${len === 6 && sameName(buf, at, 'cookie') ? '; ' : ', '}${value}`;
+    // Line by line through the text, nothing built but the value (a lookup of Host or
+    // Content-Type is the common case, and needs no other field).
+    for (let at = firstFieldLine(text); ;) {
+      const lf = text.indexOf('\n', at);
+      if (lf < 0 || lf === at || (lf === at + 1 && text.charCodeAt(at) === 0x0d)) return found;
+      if (text.charCodeAt(at + len) === 0x3a && sameName(text, at, name)) {
+        const value = fieldValue(text, at + len + 1, lf);
+        if (found === undefined) found = value;
+        else found += `${len === 6 && sameName(text, at, 'cookie') ? '; ' : ', '}${value}`;
+      }
+      at = lf + 1;
     }
-    return found;
   }
 
   get rawHeaders(): readonly string[] {
@@ -213,25 +216,45 @@ function sameName(text: string, at: number, name: string): boolean {
  * neither a value nor a name holds CR or LF.
  */
 export function fieldOffsets(head: string): Int32Array {
-  let i = 0;
-  while (head.charCodeAt(i) === 0x0a || (head.charCodeAt(i) === 0x0d && head.charCodeAt(i + 1) === 0x0a))
-    i += head.charCodeAt(i) === 0x0a ? 1 : 2;
-  i = head.indexOf('\n', i) + 1;
-  const found: number[] = [];
-  for (;;) {
+  let count = 0;
+  for (let at = head.indexOf('\n', firstFieldLine(head)); at >= 0; at = head.indexOf('\n', at + 1)) count++;
+  // Every line but the empty one that ends the head is a field line.
+  const offsets = new Int32Array(4 * Math.max(0, count - 1));
+  let i = firstFieldLine(head);
+  for (let f = 0; f < offsets.length; f += 4) {
     const lf = head.indexOf('\n', i);
-    let end = lf;
-    if (end > i && head.charCodeAt(end - 1) === 0x0d) end--;
-    if (lf < 0 || end === i) break;
     const colon = head.indexOf(':', i);
     let from = colon + 1;
-    while (from < end && isBlank(head.charCodeAt(from))) from++;
-    let to = end;
+    let to = lf > 0 && head.charCodeAt(lf - 1) === 0x0d ? lf - 1 : lf;
+    while (from < to && isBlank(head.charCodeAt(from))) from++;
     while (to > from && isBlank(head.charCodeAt(to - 1))) to--;
-    found.push(i, colon, from, to);
+    offsets[f] = i;
+    offsets[f + 1] = colon;
+    offsets[f + 2] = from;
+    offsets[f + 3] = to;
     i = lf + 1;
   }
-  return Int32Array.from(found);
+  return offsets;
+}
+
+/** Where the first field line starts: past any empty lines and the request line. */
+function firstFieldLine(head: string): number {
+  let i = 0;
+  for (;;) {
+    const c = head.charCodeAt(i);
+    if (c === 0x0a) i++;
+    else if (c === 0x0d && head.charCodeAt(i + 1) === 0x0a) i += 2;
+    else break;
+  }
+  return head.indexOf('\n', i) + 1;
+}
+
+/** The value of the field line whose colon is just before `from` and whose LF is at `lf`: SP and HTAB trimmed. */
+function fieldValue(head: string, from: number, lf: number): string {
+  let to = head.charCodeAt(lf - 1) === 0x0d ? lf - 1 : lf;
+  while (from < to && isBlank(head.charCodeAt(from))) from++;
+  while (to > from && isBlank(head.charCodeAt(to - 1))) to--;
+  return head.slice(from, to);
 }
 
 function isBlank(c: number): boolean {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { BadTarget, requestUrl } from '../../dist/src/http/fetch/url.js';
+import { BadTarget, UrlPrefix, requestUrl } from '../../dist/src/http/fetch/url.js';
 import { check, fc } from '../lib/fuzz.mjs';
 
 /** The characters that steer the URL parser: dots, percent, case, slashes, quotes, '?', '#'. */
@@ -81,5 +81,34 @@ test('request.url is what the URL parser makes of the target and Host, or a refu
       else if (want !== null && /^https?:/i.test(tg))
         assert.fail(`refused ${JSON.stringify([tg, h])}, parser says ${want}`);
     }),
+  );
+});
+
+test("one adapter's memo of its last Host and target never answers for another request", (t) => {
+  check(
+    t,
+    fc.property(
+      fc.array(
+        fc.tuple(
+          fc.oneof(target, fc.constantFrom('/', '/a?b', '/./x')),
+          fc.oneof(host, fc.constantFrom('a.example', 'b.example:8080', 'A.example', '10.0.0.1')),
+        ),
+        { minLength: 1, maxLength: 12 },
+      ),
+      (requests) => {
+        const last = new UrlPrefix();
+        // Each request, then a repeat of one before it: the memo sees changes both ways.
+        for (const [tg, h] of [...requests, ...requests.slice().reverse()]) {
+          const fresh = (memo) => {
+            try {
+              return requestUrl(tg, h, memo);
+            } catch (err) {
+              return err instanceof BadTarget ? 'refused' : `threw ${err}`;
+            }
+          };
+          assert.equal(fresh(last), fresh(new UrlPrefix()), JSON.stringify([tg, h]));
+        }
+      },
+    ),
   );
 });

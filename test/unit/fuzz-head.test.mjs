@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { MAX_FIELDS, RequestHead, parseHead, scanHead } from '../../dist/src/http/parser.js';
-import { fieldOffsets } from '../../dist/src/http/request.js';
+import { ServerRequest, fieldOffsets } from '../../dist/src/http/request.js';
 import { check, cutFractions, cutsOf, damaged, fc, usually } from '../lib/fuzz.mjs';
 
 /** What scanHead may answer short of an end: HeadState Partial, Garbage, Invalid. */
@@ -167,6 +167,26 @@ test("a request's lazy field offsets (read from its head's text) are the parser'
       if (end <= 0 || parseHead(big, start, end, head) !== 0) return;
       const parsed = Array.from(head.fields.subarray(0, 4 * head.fieldCount), (o) => o - start);
       assert.deepEqual(Array.from(fieldOffsets(big.toString('latin1', start, end))), parsed);
+    }),
+  );
+});
+
+test("a request's header(name), looked up in its text, agrees with its headers object", (t) => {
+  const link = { fd: -1, gone: true };
+  check(
+    t,
+    fc.property(input, around, (buf, [before]) => {
+      const big = Buffer.concat([before, buf]);
+      const start = before.length;
+      const end = scanHead(big, start, start, big.length);
+      if (end <= 0 || parseHead(big, start, end, head) !== 0) return;
+      const all = new ServerRequest(link, big, head, start, end).headers;
+      const names = [...Object.keys(all), 'absent', 'host', 'HOST', 'Content-Length', ''];
+      for (const name of names) {
+        const one = new ServerRequest(link, big, head, start, end);
+        assert.equal(one.header(name), all[name.toLowerCase()], name);
+        assert.equal(one.header(name.toUpperCase()), all[name.toLowerCase()], name);
+      }
     }),
   );
 });

@@ -13,7 +13,7 @@ import { toHttpResponse } from './answer.js';
 import { FetchRequest, WebRequest, isFetchRequest, nativeOf } from './request.js';
 import type { ExchangeRequest } from './request.js';
 import { LightResponse } from './response.js';
-import { BadTarget, requestUrl } from './url.js';
+import { BadTarget, UrlPrefix, requestUrl } from './url.js';
 
 /** A web-standard app's entry point: a Request in, a Response (or a Promise of one) out. */
 export type FetchFunction = (request: Request, env: HttpRequest) => Response | Promise<Response>;
@@ -125,13 +125,14 @@ function adapter(
     if (req.localAddress !== undefined && req.localPort !== undefined) return hostOf(req.localAddress, req.localPort);
     return boundHost() ?? 'localhost';
   };
+  const lastUrl = new UrlPrefix();
   return (req: HttpRequest) => {
     const r = req as ExchangeRequest & { header?: (name: string) => string | undefined };
     let url: string;
     try {
       // header() looks one field up without building the headers object (where the server has it).
       const host = typeof r.header === 'function' ? r.header('host') : req.headers.host;
-      url = requestUrl(req.target, host ?? fallbackHost(r));
+      url = requestUrl(req.target, host ?? fallbackHost(r), lastUrl);
     } catch (err) {
       if (err instanceof BadTarget) return BAD_REQUEST;
       throw err;

@@ -25,25 +25,34 @@ const DOT_SEGMENT = /\/(?:\.|%2e)/i;
 /** Thrown for a target or Host that makes no URL: the adapter answers 400. */
 export class BadTarget extends Error {}
 
-let lastHost = '';
-let lastPrefix = '';
+/** The last plain Host and its URL prefix: one Host serves a whole keep-alive connection, usually a whole server. */
+export class UrlPrefix {
+  host = '';
+  prefix = '';
+  /** The last target answered with this prefix, and its URL (a client repeating a request costs no test). */
+  target = '';
+  url = '';
+}
 
 /**
  * The absolute URL of a request, as `Request.url` would give it, from its target and its Host
- * (or, for a request without one, the address it reached); throws BadTarget.
+ * (or, for a request without one, the address it reached); throws BadTarget. `last`: the
+ * adapter's memo of its last plain Host.
  */
-export function requestUrl(target: string, host: string): string {
+export function requestUrl(target: string, host: string, last: UrlPrefix = new UrlPrefix()): string {
+  if (target === last.target && host === last.host) return last.url;
   if (PLAIN_TARGET.test(target)) {
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
     if (!DOT_SEGMENT.test(path)) {
-      // One Host for a whole keep-alive connection, usually for the whole server.
-      if (host === lastHost) return lastPrefix + target;
-      if (PLAIN_HOST.test(host) && !host.endsWith(':80') && !host.includes('xn--') && portOk(host)) {
-        lastHost = host;
-        lastPrefix = `http://${host}`;
-        return lastPrefix + target;
+      if (host !== last.host) {
+        if (!PLAIN_HOST.test(host) || host.endsWith(':80') || host.includes('xn--') || !portOk(host))
+          return parsedUrl(target, host);
+        last.host = host;
+        last.prefix = `http://${host}`;
       }
+      last.target = target;
+      return (last.url = last.prefix + target);
     }
   }
   return parsedUrl(target, host);
