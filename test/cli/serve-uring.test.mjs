@@ -64,6 +64,26 @@ describe('etlt serve --backend io_uring', { timeout: 60_000 }, () => {
     assert.ok(enters > 0 && enters < 2001, `io_uring_enter ${enters} for 2001 responses`);
   });
 
+  for (const taskRun of ['coop', 'defer']) {
+    test(`--task-run ${taskRun}: 5,000 keep-alive requests over 50 connections all answered, then idle and a clean stop`, async (t) => {
+      const scope = new Scope(t);
+      const cli = await startCli(scope, 'completion', ['--backend', 'io_uring', '--task-run', taskRun, '--quiet']);
+      // DEFER_TASKRUN runs a capped batch of completions per enter: one left behind at the end
+      // of the run would hold its request until ab's 10 s timeout.
+      const load = await ab(cli.port, { n: 5000, c: 50, extra: ['-k', '-s', '10'] });
+      assert.equal(load.failed, 0, load.stdout);
+      assert.equal(load.complete, 5000);
+      const before = cpuTicks(cli.child.pid);
+      await delay(1000); // a sampling window, not a wait for a condition
+      const idle = cpuTicks(cli.child.pid) - before;
+      assert.ok(idle < 30, `${idle} clock ticks of CPU in one idle second`);
+      const { code, signal } = await cli.stop('SIGTERM', 5000);
+      assert.equal(signal, null, `killed by ${signal}; stderr: ${cli.stderr}`);
+      assert.equal(code, 0, cli.stderr);
+      assert.equal(parseCounters(cli.stderr).responses, 5000);
+    });
+  }
+
   test('--workers 2 --balance reuseport: a ring per worker, both serve, SIGTERM stops both', async () => {
     const child = spawn(process.execPath, [...SERVE, '--workers', '2', '--balance', 'reuseport'], {
       cwd: ROOT,

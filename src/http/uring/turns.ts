@@ -109,6 +109,7 @@ export class UringTurns {
 
   #rounds(io: Submissions, ring: Ring): void {
     const defer = ring.taskRun === 'defer';
+    let more = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // DEFER_TASKRUN: completions run only when this thread enters; one enter submits too.
       if (defer) {
@@ -118,14 +119,19 @@ export class UringTurns {
       }
       const reaped = ring.reap(this.#onCompletion);
       this.#flush();
-      io.submit();
-      // DEFER_TASKRUN runs a bounded batch of its task work per enter (the kernel's cap), and
-      // signals the eventfd only when the list goes from empty to not: while enters keep
-      // producing completions, more may be waiting, and nothing would wake us for them.
-      if (!ring.ready() && !(defer && reaped > 0)) return;
+      // DEFER_TASKRUN runs a bounded batch of its task work per enter (the kernel's cap, 20
+      // items, the rest kept on a retry list that neither the eventfd nor IORING_SQ_TASKRUN
+      // announces): while enters keep producing completions, more may be waiting, and
+      // nothing would wake us for them.
+      more = ring.ready() || (defer && reaped > 0);
+      // A DEFER_TASKRUN ring going round again submits with the next round's enter: one
+      // io_uring_enter a round, not two.
+      if (!defer || !more) io.submit();
+      if (!more) return;
     }
+    if (defer) io.submit();
     // Still busy: Node's loop gets its turn first (one more libuv poll, as the reactor's ready list).
-    if (ring.ready() && !this.#again) {
+    if (more && !this.#again) {
       this.#again = true;
       setImmediate(this.#turnAgain);
     }
