@@ -11,6 +11,7 @@ import type { RequestAbortCause } from '../errors.js';
 import { sys } from '../sys.js';
 import type { HttpRequest } from './handler.js';
 import { METHOD_NAMES, Method } from './head.js';
+import { latin1 } from './latin1.js';
 import type { RequestHead } from './head.js';
 
 /** What a request reads of its connection, lazily. */
@@ -53,12 +54,13 @@ export class ServerRequest implements HttpRequest {
   /** The request whose head is `buf[start, end)`, parsed into `head`. */
   constructor(link: RequestLink, buf: Buffer, head: RequestHead, start: number, end: number) {
     this.#link = link;
-    this.#head = buf.toString('latin1', start, end);
+    const text = latin1(buf, start, end);
+    this.#head = text;
     this.method =
       head.method === Method.Other
-        ? buf.toString('latin1', head.methodStart, head.methodEnd)
+        ? text.slice(head.methodStart - start, head.methodEnd - start)
         : METHOD_NAMES[head.method]!;
-    this.target = buf.toString('latin1', head.targetStart, head.targetEnd);
+    this.target = text.slice(head.targetStart - start, head.targetEnd - start);
     this.version = head.http11 ? '1.1' : '1.0';
   }
 
