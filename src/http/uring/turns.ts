@@ -123,10 +123,16 @@ export class UringTurns {
       // items, the rest kept on a retry list that neither the eventfd nor IORING_SQ_TASKRUN
       // announces): while enters keep producing completions, more may be waiting, and
       // nothing would wake us for them.
-      more = ring.ready() || (defer && reaped > 0);
-      // A DEFER_TASKRUN ring going round again submits with the next round's enter: one
-      // io_uring_enter a round, not two.
-      if (!defer || !more) io.submit();
+      if (defer) {
+        more = reaped > 0 || ring.ready();
+        // Going round again, the submit rides on the next round's enter: one
+        // io_uring_enter a round, not two.
+        if (!more) io.submit();
+      } else {
+        // The submit's own inline completions count: asked after it.
+        io.submit();
+        more = ring.ready();
+      }
       if (!more) return;
     }
     if (defer) io.submit();
