@@ -52,12 +52,17 @@ export class Printer {
 
   /** Queues `text` (a newline is added). */
   line(text: string): void {
+    this.write(text + '\n');
+  }
+
+  /** Queues `text` as it is (whole lines, so that a drop never leaves half of one). */
+  write(text: string): void {
     if (this.#released || this.#queued + text.length > MAX_QUEUED) {
       this.#dropped++;
       return;
     }
-    this.#queue.push(text + '\n');
-    this.#queued += text.length + 1;
+    this.#queue.push(text);
+    this.#queued += text.length;
     if (!this.#writing) this.#flush();
   }
 
