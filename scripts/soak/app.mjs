@@ -15,15 +15,18 @@ export const FIXED_BODY = Buffer.from(LINE.repeat(Math.ceil(2048 / LINE.length))
 
 /** The streamed download's bytes repeat every PERIOD bytes: a prime, so no chunk size lines up with it. */
 const PERIOD = 65_521;
-const PATTERN = (() => {
-  const out = Buffer.alloc(PERIOD + 32);
+/** Two periods, so that any chunk up to PERIOD bytes long is a view of it, allocating nothing. */
+const TWICE = (() => {
+  const out = Buffer.alloc(2 * PERIOD + 32);
   for (let i = 0; i * 32 < PERIOD; i++)
     createHash('sha256')
       .update(`etlt-soak-${i}`)
       .digest()
       .copy(out, i * 32);
-  return out.subarray(0, PERIOD);
+  out.copy(out, PERIOD, 0, PERIOD);
+  return out.subarray(0, 2 * PERIOD);
 })();
+const PATTERN = TWICE.subarray(0, PERIOD);
 
 /** The `n` bytes /stream/n answers, from `offset`. */
 export function streamBytes(n, offset = 0) {
@@ -52,6 +55,7 @@ function* chunkSizes(n) {
   let x = (n ^ 0x9e3779b9) >>> 0;
   for (let left = n; left > 0;) {
     x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0;
+    // At most 40 KB, under PERIOD: every chunk is a view of TWICE.
     const size = Math.min(left, x % 7 === 0 ? 1 + (x % 61) : 1 + (x % 40_000));
     yield size;
     left -= size;
@@ -67,8 +71,9 @@ async function* download(n, signal) {
   for (const size of chunkSizes(n)) {
     if (signal.aborted) return;
     // Buffers and plain Uint8Arrays both (the events are strings): the server frames each.
-    const chunk = streamBytes(size, offset);
-    yield i % 5 === 4 ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) : chunk;
+    // Views of one buffer the app never writes, so the stream's only garbage is the server's.
+    const from = offset % PERIOD;
+    yield i % 5 === 4 ? new Uint8Array(TWICE.buffer, TWICE.byteOffset + from, size) : TWICE.subarray(from, from + size);
     offset += size;
     if (++i % 3 === 0) await tick();
   }

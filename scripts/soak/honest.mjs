@@ -258,9 +258,10 @@ async function fetchStreamLoop(run, rand, tally) {
           `status ${res.status}, ${got.length} bytes, want ${want.length}`,
         );
       } else {
-        const n = Math.floor(rand() ** 2 * (2 << 20));
+        const n = Math.floor(rand() ** 2 * (512 << 10));
         const content = streamBytes(n, Math.floor(rand() * 1e6));
-        const piece = 1 + Math.floor(rand() * 100_000);
+        // Pieces of 1 byte up to 100 KB, but no more than 200 of them, so an upload ends in time.
+        const piece = Math.max(Math.ceil(n / 200), 1 + Math.floor(rand() * 100_000));
         let at = 0;
         const body = new ReadableStream({
           async pull(controller) {

@@ -200,13 +200,13 @@ export const HOSTILE = [
     // unread for a while and then closed. The generator behind it must be let go.
     name: 'abandon-download',
     app: true,
-    loops: 3,
+    loops: 2,
     async attempt(port, rand) {
       const c = open(port);
       if (!(await c.connected)) return 'refused';
       const target = rand() < 0.7 ? `/stream/${256 << 20}` : '/events/100000';
       c.sock.write(`GET ${target} HTTP/1.1\r\nHost: soak\r\n\r\n`);
-      const want = 1 + Math.floor(rand() * (512 << 10));
+      const want = 1 + Math.floor(rand() * (128 << 10));
       await until(c, () => c.received >= want, 5000);
       const how = rand();
       if (how < 0.4) {

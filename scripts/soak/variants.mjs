@@ -83,7 +83,7 @@ function streamRequest(rand, maxBytes) {
 }
 
 /** Files curl uploads, by size: from one byte to past the 64 KiB the server reads ahead of the handler. */
-const UPLOADS = [1, 70_000, 3 << 20];
+const UPLOADS = [1, 70_000, 300_000];
 
 /** Honest traffic against the soak app: the fixed body's clients, plus streams both ways. */
 function appTraffic(dir) {
@@ -97,12 +97,12 @@ function appTraffic(dir) {
   return {
     ...fixed,
     app: true,
-    streamed: (rand) => streamRequest(rand, 512 << 10),
+    streamed: (rand) => streamRequest(rand, 256 << 10),
     curl: (rand) => {
       const r = rand();
       if (r < 0.3) return fixed.curl(rand);
       if (r < 0.6) {
-        const n = Math.floor(rand() * (4 << 20));
+        const n = Math.floor(rand() * (256 << 10));
         return { target: `/stream/${n}`, status: 200, body: streamBytes(n) };
       }
       const u = pick(rand, uploads);
