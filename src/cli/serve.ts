@@ -228,6 +228,7 @@ export async function serve(
       usr1,
       closeTimeoutMs: closeTimeoutMs as number,
       stopOnStdinEof: args.stopOnStdinEof,
+      accessLogOnStdout: args.accessLog === '-',
     };
     const accessLog =
       args.accessLog === undefined ? undefined : openAccessLog(args.accessLog, out, (line) => err.line(line));
