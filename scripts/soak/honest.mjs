@@ -244,12 +244,15 @@ async function fetchStreamLoop(run, rand, tally) {
     tally.add('streams', ok ? 'ok' : 'different', 1, ok ? undefined : `${what}: ${note}`);
   while (!run.stopping()) {
     const signal = AbortSignal.timeout(BATCH_TIMEOUT_MS);
+    // Near the end, each on a connection of its own: none is left for the server's
+    // keep-alive timeout to close after the load (the soak waits for every one to close).
+    const headers = run.left() < 6 ? { connection: 'close' } : {};
     const events = rand() < 0.5;
     const what = events ? 'events' : 'upload';
     try {
       if (events) {
         const k = 1 + Math.floor(rand() * 60);
-        const res = await fetch(url(run.port, `/events/${k}`), { signal });
+        const res = await fetch(url(run.port, `/events/${k}`), { headers, signal });
         const got = await readAll(res);
         const want = eventsText(k);
         check(
@@ -272,7 +275,7 @@ async function fetchStreamLoop(run, rand, tally) {
             at += piece;
           },
         });
-        const res = await fetch(url(run.port, '/upload'), { method: 'POST', body, duplex: 'half', signal });
+        const res = await fetch(url(run.port, '/upload'), { method: 'POST', headers, body, duplex: 'half', signal });
         const got = await res.text();
         check(
           `POST /upload ${n} bytes`,
