@@ -1,7 +1,8 @@
 // The honest clients, all at once: wrk over keep-alive (every body checked by a Lua
 // script), ab with one connection per request (its length check), our own pipelined
 // clients (every response checked), file downloads with and without ranges (the variant's
-// specs), curl, and a probe that times one tiny request a second. Each counts into one
+// specs), streamed downloads, events and uploads (pipelined, and through Node's fetch),
+// curl, and a probe that times one tiny request a second. Each counts into one
 // tally: ok, failed (no answer, a reset, a timeout), different (an answer that is not the
 // one due), resent (unanswered behind a `Connection: close`, sent again).
 import { execFile } from 'node:child_process';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { abFields, wrkFields } from '../../bench/lib/tools.mjs';
 import { seeded } from '../../dist/src/lab/persistent.js';
+import { eventsText, streamBytes, uploadAnswer } from './app.mjs';
 import { Pipeline, mismatch, sha256 } from './http.mjs';
 import { HOST } from './server.mjs';
 
@@ -172,11 +174,22 @@ async function pipelineLoop(run, source, draw, maxDepth, rand, tally) {
   }
 }
 
-/** curl, one download at a time, each checked by sha256 (ranges through -r). */
+/** curl, one download or upload at a time, each answer checked by sha256 (ranges through -r). */
 async function curlLoop(run, variant, rand, tally) {
   while (!run.stopping()) {
     const s = variant.curl(rand);
     const range = s.range === undefined ? [] : ['-r', s.range];
+    // An upload from a file, framed by its length or (curl reading it as it sends) chunked.
+    const upload =
+      s.upload === undefined
+        ? []
+        : [
+            '--data-binary',
+            `@${s.upload}`,
+            '-H',
+            'Content-Type: application/octet-stream',
+            ...(s.chunked ? ['-H', 'Transfer-Encoding: chunked'] : []),
+          ];
     const r = await runTool(
       'curl',
       [
@@ -193,6 +206,7 @@ async function curlLoop(run, variant, rand, tally) {
         '-D',
         '/dev/null',
         ...range,
+        ...upload,
         url(run.port, s.target),
       ],
       15_000,
@@ -202,9 +216,76 @@ async function curlLoop(run, variant, rand, tally) {
     const body = r.stdout.subarray(0, -3);
     if (r.code !== 0) tally.add('curl', 'failed', 1, `curl exited ${r.code ?? r.signal}: ${r.stderr.trim()}`);
     else if (Number(code) !== s.status || sha256(body) !== sha256(s.body))
-      tally.add('curl', 'different', 1, `${s.target} ${s.range ?? ''}: status ${code}, ${body.length} bytes`);
+      tally.add(
+        'curl',
+        'different',
+        1,
+        `${s.upload === undefined ? '' : `upload ${s.upload} `}${s.target} ${s.range ?? ''}: status ${code}, ${body.length} bytes`,
+      );
     else tally.add('curl', 'ok');
     await sleep(200);
+  }
+}
+
+/** `res`'s body, read as it arrives (a chunk at a time, as a browser's EventSource does). */
+async function readAll(res) {
+  const parts = [];
+  for await (const chunk of res.body) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Node's fetch (undici), streaming both ways: server-sent events read as they come, and
+ * uploads from a ReadableStream that yields its pieces over time (sent chunked), each
+ * answer checked to the byte.
+ */
+async function fetchStreamLoop(run, rand, tally) {
+  const check = (what, ok, note) =>
+    tally.add('streams', ok ? 'ok' : 'different', 1, ok ? undefined : `${what}: ${note}`);
+  while (!run.stopping()) {
+    const signal = AbortSignal.timeout(BATCH_TIMEOUT_MS);
+    // Near the end, each on a connection of its own: none is left for the server's
+    // keep-alive timeout to close after the load (the soak waits for every one to close).
+    const headers = run.left() < 6 ? { connection: 'close' } : {};
+    const events = rand() < 0.5;
+    const what = events ? 'events' : 'upload';
+    try {
+      if (events) {
+        const k = 1 + Math.floor(rand() * 60);
+        const res = await fetch(url(run.port, `/events/${k}`), { headers, signal });
+        const got = await readAll(res);
+        const want = eventsText(k);
+        check(
+          `GET /events/${k}`,
+          res.status === 200 && res.headers.get('content-type') === 'text/event-stream' && got.toString() === want,
+          `status ${res.status}, ${got.length} bytes, want ${want.length}`,
+        );
+      } else {
+        const n = Math.floor(rand() ** 2 * (512 << 10));
+        const content = streamBytes(n, Math.floor(rand() * 1e6));
+        // Pieces of 1 byte up to 100 KB, but no more than 200 of them, so an upload ends in time.
+        const piece = Math.max(Math.ceil(n / 200), 1 + Math.floor(rand() * 100_000));
+        let at = 0;
+        const body = new ReadableStream({
+          async pull(controller) {
+            if (at >= content.length) return controller.close();
+            // Now and then a pause, so the server waits on the client mid-body.
+            if (rand() < 0.2) await sleep(rand() * 20);
+            controller.enqueue(content.subarray(at, at + piece));
+            at += piece;
+          },
+        });
+        const res = await fetch(url(run.port, '/upload'), { method: 'POST', headers, body, duplex: 'half', signal });
+        const got = await res.text();
+        check(
+          `POST /upload ${n} bytes`,
+          res.status === 200 && got === uploadAnswer(n, sha256(content)),
+          `status ${res.status}: ${got.slice(0, 100)}`,
+        );
+      }
+    } catch (e) {
+      tally.add('streams', 'failed', 1, `${what}: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
+    }
   }
 }
 
@@ -239,6 +320,9 @@ export function honestTraffic(run, variant, tally, seen, rand) {
   for (let i = 0; i < 3; i++) jobs.push(pipelineLoop(run, 'pipelined', variant.pipelined, 16, forkRand(rand), tally));
   if (variant.downloads !== undefined)
     for (let i = 0; i < 2; i++) jobs.push(pipelineLoop(run, 'downloads', variant.downloads, 2, forkRand(rand), tally));
+  if (variant.streamed !== undefined)
+    for (let i = 0; i < 2; i++) jobs.push(pipelineLoop(run, 'streamed', variant.streamed, 4, forkRand(rand), tally));
+  if (variant.streams) for (let i = 0; i < 2; i++) jobs.push(fetchStreamLoop(run, forkRand(rand), tally));
   jobs.push(probeLoop(run, variant, tally, seen));
   return Promise.all(jobs);
 }

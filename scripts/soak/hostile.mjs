@@ -1,6 +1,7 @@
 // The hostile clients, all at once, each kind a few loops on their own connections:
 // slowloris heads and bodies, resets (SO_LINGER 0) in the middle of a request and of a
-// response, garbage, oversize heads, half-closes, pipelined floods that never read, and
+// response, garbage, oversize heads, half-closes, pipelined floods that never read,
+// streamed downloads and uploads abandoned mid-way (against the soak app only), and
 // clients that connect and vanish. Every attempt is bounded by a deadline after which the
 // client destroys its own socket; the tally says what the server did (answered, closed,
 // nothing before our deadline), for the record: how the server treats them is checked by
@@ -53,6 +54,26 @@ async function closeWithin(c, ms) {
   c.sock.destroy();
   await c.done;
   return r;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/** Resolves once `test()` holds (checked on each arrival), `c` closed, or `ms` passed. */
+function until(c, test, ms) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      c.sock.off('data', check);
+      resolve();
+    };
+    const check = () => {
+      if (test()) done();
+    };
+    const timer = setTimeout(done, ms);
+    c.sock.on('data', check);
+    c.done.then(done);
+    check();
+  });
 }
 
 const status = (c) => (/^HTTP\/1\.[01] (\d{3})/.exec(c.first ?? '') ?? [])[1] ?? 'none';
@@ -172,6 +193,69 @@ export const HOSTILE = [
       c.sock.resume();
       const r = await closeWithin(c, 1000);
       return `${r} after ${written >= 1 << 20 ? '1MiB+' : 'less than 1MiB'} written`;
+    },
+  },
+  {
+    // A download of the soak app's stream (or its events) left mid-way: reset, closed, or
+    // unread for a while and then closed. The generator behind it must be let go.
+    name: 'abandon-download',
+    app: true,
+    loops: 2,
+    async attempt(port, rand) {
+      const c = open(port);
+      if (!(await c.connected)) return 'refused';
+      const target = rand() < 0.7 ? `/stream/${256 << 20}` : '/events/100000';
+      c.sock.write(`GET ${target} HTTP/1.1\r\nHost: soak\r\n\r\n`);
+      const want = 1 + Math.floor(rand() * (128 << 10));
+      await until(c, () => c.received >= want, 5000);
+      const how = rand();
+      if (how < 0.4) {
+        c.sock.resetAndDestroy();
+        await c.done;
+        return `reset after ${c.received > 0 ? 'data' : 'nothing'}`;
+      }
+      // Unread for a while (paused) or not, the client goes with the stream still flowing.
+      if (how < 0.7) {
+        c.sock.pause();
+        await sleep(500 + rand() * 1000);
+      }
+      c.sock.destroy();
+      await c.done;
+      return `${how < 0.7 ? 'stalled, then closed' : 'closed'} after ${c.received > 0 ? 'data' : 'nothing'}`;
+    },
+  },
+  {
+    // An upload to the soak app's hashing route left mid-body: reset, closed, or half-closed
+    // (a body cut short: the handler's stream throws, the answer is a 400 and a close).
+    name: 'abandon-upload',
+    app: true,
+    loops: 3,
+    async attempt(port, rand, run) {
+      const c = open(port);
+      if (!(await c.connected)) return 'refused';
+      const chunked = rand() < 0.5;
+      c.sock.write(
+        `POST /upload HTTP/1.1\r\nHost: soak\r\n${chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${64 << 20}`}\r\n\r\n`,
+      );
+      const piece = Buffer.alloc(1 + Math.floor(rand() * 65_536), 'u');
+      const pieces = 1 + Math.floor(rand() * 20);
+      for (let i = 0; i < pieces && !c.closed && !run.stopping(); i++) {
+        c.sock.write(chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, CRLF]) : piece);
+        if (rand() < 0.3) await sleep(rand() * 50);
+      }
+      const how = rand();
+      if (how < 0.4) {
+        c.sock.resetAndDestroy();
+        await c.done;
+        return 'reset';
+      }
+      if (how < 0.7) {
+        c.sock.end();
+        return `half-closed mid-body, then ${await closeWithin(c, 8000)} ${status(c)}`;
+      }
+      c.sock.destroy();
+      await c.done;
+      return 'closed mid-body';
     },
   },
   {

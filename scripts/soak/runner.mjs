@@ -113,7 +113,12 @@ export async function soakVariant(variant, loadedS, ctx) {
             `${last.rps === null ? '-' : last.rps.toFixed(0)} req/s  honest errors ${last.errors}  probe ${last.probeMs === null ? '-' : last.probeMs.toFixed(1)} ms`,
         );
     }, 10_000);
-    await Promise.all([honestTraffic(run, traffic, honest, seen, rand), hostileTraffic(run, hostile, forkRand(rand))]);
+    // The kinds that abandon a stream need the app's streaming routes.
+    const kinds = HOSTILE.filter((k) => !k.app || traffic.app);
+    await Promise.all([
+      honestTraffic(run, traffic, honest, seen, rand),
+      hostileTraffic(run, hostile, forkRand(rand), kinds),
+    ]);
     stopping = true;
     clearInterval(progress);
     const drainedAt = (performance.now() - t0) / 1000;
@@ -131,8 +136,17 @@ export async function soakVariant(variant, loadedS, ctx) {
       samples: s.samples,
       honest,
       hostile,
-      expectedSources: ['wrk', 'ab', 'pipelined', 'curl', 'probe', ...(traffic.downloads ? ['downloads'] : [])],
-      expectedHostile: HOSTILE.map((k) => k.name),
+      expectedSources: [
+        'wrk',
+        'ab',
+        'pipelined',
+        'curl',
+        'probe',
+        ...(traffic.downloads ? ['downloads'] : []),
+        ...(traffic.streamed ? ['streamed'] : []),
+        ...(traffic.streams ? ['streams'] : []),
+      ],
+      expectedHostile: kinds.map((k) => k.name),
       end: {
         open,
         fdsBefore,

@@ -135,7 +135,8 @@ class Server {
     const lines = this.stderr.split('\n');
     this.stderr = lines.pop() ?? '';
     for (const l of lines) {
-      if (l === '' || /^etlt: (mode=|epoll_wait=|poll=|select=|accept=|per request:|memory )/.test(l)) continue;
+      if (l === '' || /^etlt: (mode=|epoll_wait=|poll=|select=|io_uring_enter=|accept=|per request:|memory )/.test(l))
+        continue;
       if (/^etlt: .*(mode=|memory rss=)/.test(l)) continue;
       if (this.notes.length < 200) this.notes.push(l);
     }

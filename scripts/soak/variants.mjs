@@ -1,13 +1,17 @@
 // The server variants the soak runs, as data: the flags of each, the capability it needs
 // from this build of `etlt serve` (probed in its --help), and its honest traffic: what
-// wrk, ab, our pipelined clients, the downloads, curl and the probe ask for, and the exact
-// bytes each must get back. Files are generated, seeded, under the soak's work directory.
+// wrk, ab, our pipelined clients, the downloads, the streams both ways, curl and the probe
+// ask for, and the exact bytes each must get back. The handler variants serve the soak app
+// (app.mjs: the fixed body, streamed downloads, events, uploads); root serves files. Files
+// are generated, seeded, under the soak's work directory.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { seeded } from '../../dist/src/lab/persistent.js';
-import { spec } from './http.mjs';
+import { FIXED_BODY, eventsText, streamBytes, uploadAnswer } from './app.mjs';
+import { sha256, spec } from './http.mjs';
 import { CLI } from './server.mjs';
 
 function bytes(n, seed) {
@@ -19,13 +23,11 @@ function bytes(n, seed) {
 
 const pick = (rand, items) => items[Math.floor(rand() * items.length)];
 
-/** The fixed body every plain variant serves (--body): 2 KiB of text, so a wrong byte shows. */
+/** The fixed body every plain variant serves (--body), and the soak app's default route. */
 function fixedBody(dir) {
-  const line = 'etlt soak: every byte of this body is checked by the clients that fetch it.\n';
-  const body = Buffer.from(line.repeat(Math.ceil(2048 / line.length)).slice(0, 2048));
   const file = path.join(dir, 'body.txt');
-  writeFileSync(file, body);
-  return { body, file };
+  writeFileSync(file, FIXED_BODY);
+  return { body: FIXED_BODY, file };
 }
 
 /** Honest traffic against a server that answers every target with `body`. */
@@ -48,6 +50,65 @@ function fixedTraffic(dir) {
       };
     },
     curl: () => ({ target: '/curl', status: 200, body }),
+  };
+}
+
+/** The soak app (scripts/soak/app.mjs). */
+export const APP = fileURLToPath(new URL('app.mjs', import.meta.url));
+
+/** A request to the soak app's streaming routes and what it must get: a download, events, an upload. */
+function streamRequest(rand, maxBytes) {
+  const r = rand();
+  if (r < 0.4) {
+    const n = Math.floor(rand() ** 2 * maxBytes);
+    // Under the handler's Content-Length the stream goes out as is; otherwise chunked.
+    const length = rand() < 0.25;
+    return spec({ target: `/stream/${n}${length ? '?length' : ''}`, body: streamBytes(n), chunked: !length });
+  }
+  if (r < 0.6) {
+    const k = Math.floor(rand() * 40);
+    return spec({ target: `/events/${k}`, body: Buffer.from(eventsText(k)), chunked: true });
+  }
+  const n = Math.floor(rand() ** 2 * maxBytes);
+  const content = streamBytes(n, Math.floor(rand() * 1e6));
+  // Half of them chunked, in pieces from one byte up.
+  const chunks = rand() < 0.5 ? undefined : [1 + Math.floor(rand() * 9), 1 + Math.floor(rand() * 70_000)];
+  return spec({
+    method: rand() < 0.8 ? 'POST' : 'PUT',
+    target: '/upload',
+    body: Buffer.from(uploadAnswer(n, sha256(content))),
+    content,
+    chunks,
+  });
+}
+
+/** Files curl uploads, by size: from one byte to past the 64 KiB the server reads ahead of the handler. */
+const UPLOADS = [1, 70_000, 300_000];
+
+/** Honest traffic against the soak app: the fixed body's clients, plus streams both ways. */
+function appTraffic(dir) {
+  const fixed = fixedTraffic(dir);
+  const uploads = UPLOADS.map((n, i) => {
+    const file = path.join(dir, `upload-${n}.bin`);
+    const content = bytes(n, 2000 + i);
+    writeFileSync(file, content);
+    return { file, answer: Buffer.from(uploadAnswer(n, sha256(content))) };
+  });
+  return {
+    ...fixed,
+    app: true,
+    streamed: (rand) => streamRequest(rand, 256 << 10),
+    curl: (rand) => {
+      const r = rand();
+      if (r < 0.3) return fixed.curl(rand);
+      if (r < 0.6) {
+        const n = Math.floor(rand() * (256 << 10));
+        return { target: `/stream/${n}`, status: 200, body: streamBytes(n) };
+      }
+      const u = pick(rand, uploads);
+      return { target: '/upload', status: 200, body: u.answer, upload: u.file, chunked: rand() < 0.5 };
+    },
+    streams: true,
   };
 }
 
@@ -141,27 +202,27 @@ function rootTraffic(treeDir) {
 export const VARIANTS = [
   {
     name: 'et',
-    needs: [],
-    args: (dir) => ['--mode', 'et', '--body', path.join(dir, 'body.txt')],
-    traffic: fixedTraffic,
+    needs: ['--app'],
+    args: () => ['--mode', 'et', '--app', APP],
+    traffic: appTraffic,
   },
   {
     name: 'lt',
-    needs: [],
-    args: (dir) => ['--mode', 'lt', '--body', path.join(dir, 'body.txt')],
-    traffic: fixedTraffic,
+    needs: ['--app'],
+    args: () => ['--mode', 'lt', '--app', APP],
+    traffic: appTraffic,
   },
   {
     name: 'workers-2',
-    needs: ['--workers'],
-    args: (dir) => ['--mode', 'et', '--workers', '2', '--body', path.join(dir, 'body.txt')],
-    traffic: fixedTraffic,
+    needs: ['--workers', '--app'],
+    args: () => ['--mode', 'et', '--workers', '2', '--app', APP],
+    traffic: appTraffic,
   },
   {
     name: 'io_uring',
-    needs: ['--sqpoll'],
-    args: (dir) => ['--backend', 'io_uring', '--body', path.join(dir, 'body.txt')],
-    traffic: fixedTraffic,
+    needs: ['--sqpoll', '--app'],
+    args: () => ['--backend', 'io_uring', '--app', APP],
+    traffic: appTraffic,
   },
   {
     name: 'root',

@@ -40,6 +40,8 @@ export interface LifecycleIo {
   usr1: { handler: () => void };
   closeTimeoutMs: number;
   stopOnStdinEof: boolean;
+  /** `--access-log -`: its lines share `out` with the printed requests. */
+  accessLogOnStdout: boolean;
 }
 
 /** Serves until a stop signal and the stop that follows; resolves with the exit code. */
@@ -74,7 +76,10 @@ export async function serveUntilStopped(served: Served, io: LifecycleIo): Promis
   }
   io.usr1.handler = () => {};
   if (io.stopOnStdinEof) process.stdin.destroy();
-  if (out.dropped > 0) err.line(`etlt: ${out.dropped} request lines were dropped: stdout was too slow`);
+  if (out.dropped > 0) {
+    const what = io.accessLogOnStdout ? 'request and access log' : 'request';
+    err.line(`etlt: ${out.dropped} ${what} lines were dropped: stdout was too slow`);
+  }
   return code;
 }
 

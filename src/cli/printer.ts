@@ -50,14 +50,24 @@ export class Printer {
     return this.#dropped;
   }
 
-  /** Queues `text` (a newline is added). */
+  /** Queues `text` (a newline is added); dropped, it counts as one line. */
   line(text: string): void {
+    this.#enqueue(text + '\n', 1);
+  }
+
+  /** Queues `text` as it is: whole lines, so that a drop never leaves half of one; dropped, each counts. */
+  write(text: string): void {
+    this.#enqueue(text, -1);
+  }
+
+  /** `lines`: what a drop counts, or -1 for the newlines in `text`. */
+  #enqueue(text: string, lines: number): void {
     if (this.#released || this.#queued + text.length > MAX_QUEUED) {
-      this.#dropped++;
+      this.#dropped += lines >= 0 ? lines : text.split('\n').length - 1;
       return;
     }
-    this.#queue.push(text + '\n');
-    this.#queued += text.length + 1;
+    this.#queue.push(text);
+    this.#queued += text.length;
     if (!this.#writing) this.#flush();
   }
 

@@ -21,6 +21,7 @@ import type { Printer } from './printer.js';
 import { serveOne, servePool } from './served.js';
 import { LISTENER_OPTIONS, listenerArgs } from './serve-listener.js';
 import { asUsage } from './usage.js';
+import { openAccessLog } from './access-log.js';
 
 const others = (family: string) =>
   STRATEGY_CATALOG.filter((s) => s.family === family)
@@ -68,7 +69,7 @@ export const SERVE: CommandSpec = {
     {
       name: 'access-log',
       value: 'FILE|-',
-      help: 'append a line per response to FILE (- for standard output),\nin the common log format',
+      help: 'append a line per response to FILE (- for standard output),\nin the common log format; with --workers, each worker sends its lines\nto this process, the one writer of the log',
     },
     {
       name: 'stop-on-stdin-eof',
@@ -227,14 +228,13 @@ export async function serve(
       usr1,
       closeTimeoutMs: closeTimeoutMs as number,
       stopOnStdinEof: args.stopOnStdinEof,
+      accessLogOnStdout: args.accessLog === '-',
     };
-    if (args.pool.workers > 1) {
-      if (args.accessLog !== undefined)
-        throw new EtltUsageError('--access-log with --workers: not yet (each worker would need its own log)');
-      return await servePool({ ...args.pool, server }, args.quiet, io);
-    }
+    const accessLog =
+      args.accessLog === undefined ? undefined : openAccessLog(args.accessLog, out, (line) => err.line(line));
+    if (args.pool.workers > 1) return await servePool({ ...args.pool, server }, { quiet: args.quiet, accessLog }, io);
     if (args.pool.app !== undefined) Object.assign(server, await loadApp(args.pool.app));
-    return await serveOne(server, { quiet: args.quiet, trace: args.trace, accessLog: args.accessLog }, io);
+    return await serveOne(server, { quiet: args.quiet, trace: args.trace, accessLog }, io);
   } catch (e) {
     // The library says `app PATH: ...`; the command line's option is --app.
     if (e instanceof EtltAppError) e.message = `--${e.message}`;

@@ -14,15 +14,16 @@ import { WaitTrace } from '../trace/timeline.js';
 import type { LifecycleIo } from './lifecycle.js';
 import { serveUntilStopped } from './lifecycle.js';
 import { attachAccessLog } from './access-log.js';
+import type { AccessLog } from './access-log.js';
 import { requestLines } from './request-lines.js';
 import { asUsage } from './usage.js';
 import { describeExit, formatPoolStats, formatStats, startLine } from './serve-format.js';
-import { PRINT_REQUESTS } from './worker-print.js';
+import { workerOutput } from './worker-output.js';
 
 /** One HttpServer in this process. */
 export function serveOne(
   options: HttpServerOptions,
-  args: { quiet: boolean; trace: number; accessLog: string | undefined },
+  args: { quiet: boolean; trace: number; accessLog: AccessLog | undefined },
   io: LifecycleIo,
 ): Promise<number> {
   if (!args.quiet) options.onRequest = (request) => io.out.line(requestLines(request));
@@ -62,10 +63,16 @@ export function serveOne(
   );
 }
 
-/** A pool of worker processes. */
-export function servePool(options: WorkerPoolOptions, quiet: boolean, io: LifecycleIo): Promise<number> {
+/** A pool of worker processes; their access log lines (if `accessLog`) come here to be written. */
+export function servePool(
+  options: WorkerPoolOptions,
+  args: { quiet: boolean; accessLog: AccessLog | undefined },
+  io: LifecycleIo,
+): Promise<number> {
   const pool = asUsage(() => new WorkerPool(options));
-  if (!quiet) extendWorkers(pool, PRINT_REQUESTS);
+  const log = args.accessLog;
+  const output = workerOutput(!args.quiet, log === undefined ? undefined : (lines) => log.write(lines));
+  if (output !== undefined) extendWorkers(pool, output);
   // Exits while starting are told by start()'s error; those while stopping only when they failed.
   let serving = false;
   let stopping = false;
@@ -92,6 +99,8 @@ export function servePool(options: WorkerPoolOptions, quiet: boolean, io: Lifecy
       stop: async (ms) => {
         stopping = true;
         const final = await pool.stop(ms);
+        // Every worker's channel has ended: its last lines are in.
+        await log?.end();
         return { text: formatPoolStats(final), cutOff: pool.cutOff, json: { stats: final.total, ...final } };
       },
     },

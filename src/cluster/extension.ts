@@ -15,6 +15,11 @@ export interface WorkerExtension {
   readonly module: string;
   /** Structured-cloneable data for the worker at `index`. */
   readonly data: (index: number) => unknown;
+  /**
+   * What the extension in the worker at `index` sends (its setup's `send`), in the order
+   * sent; a pool's `stop()` resolves only after the last of it has arrived here.
+   */
+  readonly receive?: (index: number, data: unknown) => void;
 }
 
 const extensions = new WeakMap<object, WorkerExtension>();

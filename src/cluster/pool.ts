@@ -251,7 +251,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
         slot.restart = undefined;
         const child = slot.child;
         if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-        const exited = new Promise<void>((done) => child.once('exit', () => done()));
+        // 'close', not 'exit': the channel has ended too, so every message the worker sent
+        // (its final counters, an extension's last data) has arrived.
+        const exited = new Promise<void>((done) => child.once('close', () => done()));
         if (!this.#send(slot, { type: 'stop', deadlineMs })) child.kill('SIGTERM');
         const kill = setTimeout(() => child.kill('SIGKILL'), deadlineMs + STOP_GRACE_MS);
         return exited.then(() => clearTimeout(kill));
@@ -350,6 +352,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
     } else if (msg.type === 'ready') {
       // A worker that is never asked still appears in the stats.
       slot.last = { index: slot.index, pid: child.pid ?? 0, live: true, stats: msg.stats, cpu: msg.cpu };
+    } else if (msg.type === 'extension') {
+      extensionOf(this)?.receive?.(slot.index, msg.data);
     }
   }
 

@@ -2,7 +2,7 @@
  * What the supervising parent and a worker process say to each other over the IPC channel
  * (Node's, with the structured-clone serialization, so a body's bytes cross as they are).
  */
-import type { HttpServerOptions, HttpServerStats } from '../http/server.js';
+import type { HttpServer, HttpServerOptions, HttpServerStats } from '../http/server.js';
 
 /** Server options that can cross to another process: no functions, and the listener is the pool's affair. */
 export type WorkerServerOptions = Omit<HttpServerOptions, 'handler' | 'onRequest' | 'fd' | 'exclusive' | 'reusePort'>;
@@ -29,13 +29,16 @@ export interface WorkerConfig {
 
 /**
  * The default export of a worker extension module: it may change the server's options
- * before the server is made (its onRequest, its body), and may return a function the
- * worker awaits before it exits (output to flush).
+ * before the server is made (its onRequest, its body), and may return what the worker
+ * calls once the server is made (`serving`: to listen for its events) and awaits before it
+ * exits (`beforeExit`: output to flush, after the server has closed and before the final
+ * counters). `send` gives the extension's own data to the parent (the extension's
+ * `receive`, in the same order); `then` runs once it is written to the channel.
  */
 export type WorkerSetup = (
   options: HttpServerOptions,
-  worker: { index: number; data: unknown },
-) => { beforeExit?: () => Promise<void> } | undefined;
+  worker: { index: number; data: unknown; send: (data: unknown, then?: () => void) => void },
+) => { serving?: (server: HttpServer) => void; beforeExit?: () => Promise<void> } | undefined;
 
 /** CPU time of a process, in microseconds (process.cpuUsage()). */
 export interface CpuUsage {
@@ -68,4 +71,6 @@ export type FromWorker =
       port?: number;
     }
   | { type: 'stats'; id: number; stats: HttpServerStats; cpu: CpuUsage; memory?: WorkerMemory }
-  | { type: 'final'; stats: HttpServerStats; cpu: CpuUsage; cutOff: boolean };
+  | { type: 'final'; stats: HttpServerStats; cpu: CpuUsage; cutOff: boolean }
+  /** The extension's own data, for its `receive` in the parent. */
+  | { type: 'extension'; data: unknown };

@@ -26,6 +26,7 @@ let config: WorkerConfig | undefined;
 let stopping = false;
 let cutOff = false;
 let beforeExit: (() => Promise<void>) | undefined;
+let serving: ((server: HttpServer) => void) | undefined;
 
 let leaving = false;
 
@@ -60,11 +61,13 @@ async function start(c: WorkerConfig): Promise<void> {
     if (c.app !== undefined) Object.assign(options, await loadApp(c.app));
     if (c.extension !== undefined) {
       const setup = ((await import(c.extension.module)) as { default: WorkerSetup }).default;
-      beforeExit = setup(options, { index: c.index, data: c.extension.data })?.beforeExit;
+      const send = (data: unknown, then?: () => void): void => say({ type: 'extension', data }, then);
+      ({ beforeExit, serving } = setup(options, { index: c.index, data: c.extension.data, send }) ?? {});
     }
     // Told to stop while the modules loaded: serve nothing.
     if (stopping) return;
     server = new HttpServer(options);
+    serving?.(server);
     server.on('error', (e: Error) => process.stderr.write(`etlt: worker ${c.index}: ${e.message}\n`));
     const { host, port } = server.listen();
     say({ type: 'ready', host, port, stats: server.stats(), cpu: process.cpuUsage() });

@@ -4,7 +4,8 @@
  * `appHandler` is the one place a module becomes a handler: its default export is either a
  * handler function, or a web-standard application with a `fetch` method (`export default
  * { fetch }`, the convention of `deno serve` and Bun, which a Hono app satisfies), run
- * through the fetch adapter with its request bodies streamed.
+ * through the fetch adapter with its request bodies streamed. A handler module may say how
+ * it reads bodies: `export const requestBody = 'stream'` (HttpServer's `requestBody`).
  */
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,12 +25,21 @@ export interface AppOptions {
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 /**
- * The request handler of an imported application module: its default export, a function.
- * `path` names the module in errors.
+ * The request handler of an imported application module: its default export, a function
+ * (with its `requestBody` export, if any), or a fetch app. `path` names the module in errors.
  */
 export function appHandler(module: unknown, path: string): AppOptions {
   const exported = (module as { default?: unknown } | null)?.default;
-  if (typeof exported === 'function') return { handler: exported as RequestHandler };
+  if (typeof exported === 'function') {
+    // How the handler reads bodies is the handler's own fact, so the module states it.
+    const requestBody = (module as { requestBody?: unknown }).requestBody;
+    if (requestBody === 'stream') return { handler: exported as RequestHandler, requestBody };
+    if (requestBody === undefined || requestBody === 'buffer') return { handler: exported as RequestHandler };
+    throw new EtltAppError(
+      `app ${path}: the module exports requestBody ${typeof requestBody === 'string' ? JSON.stringify(requestBody) : `as a ${typeof requestBody}`}; ` +
+        "it must be 'buffer' (the default: req.body) or 'stream' (req.stream() as the body arrives)",
+    );
+  }
   if (typeof exported === 'object' && exported !== null && typeof (exported as FetchApp).fetch === 'function')
     return { handler: fetchHandler(exported as FetchApp), requestBody: 'stream' };
   const got =

@@ -1,6 +1,7 @@
 /**
  * `npm run soak` in 30 seconds: scripts/soak.mjs runs every variant this build can run
- * under honest and hostile traffic at once, and must hold; soak.json must be valid and
+ * under honest and hostile traffic at once (streams both ways, and streams abandoned, where
+ * the variant serves the soak app), and must hold; soak.json must be valid and
  * agree with itself (its checks are what verdict.mjs makes of its records), soak.html must
  * draw every series of every variant, and a variant this build cannot run must be named
  * as not available, never passed. The soak stops every process it started: checked by
@@ -118,6 +119,13 @@ test(
       const served = Object.values(r.honest.sources).reduce((a, s) => a + s.ok, 0);
       assert.ok(served > 1000, `${v.variant}: only ${served} honest responses`);
       assert.ok(Object.keys(r.hostile.kinds).length >= 9, Object.keys(r.hostile.kinds).join(', '));
+      if (r.args.includes('--app')) {
+        // The soak app's streams, both ways, were among the honest clients and the hostile ones.
+        for (const source of ['streamed', 'streams'])
+          assert.ok(r.honest.sources[source]?.ok > 0, `${v.variant}: ${source}: ${JSON.stringify(r.honest.sources)}`);
+        for (const kind of ['abandon-download', 'abandon-upload'])
+          assert.ok(r.hostile.kinds[kind]?.attempts > 0, `${v.variant}: ${kind}`);
+      }
       assert.ok(r.emfile.shed > 0, `${v.variant}: the EMFILE phase shed nothing`);
     }
 

@@ -140,6 +140,16 @@ test('WorkerPool refuses a handler at once, naming the way: a module path (issue
 test('appHandler: a default-exported function is the handler, a { fetch } app goes through the adapter; anything else says what to export', async (t) => {
   const handler = () => ({ body: 'x' });
   assert.deepEqual(appHandler({ default: handler }, 'a.mjs'), { handler });
+  // A handler module says how it reads bodies; anything but 'buffer' or 'stream' is refused, named.
+  assert.deepEqual(appHandler({ default: handler, requestBody: 'stream' }, 'a.mjs'), {
+    handler,
+    requestBody: 'stream',
+  });
+  assert.deepEqual(appHandler({ default: handler, requestBody: 'buffer' }, 'a.mjs'), { handler });
+  assert.throws(() => appHandler({ default: handler, requestBody: 'streamed' }, 'a.mjs'), {
+    code: 'ERR_ETLT_APP',
+    message: /^app a\.mjs: the module exports requestBody "streamed"; it must be 'buffer' .* or 'stream'/,
+  });
   const web = appHandler({ default: { fetch: () => new Response('w') } }, 'w.mjs');
   assert.equal(web.requestBody, 'stream', 'a fetch app reads its body as a stream');
   assert.equal(typeof web.handler, 'function');
