@@ -288,10 +288,19 @@ function sum(p, key) {
 }
 
 async function main() {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { requests: { type: 'string', default: '320' }, json: { type: 'string' } },
-  });
+  let args;
+  try {
+    args = parseArgs({
+      allowPositionals: true,
+      options: { requests: { type: 'string', default: '320' }, json: { type: 'string' } },
+    });
+  } catch (err) {
+    process.stderr.write(
+      `files-entered: ${err.message}\nusage: node scripts/files-entered.mjs [--requests N] [--json FILE] [DIR...]\n`,
+    );
+    return 2;
+  }
+  const { values, positionals } = args;
   const requests = Number(values.requests);
   if (!Number.isInteger(requests) || requests < DEPTH) {
     process.stderr.write(`files-entered: --requests must be an integer of at least ${DEPTH}\n`);
@@ -312,5 +321,6 @@ async function main() {
   return 0;
 }
 
-if (process.argv[2] === '--serve') await serve(process.argv[3]);
+// The child: started by measure() with an IPC channel, never by hand.
+if (process.argv[2] === '--serve' && process.send) await serve(process.argv[3]);
 else process.exitCode = await main();
