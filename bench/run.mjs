@@ -21,16 +21,23 @@
 //   BENCH_QUICK=1 npm run bench    smoke run, one round, about 3 minutes
 //   BENCH_ONLY=c,nginx npm run bench   only the named servers (in every suite)
 //   BENCH_SUITES=keepalive,idle npm run bench   only some suites (default: all four)
+//   BENCH_BEFORE=../before npm run bench   also the etlt rows of another (built) checkout,
+//                                  named before:etlt-et, before:etlt-handler-et, ..., in the
+//                                  keepalive, pipelined and static suites, interleaved with
+//                                  this checkout's in the same rounds; BENCH_ONLY takes the
+//                                  names too (BENCH_ONLY=c,etlt-et,before:etlt-et). A row whose
+//                                  file that checkout lacks "did not start", with the reason.
 //
 // docs/benchmarks.md explains every column.
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { runIdle } from './idle.mjs';
 import { runStatic, staticReport } from './static.mjs';
-import { CONFIG, NOISY_PERCENT, ONLY, OUT, QUICK, SUITES, UNKNOWN_SUITES } from './lib/config.mjs';
+import { BEFORE, CONFIG, NOISY_PERCENT, ONLY, OUT, QUICK, SUITES, UNKNOWN_SUITES } from './lib/config.mjs';
 import { CLK_TCK, cpuUnavailable, settle } from './lib/cpu.mjs';
 import { CLIENT_CPU, CPUS, PIN, SERVER_CPU, ensureTools, have } from './lib/machine.mjs';
 import { straceRun, summarize, timedRuns } from './lib/measure.mjs';
@@ -41,6 +48,13 @@ import { CLOSE_SERVERS, alive, launch } from './lib/servers.mjs';
 import { abArgv, wrkArgv } from './lib/tools.mjs';
 
 installCleanup();
+
+/** The BENCH_BEFORE checkout and its commit (null when it is no git checkout), or null. */
+function beforeCheckout() {
+  if (!BEFORE) return null;
+  const git = spawnSync('git', ['-C', BEFORE, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' });
+  return { dir: BEFORE, commit: git.status === 0 ? git.stdout.trim() : null };
+}
 
 /** The close suite: one connection per request, every server of CLOSE_SERVERS. */
 async function runClose() {
@@ -134,6 +148,12 @@ async function main() {
   console.error(
     `bench: ${QUICK ? 'quick' : 'full'} run; server on CPU ${SERVER_CPU}, load on CPU ${CLIENT_CPU}; CLK_TCK=${CLK_TCK}; suites ${SUITES.join(', ')}`,
   );
+  const before = beforeCheckout();
+  if (before) {
+    console.error(
+      `bench: BENCH_BEFORE ${before.dir} (${before.commit ?? 'no git commit'}): its etlt rows are named before:NAME (keepalive, pipelined, static)`,
+    );
+  }
   const suites = {};
   let results = [];
   if (SUITES.includes('close')) results = await runClose();
@@ -164,6 +184,7 @@ async function main() {
     },
     config: CONFIG,
     suites: SUITES,
+    before,
     servers: results,
     keepalive: suites.keepalive,
     pipelined: suites.pipelined,

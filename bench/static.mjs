@@ -8,12 +8,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-import { CONFIG, HARD_TIMEOUT_S, ONLY, OUT, ROOT, START_TIMEOUT_MS } from './lib/config.mjs';
+import { CONFIG, HARD_TIMEOUT_S, ONLY, OUT, START_TIMEOUT_MS } from './lib/config.mjs';
 import { settle } from './lib/cpu.mjs';
 import { CLIENT_CPU, SERVER_CPU, freePort, have, pinned } from './lib/machine.mjs';
 import { loadRun, straceRun } from './lib/measure.mjs';
 import { run, sleep, start, stop, tail } from './lib/processes.mjs';
 import { fmt, median, table } from './lib/report.mjs';
+import { HERE, built, shown, withBefore } from './lib/servers.mjs';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -27,7 +28,6 @@ export const STATIC_FILES = [
   ['16m.bin', 16 * MiB, 8],
 ];
 const DIR = path.join(OUT, 'static-root');
-const ETLT_MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 /** Targets of the issue (information only, never a failure). */
 export const STATIC_TARGETS = { cpuPerReq1k: 1.3, cpuPerMiB16m: 1.1, vsNode: 0.5 };
@@ -61,6 +61,25 @@ http {
 `;
 }
 
+/** `etlt serve --root` of checkout `co`, its backend or mode given by `selector`. */
+const etltStatic = (co, selector, port) => [
+  process.execPath,
+  shown(co.main),
+  'serve',
+  ...selector,
+  '--root',
+  DIR,
+  '--host',
+  '127.0.0.1',
+  '--port',
+  String(port),
+  '--quiet',
+  '--max-requests',
+  '100000',
+  '--keepalive-timeout',
+  '30',
+];
+
 const SERVERS = [
   {
     name: 'nginx',
@@ -77,52 +96,22 @@ const SERVERS = [
       return ['nginx', '-p', `${dir}/`, '-c', `${dir}/nginx.conf`, '-e', `${dir}/error.log`];
     },
   },
-  ...['et', 'lt'].map((mode) => ({
-    name: `etlt-${mode}`,
-    label: `etlt serve --root --mode ${mode}`,
-    prepare: () => (fs.existsSync(ETLT_MAIN) ? null : 'dist/ not built (npm run build)'),
-    command: (port) => [
-      process.execPath,
-      path.relative(ROOT, ETLT_MAIN),
-      'serve',
-      '--mode',
-      mode,
-      '--root',
-      DIR,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--quiet',
-      '--max-requests',
-      '100000',
-      '--keepalive-timeout',
-      '30',
-    ],
-  })),
-  {
-    name: 'etlt-uring',
-    label: 'etlt serve --root --backend io_uring (sendfile after a POLLOUT poll through the ring)',
-    prepare: () => (fs.existsSync(ETLT_MAIN) ? null : 'dist/ not built (npm run build)'),
-    command: (port) => [
-      process.execPath,
-      path.relative(ROOT, ETLT_MAIN),
-      'serve',
-      '--backend',
-      'io_uring',
-      '--root',
-      DIR,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--quiet',
-      '--max-requests',
-      '100000',
-      '--keepalive-timeout',
-      '30',
-    ],
-  },
+  ...withBefore([
+    ...['et', 'lt'].map((mode) => ({
+      name: `etlt-${mode}`,
+      label: `etlt serve --root --mode ${mode}`,
+      etlt: true,
+      prepare: (_port, co = HERE) => built(co.main),
+      command: (port, co = HERE) => etltStatic(co, ['--mode', mode], port),
+    })),
+    {
+      name: 'etlt-uring',
+      label: 'etlt serve --root --backend io_uring (sendfile after a POLLOUT poll through the ring)',
+      etlt: true,
+      prepare: (_port, co = HERE) => built(co.main),
+      command: (port, co = HERE) => etltStatic(co, ['--backend', 'io_uring'], port),
+    },
+  ]),
   {
     name: 'node-sirv',
     label: 'sirv on node:http (Node peer)',
@@ -358,7 +347,7 @@ export function staticReport(entries) {
     `targets (information only): CPU/request <= ${cpuPerReq1k}x nginx for 1 KiB, CPU/MiB <= ${cpuPerMiB16m}x nginx for 16 MiB, <= ${vsNode}x the Node peer on both`,
   );
   const verdict = (x, limit) => (x === null || x === undefined ? 'no figure' : x <= limit ? 'meets' : 'misses');
-  for (const name of ['etlt-et', 'etlt-lt', 'etlt-uring']) {
+  for (const name of Object.keys(byName).filter((n) => /^(before:)?etlt-/.test(n))) {
     const e = byName[name];
     if (!e) continue;
     const k1 = e.summary.find((r) => r.file === '1k.bin');

@@ -6,6 +6,13 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const OUT = path.join(ROOT, 'bench', 'out');
 export const QUICK = process.env.BENCH_QUICK === '1';
 export const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : null;
+/**
+ * BENCH_BEFORE=DIR: another checkout of etlt (built) whose etlt rows run beside this one's,
+ * named `before:NAME`, in the keep-alive, pipelined and static suites (see beforeTwins).
+ */
+export const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : null;
+/** The prefix of the BENCH_BEFORE checkout's rows. */
+export const BEFORE_PREFIX = 'before:';
 
 export const ALL_SUITES = ['close', 'keepalive', 'pipelined', 'idle', 'static'];
 const asked = process.env.BENCH_SUITES

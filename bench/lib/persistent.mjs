@@ -1,6 +1,7 @@
 // The persistent-connection suites, keep-alive and pipelined: the same
-// servers (KEEPALIVE_SERVERS), started once for both, loaded by wrk over
-// connections that stay open for the whole run.
+// servers (KEEPALIVE_SERVERS, and with BENCH_BEFORE the other checkout's etlt
+// rows), started once for both, loaded by wrk over connections that stay open
+// for the whole run.
 import path from 'node:path';
 
 import { CONFIG, ONLY, OUT, ROOT } from './config.mjs';
@@ -9,7 +10,7 @@ import { have } from './machine.mjs';
 import { straceRun, summarize, timedRuns } from './measure.mjs';
 import { stop } from './processes.mjs';
 import { fmt } from './report.mjs';
-import { KEEPALIVE_SERVERS, alive, launch } from './servers.mjs';
+import { KEEPALIVE_SERVERS, alive, launch, withBefore } from './servers.mjs';
 import { wrkKeepAliveArgv, wrkPipelineArgv } from './tools.mjs';
 
 const PIPELINE_LUA = path.join(ROOT, 'bench', 'pipeline.lua');
@@ -47,7 +48,7 @@ export async function runPersistent(names) {
   }
   const launched = [];
   try {
-    for (const server of KEEPALIVE_SERVERS) {
+    for (const server of withBefore(KEEPALIVE_SERVERS)) {
       if (ONLY && !ONLY.includes(server.name)) continue;
       console.error(`- ${server.label}: starting and warming up`);
       const l = await launch(server, `keepalive-${server.name}`);

@@ -177,9 +177,11 @@ export function persistentReport(suite, results) {
     '',
     `targets (information only): CPU per request at most ${cpuVsC}x the C server's, at most ${syscallsPerReq} syscalls per request`,
   );
-  for (const s of results.filter((x) => x.name.startsWith('etlt'))) {
+  const etlt = results.filter((x) => /^(before:)?etlt/.test(x.name));
+  const width = Math.max(16, ...etlt.map((x) => x.name.length));
+  for (const s of etlt) {
     if (s.skipped) {
-      out.push(`  ${s.name.padEnd(16)} did not start: no figures`);
+      out.push(`  ${s.name.padEnd(width)} did not start: no figures`);
       continue;
     }
     for (const r of s.summary) {
@@ -187,7 +189,7 @@ export function persistentReport(suite, results) {
       const sys = t && !t.error ? t.totalPerReq : null;
       const verdict = (x, limit) => (x === null || x === undefined ? 'no figure' : x <= limit ? 'meets' : 'misses');
       out.push(
-        `  ${s.name.padEnd(16)} c=${String(r.concurrency).padEnd(4)} CPU ${fmt.ratio(r.cpuVsC).padStart(6)} ${verdict(r.cpuVsC, cpuVsC).padEnd(9)}` +
+        `  ${s.name.padEnd(width)} c=${String(r.concurrency).padEnd(4)} CPU ${fmt.ratio(r.cpuVsC).padStart(6)} ${verdict(r.cpuVsC, cpuVsC).padEnd(9)}` +
           `  syscalls/req ${fmt.n(sys, 2).padStart(5)} ${verdict(sys, syscallsPerReq)}`,
       );
     }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-import { BODY, CONFIG, HARD_TIMEOUT_S, NOFILE, OUT, ROOT, START_TIMEOUT_MS } from './config.mjs';
+import { BEFORE, BEFORE_PREFIX, BODY, CONFIG, HARD_TIMEOUT_S, NOFILE, OUT, ROOT, START_TIMEOUT_MS } from './config.mjs';
 import { CLIENT_CPU, SERVER_CPU, freePort, have, pinned } from './machine.mjs';
 import { run, sleep, start, stop, tail } from './processes.mjs';
 import { abArgv, wrkKeepAliveArgv } from './tools.mjs';
@@ -63,11 +63,50 @@ function nginxServer(keepAlive) {
   };
 }
 
-const ETLT_MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
-const ETLT_INDEX = path.join(ROOT, 'dist', 'src', 'index.js');
+/** Where a checkout of etlt keeps what the bench runs from it. */
+function checkout(root) {
+  return {
+    root,
+    main: path.join(root, 'dist', 'src', 'cli', 'main.js'),
+    index: path.join(root, 'dist', 'src', 'index.js'),
+    handler: path.join(root, 'bench', 'servers', 'etlt-handler.mjs'),
+  };
+}
+/** This checkout, and the BENCH_BEFORE one (or null). */
+export const HERE = checkout(ROOT);
+export const BEFORE_CHECKOUT = BEFORE ? checkout(BEFORE) : null;
 
-function built(file) {
-  return fs.existsSync(file) ? null : `${path.relative(ROOT, file)} not found (npm run build)`;
+/** A file as a command shows it: relative to this checkout when inside it, else absolute. */
+export const shown = (file) => (file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file);
+
+/** null when `file` exists, else the reason to skip its row (`hint`: how to make it). */
+export function built(file, hint = 'npm run build') {
+  if (fs.existsSync(file)) return null;
+  const where = file.startsWith(ROOT + path.sep) ? '' : ' in that checkout';
+  return `${shown(file)} not found${hint ? ` (${hint}${where})` : ''}`;
+}
+
+/**
+ * The servers with, right after each etlt row (`etlt: true`, whose `prepare` and `command`
+ * take a checkout as their second argument), its twin from the BENCH_BEFORE checkout,
+ * named `before:NAME`: one run measures both builds, interleaved, against the same C server.
+ */
+export function withBefore(servers) {
+  if (!BEFORE_CHECKOUT) return servers;
+  return servers.flatMap((s) =>
+    s.etlt
+      ? [
+          s,
+          {
+            ...s,
+            name: BEFORE_PREFIX + s.name,
+            label: `${s.label} (BENCH_BEFORE ${BEFORE})`,
+            prepare: (port) => s.prepare(port, BEFORE_CHECKOUT),
+            command: (port) => s.command(port, BEFORE_CHECKOUT),
+          },
+        ]
+      : [s],
+  );
 }
 
 function buildC(source, binary) {
@@ -76,10 +115,10 @@ function buildC(source, binary) {
   return r.status === 0 ? null : `cc failed: ${tail(r.stderr)}`;
 }
 
-/** `etlt serve` with `extra` options before the address (the close suite's order) and `after` behind it. */
-const etltServe = (mode, port, extra, after = []) => [
+/** `etlt serve` of checkout `co` with `extra` options before the address (the close suite's order) and `after` behind it. */
+const etltServe = (mode, port, extra, after = [], co = HERE) => [
   process.execPath,
-  path.relative(ROOT, ETLT_MAIN),
+  shown(co.main),
   'serve',
   '--mode',
   mode,
@@ -125,14 +164,14 @@ export const CLOSE_SERVERS = [
   ].map(([name, mode, defer]) => ({
     name,
     label: `etlt --mode ${mode}${defer === 'off' ? ' --defer-accept off' : ''}`,
-    prepare: () => built(ETLT_MAIN),
+    prepare: () => built(HERE.main),
     command: (port) => etltServe(mode, port, ['--defer-accept', defer]),
   })),
   // io_uring's completion engine (mode completion), TCP_DEFER_ACCEPT on as etlt's default.
   {
     name: 'etlt-uring',
     label: 'etlt --backend io_uring',
-    prepare: () => built(ETLT_MAIN),
+    prepare: () => built(HERE.main),
     command: (port) => etltServe('completion', port, ['--backend', 'io_uring']),
   },
   // Two worker processes per balance kind. Pinned with the rest of the server to one CPU,
@@ -141,7 +180,7 @@ export const CLOSE_SERVERS = [
   ...['reuseport', 'exclusive', 'shared'].map((balance) => ({
     name: `etlt-w2-${balance}`,
     label: `etlt --workers 2 --balance ${balance} (both workers on the server's CPU)`,
-    prepare: () => built(ETLT_MAIN),
+    prepare: () => built(HERE.main),
     command: (port) => etltServe('et', port, ['--workers', '2', '--balance', balance]),
   })),
 ];
@@ -166,28 +205,34 @@ export const KEEPALIVE_SERVERS = [
     name: `etlt-${mode}`,
     label: `etlt serve --mode ${mode}, keep-alive`,
     keepAlive: true,
-    prepare: () => built(ETLT_MAIN),
-    command: (port) => etltServe(mode, port, [], ['--max-requests', '100000', '--keepalive-timeout', '30']),
+    etlt: true,
+    prepare: (_port, co = HERE) => built(co.main),
+    command: (port, co = HERE) =>
+      etltServe(mode, port, [], ['--max-requests', '100000', '--keepalive-timeout', '30'], co),
   })),
   {
     name: 'etlt-uring',
     label: 'etlt serve --backend io_uring, keep-alive',
     keepAlive: true,
-    prepare: () => built(ETLT_MAIN),
-    command: (port) =>
+    etlt: true,
+    prepare: (_port, co = HERE) => built(co.main),
+    command: (port, co = HERE) =>
       etltServe(
         'completion',
         port,
         ['--backend', 'io_uring'],
         ['--max-requests', '100000', '--keepalive-timeout', '30'],
+        co,
       ),
   },
+  // Its `import 'etlt'` resolves, by package self-reference, to the checkout the script is in.
   ...['et', 'lt'].map((mode) => ({
     name: `etlt-handler-${mode}`,
     label: `etlt HttpServer with a request handler, --mode ${mode}`,
     keepAlive: true,
-    prepare: () => built(ETLT_INDEX),
-    command: (port) => [process.execPath, 'bench/servers/etlt-handler.mjs', mode, String(port)],
+    etlt: true,
+    prepare: (_port, co = HERE) => built(co.index) ?? built(co.handler, null),
+    command: (port, co = HERE) => [process.execPath, shown(co.handler), mode, String(port)],
   })),
   // Web-standard apps (issue 21): the minimal Hono app on etlt's serve({ fetch }) and on
   // @hono/node-server, and a plain fetch handler on etlt.
@@ -195,14 +240,14 @@ export const KEEPALIVE_SERVERS = [
     name: `hono-etlt-${mode}`,
     label: `Hono on etlt serve({ fetch }), --mode ${mode}`,
     keepAlive: true,
-    prepare: () => built(ETLT_INDEX),
+    prepare: () => built(HERE.index),
     command: (port) => [process.execPath, 'bench/servers/hono-etlt.mjs', mode, String(port)],
   })),
   {
     name: 'fetch-etlt-et',
     label: 'a plain fetch handler on etlt serve({ fetch }), --mode et',
     keepAlive: true,
-    prepare: () => built(ETLT_INDEX),
+    prepare: () => built(HERE.index),
     command: (port) => [process.execPath, 'bench/servers/fetch-etlt.mjs', 'et', String(port)],
   },
   {
