@@ -10,7 +10,7 @@
  * how the epoll interest follows, is the trigger strategy's.
  */
 import { sys } from '../sys.js';
-import { EAGAIN, EINTR, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
+import { EAGAIN, EINTR, MSG_DONTWAIT, MSG_PEEK, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_LINGER } from '../constants.js';
 import { isHangup } from '../reactor/readiness.js';
 import type { ServerCounters } from '../trace/counters.js';
 import type { ActivityLinks } from './activity.js';
@@ -411,6 +411,17 @@ export class Connection extends Buffers implements StrategyConnection, ExchangeC
     const keptAlive = this.state === ConnState.Reading && this.inbuf === null && x.betweenRequests && x.requests > 0;
     if (keptAlive) this.engine.counters.keepAliveTimeouts++;
     this.close(keptAlive ? CloseReason.Done : CloseReason.TimedOut);
+  }
+
+  /**
+   * A held stream's peer may have sent its FIN while nothing read (the strategies do not
+   * read a waiting connection): a peek that finds the end and nothing before it closes.
+   */
+  closeIfPeerGone(): boolean {
+    if (!this.peerClosed && sys.recv(this.fd, this.engine.scratch, 0, 1, MSG_PEEK | MSG_DONTWAIT) !== 0) return false;
+    this.peerClosed = true;
+    this.close(CloseReason.Aborted);
+    return true;
   }
 
   /** Closes the fd (which also removes it from the epoll set) and forgets the connection. */

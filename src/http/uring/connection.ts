@@ -366,6 +366,13 @@ export class UringConnection extends UringOutput implements ExchangeConn, Activi
     this.close(keptAlive ? CloseReason.Done : CloseReason.TimedOut);
   }
 
+  /** A held stream whose peer's FIN came through the recv (RFC 9112 half-close, or gone): closed. */
+  closeIfPeerGone(): boolean {
+    if (!this.peerClosed) return false;
+    this.close(CloseReason.Aborted);
+    return true;
+  }
+
   /** Cancels what the ring holds of this connection and closes its fd through the ring. */
   close(reason: CloseReason): void {
     if (this.state === ConnState.Closed) return;
