@@ -112,7 +112,11 @@ export class Exchange implements StreamOutput {
     this.body.closeSource(new EtltRequestAbortedError(cause));
     const stream = this.stream;
     this.stream = null;
-    stream?.stop();
+    if (stream !== null) {
+      stream.stop();
+      // Its head went out: a response cut off is still a response, and the one an operator looks for.
+      this.#host.accessLog?.(this.#access.entry(this.http11, this.#conn.fd));
+    }
     this.pending = null;
     this.staticRequest = null;
     this.body.drop();
@@ -456,6 +460,8 @@ export class Exchange implements StreamOutput {
       body === null ? 0 : body instanceof Uint8Array ? body.byteLength : body.end - body.offset,
     );
     if (!streaming) log(this.#access.entry(this.http11, this.#conn.fd));
+    // Its entry may be written once the peer is gone (a reset), when its address is not to be had.
+    else this.#access.remember(this.#conn.fd);
   }
 
   /**
