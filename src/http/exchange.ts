@@ -292,7 +292,14 @@ export class Exchange implements StreamOutput {
     if (body.error !== ChunkError.None) {
       // Thrown from the handler's iterator; the connection closes after the handler's
       // answer, or at once if it was sent.
-      body.closeSource(streamedBodyError(body.error));
+      const error = body.error;
+      body.closeSource(streamedBodyError(error));
+      if (this.phase === Phase.Waiting) {
+        // Not answered yet: the client's bytes are at fault, and it hears so (400 or 413, as
+        // for a buffered body), whatever the handler makes of its failed read (dropped).
+        this.#queueError(error === ChunkError.TooLarge ? 413 : 400);
+        return end;
+      }
       this.closeAfter = true;
       this.lingerNeeded = false;
       if (this.phase === Phase.Head) this.phase = Phase.Closing;
