@@ -69,6 +69,8 @@ export class Exchange implements StreamOutput {
   stream: ResponseStream | null = null;
   /** The access log's record of the response in progress, kept only while someone listens. */
   readonly #access = new AccessRecord();
+  /** The streamed body proved malformed (400) or too large (413) before the handler answered; else 0. */
+  #bodyRefusal = 0;
 
   constructor(conn: ExchangeConn, host: ExchangeHost) {
     this.#conn = conn;
@@ -270,6 +272,7 @@ export class Exchange implements StreamOutput {
   /** The handler runs now, its body streamed to it as it arrives. */
   #startStreamed(head: RequestHead, expectsNow: boolean): void {
     const host = this.#host;
+    this.#bodyRefusal = 0;
     this.body.start(head.framing === Framing.Chunked, head.contentLength, host.maxStreamBodyBytes, host.maxHeadBytes);
     this.pending!.setSource(this.body.stream(() => this.#conn.resume()));
     // A client that waits for 100 Continue has sent nothing of its body yet.
@@ -294,12 +297,9 @@ export class Exchange implements StreamOutput {
       // answer, or at once if it was sent.
       const error = body.error;
       body.closeSource(streamedBodyError(error));
-      if (this.phase === Phase.Waiting) {
-        // Not answered yet: the client's bytes are at fault, and it hears so (400 or 413, as
-        // for a buffered body), whatever the handler makes of its failed read (dropped).
-        this.#queueError(error === ChunkError.TooLarge ? 413 : 400);
-        return end;
-      }
+      // Not answered yet: a handler that fails on its read failed for the client's bytes,
+      // and the client hears so (400 or 413, as for a buffered body), not a 500.
+      if (this.phase === Phase.Waiting) this.#bodyRefusal = error === ChunkError.TooLarge ? 413 : 400;
       this.closeAfter = true;
       this.lingerNeeded = false;
       if (this.phase === Phase.Head) this.phase = Phase.Closing;
@@ -484,6 +484,13 @@ export class Exchange implements StreamOutput {
   /** A handler that failed: 500, and the connection closes after it; the server goes on. */
   #failed(err: unknown): void {
     this.#inFlight = null;
+    const refusal = this.#bodyRefusal;
+    if (refusal !== 0) {
+      // What the handler's read threw: the client's fault, not the handler's.
+      this.#bodyRefusal = 0;
+      this.#queueError(refusal);
+      return;
+    }
     this.#host.counters.handlerErrors++;
     this.#host.handlerFailed(err);
     this.#queueError(500);

@@ -1,9 +1,8 @@
 /**
  * A malformed or too large streamed request body (`requestBody: 'stream'`, which
- * `serve({ fetch })` uses) is the client's fault: while the handler has not answered, the
- * server answers 400 (or 413) itself, as it does for a buffered body, and closes; the
- * handler's read still throws, and its late answer (a 500 from a rethrow) is dropped. No
- * 'handlerError' for the client's bytes.
+ * `serve({ fetch })` uses) is the client's fault: a handler whose read throws it and that
+ * fails for it (rethrows, rejects) gets the client a 400 (or 413), as a buffered body does,
+ * not a 500 and a 'handlerError'. A handler that catches it and answers stands.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -62,6 +61,26 @@ for (const { mode, backend, label } of VARIANTS) {
       assert.match(data.toString('latin1'), /^HTTP\/1\.1 400 Bad Request\r\n/);
       await waitFor(() => server.stats().open === 0, { message: 'closed' });
       assert.deepEqual(errors, []);
+    });
+
+    test('a handler that catches the read error answers as it likes', async (t) => {
+      const scope = new Scope(t);
+      const { port } = scope.server({
+        mode,
+        backend,
+        requestBody: 'stream',
+        handler: async (r) => {
+          try {
+            return await collect(r);
+          } catch (err) {
+            return { status: 422, body: `no: ${err.message}` };
+          }
+        },
+      });
+      const c = await connected(scope, port);
+      await c.write(BAD_CHUNKED);
+      const { data } = await c.closedWithin(3000);
+      assert.match(data.toString('latin1'), /^HTTP\/1\.1 422 [^]*no: the chunked request body is malformed$/);
     });
 
     test('a handler that answered before the body went bad: its head stands, the body is cut off', async (t) => {
