@@ -167,13 +167,16 @@ export function serve(options: ServeOptions, listeningListener?: (info: AddressI
     undefined,
     () => bound.host,
   );
-  const serverOptions: HttpServerOptions = { ...rest, host: hostname ?? '0.0.0.0', port: askedPort ?? 3000, handler };
+  // `port: process.env.PORT` is a string, which node-server hands to listen(), which takes
+  // digits as a port: so do we. Anything else goes to HttpServer's check, named.
+  const port = typeof askedPort === 'string' && /^\d+$/.test(askedPort) ? Number(askedPort) : askedPort;
+  const serverOptions: HttpServerOptions = { ...rest, host: hostname ?? '0.0.0.0', port: port ?? 3000, handler };
   const server = createServer(serverOptions);
-  const { host, port } = server.listen();
-  bound.host = hostOf(host, port);
+  const address = server.listen();
+  bound.host = hostOf(address.host, address.port);
   if (listeningListener !== undefined) {
-    const family = host.includes(':') ? 'IPv6' : 'IPv4';
-    server.once('listening', () => listeningListener({ address: host, family, port }));
+    const family = address.host.includes(':') ? 'IPv6' : 'IPv4';
+    server.once('listening', () => listeningListener({ address: address.host, family, port: address.port }));
   }
   return server;
 }
