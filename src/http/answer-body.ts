@@ -45,7 +45,11 @@ export function discardStream(body: object): void {
 }
 
 function iteratorOf(body: object): AsyncIterator<unknown> {
-  if (Symbol.asyncIterator in body) return (body as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  // A web stream through its reader, even where it is async iterable (Node's are): the
+  // iterator's return() waits for a pending read, which for server-sent events between
+  // events never ends, while reader.cancel() ends that read and cancels the source now.
+  if (typeof (body as { getReader?: unknown }).getReader !== 'function')
+    return (body as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   const reader = (body as ReadableStream<unknown>).getReader();
   return {
     next: () => reader.read() as Promise<IteratorResult<unknown>>,
