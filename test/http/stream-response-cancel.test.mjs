@@ -9,6 +9,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+
 import { VARIANTS, Scope, connected, req, run, waitFor } from './helpers.mjs';
 import { served } from './fetch-helpers.mjs';
 
@@ -55,6 +58,26 @@ for (const { mode, backend, label } of VARIANTS) {
       c.reset();
       await waitFor(() => cancelled.length === 1, { timeout: 3000, message: "the stream's cancel()" });
       assert.equal(cancelled.length, 1);
+    });
+
+    test("Hono's streamSSE: onAbort runs when the client resets between events", async (t) => {
+      const scope = new Scope(t);
+      const aborted = [];
+      const app = new Hono();
+      app.get('/sse', (c) =>
+        streamSSE(c, async (stream) => {
+          const gone = new Promise((resolve) => stream.onAbort(resolve));
+          await stream.writeSSE({ data: 'first' });
+          await gone;
+          aborted.push(true);
+        }),
+      );
+      const { port } = served(scope, app.fetch, { mode, backend });
+      const c = await connected(scope, port);
+      await c.write(req('/sse'));
+      await waitFor(() => c.data.includes('data: first'), { timeout: 3000, message: 'the first event' });
+      c.reset();
+      await waitFor(() => aborted.length === 1, { timeout: 3000, message: 'onAbort' });
     });
   });
 }
