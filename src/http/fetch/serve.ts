@@ -131,7 +131,8 @@ function adapter(
     try {
       // header() looks one field up without building the headers object (where the server has it).
       const host = typeof r.header === 'function' ? r.header('host') : req.headers.host;
-      url = requestUrl(req.target, host ?? fallbackHost(r));
+      // An empty Host (a target URI without authority, RFC 9112 section 3.2) is none.
+      url = requestUrl(req.target, host === undefined || host === '' ? fallbackHost(r) : host);
     } catch (err) {
       if (err instanceof BadTarget) return BAD_REQUEST;
       throw err;

@@ -25,7 +25,8 @@ const DOT_SEGMENT = /\/(?:\.|%2e)/i;
 /** Thrown for a target or Host that makes no URL: the adapter answers 400. */
 export class BadTarget extends Error {}
 
-let lastHost = '';
+/** Never a Host's value before the first: '' must take the slow path (it makes no URL). */
+let lastHost: string | undefined;
 let lastPrefix = '';
 
 /**
