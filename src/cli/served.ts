@@ -28,7 +28,7 @@ export function serveOne(
   if (!args.quiet) options.onRequest = (request) => io.out.line(requestLines(request));
   const server = asUsage(() => new HttpServer(options));
   server.on('error', (e: Error) => io.err.line(`etlt: ${e.message}`));
-  const endLog = args.accessLog === undefined ? undefined : attachAccessLog(server, args.accessLog);
+  const endLog = args.accessLog === undefined ? undefined : attachAccessLog(server, args.accessLog, io);
   const trace = args.trace > 0 ? new WaitTrace(args.trace) : undefined;
   if (trace) server.setRecorder(trace.record);
   return serveUntilStopped(
