@@ -5,7 +5,7 @@
  * counters and `--stats-json`, and the exit code (0 stopped gracefully, 130 cut off, 1
  * failed while stopping).
  */
-import { ftruncateSync, writeSync } from 'node:fs';
+import { fstatSync, ftruncateSync, writeSync } from 'node:fs';
 import type { Printer } from './printer.js';
 import { stopRequested } from './stop-signals.js';
 
@@ -35,8 +35,9 @@ export interface Served {
 export interface LifecycleIo {
   out: Printer;
   err: Printer;
-  /** `--stats-json`'s fd, or -1. */
+  /** `--stats-json`'s fd, or -1, and its path (for messages). */
   statsFd: number;
+  statsPath?: string | undefined;
   usr1: { handler: () => void };
   closeTimeoutMs: number;
   stopOnStdinEof: boolean;
@@ -51,7 +52,8 @@ export async function serveUntilStopped(served: Served, io: LifecycleIo): Promis
   const signals = stopRequested(io.stopOnStdinEof);
   out.line(await served.start());
   io.usr1.handler = () => {
-    if (io.statsFd >= 0 && served.snapshotJson) rewrite(io.statsFd, JSON.stringify(served.snapshotJson()));
+    // A signal's handler: a failed write (a full disk, a reader gone) is said, never fatal.
+    if (io.statsFd >= 0 && served.snapshotJson) writeStats(io, JSON.stringify(served.snapshotJson()));
     void served.statsNow().then((text) => err.line(text));
   };
   const first = await signals;
@@ -69,7 +71,7 @@ export async function serveUntilStopped(served: Served, io: LifecycleIo): Promis
     const end = await served.stop(io.closeTimeoutMs);
     code = forced || end.cutOff ? 130 : 0;
     err.line(end.text);
-    if (io.statsFd >= 0) rewrite(io.statsFd, JSON.stringify(end.json));
+    if (io.statsFd >= 0 && !writeStats(io, JSON.stringify(end.json))) code = 1;
   } catch (e) {
     err.line(`etlt: ${(e as Error).message}`);
     code = 1;
@@ -83,8 +85,24 @@ export async function serveUntilStopped(served: Served, io: LifecycleIo): Promis
   return code;
 }
 
-/** Replaces the whole content of the file open as `fd` by `text`. */
+/** Writes a `--stats-json` record; false (and a line on stderr naming the option) when that fails. */
+function writeStats(io: LifecycleIo, text: string): boolean {
+  try {
+    rewrite(io.statsFd, text);
+    return true;
+  } catch (e) {
+    io.err.line(`etlt: --stats-json ${io.statsPath ?? `(fd ${io.statsFd})`}: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+/**
+ * Replaces the whole content of the file open as `fd` by `text`; what has no content to
+ * replace (a pipe, a terminal, a device: `--stats-json /dev/stdout`) gets it as a line.
+ */
 function rewrite(fd: number, text: string): void {
-  ftruncateSync(fd, 0);
-  writeSync(fd, text, 0);
+  if (fstatSync(fd).isFile()) {
+    ftruncateSync(fd, 0);
+    writeSync(fd, text, 0);
+  } else writeSync(fd, `${text}\n`);
 }

@@ -225,6 +225,7 @@ export async function serve(
       out,
       err,
       statsFd,
+      statsPath: args.statsJson,
       usr1,
       closeTimeoutMs: closeTimeoutMs as number,
       stopOnStdinEof: args.stopOnStdinEof,

@@ -51,6 +51,11 @@ export class AccessRecord {
     this.#status = (first[9]! - 48) * 100 + (first[10]! - 48) * 10 + (first[11]! - 48);
   }
 
+  /** Reads the client's address of the connection on `fd` now, if it was not read already. */
+  remember(fd: number): void {
+    this.#peer ??= addressOf(fd, true);
+  }
+
   /** The entry, as of now, for the connection on `fd`. */
   entry(http11: boolean, fd: number): AccessEntry {
     const peer = (this.#peer ??= addressOf(fd, true));

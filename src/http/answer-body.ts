@@ -35,17 +35,28 @@ export function isFileBody(body: object): body is FileBody {
 
 /** Lets go of a stream that will not be read (a HEAD request, a 204): its resources are freed. */
 export function discardStream(body: object): void {
-  const cancel = (body as { cancel?: () => Promise<void> }).cancel;
-  if (typeof cancel === 'function') {
-    cancel.call(body).catch(() => {});
-    return;
+  // The body's own code: a cancel() or return() that throws, or answers with no Promise (a
+  // hand-written iterator's often does), has let go as far as it can.
+  try {
+    const cancel = (body as { cancel?: () => unknown }).cancel;
+    settled(typeof cancel === 'function' ? cancel.call(body) : iteratorOf(body).return?.());
+  } catch {
+    // Nothing more to free.
   }
-  const it = iteratorOf(body);
-  it.return?.()?.catch(() => {});
+}
+
+/** A rejection of `r`, when it is a Promise, is nobody's to handle. */
+function settled(r: unknown): void {
+  if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function')
+    (r as Promise<unknown>).then(undefined, () => {});
 }
 
 function iteratorOf(body: object): AsyncIterator<unknown> {
-  if (Symbol.asyncIterator in body) return (body as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  // A web stream through its reader, even where it is async iterable (Node's are): the
+  // iterator's return() waits for a pending read, which for server-sent events between
+  // events never ends, while reader.cancel() ends that read and cancels the source now.
+  if (typeof (body as { getReader?: unknown }).getReader !== 'function')
+    return (body as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   const reader = (body as ReadableStream<unknown>).getReader();
   return {
     next: () => reader.read() as Promise<IteratorResult<unknown>>,
@@ -227,9 +238,7 @@ export class ResponseStream {
 
   #close(): void {
     try {
-      const r = this.#it?.return?.();
-      if (r !== undefined && typeof (r as Promise<unknown>).then === 'function')
-        (r as Promise<unknown>).then(undefined, () => {});
+      settled(this.#it?.return?.());
     } catch {
       // An iterator whose return() throws has nothing more to free.
     }

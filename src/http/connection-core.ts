@@ -100,6 +100,12 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
   /** The exchange goes on (a handler answered, a stream produced or ended, a body was pulled). */
   abstract resume(): void;
 
+  /**
+   * A held stream's connection, idle for the idle timeout: closes it and says true when its
+   * peer has sent its FIN, false when the peer may still read (each engine learns it its way).
+   */
+  abstract closeIfPeerGone(): boolean;
+
   headStarted(): void {
     // The first head's clock started at accept (or earlier, for a deferred silence).
     if (this.requests > 0) this.engine.touch(this);
@@ -137,7 +143,10 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
     const x = this.exchange;
     // A connection to close with nothing left to send (a stream that failed after its last
     // bytes went out) goes through the write path too: finish() closes it.
-    if ((this.outBytes > 0 && x.phase !== Phase.Waiting) || x.phase === Phase.Closing) this.state = ConnState.Writing;
+    // A handler waiting for its streamed body may have a 100 Continue queued, which the
+    // client waits for before it sends that body: it goes out now, not with the answer.
+    if ((this.outBytes > 0 && (x.phase !== Phase.Waiting || x.bodyOpen)) || x.phase === Phase.Closing)
+      this.state = ConnState.Writing;
     // A streamed request body is read while its handler runs, until the handler falls behind.
     else if (x.bodyOpen && !x.inputPaused) this.state = ConnState.Reading;
     else if (x.phase === Phase.Waiting || x.phase === Phase.Streaming || x.inputPaused) this.state = ConnState.Waiting;
@@ -175,6 +184,13 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
       this.state = ConnState.Waiting;
       this.engine.hold(this);
       return Next.Wait;
+    }
+    if (x.phase === Phase.Waiting) {
+      // What went out was queued ahead of the handler's answer (a 100 Continue for the body
+      // it waits for): the answer is still to come, and the body is read meanwhile.
+      this.settle();
+      this.engine.touch(this);
+      return this.state === ConnState.Reading ? Next.Read : Next.Wait;
     }
     const draining = this.engine.draining && x.phase === Phase.Head && this.outBytes === 0;
     if (x.closeAfter || draining) {

@@ -11,7 +11,7 @@
  * epoll interest follows, is the trigger strategy's.
  */
 import { sys } from '../sys.js';
-import { EAGAIN, EINTR, SHUT_RDWR } from '../constants.js';
+import { EAGAIN, EINTR, MSG_DONTWAIT, MSG_PEEK, SHUT_RDWR } from '../constants.js';
 import { isHangup } from '../reactor/readiness.js';
 import type { ServerCounters } from '../trace/counters.js';
 import type { ActivityLinks } from './activity.js';
@@ -227,5 +227,16 @@ export class Connection
     sys.shutdown(this.fd, SHUT_RDWR);
     this.state = ConnState.Lingering;
     this.dropInput();
+  }
+
+  /**
+   * A held stream's peer may have sent its FIN while nothing read (the strategies do not
+   * read a waiting connection): a peek that finds the end and nothing before it closes.
+   */
+  closeIfPeerGone(): boolean {
+    if (!this.peerClosed && sys.recv(this.fd, this.engine.scratch, 0, 1, MSG_PEEK | MSG_DONTWAIT) !== 0) return false;
+    this.peerClosed = true;
+    this.close(CloseReason.Aborted);
+    return true;
   }
 }

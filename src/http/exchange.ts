@@ -69,6 +69,8 @@ export class Exchange implements StreamOutput {
   stream: ResponseStream | null = null;
   /** The access log's record of the response in progress, kept only while someone listens. */
   readonly #access = new AccessRecord();
+  /** The streamed body proved malformed (400) or too large (413) before the handler answered; else 0. */
+  #bodyRefusal = 0;
 
   constructor(conn: ExchangeConn, host: ExchangeHost) {
     this.#conn = conn;
@@ -112,7 +114,11 @@ export class Exchange implements StreamOutput {
     this.body.closeSource(new EtltRequestAbortedError(cause));
     const stream = this.stream;
     this.stream = null;
-    stream?.stop();
+    if (stream !== null) {
+      stream.stop();
+      // Its head went out: a response cut off is still a response, and the one an operator looks for.
+      this.#host.accessLog?.(this.#access.entry(this.http11, this.#conn.fd));
+    }
     this.pending = null;
     this.staticRequest = null;
     this.body.drop();
@@ -266,6 +272,7 @@ export class Exchange implements StreamOutput {
   /** The handler runs now, its body streamed to it as it arrives. */
   #startStreamed(head: RequestHead, expectsNow: boolean): void {
     const host = this.#host;
+    this.#bodyRefusal = 0;
     this.body.start(head.framing === Framing.Chunked, head.contentLength, host.maxStreamBodyBytes, host.maxHeadBytes);
     this.pending!.setSource(this.body.stream(() => this.#conn.resume()));
     // A client that waits for 100 Continue has sent nothing of its body yet.
@@ -288,7 +295,11 @@ export class Exchange implements StreamOutput {
     if (body.error !== ChunkError.None) {
       // Thrown from the handler's iterator; the connection closes after the handler's
       // answer, or at once if it was sent.
-      body.closeSource(streamedBodyError(body.error));
+      const error = body.error;
+      body.closeSource(streamedBodyError(error));
+      // Not answered yet: a handler that fails on its read failed for the client's bytes,
+      // and the client hears so (400 or 413, as for a buffered body), not a 500.
+      if (this.phase === Phase.Waiting) this.#bodyRefusal = error === ChunkError.TooLarge ? 413 : 400;
       this.closeAfter = true;
       this.lingerNeeded = false;
       if (this.phase === Phase.Head) this.phase = Phase.Closing;
@@ -457,6 +468,8 @@ export class Exchange implements StreamOutput {
       body === null ? 0 : body instanceof Uint8Array ? body.byteLength : body.end - body.offset,
     );
     if (!streaming) log(this.#access.entry(this.http11, this.#conn.fd));
+    // Its entry may be written once the peer is gone (a reset), when its address is not to be had.
+    else this.#access.remember(this.#conn.fd);
   }
 
   /**
@@ -472,6 +485,13 @@ export class Exchange implements StreamOutput {
   /** A handler that failed: 500, and the connection closes after it; the server goes on. */
   #failed(err: unknown): void {
     this.#inFlight = null;
+    const refusal = this.#bodyRefusal;
+    if (refusal !== 0) {
+      // What the handler's read threw: the client's fault, not the handler's.
+      this.#bodyRefusal = 0;
+      this.#queueError(refusal);
+      return;
+    }
     this.#host.counters.handlerErrors++;
     this.#host.handlerFailed(err);
     this.#queueError(500);

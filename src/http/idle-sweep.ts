@@ -54,6 +54,11 @@ export interface Swept<C> extends ActivityLinks<C> {
   unacknowledged(): number;
   /** Its idle time ran out: it closes itself (and leaves its list). */
   timeOut(): void;
+  /**
+   * A held stream's connection, idle for the idle timeout: closes it and says true when its
+   * peer has sent its FIN (a client gone, or half-closed), false when the peer may still read.
+   */
+  closeIfPeerGone(): boolean;
 }
 
 export class IdleSweep<Connection extends Swept<Connection> = DefaultConnection> {
@@ -134,8 +139,13 @@ export class IdleSweep<Connection extends Swept<Connection> = DefaultConnection>
     this.#sending.touch(conn);
   }
 
-  /** `conn` waits for its handler: no timeout, but it is still open. */
+  /**
+   * `conn` waits for its response stream's next chunk: no timeout while its peer may still
+   * read, but looked at every idle timeout for the peer's FIN, which only a write or a read
+   * would tell (an event stream between events writes nothing for as long as it likes).
+   */
   hold(conn: Connection): void {
+    conn.lastActive = this.#clock.now();
     this.#waiting.touch(conn);
   }
 
@@ -197,7 +207,22 @@ export class IdleSweep<Connection extends Swept<Connection> = DefaultConnection>
       }
     }
     this.#lookAtSending(now);
+    this.#lookAtHeld(now);
   };
+
+  /** Held streams idle for the idle timeout: closed if their peer has gone, else looked at again later. */
+  #lookAtHeld(now: number): void {
+    const list = this.#waiting;
+    for (let conn = list.oldest; conn !== null && now - conn.lastActive >= this.#timeoutMs; conn = list.oldest) {
+      if (conn.closeIfPeerGone()) {
+        // Closing removes it from the list; never loop on one that somehow stayed.
+        list.remove(conn);
+        continue;
+      }
+      conn.lastActive = now;
+      list.touch(conn);
+    }
+  }
 
   /**
    * A kept-alive connection whose responses are still leaving the kernel's queue: true when

@@ -10,6 +10,14 @@ import { test } from 'node:test';
 import { BadTarget, UrlPrefix, requestUrl } from '../../dist/src/http/fetch/url.js';
 import { check, fc } from '../lib/fuzz.mjs';
 
+// First in the file, while the module's one-Host cache is fresh: an empty Host is no host
+// (the adapter answers it from the server's address), never a relative '/x'.
+test('an empty Host makes no URL, first or after another', () => {
+  assert.throws(() => requestUrl('/x', ''), BadTarget);
+  assert.equal(requestUrl('/x', 'h.test'), 'http://h.test/x');
+  assert.throws(() => requestUrl('/x', ''), BadTarget);
+});
+
 /** The characters that steer the URL parser: dots, percent, case, slashes, quotes, '?', '#'. */
 const PATH_CHARS = [
   '/',

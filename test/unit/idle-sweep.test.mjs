@@ -51,6 +51,16 @@ function conn(name, closed) {
     timeOut() {
       closed.push(name);
     },
+    // A held stream's peer: still there until a test says it sent its FIN.
+    peerGone: false,
+    looks: 0,
+    closeIfPeerGone() {
+      this.looks++;
+      if (!this.peerGone) return false;
+      closed.push(name);
+      this.activeList?.remove(this);
+      return true;
+    },
   };
 }
 
@@ -136,5 +146,33 @@ test('a connection held for its handler has no timeout', () => {
   clock.advance(10_000);
   assert.deepEqual(closed, []);
   assert.equal(sweep.size, 1);
+  sweep.stop();
+});
+
+test('a held stream is looked at every idle timeout, and closed at the first look after its peer left', () => {
+  const clock = fakeClock();
+  const sweep = new IdleSweep(
+    100,
+    100,
+    60_000,
+    0,
+    () => {},
+    () => {},
+    clock,
+  );
+  sweep.start();
+  const closed = [];
+  const stream = conn('stream', closed);
+  sweep.hold(stream);
+  clock.advance(99);
+  assert.equal(stream.looks, 0, 'not looked at before the idle timeout');
+  clock.advance(1000);
+  // Every idle timeout (100 ms, at a turn every 25 ms): about ten looks, and still open.
+  assert.ok(stream.looks >= 9 && stream.looks <= 11, `${stream.looks} looks`);
+  assert.deepEqual(closed, []);
+  stream.peerGone = true;
+  clock.advance(125);
+  assert.deepEqual(closed, ['stream']);
+  assert.equal(sweep.size, 0);
   sweep.stop();
 });

@@ -45,6 +45,9 @@ export function toHttpResponse(
   if (!(res instanceof NativeResponse))
     throw new TypeError(`fetch must return a Response or a Promise of one, not ${describe(res)}`);
   if (res.type === 'error') throw new TypeError('fetch returned Response.error(), a network error');
+  // Read already (`await res.text()`, a response cached and returned twice): no body can come
+  // of it, and a 200 head with a body that breaks off would be a lie (node-server: a 500).
+  if (res.bodyUsed) throw new TypeError('fetch returned a Response whose body was already read (bodyUsed)');
   return answer(res.status, fieldsOfHeaders(res.headers), res.body, isHead, streaming);
 }
 
@@ -57,6 +60,7 @@ function answer(
 ): HttpResponse | Promise<HttpResponse> {
   if (body === null || typeof body === 'string' || body instanceof Uint8Array) return { status, headers, body };
   const stream = body as ReadableStream<Uint8Array>;
+  if (stream.locked) throw new TypeError('fetch returned a Response whose body is locked (a reader holds it)');
   if (isHead) {
     // Nothing of it is sent: the app's stream (endless, for server-sent events) is cancelled now.
     stream.cancel().catch(() => {});

@@ -132,7 +132,8 @@ function adapter(
     try {
       // header() looks one field up without building the headers object (where the server has it).
       const host = typeof r.header === 'function' ? r.header('host') : req.headers.host;
-      url = requestUrl(req.target, host ?? fallbackHost(r), lastUrl);
+      // An empty Host (a target URI without authority, RFC 9112 section 3.2) is none.
+      url = requestUrl(req.target, host === undefined || host === '' ? fallbackHost(r) : host, lastUrl);
     } catch (err) {
       if (err instanceof BadTarget) return BAD_REQUEST;
       throw err;
@@ -168,13 +169,16 @@ export function serve(options: ServeOptions, listeningListener?: (info: AddressI
     undefined,
     () => bound.host,
   );
-  const serverOptions: HttpServerOptions = { ...rest, host: hostname ?? '0.0.0.0', port: askedPort ?? 3000, handler };
+  // `port: process.env.PORT` is a string, which node-server hands to listen(), which takes
+  // digits as a port: so do we. Anything else goes to HttpServer's check, named.
+  const port = typeof askedPort === 'string' && /^\d+$/.test(askedPort) ? Number(askedPort) : askedPort;
+  const serverOptions: HttpServerOptions = { ...rest, host: hostname ?? '0.0.0.0', port: port ?? 3000, handler };
   const server = createServer(serverOptions);
-  const { host, port } = server.listen();
-  bound.host = hostOf(host, port);
+  const address = server.listen();
+  bound.host = hostOf(address.host, address.port);
   if (listeningListener !== undefined) {
-    const family = host.includes(':') ? 'IPv6' : 'IPv4';
-    server.once('listening', () => listeningListener({ address: host, family, port }));
+    const family = address.host.includes(':') ? 'IPv6' : 'IPv4';
+    server.once('listening', () => listeningListener({ address: address.host, family, port: address.port }));
   }
   return server;
 }

@@ -27,7 +27,8 @@ export class BadTarget extends Error {}
 
 /** The last plain Host and its URL prefix: one Host serves a whole keep-alive connection, usually a whole server. */
 export class UrlPrefix {
-  host = '';
+  /** Never a Host's value before the first: '' must take the slow path (it makes no URL). */
+  host: string | undefined = undefined;
   prefix = '';
   /** The last target answered with this prefix, and its URL (a client repeating a request costs no test). */
   target = '';

@@ -200,4 +200,11 @@ export class UringConnection extends UringOutput<UringHost> implements ActivityL
     if (next === Next.Read) this.#readAgain();
     return next;
   }
+
+  /** A held stream whose peer's FIN came through the recv (RFC 9112 half-close, or gone): closed. */
+  closeIfPeerGone(): boolean {
+    if (!this.peerClosed) return false;
+    this.close(CloseReason.Aborted);
+    return true;
+  }
 }

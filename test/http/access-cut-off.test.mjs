@@ -1,0 +1,72 @@
+/**
+ * The 'access' event for a streamed response the client cut off (a reset mid-download, the
+ * very case an operator looks in the access log for): its head went out, so it is a
+ * response, and it gets its entry, with the content bytes queued until the cut and the
+ * client's address, once, when the connection goes.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+
+import { VARIANTS, Scope, connected, req, run, statsReach, waitFor } from './helpers.mjs';
+
+before(async () => {
+  await run('true', []);
+});
+
+for (const { mode, backend, label } of VARIANTS) {
+  describe(`access log of a cut-off stream, ${label}`, { timeout: 30_000 }, () => {
+    test('a reset during an endless stream: one entry, status 200, the bytes so far, the address', async (t) => {
+      const scope = new Scope(t);
+      const entries = [];
+      const { server, port } = scope.server({
+        mode,
+        backend,
+        handler: () => ({
+          body: (async function* () {
+            for (;;) yield Buffer.alloc(16384, 97);
+          })(),
+        }),
+      });
+      server.on('access', (e) => entries.push(e));
+      // A client that does not read: the stream waits for room, then the client resets.
+      const c = scope.client(port, { paused: true });
+      await c.connect();
+      const localPort = c.socket.localPort;
+      await c.write(req('/endless'));
+      await statsReach(server, (s) => s.sendAgain > 0, 'the socket to be full');
+      c.reset();
+      await waitFor(() => server.stats().open === 0, { timeout: 3000, message: 'the connection to close' });
+      await waitFor(() => entries.length === 1, { timeout: 3000, message: 'the access entry' });
+      const [e] = entries;
+      assert.equal(e.method, 'GET');
+      assert.equal(e.target, '/endless');
+      assert.equal(e.status, 200);
+      assert.ok(e.bytes > 16384, `${e.bytes} bytes`);
+      assert.equal(e.remoteAddress, '127.0.0.1');
+      assert.equal(e.remotePort, localPort);
+    });
+
+    test('a stream that ends normally still has exactly one entry', async (t) => {
+      const scope = new Scope(t);
+      const entries = [];
+      const { server, port } = scope.server({
+        mode,
+        backend,
+        handler: () => ({
+          body: (async function* () {
+            yield 'abc';
+          })(),
+        }),
+      });
+      server.on('access', (e) => entries.push(e));
+      const c = await connected(scope, port);
+      await c.write(req('/', { headers: { connection: 'close' } }));
+      await c.closedWithin(3000);
+      await waitFor(() => server.stats().open === 0, { timeout: 3000, message: 'the connection to close' });
+      assert.deepEqual(
+        entries.map((e) => [e.target, e.status]),
+        [['/', 200]],
+      );
+    });
+  });
+}
