@@ -17,8 +17,8 @@ const START = /^etlt: serving on http:\/\/127\.0\.0\.1:(\d+)\/ .*2 workers/m;
 /** host ident authuser [time] "request" status bytes */
 const CLF = /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "([^"]*)" (\d{3}) (\d+|-)$/;
 /** Parallel curls, and URLs each (one keep-alive connection per curl: both workers get some). */
-const CURLS = 8;
-const PER_CURL = 40;
+const CURLS = 16;
+const PER_CURL = 20;
 /** Targets longer than PIPE_BUF (4096): a line a pipe would not write atomically. */
 const LONG = 'q'.repeat(5000);
 
