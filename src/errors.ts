@@ -243,6 +243,28 @@ export class EtltRequestAbortedError extends EtltError {
   }
 }
 
+/**
+ * A request body larger than `maxBodyBytes`, refused by a reader that collects it whole
+ * (the fetch adapter's `text()`, `json()`, `formData()`...; a stream read piece by piece has
+ * only `maxStreamBodyBytes`). `status` is 413, and `getResponse()` makes that answer, which
+ * frameworks that know HTTP exceptions by that method (Hono's `onError`) send as it is.
+ */
+export class EtltBodyTooLargeError extends EtltError {
+  declare readonly code: 'ERR_ETLT_BODY_TOO_LARGE';
+  readonly status = 413;
+  /** The limit that was passed, in bytes. */
+  readonly limit: number;
+  constructor(limit = 0, message = `the request body is larger than maxBodyBytes (${limit} bytes)`) {
+    super('ERR_ETLT_BODY_TOO_LARGE', message);
+    this.limit = limit;
+  }
+
+  /** The 413 answer, as a web Response. */
+  getResponse(): Response {
+    return new Response('413 Content Too Large\n', { status: 413, headers: { 'content-type': 'text/plain' } });
+  }
+}
+
 const ABORT_MESSAGES: Record<RequestAbortCause, string> = {
   reset: 'the client reset the connection before the response was sent',
   'peer-closed': 'the client closed the connection before the request was complete',

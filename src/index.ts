@@ -42,6 +42,7 @@ export {
   EtltLabError,
   EtltAbortedError,
   EtltRequestAbortedError,
+  EtltBodyTooLargeError,
   EtltNotRegisteredError,
   EtltAlreadyRegisteredError,
   EtltWorkerError,

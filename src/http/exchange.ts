@@ -9,7 +9,7 @@ import { ResponseStream } from './answer-body.js';
 import type { StreamOutput } from './answer-body.js';
 import { OUTPUT_HIGH_WATER } from './buffers.js';
 import { ChunkError } from './chunked.js';
-import { EtltRequestAbortedError } from '../errors.js';
+import { EtltBodyTooLargeError, EtltRequestAbortedError } from '../errors.js';
 import type { RequestAbortCause } from '../errors.js';
 import { frameResponse } from './handler.js';
 import type { FramedResponse, HttpResponse } from './handler.js';
@@ -228,7 +228,7 @@ export class Exchange implements StreamOutput {
     }
     const handled = host.handler !== undefined;
     this.status = head.method === Method.CONNECT || (!handled && !fixedAnswers(head.method)) ? 501 : 200;
-    this.pending = handled && this.status === 200 ? new ServerRequest(this.#conn, buf, head, headStart, pos) : null;
+    this.pending = handled && this.status === 200 ? new ServerRequest(this.#conn, buf, head, headStart, pos, host.maxBodyBytes) : null;
     // With a handler too, files first: what is not a file (or not a GET or HEAD) is the handler's.
     if (host.statics !== undefined && this.status === 200 && (!handled || isGetOrHead(head.method)))
       this.staticRequest = readStaticRequest(buf, head);
@@ -485,9 +485,9 @@ export class Exchange implements StreamOutput {
   /** A handler that failed: 500, and the connection closes after it; the server goes on. */
   #failed(err: unknown): void {
     this.#inFlight = null;
-    const refusal = this.#bodyRefusal;
+    // What the handler's read threw (or a collector's limit): the client's fault, not the handler's.
+    const refusal = err instanceof EtltBodyTooLargeError ? 413 : this.#bodyRefusal;
     if (refusal !== 0) {
-      // What the handler's read threw: the client's fault, not the handler's.
       this.#bodyRefusal = 0;
       this.#queueError(refusal);
       return;

@@ -33,6 +33,11 @@ export interface HttpRequest {
   /** The body as it arrives (with `requestBody: 'buffer'`, the whole body once). Callable once. */
   stream(): AsyncIterable<Buffer>;
   /**
+   * The server's `maxBodyBytes`: the most a whole body may hold, in `body` and in readers
+   * that collect a streamed one (the fetch adapter's `text()`, `json()`, `formData()`).
+   */
+  readonly maxBodyBytes: number;
+  /**
    * Aborts when the client resets, or closes before its request was complete, when the idle
    * timeout cuts the request off, and at `close()`'s deadline, all before the response was
    * sent; its reason is an EtltRequestAbortedError whose `why` says which. Made when first read.

@@ -33,6 +33,7 @@ export class ServerRequest implements HttpRequest {
   readonly method: string;
   readonly target: string;
   readonly version: '1.0' | '1.1';
+  readonly maxBodyBytes: number;
   readonly #link: RequestLink;
   /**
    * The head as latin1 text, one character a byte: a single copy out of the receive buffer
@@ -51,9 +52,10 @@ export class ServerRequest implements HttpRequest {
   #remote: [string, number] | undefined;
   #local: [string, number] | undefined;
 
-  /** The request whose head is `buf[start, end)`, parsed into `head`. */
-  constructor(link: RequestLink, buf: Buffer, head: RequestHead, start: number, end: number) {
+  /** The request whose head is `buf[start, end)`, parsed into `head`; `maxBodyBytes`: the server's. */
+  constructor(link: RequestLink, buf: Buffer, head: RequestHead, start: number, end: number, maxBodyBytes: number) {
     this.#link = link;
+    this.maxBodyBytes = maxBodyBytes;
     const text = latin1(buf, start, end);
     this.#head = text;
     this.method =

@@ -25,6 +25,7 @@ const {
   EtltLabError,
   EtltAbortedError,
   EtltRequestAbortedError,
+  EtltBodyTooLargeError,
   EtltNotRegisteredError,
   EtltAlreadyRegisteredError,
   EtltWorkerError,
@@ -60,6 +61,13 @@ const TABLE = [
   [EtltOutputError, () => new EtltOutputError(), 'ERR_ETLT_OUTPUT', Error, 'EtltOutputError'],
   [EtltLabError, () => new EtltLabError(), 'ERR_ETLT_LAB', Error, 'EtltLabError'],
   [EtltAbortedError, () => new EtltAbortedError(), 'ABORT_ERR', Error, 'EtltAbortedError'],
+  [
+    EtltBodyTooLargeError,
+    () => new EtltBodyTooLargeError(),
+    'ERR_ETLT_BODY_TOO_LARGE',
+    Error,
+    'EtltBodyTooLargeError',
+  ],
   [
     EtltRequestAbortedError,
     () => new EtltRequestAbortedError(),

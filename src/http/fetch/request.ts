@@ -8,6 +8,7 @@
  * `clone()`, `cache`, ...) only then. In Node 20 a `new Request(url)` costs about 10 us, a
  * whole request in the C server 13.5.
  */
+import { EtltBodyTooLargeError } from '../../errors.js';
 import type { HttpRequest } from '../handler.js';
 import { forwardMembers } from './forward.js';
 import { RequestHeaders, realHeaders } from './headers.js';
@@ -64,14 +65,21 @@ function normalizeMethod(method: string): string {
   return method;
 }
 
-/** The whole body of a request, with at most one copy (none when it came in one piece). */
+/**
+ * The whole body of a request, with at most one copy (none when it came in one piece). A
+ * streamed body past the server's `maxBodyBytes` stops being read (the server drops the
+ * rest) and rejects with an EtltBodyTooLargeError: a collector must not take the memory a
+ * streamed upload may not (`maxStreamBodyBytes` bounds streams read piece by piece).
+ */
 export async function wholeBody(req: ExchangeRequest): Promise<Buffer> {
   if (typeof req.stream !== 'function') return req.body;
+  const limit = typeof req.maxBodyBytes === 'number' ? req.maxBodyBytes : Infinity;
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const chunk of req.stream()) {
-    chunks.push(chunk);
     n += chunk.length;
+    if (n > limit) throw new EtltBodyTooLargeError(limit);
+    chunks.push(chunk);
   }
   if (chunks.length === 0) return EMPTY;
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n);
@@ -209,6 +217,17 @@ export class FetchRequest {
 
   formData(): Promise<FormData> {
     if (this.#bodyUsed) return Promise.reject(unusable());
+    // Untouched, the body is collected here first (within maxBodyBytes), then parsed by
+    // undici's Request, which would otherwise read a stream of any length.
+    if (
+      this.#native === undefined &&
+      this.#body === undefined &&
+      this.#hasBody() &&
+      typeof this.#req.stream === 'function'
+    ) {
+      this.#bodyUsed = true;
+      return wholeBody(this.#req).then((body) => this.#materialize(body).formData());
+    }
     return this.#materialize().formData();
   }
 
@@ -249,7 +268,7 @@ export class FetchRequest {
    * stand-in keeps answering 'TRACE' for its method. A body already read through the fast
    * path is not given again.
    */
-  #materialize(): Request {
+  #materialize(collected?: Buffer): Request {
     if (this.#native !== undefined) return this.#native;
     const method = this.#method;
     const init: RequestInit & { duplex: 'half' } = {
@@ -258,7 +277,7 @@ export class FetchRequest {
       signal: this.signal,
       duplex: 'half',
     };
-    const body = this.#bodyUsed ? null : this.body;
+    const body = collected ?? (this.#bodyUsed ? null : this.body);
     if (body !== null && init.method !== 'GET') init.body = body;
     return (this.#native = new NativeRequest(this.#url, init));
   }
