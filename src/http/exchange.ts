@@ -228,7 +228,10 @@ export class Exchange implements StreamOutput {
     }
     const handled = host.handler !== undefined;
     this.status = head.method === Method.CONNECT || (!handled && !fixedAnswers(head.method)) ? 501 : 200;
-    this.pending = handled && this.status === 200 ? new ServerRequest(this.#conn, buf, head, headStart, pos, host.maxBodyBytes) : null;
+    this.pending =
+      handled && this.status === 200
+        ? new ServerRequest(this.#conn, buf, head, headStart, pos, host.maxBodyBytes)
+        : null;
     // With a handler too, files first: what is not a file (or not a GET or HEAD) is the handler's.
     if (host.statics !== undefined && this.status === 200 && (!handled || isGetOrHead(head.method)))
       this.staticRequest = readStaticRequest(buf, head);

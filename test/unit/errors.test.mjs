@@ -61,13 +61,7 @@ const TABLE = [
   [EtltOutputError, () => new EtltOutputError(), 'ERR_ETLT_OUTPUT', Error, 'EtltOutputError'],
   [EtltLabError, () => new EtltLabError(), 'ERR_ETLT_LAB', Error, 'EtltLabError'],
   [EtltAbortedError, () => new EtltAbortedError(), 'ABORT_ERR', Error, 'EtltAbortedError'],
-  [
-    EtltBodyTooLargeError,
-    () => new EtltBodyTooLargeError(),
-    'ERR_ETLT_BODY_TOO_LARGE',
-    Error,
-    'EtltBodyTooLargeError',
-  ],
+  [EtltBodyTooLargeError, () => new EtltBodyTooLargeError(), 'ERR_ETLT_BODY_TOO_LARGE', Error, 'EtltBodyTooLargeError'],
   [
     EtltRequestAbortedError,
     () => new EtltRequestAbortedError(),
