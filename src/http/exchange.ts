@@ -3,26 +3,24 @@
  * Heads are parsed, bodies framed and read (or discarded), each request answered with the
  * fixed response or the handler's, one after another. No syscalls here: the connection
  * reads and writes; this decides what the bytes mean. One `Exchange` per connection, made
- * with it and reset per request (its shape stays fixed), holds the request in progress.
+ * with it and reset per request (its shape stays fixed), holds the request in progress;
+ * its answering half (the handler's answer, a streamed response, the errors) is
+ * exchange-answer.ts.
  */
-import { ResponseStream } from './answer-body.js';
-import type { StreamOutput } from './answer-body.js';
 import { OUTPUT_HIGH_WATER } from './buffers.js';
 import { ChunkError } from './chunked.js';
-import { EtltBodyTooLargeError, EtltRequestAbortedError } from '../errors.js';
+import { EtltRequestAbortedError } from '../errors.js';
 import type { RequestAbortCause } from '../errors.js';
-import { frameResponse } from './handler.js';
-import type { FramedResponse, HttpResponse } from './handler.js';
+import type { HttpResponse } from './handler.js';
 import { RequestBody, streamedBodyError } from './request-body.js';
-import { AccessRecord } from './access-record.js';
 import { ServerRequest } from './request.js';
 import { Expect, Framing, HeadState, Method, parseHead, requestLineLonger, scanHead } from './parser.js';
 import type { RequestHead } from './parser.js';
 import { Persistence } from './response-head.js';
 import { CONTINUE } from './responses.js';
-import type { FileSegment } from './file-output.js';
 import { readStaticRequest } from './static/request.js';
 import type { StaticRequest } from './static/request.js';
+import { ExchangeAnswer } from './exchange-answer.js';
 import { FILES_LIMIT, Phase, requestLineIsHttp11 } from './exchange-contract.js';
 import type { ExchangeConn, ExchangeHost } from './exchange-contract.js';
 
@@ -39,50 +37,25 @@ function fixedAnswers(method: Method): boolean {
 }
 
 /** The request in progress on one connection, and how its exchange ends. */
-export class Exchange implements StreamOutput {
-  readonly #conn: ExchangeConn;
-  readonly #host: ExchangeHost;
-  phase: Phase = Phase.Head;
+export class Exchange extends ExchangeAnswer {
   /** Bytes of the current head already scanned by scanHead. */
   headScanned = 0;
   /** Requests on this connection so far. */
   requests = 0;
-  /** The queued response ends the connection; `lingerNeeded`: half-close and drain first. */
-  closeAfter = false;
-  lingerNeeded = false;
-  // ---- the request in progress (reset by #start) ----
-  http11 = false;
-  isHead = false;
-  persistence: Persistence = Persistence.Close;
+  /** The status decided at the head: 200, or 501 for a method nothing here answers. */
   status = 200;
   /** The response was queued at the head (a fixed response does not wait for its body). */
   answered = false;
   /** The request for the handler, made at its head, until the handler gets it. */
   pending: ServerRequest | null = null;
-  /** The request whose response is not all queued yet: its signal aborts if the connection ends first. */
-  #inFlight: ServerRequest | null = null;
   /** The request for a file, read at its head (static files only). */
   staticRequest: StaticRequest | null = null;
   /** The request's body as it is read. */
   readonly body: RequestBody;
-  /** The response body being produced (phase Streaming), or null. */
-  stream: ResponseStream | null = null;
-  /** The access log's record of the response in progress, kept only while someone listens. */
-  readonly #access = new AccessRecord();
-  /** The streamed body proved malformed (400) or too large (413) before the handler answered; else 0. */
-  #bodyRefusal = 0;
 
   constructor(conn: ExchangeConn, host: ExchangeHost) {
-    this.#conn = conn;
-    this.#host = host;
+    super(conn, host);
     this.body = new RequestBody(host);
-  }
-
-  /** The connection ends after the response queued now: later input is read and dropped. */
-  endAfterThis(): void {
-    this.closeAfter = true;
-    this.lingerNeeded = true;
-    this.phase = Phase.Closing;
   }
 
   /** Whether the connection is between requests: no head begun, no body, nothing pending. */
@@ -107,8 +80,8 @@ export class Exchange implements StreamOutput {
    * request held (a body counts against the budget), aborts its signal, stops a stream.
    */
   release(why: RequestAbortCause, peerClosed: boolean): void {
-    const inFlight = this.#inFlight;
-    this.#inFlight = null;
+    const inFlight = this.inFlight;
+    this.inFlight = null;
     const cause = why === 'reset' && peerClosed ? 'peer-closed' : why;
     inFlight?.abort(cause);
     this.body.closeSource(new EtltRequestAbortedError(cause));
@@ -117,7 +90,7 @@ export class Exchange implements StreamOutput {
     if (stream !== null) {
       stream.stop();
       // Its head went out: a response cut off is still a response, and the one an operator looks for.
-      this.#host.accessLog?.(this.#access.entry(this.http11, this.#conn.fd));
+      this.host.accessLog?.(this.access.entry(this.http11, this.conn.fd));
     }
     this.pending = null;
     this.staticRequest = null;
@@ -130,8 +103,8 @@ export class Exchange implements StreamOutput {
    * the offset up to which the bytes were used, or -1 when the connection was closed.
    */
   processInput(buf: Buffer, start: number, end: number): number {
-    const host = this.#host;
-    const c = this.#conn;
+    const host = this.host;
+    const c = this.conn;
     host.clock.tick();
     let pos = start;
     for (;;) {
@@ -176,7 +149,7 @@ export class Exchange implements StreamOutput {
       this.requests++;
       const headStart = pos;
       pos = r;
-      if (this.#host.accessLog !== undefined) this.#access.begin(buf, status === 0 ? head : null);
+      if (this.host.accessLog !== undefined) this.access.begin(buf, status === 0 ? head : null);
       if (status !== 0) return this.#refuse(status, head.http11 && status !== 505, end);
       this.#start(buf, head, headStart, pos, end);
     }
@@ -184,22 +157,22 @@ export class Exchange implements StreamOutput {
 
   /** A head too long to read (414 for its request line alone, 431): it counts as a request. */
   #tooLong(buf: Buffer, pos: number, headEnd: number, end: number): number {
-    const status = requestLineLonger(buf, pos, headEnd, this.#host.maxHeadBytes) ? 414 : 431;
+    const status = requestLineLonger(buf, pos, headEnd, this.host.maxHeadBytes) ? 414 : 431;
     return this.#uncounted(status, requestLineIsHttp11(buf, pos, headEnd), end);
   }
 
   /** A refusal before parseHead counted the request. */
   #uncounted(status: number, http11: boolean, end: number): number {
-    this.#host.counters.requests++;
-    this.#access.begin(null, null);
+    this.host.counters.requests++;
+    this.access.begin(null, null);
     return this.#refuse(status, http11, end);
   }
 
   /** Answers with an error status and closes after it (lingering: the peer may still be sending). */
   #refuse(status: number, http11: boolean, end: number): number {
-    const host = this.#host;
+    const host = this.host;
     host.counters.rejected++;
-    this.#send(host.errors.get(status, http11), null);
+    this.send(host.errors.get(status, http11), null);
     this.endAfterThis();
     this.headScanned = 0;
     return end;
@@ -207,7 +180,7 @@ export class Exchange implements StreamOutput {
 
   /** A head was parsed: decide how the exchange ends, and read its body or answer it now. */
   #start(buf: Buffer, head: RequestHead, headStart: number, pos: number, end: number): void {
-    const host = this.#host;
+    const host = this.host;
     const http11 = head.http11;
     // close wins over keep-alive in either version (RFC 9112 section 9.3).
     const persistent =
@@ -230,7 +203,7 @@ export class Exchange implements StreamOutput {
     this.status = head.method === Method.CONNECT || (!handled && !fixedAnswers(head.method)) ? 501 : 200;
     this.pending =
       handled && this.status === 200
-        ? new ServerRequest(this.#conn, buf, head, headStart, pos, host.maxBodyBytes)
+        ? new ServerRequest(this.conn, buf, head, headStart, pos, host.maxBodyBytes)
         : null;
     // With a handler too, files first: what is not a file (or not a GET or HEAD) is the handler's.
     if (host.statics !== undefined && this.status === 200 && (!handled || isGetOrHead(head.method)))
@@ -260,7 +233,7 @@ export class Exchange implements StreamOutput {
       // to a pipelining client). A client waiting for 100 Continue still gets it first: one
       // that sees only the final answer may skip its body (curl does) and send its next
       // request, which would be read as that body.
-      if (expectsContinue) this.#conn.interim(CONTINUE);
+      if (expectsContinue) this.conn.interim(CONTINUE);
       this.#answer();
       this.answered = true;
       this.phase = Phase.Body;
@@ -269,17 +242,17 @@ export class Exchange implements StreamOutput {
     this.answered = false;
     this.phase = Phase.Body;
     // A client that waits for 100 Continue has sent nothing of its body yet.
-    if (expectsContinue) this.#conn.interim(CONTINUE);
+    if (expectsContinue) this.conn.interim(CONTINUE);
   }
 
   /** The handler runs now, its body streamed to it as it arrives. */
   #startStreamed(head: RequestHead, expectsNow: boolean): void {
-    const host = this.#host;
-    this.#bodyRefusal = 0;
+    const host = this.host;
+    this.bodyRefusal = 0;
     this.body.start(head.framing === Framing.Chunked, head.contentLength, host.maxStreamBodyBytes, host.maxHeadBytes);
-    this.pending!.setSource(this.body.stream(() => this.#conn.resume()));
+    this.pending!.setSource(this.body.stream(() => this.conn.resume()));
     // A client that waits for 100 Continue has sent nothing of its body yet.
-    if (head.expect === Expect.Continue && expectsNow) this.#conn.interim(CONTINUE);
+    if (head.expect === Expect.Continue && expectsNow) this.conn.interim(CONTINUE);
     this.#answer();
   }
 
@@ -289,11 +262,11 @@ export class Exchange implements StreamOutput {
     const source = body.source!;
     if (source.full) {
       // Nobody pulls, and the answer is all queued: the rest of the body is read and dropped.
-      if ((this.phase === Phase.Head || this.phase === Phase.Closing) && this.#inFlight === null) source.abandon();
+      if ((this.phase === Phase.Head || this.phase === Phase.Closing) && this.inFlight === null) source.abandon();
       else return pos;
     }
     if (pos >= end) return pos;
-    this.#conn.bodyProgress();
+    this.conn.bodyProgress();
     const r = body.read(buf, pos, end, true);
     if (body.error !== ChunkError.None) {
       // Thrown from the handler's iterator; the connection closes after the handler's
@@ -302,7 +275,7 @@ export class Exchange implements StreamOutput {
       body.closeSource(streamedBodyError(error));
       // Not answered yet: a handler that fails on its read failed for the client's bytes,
       // and the client hears so (400 or 413, as for a buffered body), not a 500.
-      if (this.phase === Phase.Waiting) this.#bodyRefusal = error === ChunkError.TooLarge ? 413 : 400;
+      if (this.phase === Phase.Waiting) this.bodyRefusal = error === ChunkError.TooLarge ? 413 : 400;
       this.closeAfter = true;
       this.lingerNeeded = false;
       if (this.phase === Phase.Head) this.phase = Phase.Closing;
@@ -319,7 +292,7 @@ export class Exchange implements StreamOutput {
 
   #readBody(buf: Buffer, pos: number, end: number): number {
     if (pos >= end) return pos;
-    this.#conn.bodyProgress();
+    this.conn.bodyProgress();
     const body = this.body;
     const r = body.read(buf, pos, end, this.pending !== null);
     if (body.error !== ChunkError.None) {
@@ -331,11 +304,11 @@ export class Exchange implements StreamOutput {
 
   /** The request is complete: queue its response, or start its handler. */
   #answer(): void {
-    const host = this.#host;
-    const c = this.#conn;
+    const host = this.host;
+    const c = this.conn;
     this.phase = this.closeAfter ? Phase.Closing : Phase.Head;
     if (this.status !== 200) {
-      this.#queueError(this.status);
+      this.queueError(this.status);
       return;
     }
     const file = this.staticRequest;
@@ -345,7 +318,7 @@ export class Exchange implements StreamOutput {
       const date = host.clock.text;
       const r = host.statics!.respond(file, this.http11, this.persistence, this.isHead, date, request !== null);
       if (r !== null) {
-        this.#send(r.first, r.body);
+        this.send(r.first, r.body);
         this.body.drop();
         this.pending = request = null;
         return;
@@ -353,13 +326,13 @@ export class Exchange implements StreamOutput {
     }
     if (request === null) {
       const segs = host.fixed.get(this.http11, this.persistence, this.isHead);
-      this.#send(segs.first, segs.body);
+      this.send(segs.first, segs.body);
       return;
     }
     this.pending = null;
     // The body is the handler's from now on, out of the server's budget.
     request.setBody(this.body.take());
-    this.#inFlight = request;
+    this.inFlight = request;
     let result: HttpResponse | Promise<HttpResponse>;
     let async: boolean;
     try {
@@ -368,7 +341,7 @@ export class Exchange implements StreamOutput {
       async =
         result !== null && typeof result === 'object' && typeof (result as Promise<HttpResponse>).then === 'function';
     } catch (err) {
-      this.#failed(err);
+      this.failed(err);
       return;
     }
     if (async) {
@@ -378,132 +351,11 @@ export class Exchange implements StreamOutput {
       // Through a real Promise: a thenable's then() may throw, or call back twice, and
       // neither may crash the server or answer one request twice.
       Promise.resolve(result).then(
-        (res) => this.#settle(phase, res, undefined),
-        (err: unknown) => this.#settle(phase, undefined, err ?? new Error('the handler rejected')),
+        (res) => this.settle(phase, res, undefined),
+        (err: unknown) => this.settle(phase, undefined, err ?? new Error('the handler rejected')),
       );
       return;
     }
-    this.#respondWith(result, host.clock.text);
-  }
-
-  #settle(phase: Phase, res: HttpResponse | undefined, err: unknown): void {
-    const c = this.#conn;
-    // Gone, or cut off at the idle timeout: the answer has nobody to go to.
-    if (c.gone || this.phase !== Phase.Waiting) return;
-    this.phase = phase;
-    c.setWaiting(false);
-    if (err !== undefined) this.#failed(err);
-    else this.#respondWith(res, this.#host.clock.now());
-    c.resume();
-  }
-
-  /** Frames and queues the handler's answer; `date`: the Date value now. */
-  #respondWith(res: unknown, date: string): void {
-    // Persistence was decided at the head; close() may have begun while the body or the
-    // handler was pending, and then this response ends the connection and must say so.
-    if (this.#host.draining && this.persistence !== Persistence.Close) {
-      this.persistence = Persistence.Close;
-      this.endAfterThis();
-    }
-    let framed: FramedResponse;
-    try {
-      framed = frameResponse(res, this.http11, this.persistence, this.isHead, date, this.#host.responseMemo);
-    } catch (err) {
-      // Whatever reading or framing the answer threw (a bad field, a getter of the
-      // handler's that throws): a 500 for this request, never the process's end.
-      this.#failed(err);
-      return;
-    }
-    this.#send(framed.first, framed.body, framed.stream !== null);
-    // The handler said Connection: close: what was pipelined behind is read and dropped.
-    if (framed.closes && !this.closeAfter) this.endAfterThis();
-    if (framed.stream === null) this.#inFlight = null;
-    else {
-      this.phase = Phase.Streaming;
-      this.stream = new ResponseStream(this, framed.stream, framed.chunked, framed.length);
-      this.stream.start();
-    }
-  }
-
-  // ---- StreamOutput: the streamed body's way out ----
-
-  get outBytes(): number {
-    return this.#conn.outBytes;
-  }
-
-  more(bytes: Uint8Array): void {
-    this.#access.bytes += bytes.byteLength;
-    this.#conn.more(bytes);
-  }
-
-  flush(): void {
-    this.#conn.resume();
-  }
-
-  end(err: unknown): void {
-    if (this.stream === null) return;
-    this.stream = null;
-    this.#inFlight = null;
-    const log = this.#host.accessLog;
-    if (log !== undefined) log(this.#access.entry(this.http11, this.#conn.fd));
-    if (err === undefined) {
-      this.phase = this.closeAfter ? Phase.Closing : Phase.Head;
-    } else {
-      // The head went out: no other answer can follow. The connection closes once what was
-      // queued is sent, the frame unfinished (no last chunk, fewer bytes than promised), so
-      // the client sees a truncated body, never a wrong one.
-      this.#host.counters.handlerErrors++;
-      this.#host.handlerFailed(err);
-      this.closeAfter = true;
-      this.lingerNeeded = false;
-      this.phase = Phase.Closing;
-    }
-    this.#conn.resume();
-  }
-
-  /** Queues this request's response (a head, and bytes or a file after it); logs it when someone listens. */
-  #send(first: Uint8Array, body: Uint8Array | FileSegment | null, streaming = false): void {
-    this.#conn.queue(first, body);
-    const log = this.#host.accessLog;
-    if (log === undefined) return;
-    this.#access.queued(
-      first,
-      body === null ? 0 : body instanceof Uint8Array ? body.byteLength : body.end - body.offset,
-    );
-    if (!streaming) log(this.#access.entry(this.http11, this.#conn.fd));
-    // Its entry may be written once the peer is gone (a reset), when its address is not to be had.
-    else this.#access.remember(this.#conn.fd);
-  }
-
-  /**
-   * The idle timeout ran out while the handler's answer was pending: a 503 in its place
-   * (nothing of it was sent), and the connection closes; a late answer is dropped.
-   */
-  cutOff(): void {
-    if (this.phase !== Phase.Waiting) return;
-    this.#host.counters.handlerTimeouts++;
-    this.#queueError(503);
-  }
-
-  /** A handler that failed: 500, and the connection closes after it; the server goes on. */
-  #failed(err: unknown): void {
-    this.#inFlight = null;
-    // What the handler's read threw (or a collector's limit): the client's fault, not the handler's.
-    const refusal = err instanceof EtltBodyTooLargeError ? 413 : this.#bodyRefusal;
-    if (refusal !== 0) {
-      this.#bodyRefusal = 0;
-      this.#queueError(refusal);
-      return;
-    }
-    this.#host.counters.handlerErrors++;
-    this.#host.handlerFailed(err);
-    this.#queueError(500);
-  }
-
-  #queueError(status: number): void {
-    const host = this.#host;
-    host.counters.rejected++;
-    this.#send(host.errors.get(status, this.http11), null);
-    this.endAfterThis();
+    this.respondWith(result, host.clock.text);
   }
 }

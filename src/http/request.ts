@@ -33,7 +33,7 @@ export class ServerRequest implements HttpRequest {
   readonly method: string;
   readonly target: string;
   readonly version: '1.0' | '1.1';
-  readonly maxBodyBytes: number;
+  readonly #maxBodyBytes: number;
   readonly #link: RequestLink;
   /**
    * The head as latin1 text, one character a byte: a single copy out of the receive buffer
@@ -55,7 +55,7 @@ export class ServerRequest implements HttpRequest {
   /** The request whose head is `buf[start, end)`, parsed into `head`; `maxBodyBytes`: the server's. */
   constructor(link: RequestLink, buf: Buffer, head: RequestHead, start: number, end: number, maxBodyBytes: number) {
     this.#link = link;
-    this.maxBodyBytes = maxBodyBytes;
+    this.#maxBodyBytes = maxBodyBytes;
     const text = latin1(buf, start, end);
     this.#head = text;
     this.method =
@@ -69,6 +69,11 @@ export class ServerRequest implements HttpRequest {
   /** The fields' offsets into `#head`. */
   get #fields(): Int32Array {
     return (this.#offsets ??= fieldOffsets(this.#head));
+  }
+
+  /** The server's limit of a whole body (a getter: `{ ...req }` keeps only what the client sent). */
+  get maxBodyBytes(): number {
+    return this.#maxBodyBytes;
   }
 
   get headers(): Readonly<Record<string, string>> {
