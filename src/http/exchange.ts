@@ -331,7 +331,7 @@ export class Exchange extends ExchangeAnswer {
     }
     this.pending = null;
     // The body is the handler's from now on, out of the server's budget.
-    request.setBody(this.body.take());
+    if (this.body.collected !== null) request.setBody(this.body.take());
     this.inFlight = request;
     let result: HttpResponse | Promise<HttpResponse>;
     let async: boolean;

@@ -62,6 +62,11 @@ export class RequestHead {
   /** HTTP/major.minor; a request line without a version (HTTP/0.9's form) reads as 1.0. */
   major = 1;
   minor = 0;
+  /**
+   * HTTP/1.1 and later 1.x (RFC 9110 section 2.5: answered as 1.1): set with the version,
+   * a field and not a getter, read on every request by three modules.
+   */
+  http11 = false;
   framing: Framing = Framing.None;
   /** Content-Length, when framing is Length. */
   contentLength = 0;
@@ -78,11 +83,6 @@ export class RequestHead {
   chunkedLast = false;
   /** 400 or 501 once a Transfer-Encoding item was refused, else 0. */
   codingError = 0;
-
-  /** True for HTTP/1.1 and later 1.x (RFC 9110 section 2.5: answered as 1.1). */
-  get http11(): boolean {
-    return this.major === 1 && this.minor >= 1;
-  }
 }
 
 /** The names of the methods known by name, by Method (Other has none: it is read from the head). */

@@ -190,6 +190,7 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number, head: Req
     // No version: HTTP/0.9's form of a request line, answered as HTTP/1.0.
     head.major = 1;
     head.minor = 0;
+    head.http11 = false;
     return eol;
   }
   if (buf[i] !== SP) return -400;
@@ -211,6 +212,7 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number, head: Req
   if (after < 0) return -400;
   head.major = major;
   head.minor = minor;
+  head.http11 = major === 1 && minor >= 1;
   if (major !== 1) return -505;
   return after;
 }
