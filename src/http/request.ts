@@ -11,7 +11,6 @@ import type { RequestAbortCause } from '../errors.js';
 import { sys } from '../sys.js';
 import type { HttpRequest } from './handler.js';
 import { METHOD_NAMES, Method } from './head.js';
-import { latin1 } from './latin1.js';
 import type { RequestHead } from './head.js';
 
 /** What a request reads of its connection, lazily. */
@@ -25,6 +24,20 @@ export interface RequestLink {
 export interface BodySource {
   [Symbol.asyncIterator](): AsyncIterator<Buffer>;
 }
+
+/**
+ * Bytes as a latin1 string (one character a byte), the cheapest way Node has:
+ * `Buffer#latin1Slice`, which `toString('latin1', start, end)` calls after an encoding
+ * lookup and a wrapper (together about 40% of the copy, profiled on the pipelined handler
+ * path: 4.8% of the server's CPU against 6.2% for the copy itself). The method has no
+ * documentation of its own, so where it is missing the documented call is used.
+ */
+type Latin1Slicer = { latin1Slice?: (start: number, end: number) => string };
+
+const latin1: (buf: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as Latin1Slicer).latin1Slice === 'function'
+    ? (buf, start, end) => (buf as Latin1Slicer).latin1Slice!(start, end)
+    : (buf, start, end) => buf.toString('latin1', start, end);
 
 const EMPTY = Buffer.alloc(0);
 
