@@ -116,8 +116,9 @@ export class ErrorResponses {
   }
 
   get(status: number, http11: boolean): Uint8Array {
-    const date = http11 ? this.#clock.now() : SEED_DATE;
-    const key = status * 2 + (http11 ? 1 : 0) + (http11 ? this.#clock.second : 0) * 2000;
+    // The current Date in either version: the seed's 1996 date is its 200's alone.
+    const date = this.#clock.now();
+    const key = status * 2 + (http11 ? 1 : 0) + this.#clock.second * 2000;
     let r = this.#cache.get(key);
     if (r === undefined) {
       if (this.#cache.size > 64) this.#cache.clear();
@@ -129,7 +130,7 @@ export class ErrorResponses {
 }
 
 /** An error response: status line, Date, a one-line text body, Connection: close. */
-export function errorResponse(status: number, http11: boolean, date = SEED_DATE): Buffer {
+export function errorResponse(status: number, http11: boolean, date: string): Buffer {
   return textResponse(status, http11, date, '', Persistence.Close, false);
 }
 

@@ -12,6 +12,7 @@ import {
   Scope,
   assertOk11,
   connected,
+  exchange,
   expectRefused,
   req,
   responsesFrom,
@@ -29,6 +30,22 @@ const raw = (s) => Buffer.from(s, 'latin1');
 
 for (const { mode, backend, label } of VARIANTS) {
   describe(`heads, ${label}`, { timeout: 60_000 }, () => {
+    test("an error answer carries today's Date in either version (the seed's 1996 date is its 200's alone)", async (t) => {
+      const scope = new Scope(t);
+      const { port } = scope.server({ mode, backend });
+      for (const request of [
+        'GET / HTTP/1.0\r\nBad Field\r\n\r\n',
+        'GET / HTTP/2.0\r\n\r\n',
+        'GET / HTTP/1.1\r\n\r\n',
+      ]) {
+        const r = await exchange(scope, port, raw(request));
+        const [res] = responsesIn(r.data);
+        assert.ok(res.status >= 400, show(r.data));
+        const date = Date.parse(res.headers.date);
+        assert.ok(Math.abs(date - Date.now()) < 60_000, `${JSON.stringify(request)}: Date ${res.headers.date}`);
+      }
+    });
+
     test('HTTP/1.1 needs exactly one valid Host; HTTP/1.0 needs none', { timeout: 10_000 }, async (t) => {
       const scope = new Scope(t);
       const { server, port } = scope.server({ mode, backend });
