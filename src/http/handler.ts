@@ -8,7 +8,7 @@ import { discardStream, isFileBody, isStreamBody, openFileBody } from './answer-
 import type { FileBody, StreamBody } from './answer-body.js';
 import type { FileSegment } from './file-output.js';
 import { TCHAR } from './head.js';
-import { BodyFraming, INLINE_BODY_MAX, Persistence, responseHead, withBody, withText } from './response-head.js';
+import { BodyFraming, INLINE_BODY_MAX, Persistence, withBody, withText } from './response-head.js';
 import type { ResponseMemo } from './response-memo.js';
 
 /** A request as a handler sees it: everything but `version` is made when first read. */
@@ -305,11 +305,7 @@ export function frameResponse(
   }
   const headDate = hasDate ? null : date;
   const ending = closes ? Persistence.Close : persistence;
-  let headText = memo.head(status, http11, headDate, fields, framing, length, ending);
-  if (headText === null) {
-    headText = responseHead(status, http11, headDate, fields, framing, length, ending);
-    memo.keepHead(headText, status, http11, headDate, fields, framing, length, ending);
-  }
+  const headText = memo.head(status, http11, headDate, fields, framing, length, ending);
   if (text !== null) {
     const none = head || noContent || textLength === 0;
     if (!none && textLength <= INLINE_BODY_MAX) {

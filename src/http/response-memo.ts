@@ -6,7 +6,7 @@
  * field name and value, writing the head and encoding the body again. One memo per server,
  * used only synchronously while one answer is framed; it holds at most one small response.
  */
-import { INLINE_BODY_MAX, withText } from './response-head.js';
+import { INLINE_BODY_MAX, responseHead, withText } from './response-head.js';
 import type { BodyFraming, Persistence } from './response-head.js';
 
 export class ResponseMemo {
@@ -66,7 +66,7 @@ export class ResponseMemo {
     this.#fieldsKept = false;
   }
 
-  /** The head last written with these arguments, or null. */
+  /** The head for these arguments (see responseHead): the last one when they are the same, else written now and kept. */
   head(
     status: number,
     http11: boolean,
@@ -75,29 +75,18 @@ export class ResponseMemo {
     framing: BodyFraming,
     length: number,
     persistence: Persistence,
-  ): string | null {
-    return status === this.#status &&
+  ): string {
+    if (
+      status === this.#status &&
       http11 === this.#http11 &&
       date === this.#date &&
       fields === this.#fieldsOfHead &&
       framing === this.#framing &&
       length === this.#length &&
       persistence === this.#persistence
-      ? this.#head
-      : null;
-  }
-
-  keepHead(
-    head: string,
-    status: number,
-    http11: boolean,
-    date: string | null,
-    fields: string,
-    framing: BodyFraming,
-    length: number,
-    persistence: Persistence,
-  ): void {
-    this.#head = head;
+    )
+      return this.#head;
+    this.#head = responseHead(status, http11, date, fields, framing, length, persistence);
     this.#status = status;
     this.#http11 = http11;
     this.#date = date;
@@ -105,6 +94,7 @@ export class ResponseMemo {
     this.#framing = framing;
     this.#length = length;
     this.#persistence = persistence;
+    return this.#head;
   }
 
   /** UTF-8 length of `text` (remembered for the last text). */

@@ -36,6 +36,25 @@ function cpuTicks(pid) {
 
 const SERVE = [CLI, 'serve', '--backend', 'io_uring', '--host', '127.0.0.1', '--port', '0', '--quiet'];
 
+/**
+ * `n` keep-alive requests from ab over `c` connections all answered; then one idle second
+ * without CPU (nothing but the idle sweep's timer: a spinning ring would use all of it) and
+ * a graceful stop on SIGTERM. Returns the final counters.
+ */
+async function loadIdleStop(cli, n, c, extra = []) {
+  const load = await ab(cli.port, { n, c, extra: ['-k', ...extra] });
+  assert.equal(load.failed, 0, load.stdout);
+  assert.equal(load.complete, n);
+  const before = cpuTicks(cli.child.pid);
+  await delay(1000); // a sampling window, not a wait for a condition
+  const idle = cpuTicks(cli.child.pid) - before;
+  assert.ok(idle < 30, `${idle} clock ticks of CPU in one idle second`);
+  const { code, signal } = await cli.stop('SIGTERM', 5000);
+  assert.equal(signal, null, `killed by ${signal}; stderr: ${cli.stderr}`);
+  assert.equal(code, 0, cli.stderr);
+  return parseCounters(cli.stderr);
+}
+
 describe('etlt serve --backend io_uring', { timeout: 60_000 }, () => {
   test('serves curl and ab, idles without CPU, and stops gracefully on SIGTERM', async (t) => {
     const scope = new Scope(t);
@@ -44,18 +63,7 @@ describe('etlt serve --backend io_uring', { timeout: 60_000 }, () => {
     const r = await curl(cli.port);
     assert.equal(r.code, 0, r.stderr);
     assertBytes(r.stdout, SEED_RESPONSE, 'curl -0');
-    const load = await ab(cli.port, { n: 2000, c: 20, extra: ['-k'] });
-    assert.equal(load.failed, 0, load.stdout);
-    assert.equal(load.complete, 2000);
-    // Idle: nothing but the idle sweep's timer (a spinning ring would use the whole second).
-    const before = cpuTicks(cli.child.pid);
-    await delay(1000); // a sampling window, not a wait for a condition
-    const idle = cpuTicks(cli.child.pid) - before;
-    assert.ok(idle < 30, `${idle} clock ticks of CPU in one idle second`);
-    const { code, signal } = await cli.stop('SIGTERM', 5000);
-    assert.equal(signal, null, `killed by ${signal}; stderr: ${cli.stderr}`);
-    assert.equal(code, 0, cli.stderr);
-    const counters = parseCounters(cli.stderr);
+    const counters = await loadIdleStop(cli, 2000, 20);
     assert.equal(counters.backend, 'io_uring');
     assert.equal(counters.responses, 2001);
     assert.equal(counters.open, 0);
@@ -70,17 +78,7 @@ describe('etlt serve --backend io_uring', { timeout: 60_000 }, () => {
       const cli = await startCli(scope, 'completion', ['--backend', 'io_uring', '--task-run', taskRun, '--quiet']);
       // DEFER_TASKRUN runs a capped batch of completions per enter: one left behind at the end
       // of the run would hold its request until ab's 10 s timeout.
-      const load = await ab(cli.port, { n: 5000, c: 50, extra: ['-k', '-s', '10'] });
-      assert.equal(load.failed, 0, load.stdout);
-      assert.equal(load.complete, 5000);
-      const before = cpuTicks(cli.child.pid);
-      await delay(1000); // a sampling window, not a wait for a condition
-      const idle = cpuTicks(cli.child.pid) - before;
-      assert.ok(idle < 30, `${idle} clock ticks of CPU in one idle second`);
-      const { code, signal } = await cli.stop('SIGTERM', 5000);
-      assert.equal(signal, null, `killed by ${signal}; stderr: ${cli.stderr}`);
-      assert.equal(code, 0, cli.stderr);
-      assert.equal(parseCounters(cli.stderr).responses, 5000);
+      assert.equal((await loadIdleStop(cli, 5000, 50, ['-s', '10'])).responses, 5000);
     });
   }
 
