@@ -37,32 +37,14 @@ function unusable(): TypeError {
   return new TypeError('Body is unusable: Body has already been read');
 }
 
-/**
- * Methods as a `Request` holds them: the six the fetch standard normalizes, upper-cased;
- * every other as sent (methods are case-sensitive).
- */
+/** The methods the fetch standard normalizes (upper-cases); PATCH is not among them. */
+const NORMALIZED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+
+/** A method as a `Request` holds it: one of NORMALIZED upper-cased, every other as sent (methods are case-sensitive). */
 function normalizeMethod(method: string): string {
-  switch (method) {
-    case 'GET':
-    case 'POST':
-    case 'HEAD':
-    case 'PUT':
-    case 'DELETE':
-    case 'OPTIONS':
-    case 'PATCH':
-      return method;
-  }
+  if (NORMALIZED.has(method)) return method;
   const upper = method.toUpperCase();
-  switch (upper) {
-    case 'GET':
-    case 'POST':
-    case 'HEAD':
-    case 'PUT':
-    case 'DELETE':
-    case 'OPTIONS':
-      return upper;
-  }
-  return method;
+  return NORMALIZED.has(upper) ? upper : method;
 }
 
 /**
