@@ -13,21 +13,21 @@ before(async () => {
   await run('true', []);
 });
 
+/** A server in `scope` whose handler answers with the stream `body()` makes; its access entries as they come. */
+function streaming(scope, mode, backend, body) {
+  const entries = [];
+  const { server, port } = scope.server({ mode, backend, handler: () => ({ body: body() }) });
+  server.on('access', (e) => entries.push(e));
+  return { server, port, entries };
+}
+
 for (const { mode, backend, label } of VARIANTS) {
   describe(`access log of a cut-off stream, ${label}`, { timeout: 30_000 }, () => {
     test('a reset during an endless stream: one entry, status 200, the bytes so far, the address', async (t) => {
       const scope = new Scope(t);
-      const entries = [];
-      const { server, port } = scope.server({
-        mode,
-        backend,
-        handler: () => ({
-          body: (async function* () {
-            for (;;) yield Buffer.alloc(16384, 97);
-          })(),
-        }),
+      const { server, port, entries } = streaming(scope, mode, backend, async function* () {
+        for (;;) yield Buffer.alloc(16384, 97);
       });
-      server.on('access', (e) => entries.push(e));
       // A client that does not read: the stream waits for room, then the client resets.
       const c = scope.client(port, { paused: true });
       await c.connect();
@@ -48,17 +48,9 @@ for (const { mode, backend, label } of VARIANTS) {
 
     test('a stream that ends normally still has exactly one entry', async (t) => {
       const scope = new Scope(t);
-      const entries = [];
-      const { server, port } = scope.server({
-        mode,
-        backend,
-        handler: () => ({
-          body: (async function* () {
-            yield 'abc';
-          })(),
-        }),
+      const { server, port, entries } = streaming(scope, mode, backend, async function* () {
+        yield 'abc';
       });
-      server.on('access', (e) => entries.push(e));
       const c = await connected(scope, port);
       await c.write(req('/', { headers: { connection: 'close' } }));
       await c.closedWithin(3000);
