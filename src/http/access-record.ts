@@ -23,6 +23,9 @@ export interface AccessEntry {
   readonly time: number;
 }
 
+/** nginx's status for a request whose client closed the connection before it was answered. */
+const CLIENT_CLOSED_REQUEST = 499;
+
 export class AccessRecord {
   #at = 0;
   #method = '-';
@@ -49,6 +52,15 @@ export class AccessRecord {
     const head = Buffer.from(first.buffer, first.byteOffset, first.byteLength).indexOf('\r\n\r\n') + 4;
     this.bytes = first.byteLength - head + rest;
     this.#status = (first[9]! - 48) * 100 + (first[10]! - 48) * 10 + (first[11]! - 48);
+  }
+
+  /**
+   * The client left before its handler answered: nothing was sent, and the entry says 499,
+   * nginx's "client closed request".
+   */
+  unanswered(): void {
+    this.bytes = 0;
+    this.#status = CLIENT_CLOSED_REQUEST;
   }
 
   /** Reads the client's address of the connection on `fd` now, if it was not read already. */

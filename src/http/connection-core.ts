@@ -18,6 +18,7 @@ import { CloseReason, ConnState, Next } from './contract.js';
 import { Exchange, Phase, requestLineIsHttp11 } from './exchange.js';
 import type { ExchangeConn, ExchangeHost } from './exchange.js';
 import { ABORT_CAUSES } from './exchange-contract.js';
+import type { IdleSweep } from './idle-sweep.js';
 
 /** What a connection's lifecycle needs of its engine (both engines get it from engine-core.ts). */
 export interface ConnectionCoreHost extends ExchangeHost {
@@ -26,12 +27,15 @@ export interface ConnectionCoreHost extends ExchangeHost {
   readonly gather: Buffer;
   /** A cheap monotonic clock in milliseconds. */
   now(): number;
-  /** The connection made progress (head started, body, output, linger): idle timeout from now. */
-  touch(conn: ConnectionCore): void;
-  /** The connection waits for its next request: the keep-alive timeout from now. */
-  idle(conn: ConnectionCore): void;
-  /** The connection waits for a handler: no timeout. */
-  hold(conn: ConnectionCore): void;
+  /** The timeouts: told of a connection's progress, its wait for a next request, its held stream. */
+  readonly sweep: Pick<IdleSweep<ConnectionCore>, 'progress' | 'idle' | 'hold'>;
+  /** Partial input over all connections holds more than its budget (see enforceBudget). */
+  readonly inputOverBudget: boolean;
+  /**
+   * Over the budget, closes the connections with the oldest partial requests. Called where a
+   * connection's input was just taken in, never in the middle of processing it.
+   */
+  enforceBudget(): void;
   /** Closes `conn`'s fd and forgets it (called by close()). */
   release(conn: ConnectionCore, reason: CloseReason): void;
 }
@@ -108,16 +112,16 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
 
   headStarted(): void {
     // The first head's clock started at accept (or earlier, for a deferred silence).
-    if (this.requests > 0) this.engine.touch(this);
+    if (this.requests > 0) this.engine.sweep.progress(this);
   }
 
   bodyProgress(): void {
-    this.engine.touch(this);
+    this.engine.sweep.progress(this);
   }
 
   setWaiting(_waiting: boolean): void {
     // A handler has the idle timeout to answer, from its call and again from its answer.
-    this.engine.touch(this);
+    this.engine.sweep.progress(this);
   }
 
   abort(): void {
@@ -155,7 +159,7 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
       // Between requests without passing through finish(): a body that ended after its
       // answer had gone out. The keep-alive timeout applies from now (and during close(),
       // nothing is in flight any more).
-      if (x.betweenRequests && this.inbuf === null && x.requests > 0) this.engine.idle(this);
+      if (x.betweenRequests && this.inbuf === null && x.requests > 0) this.#awaitNext();
     }
   }
 
@@ -177,19 +181,19 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
       if (x.bodyOpen && !x.inputPaused) {
         // The request body is still coming (an echo, say): read it meanwhile.
         this.state = ConnState.Reading;
-        this.engine.touch(this);
+        this.engine.sweep.progress(this);
         return Next.Read;
       }
       // Everything produced so far is out: wait for the stream's next chunk.
       this.state = ConnState.Waiting;
-      this.engine.hold(this);
+      this.engine.sweep.hold(this);
       return Next.Wait;
     }
     if (x.phase === Phase.Waiting) {
       // What went out was queued ahead of the handler's answer (a 100 Continue for the body
       // it waits for): the answer is still to come, and the body is read meanwhile.
       this.settle();
-      this.engine.touch(this);
+      this.engine.sweep.progress(this);
       return this.state === ConnState.Reading ? Next.Read : Next.Wait;
     }
     const draining = this.engine.draining && x.phase === Phase.Head && this.outBytes === 0;
@@ -211,8 +215,14 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
       return Next.Closed;
     }
     this.state = ConnState.Reading;
-    if (this.inbuf === null && x.betweenRequests) this.engine.idle(this);
+    if (this.inbuf === null && x.betweenRequests) this.#awaitNext();
     return Next.Read;
+  }
+
+  /** Between requests: the keep-alive timeout from now; in a graceful stop, closed instead. */
+  #awaitNext(): void {
+    if (this.engine.draining) this.close(CloseReason.Done);
+    else this.engine.sweep.idle(this);
   }
 
   #linger(): Next {
@@ -221,7 +231,7 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
     this.state = ConnState.Lingering;
     this.dropInput();
     this.lingerUntil = this.engine.now() + LINGER_MAX_MS;
-    this.engine.touch(this);
+    this.engine.sweep.progress(this);
     return Next.Read;
   }
 

@@ -14,7 +14,7 @@ import { sys } from '../sys.js';
 import { EAGAIN, EINTR, MSG_DONTWAIT, MSG_PEEK, SHUT_RDWR } from '../constants.js';
 import { isHangup } from '../reactor/readiness.js';
 import type { ServerCounters } from '../trace/counters.js';
-import type { ActivityLinks } from './activity.js';
+import type { ActivityLinks } from './idle-sweep.js';
 import { CloseReason, ConnState, Next, ReadResult, WriteResult } from './contract.js';
 import type { Engine, StrategyConnection, TriggerStrategy } from './contract.js';
 import { Phase } from './exchange.js';
@@ -31,13 +31,6 @@ export interface ConnectionHost extends Engine, ConnectionCoreHost {
   readonly scratch: Buffer;
   /** Tells the eager-read policy whether the read found data. */
   eagerResult(hit: boolean): void;
-  /** `delta` bytes more (or fewer) of partial input are held (see enforceBudget). */
-  held(delta: number): void;
-  /**
-   * Over the budget, closes the connections with the oldest partial requests. Called where a
-   * connection's input was just taken in, never in the middle of processing it.
-   */
-  enforceBudget(): void;
 }
 
 /**
@@ -92,7 +85,7 @@ export class Connection
         const more = n === size || isHangup(events);
         if (this.state === ConnState.Lingering) {
           // A peer still sending its body is not idle, but not for ever either (nginx's lingering_time).
-          engine.touch(this);
+          engine.sweep.progress(this);
           if (this.lastActive > this.lingerUntil) {
             this.close(CloseReason.Done);
             return ReadResult.Closed;
@@ -158,7 +151,7 @@ export class Connection
       this.drainInput();
     }
     this.settle();
-    this.engine.enforceBudget();
+    if (this.engine.inputOverBudget) this.engine.enforceBudget();
   }
 
   resume(): void {
@@ -185,7 +178,7 @@ export class Connection
         this.bytesOut += n;
         // Progress on a response not yet out restarts its idle clock; once all is out,
         // finish() places the connection (kept alive, lingering or closed) itself.
-        if (this.out0 !== null) this.engine.touch(this);
+        if (this.out0 !== null) this.engine.sweep.progress(this);
         // A streamed body waits for room: there is some now.
         if (this.outBytes <= OUTPUT_HIGH_WATER) this.exchange.stream?.drained();
         continue;

@@ -1,7 +1,7 @@
 /**
  * What both engines share, the readiness engine (engine.ts) and the completion engine
- * (uring/engine.ts): the responses and limits every exchange reads, the idle sweep and the
- * clock calls of connections (touch, idle, hold), the input budget, how a closed connection
+ * (uring/engine.ts): the responses and limits every exchange reads, the idle sweep (which
+ * connections tell of their progress themselves), the input budget, how a closed connection
  * is counted and recorded, and the graceful stop (kept-alive connections closed at once,
  * `onDrained` when the last one is gone). How connections are accepted, watched and their
  * fds closed is each engine's own.
@@ -15,8 +15,7 @@ import { MAX_SYNACK_RETRANSMITS } from './deferred-accept.js';
 import type { RequestHandler } from './handler.js';
 import { IdleSweep } from './idle-sweep.js';
 import { RequestHead } from './parser.js';
-import { DateClock, ErrorResponses, FixedResponses, SEED_BODY } from './responses.js';
-import { ResponseMemo } from './response-memo.js';
+import { DateClock, ErrorResponses, FixedResponses, ResponseMemo, SEED_BODY } from './responses.js';
 import type { StaticFiles } from './static/files.js';
 
 /** What either engine is built from (the facade's checked options) beyond its own parts. */
@@ -69,8 +68,10 @@ export abstract class EngineCore<C extends ConnectionCore> implements Connection
   accessLog: ((entry: AccessEntry) => void) | undefined = undefined;
   /** Set by stopAccepting: every response from now on closes its connection, and the last one to close ends the stop. */
   draining = false;
-  /** Every open connection, in the lists of its timeout. */
-  protected readonly sweep: IdleSweep<C>;
+  /** Every open connection, in the lists of its timeout (its connections tell it of their progress). */
+  readonly sweep: IdleSweep<C>;
+  /** Partial input holds more than its budget: the next enforceBudget() sheds (read per input, so a field). */
+  inputOverBudget = false;
   /** Bytes held by partial input over all connections, and the most they may hold. */
   #heldBytes = 0;
   readonly #inputBudget: number;
@@ -147,26 +148,9 @@ export abstract class EngineCore<C extends ConnectionCore> implements Connection
     return performance.now();
   }
 
-  touch(conn: C): void {
-    // Output pending: progress on it (our send) restarts the send timeout, not the idle one.
-    if (conn.outBytes > 0) this.sweep.sent(conn, this.now());
-    else this.sweep.touch(conn, this.now());
-  }
-
-  idle(conn: C): void {
-    if (this.draining) {
-      conn.close(CloseReason.Done);
-      return;
-    }
-    this.sweep.idle(conn, this.now());
-  }
-
-  hold(conn: C): void {
-    this.sweep.hold(conn);
-  }
-
   held(delta: number): void {
     this.#heldBytes += delta;
+    this.inputOverBudget = this.#heldBytes > this.#inputBudget;
   }
 
   /**
@@ -176,9 +160,9 @@ export abstract class EngineCore<C extends ConnectionCore> implements Connection
    * takes longest is the likeliest attacker.
    */
   enforceBudget(): void {
-    if (this.#heldBytes <= this.#inputBudget) return;
+    if (!this.inputOverBudget) return;
     for (const conn of this.sweep.oldestActive()) {
-      if (this.#heldBytes <= this.#inputBudget) return;
+      if (!this.inputOverBudget) return;
       if ((conn.inbuf === null && conn.exchange.body.collected === null) || conn.state !== ConnState.Reading) continue;
       this.counters.headsShed++;
       conn.close(CloseReason.Aborted);

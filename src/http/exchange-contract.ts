@@ -7,9 +7,9 @@ import type { AccessEntry } from './access-record.js';
 import { CloseReason } from './contract.js';
 import type { FileSegment } from './file-output.js';
 import type { RequestHandler } from './handler.js';
-import type { DateClock, ErrorResponses, FixedResponses } from './responses.js';
+import type { DateClock, ErrorResponses, FixedResponses, ResponseMemo } from './responses.js';
 import type { RequestHead } from './head.js';
-import type { ResponseMemo } from './response-memo.js';
+import { skipEmptyLines } from './parser.js';
 import type { StaticFiles } from './static/files.js';
 
 /** What an exchange needs of the server (the engine provides it). */
@@ -92,6 +92,14 @@ export interface ExchangeConn {
   readonly gone: boolean;
   /** Closes without a response (binary garbage). */
   abort(): void;
+}
+
+/** Whether the request line alone (from `start`, empty lines skipped) is longer than `limit` bytes. */
+export function requestLineLonger(buf: Uint8Array, start: number, end: number, limit: number): boolean {
+  const s = skipEmptyLines(buf, start, end);
+  const nl = buf.indexOf(0x0a, s);
+  const lineEnd = nl < 0 || nl >= end ? end : nl;
+  return lineEnd - s > limit;
 }
 
 /** Whether a request line that parseHead never read ends in HTTP/1.1, so its error can say so. */

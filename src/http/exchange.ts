@@ -14,14 +14,14 @@ import type { RequestAbortCause } from '../errors.js';
 import type { HttpResponse } from './handler.js';
 import { RequestBody, streamedBodyError } from './request-body.js';
 import { ServerRequest } from './request.js';
-import { Expect, Framing, HeadState, Method, parseHead, requestLineLonger, scanHead } from './parser.js';
+import { Expect, Framing, HeadState, Method, parseHead, scanHead } from './parser.js';
 import type { RequestHead } from './parser.js';
 import { Persistence } from './response-head.js';
 import { CONTINUE } from './responses.js';
 import { readStaticRequest } from './static/request.js';
 import type { StaticRequest } from './static/request.js';
 import { ExchangeAnswer } from './exchange-answer.js';
-import { FILES_LIMIT, Phase, requestLineIsHttp11 } from './exchange-contract.js';
+import { FILES_LIMIT, Phase, requestLineIsHttp11, requestLineLonger } from './exchange-contract.js';
 import type { ExchangeConn, ExchangeHost } from './exchange-contract.js';
 
 export { Phase, requestLineIsHttp11 } from './exchange-contract.js';
@@ -87,10 +87,15 @@ export class Exchange extends ExchangeAnswer {
     this.body.closeSource(new EtltRequestAbortedError(cause));
     const stream = this.stream;
     this.stream = null;
+    const log = this.host.accessLog;
     if (stream !== null) {
       stream.stop();
       // Its head went out: a response cut off is still a response, and the one an operator looks for.
-      this.host.accessLog?.(this.access.entry(this.http11, this.conn.fd));
+      log?.(this.access.entry(this.http11, this.conn.fd));
+    } else if (log !== undefined && inFlight !== null && this.phase === Phase.Waiting && cause !== 'shutdown') {
+      // The client left while its handler worked: no response, but a request to account for.
+      this.access.unanswered();
+      log(this.access.entry(this.http11, this.conn.fd));
     }
     this.pending = null;
     this.staticRequest = null;
@@ -348,6 +353,8 @@ export class Exchange extends ExchangeAnswer {
       const phase = this.phase;
       this.phase = Phase.Waiting;
       c.setWaiting(true);
+      // Its entry may be written after a reset, when the peer's address is not to be had.
+      if (host.accessLog !== undefined) this.access.remember(c.fd);
       // Through a real Promise: a thenable's then() may throw, or call back twice, and
       // neither may crash the server or answer one request twice.
       Promise.resolve(result).then(

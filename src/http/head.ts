@@ -132,10 +132,3 @@ for (let c = 0x21; c < 0x100; c++) TARGET_CHAR[c] = c === DEL ? 0 : 1;
 export const HOST_CHAR = new Uint8Array(256);
 for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:%[]")
   HOST_CHAR[c.charCodeAt(0)] = 1;
-
-/** Whether `buf[at, at + len)` is `name` (lower case), compared ASCII-case-insensitively. */
-export function nameIs(buf: Uint8Array, at: number, len: number, name: string): boolean {
-  if (len !== name.length) return false;
-  for (let k = 0; k < len; k++) if ((buf[at + k]! | 0x20) !== name.charCodeAt(k)) return false;
-  return true;
-}

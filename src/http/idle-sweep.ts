@@ -18,12 +18,74 @@
  * is not idle either: its keep-alive timeout starts again, and it is closed (normally: its
  * queued responses are complete and still delivered) once the queue stands still.
  */
-import { ActivityList } from './activity.js';
-import type { ActivityLinks } from './activity.js';
-import type { Connection as DefaultConnection } from './connection.js';
 
 /** Looks at a sending connection's queue this many times per send timeout. */
 const LOOKS_PER_SEND_TIMEOUT = 8;
+
+/** What the list links through: fields the member carries itself. */
+export interface ActivityLinks<T> {
+  olderActive: T | null;
+  newerActive: T | null;
+  /** The list the member is in, or null. */
+  activeList: { remove(item: T): void } | null;
+}
+
+/**
+ * Open connections in order of last activity, oldest first, for the idle sweep: an
+ * intrusive doubly linked list, so marking a connection active or removing it is a few
+ * field writes (a Map keyed by fd paid a hash insert and delete, and rehashing, per request).
+ * A member belongs to at most one list at a time; touching it in another list moves it.
+ */
+export class ActivityList<T extends ActivityLinks<T>> {
+  #oldest: T | null = null;
+  #newest: T | null = null;
+  #size = 0;
+
+  /** Members now. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The least recently active member, or null. */
+  get oldest(): T | null {
+    return this.#oldest;
+  }
+
+  /** Adds `item` as the most recently active, or moves it there (from any list). */
+  touch(item: T): void {
+    if (this.#newest === item) return;
+    item.activeList?.remove(item);
+    item.olderActive = this.#newest;
+    item.newerActive = null;
+    item.activeList = this;
+    if (this.#newest !== null) this.#newest.newerActive = item;
+    else this.#oldest = item;
+    this.#newest = item;
+    this.#size++;
+  }
+
+  /** Removes `item`; does nothing when it is not a member of this list. */
+  remove(item: T): void {
+    if (item.activeList !== this) return;
+    const older = item.olderActive;
+    const newer = item.newerActive;
+    if (older !== null) older.newerActive = newer;
+    else this.#oldest = newer;
+    if (newer !== null) newer.olderActive = older;
+    else this.#newest = older;
+    item.olderActive = null;
+    item.newerActive = null;
+    item.activeList = null;
+    this.#size--;
+  }
+
+  /** A copy of the members, oldest first (safe to close them while iterating). */
+  toArray(): T[] {
+    const out: T[] = [];
+    for (let item = this.#oldest; item !== null; item = item.newerActive) out.push(item);
+    return out;
+  }
+}
 
 /** Where the sweep reads the time and gets its turns: Node's clock and timers, or a test's. */
 export interface SweepClock {
@@ -61,7 +123,7 @@ export interface Swept<C> extends ActivityLinks<C> {
   closeIfPeerGone(): boolean;
 }
 
-export class IdleSweep<Connection extends Swept<Connection> = DefaultConnection> {
+export class IdleSweep<Connection extends Swept<Connection>> {
   readonly #active = new ActivityList<Connection>();
   readonly #keptAlive = new ActivityList<Connection>();
   readonly #waiting = new ActivityList<Connection>();
@@ -118,6 +180,15 @@ export class IdleSweep<Connection extends Swept<Connection> = DefaultConnection>
     this.#stopTimer = undefined;
   }
 
+  /**
+   * `conn` made progress (a head started, a body, output, a linger): with output pending its
+   * send timeout counts from now (our send moved it), else its idle timeout.
+   */
+  progress(conn: Connection): void {
+    if (conn.outBytes > 0) this.sent(conn, this.#clock.now());
+    else this.touch(conn, this.#clock.now());
+  }
+
   /** `conn` made progress now: the idle timeout counts from now. */
   touch(conn: Connection, now: number): void {
     conn.lastActive = now;
@@ -125,7 +196,7 @@ export class IdleSweep<Connection extends Swept<Connection> = DefaultConnection>
   }
 
   /** `conn` waits for its next request from now: the keep-alive timeout. */
-  idle(conn: Connection, now: number): void {
+  idle(conn: Connection, now: number = this.#clock.now()): void {
     conn.lastActive = now;
     conn.kernelQueued = -1;
     this.#keptAlive.touch(conn);

@@ -1,6 +1,8 @@
 /**
- * The request-head parser: pure functions over bytes, allocating nothing (its only imports
- * are the head's types and the field readers, as pure as it).
+ * The request-head parser: pure functions over bytes, allocating nothing (its only import
+ * is the head's types and character classes), and the readers of the field values that
+ * frame a request and decide its connection's fate (Content-Length, Transfer-Encoding,
+ * Connection), read from the bytes without a string.
  *
  * Two steps, as nginx and llhttp also split them: `scanHead` finds where a head ends (it
  * runs on every read, from where the last one stopped, and turns away binary input and
@@ -9,7 +11,6 @@
  * and RFC 9110 (field semantics). The handler path makes strings from the offsets later.
  */
 
-import { contentLengthOf, eachListItem, onCoding, onConnectionOption } from './fields.js';
 import type { RequestHead } from './head.js';
 import {
   Expect,
@@ -18,11 +19,11 @@ import {
   HeadState,
   MAX_FIELDS,
   METHOD_CHAR as METHOD_TABLE,
+  METHOD_NAMES,
   Method,
   TARGET_CHAR as TARGET_TABLE,
   TCHAR as TOKEN_TABLE,
   VALUE_CHAR as VALUE_TABLE,
-  nameIs,
 } from './head.js';
 
 export { Expect, Framing, HeadState, MAX_FIELDS, Method, RequestHead } from './head.js';
@@ -40,11 +41,20 @@ const COLON = 0x3a;
 const DEL = 0x7f;
 const SLASH = 0x2f;
 const STAR = 0x2a;
+const COMMA = 0x2c;
+const SEMICOLON = 0x3b;
 const TCHAR = TOKEN_TABLE;
 const METHOD_CHAR = METHOD_TABLE;
 const VALUE_CHAR = VALUE_TABLE;
 const TARGET_CHAR = TARGET_TABLE;
 const HOST_CHAR = HOST_TABLE;
+
+/** Whether `buf[at, at + len)` is `name` (lower case), compared ASCII-case-insensitively. */
+export function nameIs(buf: Uint8Array, at: number, len: number, name: string): boolean {
+  if (len !== name.length) return false;
+  for (let k = 0; k < len; k++) if ((buf[at + k]! | 0x20) !== name.charCodeAt(k)) return false;
+  return true;
+}
 
 /** Offset of the first byte after any empty lines (CRLF or LF) at `from` (RFC 9112 section 2.2). */
 export function skipEmptyLines(buf: Uint8Array, from: number, to: number): number {
@@ -83,8 +93,9 @@ export function scanHead(buf: Uint8Array, start: number, from: number, to: numbe
     } else if (b === CR) {
       if (i + 1 < to && buf[i + 1] !== LF) return HeadState.Invalid;
     } else if (b !== TAB && i >= from) {
-      // A NUL is binary, not a typo of text: no HTTP client sends one, so no answer.
-      return b === 0 ? HeadState.Garbage : HeadState.Invalid;
+      // A control byte (NUL too) in what began as a request: malformed text, 400 and close
+      // (RFC 9112 section 2.2; nginx answers so too). Binary input never got this far.
+      return HeadState.Invalid;
     }
   }
   return HeadState.Partial;
@@ -120,16 +131,10 @@ function methodOf(buf: Uint8Array, at: number, len: number): Method {
   }
 }
 
-const LONG_METHODS: readonly [string, Method][] = [
-  ['DELETE', Method.DELETE],
-  ['OPTIONS', Method.OPTIONS],
-  ['PATCH', Method.PATCH],
-  ['TRACE', Method.TRACE],
-  ['CONNECT', Method.CONNECT],
-];
-
+/** The methods of more than four letters, by their names in METHOD_NAMES. */
 function exactMethod(buf: Uint8Array, at: number, len: number): Method {
-  outer: for (const [name, m] of LONG_METHODS) {
+  outer: for (let m = Method.DELETE; m <= Method.CONNECT; m++) {
+    const name = METHOD_NAMES[m]!;
     if (name.length !== len) continue;
     for (let k = 0; k < len; k++) if (buf[at + k] !== name.charCodeAt(k)) continue outer;
     return m;
@@ -322,10 +327,85 @@ export function parseHead(buf: Uint8Array, start: number, end: number, head: Req
   return 0;
 }
 
-/** Whether the request line alone (from `start`, empty lines skipped) is longer than `limit` bytes. */
-export function requestLineLonger(buf: Uint8Array, start: number, end: number, limit: number): boolean {
-  const s = skipEmptyLines(buf, start, end);
-  const nl = buf.indexOf(LF, s);
-  const lineEnd = nl < 0 || nl >= end ? end : nl;
-  return lineEnd - s > limit;
+// ---- field values ----
+
+/**
+ * The value of a Content-Length field (RFC 9110 section 8.6: 1*DIGIT), or a list of one
+ * repeated value ("5, 5", which section 8.6 lets a recipient take as 5); -1 malformed.
+ */
+function contentLengthOf(buf: Uint8Array, start: number, end: number): number {
+  let value = -1;
+  let i = start;
+  for (;;) {
+    if (i >= end) return -1;
+    const digits = i;
+    // Leading zeros are digits like any other ("0005" is 5): skipped before the count below.
+    while (i < end && buf[i] === 0x30) i++;
+    const significant = i;
+    let n = 0;
+    while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) {
+      n = n * 10 + (buf[i]! - 0x30);
+      i++;
+    }
+    // Past 15 significant digits a double loses exactness; no body is that large anyway.
+    if (i === digits || i - significant > 15) return -1;
+    if (value >= 0 && n !== value) return -1;
+    value = n;
+    while (i < end && (buf[i] === SP || buf[i] === TAB)) i++;
+    if (i === end) return value;
+    if (buf[i] !== COMMA) return -1;
+    i++;
+    while (i < end && (buf[i] === SP || buf[i] === TAB)) i++;
+  }
+}
+
+type ListItem = (buf: Uint8Array, s: number, e: number, head: RequestHead) => boolean;
+
+/**
+ * Calls `each(buf, s, e, head)` for each element of a comma-separated list (RFC 9110
+ * section 5.6.1), trimmed, empty elements skipped. Stops and returns false when `each`
+ * does. The head is passed through (no closure per head): the callbacks record in it.
+ */
+function eachListItem(buf: Uint8Array, start: number, end: number, head: RequestHead, each: ListItem): boolean {
+  let i = start;
+  while (i < end) {
+    while (i < end && (buf[i] === SP || buf[i] === TAB || buf[i] === COMMA)) i++;
+    const s = i;
+    while (i < end && buf[i] !== COMMA) i++;
+    let e = i;
+    while (e > s && (buf[e - 1] === SP || buf[e - 1] === TAB)) e--;
+    if (e > s && !each(buf, s, e, head)) return false;
+  }
+  return true;
+}
+
+/**
+ * One element of Transfer-Encoding: transfer-coding = token *( OWS ";" OWS transfer-parameter )
+ * (RFC 9112 section 7). Anything else after the token is malformed (400). Section 7.1
+ * defines chunked without parameters, so "chunked;x=1" is not the chunked coding etlt
+ * decodes: it counts as an unknown coding, and chunked is then not final (400 below).
+ */
+function onCoding(buf: Uint8Array, s: number, e: number, head: RequestHead): boolean {
+  let n = s;
+  while (n < e && TCHAR[buf[n]!] === 1) n++;
+  let p = n;
+  while (p < e && (buf[p] === SP || buf[p] === TAB)) p++;
+  if (n === s || (p < e && buf[p] !== SEMICOLON)) {
+    head.codingError = 400;
+    return false;
+  }
+  if (head.chunkedLast) {
+    // chunked must be the final coding, applied once (RFC 9112 section 6.1).
+    head.codingError = 400;
+    return false;
+  }
+  if (p === e && nameIs(buf, s, n - s, 'chunked')) head.chunkedLast = true;
+  else head.codingError = 501;
+  return true;
+}
+
+function onConnectionOption(buf: Uint8Array, s: number, e: number, head: RequestHead): boolean {
+  if (nameIs(buf, s, e - s, 'close')) head.close = true;
+  else if (nameIs(buf, s, e - s, 'keep-alive')) head.keepAlive = true;
+  return true;
 }

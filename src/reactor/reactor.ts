@@ -63,6 +63,8 @@ export class Reactor {
   /** Records every wait that returned events; undefined costs one branch per wait. */
   recorder: WaitRecorder | undefined;
   readonly #backend: PollBackend;
+  /** The syscall the backend waits with, named in a failure's error. */
+  readonly #waitSyscall: string;
   #handlers: (Pollable | undefined)[] = [];
   #interest: number[] = [];
   #addedInBatch: number[] = [];
@@ -88,6 +90,7 @@ export class Reactor {
         throw err;
       });
     this.#backend = options.backend ?? new EpollBackend();
+    this.#waitSyscall = backendSyscalls(this.#backend.name).wait;
   }
 
   /** The backend's fd; -1 once closed, so a stale number never reaches another set. */
@@ -232,11 +235,6 @@ export class Reactor {
     this.counters.waits++;
     const n = this.#backend.wait(this.#events, this.#batch, timeoutMs);
     return this.#took(n, this.#waitSyscall);
-  }
-
-  /** The syscall the backend waits with, named in a failure's error. */
-  get #waitSyscall(): string {
-    return backendSyscalls(this.#backend.name).wait;
   }
 
   #repoll(): number {

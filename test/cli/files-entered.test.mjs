@@ -1,6 +1,6 @@
 // scripts/files-entered.mjs on this checkout's build: it serves real requests, stops its
 // server, and its two counts agree (V8's call counts and the inserted counter), with the
-// parser and the handler's file among the files every request enters.
+// parser and the exchange's answering file among the files every request enters.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,7 +31,7 @@ test('files-entered counts the files one handler request runs through, keep-aliv
       const w = results[0][workload];
       assert.equal(w.batch, batch);
       assert.equal(w.requests, 64);
-      for (const file of ['http/parser.js', 'http/handler.js']) {
+      for (const file of ['http/parser.js', 'http/exchange-answer.js']) {
         assert.ok(w.calls[file] >= w.requests, `${workload}: ${file} called at least once per request`);
         assert.ok(w.tally[file].entries >= w.requests / batch, `${workload}: ${file} entered`);
       }

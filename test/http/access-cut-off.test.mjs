@@ -2,7 +2,8 @@
  * The 'access' event for a streamed response the client cut off (a reset mid-download, the
  * very case an operator looks in the access log for): its head went out, so it is a
  * response, and it gets its entry, with the content bytes queued until the cut and the
- * client's address, once, when the connection goes.
+ * client's address, once, when the connection goes. A request whose client resets while
+ * its handler works gets one too, with nginx's 499 (client closed request).
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -44,6 +45,39 @@ for (const { mode, backend, label } of VARIANTS) {
       assert.ok(e.bytes > 16384, `${e.bytes} bytes`);
       assert.equal(e.remoteAddress, '127.0.0.1');
       assert.equal(e.remotePort, localPort);
+    });
+
+    test('a reset while the handler works: one entry, 499, no bytes, the address; its late answer adds none', async (t) => {
+      const scope = new Scope(t);
+      let answer;
+      const answered = new Promise((resolve) => (answer = resolve));
+      const entries = [];
+      const { server, port } = scope.server({
+        mode,
+        backend,
+        handler: () => answered.then(() => ({ body: 'late' })),
+      });
+      server.on('access', (e) => entries.push(e));
+      const c = await connected(scope, port);
+      const localPort = c.socket.localPort;
+      await c.write(req('/slow?x=1', { method: 'POST', body: 'abc', length: true }));
+      await statsReach(server, (s) => s.requests >= 1, 'the handler to be called');
+      c.reset();
+      await waitFor(() => server.stats().open === 0, { timeout: 3000, message: 'the connection to close' });
+      await waitFor(() => entries.length === 1, { timeout: 3000, message: 'the access entry' });
+      const [e] = entries;
+      assert.equal(e.method, 'POST');
+      assert.equal(e.target, '/slow?x=1');
+      assert.equal(e.status, 499);
+      assert.equal(e.bytes, 0);
+      assert.equal(e.remoteAddress, '127.0.0.1');
+      assert.equal(e.remotePort, localPort);
+      answer();
+      await answered;
+      // The answer has nobody to go to: no response, no second entry, the server goes on.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(entries.length, 1);
+      assert.equal(server.stats().responses, 0);
     });
 
     test('a stream that ends normally still has exactly one entry', async (t) => {

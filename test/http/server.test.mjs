@@ -521,7 +521,8 @@ for (const { mode, backend, label } of VARIANTS) {
         Buffer.from([0xff, 0x00, 0x01, 0x02]),
         // The start of a TLS ClientHello.
         Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
-        Buffer.from('GET / HTTP/1.0\r\nHost: x\0\r\n\r\n', 'latin1'),
+        // A NUL before any method (after one, it is a malformed request: 400, see heads.test.mjs).
+        Buffer.from('\0GET / HTTP/1.0\r\nHost: x\r\n\r\n', 'latin1'),
         // Only bytes of 0x80 and up: no control byte, no blank line, still not HTTP.
         Buffer.from([0xff, 0xfe, 0xfd]),
         Buffer.from([0x80, 0x81, 0x0d, 0x0a, 0x0d, 0x0a]),

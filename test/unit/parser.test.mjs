@@ -17,7 +17,7 @@ import { RequestHead, parseHead, scanHead } from '../../dist/src/http/parser.js'
 const PARTIAL = 0;
 const GARBAGE = -1;
 /** HeadState.Invalid: a bare CR or a control byte in a text head (400). */
-const BARE_CR = -2;
+const INVALID = -2;
 /** Method */
 const M = { Other: 0, GET: 1, HEAD: 2, POST: 3, PUT: 4, DELETE: 5, OPTIONS: 6, PATCH: 7, TRACE: 8, CONNECT: 9 };
 /** Framing */
@@ -47,12 +47,12 @@ describe('scanHead', () => {
     ['only empty lines', '\r\n\r\n', PARTIAL],
     ['no empty line yet', 'GET / HTTP/1.1\r\nHost: a\r\n', PARTIAL],
     ['a CR last: maybe a CRLF', 'GET / HTTP/1.1\r', PARTIAL],
-    ['bare CR', 'GET / HTTP/1.1\rHost: a\r\n\r\n', BARE_CR],
-    ['bare CR in a value', 'GET / HTTP/1.1\r\nX: a\rb\r\n\r\n', BARE_CR],
+    ['bare CR', 'GET / HTTP/1.1\rHost: a\r\n\r\n', INVALID],
+    ['bare CR in a value', 'GET / HTTP/1.1\r\nX: a\rb\r\n\r\n', INVALID],
     ['binary first byte', '\x16\x03\x01\x00', GARBAGE],
     ['obs-text first byte', '\xc3GET / HTTP/1.1\r\n\r\n', GARBAGE],
-    ['NUL in a value', 'GET / HTTP/1.1\r\nX: a\x00\r\n\r\n', GARBAGE],
-    ['DEL in a value: a control byte in a text head, 400', 'GET / HTTP/1.1\r\nX: a\x7f\r\n\r\n', BARE_CR],
+    ['NUL in a value', 'GET / HTTP/1.1\r\nX: a\x00\r\n\r\n', INVALID],
+    ['DEL in a value: a control byte in a text head, 400', 'GET / HTTP/1.1\r\nX: a\x7f\r\n\r\n', INVALID],
     ['HTAB is fine', 'GET / HTTP/1.1\r\nX: a\tb\r\n\r\n', ALL],
     ['obs-text in a value is fine', 'GET / HTTP/1.1\r\nX: caf\xe9\r\n\r\n', ALL],
   ];

@@ -1,5 +1,5 @@
 /**
- * The server remembers its last handler answer's framing (src/http/response-memo.ts) and
+ * The server remembers its last handler answer's framing (src/http/responses.ts) and
  * reuses it for the next answer like it. Whatever the sequence of answers (shared header
  * objects changed in place between answers, new literals, other statuses, versions, HEAD,
  * another Date, bodies small and large), each must be framed byte for byte as a server
@@ -10,8 +10,8 @@ import { test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { frameResponse } from '../../dist/src/http/handler.js';
-import { ResponseMemo } from '../../dist/src/http/response-memo.js';
+import { frameResponse } from '../../dist/src/http/exchange-answer.js';
+import { ResponseMemo } from '../../dist/src/http/responses.js';
 
 const SHARED = [{ 'content-type': 'text/plain' }, { 'content-type': 'application/json', 'x-a': 1 }, {}];
 const BODIES = ['Hello, world!', 'Hello, world?', 'héllo', '', 'x'.repeat(20000), null, undefined];

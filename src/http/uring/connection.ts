@@ -16,7 +16,7 @@
  * use now (a handler or its streamed body behind, output pending) is held, up to a bound,
  * and then the recv is cancelled until the connection reads again.
  */
-import type { ActivityLinks } from '../activity.js';
+import type { ActivityLinks } from '../idle-sweep.js';
 import { BODY_HIGH_WATER } from '../body-stream.js';
 import { OUTPUT_HIGH_WATER } from '../buffers.js';
 import { CloseReason, ConnState, Next } from '../contract.js';
@@ -26,7 +26,6 @@ import type { UringOutputHost } from './output.js';
 
 /** What a completion connection needs of its engine. */
 export interface UringHost extends UringOutputHost {
-  enforceBudget(): void;
   /** Arms the multishot recv of `conn` (again). */
   armRecv(conn: UringConnection): void;
   /** Stops the multishot recv of `conn` (its input is held back until it reads again). */
@@ -73,7 +72,7 @@ export class UringConnection extends UringOutput<UringHost> implements ActivityL
     if (this.state === ConnState.Closed) return;
     if (this.state === ConnState.Lingering) {
       // A peer still sending its body is not idle, but not for ever either (nginx's lingering_time).
-      engine.touch(this);
+      engine.sweep.progress(this);
       if (this.lastActive > this.lingerUntil) this.close(CloseReason.Done);
       return;
     }
@@ -86,7 +85,7 @@ export class UringConnection extends UringOutput<UringHost> implements ActivityL
       this.drainInput();
     }
     this.settle();
-    engine.enforceBudget();
+    if (engine.inputOverBudget) engine.enforceBudget();
     if ((this.state as ConnState) === ConnState.Closed) return;
     this.#follow();
     this.#holdBack();
@@ -174,7 +173,7 @@ export class UringConnection extends UringOutput<UringHost> implements ActivityL
     // A streamed body waits for room: there is some now.
     if (this.outBytes <= OUTPUT_HIGH_WATER) this.exchange.stream?.drained();
     // Progress on a response not yet out restarts its clock (the send timeout's).
-    if (this.out0 !== null) this.engine.touch(this);
+    if (this.out0 !== null) this.engine.sweep.progress(this);
   }
 
   /** Everything queued went out: close, linger, or go on with the next request. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ActivityList } from '../../dist/src/http/activity.js';
+import { ActivityList } from '../../dist/src/http/idle-sweep.js';
 
 const item = (name) => ({ name, olderActive: null, newerActive: null, activeList: null });
 const names = (list) => list.toArray().map((x) => x.name);
