@@ -51,7 +51,14 @@ module.exports = {
       from: { path: '^src/http/(parser|head|fields|chunked)\\.ts$' },
       to: { pathNot: '^src/http/(parser|head|fields|chunked)\\.ts$' },
     },
-    layer('catalog-is-data', '^src/http/trigger/catalog\\.ts$', '.'),
+    {
+      name: 'catalog-is-data',
+      severity: 'error',
+      comment: 'The catalog loads no addon (the lab report renders from JSON): it reads only the backend names.',
+      from: { path: '^src/http/trigger/catalog\\.ts$' },
+      to: { pathNot: '^src/reactor/backend\\.ts$' },
+    },
+    layer('backend-names-are-a-leaf', '^src/reactor/backend\\.ts$', '.'),
     layer('readiness-is-a-leaf', '^src/reactor/readiness\\.ts$', '.'),
     {
       name: 'contract-is-the-leaf-of-http',

@@ -9,18 +9,13 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
-  EAGAIN,
-  EINPROGRESS,
   EINTR,
-  ETIMEDOUT,
   F_GETFL,
   F_SETFL,
   MSG_NOSIGNAL,
   O_NONBLOCK,
   POLLIN,
   POLLOUT,
-  SOL_SOCKET,
-  SO_ERROR,
   SOCKADDR_STORAGE_SIZE,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
@@ -28,7 +23,7 @@ import {
 } from './constants.js';
 import { EtltSystemError, check } from './errors.js';
 import { closeOnCollect, release } from './finalizer.js';
-import { timeoutArg, waitReady } from './socket-wait.js';
+import { blockingCall, connectOutcome, sendAll, timeoutArg } from './socket-wait.js';
 import { bytes, fileDescriptor, flag, integer, rangeError, typeError, writableBytes } from './validate.js';
 
 export type { Address } from './address.js';
@@ -164,24 +159,9 @@ export class Socket implements Disposable {
     return r < 0 ? -r : 0;
   }
 
-  /**
-   * connect(2), with EINTR handled as Python does (PEP 475): an interrupted connect goes on
-   * in the kernel, and calling it again would fail with EALREADY, so a blocking socket
-   * instead waits until the socket is writable and reads the outcome from SO_ERROR.
-   */
+  /** connect(2), with Python's EINTR and timeout handling. */
   #connect(sa: Uint8Array): number {
-    const r = native.connect(this.#fd, sa);
-    const timed = this.#timeoutMs > 0 && (r === -EINPROGRESS || r === -EINTR);
-    if (!timed && (r !== -EINTR || !this.getBlocking())) return r;
-    if (timed) {
-      // Python's timeout mode: wait for the handshake up to the timeout.
-      const w = this.#io(POLLOUT, () => -EAGAIN, performance.now() + this.#timeoutMs, true);
-      if (w < 0) return w;
-    } else {
-      while (waitReady(this.#fd, POLLOUT, -1) === -EINTR);
-    }
-    const err = this.getsockopt(SOL_SOCKET, SO_ERROR);
-    return err === 0 ? 0 : -err;
+    return connectOutcome(this.#fd, native.connect(this.#fd, sa), this.#timeoutMs, () => this.getBlocking());
   }
 
   /** Sets (true/1) or clears (false/0) blocking mode, with fcntl O_NONBLOCK; drops any timeout. */
@@ -224,31 +204,9 @@ export class Socket implements Disposable {
     return this.getBlocking() ? null : 0;
   }
 
-  /**
-   * A call that may block: retried on EINTR (PEP 475); with a timeout, on EAGAIN after
-   * waiting for `events` until `deadline` (ETIMEDOUT past it). `waitFirst`: wait before calling.
-   */
-  #io(events: number, call: () => number, deadline = 0, waitFirst = false): number {
-    if (this.#timeoutMs > 0 && deadline === 0) deadline = performance.now() + this.#timeoutMs;
-    let r = waitFirst ? -EAGAIN : call();
-    for (;;) {
-      if (r === -EINTR) {
-        r = call();
-        continue;
-      }
-      if (r !== -EAGAIN || this.#timeoutMs === 0) return r;
-      const left = Math.ceil(deadline - performance.now());
-      if (left <= 0) return this.#timedOut();
-      const n = waitReady(this.#fd, events, left);
-      if (n === 0) return this.#timedOut();
-      if (n < 0 && n !== -EINTR) return n;
-      if (waitFirst && n > 0) return 0;
-      r = call();
-    }
-  }
-
-  #timedOut(): never {
-    throw new EtltSystemError(-ETIMEDOUT, 'poll', `timed out after ${this.#timeoutMs / 1000} s`);
+  /** A call that may block, as Python makes it: see {@link blockingCall}. */
+  #io(events: number, call: () => number): number {
+    return blockingCall(this.#fd, this.#timeoutMs, events, call);
   }
 
   /** Accepts a connection: a new blocking socket (SOCK_CLOEXEC) and the peer's address. */
@@ -305,22 +263,7 @@ export class Socket implements Disposable {
   sendall(data: Uint8Array | string, flags = 0): void {
     const buf = bytes(data, 'data');
     integer(flags, 'flags', 0, 0x7fffffff);
-    let off = 0;
-    // With a timeout, it bounds the whole call, as Python's sendall (3.5+).
-    const deadline = this.#timeoutMs > 0 ? performance.now() + this.#timeoutMs : 0;
-    while (off < buf.byteLength) {
-      const n = this.#io(
-        POLLOUT,
-        () => native.send(this.#fd, buf, off, buf.byteLength - off, flags | MSG_NOSIGNAL),
-        deadline,
-      );
-      if (n < 0) {
-        const err = new EtltSystemError(n, 'send');
-        Object.defineProperty(err, 'bytesSent', { value: off, enumerable: true });
-        throw err;
-      }
-      off += n;
-    }
+    sendAll(this.#fd, this.#timeoutMs, buf, flags);
   }
 
   /**

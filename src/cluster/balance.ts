@@ -2,8 +2,12 @@
  * The three ways worker processes share the accept load, and the listening sockets the
  * supervising parent makes for them.
  */
-import { bindListener } from '../http/bind.js';
+import { bindListener, boundPort } from '../http/bind.js';
+import { adoptListener, bindUnix } from '../http/listener.js';
+import type { UnixSocketFile } from '../http/listener.js';
 import type { Socket } from '../socket.js';
+import { INHERITED_FD } from './protocol.js';
+import type { WorkerListen } from './protocol.js';
 
 /** How workers share the accept load. */
 export type Balance = 'reuseport' | 'exclusive' | 'shared';
@@ -44,4 +48,41 @@ export function portHolder(host: string, port: number): Socket {
   return bindListener(host, port, { reusePort: false, backlog: undefined });
 }
 
-export { boundPort } from '../http/bind.js';
+/** Where a pool's workers listen, from what the pool was given. */
+export interface PoolListenerPlan {
+  balance: Balance;
+  /** An inherited listening socket the workers share. */
+  fd: number | undefined;
+  /** A Unix domain socket the pool binds for the workers to share, and its file's mode. */
+  path: string | undefined;
+  socketMode: number | undefined;
+  host: string;
+  port: number;
+  backlog: number;
+}
+
+/** The socket a pool holds for its life, the Unix socket file it bound (if any), and what each worker is told. */
+export interface PoolListener {
+  socket: Socket;
+  file: UnixSocketFile | undefined;
+  listen: WorkerListen;
+}
+
+/**
+ * Makes a pool's listener: an inherited fd adopted or a Unix socket bound, shared by every
+ * worker as an inherited fd; for `reuseport`, the port holder, each worker binding its own;
+ * otherwise one TCP listener the workers inherit.
+ */
+export function poolListener(plan: PoolListenerPlan): PoolListener {
+  const inherited: WorkerListen = { kind: 'inherited', fd: INHERITED_FD, exclusive: plan.balance === 'exclusive' };
+  if (plan.fd !== undefined) return { socket: adoptListener(plan.fd, 'fd'), file: undefined, listen: inherited };
+  if (plan.path !== undefined) {
+    const unix = bindUnix(plan.path, plan.backlog, plan.socketMode);
+    return { socket: unix.socket, file: unix.file, listen: inherited };
+  }
+  if (plan.balance === 'reuseport') {
+    const socket = portHolder(plan.host, plan.port);
+    return { socket, file: undefined, listen: { kind: 'reuseport', port: boundPort(socket) } };
+  }
+  return { socket: sharedListener(plan.host, plan.port, plan.backlog), file: undefined, listen: inherited };
+}

@@ -1,9 +1,17 @@
 /**
  * `WorkerPool`'s options and their table (see src/option-table.ts for who reads it): the
- * interface carries the TSDoc, the table the kind, default, range, doc line and flag.
+ * interface carries the TSDoc, the table the kind, default, range, doc line and flag; and
+ * `resolvePoolOptions`, every check a pool makes in its constructor, the server's included.
  */
+import { resolve as resolvePath } from 'node:path';
+import { EtltArgTypeError, EtltOutOfRangeError } from '../errors.js';
+import { HTTP_SERVER_OPTIONS, resolveServerOptions } from '../http/options.js';
 import { DEFAULT_CLOSE_DEADLINE_MS } from '../http/server.js';
+import { unsupportedBackend } from '../http/trigger/catalog.js';
+import type { Backend, Mode } from '../http/trigger/catalog.js';
+import { crossesProcess, resolveOptions } from '../option-table.js';
 import type { OptionTable } from '../option-table.js';
+import { rangeError } from '../validate.js';
 import { BALANCES } from './balance.js';
 import type { Balance } from './balance.js';
 import type { WorkerServerOptions } from './protocol.js';
@@ -102,3 +110,82 @@ export const WORKER_POOL_OPTIONS: OptionTable<WorkerPoolOptions> = {
     doc: 'a worker that dies sooner after it began serving is replaced after a backoff (100 ms doubling to 10 s)',
   },
 };
+
+/** The server options a pool keeps for itself (it makes the listeners). */
+const NOT_FOR_WORKERS = new Set(['fd', 'exclusive', 'reusePort']);
+
+/** A pool's options, checked, with every default filled and the server's resolved once. */
+export interface ResolvedPoolOptions {
+  workers: number;
+  balance: Balance;
+  /** The server options as given: each worker resolves them again in its own process. */
+  server: WorkerServerOptions;
+  fd: number | undefined;
+  /** The application module, as an absolute path. */
+  app: string | undefined;
+  closeTimeoutMs: number;
+  startTimeoutMs: number;
+  healthyMs: number;
+  /** Of the server options, resolved: what the pool itself reads. */
+  mode: Mode;
+  backend: Backend;
+  host: string;
+  port: number;
+  backlog: number;
+}
+
+/**
+ * Checks every option of a pool, the server's included (a wrong value throws here, in the
+ * parent, not in N workers); a function among them is refused at once: it cannot cross to a
+ * process. A shared listener (`fd`, `server.path`) defaults the balance to 'exclusive' on
+ * epoll and 'shared' off it, and refuses 'reuseport'; 'exclusive' needs epoll.
+ */
+export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOptions {
+  const o = resolveOptions(WORKER_POOL_OPTIONS, options, 'WorkerPool options');
+  const server = (o.server ?? {}) as Record<string, unknown>;
+  // One listener the workers share (inherited, or a Unix socket this process binds).
+  const shares = o.fd !== undefined || server['path'] !== undefined;
+  const balanceGiven = (options as { balance?: unknown }).balance !== undefined;
+  let balance = o.balance as Balance;
+  if (shares && !balanceGiven) balance = (server['backend'] ?? 'epoll') === 'epoll' ? 'exclusive' : 'shared';
+  if (shares && balance === 'reuseport')
+    throw rangeError(
+      'balance',
+      "'exclusive' or 'shared' when the workers share `fd` or a `path`",
+      'reuseport',
+      'option',
+    );
+  for (const [name, row] of Object.entries(HTTP_SERVER_OPTIONS)) {
+    if (server[name] === undefined) continue;
+    if (!crossesProcess(row)) {
+      throw new EtltArgTypeError(
+        `The "server.${name}" option cannot be given to a WorkerPool: a function cannot cross to a worker process. ` +
+          (name === 'handler'
+            ? 'Give the "app" option the path of a module whose default export is the handler; every worker imports it'
+            : 'Every worker runs in a process of its own'),
+      );
+    }
+    if (NOT_FOR_WORKERS.has(name))
+      throw rangeError(`server.${name}`, 'left to the pool (it makes the listeners)', server[name], 'option');
+  }
+  const resolved = resolveServerOptions(server);
+  const unsupported = unsupportedBackend(resolved.mode, resolved.backend);
+  if (unsupported !== undefined) throw new EtltOutOfRangeError(unsupported);
+  if (balance === 'exclusive' && resolved.backend !== 'epoll')
+    throw rangeError('balance', "'reuseport' or 'shared' off epoll (EPOLLEXCLUSIVE is epoll's)", balance, 'option');
+  return {
+    workers: o.workers as number,
+    balance,
+    server,
+    fd: o.fd as number | undefined,
+    app: o.app === undefined ? undefined : resolvePath(o.app as string),
+    closeTimeoutMs: o.closeTimeoutMs as number,
+    startTimeoutMs: o.startTimeoutMs as number,
+    healthyMs: o.healthyMs as number,
+    mode: resolved.mode,
+    backend: resolved.backend,
+    host: resolved.host,
+    port: resolved.port,
+    backlog: resolved.backlog,
+  };
+}

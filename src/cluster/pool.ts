@@ -5,41 +5,27 @@
  * them all gracefully, and gathers their counters. No worker outlives the parent: each
  * watches its IPC channel, which closes when the parent dies, even by SIGKILL.
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess, StdioOptions } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { EtltServerClosedError, EtltWorkerError } from '../errors.js';
+import { EtltServerClosedError } from '../errors.js';
 import type { HttpServerStats, ServerAddress } from '../http/server.js';
 import type { Socket } from '../socket.js';
-import { resolve as resolvePath } from 'node:path';
-import { addressOf, adoptListener, bindUnix, removeSocketFile } from '../http/listener.js';
+import { addressOf, removeSocketFile } from '../http/listener.js';
 import type { UnixSocketFile } from '../http/listener.js';
-import { EtltArgTypeError, EtltOutOfRangeError } from '../errors.js';
-import { HTTP_SERVER_OPTIONS, resolveServerOptions } from '../http/options.js';
 import type { Backend, Mode } from '../http/trigger/catalog.js';
-import { unsupportedBackend } from '../http/trigger/catalog.js';
-import { crossesProcess, resolveOptions } from '../option-table.js';
-import { integer, rangeError } from '../validate.js';
-import { boundPort, portHolder, sharedListener } from './balance.js';
+import { integer } from '../validate.js';
+import { poolListener } from './balance.js';
 import type { Balance } from './balance.js';
-import { WORKER_POOL_OPTIONS } from './options.js';
-import type { WorkerPoolOptions } from './options.js';
+import { resolvePoolOptions } from './options.js';
+import type { ResolvedPoolOptions, WorkerPoolOptions } from './options.js';
 
 export type { WorkerPoolOptions } from './options.js';
 import { extensionOf } from './extension.js';
-import { cause, failure } from './failure.js';
-import { INHERITED_FD } from './protocol.js';
+import { cause } from './failure.js';
 import type { CpuUsage, FromWorker, ToWorker, WorkerConfig, WorkerListen, WorkerServerOptions } from './protocol.js';
 import { sumCpu, sumStats } from './stats.js';
 import type { WorkerPoolStats, WorkerStats } from './stats.js';
-
-/** The worker's entry point, beside this file: a worker is a process of this layer. */
-const WORKER_MAIN = join(fileURLToPath(new URL('.', import.meta.url)), 'worker-main.js');
-
-/** The server options a pool keeps for itself, or that cannot cross a process. */
-const NOT_FOR_WORKERS = new Set(['fd', 'exclusive', 'reusePort']);
+import { forkWorker, sendTo, untilServing } from './worker-process.js';
 
 /** A worker that exited, as the 'exit' event tells it. */
 export interface WorkerExit {
@@ -83,7 +69,7 @@ export interface WorkerPoolEvents {
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncDisposable {
   readonly workers: number;
   readonly balance: Balance;
-  readonly #options: WorkerPoolOptions;
+  readonly #options: ResolvedPoolOptions;
   readonly #slots: Slot[] = [];
   /** Final (or last known) counters of workers that have exited. */
   readonly #retired: WorkerStats[] = [];
@@ -100,15 +86,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
   #statsId = 0;
   readonly #pendingStats = new Map<number, (s: { stats: HttpServerStats; cpu: CpuUsage }) => void>();
   #cutOff = false;
-  readonly #mode: Mode;
-  readonly #backend: Backend;
-  readonly #host: string;
-  readonly #port: number;
-  readonly #backlog: number;
-  readonly #closeTimeoutMs: number;
-  readonly #startTimeoutMs: number;
-  readonly #healthyMs: number;
-  readonly #app: string | undefined;
 
   /**
    * Checks every option now, the server's included (a wrong value throws here, not in N
@@ -116,54 +93,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
    */
   constructor(options: WorkerPoolOptions) {
     super();
-    const o = resolveOptions(WORKER_POOL_OPTIONS, options, 'WorkerPool options');
-    this.workers = o.workers as number;
-    const server = (o.server ?? {}) as Record<string, unknown>;
-    // One listener the workers share (inherited, or a Unix socket this process binds).
-    const shares = o.fd !== undefined || server['path'] !== undefined;
-    const balanceGiven = (options as { balance?: unknown }).balance !== undefined;
-    this.balance = o.balance as Balance;
-    if (shares && !balanceGiven) this.balance = (server['backend'] ?? 'epoll') === 'epoll' ? 'exclusive' : 'shared';
-    if (shares && this.balance === 'reuseport')
-      throw rangeError(
-        'balance',
-        "'exclusive' or 'shared' when the workers share `fd` or a `path`",
-        'reuseport',
-        'option',
-      );
-    for (const [name, row] of Object.entries(HTTP_SERVER_OPTIONS)) {
-      if (server[name] === undefined) continue;
-      if (!crossesProcess(row)) {
-        throw new EtltArgTypeError(
-          `The "server.${name}" option cannot be given to a WorkerPool: a function cannot cross to a worker process. ` +
-            (name === 'handler'
-              ? 'Give the "app" option the path of a module whose default export is the handler; every worker imports it'
-              : 'Every worker runs in a process of its own'),
-        );
-      }
-      if (NOT_FOR_WORKERS.has(name))
-        throw rangeError(`server.${name}`, 'left to the pool (it makes the listeners)', server[name], 'option');
-    }
-    const resolved = resolveServerOptions(server);
-    const unsupported = unsupportedBackend(resolved.mode, resolved.backend);
-    if (unsupported !== undefined) throw new EtltOutOfRangeError(unsupported);
-    if (this.balance === 'exclusive' && resolved.backend !== 'epoll')
-      throw rangeError(
-        'balance',
-        "'reuseport' or 'shared' off epoll (EPOLLEXCLUSIVE is epoll's)",
-        this.balance,
-        'option',
-      );
-    this.#mode = resolved.mode;
-    this.#backend = resolved.backend;
-    this.#host = resolved.host;
-    this.#port = resolved.port;
-    this.#backlog = resolved.backlog;
-    this.#options = { ...options, server };
-    this.#closeTimeoutMs = o.closeTimeoutMs as number;
-    this.#startTimeoutMs = o.startTimeoutMs as number;
-    this.#healthyMs = o.healthyMs as number;
-    this.#app = o.app === undefined ? undefined : resolvePath(o.app as string);
+    this.#options = resolvePoolOptions(options);
+    this.workers = this.#options.workers;
+    this.balance = this.#options.balance;
   }
 
   /** Where the pool listens (after `start()`). */
@@ -185,24 +117,19 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
   async start(): Promise<ServerAddress> {
     if (this.#started) throw new EtltServerClosedError('start(): a WorkerPool starts once');
     this.#started = true;
-    const host = this.#host;
-    const port = this.#port;
-    const server = this.#options.server ?? {};
-    if (this.#options.fd !== undefined || server.path !== undefined) {
-      if (this.#options.fd !== undefined) this.#socket = adoptListener(this.#options.fd, 'fd');
-      else {
-        const unix = bindUnix(server.path!, this.#backlog, server.socketMode);
-        this.#socket = unix.socket;
-        this.#socketFile = unix.file;
-      }
-      this.#listen = { kind: 'inherited', fd: INHERITED_FD, exclusive: this.balance === 'exclusive' };
-    } else if (this.balance === 'reuseport') {
-      this.#socket = portHolder(host, port);
-      this.#listen = { kind: 'reuseport', port: boundPort(this.#socket) };
-    } else {
-      this.#socket = sharedListener(host, port, this.#backlog);
-      this.#listen = { kind: 'inherited', fd: INHERITED_FD, exclusive: this.balance === 'exclusive' };
-    }
+    const { fd, server, host, port, backlog } = this.#options;
+    const listener = poolListener({
+      balance: this.balance,
+      fd,
+      path: server.path,
+      socketMode: server.socketMode,
+      host,
+      port,
+      backlog,
+    });
+    this.#socket = listener.socket;
+    this.#socketFile = listener.file;
+    this.#listen = listener.listen;
     this.#address = addressOf(this.#socket);
     for (let i = 0; i < this.workers; i++) {
       this.#slots.push({ index: i, child: undefined, startedAt: 0, failures: 0, restart: undefined, last: undefined });
@@ -235,7 +162,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
    * final counters once every worker has exited. A second call can only cut off sooner
    * (`stop(0)`: at once).
    */
-  stop(deadlineMs = this.#closeTimeoutMs): Promise<WorkerPoolStats> {
+  stop(deadlineMs = this.#options.closeTimeoutMs): Promise<WorkerPoolStats> {
     integer(deadlineMs, 'deadlineMs', 0, 0x7fffffff);
     if (this.#stopping) {
       if (deadlineMs === 0) this.#cutOff = true;
@@ -270,12 +197,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
 
   /** The trigger strategy every worker runs (the server's `mode`, or the backend's default). */
   get mode(): Mode {
-    return this.#mode;
+    return this.#options.mode;
   }
 
   /** The polling backend every worker runs. */
   get backend(): Backend {
-    return this.#backend;
+    return this.#options.backend;
   }
 
   // ---- internals ----
@@ -285,49 +212,23 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
     return {
       index: slot.index,
       // The listener is this pool's: a worker gets it as an inherited fd, never binds the path.
-      server: withoutPath(this.#options.server ?? {}),
+      server: withoutPath(this.#options.server),
       listen: this.#listen!,
-      closeTimeoutMs: this.#closeTimeoutMs,
-      ...(this.#app === undefined ? {} : { app: this.#app }),
+      closeTimeoutMs: this.#options.closeTimeoutMs,
+      ...(this.#options.app === undefined ? {} : { app: this.#options.app }),
       ...(ext === undefined ? {} : { extension: { module: ext.module, data: ext.data(slot.index) } }),
     };
   }
 
   /** Starts the worker of `slot`; resolves once it serves, rejects if it fails first. */
   #spawn(slot: Slot): Promise<void> {
-    const inherited = this.#listen?.kind === 'inherited';
-    const stdio: StdioOptions = ['ignore', 'inherit', 'inherit', 'ipc'];
-    if (inherited) stdio.push(this.#socket!.fileno());
-    const child = fork(WORKER_MAIN, [], { stdio, serialization: 'advanced', execArgv: [] });
+    const child = forkWorker(this.#listen?.kind === 'inherited' ? this.#socket!.fileno() : undefined);
     slot.child = child;
     slot.startedAt = performance.now();
     slot.last = undefined;
-    let ready = false;
     child.on('message', (msg: FromWorker) => this.#onMessage(slot, child, msg));
-    // A channel error (the worker gone mid-send) shows as its exit.
-    child.on('error', () => {});
-    const serving = new Promise<void>((resolve, reject) => {
-      const timeout = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new EtltWorkerError(`worker ${slot.index} did not start serving`));
-      }, this.#startTimeoutMs);
-      const onMessage = (msg: FromWorker) => {
-        if (msg.type === 'ready') {
-          ready = true;
-          slot.startedAt = performance.now();
-          clearTimeout(timeout);
-          child.off('message', onMessage);
-          resolve();
-        } else if (msg.type === 'failed') {
-          clearTimeout(timeout);
-          reject(failure(slot.index, msg));
-        }
-      };
-      child.on('message', onMessage);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timeout);
-        if (!ready) reject(new EtltWorkerError(`worker ${slot.index} exited before serving (${cause(code, signal)})`));
-      });
+    const serving = untilServing(child, slot.index, this.#options.startTimeoutMs, () => {
+      slot.startedAt = performance.now();
     });
     child.once('exit', (code, signal) => this.#onExit(slot, child, code, signal));
     this.#send(slot, { type: 'start', config: this.#config(slot) });
@@ -366,7 +267,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
     // A replacement that fails before serving (a bind that fails now) is tried again, later each time.
     if (this.#stopping === undefined && this.#serving) {
       const lived = performance.now() - slot.startedAt;
-      slot.failures = lived < this.#healthyMs ? slot.failures + 1 : 0;
+      slot.failures = lived < this.#options.healthyMs ? slot.failures + 1 : 0;
       restartInMs = slot.failures === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (slot.failures - 1));
       slot.restart = setTimeout(() => {
         slot.restart = undefined;
@@ -388,17 +289,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
   }
 
   #send(slot: Slot, msg: ToWorker): boolean {
-    const child = slot.child;
-    if (child?.connected !== true) return false;
-    try {
-      child.send(msg, (err) => {
-        // Gone meanwhile: its exit is handled.
-        void err;
-      });
-      return true;
-    } catch {
-      return false;
-    }
+    return sendTo(slot.child, msg);
   }
 
   #askStats(slot: Slot): Promise<void> {
@@ -423,7 +314,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> implements AsyncD
   #collect(): WorkerPoolStats {
     const current = this.#slots.flatMap((s) => (s.last === undefined ? [] : [s.last]));
     const workers = [...this.#retired, ...current].sort((a, b) => a.index - b.index);
-    const mode = workers[0]?.stats.mode ?? this.#mode;
+    const mode = workers[0]?.stats.mode ?? this.#options.mode;
     return {
       balance: this.balance,
       replaced: this.#replaced,

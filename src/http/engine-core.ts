@@ -218,7 +218,7 @@ export abstract class EngineCore<C extends ConnectionCore> implements Connection
       recvAgain: conn.recvAgain,
       send: conn.sendCalls,
       sendAgain: conn.sendAgain,
-      epollCtl: conn.ctlCalls,
+      interestChanges: conn.ctlCalls,
       bytesIn: conn.bytesIn,
       bytesOut: conn.bytesOut,
       requests: conn.requests,

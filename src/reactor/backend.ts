@@ -8,12 +8,16 @@
 export type WakeListener = (count: number, failed?: string) => void;
 
 /**
- * The polling mechanisms etlt has: epoll(7), poll(2) and select(2). The list users see is the
- * catalog's `BACKENDS` (http/trigger/catalog.ts, which imports nothing): the server hands a
- * name from it to the engine as a `BackendName`, so a backend named in the catalog alone does
- * not compile, and `createBackend`'s table does not compile without a maker for each name.
+ * The readiness mechanisms the reactor drives: epoll(7), poll(2) and select(2); epoll first,
+ * the default. The one list of their names: the catalog's `BACKENDS` (http/trigger/catalog.ts)
+ * is this list and io_uring, and `createBackend`'s table does not compile without a maker for
+ * each name. This module imports nothing, so the catalog (and the lab's report, which renders
+ * without the addon) can read the list.
  */
-export type BackendName = 'epoll' | 'poll' | 'select';
+export const READINESS_BACKENDS = ['epoll', 'poll', 'select'] as const;
+
+/** The name of a readiness mechanism the reactor drives. */
+export type BackendName = (typeof READINESS_BACKENDS)[number];
 
 /**
  * A polling mechanism over a set of fds with interest masks (epoll's bits, which poll(2)

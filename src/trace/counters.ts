@@ -239,7 +239,12 @@ export interface ConnectionRecord {
   recvAgain: number;
   send: number;
   sendAgain: number;
-  epollCtl: number;
+  /**
+   * Interest changes for its fd (add, modifications, removal): epoll_ctl calls on epoll, changes
+   * to the process's own set on poll and select. Lab reports written before the name was
+   * backend-neutral call it `epollCtl`; the report's page reads no record field, so both render.
+   */
+  interestChanges: number;
   bytesIn: number;
   bytesOut: number;
   /** Requests on this connection (more than one when it was kept alive). */

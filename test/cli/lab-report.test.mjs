@@ -613,8 +613,12 @@ test('an old report with figures below zero: marked unreliable in the page and t
     results: [result('lt', 3.4, 1), result('et-no-drain', -18.2, -370)],
     timelines: {},
     descriptions: {},
+    // A connection record as written before its interest count was backend-neutral (issue 19).
+    connections: { lt: [{ fd: 9, outcome: 'done', events: 2, epollCtl: 3, bytesIn: 18, requests: 1 }] },
   };
   const page = renderHtml(report);
+  const embedded = /<script type="application\/json" id="etlt-lab-report">([\s\S]*?)<\/script>/.exec(page)[1];
+  assert.deepEqual(JSON.parse(embedded).connections, report.connections, 'the old record is embedded as written');
   const table = /<table data-workload="idle-keepalive">[\s\S]*?<\/table>/.exec(page)[0];
   assert.match(
     table,

@@ -1,8 +1,10 @@
 /**
  * What each trigger strategy is, as data: the one table that the strategies, the CLI's
  * help, `--mode` checking and the lab's descriptions and colours are all derived from.
- * Imports nothing, so the lab's report can use it without loading the addon.
+ * Imports only the reactor's list of backend names (a module that imports nothing), so the
+ * lab's report can use it without loading the addon.
  */
+import { READINESS_BACKENDS } from '../../reactor/backend.js';
 
 /** How a strategy's registrations are triggered. */
 export type Trigger = 'edge' | 'level' | 'completion';
@@ -15,16 +17,16 @@ export type Trigger = 'edge' | 'level' | 'completion';
 export type StrategyFamily = 'mode' | 'seed' | 'pitfall' | 'completion';
 
 /**
- * Every backend, as `--backend` and the `backend` option take it; epoll first, the default.
- * The one list of names (the reactor's `BackendName` is checked against it by the engine).
+ * Every backend, as `--backend` and the `backend` option take it: the reactor's readiness
+ * backends (epoll first, the default), then io_uring's completion engine.
  */
-export const BACKENDS = ['epoll', 'poll', 'select', 'io_uring'] as const;
+export const BACKENDS = [...READINESS_BACKENDS, 'io_uring'] as const;
 
 /** A polling mechanism a strategy may run on; epoll first, the default. */
 export type Backend = (typeof BACKENDS)[number];
 
-/** The readiness backends: level-triggered strategies run on any of them. */
-export const READINESS_BACKENDS: readonly Backend[] = ['epoll', 'poll', 'select'];
+/** The readiness backends (the reactor's): level-triggered strategies run on any of them. */
+export { READINESS_BACKENDS };
 
 /** Level-triggered strategies run on every readiness backend; edge triggering exists only in epoll(7). */
 const EVERY_BACKEND: readonly Backend[] = READINESS_BACKENDS;
