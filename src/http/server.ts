@@ -157,7 +157,7 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
     return this.#engine.strategy.name;
   }
 
-  /** The polling backend: 'epoll', 'poll' or 'select'. */
+  /** The polling backend: 'epoll', 'poll', 'select' or 'io_uring'. */
   get backend(): Backend {
     return this.#engine.reactor.backend;
   }
