@@ -37,26 +37,22 @@ export function httpDate(ms: number): string {
  */
 export class DateClock {
   #second = -1;
-  #text = '';
+  /** The Date header's value as of the last tick (a field: read per response; only tick() writes it). */
+  text = '';
 
   /** Reads the clock; a new second formats a new value. */
   tick(): void {
     const second = Math.floor(Date.now() / 1000);
     if (second !== this.#second) {
       this.#second = second;
-      this.#text = httpDate(second * 1000);
+      this.text = httpDate(second * 1000);
     }
-  }
-
-  /** The Date header's value as of the last tick. */
-  get text(): string {
-    return this.#text;
   }
 
   /** Reads the clock, then the value. */
   now(): string {
     this.tick();
-    return this.#text;
+    return this.text;
   }
 
   /** Seconds since the epoch of the value last returned (it changes when `now()` rebuilds). */
