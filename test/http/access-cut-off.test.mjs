@@ -80,6 +80,45 @@ for (const { mode, backend, label } of VARIANTS) {
       assert.equal(server.stats().responses, 0);
     });
 
+    test('the idle timeout while the handler works is no 499: a cut-off is one 503, a stalled body no client close', async (t) => {
+      const scope = new Scope(t);
+      const entries = [];
+      const { server, port } = scope.server({
+        mode,
+        backend,
+        idleTimeoutMs: 300,
+        requestBody: 'stream',
+        handler: async (r) => {
+          if (r.target === '/hang') return new Promise(() => {});
+          for await (const chunk of r.stream()) void chunk;
+          return { body: 'read' };
+        },
+      });
+      server.on('access', (e) => entries.push(e));
+      // A handler that never answers: the 503 in its place is the request's one entry.
+      const hung = await connected(scope, port);
+      await hung.write(req('/hang'));
+      await hung.closedWithin(3000, 'the cut-off');
+      await waitFor(() => server.stats().open === 0, { timeout: 3000, message: 'the connection to close' });
+      assert.deepEqual(
+        entries.map((e) => [e.target, e.status]),
+        [['/hang', 503]],
+      );
+      // A body that stops arriving while its handler reads it: the server gives up, the client
+      // did not leave, so no "client closed request" (and never two entries).
+      const stalled = await connected(scope, port);
+      await stalled.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc');
+      await stalled.closedWithin(3000, 'the idle timeout');
+      await waitFor(() => server.stats().open === 0, { timeout: 3000, message: 'the connection to close' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const later = entries.slice(1);
+      assert.ok(later.length <= 1, JSON.stringify(later));
+      assert.ok(
+        later.every((e) => e.status !== 499),
+        `a timeout logged as the client's close: ${JSON.stringify(later)}`,
+      );
+    });
+
     test('a stream that ends normally still has exactly one entry', async (t) => {
       const scope = new Scope(t);
       const { server, port, entries } = streaming(scope, mode, backend, async function* () {
