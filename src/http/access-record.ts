@@ -6,7 +6,7 @@
 import type { RequestHead } from './head.js';
 import { addressOf } from './request.js';
 
-/** One response, for the access log. */
+/** One response, for the access log (or a request its client left unanswered: status 499, 0 bytes). */
 export interface AccessEntry {
   /** The method and target as sent ('-' for a request too broken to read). */
   readonly method: string;

@@ -27,6 +27,11 @@ import type { ExchangeConn, ExchangeHost } from './exchange-contract.js';
 export { Phase, requestLineIsHttp11 } from './exchange-contract.js';
 export type { ExchangeConn, ExchangeHost } from './exchange-contract.js';
 
+/** Whether a connection closed for `cause` was the client's doing (a reset, or its close). */
+function clientLeft(cause: RequestAbortCause): boolean {
+  return cause === 'reset' || cause === 'peer-closed';
+}
+
 function isGetOrHead(method: Method): boolean {
   return method === Method.GET || method === Method.HEAD;
 }
@@ -92,8 +97,10 @@ export class Exchange extends ExchangeAnswer {
       stream.stop();
       // Its head went out: a response cut off is still a response, and the one an operator looks for.
       log?.(this.access.entry(this.http11, this.conn.fd));
-    } else if (log !== undefined && inFlight !== null && this.phase === Phase.Waiting && cause !== 'shutdown') {
+    } else if (log !== undefined && inFlight !== null && this.phase === Phase.Waiting && clientLeft(cause)) {
       // The client left while its handler worked: no response, but a request to account for.
+      // (The server's own ends are not the client's: a cut-off handler's 503 has its entry,
+      // and a timeout or a shutdown is no "client closed request".)
       this.access.unanswered();
       log(this.access.entry(this.http11, this.conn.fd));
     }

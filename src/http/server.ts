@@ -60,7 +60,8 @@ export const DEFAULT_CLOSE_DEADLINE_MS = 5000;
  * deadline), releases every fd and emits 'close'. Emits 'error' for failures of the loop
  * itself, never for a client's misbehaviour; 'handlerError' (when listened to) for a handler
  * that failed; 'access' (an {@link AccessEntry}: method, target, status, bytes, duration,
- * client address) once per response, recorded only while someone listens.
+ * client address) once per response (and once, with status 499, per request whose client left
+ * while its handler worked), recorded only while someone listens.
  */
 export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncDisposable {
   readonly #engine: ServerEngine | UringEngine;

@@ -80,6 +80,83 @@ for (const { mode, backend, label } of VARIANTS) {
       assert.equal(server.stats().responses, 0);
     });
 
+    test('the idle timeout while the handler works is no 499: a cut-off is one 503, a stalled body no client close', async (t) => {
+      const scope = new Scope(t);
+      const entries = [];
+      const { server, port } = scope.server({
+        mode,
+        backend,
+        idleTimeoutMs: 300,
+        requestBody: 'stream',
+        handler: async (r) => {
+          if (r.target === '/hang') return new Promise(() => {});
+          for await (const chunk of r.stream()) void chunk;
+          return { body: 'read' };
+        },
+      });
+      server.on('access', (e) => entries.push(e));
+      // A handler that never answers: the 503 in its place is the request's one entry.
+      const hung = await connected(scope, port);
+      await hung.write(req('/hang'));
+      await hung.closedWithin(3000, 'the cut-off');
+      await waitFor(() => server.stats().open === 0, { timeout: 3000, message: 'the connection to close' });
+      assert.deepEqual(
+        entries.map((e) => [e.target, e.status]),
+        [['/hang', 503]],
+      );
+      // A body that stops arriving while its handler reads it: the server gives up, the client
+      // did not leave, so no "client closed request" (and never two entries).
+      const stalled = await connected(scope, port);
+      await stalled.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc');
+      await stalled.closedWithin(3000, 'the idle timeout');
+      await waitFor(() => server.stats().open === 0, { timeout: 3000, message: 'the connection to close' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const later = entries.slice(1);
+      assert.ok(later.length <= 1, JSON.stringify(later));
+      assert.ok(
+        later.every((e) => e.status !== 499),
+        `a timeout logged as the client's close: ${JSON.stringify(later)}`,
+      );
+    });
+
+    test('a reset behind pipelined requests, or mid streamed body: one entry per request read, never two', async (t) => {
+      const scope = new Scope(t);
+      const entries = [];
+      const { server, port } = scope.server({
+        mode,
+        backend,
+        requestBody: 'stream',
+        handler: async (r) => {
+          if (r.target === '/a') return { body: 'a' };
+          // /slow never answers; /upload reads its body, which never ends.
+          if (r.target === '/upload') for await (const chunk of r.stream()) void chunk;
+          return new Promise(() => {});
+        },
+      });
+      server.on('access', (e) => entries.push(e));
+      // Three pipelined: /a answered, /slow pending, /c never read (no entry for it).
+      const piped = await connected(scope, port);
+      await piped.write(req('/a') + req('/slow') + req('/c'));
+      await statsReach(server, (s) => s.requests >= 2, 'the second handler to be called');
+      await waitFor(() => entries.length === 1, { timeout: 3000, message: "/a's entry" });
+      piped.reset();
+      await waitFor(() => server.stats().open === 0, { timeout: 3000, message: 'the connection to close' });
+      const uploading = await connected(scope, port);
+      await uploading.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc');
+      await statsReach(server, (s) => s.requests >= 3, 'the upload handler to be called');
+      uploading.reset();
+      await waitFor(() => server.stats().open === 0, { timeout: 3000, message: 'the connection to close' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(
+        entries.map((e) => [e.target, e.status, e.bytes]),
+        [
+          ['/a', 200, 1],
+          ['/slow', 499, 0],
+          ['/upload', 499, 0],
+        ],
+      );
+    });
+
     test('a stream that ends normally still has exactly one entry', async (t) => {
       const scope = new Scope(t);
       const { server, port, entries } = streaming(scope, mode, backend, async function* () {
