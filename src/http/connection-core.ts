@@ -248,8 +248,8 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
     }
     if (this.state === ConnState.Reading && (this.inbuf !== null || x.headScanned > 0) && this.outBytes === 0) {
       const http11 = this.inbuf !== null ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd) : x.http11;
-      // Through the output queue, so the bytes are counted; one try, as the connection closes now.
-      this.queue(this.engine.errors.get(408, http11), null);
+      // Through the exchange's output, so the bytes are counted and logged; one try, as the connection closes now.
+      x.headTimedOut(http11);
       this.sendOnce();
     }
     const keptAlive = this.state === ConnState.Reading && this.inbuf === null && x.betweenRequests && x.requests > 0;

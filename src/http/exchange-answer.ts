@@ -150,6 +150,16 @@ export abstract class ExchangeAnswer implements StreamOutput {
     this.queueError(503);
   }
 
+  /**
+   * The idle timeout ran out while a head was arriving: a 408 (its request unread, so '-' in
+   * the access log), and the connection closes.
+   */
+  headTimedOut(http11: boolean): void {
+    this.http11 = http11;
+    if (this.host.accessLog !== undefined) this.access.begin(null, null);
+    this.send(this.host.errors.get(408, http11), null);
+  }
+
   /** A handler that failed: 500, and the connection closes after it; the server goes on. */
   protected failed(err: unknown): void {
     this.inFlight = null;

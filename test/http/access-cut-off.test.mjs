@@ -157,6 +157,23 @@ for (const { mode, backend, label } of VARIANTS) {
       );
     });
 
+    test('a head cut off by the idle timeout: its 408 has an entry, with "-" for the unread request', async (t) => {
+      const scope = new Scope(t);
+      const entries = [];
+      const { server, port } = scope.server({ mode, backend, idleTimeoutMs: 300, handler: () => ({ body: 'x' }) });
+      server.on('access', (e) => entries.push(e));
+      const c = await connected(scope, port);
+      const localPort = c.socket.localPort;
+      await c.write(Buffer.from('GET /slow HTTP/1.1\r\nHo', 'latin1'));
+      const r = await c.closedWithin(5000, 'the idle timeout to close the connection');
+      assert.match(r.data.toString('latin1'), /^HTTP\/1\.1 408 /);
+      await waitFor(() => entries.length === 1, { timeout: 3000, message: 'the access entry' });
+      const [e] = entries;
+      assert.deepEqual([e.method, e.target, e.version, e.status], ['-', '-', '1.1', 408]);
+      assert.equal(e.remoteAddress, '127.0.0.1');
+      assert.equal(e.remotePort, localPort);
+    });
+
     test('a stream that ends normally still has exactly one entry', async (t) => {
       const scope = new Scope(t);
       const { server, port, entries } = streaming(scope, mode, backend, async function* () {
