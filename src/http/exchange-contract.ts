@@ -104,8 +104,9 @@ export function requestLineLonger(buf: Uint8Array, start: number, end: number, l
 
 /** Whether a request line that parseHead never read ends in HTTP/1.1, so its error can say so. */
 export function requestLineIsHttp11(buf: Buffer, pos: number, end: number): boolean {
-  const nl = buf.indexOf(0x0a, pos);
-  if (nl < 0 || nl >= end) return false;
-  const stop = nl > pos && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+  // The line ends at its first CR or LF: a bare CR right after the version ends it too.
+  let stop = pos;
+  while (stop < end && buf[stop] !== 0x0a && buf[stop] !== 0x0d) stop++;
+  if (stop >= end) return false;
   return stop - pos >= 8 && buf.toString('latin1', stop - 8, stop) === 'HTTP/1.1';
 }

@@ -113,7 +113,14 @@ for (const { mode, backend, label } of VARIANTS) {
       for (const [line, what] of cases) {
         await expectRefused(scope, port, raw(`GET / HTTP/1.1\r\nHost: x\r\n${line}\r\n\r\n`), 400, what);
       }
-      await expectRefused(scope, port, raw('GET / HTTP/1.1\rHost: x\r\n\r\n'), 400, 'a bare CR after the request line');
+      const bareCr = await expectRefused(
+        scope,
+        port,
+        raw('GET / HTTP/1.1\rHost: x\r\n\r\n'),
+        400,
+        'a bare CR after the request line',
+      );
+      assert.equal(bareCr.version, '1.1', 'the refusal of an HTTP/1.1 request line says HTTP/1.1');
       await expectRefused(
         scope,
         port,
