@@ -237,7 +237,7 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
 
   /**
    * The idle timeout ran out: a handler that never answered gets a 503 in its place, a head
-   * that was arriving too slowly a 408 (as nginx logs it), then the connection closes.
+   * or a body that was arriving too slowly a 408, then the connection closes.
    */
   timeOut(): void {
     const x = this.exchange;
@@ -245,16 +245,29 @@ export abstract class ConnectionCore<Host extends ConnectionCoreHost = Connectio
       // Its signal aborts with why "timeout" as the connection closes.
       x.cutOff();
       this.sendOnce();
-    }
-    if (this.state === ConnState.Reading && (this.inbuf !== null || x.headScanned > 0) && this.outBytes === 0) {
-      const http11 = this.inbuf !== null ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd) : x.http11;
+    } else if (this.state === ConnState.Reading && this.outBytes === 0 && this.#requestArriving()) {
+      const http11 =
+        x.phase === Phase.Head && this.inbuf !== null
+          ? requestLineIsHttp11(this.inbuf, this.inStart, this.inEnd)
+          : x.http11;
       // Through the exchange's output, so the bytes are counted and logged; one try, as the connection closes now.
-      x.headTimedOut(http11);
+      x.requestTimedOut(http11);
       this.sendOnce();
     }
     const keptAlive = this.state === ConnState.Reading && this.inbuf === null && x.betweenRequests && x.requests > 0;
     if (keptAlive) this.engine.counters.keepAliveTimeouts++;
     this.close(keptAlive ? CloseReason.Done : CloseReason.TimedOut);
+  }
+
+  /**
+   * A request is arriving: a head begun, or a body that the server, or a handler that has not
+   * answered yet, still waits for (a 408 then answers for it, as nginx's client_header_timeout
+   * and client_body_timeout do).
+   */
+  #requestArriving(): boolean {
+    const x = this.exchange;
+    if (x.phase === Phase.Head) return this.inbuf !== null || x.headScanned > 0;
+    return x.phase === Phase.Body || (x.phase === Phase.Waiting && x.bodyOpen);
   }
 
   /** Drops what the connection holds, aborts its request, and has the engine close the fd and forget it. */

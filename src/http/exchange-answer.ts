@@ -151,12 +151,14 @@ export abstract class ExchangeAnswer implements StreamOutput {
   }
 
   /**
-   * The idle timeout ran out while a head was arriving: a 408 (its request unread, so '-' in
-   * the access log), and the connection closes.
+   * The idle timeout ran out while a request was arriving (its head, or a body no answer has
+   * gone out for): a 408, and the connection closes. A head never read is '-' in the access log.
    */
-  headTimedOut(http11: boolean): void {
-    this.http11 = http11;
-    if (this.host.accessLog !== undefined) this.access.begin(null, null);
+  requestTimedOut(http11: boolean): void {
+    if (this.phase === Phase.Head) {
+      this.http11 = http11;
+      if (this.host.accessLog !== undefined) this.access.begin(null, null);
+    }
     this.send(this.host.errors.get(408, http11), null);
   }
 
