@@ -207,16 +207,11 @@ export class ResponseMemo {
     this.#fieldsKept = false;
   }
 
-  /** The head for these arguments (see responseHead): the last one when they are the same, else written now and kept. */
-  head(
-    status: number,
-    http11: boolean,
-    date: string | null,
-    fields: string,
-    framing: BodyFraming,
-    length: number,
-    persistence: Persistence,
-  ): string {
+  /**
+   * responseHead's stand-in, typed as it (one parameter list, checked by the compiler): the
+   * last head when the arguments are the same, else written by responseHead now and kept.
+   */
+  readonly head: typeof responseHead = (status, http11, date, fields, framing, length, persistence) => {
     if (
       status === this.#status &&
       http11 === this.#http11 &&
@@ -236,7 +231,7 @@ export class ResponseMemo {
     this.#length = length;
     this.#persistence = persistence;
     return this.#head;
-  }
+  };
 
   /** UTF-8 length of `text` (remembered for the last text). */
   textLength(text: string): number {
