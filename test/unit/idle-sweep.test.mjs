@@ -64,19 +64,17 @@ function conn(name, closed) {
   };
 }
 
+/** An IdleSweep on `clock` (send timeout 60 s, no credited silences), started. */
+function startedSweep(clock, idleMs, keepAliveMs, onTurn = () => {}) {
+  const sweep = new IdleSweep(idleMs, keepAliveMs, 60_000, 0, onTurn, () => {}, clock);
+  sweep.start();
+  return sweep;
+}
+
 test('a connection idle for the timeout is closed at the next turn, not before', () => {
   const clock = fakeClock();
   let turns = 0;
-  const sweep = new IdleSweep(
-    300,
-    5000,
-    60_000,
-    0,
-    () => turns++,
-    () => {},
-    clock,
-  );
-  sweep.start();
+  const sweep = startedSweep(clock, 300, 5000, () => turns++);
   assert.deepEqual(clock.intervals, [75], 'a turn every quarter of the shorter timeout');
   const closed = [];
   const a = conn('a', closed);
@@ -99,16 +97,7 @@ test('a connection idle for the timeout is closed at the next turn, not before',
 
 test('progress restarts the count; kept-alive connections have their own timeout', () => {
   const clock = fakeClock();
-  const sweep = new IdleSweep(
-    400,
-    1000,
-    60_000,
-    0,
-    () => {},
-    () => {},
-    clock,
-  );
-  sweep.start();
+  const sweep = startedSweep(clock, 400, 1000);
   const closed = [];
   const busy = conn('busy', closed);
   const kept = conn('kept', closed);
@@ -129,16 +118,7 @@ test('progress restarts the count; kept-alive connections have their own timeout
 
 test('a connection held for its handler has no timeout', () => {
   const clock = fakeClock();
-  const sweep = new IdleSweep(
-    100,
-    100,
-    60_000,
-    0,
-    () => {},
-    () => {},
-    clock,
-  );
-  sweep.start();
+  const sweep = startedSweep(clock, 100, 100);
   const closed = [];
   const waiting = conn('waiting', closed);
   sweep.touch(waiting, 0);
@@ -151,16 +131,7 @@ test('a connection held for its handler has no timeout', () => {
 
 test('a held stream is looked at every idle timeout, and closed at the first look after its peer left', () => {
   const clock = fakeClock();
-  const sweep = new IdleSweep(
-    100,
-    100,
-    60_000,
-    0,
-    () => {},
-    () => {},
-    clock,
-  );
-  sweep.start();
+  const sweep = startedSweep(clock, 100, 100);
   const closed = [];
   const stream = conn('stream', closed);
   sweep.hold(stream);
